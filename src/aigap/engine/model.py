@@ -1,0 +1,87 @@
+"""``compile_model`` and the :class:`CompiledModel` users work with."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .metadata import build_metadata, control_values
+from .parse import parse_model
+
+
+class CompiledModel:
+    """A Vensim model compiled for ensemble simulation.
+
+    Attributes
+    ----------
+    path : str
+    model_hash : str
+        sha256 hex digest of the ``.mdl`` bytes.
+    dims : dict
+        Subscript range -> tuple of elements.
+    constants : dict
+        Vensim name -> :class:`~aigap.engine.metadata.ConstantInfo`.
+    variables : dict
+        Vensim name -> :class:`~aigap.engine.metadata.VariableInfo`.
+    initial_time, final_time, time_step, saveper : float
+    """
+
+    def __init__(self, parsed, program=None):
+        self._parsed = parsed
+        self.path = parsed.path
+        self.model_hash = parsed.model_hash
+        self.dims = dict(parsed.dims)
+        self.constants, self.variables = build_metadata(parsed)
+        ctrl = control_values(parsed)
+        self.initial_time = ctrl["initial_time"]
+        self.final_time = ctrl["final_time"]
+        self.time_step = ctrl["time_step"]
+        self.saveper = ctrl["saveper"]
+        self._program = program
+
+    def __repr__(self):
+        return (f"CompiledModel({Path(self.path).name!r}, {len(self.variables)} variables, "
+                f"{len(self.constants)} constants)")
+
+    @property
+    def program(self):
+        """The compiled program (IR + generated numpy module), built on first use."""
+        if self._program is None:
+            from .compiler import build_program
+            self._program = build_program(self._parsed)
+        return self._program
+
+    def check(self):
+        """Compile now (raises UnsupportedFeatureError for unsupported features)."""
+        self.program  # noqa: B018
+        return self
+
+    def simulate(self, params=None, n_runs=None, method="euler", time_step=None,
+                 saveper=None, initial_time=None, final_time=None, outputs=None,
+                 block_size=None):
+        """Simulate an ensemble; see :func:`aigap.engine.simulate.simulate`."""
+        from .simulate import simulate
+        return simulate(self, params=params, n_runs=n_runs, method=method,
+                        time_step=time_step, saveper=saveper, initial_time=initial_time,
+                        final_time=final_time, outputs=outputs, block_size=block_size)
+
+
+def compile_model(path, check=False) -> CompiledModel:
+    """Parse a Vensim model and prepare it for ensemble simulation.
+
+    Metadata (dims, constants, variables, control values) is available at
+    once; the numpy program is generated (or loaded from the on-disk cache,
+    keyed by the model file's hash and the engine version) on first use, or
+    immediately with ``check=True``, which raises
+    :class:`~aigap.engine.errors.UnsupportedFeatureError` for anything the
+    engine cannot compile.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.mdl`` file.
+    check : bool
+        Compile immediately.
+    """
+    cm = CompiledModel(parse_model(path))
+    if check:
+        cm.check()
+    return cm
