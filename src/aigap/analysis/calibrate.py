@@ -1,0 +1,276 @@
+"""Calibration on arrays: log-error payoff, global search + local polish, uncertainty set.
+
+Observations are points, lower bounds ("more than $200M"), upper bounds and ranges. For a
+simulated value ``s`` the log error is ``ln(s / value)`` for a point, ``min(0, ln(s / low))``
+below a lower bound, ``max(0, ln(s / high))`` above an upper bound (a range is both). Each
+error is scaled by its tolerance ``tau`` (default 0.25) and weight ``w`` into a residual
+``r = sqrt(w) e / tau`` and the payoff is ``sum r^2``. If each log error were normal with
+sd ``tau`` the payoff would be a chi-square, so the parameter vectors with payoff within
+``chi2.ppf(0.95, d)`` of the best form an approximate 95% confidence region: that is the
+*uncertainty set* (likelihood-ratio region) reported and exported as a sweep distribution.
+
+:func:`fit` runs :func:`scipy.optimize.differential_evolution` with ``vectorized=True`` so a
+whole population is one call of ``residuals`` (one engine call), then L-BFGS-B whose
+finite-difference gradient is also one batched call of ``d + 1`` runs. Search happens in
+``z``-space (each input scaled to [0, 1], logarithmically where ``log_scale``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import optimize, stats
+from scipy.stats import qmc
+
+__all__ = ["ObsTable", "log_errors", "residuals_from_sim", "fit", "FitResult",
+           "uncertainty_set", "identifiability", "KINDS"]
+
+KINDS = ("point", "lower", "upper", "range")
+_TINY = 1e-300
+_PENALTY = 1e3   # residual for a non-finite simulated value
+
+
+@dataclass(frozen=True)
+class ObsTable:
+    """Observations as arrays (``m`` entries) for vectorised error evaluation."""
+
+    ids: tuple[str, ...]
+    kinds: tuple[str, ...]
+    low: np.ndarray      # lower limit (point value for points), nan if none
+    high: np.ndarray     # upper limit (point value for points), nan if none
+    weight: np.ndarray
+    tolerance: np.ndarray
+
+    @classmethod
+    def build(cls, ids, kinds, values, lows, highs, weights, tolerances) -> "ObsTable":
+        """From per-observation lists; ``values`` used for point/lower/upper, lows/highs for range."""
+        lo, hi = [], []
+        for k, v, a, b in zip(kinds, values, lows, highs):
+            if k not in KINDS:
+                raise ValueError(f"observation kind must be one of {KINDS}, got {k!r}")
+            lo.append({"point": v, "lower": v, "upper": np.nan, "range": a}[k])
+            hi.append({"point": v, "lower": np.nan, "upper": v, "range": b}[k])
+        return cls(tuple(ids), tuple(kinds), np.array(lo, float), np.array(hi, float),
+                   np.array(weights, float), np.array(tolerances, float))
+
+    def subset(self, mask) -> "ObsTable":
+        mask = np.asarray(mask, dtype=bool)
+        pick = np.flatnonzero(mask)
+        return ObsTable(tuple(self.ids[i] for i in pick), tuple(self.kinds[i] for i in pick),
+                        self.low[mask], self.high[mask], self.weight[mask], self.tolerance[mask])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def log_errors(sim: np.ndarray, table: ObsTable) -> np.ndarray:
+    """Log errors ``(runs, m)`` of simulated values ``sim (runs, m)`` (0 inside a bound)."""
+    sim = np.asarray(sim, dtype=float)
+    ls = np.log(np.maximum(np.where(np.isfinite(sim), sim, _TINY), _TINY))
+    log_lo = np.full(len(table), -np.inf)
+    log_hi = np.full(len(table), np.inf)
+    has_lo, has_hi = np.isfinite(table.low), np.isfinite(table.high)
+    log_lo[has_lo] = np.log(table.low[has_lo])
+    log_hi[has_hi] = np.log(table.high[has_hi])
+    e = np.minimum(0.0, ls - log_lo) + np.maximum(0.0, ls - log_hi)
+    return np.where(np.isfinite(sim), e, np.nan)
+
+
+def residuals_from_sim(sim: np.ndarray, table: ObsTable) -> np.ndarray:
+    """Scaled residuals ``sqrt(w) e / tau``; non-finite simulations get a large residual."""
+    e = log_errors(sim, table)
+    r = np.sqrt(table.weight) * e / table.tolerance
+    return np.where(np.isfinite(r), r, _PENALTY)
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit` (parameters in parameter space, ``d`` inputs)."""
+
+    x: np.ndarray
+    payoff: float
+    residuals: np.ndarray
+    history_x: np.ndarray          # every evaluated parameter vector (n, d)
+    history_payoff: np.ndarray     # (n,)
+    n_evals: int
+    n_calls: int
+    message: str
+    converged: bool
+    extra: dict = field(default_factory=dict)
+
+
+class _Space:
+    """Map between parameter space and z in [0, 1]^d (log scale where asked)."""
+
+    def __init__(self, bounds, log_scale):
+        self.bounds = np.asarray(bounds, dtype=float)
+        d = self.bounds.shape[0]
+        self.log = np.zeros(d, bool) if log_scale is None else np.asarray(log_scale, bool)
+        if np.any(self.log & (self.bounds[:, 0] <= 0)):
+            raise ValueError("log_scale needs positive lower bounds")
+        if np.any(self.bounds[:, 1] <= self.bounds[:, 0]):
+            raise ValueError("every bound needs low < high")
+        lo, hi = self.bounds[:, 0].copy(), self.bounds[:, 1].copy()
+        lo[self.log], hi[self.log] = np.log(lo[self.log]), np.log(hi[self.log])
+        self.lo, self.span = lo, hi - lo
+
+    def to_x(self, z):
+        y = self.lo + np.clip(z, 0.0, 1.0) * self.span
+        return np.where(self.log, np.exp(np.where(self.log, y, 0.0)), y)
+
+    def to_z(self, x):
+        x = np.asarray(x, dtype=float)
+        y = np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
+        return (y - self.lo) / self.span
+
+
+def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
+        log_scale=None, popsize: int = 15, maxiter: int = 100, tol: float = 1e-7,
+        polish: bool = True, x0=None) -> FitResult:
+    """Minimise ``sum(residuals(X)**2)`` over a box.
+
+    Parameters
+    ----------
+    residuals : callable
+        ``X (n, d)`` parameter vectors -> residuals ``(n, m)``; called once per DE generation.
+    bounds : array_like (d, 2)
+    seed : int
+        Seed of the optimizer (the only randomness).
+    log_scale : array_like of bool, optional
+        Search these inputs on a log scale.
+    x0 : array_like, optional
+        A starting vector placed in the initial population (e.g. the scenario's values).
+    """
+    space = _Space(bounds, log_scale)
+    d = space.bounds.shape[0]
+    hx, hf = [], []
+    calls = [0]
+
+    def batch(Z):                       # Z (n, d) -> residuals (n, m)
+        X = space.to_x(Z)
+        R = np.asarray(residuals(X), dtype=float)
+        calls[0] += 1
+        hx.append(X)
+        hf.append(np.sum(R ** 2, axis=1))
+        return R
+
+    def de_obj(zT):                     # DE passes (d, S)
+        return np.sum(batch(np.atleast_2d(zT.T)) ** 2, axis=1)
+
+    rng = np.random.default_rng(seed)
+    init = qmc.LatinHypercube(d=d, rng=rng).random(max(5, popsize * d))
+    if x0 is not None:
+        init[0] = np.clip(space.to_z(np.asarray(x0, float)), 0.0, 1.0)
+    de = optimize.differential_evolution(
+        de_obj, [(0.0, 1.0)] * d, init=init, maxiter=maxiter, tol=tol, rng=rng,
+        polish=False, vectorized=True, updating="deferred", mutation=(0.5, 1.0),
+        recombination=0.7)
+    z, f = de.x, float(de.fun)
+    msg = f"differential evolution: {de.message} ({de.nit} generations)"
+    if polish:
+        h = 1e-5
+
+        def fg(zz):
+            step = np.where(zz + h <= 1.0, h, -h)
+            Z = np.vstack([zz, zz + np.diag(step)])
+            pay = np.sum(batch(Z) ** 2, axis=1)
+            return pay[0], (pay[1:] - pay[0]) / step
+
+        loc = optimize.minimize(fg, z, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * d,
+                                options={"maxiter": 200})
+        if loc.fun < f:
+            z, f = loc.x, float(loc.fun)
+        msg += f"; L-BFGS-B polish: {loc.message}"
+    X = space.to_x(z[None])[0]
+    r = np.asarray(residuals(X[None]), dtype=float)[0]
+    calls[0] += 1
+    HX, HF = np.vstack(hx), np.concatenate(hf)
+    return FitResult(X, float(np.sum(r ** 2)), r, HX, HF, HX.shape[0] + 1, calls[0], msg,
+                     bool(de.success), {"space": space})
+
+
+def uncertainty_set(result: FitResult, residuals: Callable, seed: int, n_extra: int = 2000,
+                    level: float = 0.95, threshold: float | None = None):
+    """Parameter vectors whose payoff is within ``threshold`` of the best.
+
+    The default threshold is ``chi2.ppf(level, d)`` (likelihood-ratio region, see module
+    docs). Besides the optimizer's own evaluations, ``n_extra`` Latin-hypercube points are
+    drawn (one batched call) in the box spanned by evaluations within three thresholds of the
+    best, widened by half its size, so the region is sampled evenly.
+
+    Returns
+    -------
+    X : ndarray (k, d)
+        Accepted vectors (the best first).
+    payoff : ndarray (k,)
+    threshold : float
+    """
+    space: _Space = result.extra["space"]
+    d = result.x.size
+    thr = float(stats.chi2.ppf(level, d)) if threshold is None else float(threshold)
+    HX, HF = result.history_x, result.history_payoff
+    near = HF <= result.payoff + 3 * thr
+    Zn = space.to_z(HX[near]) if near.any() else space.to_z(result.x[None])
+    zlo, zhi = Zn.min(axis=0), Zn.max(axis=0)
+    pad = 0.5 * (zhi - zlo) + 0.02
+    zlo, zhi = np.clip(zlo - pad, 0, 1), np.clip(zhi + pad, 0, 1)
+    if n_extra > 0:
+        U = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(n_extra)
+        Xe = space.to_x(zlo + U * (zhi - zlo))
+        Fe = np.sum(np.asarray(residuals(Xe), float) ** 2, axis=1)
+        HX, HF = np.vstack([HX, Xe]), np.concatenate([HF, Fe])
+    keep = HF <= result.payoff + thr
+    X = np.vstack([result.x[None], HX[keep]])
+    P = np.concatenate([[result.payoff], HF[keep]])
+    return X, P, thr
+
+
+def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray,
+                    n_obs_used: int, span_weak: float = 0.25, span_none: float = 0.6):
+    """Judge, per input, whether the data pin it down.
+
+    Uses the finite-difference Jacobian of the residuals at the best fit (in z units) and the
+    spread of the accepted set relative to the search range. Returns ``(rows, summary)``:
+    one dict per input (``sensitivity``, ``span``, ``status``) and a dict with the Jacobian
+    rank and a plain-language verdict.
+    """
+    space: _Space = result.extra["space"]
+    d = result.x.size
+    z0 = space.to_z(result.x)
+    h = 1e-4
+    step = np.where(z0 + h <= 1.0, h, -h)
+    Z = np.vstack([z0, z0 + np.diag(step)])
+    R = np.asarray(residuals(space.to_x(Z)), dtype=float)
+    J = (R[1:] - R[0]).T / step                      # (m, d)
+    sv = np.linalg.svd(J, compute_uv=False) if J.size else np.zeros(0)
+    rank = int(np.sum(sv > 1e-6 * max(sv.max(initial=0.0), 1e-300))) if sv.size else 0
+    Za = space.to_z(accepted)
+    lo, hi = np.percentile(Za, [2.5, 97.5], axis=0)
+    span = hi - lo
+    colnorm = np.linalg.norm(J, axis=0)
+    rows = []
+    for j in range(d):
+        if colnorm[j] < 1e-8 or span[j] >= span_none:
+            status = "not identified"
+        elif span[j] >= span_weak:
+            status = "weakly identified"
+        else:
+            status = "identified"
+        rows.append({"sensitivity": float(colnorm[j]), "span": float(span[j]),
+                     "low": float(space.to_x(np.where(np.arange(d) == j, lo, z0))[j]),
+                     "high": float(space.to_x(np.where(np.arange(d) == j, hi, z0))[j]),
+                     "status": status})
+    bad = [j for j, r in enumerate(rows) if r["status"] == "not identified"]
+    if n_obs_used < d:
+        verdict = (f"under-determined: {n_obs_used} observations for {d} parameters; the data "
+                   "cannot identify them all")
+    elif rank < d or bad:
+        verdict = (f"not identifiable: Jacobian rank {rank} of {d}; "
+                   f"{len(bad)} parameter(s) not pinned down by the data")
+    else:
+        verdict = "identified: every parameter is constrained by the data"
+    return rows, {"rank": rank, "n_params": d, "n_obs": n_obs_used,
+                  "singular_values": sv.tolist(), "verdict": verdict,
+                  "identified": not bad and rank == d and n_obs_used >= d}

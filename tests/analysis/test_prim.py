@@ -1,0 +1,57 @@
+"""PRIM on synthetic data with a known box."""
+
+import numpy as np
+
+from aigap.analysis import prim
+
+
+def _data(n=3000, seed=0, noise=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 5))
+    y = (X[:, 0] > 0.6) & (X[:, 2] < 0.3)          # the true box: x0 > 0.6, x2 < 0.3
+    if noise:
+        flip = rng.random(n) < noise
+        y = np.where(flip, ~y, y)
+    return X, y
+
+
+def test_peeling_finds_the_known_box():
+    X, y = _data()
+    traj = prim.peel(X, y, alpha=0.05, min_mass=0.02)
+    assert traj[0].coverage == 1.0 and traj[0].density == y.mean()
+    dens = [b.density for b in traj]
+    assert all(b >= a - 1e-12 for a, b in zip(dens, dens[1:]))   # peeling never lowers density
+    k = prim.select(traj, min_coverage=0.8)
+    box = prim.paste(X, y, traj[k])
+    assert set(box.restricted) == {0, 2}
+    assert abs(box.limits[0, 0] - 0.6) < 0.05 and abs(box.limits[2, 1] - 0.3) < 0.05
+    assert box.density > 0.9 and box.coverage > 0.8
+
+
+def test_box_is_robust_to_label_noise_and_restrictions_report():
+    X, y = _data(noise=0.05, seed=1)
+    boxes = prim.find_boxes(X, y, max_boxes=1, min_coverage=0.7)
+    assert len(boxes) == 1
+    traj, k, box = boxes[0]
+    assert {0, 2} <= set(box.restricted) and len(box.restricted) <= 3
+    rows = {r["index"]: r for r in prim.restrictions(X, y, box)}
+    for j in (0, 2):                                  # dropping a true restriction hurts density
+        assert rows[j]["density_without"] < box.density - 0.2
+
+
+def test_covering_finds_two_boxes():
+    rng = np.random.default_rng(3)
+    X = rng.random((6000, 4))
+    y = ((X[:, 0] > 0.5) & (X[:, 1] > 0.5)) | ((X[:, 2] < 0.25) & (X[:, 3] < 0.25))
+    boxes = prim.find_boxes(X, y, max_boxes=3, min_coverage=0.6)
+    assert len(boxes) >= 2
+    found = [tuple(sorted(b.restricted)) for _, _, b in boxes[:2]]
+    assert found == [(0, 1), (2, 3)]
+    assert all(b.density > 0.8 for _, _, b in boxes[:2])
+
+
+def test_no_signal_gives_no_box():
+    rng = np.random.default_rng(4)
+    X = rng.random((2000, 3))
+    y = rng.random(2000) < 0.3
+    assert prim.find_boxes(X, y, max_boxes=2, min_coverage=0.5) == []
