@@ -1,0 +1,237 @@
+"""``aigap`` command line: a thin argparse layer over the library API.
+
+Exit codes: 0 success, 1 internal error, 2 bad input (one line per problem on stderr).
+Set ``AIGAP_DEBUG=1`` to see the traceback of an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .scenarios import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+def _run_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("simulation")
+    g.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                   help='override a model constant on top of the scenario, e.g. '
+                        '--set "Price War Intensity[CN]=0.5" (repeatable; highest precedence)')
+    g.add_argument("--engine", choices=("numpy", "pysd"), default="numpy",
+                   help="numpy: vectorized engine (default); pysd: the slow reference")
+    g.add_argument("--method", choices=("euler", "rk4"), default="euler",
+                   help="integration method (default euler, as Vensim/PySD)")
+    g.add_argument("--observations", metavar="FILE",
+                   help="observation file for the fit report (default: "
+                        "<scenario folder>/data/observations.yaml when it exists)")
+    g.add_argument("--no-observations", action="store_true", help="skip the fit report")
+    g.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    g.add_argument("--runs-dir", metavar="DIR",
+                   help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    return p
+
+
+def _model_option() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--model", metavar="MDL",
+                   help="Vensim model (default $AIGAP_MODEL or model/ai_gap.mdl)")
+    return p
+
+
+def build_parser():
+    """``(parser, subparsers)``; analysis commands register into ``subparsers``."""
+    parser = argparse.ArgumentParser(
+        prog="aigap", description="Project AI revenue in the US and China (2024-2030) with a "
+        "system-dynamics model; compare scenarios and the US/China gaps.")
+    parser.add_argument("--version", action="version", version=f"aigap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_opts, model_opt = _run_options(), _model_option()
+
+    p = sub.add_parser("run", parents=[run_opts, model_opt], help="simulate one scenario",
+                       description="Simulate one scenario: print the 2026-2030 summary (and the "
+                       "fit to observations for the baseline) and write a run folder.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml")
+    p.add_argument("--fit", action="store_true",
+                   help="print the fit report even when the scenario is not the baseline")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", parents=[run_opts, model_opt], help="compare scenarios",
+                       description="Simulate several scenarios and compare the US/China gaps. "
+                       "Without files: the six named scenarios in scenarios/.")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("list", help="list scenarios with their descriptions")
+    p.add_argument("--dir", metavar="DIR", help="scenario folder (default scenarios/)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("params", parents=[model_opt],
+                       help="tunable model constants: unit, baseline value, range, source")
+    p.add_argument("filter", nargs="?", help="show only constants whose name contains this")
+    p.add_argument("--scenario", metavar="FILE",
+                   help="show values under this scenario (default scenarios/baseline.yaml)")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("check", parents=[model_opt],
+                       help="validate scenario / observation files without running")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_check)
+    return parser, sub
+
+
+def register_analysis(sub) -> None:
+    """Plug in ``aigap.analysis.cli.register(subparsers)`` when that module exists."""
+    import importlib
+
+    try:
+        analysis_cli = importlib.import_module("aigap.analysis.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("aigap.analysis", "aigap.analysis.cli"):
+            raise
+        return
+    analysis_cli.register(sub)
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``aigap`` console script."""
+    parser, sub = build_parser()
+    register_analysis(sub)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("aigap: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - people get one line, not a traceback
+        from .engine import EngineError
+        if os.environ.get("AIGAP_DEBUG"):
+            raise
+        if isinstance(exc, EngineError):
+            print(f"aigap: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(exc, OSError) and getattr(exc, "filename", None):
+            print(f"aigap: {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"aigap: internal error: {exc.__class__.__name__}: {exc} "
+              f"(set AIGAP_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+# --------------------------------------------------------------------------- commands
+
+def _observations_arg(args):
+    if args.no_observations:
+        return None
+    return args.observations or "auto"
+
+
+def _simulate(args, paths, kind):
+    from .workflow import run_scenarios
+    return run_scenarios(paths, engine=args.engine, method=args.method, sets=args.sets,
+                         model=args.model, runs_dir=args.runs_dir,
+                         observations=_observations_arg(args), kind=kind,
+                         plots=not args.no_plots, command=["aigap", *sys.argv[1:]])
+
+
+def _footer(out) -> str:
+    files = sorted(p.name for p in out.run_dir.iterdir())
+    pngs = [f for f in files if f.endswith(".png")]
+    data = [f for f in files if not f.endswith(".png")]
+    return (f"Run folder: {out.run_dir}\n  {', '.join(data)}"
+            + (f"\n  plots: {', '.join(pngs)}" if pngs else "")
+            + f"\n  ({out.manifest.get('engine')} engine, {out.manifest.get('method')}, "
+              f"{out.elapsed:.1f} s)")
+
+
+def cmd_run(args) -> int:
+    from .workflow import format_fit, format_summary
+    out = _simulate(args, [args.scenario], "run")
+    sc = out.scenarios[0]
+    print(f"Scenario '{sc.name}': {sc.description}")
+    print(f"  files: {' -> '.join(sc.files)}")
+    if args.sets:
+        print(f"  --set: {', '.join(args.sets)}")
+    print()
+    print(format_summary(out.summary, sc.name))
+    if out.fit is not None and (sc.name == "baseline" or args.fit or args.observations):
+        print(f"\nFit to observations ({out.observations.path}):")
+        print(format_fit(out.fit[out.fit.scenario == sc.name]))
+    print()
+    print(_footer(out))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .workflow import default_scenario_paths, format_gap_table
+    paths = args.scenarios or default_scenario_paths()
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:
+        raise InputError([f"{m}: file not found" for m in missing])
+    out = _simulate(args, paths, "compare")
+    print(f"Comparing {len(out.scenarios)} scenarios: {', '.join(out.results)}\n")
+    print(format_gap_table(out.summary))
+    if out.fit is not None:
+        n_ok = out.fit.groupby("scenario", sort=False).passed.agg(["sum", "size"])
+        fits = ", ".join(f"{s} {r['sum']}/{r['size']}" for s, r in n_ok.iterrows())
+        print(f"\nObservations within tolerance: {fits}")
+    print()
+    print(_footer(out))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .scenarios import ScenarioError, list_scenarios, load_scenario
+    from .workflow import scenarios_dir
+    folder = Path(args.dir) if args.dir else scenarios_dir()
+    if not folder.is_dir():
+        raise InputError([f"{folder}: scenario folder not found"])
+    rows = []
+    for path in list_scenarios(folder):
+        try:
+            sc = load_scenario(path)
+            rows.append((sc.name, sc.extends or "-", sc.description.splitlines()[0]))
+        except ScenarioError as exc:
+            rows.append((path.stem, "?", f"INVALID: {exc.issues[0]}"))
+    if not rows:
+        print(f"no scenario files in {folder}")
+        return 0
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'scenario':<{w0}}  {'extends':<{w1}}  description")
+    for name, parent, desc in rows:
+        print(f"{name:<{w0}}  {parent:<{w1}}  {desc}")
+    return 0
+
+
+def cmd_params(args) -> int:
+    from .workflow.inspect import params_rows, print_params
+    from .engine import compile_model
+    from .workflow import find_model, scenarios_dir
+    cm = compile_model(find_model(args.model))
+    scen = args.scenario or (scenarios_dir() / "baseline.yaml")
+    rows = params_rows(cm, scen if Path(scen).is_file() or args.scenario else None,
+                       args.filter)
+    print_params(rows, args.format, cm, scen)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .workflow.inspect import check_files
+    return check_files(args.files, args.model)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

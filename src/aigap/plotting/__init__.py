@@ -1,0 +1,32 @@
+"""Matplotlib (Agg) plots of runs, comparisons and fits."""
+from .fit import plot_fit
+from .style import GAP_VARIABLES, KEY_VARIABLES
+from .timeseries import plot_gap_ratios, plot_key_variables, plot_panels
+
+
+def plot_run_outputs(folder, out) -> list:
+    """The PNGs of a run/compare folder; returns their paths.
+
+    ``run``: key_variables.png (both regions, observations overlaid), gap_ratios.png,
+    fit.png (when observations exist). ``compare``: the same panels with every scenario
+    overlaid (colour = scenario, line style = region).
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    units = {n: v.units for n, v in out.model.variables.items()}
+    label = out.name if out.kind == "run" else f"{len(out.results)} scenarios"
+    paths = [folder / "key_variables.png", folder / "gap_ratios.png"]
+    plot_key_variables(paths[0], out.results, units, out.observations,
+                       title=f"Key variables: {label}")
+    plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}")
+    if out.fit is not None:
+        first = next(iter(out.results))
+        fit = out.fit[out.fit.scenario == first]
+        paths.append(folder / "fit.png")
+        plot_fit(paths[-1], fit, title=f"Fit of '{first}' to observations")
+    return [p for p in paths if p.exists()]
+
+
+__all__ = ["GAP_VARIABLES", "KEY_VARIABLES", "plot_fit", "plot_gap_ratios",
+           "plot_key_variables", "plot_panels", "plot_run_outputs"]

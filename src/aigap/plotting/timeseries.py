@@ -1,0 +1,122 @@
+"""Time-series plots of one or several scenarios, with observations overlaid."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from .style import (GAP_VARIABLES, KEY_VARIABLES, REGION_STYLES, axes_grid, format_axis,
+                    region_color, save, scenario_colors)
+
+OBS_MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
+
+
+def _series(res, name):
+    """``[(region or "", (T,) array)]`` of run 0."""
+    arr = np.asarray(res[name][0], dtype=float)
+    dims = res.dims[name][2:]
+    if not dims:
+        return [("", arr)]
+    regions = res.coords[dims[0]]
+    return [(r, arr[:, i] if arr.ndim == 2 else arr[:, i].reshape(arr.shape[0], -1)[:, 0])
+            for i, r in enumerate(regions)]
+
+
+def overlay_observations(ax, observations, name: str, color_of) -> list:
+    """Observations of variable ``name``, drawn as implied variable values (value / share).
+
+    Points get an error bar of their tolerance; bounds a triangle; ranges a bar.
+    Returns the plotted values (for axis scaling).
+    """
+    plotted = []
+    for o in observations.fitted if observations is not None else ():
+        if o.variable != name:
+            continue
+        c = color_of(o.region or "")
+        if o.kind == "range":
+            lo, hi = o.low / o.share, o.high / o.share
+            ax.vlines(o.time, lo, hi, color=c, lw=2.2, alpha=0.8, zorder=4)
+            ax.plot([o.time] * 2, [lo, hi], "_", color=c, ms=8, zorder=4)
+            plotted += [lo, hi]
+            continue
+        v = o.value / o.share
+        if o.kind == "point":
+            err = [[v - v * np.exp(-o.tolerance)], [v * np.exp(o.tolerance) - v]]
+            ax.errorbar(o.time, v, yerr=err, fmt="o", color=c, mfc="white", mew=1.5, ms=5,
+                        capsize=2.5, zorder=5)
+        else:
+            ax.plot(o.time, v, OBS_MARKERS[o.kind], color=c, mfc="white", mew=1.5, ms=6,
+                    zorder=5)
+        plotted.append(v)
+    return plotted
+
+
+def obs_legend_handles() -> list:
+    return [Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="observed (±tol.)"),
+            Line2D([], [], marker="^", ls="", mfc="white", color="0.3", label="lower bound"),
+            Line2D([], [], marker="v", ls="", mfc="white", color="0.3", label="upper bound"),
+            Line2D([], [], marker="_", ls="", color="0.3", ms=8, label="range")]
+
+
+def plot_panels(path, results: dict, names, units: dict, observations=None, title="",
+                gap=False) -> None:
+    """One panel per variable; every scenario (colour) and region (line style).
+
+    With one scenario, regions get their own colours (US blue, CN red).
+    """
+    names = [n for n in names if any(n in r for r in results.values())]
+    if not names:
+        return
+    single = len(results) == 1
+    colors = scenario_colors(results)
+    fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
+    for ax, name in zip(axes, names):
+        values = []
+        for scen, res in results.items():
+            if name not in res:
+                continue
+            for k, (region, y) in enumerate(_series(res, name)):
+                color = region_color(region, k) if single else colors[scen]
+                ls = "-" if single else REGION_STYLES.get(region, "-")
+                label = (region or name) if single else scen
+                ax.plot(res.time, y, ls, color=color, lw=1.8, label=label)
+                values.append(y)
+        values = [np.concatenate(values)]
+        values += overlay_observations(ax, observations, name,
+                                       lambda r: region_color(r) if single else "0.2")
+        format_axis(ax, units.get(name), np.concatenate([np.ravel(v) for v in values]))
+        if gap:
+            ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+            ax.set_title(f"{name}  (US / CN)")
+            ax.set_ylabel("US / CN ratio")
+        else:
+            ax.set_title(name)
+        ax.set_xlim(min(r.time[0] for r in results.values()),
+                    max(r.time[-1] for r in results.values()))
+    _legend(fig, axes[0], results, single, observations, gap)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    save(fig, path)
+
+
+def _legend(fig, ax, results, single, observations, gap) -> None:
+    if single and gap:
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles))
+    if not single and not gap:
+        uniq.update({f"{r} ({'solid' if s == '-' else 'dashed'})":
+                     Line2D([], [], color="0.3", ls=s) for r, s in REGION_STYLES.items()})
+    extra = obs_legend_handles() if observations is not None and observations.fitted \
+        and not gap else []
+    ax.legend(list(uniq.values()) + extra, list(uniq) + [h.get_label() for h in extra],
+              loc="best")
+
+
+def plot_key_variables(path, results, units, observations=None, title=""):
+    """Key variables (both regions) of every scenario, observations overlaid."""
+    plot_panels(path, results, KEY_VARIABLES, units, observations, title)
+
+
+def plot_gap_ratios(path, results, units, title=""):
+    """US/China gap ratios of every scenario."""
+    plot_panels(path, results, GAP_VARIABLES, units, None, title, gap=True)

@@ -1,0 +1,74 @@
+"""Input errors for people: one line each, naming the file, the line and the key.
+
+Every validator in :mod:`aigap.scenarios` and :mod:`aigap.observations` collects
+:class:`Issue` objects in an :class:`IssueList` and raises one :class:`InputError`
+(subclass) holding all of them, so a user sees every problem of a file at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in an input file.
+
+    ``str(issue)`` is ``"file:line: key: message; did you mean 'X'?"``.
+    """
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        if self.suggestion:
+            text += f"; did you mean '{self.suggestion}'?"
+        return text
+
+
+class InputError(Exception):
+    """Bad user input (scenario, observation or command-line values); exit code 2."""
+
+    def __init__(self, issues):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class IssueList:
+    """Collects the issues of one file, in order, without duplicates."""
+
+    def __init__(self, file: str):
+        self.file = str(file)
+        self.items: list[Issue] = []
+
+    def add(self, line, key, message, suggestion=None, file=None) -> None:
+        issue = Issue(str(file or self.file), line, key, message, suggestion)
+        if issue not in self.items:
+            self.items.append(issue)
+
+    def extend(self, issues) -> None:
+        for i in issues:
+            if i not in self.items:
+                self.items.append(i)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def closest(name: str, candidates) -> str | None:
+    """Closest valid name (case-insensitive match first, then difflib), or None."""
+    candidates = [str(c) for c in candidates]
+    lower = {c.lower(): c for c in candidates}
+    key = str(name).lower()
+    if key in lower:
+        return lower[key]
+    close = get_close_matches(key, list(lower), n=1, cutoff=0.6)
+    return lower[close[0]] if close else None

@@ -1,0 +1,132 @@
+"""Read YAML as a node tree (``yaml.compose``) so every value keeps its line number.
+
+Only PyYAML's safe loader is used: nothing in a YAML file is ever evaluated.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import yaml
+
+from .issues import IssueList
+
+# PyYAML follows YAML 1.1, where ``4.7e10`` (no dot, no exponent sign) is a string.
+# People write numbers that way, so such strings are accepted as numbers.
+_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def line_of(node) -> int:
+    """1-based line where ``node`` starts."""
+    return node.start_mark.line + 1
+
+
+def compose_file(path, issues: IssueList):
+    """Parse ``path`` into a YAML node tree; record read/syntax problems in ``issues``.
+
+    Returns the root node, or None when the file is missing, unreadable, empty
+    or not valid YAML.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        issues.add(None, "", "file not found")
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.add(None, "", f"cannot read file ({exc.__class__.__name__}: {exc})")
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        issues.add(mark.line + 1 if mark else None, "", f"invalid YAML: {problem}")
+        return None
+    if node is None:
+        issues.add(None, "", "file is empty")
+    return node
+
+
+def construct(node):
+    """Python value of a node (safe constructor only)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def is_mapping(node) -> bool:
+    return isinstance(node, yaml.MappingNode)
+
+
+def is_sequence(node) -> bool:
+    return isinstance(node, yaml.SequenceNode)
+
+
+def is_null(node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def mapping_items(node, issues: IssueList, where: str):
+    """``[(key, key_node, value_node)]`` of a mapping node; flags duplicate and non-string keys."""
+    out, seen = [], set()
+    for knode, vnode in node.value:
+        key = construct(knode) if isinstance(knode, yaml.ScalarNode) else None
+        if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+            issues.add(line_of(knode), where, "keys must be plain names")
+            continue
+        key = str(key)
+        path = f"{where}.{key}" if where else key
+        if key in seen:
+            issues.add(line_of(knode), path, "duplicate key")
+            continue
+        seen.add(key)
+        out.append((key, knode, vnode))
+    return out
+
+
+def number(node):
+    """A finite float from a scalar node, or None (booleans and strings are not numbers,
+    except strings spelled like numbers, e.g. ``4.7e10``)."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    value = construct(node)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if node.style is not None or not _NUMBER.match(value.strip()):
+            return None
+        value = float(value.replace("_", ""))
+    if not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def string(node):
+    """A non-empty string from a scalar node, or None."""
+    if not isinstance(node, yaml.ScalarNode) or is_null(node):
+        return None
+    value = construct(node)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def describe(node) -> str:
+    """Short description of what a node holds, for 'expected X, got Y' messages."""
+    if is_mapping(node):
+        return "a mapping"
+    if is_sequence(node):
+        return "a list"
+    if is_null(node):
+        return "nothing (null)"
+    value = construct(node)
+    if isinstance(value, bool):
+        return f"a boolean ({node.value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({node.value})"
+    return f"a string ('{value}')"

@@ -1,0 +1,113 @@
+"""``aigap params`` and ``aigap check``: look at the model's constants, validate files."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..scenarios import InputError, format_range, load_scenario, resolve_params
+
+
+def params_rows(cm, scenario=None, name_filter=None) -> list:
+    """One dict per (constant, element): name, dims, element, unit, value, default,
+    min, max, source. ``value`` is under ``scenario`` (a file) when given."""
+    params = resolve_params(cm, load_scenario(scenario, model=cm)) if scenario else {}
+    rows = []
+    for name, info in sorted(cm.constants.items(), key=lambda kv: kv[0].lower()):
+        if name_filter and name_filter.lower() not in name.lower():
+            continue
+        default = np.asarray(info.default, dtype=float)
+        value = params.get(name, default)
+        lo, hi = (tuple(info.limits or ()) + (None, None))[:2]
+        labels = _element_labels(info.dims, cm.dims)
+        for idx, label in zip(np.ndindex(default.shape), labels):
+            rows.append({
+                "name": name, "dims": ",".join(info.dims), "element": label,
+                "unit": info.units or "", "value": _value_text(value, idx),
+                "default": float(default[idx]), "min": lo, "max": hi,
+                "range": format_range(info), "source": " ".join((info.doc or "").split())})
+    return rows
+
+
+def _element_labels(dims, all_dims) -> list:
+    if not dims:
+        return [""]
+    grids = [all_dims[d] for d in dims]
+    return [",".join(g[i] for g, i in zip(grids, idx)) for idx in np.ndindex(*map(len, grids))]
+
+
+def _value_text(value, idx) -> str:
+    if hasattr(value, "times"):
+        vals = np.asarray(value.values)
+        series = vals.reshape(-1, vals.shape[-1]) if vals.ndim > 1 else vals[None]
+        flat = int(np.ravel_multi_index(idx, vals.shape[1:-1])) if vals.ndim > 1 else 0
+        pts = series[flat]
+        return f"{pts[0]:g}..{pts[-1]:g} over {value.times[0]:g}-{value.times[-1]:g}"
+    return f"{float(np.asarray(value)[idx]):g}"
+
+
+def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
+    """Table (one block per constant) or CSV."""
+    if fmt == "csv":
+        w = csv.DictWriter(out, fieldnames=["name", "dims", "element", "unit", "value",
+                                            "default", "min", "max", "source"],
+                           extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        return
+    print(f"{len(dict.fromkeys(r['name'] for r in rows))} tunable constants of {cm.path}"
+          + (f" (values under {scenario})" if scenario and Path(scenario).is_file() else ""),
+          file=out)
+    by_name = {}
+    for r in rows:
+        by_name.setdefault(r["name"], []).append(r)
+    for name, rs in by_name.items():
+        r0 = rs[0]
+        if r0["dims"]:
+            vals = "  ".join(f"{r['element']}={r['value']}" for r in rs)
+            head = f"{name}[{r0['dims']}]"
+        else:
+            vals, head = r0["value"], name
+        changed = any(r["value"] != f"{r['default']:g}" for r in rs)
+        print(f"\n{head}  ({r0['unit'] or 'no unit'})  {vals}  range {r0['range']}"
+              + ("  [scenario overrides the model default]" if changed else ""), file=out)
+        if r0["source"]:
+            print(f"    {r0['source']}", file=out)
+
+
+def is_observation_file(path) -> bool:
+    """A YAML mapping with a top-level ``observations`` key."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(node, yaml.MappingNode) and any(
+        getattr(k, "value", None) == "observations" for k, _ in node.value)
+
+
+def check_files(files, model=None, out=sys.stdout, err=sys.stderr) -> int:
+    """Validate scenario and observation files against the model; 0 if all valid, else 2."""
+    from ..engine import compile_model
+    from ..observations import load_observations
+    from .runner import find_model
+
+    cm = compile_model(find_model(model))
+    bad = 0
+    for f in files:
+        try:
+            if is_observation_file(f):
+                obs = load_observations(f, model=cm)
+                print(f"{f}: ok (observations: {len(obs.fitted)} fitted, "
+                      f"{len(obs) - len(obs.fitted)} context only)", file=out)
+            else:
+                sc = load_scenario(f, model=cm)
+                parent = f"extends {sc.extends}; " if sc.extends else ""
+                print(f"{f}: ok ({parent}{len(sc.own_overrides)} overrides)", file=out)
+        except InputError as exc:
+            bad += 1
+            for issue in exc.issues:
+                print(str(issue), file=err)
+    return 2 if bad else 0

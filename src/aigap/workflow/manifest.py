@@ -1,0 +1,123 @@
+"""``manifest.json``: everything needed to know how a run folder was produced."""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+import aigap
+
+
+def sha256_file(path) -> str:
+    """sha256 hex digest of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def file_record(path) -> dict:
+    """``{"path": ..., "sha256": ...}`` for a file."""
+    return {"path": str(path), "sha256": sha256_file(path)}
+
+
+def git_commit(start=None) -> dict:
+    """``{"commit": sha or None, "dirty": bool or None}`` of the repository holding ``start``
+    (default: the aigap package source)."""
+    folder = Path(start or Path(aigap.__file__).resolve().parent)
+    folder = folder if folder.is_dir() else folder.parent
+    try:
+        sha = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        if sha.returncode != 0:
+            return {"commit": None, "dirty": None}
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=10)
+        return {"commit": sha.stdout.strip(),
+                "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def to_jsonable(value):
+    """Numpy arrays/scalars, paths and TimeSeries -> plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "times") and hasattr(value, "values"):
+        return {"times": to_jsonable(value.times), "values": to_jsonable(value.values)}
+    return value
+
+
+def build_manifest(kind: str, name: str, started: datetime, *, scenarios=(), model=None,
+                   engine=None, method=None, time_step=None, seed=None, observations=None,
+                   command=None, extra=None) -> dict:
+    """The manifest of a run folder.
+
+    Parameters
+    ----------
+    kind, name : str
+        Job kind (``run``, ``compare``, ``sweep``, ...) and run name.
+    started : datetime
+        Start time (timezone-aware); ``finished`` and ``duration_s`` are taken now.
+    scenarios : list of dict
+        ``{"name", "files": [scenario chain paths], ...}``; each file gets its sha256.
+    model : CompiledModel or path, optional
+    observations : path, optional
+    seed : int, optional
+        The seed of the ``numpy.random.Generator`` (None when nothing is random).
+    extra : dict, optional
+        Job-specific fields (parameters, sets, ...), merged in.
+    """
+    finished = datetime.now().astimezone()
+    scen = []
+    for s in scenarios:
+        rec = dict(s)
+        rec["files"] = [file_record(f) for f in s.get("files", ())]
+        scen.append(rec)
+    model_rec = None
+    if model is not None:
+        mpath = getattr(model, "path", model)
+        model_rec = {"path": str(mpath),
+                     "sha256": getattr(model, "model_hash", None) or sha256_file(mpath)}
+    out = {
+        "kind": kind,
+        "name": name,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        "command": list(command) if command is not None else sys.argv,
+        "cwd": str(Path.cwd()),
+        "scenarios": scen,
+        "model": model_rec,
+        "observations": file_record(observations) if observations else None,
+        "engine": engine,
+        "method": method,
+        "time_step": time_step,
+        "seed": seed,
+        "package": {"name": "aigap", "version": aigap.__version__},
+        "git": git_commit(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    if extra:
+        out.update(extra)
+    return to_jsonable(out)
+
+
+def write_manifest(folder, manifest: dict) -> Path:
+    """Write ``manifest.json`` into ``folder``; returns its path."""
+    path = Path(folder) / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,81 @@
+"""Run folders: ``runs/<YYYYmmdd-HHMMSS>-<name>/``, written atomically, never overwritten.
+
+>>> with new_run_dir("compare", "baseline-vs-truce") as rd:
+...     (rd.path / "results.csv").write_text(...)      # rd.path is a temporary folder
+>>> rd.final_path                                       # renamed into place on success
+
+The folder is built as ``runs/.tmp-<name>-XXXX`` and renamed when the ``with`` block
+ends without error; on error the temporary folder is removed (or kept with
+``keep_partial=True``, e.g. for a resumable sweep). A name collision gets a suffix
+(``-2``, ``-3``, ...); an existing folder is never replaced.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from ..scenarios import safe_name
+
+RUNS_ENV = "AIGAP_RUNS_DIR"
+
+
+def runs_root(runs_dir=None) -> Path:
+    """The runs folder: ``runs_dir``, else ``$AIGAP_RUNS_DIR``, else ``./runs``."""
+    return Path(runs_dir or os.environ.get(RUNS_ENV) or "runs")
+
+
+class RunDir:
+    """A run folder being written; see :func:`new_run_dir`."""
+
+    def __init__(self, kind: str, name: str, runs_dir=None, keep_partial=False, now=None):
+        self.kind = kind
+        self.name = safe_name(name)
+        self.root = runs_root(runs_dir)
+        self.started = now or datetime.now().astimezone()
+        self.keep_partial = keep_partial
+        self.final_path: Path | None = None
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{self.name}-", dir=self.root))
+
+    @property
+    def stem(self) -> str:
+        return f"{self.started:%Y%m%d-%H%M%S}-{self.name}"
+
+    def commit(self) -> Path:
+        """Rename the temporary folder to its final, unused name; returns that path."""
+        for n in range(1, 10_000):
+            target = self.root / (self.stem if n == 1 else f"{self.stem}-{n}")
+            if target.exists():
+                continue
+            try:
+                os.rename(self.path, target)
+            except OSError as exc:  # lost a race: someone created it meanwhile
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    continue
+                raise
+            self.final_path = target
+            return target
+        raise OSError(f"no free run folder name for {self.stem} in {self.root}")
+
+    def discard(self) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        elif not self.keep_partial:
+            self.discard()
+        return False
+
+
+def new_run_dir(kind: str, name: str, runs_dir=None, keep_partial=False) -> RunDir:
+    """Start a run folder (a context manager); see the module docstring."""
+    return RunDir(kind, name, runs_dir=runs_dir, keep_partial=keep_partial)

@@ -1,0 +1,235 @@
+"""The runner: scenarios in, results + summary + fit + a run folder out.
+
+``run_scenarios`` is the library API behind ``aigap run`` and ``aigap compare``:
+every input (model, scenarios, ``--set`` values, observations) is validated before
+anything is simulated or written.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+import aigap
+from ..observations import Observations, default_observations_path, fit_table, load_observations
+from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
+from .manifest import build_manifest, write_manifest
+from .rundir import new_run_dir
+from .summary import summary_frame
+
+ENGINES = ("numpy", "pysd")
+METHODS = ("euler", "rk4")
+DEFAULT_SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
+                     "china_anthropic_copy", "price_war_truce")
+MODEL_ENV = "AIGAP_MODEL"
+DEFAULT_MODEL = Path("model") / "ai_gap.mdl"
+
+
+def project_root() -> Path:
+    """The source checkout holding the package (``src/aigap`` -> repository root)."""
+    return Path(aigap.__file__).resolve().parents[2]
+
+
+def _first_existing(*candidates) -> Path | None:
+    return next((Path(c) for c in candidates if c and Path(c).exists()), None)
+
+
+def find_model(model=None) -> Path:
+    """``model``, else ``$AIGAP_MODEL``, else ``./model/ai_gap.mdl``, else the checkout's."""
+    if model:
+        if not Path(model).is_file():
+            raise InputError([f"{model}: model file not found"])
+        return Path(model)
+    if os.environ.get(MODEL_ENV):
+        return find_model(os.environ[MODEL_ENV])
+    found = _first_existing(DEFAULT_MODEL, project_root() / DEFAULT_MODEL)
+    if found is None:
+        raise InputError([f"{DEFAULT_MODEL}: model file not found (use --model PATH)"])
+    return found
+
+
+def scenarios_dir() -> Path:
+    """``./scenarios`` if it exists, else the checkout's ``scenarios/``."""
+    return _first_existing("scenarios", project_root() / "scenarios") or Path("scenarios")
+
+
+def default_scenario_paths(folder=None) -> list:
+    """The six named scenarios of the headline comparison."""
+    folder = Path(folder) if folder else scenarios_dir()
+    return [folder / f"{name}.yaml" for name in DEFAULT_SCENARIOS]
+
+
+@dataclass
+class RunOutput:
+    """What a run/compare produced (results in memory, files in ``run_dir``)."""
+
+    kind: str
+    name: str
+    model: object
+    scenarios: list
+    params: dict
+    results: dict
+    summary: object
+    fit: object = None
+    observations: Observations | None = None
+    run_dir: Path | None = None
+    manifest: dict = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+def load_inputs(paths, model, sets=(), observations="auto"):
+    """Validate everything up front: ``(scenarios, params, observations)``.
+
+    Raises one InputError listing the problems of every file.
+    """
+    scenarios, params, issues = [], {}, []
+    for path in paths:
+        try:
+            sc = load_scenario(path, model=model)
+        except ScenarioError as exc:
+            issues.extend(i for i in exc.issues if i not in issues)
+            continue
+        scenarios.append(sc)
+    names = [s.name for s in scenarios]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        issues.append(f"scenario name(s) used twice: {', '.join(dups)}")
+    if issues:
+        raise ScenarioError(issues)
+    for sc in scenarios:
+        params[sc.name] = resolve_params(model, sc, sets)
+    if not scenarios:
+        params[None] = resolve_params(model, None, sets)
+    if observations == "auto":
+        observations = default_observations_path(paths[0]) if paths else None
+    obs = load_observations(observations, model=model) if observations else None
+    return scenarios, params, obs
+
+
+def simulate_one(model, params, engine="numpy", method="euler", time_step=None):
+    """One deterministic run of ``model`` with ``params`` on the chosen engine."""
+    if engine not in ENGINES:
+        raise InputError([f"unknown engine '{engine}' (choose {' or '.join(ENGINES)})"])
+    if method not in METHODS:
+        raise InputError([f"unknown method '{method}' (choose {' or '.join(METHODS)})"])
+    if engine == "pysd":
+        if method != "euler":
+            raise InputError(["--engine pysd integrates with euler only; drop --method rk4"])
+        from ..engine.pysd_backend import simulate_pysd
+        return simulate_pysd(model.path, params=params, n_runs=1, time_step=time_step,
+                             model=model)
+    return model.simulate(params=params, n_runs=1, method=method, time_step=time_step)
+
+
+def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, runs_dir=None,
+                  observations="auto", kind=None, name=None, write=True, plots=True,
+                  time_step=None, command=None) -> RunOutput:
+    """Simulate scenario files and write a run folder.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Scenario files (one for ``run``, several for ``compare``).
+    engine : {"numpy", "pysd"}
+        The vectorized engine (default) or PySD (the reference, slow).
+    method : {"euler", "rk4"}
+    sets : list of str
+        ``"NAME=VALUE"`` / ``"NAME[CN]=VALUE"``, applied on top of every scenario.
+    model : CompiledModel or path, optional
+        Default: :func:`find_model`.
+    runs_dir : path, optional
+        Parent of the run folder (default ``$AIGAP_RUNS_DIR`` or ``runs``).
+    observations : path, "auto" or None
+        Observation file for the fit; "auto" uses ``<scenario folder>/data/observations.yaml``.
+    kind, name : str, optional
+        ``run`` for one scenario, ``compare`` for several; name defaults to the
+        scenario name (``run``) or ``compare``.
+    write, plots : bool
+        Write the run folder / its PNGs.
+
+    Returns
+    -------
+    RunOutput
+    """
+    from ..engine import CompiledModel, compile_model
+
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
+    scenarios, params, obs = load_inputs(paths, cm, sets, observations)
+    kind = kind or ("run" if len(scenarios) == 1 else "compare")
+    name = name or (scenarios[0].name if kind == "run" else "compare")
+    results = {sc.name: simulate_one(cm, params[sc.name], engine, method, time_step)
+               for sc in scenarios}
+    check_finite(results)
+    units = {n: v.units for n, v in cm.variables.items()}
+    summary = summary_frame(results, units=units)
+    fit = None
+    if obs is not None and obs.fitted:
+        import pandas as pd
+        fit = pd.concat([fit_table(obs, res).assign(scenario=s) for s, res in results.items()],
+                        ignore_index=True)
+    out = RunOutput(kind=kind, name=name, model=cm, scenarios=scenarios, params=params,
+                    results=results, summary=summary, fit=fit, observations=obs)
+    if write:
+        with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
+            write_tables(rd.path, out)
+            if plots:
+                from ..plotting import plot_run_outputs
+                plot_run_outputs(rd.path, out)
+            out.elapsed = time.perf_counter() - t0
+            out.manifest = build_manifest(
+                kind, name, started, model=cm, engine=engine, method=method,
+                time_step=time_step or cm.time_step, seed=None,
+                observations=obs.path if obs else None,
+                command=command if command is not None else sys.argv,
+                scenarios=[{"name": s.name, "description": s.description,
+                            "files": list(s.files)} for s in scenarios],
+                extra={"sets": list(sets),
+                       "parameters": {s: params[s] for s in params},
+                       "outputs": sorted(p.name for p in rd.path.iterdir())})
+            write_manifest(rd.path, out.manifest)
+        out.run_dir = rd.final_path
+    out.elapsed = time.perf_counter() - t0
+    return out
+
+
+def check_finite(results: dict) -> None:
+    """Non-finite outputs mean a broken model or absurd inputs: say which, clearly."""
+    for scen, res in results.items():
+        bad = [n for n in res.names if not np.all(np.isfinite(res[n]))]
+        if bad:
+            raise InputError([f"scenario '{scen}': non-finite values in "
+                              f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"])
+
+
+def results_frame(results: dict):
+    """Tidy results of every scenario: scenario, time, variable, region, value."""
+    import pandas as pd
+
+    frames = []
+    for scen, res in results.items():
+        df = res.to_frame()
+        sub = [c for c in df.columns if c not in ("run", "time", "variable", "value")]
+        region = df[sub[0]].fillna("") if sub else ""
+        frames.append(pd.DataFrame({"scenario": scen, "time": df["time"],
+                                    "variable": df["variable"], "region": region,
+                                    "value": df["value"]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_tables(folder: Path, out: RunOutput) -> None:
+    """results.csv, summary.csv and fit.csv (when observations exist)."""
+    res = results_frame(out.results)
+    if out.kind == "run":
+        res = res.drop(columns="scenario")
+    res.to_csv(folder / "results.csv", index=False, float_format="%.10g")
+    out.summary.to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+    if out.fit is not None:
+        out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.10g")

@@ -1,0 +1,144 @@
+"""Summary and gap tables: year-end values per scenario, region and year."""
+from __future__ import annotations
+
+import numpy as np
+
+REGIONAL = ("Total AI ARR", "Model ARR", "Return on AI Capital")
+GAPS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+SUMMARY_VARIABLES = REGIONAL + GAPS
+YEARS = tuple(range(2026, 2031))
+GAP_LABELS = {"ARR Gap Ratio": "Total AI ARR gap, US/CN",
+              "Model ARR Gap Ratio": "Model ARR gap, US/CN",
+              "Return Gap Ratio": "Return on AI capital gap, US/CN"}
+
+
+def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
+    """Value of ``name`` at the end of ``year`` (time ``year + 1``), over subscripts."""
+    t = np.asarray(result.time, dtype=float)
+    x = np.asarray(result[name][run], dtype=float)
+    target = year + 1.0
+    if not (t[0] - 1e-9 <= target <= t[-1] + 1e-9):
+        raise ValueError(f"year-end {year} (time {target:g}) is outside the simulated period "
+                         f"[{t[0]:g}, {t[-1]:g}]")
+    flat = x.reshape(t.size, -1)
+    return np.array([np.interp(target, t, flat[:, k]) for k in range(flat.shape[1])]
+                    ).reshape(x.shape[1:])
+
+
+def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units=None):
+    """Tidy table of year-end values.
+
+    Parameters
+    ----------
+    results : dict
+        Scenario name -> SimulationResult (run 0 is used).
+    units : dict, optional
+        Vensim name -> unit string.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns scenario, variable, region ("" for scalar variables), year, value, unit.
+    """
+    import pandas as pd
+
+    rows = []
+    for scen, res in results.items():
+        for name in variables:
+            if name not in res:
+                continue
+            dims = res.dims[name][2:]
+            regions = res.coords[dims[0]] if dims else ("",)
+            for year in years:
+                vals = np.atleast_1d(year_end(res, name, year))
+                for region, v in zip(regions, vals):
+                    rows.append({"scenario": scen, "variable": name, "region": region,
+                                 "year": year, "value": float(v),
+                                 "unit": (units or {}).get(name) or ""})
+    return pd.DataFrame(rows, columns=["scenario", "variable", "region", "year", "value",
+                                       "unit"])
+
+
+def scale_suffix(value: float) -> tuple:
+    """``(value / 10^k, "k"|"M"|"B"|"T"|"")`` for compact numbers."""
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return value / div, suffix
+    return value, ""
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """Human-readable number: ``$85.3B``, ``0.124/yr``, ``26.6x``."""
+    if not np.isfinite(value):
+        return "n/a"
+    unit = (unit or "").replace(" ", "")
+    if unit.startswith("USD"):
+        scaled, suffix = scale_suffix(value)
+        return f"${scaled:.3g}{suffix}"
+    if unit.lower() == "dmnl":
+        return f"{value:,.0f}x" if abs(value) >= 1000 else f"{value:.3g}x"
+    if unit == "1/Year":
+        return f"{value:.3g}/yr"
+    return f"{value:.3g}"
+
+
+def _grid(header, rows) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))) for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_summary(frame, scenario: str, years=YEARS) -> str:
+    """Table of one scenario: rows variable x region, columns years."""
+    sub = frame[frame.scenario == scenario]
+    rows = []
+    for name in dict.fromkeys(sub.variable):
+        part = sub[sub.variable == name]
+        for region in dict.fromkeys(part.region):
+            cells = part[part.region == region].set_index("year")
+            label = GAP_LABELS.get(name, f"{name} [{region}]" if region else name)
+            rows.append([label, *(format_value(cells.value.get(y, np.nan), cells.unit.iloc[0])
+                                  for y in years)])
+    return _grid(["year-end", *map(str, years)], rows)
+
+
+def format_gap_table(frame, years=YEARS) -> str:
+    """Compare table: for each gap ratio (and Total AI ARR per region), scenarios x years."""
+    blocks = []
+    for name in [*GAPS, "Total AI ARR"]:
+        sub = frame[frame.variable == name]
+        if sub.empty:
+            continue
+        for region in dict.fromkeys(sub.region):
+            part = sub[sub.region == region]
+            title = GAP_LABELS.get(name) or f"{name} [{region}]"
+            rows = []
+            for scen in dict.fromkeys(part.scenario):
+                cells = part[part.scenario == scen].set_index("year")
+                rows.append([scen, *(format_value(cells.value.get(y, np.nan),
+                                                  cells.unit.iloc[0]) for y in years)])
+            blocks.append(f"{title} (year-end)\n" + _grid(["scenario", *map(str, years)], rows))
+    return "\n\n".join(blocks)
+
+
+def format_fit(fit) -> str:
+    """Observed vs simulated, % error and pass/fail, one line per observation."""
+    rows = []
+    for r in fit.itertuples():
+        unit = r.unit
+        if r.kind == "range":
+            observed = f"{format_value(r.low, unit)}..{format_value(r.high, unit)}"
+        else:
+            observed = {"point": "", "lower": ">= ", "upper": "<= "}[r.kind] + \
+                format_value(r.observed, unit)
+        where = f"{r.variable}[{r.region}]" if r.region else r.variable
+        if r.share != 1:
+            where = f"{r.share:g} x {where}"
+        rows.append([r.id, where, f"{r.time:.2f}", observed, format_value(r.simulated, unit),
+                     f"{r.pct_error:+.1f}%", "pass" if r.passed else "FAIL"])
+    n_ok = int(fit.passed.sum())
+    table = _grid(["observation", "model variable", "time", "observed", "simulated",
+                   "error", "fit"], rows)
+    return f"{table}\n{n_ok}/{len(fit)} observations within tolerance"
