@@ -56,13 +56,29 @@ class VariableInfo:
     line: int | None = None
 
 
+def pysd_array(values) -> np.ndarray:
+    """Array literal as PySD's generated code holds it.
+
+    PySD writes array literals (subscripted constants, lookup tables) with
+    ``np.array2string`` (8 significant digits), so we round the same way to
+    get identical numbers.
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0:
+        return arr
+    text = np.array2string(arr, separator=",", threshold=arr.size + 1)
+    flat = [float(v) for v in text.replace("[", " ").replace("]", " ").split(",")
+            if v.strip()]
+    return np.array(flat, dtype=float).reshape(arr.shape)
+
+
 def constant_default(pm: ParsedModel, el) -> np.ndarray:
     """Assemble the default value of a constant from its (numeric) components."""
     shape = tuple(len(pm.dims[d]) for d in el.dims)
     out = np.full(shape, np.nan)
     for comp in el.components:
         subs, excepts = comp.subscripts
-        value = np.asarray(comp.ast, dtype=float)
+        value = pysd_array(comp.ast)
         if not el.dims:
             out = value.reshape(())
             continue

@@ -1,0 +1,384 @@
+"""Generate straight-line numpy code from the IR.
+
+One generated function per *signature* (which constants are time series,
+which outputs are stored, Euler or RK4). Every scalar of the IR becomes a
+numpy vector over the runs of a block (or a numpy scalar when it does not
+depend on any per-run input); values that do not depend on Time or on a
+state are computed once, before the time loop.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+import numpy as np
+
+from . import ir
+from .cache import cache_dir
+from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars,
+                       uses_time)
+
+CODEGEN_VERSION = "numpy-1"
+
+UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
+         "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
+         "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
+         "cosh": "np.cosh", "tanh": "np.tanh", "integer": "np.trunc"}
+BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<",
+          "<=": "<=", ">": ">", ">=": ">="}
+DISCRETE = ("delayn", "delay_fixed")
+CHAINS = ("smooth", "delay", "delayn")
+
+
+def _num(v: float) -> str:
+    if math.isnan(v):
+        return "np.nan"
+    if math.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    return repr(float(v))
+
+
+class _Names:
+    """IR names -> short Python identifiers."""
+
+    def __init__(self):
+        self.ids = {}
+
+    def __call__(self, name):
+        if name not in self.ids:
+            base = re.sub(r"\W", "_", name.split("[")[0])[:24].strip("_") or "v"
+            self.ids[name] = f"{base}_{len(self.ids)}"
+        return self.ids[name]
+
+
+class Emitter:
+    """Expression -> Python source for numpy."""
+
+    def __init__(self, prog: ir.Program, names: _Names):
+        self.prog = prog
+        self.names = names
+        self.states = {s.sid: s for s in prog.states}
+
+    def __call__(self, node) -> str:
+        e = self
+        if isinstance(node, ir.Num):
+            return _num(node.value)
+        if isinstance(node, ir.Var):
+            return self.names(node.name)
+        if isinstance(node, ir.Time):
+            return "t"
+        if isinstance(node, ir.Control):
+            return {"time_step": "dt", "initial_time": "initial_time",
+                    "final_time": "final_time", "saveper": "saveper"}[node.name]
+        if isinstance(node, ir.Op):
+            a = [e(x) for x in node.args]
+            if node.op == "neg":
+                return f"(-{a[0]})"
+            if node.op == "not":
+                return f"np.logical_not({a[0]})"
+            if node.op == "and":
+                return f"np.logical_and({a[0]}, {a[1]})"
+            if node.op == "or":
+                return f"np.logical_or({a[0]}, {a[1]})"
+            if node.op == "^":
+                return f"np.power({a[0]}, {a[1]})"
+            return f"({a[0]} {BINARY[node.op]} {a[1]})"
+        if isinstance(node, ir.Call):
+            return self.call(node.fn, [e(x) for x in node.args])
+        if isinstance(node, ir.Lookup):
+            tab = self.prog.tables[node.table]
+            fn = {"interpolate": "np.interp", "extrapolate": "lk_extrapolate",
+                  "hold_backward": "lk_hold_backward"}[tab.mode]
+            return f"{fn}({e(node.x)}, X{node.table}, Y{node.table})"
+        if isinstance(node, ir.StateRead):
+            return self.state_out(self.states[node.state])
+        raise TypeError(f"cannot emit {node!r}")
+
+    def call(self, fn, a):
+        if fn in UNARY:
+            return f"{UNARY[fn]}({a[0]})"
+        if fn == "min":
+            return f"np.minimum({a[0]}, {a[1]})"
+        if fn == "max":
+            return f"np.maximum({a[0]}, {a[1]})"
+        if fn == "power":
+            return f"np.power({a[0]}, {a[1]})"
+        if fn == "log":
+            return f"(np.log({a[0]}) / np.log({a[1]}))"
+        if fn == "if_then_else":
+            return f"np.where({a[0]}, {a[1]}, {a[2]})"
+        if fn == "xidz":
+            return f"np.where(np.abs({a[1]}) < 1e-06, {a[2]}, {a[0]} / {a[1]})"
+        if fn == "zidz":
+            return f"np.where(np.abs({a[1]}) < 1e-06, 0.0, {a[0]} / {a[1]})"
+        if fn == "quantum":
+            return f"np.where({a[1]} < 1e-06, {a[0]}, {a[1]} * np.trunc({a[0]} / {a[1]}))"
+        if fn == "modulo":
+            return (f"({a[0]} - np.where({a[1]} < 1e-06, {a[0]}, "
+                    f"{a[1]} * np.trunc({a[0]} / {a[1]})))")
+        if fn == "step":
+            return f"({a[0]} * (t + dt / 2 > {a[1]}))"
+        if fn == "ramp":
+            final = "t" if len(a) == 2 else f"np.minimum({a[2]}, t)"
+            return f"((t + 1e-06 > {a[1]}) * {a[0]} * ({final} - {a[1]}))"
+        if fn == "pulse":
+            return f"np.where(({a[0]} - 1e-06 <= t) & (t < {a[0]} + {a[1]}), 1.0, 0.0)"
+        if fn == "pulse_train":
+            start, rep, width, end = a
+            single = f"(({start} - 1e-06 <= t) & (t < {start} + {width}))"
+            train = (f"(({start} <= t) & (t < {end}) & "
+                     f"((t - {start} + 1e-06) % {rep} < {width}))")
+            return f"np.where({rep} == 0, {single}, {train}) * 1.0"
+        raise TypeError(f"no numpy code for function {fn}")
+
+    def role(self, s, role):
+        return self(s.inputs[role])
+
+    def state_out(self, s) -> str:
+        k, i = s.kind, s.sid
+        if k in ("integ", "initial"):
+            return f"s{i}"
+        if k == "smooth":
+            return f"s{i}[-1]"
+        if k == "delay":
+            return f"(s{i}[-1] / {self.role(s, 'time')})"
+        if k == "delayn":
+            return f"(s{i}[-1] / tm{i}[0])"
+        if k == "delay_fixed":
+            return f"df{i}"
+        if k == "trend":
+            inp, tm = self.role(s, "input"), self.role(s, "time")
+            return (f"np.where(np.abs({tm} * np.abs(s{i})) < 1e-06, 0.0, "
+                    f"({inp} - s{i}) / ({tm} * np.abs(s{i})))")
+        raise TypeError(k)
+
+
+def _closure(prog, roots, skip=()):
+    """Assign targets needed (transitively) by ``roots`` (a set of Var names)."""
+    by_target = {a.target: a for a in prog.assigns}
+    states = {s.sid: s for s in prog.states}
+    need, stack = set(), list(roots)
+    while stack:
+        n = stack.pop()
+        if n in need or n not in by_target:
+            continue
+        need.add(n)
+        sids = set()
+        expr_vars(by_target[n].expr, None, sids)
+        stack.extend(prog.deps.get(n, ()))
+        for sid in sids:
+            stack.extend(role_vars(states[sid], OUTPUT_ROLES[states[sid].kind]))
+    return need
+
+
+def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str) -> str:
+    """Python source of ``run(...)`` for one signature."""
+    names = _Names()
+    em = Emitter(prog, names)
+    states = prog.states
+    by_target = {a.target: a for a in prog.assigns}
+
+    # ---------------- which assigns vary in time (depend on Time, states, time series)
+    dynamic = set(ts_params)
+    for a in prog.assigns:
+        sids = set()
+        vars_ = expr_vars(a.expr, None, sids)
+        if sids or uses_time(a.expr) or vars_ & dynamic:
+            dynamic.add(a.target)
+
+    # ---------------- what is needed per step
+    out_scalars = [sc for name in outputs for sc in prog.outputs[name].scalars]
+    step_roots = set(out_scalars)
+    for s in states:
+        step_roots |= role_vars(s, STEP_ROLES[s.kind])
+    step_need = _closure(prog, step_roots)
+    loop_assigns = [a for a in prog.assigns if a.target in step_need and a.target in dynamic]
+    deriv_roots = set()
+    for s in states:
+        deriv_roots |= role_vars(s, STEP_ROLES[s.kind])
+    deriv_need = _closure(prog, deriv_roots)
+    rk_assigns = [a for a in prog.assigns if a.target in deriv_need and a.target in dynamic]
+
+    # ---------------- init: everything needed by the loop, the outputs and state inits
+    init_roots = set(step_need) | set(out_scalars)
+    for s in states:
+        init_roots |= role_vars(s, INIT_ROLES[s.kind])
+    init_need = _closure(prog, init_roots)
+
+    state_ids = [s.sid for s in states if s.kind not in ("initial", "delay_fixed")]
+    head = ["import numpy as np",
+            "from aigap.engine.runtime import (lk_extrapolate, lk_hold_backward, ts_interp,",
+            "    delay_order, delay_fixed_order, full, chain, uniform_int)",
+            "", "",
+            "def run(P, TS, R, times, save, dt, initial_time, final_time, saveper, O):",
+            "    t = times[0]"]
+    w = head.append
+    for pname in prog.params:
+        if pname in ts_params:
+            w(f"    {names(pname)}_x, {names(pname)}_v = TS[{pname!r}]")
+            w(f"    {names(pname)} = ts_interp(t, {names(pname)}_x, {names(pname)}_v)")
+        else:
+            w(f"    {names(pname)} = P[{pname!r}]")
+    for kind, key in prog.init_order:          # initialisation in dependency order
+        if kind == "assign":
+            if key in init_need:
+                w(f"    {names(key)} = {em(by_target[key].expr)}")
+        else:
+            for line in _state_init(em, states[key]):
+                w("    " + line)
+
+    fn = []                                    # RK4: derivatives at (t, states)
+    if method == "rk4" and state_ids:
+        args = ", ".join(f"s{i}" for i in state_ids)
+        fn.append(f"    def _deriv(t, {args}):")
+        for pname in sorted(ts_params):
+            fn.append(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, "
+                      f"{names(pname)}_v)")
+        for a in rk_assigns:
+            fn.append(f"        {names(a.target)} = {em(a.expr)}")
+        for s in states:
+            fn.extend("        " + line for line in _deriv(em, s, "d", f"s{s.sid}"))
+        fn.append(f"        return {', '.join(f'd{i}' for i in state_ids)}"
+                  f"{',' if len(state_ids) == 1 else ''}")
+
+    loop = ["    n = len(times) - 1", "    for k in range(n + 1):", "        t = times[k]"]
+    w = loop.append
+    for pname in sorted(ts_params):
+        w(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, {names(pname)}_v)")
+    for a in loop_assigns:
+        w(f"        {names(a.target)} = {em(a.expr)}")
+    w("        j = save[k]")
+    w("        if j >= 0:")
+    w("            pass")
+    for oi, name in enumerate(outputs):
+        ov = prog.outputs[name]
+        shape = [len(prog.dims[d]) for d in ov.dims]
+        for flat, sc in enumerate(ov.scalars):
+            idx = np.unravel_index(flat, shape) if shape else ()
+            sub = "".join(f", {int(i)}" for i in idx)
+            w(f"            O[{oi}][:, j{sub}] = {names(sc)}")
+    w("        if k == n:")
+    w("            break")
+    for s in states:
+        loop.extend("        " + line for line in _deriv(em, s, "d", f"s{s.sid}"))
+    if method == "euler" or not state_ids:
+        for i in state_ids:
+            w(f"        s{i} = s{i} + d{i} * dt")
+    else:
+        for stage, (h, src) in enumerate([("dt / 2", "d"), ("dt / 2", "k2_"), ("dt", "k3_")]):
+            ys = ", ".join(f"s{i} + {src}{i} * {h}" for i in state_ids)
+            tt = "t + dt / 2" if stage < 2 else "t + dt"
+            w(f"        {', '.join(f'k{stage + 2}_{i}' for i in state_ids)}"
+              f"{',' if len(state_ids) == 1 else ''} = _deriv({tt}, {ys})")
+        for i in state_ids:
+            w(f"        s{i} = s{i} + dt / 6 * (d{i} + 2 * k2_{i} + 2 * k3_{i} + k4_{i})")
+    for s in states:
+        loop.extend("        " + line for line in _discrete(em, s))
+    return "\n".join(head + fn + loop) + "\n"
+
+
+def _state_init(em, s):
+    i, k = s.sid, s.kind
+    what = repr(f"{s.name}{list(s.subscript) if s.subscript else ''}")
+    if k in ("integ", "initial"):
+        return [f"s{i} = full({em.role(s, 'init')}, R)"]
+    if k == "smooth":
+        return [f"o{i} = int(uniform_int({em(s.order)}, 'order of ' + {what}))",
+                f"s{i} = chain({em.role(s, 'init')}, o{i}, R)"]
+    if k in ("delay", "delayn"):
+        tm = em.role(s, "time")
+        out = [f"o{i} = delay_order({em(s.order)}, {tm}, dt, {what})",
+               f"s{i} = chain({em.role(s, 'init')} * {tm}, o{i}, R)"]
+        if k == "delayn":
+            out.append(f"tm{i} = chain({tm}, o{i}, R)")
+        return out
+    if k == "delay_fixed":
+        return [f"o{i} = delay_fixed_order({em.role(s, 'time')}, dt, {what})",
+                f"pipe{i} = chain({em.role(s, 'init')}, o{i}, R)",
+                f"ptr{i} = 0",
+                f"df{i} = pipe{i}[0].copy()"]
+    if k == "trend":
+        return [f"s{i} = full({em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
+                f"{em.role(s, 'time')}), R)"]
+    raise TypeError(k)
+
+
+def _deriv(em, s, prefix, st):
+    """Lines computing ``{prefix}{sid}``, the derivative of state ``st``."""
+    i, k = s.sid, s.kind
+    d = f"{prefix}{i}"
+    if k == "integ":
+        return [f"{d} = {em.role(s, 'rate')}"]
+    if k == "smooth":
+        return [f"tg{i} = np.empty_like({st})",
+                f"tg{i}[0] = {em.role(s, 'input')}",
+                f"tg{i}[1:] = {st}[:-1]",
+                f"{d} = (tg{i} - {st}) * o{i} / {em.role(s, 'time')}"]
+    if k == "delay":
+        return [f"of{i} = {st} / {em.role(s, 'time')}",
+                f"if{i} = np.empty_like(of{i})",
+                f"if{i}[0] = {em.role(s, 'input')}",
+                f"if{i}[1:] = of{i}[:-1]",
+                f"{d} = (if{i} - of{i}) * o{i}"]
+    if k == "delayn":
+        return [f"tn{i} = np.empty_like(tm{i})",
+                f"tn{i}[0] = {em.role(s, 'time')}",
+                f"tn{i}[1:] = tm{i}[:-1]",
+                f"of{i} = {st} / tn{i}",
+                f"if{i} = np.empty_like(of{i})",
+                f"if{i}[0] = {em.role(s, 'input')}",
+                f"if{i}[1:] = of{i}[:-1]",
+                f"{d} = (if{i} - of{i}) * o{i}"]
+    if k == "trend":
+        return [f"{d} = ({em.role(s, 'input')} - {st}) / {em.role(s, 'time')}"]
+    return []
+
+
+def _discrete(em, s):
+    i, k = s.sid, s.kind
+    if k == "delayn":
+        return [f"tm{i} = tn{i}"]
+    if k == "delay_fixed":
+        return [f"pipe{i}[ptr{i}] = {em.role(s, 'input')}",
+                f"ptr{i} = (ptr{i} + 1) % o{i}",
+                f"df{i} = pipe{i}[ptr{i}].copy()"]
+    return []
+
+
+class NumpyProgram:
+    """IR plus a cache of generated functions, one per signature."""
+
+    def __init__(self, prog: ir.Program):
+        self.ir = prog
+        self._fns = {}
+
+    def function(self, ts_params, outputs, method):
+        key = (frozenset(ts_params), tuple(outputs), method)
+        if key not in self._fns:
+            src = self.source(*key)
+            glb = {}
+            for i, tab in enumerate(self.ir.tables):
+                glb[f"X{i}"], glb[f"Y{i}"] = tab.x, tab.y
+            self._fns[key] = load_source(src, glb)
+        return self._fns[key]
+
+    def source(self, ts_params, outputs, method):
+        return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
+
+
+def load_source(src: str, glb: dict):
+    """Write generated source to the cache (keyed by its hash) and load ``run``."""
+    from aigap.engine import ENGINE_VERSION
+    digest = hashlib.sha256((ENGINE_VERSION + CODEGEN_VERSION + src).encode()).hexdigest()
+    folder = cache_dir() / "numpy"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"m{digest[:32]}.py"
+    if not path.is_file():
+        tmp = path.with_suffix(f".tmp{np.random.randint(1 << 30)}")
+        tmp.write_text(src)
+        tmp.replace(path)
+    namespace = dict(glb)
+    code = compile(src, str(path), "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated code, never user input
+    return namespace["run"]
