@@ -10,8 +10,7 @@ from .metadata import ConstantInfo, VariableInfo
 from .model import CompiledModel, compile_model
 from .params import TimeSeries
 from .results import SimulationResult
-
-ENGINE_VERSION = "0.1.0"
+from .version import ENGINE_VERSION
 
 
 def simulate(model, **kwargs):

@@ -353,6 +353,9 @@ class NumpyProgram:
         self.ir = prog
         self._fns = {}
 
+    def __getstate__(self):
+        return {"ir": self.ir, "_fns": {}}
+
     def function(self, ts_params, outputs, method):
         key = (frozenset(ts_params), tuple(outputs), method)
         if key not in self._fns:
@@ -369,7 +372,7 @@ class NumpyProgram:
 
 def load_source(src: str, glb: dict):
     """Write generated source to the cache (keyed by its hash) and load ``run``."""
-    from aigap.engine import ENGINE_VERSION
+    from .version import ENGINE_VERSION
     digest = hashlib.sha256((ENGINE_VERSION + CODEGEN_VERSION + src).encode()).hexdigest()
     folder = cache_dir() / "numpy"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,8 @@
 """``compile_model`` and the :class:`CompiledModel` users work with."""
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 
 from .metadata import build_metadata, control_values
@@ -64,6 +66,37 @@ class CompiledModel:
                         final_time=final_time, outputs=outputs, block_size=block_size)
 
 
+def _cache_file(model_hash):
+    from .cache import cache_dir
+    from .version import ENGINE_VERSION
+    return cache_dir() / "ir" / f"{model_hash[:40]}-v{ENGINE_VERSION}.pkl"
+
+
+def _load_cached(path):
+    """(ParsedModel, NumpyProgram) from the on-disk cache, or None."""
+    from .parse import file_hash
+    digest = file_hash(path)
+    cache = _cache_file(digest)
+    if not cache.is_file():
+        return None
+    try:
+        with open(cache, "rb") as fh:
+            pm, prog = pickle.load(fh)
+    except Exception:  # a stale or truncated cache entry: rebuild it
+        return None
+    pm.path = str(path)
+    return pm, prog
+
+
+def _store_cached(pm, prog):
+    cache = _cache_file(pm.model_hash)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        pickle.dump((pm, prog), fh)
+    tmp.replace(cache)
+
+
 def compile_model(path, check=False) -> CompiledModel:
     """Parse a Vensim model and prepare it for ensemble simulation.
 
@@ -81,7 +114,25 @@ def compile_model(path, check=False) -> CompiledModel:
     check : bool
         Compile immediately.
     """
-    cm = CompiledModel(parse_model(path))
-    if check:
-        cm.check()
-    return cm
+    from .compiler import build_program
+    from .errors import UnsupportedFeatureError
+
+    cached = _load_cached(path) if Path(path).is_file() else None
+    if cached is not None:
+        pm, prog = cached
+        return CompiledModel(pm, _fresh(prog))
+    pm = parse_model(path)
+    try:
+        prog = build_program(pm)
+    except UnsupportedFeatureError:
+        if check:
+            raise
+        return CompiledModel(pm)          # metadata only; simulate() raises the error
+    _store_cached(pm, prog)
+    return CompiledModel(pm, prog)
+
+
+def _fresh(prog):
+    """A program object without generated functions of another process."""
+    from .codegen_numpy import NumpyProgram
+    return NumpyProgram(prog.ir)
