@@ -3,33 +3,33 @@
 import numpy as np
 import pytest
 
-from aigap.analysis.calibrate import (
-    ObsTable, fit, identifiability, log_errors, residuals_from_sim, uncertainty_set)
+from aigap.analysis.calibrate import fit, identifiability, scaled_residuals, uncertainty_set
+from aigap.observations import Observation
 
 TIMES = np.array([0.5, 1.0, 2.0, 3.0, 4.0])
 
 
 def _table(values, kinds=None):
-    m = len(values)
-    kinds = kinds or ["point"] * m
-    return ObsTable.build([f"o{i}" for i in range(m)], kinds, values, [np.nan] * m,
-                          [np.nan] * m, [1.0] * m, [0.25] * m)
+    kinds = kinds or ["point"] * len(values)
+    return [Observation(id=f"o{i}", variable="X", region=None, time=float(i), kind=k, value=v)
+            for i, (k, v) in enumerate(zip(kinds, values))]
 
 
-def test_log_errors_by_kind():
-    t = ObsTable.build(["p", "lo", "up", "rg"], ["point", "lower", "upper", "range"],
-                       [100.0, 200.0, 50.0, None], [None, None, None, 10.0],
-                       [None, None, None, 20.0], [1, 1, 1, 4], [0.25, 0.25, 0.25, 0.5])
+def test_scaled_residuals_by_kind():
+    items = [Observation("p", "X", None, 1.0, "point", value=100.0),
+             Observation("lo", "X", None, 1.0, "lower", value=200.0),
+             Observation("up", "X", None, 1.0, "upper", value=50.0),
+             Observation("rg", "X", None, 1.0, "range", low=10.0, high=20.0, weight=4,
+                         tolerance=0.5)]
     sim = np.array([[200.0, 100.0, 100.0, 5.0],      # every observation missed
                     [100.0, 300.0, 40.0, 15.0],      # every observation met
                     [np.nan, 400.0, 25.0, 40.0]])
-    e = log_errors(sim, t)
-    np.testing.assert_allclose(e[0], [np.log(2), np.log(0.5), np.log(2), np.log(0.5)])
-    np.testing.assert_allclose(e[1], 0.0)
-    assert np.isnan(e[2, 0]) and e[2, 3] == pytest.approx(np.log(2))
-    r = residuals_from_sim(sim, t)
-    assert r[2, 0] == 1e3                          # non-finite simulation -> large residual
+    r = scaled_residuals(items, sim)
+    np.testing.assert_allclose(r[0, :3], np.array([np.log(2), np.log(0.5), np.log(2)]) / 0.25)
     assert r[0, 3] == pytest.approx(2 * np.log(0.5) / 0.5)   # sqrt(w) e / tau
+    np.testing.assert_allclose(r[1], 0.0)
+    assert r[2, 0] == 1e3                          # non-finite simulation -> large residual
+    assert r[2, 3] == pytest.approx(2 * np.log(2) / 0.5)
 
 
 def _toy(theta):
@@ -40,16 +40,16 @@ def _toy(theta):
 def test_fit_recovers_known_parameters():
     truth = np.array([[12.0, 0.35]])
     table = _table(list(_toy(truth)[0]))
-    res = fit(lambda X: residuals_from_sim(_toy(X), table), [(1, 100), (0, 1)], seed=0,
+    res = fit(lambda X: scaled_residuals(table, _toy(X)), [(1, 100), (0, 1)], seed=0,
               log_scale=[True, False], popsize=10, maxiter=60)
     np.testing.assert_allclose(res.x, truth[0], rtol=1e-3)
     assert res.payoff < 1e-6
     # one batched call per DE generation, not one call per candidate
     assert res.n_calls < res.n_evals / 5
-    X, P, thr = uncertainty_set(res, lambda X: residuals_from_sim(_toy(X), table), seed=1,
+    X, P, thr = uncertainty_set(res, lambda X: scaled_residuals(table, _toy(X)), seed=1,
                                 n_extra=500)
     assert np.all(P <= res.payoff + thr) and len(X) > 10
-    rows, summary = identifiability(res, lambda X: residuals_from_sim(_toy(X), table), X, 5)
+    rows, summary = identifiability(res, lambda X: scaled_residuals(table, _toy(X)), X, 5)
     assert summary["identified"] and summary["rank"] == 2
     assert [r["status"] for r in rows] == ["identified", "identified"]
     assert rows[0]["low"] <= 12.0 <= rows[0]["high"]
@@ -60,7 +60,7 @@ def test_fit_reports_non_identifiability():
     def model(X):
         return (X[:, :1] * X[:, 2:3]) * np.exp(X[:, 1:2] * TIMES)
     table = _table(list(model(np.array([[10.0, 0.3, 2.0]]))[0]))
-    res_fn = lambda X: residuals_from_sim(model(X), table)   # noqa: E731
+    res_fn = lambda X: scaled_residuals(table, model(X))   # noqa: E731
     res = fit(res_fn, [(1, 100), (0, 1), (0.5, 5)], seed=0, popsize=10, maxiter=40)
     assert res.payoff < 1e-3                          # it fits...
     X, _, _ = uncertainty_set(res, res_fn, seed=2, n_extra=800)
@@ -73,7 +73,7 @@ def test_fit_reports_non_identifiability():
 
 def test_under_determined_is_reported():
     table = _table([float(_toy(np.array([[12.0, 0.35]]))[0, 2])])   # one observation
-    res_fn = lambda X: residuals_from_sim(_toy(X)[:, 2:3], table)   # noqa: E731
+    res_fn = lambda X: scaled_residuals(table, _toy(X)[:, 2:3])   # noqa: E731
     res = fit(res_fn, [(1, 100), (0, 1)], seed=0, popsize=8, maxiter=20)
     X, _, _ = uncertainty_set(res, res_fn, seed=0, n_extra=300)
     rows, summary = identifiability(res, res_fn, X, 1)

@@ -16,7 +16,8 @@ def test_parse_string_form():
     c = parse_condition("  ARR Gap Ratio @ 2028 <= 50 ")
     assert (c.variable, c.region, c.time, c.op) == ("ARR Gap Ratio", None, 2029.0, "<=")
     assert parse_condition(c.label) == c
-    assert parse_condition("ARR Gap Ratio@2030.5 < 1").time == 2030.5
+    c = parse_condition("ARR Gap Ratio@2030.5 < 1")
+    assert c.time == 2030.5 and parse_condition(c.label) == c
 
 
 @pytest.mark.parametrize("text", [

@@ -117,3 +117,15 @@ def test_morris_bad_input():
         morris.sample(p, 4, 0, levels=3)
     with pytest.raises(ValueError, match="matching rows"):
         morris.analyze(p, np.zeros((7, 3)), np.zeros(7))
+
+
+def test_large_offset_does_not_blow_up_intervals():
+    """Outputs like gap ratios have a mean far above their spread: indices and CIs must not
+    depend on the offset (the estimator works on centred outputs)."""
+    p = _pi_problem()
+    X = sobol.sample(p, 2 ** 10, seed=9)
+    a = sobol.analyze(p, ishigami(X), n_boot=100, seed=2)
+    b = sobol.analyze(p, ishigami(X) + 1e4, n_boot=100, seed=2)
+    np.testing.assert_allclose(a.S1, b.S1, atol=1e-9)
+    np.testing.assert_allclose(a.S1_high - a.S1_low, b.S1_high - b.S1_low, atol=1e-9)
+    assert np.all(b.S1_high - b.S1_low < 0.2)

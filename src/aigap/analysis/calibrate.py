@@ -1,8 +1,7 @@
 """Calibration on arrays: log-error payoff, global search + local polish, uncertainty set.
 
-Observations are points, lower bounds ("more than $200M"), upper bounds and ranges. For a
-simulated value ``s`` the log error is ``ln(s / value)`` for a point, ``min(0, ln(s / low))``
-below a lower bound, ``max(0, ln(s / high))`` above an upper bound (a range is both). Each
+Observations are points, lower bounds ("more than $200M"), upper bounds and ranges; their
+log errors come from :func:`aigap.observations.residuals` (0 when a bound is met). Each
 error is scaled by its tolerance ``tau`` (default 0.25) and weight ``w`` into a residual
 ``r = sqrt(w) e / tau`` and the payoff is ``sum r^2``. If each log error were normal with
 sd ``tau`` the payoff would be a chi-square, so the parameter vectors with payoff within
@@ -24,65 +23,25 @@ import numpy as np
 from scipy import optimize, stats
 from scipy.stats import qmc
 
-__all__ = ["ObsTable", "log_errors", "residuals_from_sim", "fit", "FitResult",
-           "uncertainty_set", "identifiability", "KINDS"]
+from ..observations import residuals as obs_residuals
 
-KINDS = ("point", "lower", "upper", "range")
-_TINY = 1e-300
+__all__ = ["scaled_residuals", "fit", "FitResult", "uncertainty_set", "identifiability"]
+
 _PENALTY = 1e3   # residual for a non-finite simulated value
 
 
-@dataclass(frozen=True)
-class ObsTable:
-    """Observations as arrays (``m`` entries) for vectorised error evaluation."""
+def scaled_residuals(items, sim: np.ndarray) -> np.ndarray:
+    """Residuals ``sqrt(w) e / tau`` ``(runs, m)`` of simulated values ``sim (runs, m)``.
 
-    ids: tuple[str, ...]
-    kinds: tuple[str, ...]
-    low: np.ndarray      # lower limit (point value for points), nan if none
-    high: np.ndarray     # upper limit (point value for points), nan if none
-    weight: np.ndarray
-    tolerance: np.ndarray
-
-    @classmethod
-    def build(cls, ids, kinds, values, lows, highs, weights, tolerances) -> "ObsTable":
-        """From per-observation lists; ``values`` used for point/lower/upper, lows/highs for range."""
-        lo, hi = [], []
-        for k, v, a, b in zip(kinds, values, lows, highs):
-            if k not in KINDS:
-                raise ValueError(f"observation kind must be one of {KINDS}, got {k!r}")
-            lo.append({"point": v, "lower": v, "upper": np.nan, "range": a}[k])
-            hi.append({"point": v, "lower": np.nan, "upper": v, "range": b}[k])
-        return cls(tuple(ids), tuple(kinds), np.array(lo, float), np.array(hi, float),
-                   np.array(weights, float), np.array(tolerances, float))
-
-    def subset(self, mask) -> "ObsTable":
-        mask = np.asarray(mask, dtype=bool)
-        pick = np.flatnonzero(mask)
-        return ObsTable(tuple(self.ids[i] for i in pick), tuple(self.kinds[i] for i in pick),
-                        self.low[mask], self.high[mask], self.weight[mask], self.tolerance[mask])
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def log_errors(sim: np.ndarray, table: ObsTable) -> np.ndarray:
-    """Log errors ``(runs, m)`` of simulated values ``sim (runs, m)`` (0 inside a bound)."""
+    ``e`` is the log error of :func:`aigap.observations.residuals` (0 inside a bound);
+    a non-finite or non-positive simulated value gets a large residual.
+    """
     sim = np.asarray(sim, dtype=float)
-    ls = np.log(np.maximum(np.where(np.isfinite(sim), sim, _TINY), _TINY))
-    log_lo = np.full(len(table), -np.inf)
-    log_hi = np.full(len(table), np.inf)
-    has_lo, has_hi = np.isfinite(table.low), np.isfinite(table.high)
-    log_lo[has_lo] = np.log(table.low[has_lo])
-    log_hi[has_hi] = np.log(table.high[has_hi])
-    e = np.minimum(0.0, ls - log_lo) + np.maximum(0.0, ls - log_hi)
-    return np.where(np.isfinite(sim), e, np.nan)
-
-
-def residuals_from_sim(sim: np.ndarray, table: ObsTable) -> np.ndarray:
-    """Scaled residuals ``sqrt(w) e / tau``; non-finite simulations get a large residual."""
-    e = log_errors(sim, table)
-    r = np.sqrt(table.weight) * e / table.tolerance
-    return np.where(np.isfinite(r), r, _PENALTY)
+    ok = np.isfinite(sim) & (sim > 0)
+    e = obs_residuals(items, np.where(ok, sim, 1.0))
+    w = np.array([o.weight for o in items], dtype=float)
+    tau = np.array([o.tolerance for o in items], dtype=float)
+    return np.where(ok, np.sqrt(w) * e / tau, _PENALTY)
 
 
 @dataclass
@@ -128,7 +87,7 @@ class _Space:
 
 def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
         log_scale=None, popsize: int = 15, maxiter: int = 100, tol: float = 1e-7,
-        polish: bool = True, x0=None) -> FitResult:
+        polish: bool = True, x0=None, atol: float = 1e-6) -> FitResult:
     """Minimise ``sum(residuals(X)**2)`` over a box.
 
     Parameters
@@ -164,7 +123,7 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     if x0 is not None:
         init[0] = np.clip(space.to_z(np.asarray(x0, float)), 0.0, 1.0)
     de = optimize.differential_evolution(
-        de_obj, [(0.0, 1.0)] * d, init=init, maxiter=maxiter, tol=tol, rng=rng,
+        de_obj, [(0.0, 1.0)] * d, init=init, maxiter=maxiter, tol=tol, atol=atol, rng=rng,
         polish=False, vectorized=True, updating="deferred", mutation=(0.5, 1.0),
         recombination=0.7)
     z, f = de.x, float(de.fun)

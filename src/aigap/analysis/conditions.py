@@ -30,7 +30,7 @@ import numpy as np
 __all__ = [
     "Condition", "ConditionError", "OPS", "YEAR_END_OFFSET", "year_to_time",
     "parse_condition", "condition_from_mapping", "check_condition", "evaluate",
-    "series_at",
+    "series_at", "Target", "parse_target",
 ]
 
 #: comparison operators allowed in a condition
@@ -46,6 +46,11 @@ _STRING_FORM = re.compile(
     r"(?P<year>\d{4}(?:\.\d+)?)\s*(?P<op><=|>=|<|>)\s*(?P<val>" + _NUMBER + r")\s*$")
 
 
+_TARGET_FORM = re.compile(
+    r"^\s*(?P<var>[^\[\]@<>=]+?)\s*(?:\[\s*(?P<reg>[^\[\]]+?)\s*\])?\s*@\s*"
+    r"(?P<year>\d{4}(?:\.\d+)?)\s*$")
+
+
 class ConditionError(ValueError):
     """A condition is malformed or names something the model does not have."""
 
@@ -53,6 +58,21 @@ class ConditionError(ValueError):
 def year_to_time(year: float) -> float:
     """Model time of the end of calendar ``year``."""
     return float(year) + YEAR_END_OFFSET
+
+
+def _where(variable: str, region: str | None, time: float) -> str:
+    """``Var[REG]@2030`` (year end) or ``Var[REG]@2030.5`` (a model time)."""
+    reg = f"[{region}]" if region else ""
+    year = time - YEAR_END_OFFSET
+    when = f"{year:g}" if float(year).is_integer() else f"{time:.6g}"
+    if "." not in when and not float(year).is_integer():
+        when += ".0"
+    return f"{variable}{reg}@{when}"
+
+
+def _time_of(year: str) -> float:
+    """A four-digit year is its year end; a decimal is a model time."""
+    return year_to_time(int(year)) if "." not in year else float(year)
 
 
 @dataclass(frozen=True)
@@ -69,10 +89,7 @@ class Condition:
     @property
     def label(self) -> str:
         """Human-readable form (also the string form accepted by :func:`parse_condition`)."""
-        reg = f"[{self.region}]" if self.region else ""
-        year = self.time - YEAR_END_OFFSET
-        when = f"{year:g}" if float(year).is_integer() else f"t={self.time:g}"
-        return f"{self.variable}{reg}@{when} {self.op} {self.value:g}"
+        return f"{_where(self.variable, self.region, self.time)} {self.op} {self.value:g}"
 
     @property
     def key(self) -> str:
@@ -91,10 +108,41 @@ def parse_condition(text: str) -> Condition:
         raise ConditionError(
             f"cannot parse condition {text!r}: expected 'Variable[REGION]@YEAR OP VALUE' "
             "with OP one of <, <=, >, >= (e.g. 'Model ARR Gap Ratio@2030 < 20')")
-    year = m.group("year")
-    time = year_to_time(int(year)) if "." not in year else float(year)
-    return Condition(m.group("var").strip(), m.group("reg"), time, m.group("op"),
-                     float(m.group("val")))
+    return Condition(m.group("var").strip(), m.group("reg"), _time_of(m.group("year")),
+                     m.group("op"), float(m.group("val")))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A scalar output of a run: ``variable[region]`` at ``time`` (e.g. for sensitivity)."""
+
+    variable: str
+    region: str | None
+    time: float
+
+    @property
+    def label(self) -> str:
+        return _where(self.variable, self.region, self.time)
+
+    def as_condition(self) -> Condition:
+        """A (dummy) condition with the same variable, region and time, for checking."""
+        return Condition(self.variable, self.region, self.time, ">", 0.0)
+
+    def values(self, values: np.ndarray, times: np.ndarray, elements=None) -> np.ndarray:
+        """The target's value per run from a ``(run, time[, element])`` array."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 3:
+            values = values[:, :, list(elements).index(self.region)]
+        return series_at(values, times, self.time)
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``"Variable[REGION]@YEAR"`` (year end; a decimal is a model time)."""
+    m = _TARGET_FORM.match(text or "")
+    if not m:
+        raise ConditionError(f"cannot parse output {text!r}: expected 'Variable[REGION]@YEAR' "
+                             "(e.g. 'Model ARR[CN]@2030' or 'ARR Gap Ratio@2030')")
+    return Target(m.group("var").strip(), m.group("reg"), _time_of(m.group("year")))
 
 
 def _number(key: str, v) -> float:

@@ -113,6 +113,11 @@ def analyze(problem: Problem, Y: np.ndarray, n_boot: int = 500, conf: float = 0.
         raise ValueError(f"{int(bad.any(axis=1).sum())} of {Y.shape[0]} model outputs are not "
                          "finite; Sobol indices need every run")
     N = Y.shape[0] // (d + 2)
+    # centre and scale (as SALib does): the estimators are shift-invariant in expectation,
+    # but a large mean relative to the spread inflates their sampling variance enormously
+    mu = Y[:2 * N].mean(axis=0)
+    sd = Y[:2 * N].std(axis=0)
+    Y = (Y - mu) / np.where(sd > 0, sd, 1.0)
     fA, fB, fAB = _split(Y, N, d)
     S1, ST, V = _estimate(fA, fB, fAB)
     rng = np.random.default_rng(seed)
@@ -124,4 +129,4 @@ def analyze(problem: Problem, Y: np.ndarray, n_boot: int = 500, conf: float = 0.
     q = [(1 - conf) / 2 * 100, (1 + conf) / 2 * 100]
     lo1, hi1 = np.percentile(boot1, q, axis=0)
     loT, hiT = np.percentile(bootT, q, axis=0)
-    return SobolIndices(tuple(problem.names), S1, lo1, hi1, ST, loT, hiT, V, conf, N)
+    return SobolIndices(tuple(problem.names), S1, lo1, hi1, ST, loT, hiT, V * sd ** 2, conf, N)

@@ -1,0 +1,238 @@
+"""Analysis commands for the ``aigap`` CLI: sweep, sensitivity, calibrate, discover, report.
+
+:func:`register` is called by :mod:`aigap.cli` with its sub-parser collection; each
+command is a thin layer over the library functions of this package. Bad input raises
+:class:`aigap.scenarios.InputError` (one line per problem, exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..scenarios import InputError
+
+__all__ = ["register"]
+
+
+def _common(p) -> None:
+    p.add_argument("--model", metavar="MDL",
+                   help="Vensim model (default $AIGAP_MODEL or model/ai_gap.mdl)")
+    p.add_argument("--runs-dir", metavar="DIR",
+                   help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+
+
+def register(sub) -> None:
+    """Add the analysis commands to an argparse sub-parser collection."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("sweep", help="sample uncertain constants and run the ensemble",
+                       formatter_class=fmt, description=(
+                           "Run a sweep file (scenarios/sweeps/*.yaml): sample the uncertain "
+                           "constants, simulate every run with the engine in resumable "
+                           "chunks, print gap percentiles 2026-2030 and condition "
+                           "probabilities, write fan charts and a run folder.\n"
+                           "An interrupted sweep resumes when the same command is run again."))
+    p.add_argument("sweep", metavar="SWEEP.yaml")
+    p.add_argument("--fresh", action="store_true",
+                   help="ignore an interrupted run of the same sweep and start over")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    _common(p)
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("sensitivity", help="Sobol / Morris: what drives the 2030 gap",
+                       formatter_class=fmt, description=(
+                           "Global sensitivity of 2030 outputs to the uncertain constants of a "
+                           "sweep file: Sobol first-order and total indices with bootstrap "
+                           "95%% CIs (default) or Morris elementary effects (screening)."))
+    p.add_argument("sweep", metavar="SWEEP.yaml",
+                   help="sweep file giving the base scenario and the uncertain constants")
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    p.add_argument("--N", type=int, default=None,
+                   help="Sobol base sample, a power of two (runs = N*(d+2); default 512) or "
+                        "Morris trajectories (runs = N*(d+1); default 50)")
+    p.add_argument("--output", dest="outputs", action="append", metavar="VAR[REG]@YEAR",
+                   help="output to analyse, e.g. 'Model ARR[CN]@2030' (repeatable; default: "
+                        "the three gap ratios and US return on capital, 2030)")
+    p.add_argument("--seed", type=int, default=None, help="default: the sweep file's seed")
+    p.add_argument("--log", action="store_true", help="analyse log10 of the outputs")
+    p.add_argument("--n-boot", type=int, default=300, help="bootstrap resamples for the CIs")
+    _common(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("calibrate", help="fit constants to observations (DE + polish)",
+                       formatter_class=fmt, description=(
+                           "Fit constants of a scenario to an observation file (points, "
+                           "bounds, ranges; weighted log errors) with differential evolution "
+                           "(one engine call per generation) and an L-BFGS-B polish. Writes a "
+                           "NEW calibrated scenario file, a fit table, plots, and the "
+                           "parameter uncertainty set as a ready sweep file."))
+    p.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?",
+                   default=None, help="base scenario (default scenarios/baseline.yaml)")
+    p.add_argument("--param", dest="params", action="append", metavar="NAME[ELEM]",
+                   required=True, help="constant to fit, e.g. 'Price War Intensity[CN]' "
+                   "(repeatable; bounds are the model's declared range)")
+    p.add_argument("--observations", metavar="FILE",
+                   help="observation file (default <scenario folder>/data/observations.yaml)")
+    p.add_argument("--until", metavar="DATE",
+                   help="fit only observations up to DATE (2026.0 or 2025-12-31) and report "
+                        "the out-of-sample error on the later ones (hindcast)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--popsize", type=int, default=12, help="DE population per parameter")
+    p.add_argument("--maxiter", type=int, default=60, help="DE generations at most")
+    p.add_argument("--output-scenario", metavar="FILE",
+                   help="where to write the calibrated scenario (default "
+                        "<scenario>_calibrated.yaml beside it; never overwritten)")
+    _common(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("discover", help="PRIM: which assumptions make a condition likely",
+                       formatter_class=fmt, description=(
+                           "Scenario discovery on a sweep folder: PRIM boxes (ranges of the "
+                           "uncertain constants) where the condition(s) hold, with their "
+                           "coverage/density trade-off.\nExample: aigap discover runs/<sweep> "
+                           "--condition 'Model ARR Gap Ratio@2030 < 20'"))
+    p.add_argument("folder", metavar="RUN_FOLDER")
+    p.add_argument("--condition", dest="conditions", action="append", required=True,
+                   metavar="'VAR[REG]@YEAR OP VALUE'",
+                   help="case of interest (repeatable: all must hold)")
+    p.add_argument("--min-coverage", type=float, default=0.5,
+                   help="choose the densest box covering at least this share of the cases")
+    p.add_argument("--max-boxes", type=int, default=2)
+    p.add_argument("--alpha", type=float, default=0.05, help="peeling fraction per step")
+    p.add_argument("--min-mass", type=float, default=0.05,
+                   help="smallest box, as a share of the runs")
+    p.add_argument("--runs-dir", metavar="DIR")
+    p.add_argument("--no-plots", action="store_true")
+    p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser("report", help="one offline HTML page from run folders",
+                       description="Build one self-contained HTML page (plots embedded) from "
+                       "run, compare, sweep, sensitivity, calibration and discover folders.")
+    p.add_argument("folders", nargs="+", metavar="RUN_FOLDER")
+    p.add_argument("--output", metavar="FILE.html",
+                   help="write here (never overwrites) instead of a new run folder")
+    p.add_argument("--title", default="aigap report")
+    p.add_argument("--runs-dir", metavar="DIR")
+    p.set_defaults(func=cmd_report)
+
+
+def _command():
+    return ["aigap", *sys.argv[1:]]
+
+
+def _files(folder: Path) -> str:
+    names = sorted(p.name for p in folder.iterdir())
+    return ", ".join(names)
+
+
+def cmd_sweep(args) -> int:
+    from ..workflow.summary import format_value
+    from .sweep import run_sweep
+
+    path = Path(args.sweep)
+    if not path.is_file():
+        raise InputError([f"{path}: file not found"])
+    try:
+        out = run_sweep(path, model=args.model, runs_dir=args.runs_dir, fresh=args.fresh,
+                        progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
+                        command=_command())
+    except KeyboardInterrupt:
+        print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
+              "again to resume (or add --fresh to start over).", file=sys.stderr)
+        return 130
+    spec = out.spec
+    print(f"Sweep '{spec.name}': {spec.description}")
+    print(f"  base scenario {spec.scenario_path}, {out.X.shape[0]} runs ({spec.sampler}, "
+          f"seed {spec.seed}), {spec.problem.d} uncertain inputs"
+          + (f"; resumed after {out.resumed_from} chunks" if out.resumed_from else ""))
+    pct = out.percentiles
+    for name in ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"):
+        part = pct[(pct.variable == name)]
+        if part.empty:
+            continue
+        print(f"\n{name} (US / CN, year end): percentiles")
+        print(f"  {'year':>4} " + " ".join(f"{'p' + str(q):>8}" for q in (5, 25, 50, 75, 95)))
+        for r in part.itertuples():
+            print(f"  {r.year:>4} " + " ".join(f"{format_value(getattr(r, f'p{q}'), 'Dmnl'):>8}"
+                                            for q in (5, 25, 50, 75, 95)))
+    if len(out.conditions):
+        print("\nConditions (share of runs, 95% interval):")
+        for r in out.conditions.itertuples():
+            print(f"  {r.condition:<34} {r.probability:6.1%}  [{r.ci_low:.1%}, {r.ci_high:.1%}]"
+                  f"   {r.definition}")
+    print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from .gsa import format_ranking, run_sensitivity
+
+    if not Path(args.sweep).is_file():
+        raise InputError([f"{args.sweep}: file not found"])
+    out = run_sensitivity(args.sweep, method=args.method, N=args.N, targets=args.outputs,
+                          seed=args.seed, n_boot=args.n_boot, log=args.log, model=args.model,
+                          runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
+    print(format_ranking(out))
+    print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.n_runs} runs, "
+          f"simulation {out.sim_seconds:.1f} s, total {out.elapsed:.1f} s)")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from ..workflow.runner import scenarios_dir
+    from ..workflow.summary import format_fit
+    from .calibration import run_calibration
+
+    scen = Path(args.scenario) if args.scenario else scenarios_dir() / "baseline.yaml"
+    if not scen.is_file():
+        raise InputError([f"{scen}: file not found"])
+    if args.observations and not Path(args.observations).is_file():
+        raise InputError([f"{args.observations}: file not found"])
+    out = run_calibration(scen, args.params, observations=args.observations, until=args.until,
+                          seed=args.seed, popsize=args.popsize, maxiter=args.maxiter,
+                          model=args.model, runs_dir=args.runs_dir,
+                          output=args.output_scenario, plots=not args.no_plots,
+                          command=_command())
+    print(f"\nOptimizer: {out.fit.message}")
+    print(f"  payoff {out.fit.payoff:.4g} (sum of squared weighted log errors in tolerance "
+          f"units), {out.fit.n_calls} engine calls, {out.extra['n_simulated_runs']} runs")
+    print("\nParameters (uncertainty: accepted set within "
+          f"{out.threshold:.3g} of the best payoff, {len(out.accepted)} vectors):")
+    print(f"  {'parameter':<40} {'prior':>10} {'best':>10} {'95% range':>23}  status")
+    for r in out.params_frame.itertuples():
+        print(f"  {r.parameter:<40} {r.prior:>10.4g} {r.best:>10.4g} "
+              f"{r.ci_low:>10.4g}..{r.ci_high:<10.4g}  {r.status}")
+    print(f"\nIdentifiability: {out.ident['verdict']}")
+    fr = out.fit_frame
+    print("\nFit after calibration:")
+    print(format_fit(fr))
+    if out.out_of_sample:
+        o = out.out_of_sample
+        print(f"\nHindcast: {o['passed']}/{o['n']} held-out observations within tolerance; "
+              f"RMS log error {o['rms_log_error']:.3f} (before calibration "
+              f"{o['rms_log_error_before']:.3f})")
+    print(f"\nCalibrated scenario (new file): {out.written}")
+    print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
+    return 0
+
+
+def cmd_discover(args) -> int:
+    from .discovery import format_boxes, run_discover
+
+    out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
+                       max_boxes=args.max_boxes, alpha=args.alpha, min_mass=args.min_mass,
+                       runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
+    print(format_boxes(out))
+    print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    path = build_report(args.folders, output=args.output, title=args.title,
+                        runs_dir=args.runs_dir, command=_command())
+    print(f"Report: {path}")
+    return 0

@@ -1,0 +1,181 @@
+"""``aigap discover``: scenario discovery (PRIM) on a finished sweep.
+
+"Under what assumptions does the China embedding route close the gap?" Given a sweep run
+folder and one or more conditions (all must hold: the *cases of interest*), PRIM finds the
+few ranges of the uncertain constants where the cases concentrate.
+
+Run folder: ``trajectory.csv`` (coverage/density of every peeled box), ``boxes.csv``
+(limits of the chosen boxes with the density lost when each limit is dropped),
+``tradeoff.png``, ``box_<k>.png``, ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..scenarios import InputError
+from ..workflow.manifest import build_manifest, write_manifest
+from ..workflow.rundir import new_run_dir
+from . import prim
+from .conditions import ConditionError, check_condition, evaluate, parse_condition
+from .sweep import load_sweep_folder
+
+__all__ = ["run_discover", "DiscoverOutput", "format_boxes"]
+
+
+@dataclass
+class DiscoverOutput:
+    conditions: tuple
+    names: tuple
+    base_rate: float
+    n: int
+    boxes: list          # [(trajectory, chosen, box, restrictions)]
+    full: np.ndarray
+    run_dir: Path | None = None
+    elapsed: float = 0.0
+
+
+def cases_of_interest(sweep: dict, texts) -> tuple:
+    """Parse the condition strings, check them against the stored outputs, AND them."""
+    conds, problems = [], []
+    variables = {k: v[2:] for k, v in sweep["dims"].items()}
+    span = (float(sweep["time"][0]), float(sweep["time"][-1]))
+    for text in texts:
+        try:
+            c = parse_condition(text)
+            check_condition(c, variables, sweep["coords"], span)
+            conds.append(c)
+        except ConditionError as exc:
+            stored = ", ".join(sorted(variables))
+            problems.append(f"--condition {text!r}: {exc}"
+                            + (f" (stored outputs: {stored})" if "unknown variable" in str(exc)
+                               else ""))
+    if problems:
+        raise InputError(problems)
+    if not conds:
+        raise InputError(["give at least one --condition 'Variable[REGION]@YEAR OP VALUE'"])
+    y = np.ones(sweep["X"].shape[0], dtype=bool)
+    for c in conds:
+        dims = sweep["dims"][c.variable]
+        elems = sweep["coords"][dims[2]] if len(dims) > 2 else None
+        y &= evaluate(c, sweep["outputs"][c.variable], sweep["time"], elems)
+    return tuple(conds), y
+
+
+def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int = 2,
+                 alpha: float = 0.05, min_mass: float = 0.05, runs_dir=None,
+                 plots: bool = True, command=None) -> DiscoverOutput:
+    """PRIM boxes for the runs of a sweep folder where every condition holds."""
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([f"{folder}: run folder not found"])
+    for name, v, lo, hi in (("--min-coverage", min_coverage, 0, 1), ("--alpha", alpha, 0, 0.5),
+                            ("--min-mass", min_mass, 0, 1)):
+        if not lo < v < hi or not np.isfinite(v):
+            raise InputError([f"{name} {v}: must be between {lo} and {hi}"])
+    sweep = load_sweep_folder(folder)
+    conds, y = cases_of_interest(sweep, conditions)
+    X, names = sweep["X"], sweep["names"]
+    n, k = len(y), int(y.sum())
+    full = np.column_stack([X.min(axis=0), X.max(axis=0)])
+    boxes = []
+    if 0 < k < n:
+        for traj, chosen, box in prim.find_boxes(X, y, max_boxes, alpha, min_mass,
+                                                 min_coverage):
+            boxes.append((traj, chosen, box, prim.restrictions(X, y, box, full)))
+    out = DiscoverOutput(conds, names, k / n, n, boxes, full)
+    sweep_name = sweep["manifest"].get("name", folder.name)
+    with new_run_dir("discover", f"{sweep_name}-discover", runs_dir=runs_dir) as rd:
+        _tables(rd.path, out)
+        if plots and boxes:
+            from .plots import plot_box, plot_tradeoff
+            label = " and ".join(c.label for c in conds)
+            plot_tradeoff(rd.path / "tradeoff.png", boxes[0][0], boxes[0][1],
+                          f"PRIM peeling trajectory: {label}\n(base rate {k / n:.1%} of {n} runs)")
+            for i, (_, _, box, _) in enumerate(boxes, start=1):
+                plot_box(rd.path / f"box_{i}.png", names, box, full,
+                         f"Box {i}: coverage {box.coverage:.0%}, density {box.density:.0%} "
+                         f"(base rate {k / n:.0%})\n{label}")
+        out.elapsed = time.perf_counter() - t0
+        write_manifest(rd.path, build_manifest(
+            "discover", f"{sweep_name}-discover", started,
+            command=command if command is not None else sys.argv,
+            extra={"discover": {"sweep_folder": str(folder.resolve()),
+                                "conditions": [c.label for c in conds], "runs": n,
+                                "cases": k, "min_coverage": min_coverage, "alpha": alpha,
+                                "min_mass": min_mass, "max_boxes": max_boxes,
+                                "boxes": len(boxes)},
+                   "sweep_manifest": {k_: sweep["manifest"].get(k_) for k_ in
+                                      ("name", "seed", "model", "scenarios", "git")}}))
+    out.run_dir = rd.final_path
+    return out
+
+
+def _tables(folder: Path, out: DiscoverOutput) -> None:
+    import pandas as pd
+
+    rows, brows = [], []
+    for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
+        for s, b in enumerate(traj):
+            rows.append({"box": i, "step": s, "coverage": b.coverage, "density": b.density,
+                         "mass": b.mass, "restricted": len(b.restricted),
+                         "chosen": s == chosen})
+        for r in restr:
+            brows.append({"box": i, "coverage": box.coverage, "density": box.density,
+                          "mass": box.mass, "input": out.names[r["index"]], "low": r["low"],
+                          "high": r["high"], "sampled_low": out.full[r["index"], 0],
+                          "sampled_high": out.full[r["index"], 1],
+                          "density_without": r["density_without"],
+                          "coverage_without": r["coverage_without"]})
+    pd.DataFrame(rows, columns=["box", "step", "coverage", "density", "mass", "restricted",
+                                "chosen"]).to_csv(folder / "trajectory.csv", index=False,
+                                                  float_format="%.6g")
+    pd.DataFrame(brows, columns=["box", "coverage", "density", "mass", "input", "low", "high",
+                                 "sampled_low", "sampled_high", "density_without",
+                                 "coverage_without"]).to_csv(folder / "boxes.csv", index=False,
+                                                             float_format="%.6g")
+
+
+def format_boxes(out: DiscoverOutput) -> str:
+    """Plain-text answer: base rate, then each box's ranges and their importance."""
+    label = " and ".join(c.label for c in out.conditions)
+    k = int(round(out.base_rate * out.n))
+    lines = [f"Cases of interest: {label}",
+             f"  hold in {k} of {out.n} runs (base rate {out.base_rate:.1%})"]
+    if k == 0 or k == out.n:
+        lines.append("  the condition is " + ("never" if k == 0 else "always") +
+                     " met in this sweep: nothing to discover (widen the sweep or change the "
+                     "condition)")
+        return "\n".join(lines)
+    if not out.boxes:
+        lines.append("  no box concentrates the cases clearly above the base rate: the "
+                     "condition does not depend on a few input ranges")
+        return "\n".join(lines)
+    for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
+        scope = "the cases" if i == 1 else "the cases outside earlier boxes"
+        lines.append(f"\nBox {i}: coverage {box.coverage:.0%} (share of {scope} inside), "
+                     f"density {box.density:.0%} (share of runs inside that are cases), "
+                     f"{box.n} runs")
+        for r in sorted(restr, key=lambda r: r["density_without"]):
+            name = out.names[r["index"]]
+            lo_s, hi_s = out.full[r["index"]]
+            lim = []
+            if r["low"] == r["high"]:
+                lim.append(f"= {r['low']:.4g}")
+            elif r["low"] > lo_s:
+                lim.append(f">= {r['low']:.4g}")
+            if r["high"] < hi_s and r["low"] != r["high"]:
+                lim.append(f"<= {r['high']:.4g}")
+            lines.append(f"  {name:<44} {' and '.join(lim):<24} (sampled {lo_s:.3g}..{hi_s:.3g};"
+                         f" density without this limit {r['density_without']:.0%})")
+        lines.append(f"  trade-off: {len(traj)} peeling steps; denser boxes cover less "
+                     "(see trajectory.csv / tradeoff.png)")
+    return "\n".join(lines)

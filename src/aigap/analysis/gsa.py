@@ -1,0 +1,215 @@
+"""``aigap sensitivity``: Sobol (or Morris) indices of chosen 2030 outputs over a sweep's
+uncertain constants, in one engine call.
+
+The sweep file gives the base scenario and the uncertain constants with their
+distributions; outputs are scalar targets ``"Variable[REGION]@YEAR"`` (year end).
+Run folder: ``indices.csv``, ``ranking.csv`` (inputs ordered by total effect on the first
+output), ``sensitivity.png``, ``design.npz`` (design and outputs), ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..scenarios import InputError, load_scenario, resolve_params
+from ..workflow.manifest import build_manifest, file_record, write_manifest
+from ..workflow.rundir import new_run_dir
+from . import morris, sobol
+from .conditions import ConditionError, check_condition, parse_target
+from .ensemble import simulate_design
+from .sweepfile import load_sweep
+
+__all__ = ["run_sensitivity", "DEFAULT_TARGETS", "SensitivityOutput", "format_ranking"]
+
+DEFAULT_TARGETS = ("ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Model ARR[CN]@2030",
+                   "Return on AI Capital[US]@2030")
+METHODS = ("sobol", "morris")
+
+
+@dataclass
+class SensitivityOutput:
+    method: str
+    names: tuple
+    targets: tuple
+    indices: object
+    table: object
+    ranking: object
+    n_runs: int
+    run_dir: Path | None = None
+    elapsed: float = 0.0
+    sim_seconds: float = 0.0
+
+
+def check_targets(texts, cm) -> list:
+    """Parse and check ``Variable[REGION]@YEAR`` targets; InputError on any problem."""
+    targets, problems = [], []
+    variables = {n: tuple(v.dims) for n, v in cm.variables.items()}
+    for text in texts:
+        try:
+            t = parse_target(text)
+            check_condition(t.as_condition(), variables, cm.dims,
+                            (cm.initial_time, cm.final_time))
+            targets.append(t)
+        except ConditionError as exc:
+            problems.append(f"--output {text!r}: {exc}")
+    if problems:
+        raise InputError(problems)
+    return targets
+
+
+def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, targets=None,
+                    seed: int | None = None, n_boot: int = 300, log: bool = False,
+                    model=None, runs_dir=None, plots: bool = True, command=None,
+                    progress=sys.stderr) -> SensitivityOutput:
+    """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
+
+    Parameters
+    ----------
+    method : {"sobol", "morris"}
+    N : int, optional
+        Sobol base sample (a power of two; runs = N (d + 2); default 512) or Morris
+        trajectories (runs = N (d + 1); default 50).
+    seed : int, optional
+        Default: the sweep file's seed.
+    log : bool
+        Analyse ``log10`` of the outputs (gap ratios span decades).
+    """
+    from ..engine import CompiledModel, compile_model
+    from ..workflow.runner import find_model
+
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    if method not in METHODS:
+        raise InputError([f"unknown method '{method}' (choose sobol or morris)"])
+    cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
+    spec = load_sweep(sweep_path, cm)
+    targets = check_targets(targets or DEFAULT_TARGETS, cm)
+    scenario = load_scenario(spec.scenario_path, model=cm)
+    base = resolve_params(cm, scenario)
+    problem = spec.problem
+    seed = spec.seed if seed is None else seed
+    if method == "sobol":
+        N = N or 512
+        if N < 2 or N & (N - 1):
+            raise InputError([f"--N {N}: Sobol needs a power of two (e.g. 256, 512, 1024)"])
+        X = sobol.sample(problem, N, seed)
+    else:
+        N = N or 50
+        if N < 2:
+            raise InputError([f"--N {N}: Morris needs at least 2 trajectories"])
+        X = morris.sample(problem, N, seed)
+    print(f"{method}: {problem.d} uncertain inputs, {X.shape[0]} runs "
+          f"({'N' if method == 'sobol' else 'trajectories'} = {N})", file=progress, flush=True)
+    variables = list(dict.fromkeys(t.variable for t in targets))
+    ts = time.perf_counter()
+    res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25)
+    sim_seconds = time.perf_counter() - ts
+    Y = np.column_stack([
+        t.values(res[t.variable], res.time,
+                 res.coords[res.dims[t.variable][2]] if len(res.dims[t.variable]) > 2 else None)
+        for t in targets])
+    bad = ~np.isfinite(Y).all(axis=1)
+    if bad.any():
+        raise InputError([f"{int(bad.sum())} of {len(Y)} runs gave non-finite outputs; "
+                          "narrow the distributions in the sweep file"])
+    if log:
+        if np.any(Y <= 0):
+            raise InputError(["--log needs positive outputs"])
+        Y = np.log10(Y)
+    labels = [("log10 " if log else "") + t.label for t in targets]
+    if method == "sobol":
+        ind = sobol.analyze(problem, Y, n_boot=n_boot, seed=seed)
+    else:
+        ind = morris.analyze(problem, X, Y, seed=seed, n_boot=n_boot)
+    table, ranking = _tables(method, problem.names, labels, ind)
+    out = SensitivityOutput(method, tuple(problem.names), tuple(labels), ind, table, ranking,
+                            X.shape[0], sim_seconds=sim_seconds)
+    with new_run_dir("sensitivity", f"{spec.name}-{method}", runs_dir=runs_dir) as rd:
+        table.to_csv(rd.path / "indices.csv", index=False, float_format="%.6g")
+        ranking.to_csv(rd.path / "ranking.csv", index=False, float_format="%.6g")
+        np.savez(rd.path / "design.npz", X=X, Y=Y, names=np.array(problem.names),
+                 outputs=np.array(labels))
+        if plots:
+            _plot(rd.path / "sensitivity.png", method, problem.names, labels, ind, spec.name,
+                  X.shape[0])
+        out.elapsed = time.perf_counter() - t0
+        write_manifest(rd.path, build_manifest(
+            "sensitivity", f"{spec.name}-{method}", started, model=cm, engine="numpy",
+            method=spec.method, time_step=cm.time_step, seed=seed,
+            command=command if command is not None else sys.argv,
+            scenarios=[{"name": scenario.name, "description": scenario.description,
+                        "files": list(scenario.files)}],
+            extra={"sensitivity": {"method": method, "N": N, "runs": int(X.shape[0]),
+                                   "n_boot": n_boot, "log": log, "outputs": labels,
+                                   "sweep": file_record(spec.path),
+                                   "uncertain": {u.label: u.dist.to_spec()
+                                                 for u in spec.uncertain}},
+                   "timings_s": {"simulation": round(sim_seconds, 3)}}))
+    out.run_dir = rd.final_path
+    return out
+
+
+def _tables(method, names, labels, ind):
+    import pandas as pd
+
+    rows = []
+    for k, lab in enumerate(labels):
+        for i, name in enumerate(names):
+            if method == "sobol":
+                rows.append({"output": lab, "input": name, "S1": ind.S1[i, k],
+                             "S1_low": ind.S1_low[i, k], "S1_high": ind.S1_high[i, k],
+                             "ST": ind.ST[i, k], "ST_low": ind.ST_low[i, k],
+                             "ST_high": ind.ST_high[i, k]})
+            else:
+                rows.append({"output": lab, "input": name, "mu_star": ind.mu_star[i, k],
+                             "mu_star_conf": ind.mu_star_conf[i, k], "mu": ind.mu[i, k],
+                             "sigma": ind.sigma[i, k]})
+    table = pd.DataFrame(rows)
+    key = "ST" if method == "sobol" else "mu_star"
+    ranking = []
+    for k, lab in enumerate(labels):
+        sub = table[table.output == lab].sort_values(key, ascending=False, kind="stable")
+        sub = sub.assign(rank=np.arange(1, len(sub) + 1))
+        ranking.append(sub)
+    return table, pd.concat(ranking, ignore_index=True)
+
+
+def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
+    """Text table: per output, inputs by total effect (Sobol) or mu* (Morris)."""
+    blocks = []
+    for lab in out.targets:
+        sub = out.ranking[out.ranking.output == lab].head(top)
+        if out.method == "sobol":
+            head = f"{'rank':>4}  {'input':<44} {'ST [95% CI]':>22} {'S1 [95% CI]':>22}"
+            lines = [f"{r.rank:>4}  {r.input:<44} "
+                     f"{r.ST:>6.3f} [{r.ST_low:6.3f},{r.ST_high:6.3f}] "
+                     f"{r.S1:>6.3f} [{r.S1_low:6.3f},{r.S1_high:6.3f}]"
+                     for r in sub.itertuples()]
+        else:
+            head = f"{'rank':>4}  {'input':<44} {'mu*':>10} {'+/-':>9} {'sigma':>10}"
+            lines = [f"{r.rank:>4}  {r.input:<44} {r.mu_star:>10.4g} {r.mu_star_conf:>9.3g} "
+                     f"{r.sigma:>10.4g}" for r in sub.itertuples()]
+        blocks.append(f"What drives {lab}:\n{head}\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _plot(path, method, names, labels, ind, sweep_name, runs):
+    from .plots import plot_indices
+
+    if method == "sobol":
+        e1 = np.stack([ind.S1 - ind.S1_low, ind.S1_high - ind.S1])
+        eT = np.stack([ind.ST - ind.ST_low, ind.ST_high - ind.ST])
+        plot_indices(path, names, labels, ind.S1, np.clip(e1, 0, None), ind.ST,
+                     np.clip(eT, 0, None),
+                     f"Sobol indices with 95% CIs ({sweep_name}, {runs} runs)")
+    else:
+        err = np.stack([ind.mu_star_conf, ind.mu_star_conf])
+        plot_indices(path, names, labels, None, None, ind.mu_star, err,
+                     f"Morris screening mu* ({sweep_name}, {runs} runs)",
+                     total_label="mu* (per unit of input quantile)")

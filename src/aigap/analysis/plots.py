@@ -1,0 +1,166 @@
+"""Analysis plots (Agg PNGs): fan charts, sensitivity bars, PRIM trade-off and box limits.
+
+Uses the shared style of :mod:`aigap.plotting` (axes, colours, observation overlay).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
+from ..plotting.timeseries import obs_legend_handles, overlay_observations
+
+__all__ = ["fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box"]
+
+FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
+PLOT_END = 2031.0   # end of 2030
+
+
+def _regional(values, dims, coords):
+    if len(dims) <= 2:
+        return [("", values)]
+    return [(e, values[:, :, i]) for i, e in enumerate(coords[dims[2]])]
+
+
+def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, units: dict,
+                    observations=None, title: str = "", gap: bool = False) -> bool:
+    """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region."""
+    names = [n for n in names if n in outputs]
+    if not names:
+        return False
+    keep = t <= PLOT_END + 1e-9
+    fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
+    for ax, name in zip(axes, names):
+        shown = []
+        for k, (region, v) in enumerate(_regional(outputs[name], dims[name], coords)):
+            v = v[:, keep]
+            q = np.nanpercentile(v, [5, 25, 50, 75, 95], axis=0)
+            c = region_color(region, k) if region else "0.25"
+            for lo, hi, alpha in FAN_BANDS:
+                ax.fill_between(t[keep], q[lo], q[hi], color=c, alpha=alpha, lw=0)
+            ax.plot(t[keep], q[2], color=c, lw=1.8, label=f"{region or name} median")
+            shown.append(q.ravel())
+        shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
+        format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))
+        if gap:
+            ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+            ax.set_ylabel("US / CN ratio")
+        ax.set_title(f"{name}  (US / CN)" if gap else name)
+        ax.set_xlim(t[0], t[keep][-1])
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.patches import Patch
+    handles += [Patch(color="0.5", alpha=0.35, label="25-75%"),
+                Patch(color="0.5", alpha=0.18, label="5-95%")]
+    if observations is not None and observations.fitted and not gap:
+        handles += obs_legend_handles()
+    axes[0].legend(handles=handles, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=12)
+    save(fig, path)
+    return True
+
+
+def fan_charts(folder, out, observations, cm) -> list:
+    """``fan_key_variables.png`` and ``fan_gap_ratios.png`` of a sweep."""
+    folder = Path(folder)
+    units = {n: v.units for n, v in cm.variables.items()}
+    n = out.X.shape[0]
+    regional = [v for v in out.outputs if v not in GAP_VARIABLES]
+    gaps = [v for v in GAP_VARIABLES if v in out.outputs]
+    paths = []
+    if plot_fan_panels(folder / "fan_key_variables.png", out.time, out.outputs, out.dims,
+                       out.coords, regional, units, observations,
+                       title=f"Sweep '{out.spec.name}': {n} runs, 5/25/50/75/95 percentiles"):
+        paths.append(folder / "fan_key_variables.png")
+    if plot_fan_panels(folder / "fan_gap_ratios.png", out.time, out.outputs, out.dims,
+                       out.coords, gaps, units, None, gap=True,
+                       title=f"Sweep '{out.spec.name}': US / China gap ratios ({n} runs)"):
+        paths.append(folder / "fan_gap_ratios.png")
+    return paths
+
+
+def plot_indices(path, names, outputs_labels, first, first_err, total, total_err,
+                 title: str, first_label="first order S1", total_label="total ST") -> None:
+    """Horizontal bars per input (sorted by the first output's total index), one panel
+    per output; error bars are the confidence intervals ``(2, d)``."""
+    import matplotlib.pyplot as plt
+
+    k = len(outputs_labels)
+    d = len(names)
+    ncols = min(k, 2)
+    nrows = int(np.ceil(k / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, (0.42 * d + 1.4) * nrows),
+                             squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[k:]:
+        ax.remove()
+    order = np.argsort(total[:, 0])
+    y = np.arange(d)
+    for j, ax in enumerate(flat[:k]):
+        if first is not None:
+            ax.barh(y + 0.2, first[order, j], 0.4, xerr=first_err[:, order, j],
+                    color="#7aa6d6", label=first_label, capsize=2)
+        ax.barh(y - 0.2 if first is not None else y, total[order, j],
+                0.4 if first is not None else 0.6, xerr=total_err[:, order, j],
+                color="#1f5fa8", label=total_label, capsize=2)
+        ax.set_yticks(y)
+        ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d,
+                           fontsize=8)
+        ax.set_title(outputs_labels[j], fontsize=10)
+        ax.axvline(0, color="0.3", lw=0.6)
+        ax.grid(axis="y", alpha=0)
+    flat[0].legend(loc="lower right")
+    fig.suptitle(title, fontsize=12)
+    save(fig, path)
+
+
+def plot_tradeoff(path, traj, chosen: int, title: str) -> None:
+    """Coverage vs density of the PRIM peeling trajectory, coloured by restricted inputs."""
+    import matplotlib.pyplot as plt
+
+    cov = [b.coverage for b in traj]
+    den = [b.density for b in traj]
+    nres = [len(b.restricted) for b in traj]
+    fig, ax = plt.subplots(figsize=(6.2, 4.6))
+    ax.plot(cov, den, "-", color="0.6", lw=1)
+    sc = ax.scatter(cov, den, c=nres, cmap="viridis", s=28, zorder=3)
+    ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none", edgecolors="#c8102e",
+               lw=2, zorder=4, label=f"chosen box #{chosen}")
+    fig.colorbar(sc, ax=ax, label="restricted inputs")
+    ax.set_xlabel("coverage (share of all cases of interest inside the box)")
+    ax.set_ylabel("density (share of runs in the box that are cases)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(loc="lower left")
+    ax.set_title(title, fontsize=10)
+    save(fig, path)
+
+
+def plot_box(path, names, box, full: np.ndarray, title: str) -> None:
+    """Restricted ranges of a box, each normalised to the input's sampled range."""
+    import matplotlib.pyplot as plt
+
+    idx = list(box.restricted)
+    if not idx:
+        return
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(idx) + 1.4))
+    for row, j in enumerate(idx):
+        lo, hi = full[j]
+        a, b = box.limits[j]
+        span = (hi - lo) or 1.0
+        ax.barh(row, 1.0, left=0.0, color="0.9", height=0.6)
+        ax.barh(row, (b - a) / span, left=(a - lo) / span, color="#c8102e", height=0.6)
+        if b - a < 0.01 * span:      # a single discrete level
+            ax.plot([(a - lo) / span], [row], "D", color="#c8102e", ms=9)
+        ax.text(1.02, row, f"{a:.3g} .. {b:.3g}  (of {lo:.3g} .. {hi:.3g})", va="center",
+                fontsize=8)
+    ax.set_yticks(range(len(idx)))
+    ax.set_yticklabels([names[j] for j in idx], fontsize=8)
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.5, 1])
+    ax.set_xlabel("position within the sampled range")
+    ax.grid(axis="y", alpha=0)
+    ax.set_title(title, fontsize=10)
+    save(fig, path)

@@ -1,0 +1,304 @@
+"""``aigap sweep``: sample a sweep file, simulate in resumable chunks, summarise and plot.
+
+The whole design is drawn up front from the sweep's seed and saved; chunks of
+``chunk_size`` runs are simulated one engine call each and saved atomically under the
+(temporary) run folder. If the job is interrupted, the partial folder is kept, and running
+the same sweep file again (same file, model and scenario hashes) resumes from the last
+finished chunk. When every chunk is done the outputs are combined into ``outputs.npz`` and
+the folder is renamed into place.
+
+Run folder: ``sweep.yaml`` (copy), ``samples.csv``, ``outputs.npz``, ``percentiles.csv``
+(per variable, region, year 2026-2030), ``conditions.csv``, ``fan_*.png``, ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..observations import default_observations_path, load_observations
+from ..scenarios import load_scenario, resolve_params
+from ..workflow.manifest import build_manifest, file_record, write_manifest
+from ..workflow.rundir import new_run_dir, runs_root
+from ..workflow.summary import YEARS
+from . import samplers
+from .conditions import evaluate, year_to_time
+from .sweepfile import SweepSpec, load_sweep
+
+__all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
+           "condition_frame", "PERCENTILES"]
+
+PERCENTILES = (5, 25, 50, 75, 95)
+STATE = "sweep_state.json"
+
+
+@dataclass
+class SweepOutput:
+    """A finished sweep (arrays in memory, files in ``run_dir``)."""
+
+    spec: SweepSpec
+    X: np.ndarray
+    time: np.ndarray
+    outputs: dict
+    coords: dict
+    dims: dict
+    percentiles: object = None
+    conditions: object = None
+    run_dir: Path | None = None
+    resumed_from: int = 0
+    elapsed: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+
+def _log(msg, stream):
+    if stream is not None:
+        print(msg, file=stream, flush=True)
+
+
+def design(spec: SweepSpec) -> np.ndarray:
+    """The sweep's full design ``(runs, d)`` (deterministic in the seed)."""
+    return samplers.sample(spec.problem, spec.runs, spec.seed, spec.sampler, spec.levels)
+
+
+def _state(spec, cm, scenario) -> dict:
+    return {"sweep_sha256": spec.sha256, "model_sha256": cm.model_hash,
+            "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
+            "runs": spec.runs, "chunk_size": spec.chunk_size}
+
+
+def find_partial(spec, state: dict, root: Path):
+    """The newest kept partial folder of the same sweep, or None."""
+    from ..scenarios import safe_name
+    cands = []
+    for p in root.glob(f".tmp-{safe_name(spec.name)}-*"):
+        try:
+            if json.loads((p / STATE).read_text()) == state:
+                cands.append(p)
+        except (OSError, ValueError):
+            continue
+    return max(cands, key=lambda p: p.stat().st_mtime) if cands else None
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
+              plots: bool = True, on_chunk=None, command=None) -> SweepOutput:
+    """Run a sweep file end to end; see the module docstring.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sweep file.
+    model : CompiledModel or path, optional
+    fresh : bool
+        Ignore a partial folder of the same sweep and start over.
+    progress : file-like or None
+        Where progress lines go.
+    on_chunk : callable, optional
+        Called as ``on_chunk(k, n_chunks)`` after chunk ``k`` is saved (tests use it to
+        simulate an interruption).
+    """
+    from ..engine import CompiledModel, compile_model
+    from ..workflow.runner import find_model
+
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
+    spec = load_sweep(path, cm)
+    scenario = load_scenario(spec.scenario_path, model=cm)
+    base = resolve_params(cm, scenario)
+    obs_path = spec.observations or default_observations_path(spec.scenario_path)
+    obs = load_observations(obs_path, model=cm) if obs_path else None
+    outputs = list(dict.fromkeys([*spec.outputs, *(c.variable for c in spec.conditions)]))
+    state = _state(spec, cm, scenario)
+    X = design(spec)
+    n = X.shape[0]
+    chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
+    root = runs_root(runs_dir)
+    partial = None if fresh else find_partial(spec, state, root)
+    timings = {"sampling": time.perf_counter() - t0}
+    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd:
+        if partial is not None:
+            rd.discard()
+            rd.path = partial
+            saved = np.load(partial / "samples.npy")
+            if saved.shape != X.shape or not np.array_equal(saved, X):
+                raise RuntimeError(f"{partial}: saved design differs from the sweep's; "
+                                   "rerun with --fresh")
+        else:
+            (rd.path / "chunks").mkdir()
+            np.save(rd.path / "samples.npy", X)
+            (rd.path / STATE).write_text(json.dumps(state, indent=1))
+        done = sorted(int(p.stem.split("_")[1]) for p in (rd.path / "chunks").glob("chunk_*.npz"))
+        resumed_from = len(done) if partial is not None else 0
+        if partial is not None:
+            _log(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks already done",
+                 progress)
+        t_sim = time.perf_counter()
+        for k, (a, b) in enumerate(chunks):
+            if k in done:
+                continue
+            tk = time.perf_counter()
+            from .ensemble import simulate_design
+            res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
+                                  spec.saveper)
+            arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
+            arrays["time"] = res.time
+            _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
+            _log(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
+                 f"({b}/{n} done, {time.perf_counter() - tk:.1f} s)", progress)
+            if on_chunk is not None:
+                on_chunk(k, len(chunks))
+        timings["simulation"] = time.perf_counter() - t_sim
+        meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
+                           method=spec.method)
+        data = {name: [] for name in outputs}
+        for k in range(len(chunks)):
+            with np.load(rd.path / "chunks" / f"chunk_{k:05d}.npz") as z:
+                tt = z["time"]
+                for i, name in enumerate(outputs):
+                    data[name].append(z[f"v{i}"])
+        data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
+        out = SweepOutput(spec, X, tt, data, dict(meta.coords),
+                          {name: tuple(meta.dims[name]) for name in outputs},
+                          resumed_from=resumed_from, timings=timings)
+        t_post = time.perf_counter()
+        write_sweep_tables(rd.path, out, cm)
+        timings["tables"] = time.perf_counter() - t_post
+        if plots:
+            from .plots import fan_charts
+            tp = time.perf_counter()
+            fan_charts(rd.path, out, obs, cm)
+            timings["plots"] = time.perf_counter() - tp
+        shutil.rmtree(rd.path / "chunks")
+        (rd.path / STATE).unlink()
+        (rd.path / "samples.npy").unlink()
+        out.elapsed = time.perf_counter() - t0
+        manifest = build_manifest(
+            "sweep", spec.name, started, model=cm, engine="numpy", method=spec.method,
+            time_step=cm.time_step, seed=spec.seed, observations=obs.path if obs else None,
+            command=command if command is not None else sys.argv,
+            scenarios=[{"name": scenario.name, "description": scenario.description,
+                        "files": list(scenario.files)}],
+            extra={"sweep": {**file_record(spec.path), "description": spec.description,
+                             "sampler": spec.sampler, "runs": n, "levels": spec.levels,
+                             "chunk_size": spec.chunk_size, "saveper": spec.saveper,
+                             "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain},
+                             "outputs": outputs,
+                             "conditions": [c.label for c in spec.conditions],
+                             "resumed_after_chunks": resumed_from},
+                   "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+        write_manifest(rd.path, manifest)
+    out.run_dir = rd.final_path
+    return out
+
+
+def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
+    """samples.csv, outputs.npz, percentiles.csv, conditions.csv, sweep.yaml."""
+    import pandas as pd
+
+    spec = out.spec
+    shutil.copyfile(spec.path, folder / "sweep.yaml")
+    samples = pd.DataFrame(out.X, columns=list(spec.problem.names))
+    samples.insert(0, "run", np.arange(out.X.shape[0]))
+    samples.to_csv(folder / "samples.csv", index=False, float_format="%.10g")
+    arrays = {"time": out.time, "samples": out.X}
+    arrays.update({f"out:{name}": v for name, v in out.outputs.items()})
+    _save_npz(folder / "outputs.npz", arrays)
+    (folder / "coords.json").write_text(json.dumps(
+        {"coords": {k: list(v) for k, v in out.coords.items()},
+         "dims": {k: list(v) for k, v in out.dims.items()},
+         "names": list(spec.problem.names)}, indent=1))
+    out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords)
+    out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
+    out.conditions = condition_frame(spec.conditions, out)
+    out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
+
+
+def _series(values, dims, coords):
+    """Yield ``(region, (run, time) array)`` for a (run, time[, Region]) output."""
+    if len(dims) <= 2:
+        yield "", values
+        return
+    for i, elem in enumerate(coords[dims[2]]):
+        yield elem, values[:, :, i]
+
+
+def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS):
+    """Percentiles (5/25/50/75/95) and mean of every output at each year end."""
+    import pandas as pd
+
+    from .conditions import series_at
+    rows = []
+    for name, values in outputs.items():
+        for region, v in _series(values, dims[name], coords):
+            for year in years:
+                x = series_at(v, t, year_to_time(year))
+                x = x[np.isfinite(x)]
+                if x.size == 0:
+                    continue
+                q = np.percentile(x, PERCENTILES)
+                rows.append({"variable": name, "region": region, "year": year,
+                             **{f"p{p}": float(v_) for p, v_ in zip(PERCENTILES, q)},
+                             "mean": float(x.mean()), "n": int(x.size)})
+    return pd.DataFrame(rows)
+
+
+def wilson(k: int, n: int, z: float = 1.96):
+    """Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return (np.nan, np.nan)
+    p = k / n
+    den = 1 + z ** 2 / n
+    centre = (p + z ** 2 / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def condition_frame(conditions, out: SweepOutput):
+    """Probability (share of runs) of each condition with a 95% Wilson interval."""
+    import pandas as pd
+
+    rows = []
+    for c in conditions:
+        dims = out.dims[c.variable]
+        elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
+        hit = evaluate(c, out.outputs[c.variable], out.time, elems)
+        k, n = int(hit.sum()), int(hit.size)
+        lo, hi = wilson(k, n)
+        rows.append({"condition": c.key, "definition": c.label, "probability": k / n,
+                     "ci_low": lo, "ci_high": hi, "runs_true": k, "runs": n})
+    return pd.DataFrame(rows, columns=["condition", "definition", "probability", "ci_low",
+                                       "ci_high", "runs_true", "runs"])
+
+
+def load_sweep_folder(folder) -> dict:
+    """Read a finished sweep folder: ``{"X", "names", "time", "outputs", "dims", "coords",
+    "manifest", "spec_text"}``."""
+    folder = Path(folder)
+    need = ["outputs.npz", "coords.json", "manifest.json"]
+    missing = [f for f in need if not (folder / f).exists()]
+    if missing:
+        from ..scenarios import InputError
+        raise InputError([f"{folder}: not a sweep run folder (missing {', '.join(missing)})"])
+    meta = json.loads((folder / "coords.json").read_text())
+    with np.load(folder / "outputs.npz") as z:
+        outputs = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
+        X, t = z["samples"], z["time"]
+    return {"X": X, "names": tuple(meta["names"]), "time": t, "outputs": outputs,
+            "dims": {k: tuple(v) for k, v in meta["dims"].items()},
+            "coords": {k: tuple(v) for k, v in meta["coords"].items()},
+            "manifest": json.loads((folder / "manifest.json").read_text())}

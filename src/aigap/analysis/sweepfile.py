@@ -1,0 +1,312 @@
+"""Sweep files (``scenarios/sweeps/*.yaml``): schema-first loading with file:line errors.
+
+::
+
+    description: How sure is the China embedding route?      # required
+    scenario: china_embedding     # base scenario: a name (looked up beside the sweep file,
+                                  # then in its parent folder) or a path
+    sampler: lhs                  # grid | mc | lhs | sobol            (default lhs)
+    runs: 2000                    # not for grid; a power of two for sobol
+    levels: 3                     # grid only: points per continuous constant
+    seed: 20260601                # required: the only source of randomness
+    chunk_size: 1000              # runs per resumable chunk (default 2500)
+    saveper: 0.25                 # saved-time step of the stored outputs (default 0.25 year)
+    outputs: [Total AI ARR, ARR Gap Ratio]    # default: the key variables
+    observations: ../data/observations.yaml   # overlay on fan charts (default: the usual file)
+    uncertain:                    # constant -> distribution, or element -> distribution
+      Price War Intensity:
+        CN: {dist: uniform, low: 0.4, high: 1.0}
+      Embedding Push: {dist: triangular, low: 0, mode: 0.3, high: 0.8}   # one draw, all elements
+    conditions:                   # structured, never evaluated (see aigap.analysis.conditions)
+      - {name: gap_below_50, variable: ARR Gap Ratio, year: 2030, op: "<", value: 50}
+
+Every problem is reported as ``file:line: key: message`` (all of them at once) through the
+scenario loader's :class:`~aigap.scenarios.issues.IssueList`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..scenarios.issues import InputError, IssueList, closest
+from ..scenarios.loader import find_parent
+from ..scenarios.schema import Override, _limits, check_constant_name, check_elements, format_range
+from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_sequence,
+                                   line_of, mapping_items, number, string)
+from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
+from .distributions import Distribution, DistributionError, from_spec
+from .problem import Problem, make_label
+from .samplers import SAMPLERS, SamplerError, check_sampler
+
+TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
+                  "chunk_size", "saveper", "outputs", "observations", "uncertain", "conditions",
+                  "method")
+KEY_OUTPUTS = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capex", "AI Capital",
+               "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
+               "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+DEFAULT_CHUNK = 2500
+DEFAULT_SAVEPER = 0.25
+
+
+class SweepError(InputError):
+    """A sweep file is invalid; ``.issues`` lists every problem."""
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """One column of the design: a constant (or one element of it) and its distribution."""
+
+    label: str
+    constant: str
+    element: str | None
+    dist: Distribution
+    line: int | None = None
+
+
+@dataclass
+class SweepSpec:
+    """A validated sweep file."""
+
+    path: Path
+    name: str
+    description: str
+    scenario_path: Path
+    sampler: str
+    runs: int | None
+    levels: int
+    seed: int
+    chunk_size: int
+    saveper: float
+    method: str
+    outputs: tuple
+    observations: Path | None
+    uncertain: tuple
+    conditions: tuple
+    sha256: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(tuple(u.label for u in self.uncertain),
+                       tuple(u.dist for u in self.uncertain))
+
+
+def find_scenario(ref: str, sweep_path: Path) -> Path:
+    """A scenario name beside the sweep file, else in its parent folder; or a path."""
+    first = find_parent(ref, sweep_path)
+    if first.exists() or Path(ref).suffix or len(Path(ref).parts) > 1:
+        return first
+    return find_parent(ref, sweep_path.parent)
+
+
+def _int(node, key, issues, minimum=1):
+    v = construct(node) if node is not None else None
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        issues.add(line_of(node), key, f"expected an integer >= {minimum}, got {describe(node)}")
+        return None
+    return v
+
+
+def load_sweep(path, model) -> SweepSpec:
+    """Load and validate a sweep file against a compiled model.
+
+    Raises
+    ------
+    SweepError
+        Listing every problem as ``file:line: key: message``.
+    """
+    path = Path(path)
+    issues = IssueList(str(path))
+    root = compose_file(path, issues)
+    if root is not None and not is_mapping(root):
+        issues.add(line_of(root), "", "a sweep file must be a mapping (see docs)")
+    if issues:
+        raise SweepError(issues)
+    found = {}
+    for key, knode, vnode in mapping_items(root, issues, ""):
+        if key not in TOP_LEVEL_KEYS:
+            issues.add(line_of(knode), key, f"unknown top-level key (allowed: "
+                       f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
+        else:
+            found[key] = vnode
+    for req in ("description", "scenario", "seed", "uncertain"):
+        if req not in found:
+            issues.add(1, req, "missing required key")
+    text = {k: string(found[k]) for k in ("description", "name", "scenario", "sampler",
+                                           "observations", "method") if k in found}
+    for k, v in text.items():
+        if v is None:
+            issues.add(line_of(found[k]), k, f"expected a string, got {describe(found[k])}")
+    sampler = text.get("sampler") or "lhs"
+    if sampler not in SAMPLERS:
+        issues.add(line_of(found["sampler"]), "sampler", f"unknown sampler '{sampler}' "
+                   f"(allowed: {', '.join(SAMPLERS)})", closest(sampler, SAMPLERS))
+    method = text.get("method") or "euler"
+    if method not in ("euler", "rk4"):
+        issues.add(line_of(found["method"]), "method", "expected euler or rk4")
+    runs = _int(found["runs"], "runs", issues) if "runs" in found else None
+    if sampler != "grid" and runs is None and "runs" not in found:
+        issues.add(1, "runs", f"missing required key for sampler {sampler}")
+    if sampler in SAMPLERS and runs is not None:
+        try:
+            check_sampler(sampler, runs)
+        except SamplerError as exc:
+            issues.add(line_of(found["runs"]), "runs", str(exc))
+    levels = _int(found["levels"], "levels", issues) if "levels" in found else 3
+    seed = _int(found["seed"], "seed", issues, minimum=0) if "seed" in found else None
+    chunk = _int(found["chunk_size"], "chunk_size", issues) if "chunk_size" in found \
+        else DEFAULT_CHUNK
+    saveper = DEFAULT_SAVEPER
+    if "saveper" in found:
+        saveper = number(found["saveper"])
+        if saveper is None or saveper <= 0:
+            issues.add(line_of(found["saveper"]), "saveper",
+                       f"expected a positive number of years, got {describe(found['saveper'])}")
+    scen_path = None
+    if text.get("scenario"):
+        scen_path = find_scenario(text["scenario"], path)
+        if not scen_path.exists():
+            issues.add(line_of(found["scenario"]), "scenario",
+                       f"base scenario '{text['scenario']}' not found (looked for {scen_path})")
+    obs_path = None
+    if text.get("observations"):
+        obs_path = (path.parent / text["observations"]).resolve()
+        if not obs_path.exists():
+            issues.add(line_of(found["observations"]), "observations",
+                       f"observation file not found: {obs_path}")
+    uncertain = parse_uncertain(found.get("uncertain"), model, issues)
+    outputs = parse_outputs(found.get("outputs"), model, issues)
+    conditions = parse_conditions(found.get("conditions"), model, issues)
+    if sampler == "grid" and uncertain and levels:
+        size = 1
+        for u in uncertain:
+            size *= len(u.dist.params["levels"]) if u.dist.is_discrete else levels
+        runs = size
+    if issues:
+        raise SweepError(issues)
+    return SweepSpec(path=path, name=text.get("name") or path.stem,
+                     description=text["description"], scenario_path=scen_path, sampler=sampler,
+                     runs=runs, levels=levels, seed=seed, chunk_size=chunk, saveper=saveper,
+                     method=method, outputs=outputs, observations=obs_path,
+                     uncertain=tuple(uncertain), conditions=tuple(conditions),
+                     sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def parse_uncertain(node, model, issues: IssueList) -> list:
+    """``uncertain:`` -> list of :class:`Uncertain`, checked against the model's constants."""
+    if node is None:
+        return []
+    if not is_mapping(node) or not node.value:
+        issues.add(line_of(node), "uncertain", "expected a mapping of constant names to "
+                   f"distributions, got {describe(node)}")
+        return []
+    out = []
+    for name, knode, vnode in mapping_items(node, issues, "uncertain"):
+        key = f"uncertain.{name}"
+        ov = Override(constant=name, value=None, file=issues.file, key=key,
+                      line=line_of(knode), name_line=line_of(knode), name_key=key)
+        if not check_constant_name(ov, model, issues):
+            continue
+        info = model.constants[name]
+        if not is_mapping(vnode):
+            issues.add(line_of(vnode), key, f"expected a distribution mapping (with 'dist') "
+                       f"or a mapping of subscript elements, got {describe(vnode)}")
+            continue
+        items = mapping_items(vnode, issues, key)
+        if any(k == "dist" for k, _, _ in items):
+            specs = [(None, vnode, key)]
+        else:
+            specs = [(k, v, f"{key}.{k}") for k, _, v in items]
+        for element, snode, skey in specs:
+            if element is not None:
+                elem_ov = Override(constant=name, value=None, file=issues.file, key=skey,
+                                   line=line_of(snode), elements=((element, line_of(snode)),))
+                if check_elements(elem_ov, info, model.dims, issues) is None:
+                    continue
+            dist = _dist(snode, skey, info, issues)
+            if dist is not None:
+                out.append(Uncertain(make_label(name, element), name, element, dist,
+                                     line_of(snode)))
+    labels = [u.label for u in out]
+    for u in out:
+        if u.element is not None and make_label(u.constant, None) in labels:
+            issues.add(u.line, f"uncertain.{u.constant}",
+                       "give one distribution for the whole constant or one per element, "
+                       "not both")
+    if len(set(labels)) != len(labels):
+        issues.add(line_of(node), "uncertain", "a constant or element is listed twice")
+    return out
+
+
+def _dist(node, key, info, issues: IssueList):
+    if not is_mapping(node):
+        issues.add(line_of(node), key, f"expected a distribution mapping like "
+                   f"{{dist: uniform, low: 0, high: 1}}, got {describe(node)}")
+        return None
+    spec = {}
+    for k, _, v in mapping_items(node, issues, key):
+        if k == "dist":
+            spec[k] = string(v)
+        elif k in ("levels", "weights") and is_sequence(v):
+            spec[k] = [number(x) if number(x) is not None else construct(x) for x in v.value]
+        else:
+            spec[k] = number(v) if number(v) is not None else construct(v)
+    try:
+        dist = from_spec(spec)
+    except DistributionError as exc:
+        issues.add(line_of(node), key, str(exc))
+        return None
+    lo, hi = _limits(info)
+    if (lo is not None and dist.low < lo) or (hi is not None and dist.high > hi):
+        issues.add(line_of(node), key, f"distribution support [{dist.low:g}, {dist.high:g}] "
+                   f"is outside the constant's allowed range {format_range(info)}")
+        return None
+    return dist
+
+
+def parse_outputs(node, model, issues: IssueList) -> tuple:
+    """``outputs:`` list of model variable names (default: the key variables)."""
+    if node is None:
+        return tuple(n for n in KEY_OUTPUTS if n in model.variables)
+    if not is_sequence(node) or not node.value:
+        issues.add(line_of(node), "outputs", f"expected a list of model variable names, "
+                   f"got {describe(node)}")
+        return ()
+    out = []
+    for i, n in enumerate(node.value):
+        name = string(n)
+        if name not in model.variables:
+            issues.add(line_of(n), f"outputs[{i}]", f"unknown model variable '{name}'",
+                       closest(str(name), model.variables))
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def parse_conditions(node, model, issues: IssueList) -> list:
+    """``conditions:`` list of structured conditions, checked against the model."""
+    if node is None:
+        return []
+    if not is_sequence(node):
+        issues.add(line_of(node), "conditions", f"expected a list, got {describe(node)}")
+        return []
+    variables = {n: tuple(v.dims) for n, v in model.variables.items()}
+    span = (model.initial_time, model.final_time)
+    out: list[Condition] = []
+    for i, cnode in enumerate(node.value):
+        try:
+            spec = construct(cnode)
+            if isinstance(spec, dict) and isinstance(spec.get("value"), str):
+                spec["value"] = number(dict((construct(k), v) for k, v in cnode.value)["value"])
+            cond = condition_from_mapping(spec)
+            check_condition(cond, variables, model.dims, span)
+        except ConditionError as exc:
+            issues.add(line_of(cnode), f"conditions[{i}]", str(exc))
+            continue
+        out.append(cond)
+    keys = [c.key for c in out]
+    if len(set(keys)) != len(keys):
+        issues.add(line_of(node), "conditions", "two conditions have the same name")
+    return out
