@@ -174,16 +174,16 @@ def check_item(node, i: int, issues: IssueList):
     if not is_mapping(node):
         issues.add(line_of(node), where, f"expected a mapping, got {describe(node)}")
         return None
-    fields, n_before = {}, len(issues.items)
-    for key, knode, vnode in mapping_items(node, issues, where):
-        if key not in ITEM_KEYS:
-            issues.add(line_of(knode), f"{where}.{key}", "unknown key", closest(key, ITEM_KEYS))
-        else:
-            fields[key] = vnode
+    n_before = len(issues.items)
+    items = mapping_items(node, issues, where)
+    fields = {key: vnode for key, _, vnode in items if key in ITEM_KEYS}
     ident = string(fields["id"]) if "id" in fields else None
     where = f"observations[{ident}]" if ident else where
     if ident is None:
         issues.add(line_of(node), f"{where}.id", "missing or empty id")
+    for key, knode, _ in items:
+        if key not in ITEM_KEYS:
+            issues.add(line_of(knode), f"{where}.{key}", "unknown key", closest(key, ITEM_KEYS))
 
     def num(key, default=None, positive=False, required=False):
         vnode = fields.get(key)

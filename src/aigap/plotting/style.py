@@ -76,5 +76,5 @@ def axes_grid(n: int, ncols: int = 3, size=(4.6, 3.2)):
 
 def save(fig, path) -> None:
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

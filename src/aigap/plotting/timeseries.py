@@ -85,7 +85,9 @@ def plot_panels(path, results: dict, names, units: dict, observations=None, titl
                                        lambda r: region_color(r) if single else "0.2")
         format_axis(ax, units.get(name), np.concatenate([np.ravel(v) for v in values]))
         if gap:
-            ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
+            lo, hi = ax.get_ylim()
+            if lo <= 1.0 <= hi:
+                ax.axhline(1.0, color="0.4", lw=0.8, ls=":", label="_parity")
             ax.set_title(f"{name}  (US / CN)")
             ax.set_ylabel("US / CN ratio")
         else:
@@ -99,17 +101,22 @@ def plot_panels(path, results: dict, names, units: dict, observations=None, titl
 
 
 def _legend(fig, ax, results, single, observations, gap) -> None:
+    """One legend for the figure, outside the panels (right-hand side)."""
     if single and gap:
         return
-    handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
-    if not single and not gap:
-        uniq.update({f"{r} ({'solid' if s == '-' else 'dashed'})":
-                     Line2D([], [], color="0.3", ls=s) for r, s in REGION_STYLES.items()})
-    extra = obs_legend_handles() if observations is not None and observations.fitted \
-        and not gap else []
-    ax.legend(list(uniq.values()) + extra, list(uniq) + [h.get_label() for h in extra],
-              loc="best")
+    if single:
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+    else:
+        colors = scenario_colors(results)
+        uniq = {s: Line2D([], [], color=colors[s], lw=2) for s in results}
+        if not gap:
+            uniq.update({f"{r} ({'solid' if s == '-' else 'dashed'})":
+                         Line2D([], [], color="0.3", ls=s) for r, s in REGION_STYLES.items()})
+    if observations is not None and observations.fitted and not gap:
+        uniq.update({h.get_label(): h for h in obs_legend_handles()})
+    fig.legend(list(uniq.values()), list(uniq), loc="center left", bbox_to_anchor=(1.0, 0.5),
+               fontsize=9)
 
 
 def plot_key_variables(path, results, units, observations=None, title=""):

@@ -70,5 +70,5 @@ def closest(name: str, candidates) -> str | None:
     key = str(name).lower()
     if key in lower:
         return lower[key]
-    close = get_close_matches(key, list(lower), n=1, cutoff=0.6)
+    close = get_close_matches(key, list(lower), n=1, cutoff=0.5)
     return lower[close[0]] if close else None

@@ -114,7 +114,7 @@ def load_scenario(path, model=None) -> Scenario:
         key = current.resolve()
         if key in seen:
             cycle = " -> ".join(str(p) for p in [*(c[0] for c in chain), current])
-            child_file, child_line = via
+            child_file, child_line, _ = via
             all_issues.append(_issue(child_file, child_line, "extends",
                                      f"cycle in 'extends': {cycle}"))
             break
