@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Headline job: the default scenario comparison (table + plots + run folder under runs/).
+## Headline job: compare the six named scenarios in scenarios/ (gap table + plots + run folder under runs/).
 demo: $(STAMP)
-	$(BIN)/aigap compare --default
+	$(BIN)/aigap compare
 
 ## The whole test suite (CI runs exactly this).
 test: $(STAMP)
