@@ -67,19 +67,19 @@ def scale_suffix(value: float) -> tuple:
     return value, ""
 
 
-def format_value(value: float, unit: str = "") -> str:
-    """Human-readable number: ``$85.3B``, ``0.124/yr``, ``26.6x``."""
+def format_value(value: float, unit: str = "", ratio: bool = False) -> str:
+    """Human-readable number: ``$85.3B``, ``0.124/yr``, ``26.6x`` (ratio), ``4.39M``."""
     if not np.isfinite(value):
         return "n/a"
     unit = (unit or "").replace(" ", "")
-    if unit.startswith("USD"):
-        scaled, suffix = scale_suffix(value)
-        return f"${scaled:.3g}{suffix}"
-    if unit.lower() == "dmnl":
+    if ratio:
         return f"{value:,.0f}x" if abs(value) >= 1000 else f"{value:.3g}x"
+    scaled, suffix = scale_suffix(value)
+    if unit.startswith("USD"):
+        return f"${scaled:.3g}{suffix}"
     if unit == "1/Year":
         return f"{value:.3g}/yr"
-    return f"{value:.3g}"
+    return f"{scaled:.3g}{suffix}"
 
 
 def _grid(header, rows) -> str:
@@ -99,8 +99,8 @@ def format_summary(frame, scenario: str, years=YEARS) -> str:
         for region in dict.fromkeys(part.region):
             cells = part[part.region == region].set_index("year")
             label = GAP_LABELS.get(name, f"{name} [{region}]" if region else name)
-            rows.append([label, *(format_value(cells.value.get(y, np.nan), cells.unit.iloc[0])
-                                  for y in years)])
+            rows.append([label, *(format_value(cells.value.get(y, np.nan), cells.unit.iloc[0],
+                                               ratio=name in GAPS) for y in years)])
     return _grid(["year-end", *map(str, years)], rows)
 
 
@@ -118,7 +118,8 @@ def format_gap_table(frame, years=YEARS) -> str:
             for scen in dict.fromkeys(part.scenario):
                 cells = part[part.scenario == scen].set_index("year")
                 rows.append([scen, *(format_value(cells.value.get(y, np.nan),
-                                                  cells.unit.iloc[0]) for y in years)])
+                                                  cells.unit.iloc[0], ratio=name in GAPS)
+                                     for y in years)])
             blocks.append(f"{title} (year-end)\n" + _grid(["scenario", *map(str, years)], rows))
     return "\n\n".join(blocks)
 
