@@ -102,3 +102,41 @@ def compare(cm, res, expected_path, rtol, atol):
             i = int(np.argmin(ok))
             failures.append(f"{col} at t={times[i]}: got {actual[i]!r}, expected {expected[i]!r}")
     return n, failures
+
+
+CONTROL = """
+********************************************************
+	.Control
+********************************************************~
+		Simulation Control Parameters
+	|
+
+FINAL TIME  = {final}
+	~	Month
+	~	The final time for the simulation.
+	|
+
+INITIAL TIME  = {initial}
+	~	Month
+	~	The initial time for the simulation.
+	|
+
+SAVEPER  = {saveper}
+	~	Month [0,?]
+	~	The frequency with which output is stored.
+	|
+
+TIME STEP  = {dt}
+	~	Month [0,?]
+	~	The time step for the simulation.
+	|
+"""
+
+
+def write_mdl(folder, name, equations, final=1, initial=0, dt=0.125, saveper="TIME STEP"):
+    """Write a small Vensim model: ``equations`` is the text of the model equations."""
+    path = Path(folder) / name
+    text = "{UTF-8}\n" + equations.strip() + "\n\n" + CONTROL.format(
+        final=final, initial=initial, dt=dt, saveper=saveper)
+    path.write_text(text)
+    return path

@@ -101,6 +101,8 @@ def infer_n_runs(params: dict, constants: dict) -> int:
                 f"'{name}': {kind} has shape {tuple(shape)}; expected one of "
                 f"{', '.join(want)} (dims {info.dims or 'scalar'})"
                 + (" plus a last axis over time points" if isinstance(value, TimeSeries) else ""))
+        if runs == 0:
+            raise ParameterError(f"'{name}' has shape {tuple(shape)}: zero runs")
         if runs is not None:
             if n is not None and runs != n:
                 raise ParameterError(

@@ -1,0 +1,118 @@
+"""Unsupported features fail at compile time; bad parameters fail with clear messages."""
+import numpy as np
+import pytest
+
+from aigap.engine import (EngineError, ParameterError, TimeSeries, UnsupportedFeatureError,
+                          compile_model)
+
+from sdconf_helpers import write_mdl
+
+BASE = """
+Stock= INTEG (
+	Growth * Stock,
+		Initial Stock)
+	~	Widget
+	~		|
+
+Initial Stock=
+	10
+	~	Widget [0, 100]
+	~	Starting level.
+	|
+
+Growth=
+	0.1
+	~	1/Month
+	~		|
+
+Targets[Region]=
+	1, 2
+	~	Widget
+	~		|
+
+Region:
+	US, CN
+	~	
+	~		|
+"""
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return compile_model(write_mdl(tmp_path_factory.mktemp("err"), "base.mdl", BASE))
+
+
+@pytest.mark.parametrize("equation, feature", [
+    ("RANDOM NORMAL(0, 1, 0.5, 0.1, 3)", "RANDOM NORMAL"),
+    ("SAMPLE IF TRUE(Time > 0.5, Stock, 0)", "SAMPLE IF TRUE"),
+    ("FORECAST(Stock, 1, 2)", "FORECAST"),
+    ("GET TIME VALUE(0, 0, 0)", "GET TIME VALUE"),
+])
+def test_unsupported_feature_names_variable_function_and_line(tmp_path, equation, feature):
+    text = BASE + f"\nOdd Variable=\n\t{equation}\n\t~\tWidget\n\t~\t|\n"
+    path = write_mdl(tmp_path, "odd.mdl", text)
+    line = path.read_text().splitlines().index("Odd Variable=") + 1
+    with pytest.raises(UnsupportedFeatureError) as info:
+        compile_model(path, check=True)
+    msg = str(info.value)
+    assert "'Odd Variable'" in msg and feature in msg and f"odd.mdl:{line}:" in msg
+    cm = compile_model(path)                      # metadata still available...
+    assert "Initial Stock" in cm.constants
+    with pytest.raises(UnsupportedFeatureError):  # ...but never a wrong number
+        cm.simulate()
+
+
+def test_unknown_parameter_suggests_closest_name(model):
+    with pytest.raises(ParameterError, match="unknown model constant 'Initial Stok'.*'Initial Stock'"):
+        model.simulate(params={"Initial Stok": 3.0})
+    with pytest.raises(ParameterError, match="did you mean 'Growth'"):
+        model.simulate(params={"growth": 3.0})
+
+
+def test_non_constant_cannot_be_overridden(model):
+    with pytest.raises(ParameterError, match="unknown model constant 'Stock'"):
+        model.simulate(params={"Stock": 3.0})
+
+
+@pytest.mark.parametrize("value", [np.ones((3, 2)), np.ones((2, 3, 2)), np.ones(0)])
+def test_wrong_shape(model, value):
+    with pytest.raises(ParameterError, match="Initial Stock.*(shape|zero runs)"):
+        model.simulate(params={"Initial Stock": value})
+
+
+def test_wrong_shape_subscripted(model):
+    with pytest.raises(ParameterError, match=r"Targets.*\(runs, 2\)"):
+        model.simulate(params={"Targets": np.ones((4, 3))})
+
+
+def test_inconsistent_runs_and_bad_values(model):
+    with pytest.raises(ParameterError, match="runs"):
+        model.simulate(params={"Initial Stock": np.ones(3), "Growth": np.ones(4)})
+    with pytest.raises(ParameterError, match="n_runs"):
+        model.simulate(params={"Initial Stock": np.ones(3)}, n_runs=5)
+    with pytest.raises(ParameterError, match="finite"):
+        model.simulate(params={"Growth": np.nan})
+    with pytest.raises(ParameterError, match="numeric"):
+        model.simulate(params={"Growth": "fast"})
+    with pytest.raises(ParameterError, match="increasing"):
+        TimeSeries([0, 0], [1, 2])
+    with pytest.raises(ParameterError, match="points"):
+        model.simulate(params={"Growth": TimeSeries([0, 1], [1, 2, 3])})
+
+
+def test_bad_outputs_method_and_control(model):
+    with pytest.raises(ParameterError, match="did you mean 'Stock'"):
+        model.simulate(outputs=["Stok"])
+    with pytest.raises(ParameterError, match="method"):
+        model.simulate(method="rk45")
+    with pytest.raises(ParameterError, match="TIME STEP"):
+        model.simulate(time_step=0)
+    with pytest.raises(ParameterError, match="FINAL TIME"):
+        model.simulate(final_time=-5)
+
+
+def test_errors_are_engine_errors(model):
+    assert issubclass(ParameterError, EngineError)
+    assert issubclass(UnsupportedFeatureError, EngineError)
+    with pytest.raises(EngineError, match="not found"):
+        compile_model("/nonexistent/model.mdl")

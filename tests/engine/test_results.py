@@ -1,0 +1,94 @@
+"""SimulationResult: named axes, selection and the tidy table; metadata of a model."""
+import numpy as np
+import pytest
+
+from aigap.engine import RUN, TIME, ParameterError, compile_model
+
+from sdconf_helpers import write_mdl
+
+MODEL = """
+Capital[Region]= INTEG (
+	Capex[Region],
+		Initial Capital[Region])
+	~	USD
+	~	AI capital stock.
+	|
+
+Capex[Region]=
+	Capex Share[Region] * Capital[Region]
+	~	USD/Year
+	~		|
+
+Capex Share[Region]=
+	0.1, 0.2
+	~	1/Year [0, 1]
+	~	Share of capital reinvested (source: test).
+	|
+
+Initial Capital[Region]=
+	100, 50
+	~	USD [0, ?]
+	~		|
+
+Gap Ratio=
+	Capital[US] / Capital[CN]
+	~	Dmnl
+	~		|
+
+Total Capital=
+	SUM(Capital[Region!])
+	~	USD
+	~		|
+
+Region:
+	US, CN
+	~	
+	~		|
+"""
+
+
+@pytest.fixture(scope="module")
+def cm(tmp_path_factory):
+    return compile_model(write_mdl(tmp_path_factory.mktemp("res"), "gap.mdl", MODEL,
+                                   final=2, dt=0.25, saveper=1))
+
+
+def test_metadata(cm):
+    assert cm.dims == {"Region": ("US", "CN")}
+    info = cm.constants["Capex Share"]
+    assert info.dims == ("Region",) and info.units == "1/Year" and info.limits == (0.0, 1.0)
+    np.testing.assert_array_equal(info.default, [0.1, 0.2])
+    assert "source: test" in info.doc and info.py_name == "capex_share"
+    assert cm.constants["Initial Capital"].limits == (0.0, None)
+    assert cm.variables["Capital"].kind == "stock"
+    assert cm.variables["Capex"].kind == "flow"
+    assert cm.variables["Gap Ratio"].kind == "aux"
+    assert (cm.initial_time, cm.final_time, cm.time_step, cm.saveper) == (0, 2, 0.25, 1)
+    assert len(cm.model_hash) == 64
+
+
+def test_named_axes_and_values(cm):
+    res = cm.simulate(params={"Capex Share": [[0.1, 0.2], [0.0, 0.0]]},
+                      outputs=["Capital", "Gap Ratio", "Total Capital"])
+    assert res.dims["Capital"] == (RUN, TIME, "Region")
+    assert res.dims["Gap Ratio"] == (RUN, TIME)
+    assert res.coords == {"Region": ("US", "CN")}
+    np.testing.assert_array_equal(res.time, [0, 1, 2])
+    expected_us = 100 * 1.025 ** np.array([0, 4, 8])
+    np.testing.assert_allclose(res.sel("Capital", Region="US")[0], expected_us, rtol=1e-12)
+    np.testing.assert_allclose(res["Gap Ratio"][1], 2.0)
+    np.testing.assert_allclose(res["Total Capital"], res["Capital"].sum(axis=2), rtol=1e-15)
+    with pytest.raises(ParameterError, match="Gap Ratio"):
+        res["Gap Ration"]
+    with pytest.raises(ParameterError, match="element"):
+        res.sel("Capital", Region="EU")
+
+
+def test_to_frame_is_tidy(cm):
+    res = cm.simulate(n_runs=2, outputs=["Capital", "Gap Ratio"])
+    df = res.to_frame()
+    assert list(df.columns) == [RUN, TIME, "variable", "Region", "value"]
+    assert len(df) == 2 * 3 * 2 + 2 * 3
+    row = df[(df.variable == "Capital") & (df.Region == "CN") & (df.run == 1) & (df.time == 2)]
+    assert float(row.value.iloc[0]) == pytest.approx(50 * 1.05 ** 8)
+    assert df[df.variable == "Gap Ratio"].Region.isna().all()
