@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "model" / "ai_gap.mdl"
 OBS = ROOT / "scenarios" / "data" / "observations.yaml"
 SERIES = ["Model ARR", "Application ARR", "Total AI ARR", "AI Capex", "AI Capital",
-          "Return on AI Capital", "Token Price", "Developer WTP", "Developer Plan Price",
+          "Return on AI Capital", "Perceived Return on AI Capital", "Return Effect on Capex", "Token Price", "Developer WTP", "Developer Plan Price",
           "Paying Developers", "Seat Software Budget", "Unserved Enterprise Pool",
           "Capability Gap", "Agentic Readiness", "Interface Orientation",
           "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"]
