@@ -210,17 +210,22 @@ def check_finite(results: dict) -> None:
 
 
 def results_frame(results: dict):
-    """Tidy results of every scenario: scenario, time, variable, region, value."""
+    """Tidy results of every scenario: scenario, time, variable, region, [other ranges], value.
+
+    ``region`` holds the element of the ``Region`` range ("" for variables without it);
+    any other subscript range gets its own column.
+    """
     import pandas as pd
 
     frames = []
     for scen, res in results.items():
         df = res.to_frame()
-        sub = [c for c in df.columns if c not in ("run", "time", "variable", "value")]
-        region = df[sub[0]].fillna("") if sub else ""
-        frames.append(pd.DataFrame({"scenario": scen, "time": df["time"],
-                                    "variable": df["variable"], "region": region,
-                                    "value": df["value"]}))
+        subs = [c for c in df.columns if c not in ("run", "time", "variable", "value")]
+        cols = {"scenario": scen, "time": df["time"], "variable": df["variable"],
+                "region": df["Region"].fillna("") if "Region" in subs else ""}
+        cols.update({d: df[d].fillna("") for d in subs if d != "Region"})
+        cols["value"] = df["value"]
+        frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
 
 
