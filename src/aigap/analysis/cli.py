@@ -38,6 +38,9 @@ def register(sub) -> None:
     p.add_argument("--fresh", action="store_true",
                    help="ignore an interrupted run of the same sweep and start over")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--runs", type=int, help="override the sweep file's number of runs")
+    p.add_argument("--seed", type=int, help="override the sweep file's seed")
+    p.add_argument("--chunk-size", type=int, help="override the runs per resumable chunk")
     _common(p)
     p.set_defaults(func=cmd_sweep)
 
@@ -137,7 +140,8 @@ def cmd_sweep(args) -> int:
     try:
         out = run_sweep(path, model=args.model, runs_dir=args.runs_dir, fresh=args.fresh,
                         progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
-                        command=_command())
+                        command=_command(), runs=args.runs, seed=args.seed,
+                        chunk_size=args.chunk_size)
     except KeyboardInterrupt:
         print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh to start over).", file=sys.stderr)

@@ -37,6 +37,7 @@ class DiscoverOutput:
     n: int
     boxes: list          # [(trajectory, chosen, box, restrictions)]
     full: np.ndarray
+    first: tuple | None = None   # (trajectory, chosen) of the first peel (also with no box)
     run_dir: Path | None = None
     elapsed: float = 0.0
 
@@ -86,19 +87,24 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
     X, names = sweep["X"], sweep["names"]
     n, k = len(y), int(y.sum())
     full = np.column_stack([X.min(axis=0), X.max(axis=0)])
-    boxes = []
+    boxes, first = [], None
     if 0 < k < n:
         for traj, chosen, box in prim.find_boxes(X, y, max_boxes, alpha, min_mass,
                                                  min_coverage):
             boxes.append((traj, chosen, box, prim.restrictions(X, y, box, full)))
-    out = DiscoverOutput(conds, names, k / n, n, boxes, full)
+        if boxes:
+            first = boxes[0][:2]
+        else:                       # no convincing box: still show the trade-off
+            traj = prim.peel(X, y, alpha, min_mass)
+            first = (traj, prim.select(traj, min_coverage))
+    out = DiscoverOutput(conds, names, k / n, n, boxes, full, first)
     sweep_name = sweep["manifest"].get("name", folder.name)
     with new_run_dir("discover", f"{sweep_name}-discover", runs_dir=runs_dir) as rd:
         _tables(rd.path, out)
-        if plots and boxes:
+        if plots and first is not None:
             from .plots import plot_box, plot_tradeoff
             label = " and ".join(c.label for c in conds)
-            plot_tradeoff(rd.path / "tradeoff.png", boxes[0][0], boxes[0][1],
+            plot_tradeoff(rd.path / "tradeoff.png", first[0], first[1],
                           f"PRIM peeling trajectory: {label}\n(base rate {k / n:.1%} of {n} runs)")
             for i, (_, _, box, _) in enumerate(boxes, start=1):
                 plot_box(rd.path / f"box_{i}.png", names, box, full,
@@ -123,11 +129,15 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
     import pandas as pd
 
     rows, brows = [], []
-    for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
+    trajs = [(i, t, c) for i, (t, c, _, _) in enumerate(out.boxes, start=1)]
+    if not trajs and out.first is not None:
+        trajs = [(1, *out.first)]
+    for i, traj, chosen in trajs:
         for s, b in enumerate(traj):
             rows.append({"box": i, "step": s, "coverage": b.coverage, "density": b.density,
                          "mass": b.mass, "restricted": len(b.restricted),
                          "chosen": s == chosen})
+    for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
         for r in restr:
             brows.append({"box": i, "coverage": box.coverage, "density": box.density,
                           "mass": box.mass, "input": out.names[r["index"]], "low": r["low"],

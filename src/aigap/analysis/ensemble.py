@@ -45,7 +45,7 @@ def design_params(cm, base: dict, uncertain, X: np.ndarray) -> dict:
     """
     X = np.atleast_2d(np.asarray(X, dtype=float))
     n = X.shape[0]
-    params = dict(base)
+    params = {k: _broadcast_runs(cm, k, v, n) for k, v in base.items()}
     targets = column_targets(cm, uncertain)
     for name in dict.fromkeys(c for c, _ in targets):
         info = cm.constants[name]
@@ -67,6 +67,19 @@ def design_params(cm, base: dict, uncertain, X: np.ndarray) -> dict:
                     arr[sel] = X[:, j].reshape((n,) + (1,) * (arr[sel].ndim - 1))
             params[name] = arr
     return params
+
+
+def _broadcast_runs(cm, name, value, n):
+    """A base time series with a single-run axis, repeated over the ``n`` runs."""
+    if not isinstance(value, TimeSeries):
+        return value
+    dims = cm.constants[name].dims
+    v = value.values
+    if v.ndim == len(dims) + 2 and v.shape[0] == 1 and n != 1:
+        return TimeSeries(times=value.times, values=np.broadcast_to(v, (n,) + v.shape[1:]))
+    if v.ndim == 1 and dims == () and n != 1:
+        return TimeSeries(times=value.times, values=np.broadcast_to(v, (n,) + v.shape))
+    return value
 
 
 def simulate_design(cm, base: dict, uncertain, X: np.ndarray, outputs, method: str = "euler",

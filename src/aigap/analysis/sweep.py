@@ -71,7 +71,33 @@ def design(spec: SweepSpec) -> np.ndarray:
 def _state(spec, cm, scenario) -> dict:
     return {"sweep_sha256": spec.sha256, "model_sha256": cm.model_hash,
             "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
-            "runs": spec.runs, "chunk_size": spec.chunk_size}
+            "runs": spec.runs, "seed": spec.seed, "chunk_size": spec.chunk_size}
+
+
+def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> None:
+    """Command-line ``--runs``/``--seed``/``--chunk-size`` on top of the sweep file."""
+    from ..scenarios import InputError
+    problems = []
+    if runs is not None:
+        if spec.sampler == "grid":
+            problems.append("--runs: a grid sweep's size is set by its levels")
+        else:
+            try:
+                samplers.check_sampler(spec.sampler, runs)
+                spec.runs = runs
+            except samplers.SamplerError as exc:
+                problems.append(f"--runs: {exc}")
+    for flag, v, attr, lo in (("--seed", seed, "seed", 0), ("--chunk-size", chunk_size,
+                                                             "chunk_size", 1)):
+        if v is not None:
+            if v < lo:
+                problems.append(f"{flag} {v}: must be >= {lo}")
+            else:
+                setattr(spec, attr, v)
+    if problems:
+        raise InputError(problems)
+    spec.extra["overrides"] = {k: v for k, v in (("runs", runs), ("seed", seed),
+                                                  ("chunk_size", chunk_size)) if v is not None}
 
 
 def find_partial(spec, state: dict, root: Path):
@@ -95,7 +121,8 @@ def _save_npz(path: Path, arrays: dict) -> None:
 
 
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
-              plots: bool = True, on_chunk=None, command=None) -> SweepOutput:
+              plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
+              seed: int | None = None, chunk_size: int | None = None) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -110,6 +137,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     on_chunk : callable, optional
         Called as ``on_chunk(k, n_chunks)`` after chunk ``k`` is saved (tests use it to
         simulate an interruption).
+    runs, seed, chunk_size : int, optional
+        Override the sweep file's values (recorded in the manifest).
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -118,6 +147,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     t0 = time.perf_counter()
     cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
     spec = load_sweep(path, cm)
+    apply_overrides(spec, runs, seed, chunk_size)
     scenario = load_scenario(spec.scenario_path, model=cm)
     base = resolve_params(cm, scenario)
     obs_path = spec.observations or default_observations_path(spec.scenario_path)
@@ -199,7 +229,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain},
                              "outputs": outputs,
                              "conditions": [c.label for c in spec.conditions],
-                             "resumed_after_chunks": resumed_from},
+                             "resumed_after_chunks": resumed_from,
+                             "command_line_overrides": spec.extra.get("overrides", {})},
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)
     out.run_dir = rd.final_path
