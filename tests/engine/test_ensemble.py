@@ -65,3 +65,15 @@ def test_default_run_is_the_model_and_only_requested_outputs_are_stored():
     assert res["Infectious"].shape == (3, len(res.time))
     np.testing.assert_array_equal(res["Infectious"][0], res["Infectious"][2])
     assert res.time[0] == cm.initial_time and res.time[-1] == cm.final_time
+
+
+def test_last_block_of_one_run():
+    """A trailing block with a single run (scalar path) equals the same run in a block."""
+    cm = compile_model(SUITE / "tests/subscripted_smooth/test_subscripted_smooth.mdl")
+    rng = np.random.default_rng(3)
+    params = _params(cm, rng, 3)
+    names = [k for k, v in cm.variables.items() if v.kind != "lookup"]
+    a = cm.simulate(params=params, outputs=names, block_size=2)
+    b = cm.simulate(params=params, outputs=names)
+    for name in names:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

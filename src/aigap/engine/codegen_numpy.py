@@ -28,6 +28,7 @@ UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
 BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<",
           "<=": "<=", ">": ">", ">=": ">="}
 DISCRETE = ("delayn", "delay_fixed")
+TIME_FUNCTIONS = ("step", "ramp", "pulse", "pulse_train")
 CHAINS = ("smooth", "delay", "delayn")
 
 
@@ -59,8 +60,73 @@ class Emitter:
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}
+        self.static = None       # set of static Var names: enables hoisting when not None
+        self.hoisted = {}        # static subtree -> name (computed once, before the loop)
+        self.hoist_lines = []
+        self.repeats = set()     # dynamic subtrees used more than once in a block
+        self.cse = {}            # subtree -> name within the current block
+        self.pending = []        # lines to emit before the current statement
+
+    # --------------------------------------------------------- optimisation
+    def is_static(self, node) -> bool:
+        if isinstance(node, (ir.Num, ir.Control)):
+            return True
+        if isinstance(node, ir.Var):
+            return node.name in self.static
+        if isinstance(node, ir.Op):
+            return all(self.is_static(a) for a in node.args)
+        if isinstance(node, ir.Call):
+            return node.fn not in TIME_FUNCTIONS and all(self.is_static(a) for a in node.args)
+        if isinstance(node, ir.Lookup):
+            return self.is_static(node.x)
+        return False
+
+    def count(self, node, seen):
+        """Count compound subtrees of a block to find common subexpressions."""
+        if not isinstance(node, (ir.Op, ir.Call, ir.Lookup)):
+            return
+        if self.static is not None and self.is_static(node):
+            return
+        if node in seen:
+            self.repeats.add(node)
+            return
+        seen.add(node)
+        for a in (node.args if not isinstance(node, ir.Lookup) else (node.x,)):
+            self.count(a, seen)
+
+    def block(self, exprs):
+        """Start a block of statements (a loop body or the RK4 derivative function)."""
+        self.cse, self.repeats, seen = {}, set(), set()
+        for x in exprs:
+            self.count(x, seen)
+
+    def statement(self, target, node):
+        """Lines assigning ``node`` to ``target`` (with hoisted/common subexpressions)."""
+        self.pending = []
+        code = self(node)
+        return self.pending + [f"{target} = {code}"]
 
     def __call__(self, node) -> str:
+        if isinstance(node, (ir.Op, ir.Call, ir.Lookup)) and self.static is not None:
+            if self.is_static(node):
+                if node not in self.hoisted:
+                    static, self.static = self.static, None
+                    code = self(node)
+                    self.static = static
+                    name = f"c{len(self.hoisted)}"
+                    self.hoisted[node] = name
+                    self.hoist_lines.append(f"{name} = {code}")
+                return self.hoisted[node]
+            if node in self.repeats:
+                if node not in self.cse:
+                    code = self._emit(node)
+                    name = f"x{len(self.cse)}"
+                    self.pending.append(f"{name} = {code}")
+                    self.cse[node] = name
+                return self.cse[node]
+        return self._emit(node)
+
+    def _emit(self, node) -> str:
         e = self
         if isinstance(node, ir.Num):
             return _num(node.value)
@@ -228,15 +294,18 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
             for line in _state_init(em, states[key]):
                 w("    " + line)
 
-    fn = []                                    # RK4: derivatives at (t, states)
+    em.static = (set(prog.params) - set(ts_params)) | {
+        a.target for a in prog.assigns if a.target not in dynamic}
+    fn = []                                    # RK4: derivatives at (t, current states)
     if method == "rk4" and state_ids:
         args = ", ".join(f"s{i}" for i in state_ids)
         fn.append(f"    def _deriv(t, {args}):")
         for pname in sorted(ts_params):
             fn.append(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, "
                       f"{names(pname)}_v)")
+        em.block([a.expr for a in rk_assigns])
         for a in rk_assigns:
-            fn.append(f"        {names(a.target)} = {em(a.expr)}")
+            fn.extend("        " + x for x in em.statement(names(a.target), a.expr))
         for s in states:
             fn.extend("        " + line for line in _deriv(em, s, "d", f"s{s.sid}"))
         fn.append(f"        return {', '.join(f'd{i}' for i in state_ids)}"
@@ -246,8 +315,9 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
     w = loop.append
     for pname in sorted(ts_params):
         w(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, {names(pname)}_v)")
+    em.block([a.expr for a in loop_assigns])
     for a in loop_assigns:
-        w(f"        {names(a.target)} = {em(a.expr)}")
+        loop.extend("        " + x for x in em.statement(names(a.target), a.expr))
     w("        j = save[k]")
     w("        if j >= 0:")
     w("            pass")
@@ -275,7 +345,8 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
             w(f"        s{i} = s{i} + dt / 6 * (d{i} + 2 * k2_{i} + 2 * k3_{i} + k4_{i})")
     for s in states:
         loop.extend("        " + line for line in _discrete(em, s))
-    return "\n".join(head + fn + loop) + "\n"
+    hoist = ["    " + x for x in em.hoist_lines]
+    return "\n".join(head + hoist + fn + loop) + "\n"
 
 
 def _state_init(em, s):

@@ -81,14 +81,24 @@ def delay_fixed_order(delay_time, dt, what):
 
 
 def full(value, n_runs):
-    """A fresh float array of shape (n_runs,) holding ``value``."""
+    """A fresh float array of shape (n_runs,) holding ``value``.
+
+    A single run is held as a numpy scalar: the same IEEE operations, without
+    the per-operation cost of one-element arrays.
+    """
+    if n_runs == 1:
+        return np.float64(np.asarray(value, dtype=float).reshape(-1)[0])
     out = np.empty(n_runs)
     out[...] = value
     return out
 
 
 def chain(value, order, n_runs):
-    """A fresh (order, n_runs) array with every stage equal to ``value``."""
+    """A fresh (order, n_runs) array with every stage equal to ``value`` ((order,) for one run)."""
+    if n_runs == 1:
+        out = np.empty(order)
+        out[...] = np.asarray(value, dtype=float).reshape(-1)[0]
+        return out
     out = np.empty((order, n_runs))
     out[...] = value
     return out

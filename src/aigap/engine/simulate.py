@@ -149,12 +149,17 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
             b1 = min(n, b0 + block)
             P, TS = {}, {}
             for pname, p in ir.params.items():
+                one = b1 - b0 == 1          # a single run is simulated with numpy scalars
                 if pname in series:
                     tx, tv = series[pname]
-                    TS[pname] = (tx, tv if tv.ndim == 1 else np.ascontiguousarray(tv[b0:b1]))
+                    if tv.ndim > 1:
+                        tv = tv[b0] if one else np.ascontiguousarray(tv[b0:b1])
+                    TS[pname] = (tx, tv)
                 elif pname in values:
                     v = values[pname]
-                    P[pname] = v if np.ndim(v) == 0 else np.ascontiguousarray(v[b0:b1])
+                    if np.ndim(v):
+                        v = np.float64(v[b0]) if one else np.ascontiguousarray(v[b0:b1])
+                    P[pname] = v
                 else:
                     P[pname] = np.float64(p.default)
             O = [out[name][b0:b1] for name in outputs]
