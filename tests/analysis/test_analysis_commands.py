@@ -160,3 +160,17 @@ def test_report_into_run_folder(sobol_folder, tmp_path, capsys):
     assert main(["report", str(sobol_folder), "--runs-dir", str(tmp_path)]) == 0
     folder = _folder(tmp_path, "-report")
     assert (folder / "report.html").is_file() and (folder / "manifest.json").is_file()
+
+
+def test_report_on_run_and_compare_folders(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["run", str(SCEN / "baseline.yaml"), "--runs-dir", str(tmp_path)]) == 0
+    assert main(["compare", str(SCEN / "baseline.yaml"), str(SCEN / "china_embedding.yaml"),
+                 "--runs-dir", str(tmp_path)]) == 0
+    folders = sorted(p for p in tmp_path.iterdir() if not p.name.startswith("."))
+    out_html = tmp_path / "page.html"
+    assert main(["report", *map(str, folders), "--output", str(out_html)]) == 0
+    page = out_html.read_text()
+    assert page.count("<h2>") == 2 and "<h2>run: baseline" in page and "<h2>compare:" in page
+    assert "Year-end summary" in page and "Fit to observations" in page
+    assert re.search(r"<td>Total AI ARR</td><td>US</td><td>\$[\d.]+[BT]</td>", page)

@@ -1,6 +1,7 @@
 """PRIM on synthetic data with a known box."""
 
 import numpy as np
+import pytest
 
 from aigap.analysis import prim
 
@@ -15,9 +16,10 @@ def _data(n=3000, seed=0, noise=0.0):
     return X, y
 
 
-def test_peeling_finds_the_known_box():
+@pytest.mark.parametrize("objective", ["lenient", "original"])
+def test_peeling_finds_the_known_box(objective):
     X, y = _data()
-    traj = prim.peel(X, y, alpha=0.05, min_mass=0.02)
+    traj = prim.peel(X, y, alpha=0.05, min_mass=0.02, objective=objective)
     assert traj[0].coverage == 1.0 and traj[0].density == y.mean()
     dens = [b.density for b in traj]
     assert all(b >= a - 1e-12 for a, b in zip(dens, dens[1:]))   # peeling never lowers density
@@ -55,3 +57,17 @@ def test_no_signal_gives_no_box():
     X = rng.random((2000, 3))
     y = rng.random(2000) < 0.3
     assert prim.find_boxes(X, y, max_boxes=2, min_coverage=0.5) == []
+
+
+def test_lenient_objective_resists_coarse_discrete_peels():
+    """A 3-level discrete input that barely matters must not be peeled first just because
+    dropping a whole level raises density a little."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    X = np.column_stack([rng.random(n), rng.choice([0.3, 0.5, 0.8], n)])
+    u = rng.random(n)
+    y = ((X[:, 0] > 0.6) & (u < 0.8)) | ((X[:, 1] != 0.3) & (u < 0.15))
+    assert prim.peel(X, y, objective="original")[1].restricted == (1,)   # drops a level
+    assert prim.peel(X, y, objective="lenient")[1].restricted == (0,)
+    with pytest.raises(ValueError, match="objective"):
+        prim.peel(X, y, objective="greedy")

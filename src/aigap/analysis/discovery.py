@@ -154,6 +154,14 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
                                                              float_format="%.6g")
 
 
+def _tradeoff_line(traj, chosen: int, n: int = 7) -> str:
+    """A few boxes of the trajectory, evenly spaced, always including the chosen one."""
+    picks = sorted(set(np.linspace(0, len(traj) - 1, n).round().astype(int)) | {chosen})
+    return "  ".join(("*" if i == chosen else "") +
+                     f"{traj[i].coverage:.0%}->{traj[i].density:.0%}" for i in picks) + \
+        "   (* chosen; all steps in trajectory.csv / tradeoff.png)"
+
+
 def format_boxes(out: DiscoverOutput) -> str:
     """Plain-text answer: base rate, then each box's ranges and their importance."""
     label = " and ".join(c.label for c in out.conditions)
@@ -168,6 +176,9 @@ def format_boxes(out: DiscoverOutput) -> str:
     if not out.boxes:
         lines.append("  no box concentrates the cases clearly above the base rate: the "
                      "condition does not depend on a few input ranges")
+        if out.first is not None:
+            lines.append("  best peeling trajectory (coverage -> density): "
+                         + _tradeoff_line(*out.first))
         return "\n".join(lines)
     for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
         scope = "the cases" if i == 1 else "the cases outside earlier boxes"
@@ -186,6 +197,6 @@ def format_boxes(out: DiscoverOutput) -> str:
                 lim.append(f"<= {r['high']:.4g}")
             lines.append(f"  {name:<44} {' and '.join(lim):<24} (sampled {lo_s:.3g}..{hi_s:.3g};"
                          f" density without this limit {r['density_without']:.0%})")
-        lines.append(f"  trade-off: {len(traj)} peeling steps; denser boxes cover less "
-                     "(see trajectory.csv / tradeoff.png)")
+        lines.append("  trade-off along the peeling trajectory (coverage -> density):")
+        lines.append("    " + _tradeoff_line(traj, chosen))
     return "\n".join(lines)

@@ -79,8 +79,15 @@ def _candidates(Xb: np.ndarray, limits: np.ndarray, alpha: float):
 
 
 def peel(X, y, alpha: float = 0.05, min_mass: float = 0.05,
-         limits: np.ndarray | None = None) -> list[Box]:
-    """Peeling trajectory: list of boxes from the full box to the smallest one."""
+         limits: np.ndarray | None = None, objective: str = "lenient") -> list[Box]:
+    """Peeling trajectory: list of boxes from the full box to the smallest one.
+
+    ``objective="lenient"`` (default, the EMA workbench's ``lenient1``) picks the peel with
+    the largest density gain per point removed, so a coarse peel (a whole discrete level)
+    must earn its size; ``"original"`` picks the largest density after the peel.
+    """
+    if objective not in ("lenient", "original"):
+        raise ValueError(f"objective must be 'lenient' or 'original', got {objective!r}")
     X, y = _check(X, y)
     full = np.column_stack([X.min(axis=0), X.max(axis=0)])
     limits = full.copy() if limits is None else np.array(limits, dtype=float)
@@ -96,11 +103,14 @@ def peel(X, y, alpha: float = 0.05, min_mass: float = 0.05,
             if n_keep < min_mass * n_total or n_keep == 0:
                 continue
             dens = yb[keep].mean()
+            gain = dens - traj[-1].density
+            if objective == "lenient":
+                gain /= (len(yb) - n_keep)
             # tie-break: prefer the peel that removes fewer points
-            score = (dens, n_keep)
+            score = (gain, n_keep)
             if best is None or score > best[0]:
                 best = (score, j, side, new)
-        if best is None or best[0][0] <= traj[-1].density - 1e-12:
+        if best is None or best[0][0] < -1e-12:
             break
         _, j, side, new = best
         limits = limits.copy()
@@ -149,7 +159,8 @@ def select(traj: list[Box], min_coverage: float = 0.5) -> int:
 
 
 def find_boxes(X, y, max_boxes: int = 2, alpha: float = 0.05, min_mass: float = 0.05,
-               min_coverage: float = 0.5, min_density_gain: float = 0.05):
+               min_coverage: float = 0.5, min_density_gain: float = 0.05,
+               objective: str = "lenient"):
     """Covering PRIM: up to ``max_boxes`` boxes, each found on the points outside earlier ones.
 
     Returns a list of ``(trajectory, chosen_index, pasted_box)``; a box is kept only when
@@ -164,7 +175,7 @@ def find_boxes(X, y, max_boxes: int = 2, alpha: float = 0.05, min_mass: float = 
         Xr, yr = X[remaining], y[remaining]
         if yr.sum() == 0 or yr.all():
             break
-        traj = peel(Xr, yr, alpha, min_mass, limits=full)
+        traj = peel(Xr, yr, alpha, min_mass, limits=full, objective=objective)
         k = select(traj, min_coverage)
         box = paste(Xr, yr, traj[k], alpha, full=full)
         if box.density < traj[0].density + min_density_gain:

@@ -50,11 +50,15 @@ img{max-width:100%;border:1px solid #ddd;margin:6px 0}
 
 
 def _fmt(v) -> str:
-    if isinstance(v, float):
-        if v != v:
-            return ""
-        return f"{v:.4g}"
-    return str(v)
+    """Numbers with k/M/B/T suffixes above 10,000; NaN as an empty cell."""
+    if not isinstance(v, float):
+        return str(v)
+    if v != v:
+        return ""
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= max(div, 1e4):
+            return f"{v / div:.4g}{suffix}"
+    return f"{v:.6g}" if abs(v) >= 1000 else f"{v:.4g}"     # years keep their decimals
 
 
 def _table_html(df, caption: str) -> str:
@@ -78,9 +82,12 @@ def _csv_section(folder: Path, fname: str, caption: str, filt) -> str:
     if fname == "fit.csv":
         df = df[[c for c in FIT_COLUMNS if c in df.columns]]
     if fname == "summary.csv" and {"year", "value"} <= set(df.columns):
+        from ..workflow.summary import format_value
         keys = [c for c in ("scenario", "variable", "region") if c in df.columns]
-        df = df.fillna({"region": ""}).pivot_table(index=keys, columns="year", values="value",
-                                                   sort=False).reset_index()
+        df = df.fillna({"region": "", "unit": ""})
+        df["value"] = [format_value(v, u) for v, u in zip(df["value"], df.get("unit", ""))]
+        df = df.pivot_table(index=keys, columns="year", values="value", sort=False,
+                            aggfunc="first").reset_index()
         df.columns = [str(c) for c in df.columns]
     if fname == "ranking.csv" and "rank" in df.columns:
         df = df[df["rank"] <= 8]
