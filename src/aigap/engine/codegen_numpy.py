@@ -327,7 +327,7 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
         for flat, sc in enumerate(ov.scalars):
             idx = np.unravel_index(flat, shape) if shape else ()
             sub = "".join(f", {int(i)}" for i in idx)
-            w(f"            O[{oi}][:, j{sub}] = {names(sc)}")
+            w(f"            O[{oi}][j, :{sub}] = {names(sc)}")
     w("        if k == n:")
     w("            break")
     for s in states:

@@ -144,6 +144,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     block = int(block_size or DEFAULT_BLOCK)
     if block < 1:
         raise ParameterError("block_size must be positive")
+    buffers = [np.empty((n_saved, min(block, n)) + out[name].shape[2:]) for name in outputs]
     with np.errstate(all="ignore"):
         for b0 in range(0, n, block):
             b1 = min(n, b0 + block)
@@ -162,13 +163,17 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                     P[pname] = v
                 else:
                     P[pname] = np.float64(p.default)
-            O = [out[name][b0:b1] for name in outputs]
+            # outputs are written time-major (contiguous rows) into buffers reused by
+            # every block, then transposed once per block
+            O = [buf[:, :b1 - b0] for buf in buffers]
             try:
                 fn(P, TS, b1 - b0, times, save, dt, t0, t1, float(saveper), O)
             except EngineError:
                 raise
             except (ValueError, IndexError, TypeError, ZeroDivisionError) as exc:
                 raise EngineError(f"simulation of {cm.path} failed: {exc}") from exc
+            for name, buf in zip(outputs, O):  # noqa: B007
+                out[name][b0:b1] = np.swapaxes(buf, 0, 1)
     dims = {k: (RUN, TIME) + tuple(cm.variables[k].dims) for k in outputs}
     coords = {d: tuple(cm.dims[d]) for k in outputs for d in cm.variables[k].dims}
     return SimulationResult(time=times[save >= 0], data=out, dims=dims, coords=coords,

@@ -1,0 +1,315 @@
+"""Generate a numba kernel from the IR: a parallel loop over runs, the time loop inside.
+
+The same :class:`~aigap.engine.ir.Program` the numpy generator reads, turned
+into scalar code: every IR scalar is a local float of one run, states live in
+locals (SMOOTH chains with a literal order are unrolled, other chains are small
+per-run arrays), lookups are tables of the generated module with an inlined
+interpolation, and only the requested outputs are written, at SAVEPER.
+
+Semantics are the numpy backend's, operation for operation: the same
+expression trees, association and evaluation order, the same split between
+values computed once per run and values computed every step, the same Euler
+and RK4 updates. Comparisons yield 0.0/1.0 (numpy's booleans are 0/1 in
+arithmetic). Divisions are kept as divisions except by literal powers of two
+(``x / 2.0`` -> ``x * 0.5``, exact). What is not exact is the transcendental
+functions: numba calls the C library, numpy may use its own SIMD versions, so
+``exp``/``ln``/``power`` can differ in the last bit (agreement to ~1e-15).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import ir
+from .codegen_numpy import _closure, _Names
+from .ordering import INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
+
+CODEGEN_VERSION = "numba-1"
+MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
+         "cos": "math.cos", "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos",
+         "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
+         "integer": "np.trunc", "abs": "abs"}
+ARITH = ("+", "-", "*", "/")
+COMPARE = ("==", "!=", "<", "<=", ">", ">=")
+LOOKUP_FN = {"interpolate": "_lk_interp", "extrapolate": "_lk_extrap",
+             "hold_backward": "_lk_hold"}
+
+HELPERS = '''
+@njit(inline="always", error_model="numpy")
+def _fmin(a, b):
+    return a if (a <= b or a != a) else b
+
+
+@njit(inline="always", error_model="numpy")
+def _fmax(a, b):
+    return a if (a >= b or a != a) else b
+
+
+@njit(inline="always", error_model="numpy")
+def _seg(x, xp):
+    lo = 0
+    hi = xp.shape[0] - 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if xp[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(inline="always", error_model="numpy")
+def _lk_interp(x, xp, fp, sl):
+    # numpy.interp, branch for branch (slopes precomputed with its formula)
+    n = xp.shape[0]
+    if x != x:
+        return x
+    if x < xp[0]:
+        return fp[0]
+    if x > xp[n - 1]:
+        return fp[n - 1]
+    if x == xp[n - 1]:
+        return fp[n - 1]
+    j = _seg(x, xp)
+    if xp[j] == x:
+        return fp[j]
+    v = sl[j] * (x - xp[j]) + fp[j]
+    if v != v:
+        v = sl[j] * (x - xp[j + 1]) + fp[j + 1]
+        if v != v and fp[j] == fp[j + 1]:
+            v = fp[j]
+    return v
+
+
+@njit(inline="always", error_model="numpy")
+def _lk_extrap(x, xp, fp, sl):
+    n = xp.shape[0]
+    if x > xp[n - 1]:
+        return fp[n - 1] + sl[n - 2] * (x - xp[n - 1])
+    if x < xp[0]:
+        return fp[0] + sl[0] * (x - xp[0])
+    return _lk_interp(x, xp, fp, sl)
+
+
+@njit(inline="always", error_model="numpy")
+def _lk_hold(x, xp, fp, sl):
+    n = xp.shape[0]
+    if x != x or x >= xp[n - 1]:
+        return fp[n - 1]
+    if x < xp[0]:
+        return fp[0]
+    return fp[_seg(x, xp)]
+
+
+@njit(inline="always", error_model="numpy")
+def _ts(t, TX, a, b, TV, r):
+    # time-series parameter: linear between points, held beyond the ends
+    if t <= TX[a]:
+        return TV[r, a]
+    if t >= TX[b - 1]:
+        return TV[r, b - 1]
+    j = a + _seg(t, TX[a:b])
+    slope = (TV[r, j + 1] - TV[r, j]) / (TX[j + 1] - TX[j])
+    return slope * (t - TX[j]) + TV[r, j]
+'''
+
+
+def _num(v: float) -> str:
+    if math.isnan(v):
+        return "np.nan"
+    if math.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    return repr(float(v))
+
+
+def _pow2_reciprocal(node):
+    """``1/c`` as a literal when ``c`` is a power of two (so ``x/c == x*(1/c)`` exactly)."""
+    if isinstance(node, ir.Num) and np.isfinite(node.value) and node.value != 0:
+        m, e = math.frexp(abs(node.value))
+        if m == 0.5 and -1000 < e < 1000:
+            return _num(1.0 / node.value)
+    return None
+
+
+def static_order(s):
+    """The chain length of a SMOOTH whose order is a literal (unrolled), else None."""
+    if s.kind == "smooth" and isinstance(s.order, ir.Num) and s.order.value >= 1:
+        return int(s.order.value)
+    return None
+
+
+class Scope:
+    """Names seen by the code of one evaluation point (the step, or an RK4 stage)."""
+
+    def __init__(self, time="t", suffix="", renamed=frozenset(), state="S", deriv="D"):
+        self.time = time
+        self.suffix = suffix
+        self.renamed = renamed        # IR names recomputed in this stage
+        self.state = state            # prefix of state variables (S, or Y in a stage)
+        self.deriv = deriv            # prefix of derivative variables
+
+
+STEP = Scope()
+
+
+class Emitter:
+    """IR expression -> scalar Python source for numba."""
+
+    def __init__(self, prog: ir.Program, names: _Names):
+        self.prog = prog
+        self.names = names
+        self.states = {s.sid: s for s in prog.states}
+
+    def var(self, name, sc: Scope):
+        base = self.names(name)
+        return base + sc.suffix if name in sc.renamed else base
+
+    def __call__(self, node, sc: Scope = STEP) -> str:
+        e = self
+        if isinstance(node, ir.Num):
+            return _num(node.value)
+        if isinstance(node, ir.Var):
+            return self.var(node.name, sc)
+        if isinstance(node, ir.Time):
+            return sc.time
+        if isinstance(node, ir.Control):
+            return {"time_step": "dt", "initial_time": "initial_time",
+                    "final_time": "final_time", "saveper": "saveper"}[node.name]
+        if isinstance(node, ir.Op):
+            a = [e(x, sc) for x in node.args]
+            op = node.op
+            if op == "neg":
+                return f"(-{a[0]})"
+            if op == "not":
+                return f"(1.0 if {a[0]} == 0 else 0.0)"
+            if op == "and":
+                return f"(1.0 if ({a[0]} != 0 and {a[1]} != 0) else 0.0)"
+            if op == "or":
+                return f"(1.0 if ({a[0]} != 0 or {a[1]} != 0) else 0.0)"
+            if op == "^":
+                return f"np.power({a[0]}, {a[1]})"
+            if op in COMPARE:
+                return f"(1.0 if {a[0]} {op} {a[1]} else 0.0)"
+            if op == "/":
+                inv = _pow2_reciprocal(node.args[1])
+                if inv is not None:
+                    return f"({a[0]} * {inv})"
+            return f"({a[0]} {op} {a[1]})"
+        if isinstance(node, ir.Call):
+            return self.call(node.fn, [e(x, sc) for x in node.args], sc.time)
+        if isinstance(node, ir.Lookup):
+            tab = self.prog.tables[node.table]
+            i = node.table
+            return f"{LOOKUP_FN[tab.mode]}({e(node.x, sc)}, TX{i}, TY{i}, TS{i})"
+        if isinstance(node, ir.StateRead):
+            return self.state_out(self.states[node.state], sc)
+        raise TypeError(f"cannot emit {node!r}")
+
+    @staticmethod
+    def call(fn, a, t):
+        if fn in MATH1:
+            return f"{MATH1[fn]}({a[0]})"
+        simple = {
+            "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
+            "power": "np.power({0}, {1})", "log": "(math.log({0}) / math.log({1}))",
+            "if_then_else": "({1} if {0} != 0 else {2})",
+            "xidz": "({2} if abs({1}) < 1e-06 else {0} / {1})",
+            "zidz": "(0.0 if abs({1}) < 1e-06 else {0} / {1})",
+            "quantum": "({0} if {1} < 1e-06 else {1} * np.trunc({0} / {1}))",
+            "modulo": "({0} - ({0} if {1} < 1e-06 else {1} * np.trunc({0} / {1})))",
+        }
+        if fn in simple:
+            return simple[fn].format(*a)
+        if fn == "step":
+            return f"({a[0]} * (1.0 if {t} + dt / 2 > {a[1]} else 0.0))"
+        if fn == "ramp":
+            final = t if len(a) == 2 else f"_fmin({a[2]}, {t})"
+            return f"(((1.0 if {t} + 1e-06 > {a[1]} else 0.0) * {a[0]}) * ({final} - {a[1]}))"
+        if fn == "pulse":
+            return f"(1.0 if ({a[0]} - 1e-06 <= {t} and {t} < {a[0]} + {a[1]}) else 0.0)"
+        if fn == "pulse_train":
+            start, rep, width, end = a
+            single = f"({start} - 1e-06 <= {t} and {t} < {start} + {width})"
+            train = (f"({start} <= {t} and {t} < {end} and "
+                     f"({t} - {start} + 1e-06) % {rep} < {width})")
+            return f"((1.0 if {single} else 0.0) if {rep} == 0 else (1.0 if {train} else 0.0))"
+        raise TypeError(f"no numba code for function {fn}")
+
+    def role(self, s, role, sc: Scope = STEP):
+        return self(s.inputs[role], sc)
+
+    def stage(self, s, q, sc: Scope = STEP, prefix=None):
+        """Stage ``q`` (int or source text) of chain ``s`` under prefix ``prefix``."""
+        p = prefix or sc.state
+        if static_order(s) is not None:
+            return f"{p}{s.sid}_{q}"
+        return f"{p}{s.sid}[{q}]"
+
+    def last(self, s, sc: Scope = STEP):
+        n = static_order(s)
+        return self.stage(s, n - 1 if n is not None else f"N{s.sid} - 1", sc)
+
+    def state_out(self, s, sc: Scope = STEP) -> str:
+        k, i = s.kind, s.sid
+        if k == "initial":
+            return f"S{i}"
+        if k == "integ":
+            return f"{sc.state}{i}"
+        if k == "smooth":
+            return self.last(s, sc)
+        if k == "delay":
+            return f"({self.last(s, sc)} / {self.role(s, 'time', sc)})"
+        if k == "delayn":
+            return f"({self.last(s, sc)} / TM{i}[0])"
+        if k == "delay_fixed":
+            return f"DF{i}"
+        if k == "trend":
+            inp, tm, st = self.role(s, "input", sc), self.role(s, "time", sc), f"{sc.state}{i}"
+            return (f"(0.0 if abs({tm} * abs({st})) < 1e-06 else "
+                    f"({inp} - {st}) / ({tm} * abs({st})))")
+        raise TypeError(k)
+
+
+def plan(prog: ir.Program, ts_params, outputs, method):
+    """What the numpy generator computes where: the same split, for the same signature."""
+    by_target = {a.target: a for a in prog.assigns}
+    dynamic = set(ts_params)
+    for a in prog.assigns:
+        sids = set()
+        vars_ = expr_vars(a.expr, None, sids)
+        if sids or uses_time(a.expr) or vars_ & dynamic:
+            dynamic.add(a.target)
+    out_scalars = [sc for name in outputs for sc in prog.outputs[name].scalars]
+    deriv_roots = set()
+    for s in prog.states:
+        deriv_roots |= role_vars(s, STEP_ROLES[s.kind])
+    step_need = _closure(prog, deriv_roots | set(out_scalars))
+    deriv_need = _closure(prog, deriv_roots)
+    init_roots = set(step_need) | set(out_scalars)
+    for s in prog.states:
+        init_roots |= role_vars(s, INIT_ROLES[s.kind])
+    return {
+        "by_target": by_target,
+        "loop": [a for a in prog.assigns if a.target in step_need and a.target in dynamic],
+        "rk": [a for a in prog.assigns if a.target in deriv_need and a.target in dynamic],
+        "init_need": _closure(prog, init_roots),
+        "continuous": [s for s in prog.states if s.kind not in ("initial", "delay_fixed")],
+        "out_scalars": out_scalars,
+        "method": method if any(s.kind not in ("initial", "delay_fixed")
+                                for s in prog.states) else "euler",
+    }
+
+
+def info_columns(prog: ir.Program):
+    """Per-run values the host checks after the kernel: [(sid, role)], in INFO order."""
+    cols = []
+    for s in prog.states:
+        if s.kind in ("delay", "delayn") or (s.kind == "smooth" and static_order(s) is None):
+            cols.append((s.sid, "order"))
+        if s.kind in ("delay", "delayn", "delay_fixed"):
+            cols.append((s.sid, "time"))
+    return cols
+
+
+OUTPUT_ROLES_USED = OUTPUT_ROLES  # re-exported for the op counter
