@@ -1,4 +1,4 @@
-"""Calibration core on arrays: errors for point/lower/upper/range, fit, uncertainty, identifiability."""
+"""Calibration core on arrays: residuals by kind, fit, uncertainty set, identifiability."""
 
 import numpy as np
 import pytest

@@ -40,7 +40,8 @@ def test_mapping_form_and_errors():
                                 "year": 2030, "op": ">", "value": 5e9})
     assert c.key == "cn_big" and c.time == 2031.0
     bad = [
-        ({"variable": "X", "year": 2030, "op": "<", "value": 1, "valeu": 2}, "did you mean 'value'"),
+        ({"variable": "X", "year": 2030, "op": "<", "value": 1, "valeu": 2},
+         "did you mean 'value'"),
         ({"variable": "X", "year": 2030, "op": "!=", "value": 1}, "'op' must be one of"),
         ({"variable": "X", "year": 2030, "time": 2030.0, "op": "<", "value": 1}, "exactly one"),
         ({"variable": "X", "year": "2030", "op": "<", "value": 1}, "integer year"),

@@ -89,9 +89,12 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
     full = np.column_stack([X.min(axis=0), X.max(axis=0)])
     boxes, first = [], None
     if 0 < k < n:
+        remaining = np.ones(n, dtype=bool)     # box k's statistics are on the runs left
         for traj, chosen, box in prim.find_boxes(X, y, max_boxes, alpha, min_mass,
                                                  min_coverage):
-            boxes.append((traj, chosen, box, prim.restrictions(X, y, box, full)))
+            restr = prim.restrictions(X[remaining], y[remaining], box, full)
+            boxes.append((traj, chosen, box, restr))
+            remaining &= ~prim.inside(X, box)
         if boxes:
             first = boxes[0][:2]
         else:                       # no convincing box: still show the trade-off

@@ -40,7 +40,8 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
             c = region_color(region, k) if region else "0.25"
             for lo, hi, alpha in FAN_BANDS:
                 ax.fill_between(t[keep], q[lo], q[hi], color=c, alpha=alpha, lw=0)
-            ax.plot(t[keep], q[2], color=c, lw=1.8, label=f"{region or name} median")
+            ax.plot(t[keep], q[2], color=c, lw=1.8,
+                    label=f"{region} median" if region else "median")
             shown.append(q.ravel())
         shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
         format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Box", "peel", "paste", "select", "find_boxes", "restrictions"]
+__all__ = ["Box", "peel", "paste", "select", "find_boxes", "restrictions", "inside"]
 
 
 @dataclass
@@ -33,6 +33,11 @@ class Box:
 
 def _inside(X: np.ndarray, limits: np.ndarray) -> np.ndarray:
     return np.all((X >= limits[:, 0]) & (X <= limits[:, 1]), axis=1)
+
+
+def inside(X: np.ndarray, box: Box) -> np.ndarray:
+    """Boolean mask of the rows of ``X`` inside ``box``."""
+    return _inside(np.asarray(X, dtype=float), box.limits)
 
 
 def _stats(X, y, limits, total_pos, n_total, full) -> Box:
@@ -143,7 +148,8 @@ def paste(X, y, box: Box, alpha: float = 0.05, full: np.ndarray | None = None) -
                 trial = limits.copy()
                 trial[j, side] = cand[min(n_add, cand.size) - 1]
                 b = _stats(X, y, trial, total_pos, n_total, full)
-                if b.density > current.density + 1e-12 and (best is None or b.density > best.density):
+                better = b.density > current.density + 1e-12
+                if better and (best is None or b.density > best.density):
                     best = b
         if best is not None:
             limits, current, improved = best.limits, best, True
