@@ -208,11 +208,18 @@ def cmd_list(args) -> int:
     if not rows:
         print(f"no scenario files in {folder}")
         return 0
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
+    import shutil
+    import textwrap
+
+    w0 = max(len(r[0]) for r in rows + [("scenario",)])
+    w1 = max(len(r[1]) for r in rows + [("", "extends")])
+    width = max(shutil.get_terminal_size((120, 20)).columns - w0 - w1 - 4, 40)
     print(f"{'scenario':<{w0}}  {'extends':<{w1}}  description")
     for name, parent, desc in rows:
-        print(f"{name:<{w0}}  {parent:<{w1}}  {desc}")
+        lines = textwrap.wrap(" ".join(desc.split()), width) or [""]
+        print(f"{name:<{w0}}  {parent:<{w1}}  {lines[0]}")
+        for more in lines[1:]:
+            print(f"{'':<{w0}}  {'':<{w1}}  {more}")
     return 0
 
 

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from ..workflow.summary import scale_suffix  # noqa: E402
 
@@ -31,8 +31,10 @@ def region_color(region: str, k: int = 0) -> str:
 
 
 def scenario_colors(names) -> dict:
+    """The first scenario (the reference, usually the baseline) black, the others tab10."""
+    names = list(names)
     cmap = plt.cm.tab10
-    return {n: cmap(i % 10) for i, n in enumerate(names)}
+    return {n: ("black" if i == 0 else cmap((i - 1) % 10)) for i, n in enumerate(names)}
 
 
 def _money(value, _pos=None) -> str:
@@ -52,6 +54,9 @@ def format_axis(ax, unit: str | None, values) -> None:
     pos = v[v > 0]
     if pos.size and pos.size == v.size and pos.max() / pos.min() > LOG_SPAN:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        if pos.max() / pos.min() < 300:   # under ~2.5 decades: label 1-2-5 steps
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     unit = unit or ""
     money = unit.replace(" ", "").startswith("USD") and "Mtoken" not in unit \
         and "Month" not in unit

@@ -78,7 +78,9 @@ def plot_panels(path, results: dict, names, units: dict, observations=None, titl
                 color = region_color(region, k) if single else colors[scen]
                 ls = "-" if single else REGION_STYLES.get(region, "-")
                 label = (region or name) if single else scen
-                ax.plot(res.time, y, ls, color=color, lw=1.8, label=label)
+                first = scen == next(iter(results))
+                ax.plot(res.time, y, ls, color=color, lw=2.4 if first and not single else 1.7,
+                        label=label, zorder=3 if first else 2, alpha=1 if single else 0.9)
                 values.append(y)
         values = [np.concatenate(values)]
         values += overlay_observations(ax, observations, name,
