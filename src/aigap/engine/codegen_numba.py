@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ir
 from .codegen_numpy import _closure, _Names
-from .ordering import INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
+from .ordering import INIT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
 
 CODEGEN_VERSION = "numba-1"
 MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
@@ -112,6 +112,26 @@ def _ts(t, TX, a, b, TV, r):
     j = a + _seg(t, TX[a:b])
     slope = (TV[r, j + 1] - TV[r, j]) / (TX[j + 1] - TX[j])
     return slope * (t - TX[j]) + TV[r, j]
+
+
+@njit(inline="always", error_model="numpy")
+def _order(v):
+    # int(order) as numpy does; out-of-range values are checked (and reported) by the host
+    if v == v and 1.0 <= v < 1e6:
+        return int(v)
+    return 1
+
+
+@njit(inline="always", error_model="numpy")
+def _pipe_len(d, dt):
+    # round(max(d / dt, 1) + 1e-6), as the numpy backend; bad values reported by the host
+    v = d / dt
+    if v < 1.0:
+        v = 1.0
+    v = v + 1e-06
+    if v == v and v < 1e9:
+        return max(int(np.rint(v)), 1)
+    return 1
 '''
 
 
@@ -312,4 +332,211 @@ def info_columns(prog: ir.Program):
     return cols
 
 
-OUTPUT_ROLES_USED = OUTPUT_ROLES  # re-exported for the op counter
+
+def what(s) -> str:
+    """How the numpy backend names a state in messages."""
+    return f"{s.name}{list(s.subscript) if s.subscript else ''}"
+
+
+def _fill(name, n, value):
+    return [f"for q in range({n}):", f"    {name}[q] = {value}"]
+
+
+class Generator:
+    """Source of the kernel module for one signature (time series, outputs, method)."""
+
+    def __init__(self, prog: ir.Program, ts_params, outputs, method):
+        self.prog = prog
+        self.names = _Names()
+        self.em = Emitter(prog, self.names)
+        self.pl = plan(prog, ts_params, outputs, method)
+        self.method = self.pl["method"]
+        self.ts = sorted(ts_params)
+        self.outputs = tuple(outputs)
+        self.info = {key: c for c, key in enumerate(info_columns(prog))}
+        renamed = frozenset([a.target for a in self.pl["rk"]] + self.ts)
+        self.stage_scope = {dst: Scope(time="TK", suffix="_k", renamed=renamed, state="Y",
+                                       deriv=dst) for dst in ("K2_", "K3_", "K4_")}
+
+    # ------------------------------------------------------------- module
+    def source(self) -> str:
+        head = ["import math", "", "import numpy as np", "from numba import njit, prange", ""]
+        for i, tab in enumerate(self.prog.tables):
+            head += [f"TX{i} = np.array({[float(v) for v in tab.x]!r})",
+                     f"TY{i} = np.array({[float(v) for v in tab.y]!r})",
+                     f"TS{i} = (TY{i}[1:] - TY{i}[:-1]) / (TX{i}[1:] - TX{i}[:-1])"]
+        outs = ", ".join(f"O{k}" for k in range(len(self.outputs)))
+        args = (f"PR, TX, TO, TV, times, save, dt, initial_time, final_time, saveper, "
+                f"{outs + ', ' if outs else ''}INFO")
+        body = self.init_lines() + self.loop_lines()
+        one = ['@njit(cache=True, error_model="numpy")', f"def run_one(r, {args}):"]
+        one += ["    " + line for line in body]
+        every = ['@njit(parallel=True, cache=True, error_model="numpy")',
+                 f"def run_all({args}):",
+                 "    for r in prange(PR.shape[0]):",
+                 f"        run_one(r, {args})"]
+        return "\n".join(head + [HELPERS, ""] + one + ["", ""] + every) + "\n"
+
+    # ------------------------------------------------------------- pieces
+    def ts_lines(self, sc: Scope):
+        return [f"{self.em.var(p, sc)} = _ts({sc.time}, TX, TO[{q}], TO[{q + 1}], TV, r)"
+                for q, p in enumerate(self.ts)]
+
+    def init_lines(self):
+        em, pl = self.em, self.pl
+        out = ["t = times[0]"]
+        for j, pname in enumerate(self.prog.params):
+            if pname not in self.ts:
+                out.append(f"{self.names(pname)} = PR[r, {j}]")
+        out += self.ts_lines(STEP)
+        states = {s.sid: s for s in self.prog.states}
+        for kind, key in self.prog.init_order:
+            if kind == "assign":
+                if key in pl["init_need"]:
+                    out.append(f"{self.names(key)} = {em(pl['by_target'][key].expr)}")
+            else:
+                out += self.state_init(states[key])
+        return out
+
+    def arrays(self, s):
+        """Per-run work arrays of a dynamic chain (derivatives, RK4 stages)."""
+        i = s.sid
+        names = [f"D{i}"]
+        if self.method == "rk4":
+            names += [f"Y{i}", f"K2_{i}", f"K3_{i}", f"K4_{i}"]
+        if s.kind == "delayn":
+            names += [f"TM{i}", f"TN{i}", f"TNK{i}"]
+        return [f"{n} = np.empty(N{i})" for n in names]
+
+    def state_init(self, s):
+        em, i, k = self.em, s.sid, s.kind
+        if k in ("integ", "initial"):
+            return [f"S{i} = {em.role(s, 'init')}"]
+        if k == "trend":
+            return [f"S{i} = {em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
+                    f"{em.role(s, 'time')})"]
+        n = static_order(s)
+        if n is not None:
+            init = em.role(s, "init")
+            return [f"S{i}_{q} = {init}" for q in range(n)]
+        if k == "delay_fixed":
+            tm = em.role(s, "time")
+            return [f"INFO[r, {self.info[(i, 'time')]}] = {tm}",
+                    f"N{i} = _pipe_len({tm}, dt)",
+                    f"PIPE{i} = np.empty(N{i})", *_fill(f"PIPE{i}", f"N{i}", em.role(s, "init")),
+                    f"PTR{i} = 0", f"DF{i} = PIPE{i}[0]"]
+        order = em(s.order)
+        out = [f"INFO[r, {self.info[(i, 'order')]}] = {order}", f"N{i} = _order({order})"]
+        init = em.role(s, "init")
+        if k in ("delay", "delayn"):
+            tm = em.role(s, "time")
+            out += [f"INFO[r, {self.info[(i, 'time')]}] = {tm}",
+                    f"while N{i} * dt > {tm} and N{i} > 1:", f"    N{i} -= 1"]
+            init = f"{init} * {tm}"
+        out += [f"OF{i} = float(N{i})", f"S{i} = np.empty(N{i})", *_fill(f"S{i}", f"N{i}", init)]
+        out += self.arrays(s)
+        if k == "delayn":
+            out += _fill(f"TM{i}", f"N{i}", em.role(s, "time"))
+        return out
+
+    def deriv(self, s, sc: Scope):
+        """Lines computing the derivative of state ``s`` into prefix ``sc.deriv``."""
+        em, i, k = self.em, s.sid, s.kind
+        D, S = f"{sc.deriv}{i}", f"{sc.state}{i}"
+        if k == "integ":
+            return [f"{D} = {em.role(s, 'rate', sc)}"]
+        if k == "trend":
+            return [f"{D} = ({em.role(s, 'input', sc)} - {S}) / {em.role(s, 'time', sc)}"]
+        if k not in ("smooth", "delay", "delayn"):
+            return []
+        inp, tm = em.role(s, "input", sc), em.role(s, "time", sc)
+        n = static_order(s)
+        if n is not None:
+            prev = [inp] + [f"{S}_{q}" for q in range(n - 1)]
+            return [f"{D}_{q} = (({prev[q]} - {S}_{q}) * {float(n)!r}) / {tm}"
+                    for q in range(n)]
+        if k == "smooth":
+            return [f"{D}[0] = (({inp} - {S}[0]) * OF{i}) / {tm}",
+                    f"for q in range(1, N{i}):",
+                    f"    {D}[q] = (({S}[q - 1] - {S}[q]) * OF{i}) / {tm}"]
+        if k == "delay":
+            return [f"{D}[0] = ({inp} - {S}[0] / {tm}) * OF{i}",
+                    f"for q in range(1, N{i}):",
+                    f"    {D}[q] = ({S}[q - 1] / {tm} - {S}[q] / {tm}) * OF{i}"]
+        tn = f"TN{i}" if sc is STEP else f"TNK{i}"
+        return [f"{tn}[0] = {tm}",
+                f"for q in range(1, N{i}):", f"    {tn}[q] = TM{i}[q - 1]",
+                f"{D}[0] = ({inp} - {S}[0] / {tn}[0]) * OF{i}",
+                f"for q in range(1, N{i}):",
+                f"    {D}[q] = ({S}[q - 1] / {tn}[q - 1] - {S}[q] / {tn}[q]) * OF{i}"]
+
+    def combine(self, s, target, fmt):
+        """``target = fmt(S, D...)`` for every stage of state ``s``.
+
+        ``fmt`` is a format string over ``{S}`` and the derivative prefixes
+        ``{D} {K2} {K3} {K4}``, each already suffixed with the stage index.
+        """
+        i = s.sid
+        n = static_order(s)
+        if s.kind in ("integ", "trend"):
+            sub = [""]
+        elif n is not None:
+            sub = [f"_{q}" for q in range(n)]
+        else:
+            sub = None
+        def one(x):
+            return (f"{target}{i}{x} = " +
+                    fmt.format(S=f"S{i}{x}", D=f"D{i}{x}", K2=f"K2_{i}{x}",
+                               K3=f"K3_{i}{x}", K4=f"K4_{i}{x}"))
+        if sub is not None:
+            return [one(x) for x in sub]
+        return [f"for q in range(N{i}):", "    " + one("[q]")]
+
+    def loop_lines(self):
+        em, pl = self.em, self.pl
+        out = ["n = times.shape[0] - 1", "for k in range(n + 1):", "    t = times[k]"]
+        body = self.ts_lines(STEP)
+        body += [f"{self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]]
+        body += ["j = save[k]", "if j >= 0:"]
+        for oi, name in enumerate(self.outputs):
+            ov = self.prog.outputs[name]
+            shape = [len(self.prog.dims[d]) for d in ov.dims]
+            for flat, sc in enumerate(ov.scalars):
+                idx = np.unravel_index(flat, shape) if shape else ()
+                sub = "".join(f", {int(x)}" for x in idx)
+                body.append(f"    O{oi}[r, j{sub}] = {self.names(sc)}")
+        body += ["    pass", "if k == n:", "    break"]
+        cont = pl["continuous"]
+        for s in self.prog.states:
+            body += self.deriv(s, STEP)
+        if self.method == "euler":
+            for s in cont:
+                body += self.combine(s, "S", "{S} + {D} * dt")
+        else:
+            src = "D"
+            for dst, h, tt in (("K2_", "dt / 2", "t + dt / 2"), ("K3_", "dt / 2", "t + dt / 2"),
+                               ("K4_", "dt", "t + dt")):
+                sc = self.stage_scope[dst]
+                body.append(f"TK = {tt}")
+                for s in cont:
+                    body += self.combine(s, "Y", "{S} + {%s} * %s" % (src.rstrip("_"), h))
+                body += self.ts_lines(sc)
+                body += [f"{em.var(a.target, sc)} = {em(a.expr, sc)}" for a in pl["rk"]]
+                for s in self.prog.states:
+                    body += self.deriv(s, sc)
+                src = dst
+            for s in cont:
+                body += self.combine(s, "S", "{S} + dt / 6 * ({D} + 2 * {K2} + 2 * {K3} + {K4})")
+        for s in self.prog.states:
+            i = s.sid
+            if s.kind == "delayn":
+                body += [f"for q in range(N{i}):", f"    TM{i}[q] = TN{i}[q]"]
+            elif s.kind == "delay_fixed":
+                body += [f"PIPE{i}[PTR{i}] = {em.role(s, 'input')}",
+                         f"PTR{i} = (PTR{i} + 1) % N{i}", f"DF{i} = PIPE{i}[PTR{i}]"]
+        return out + ["    " + line for line in body]
+
+
+def generate(prog: ir.Program, ts_params, outputs, method) -> str:
+    """Python source of the numba kernel module for one signature."""
+    return Generator(prog, frozenset(ts_params), tuple(outputs), method).source()

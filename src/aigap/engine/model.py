@@ -51,6 +51,14 @@ class CompiledModel:
             self._program = build_program(self._parsed)
         return self._program
 
+    @property
+    def compiled_program(self):
+        """The compiled-engine program (numba kernels from the same IR), built on first use."""
+        from .numba_backend import NumbaProgram
+        if getattr(self, "_numba", None) is None or self._numba.ir is not self.program.ir:
+            self._numba = NumbaProgram(self.program.ir)
+        return self._numba
+
     def check(self):
         """Compile now (raises UnsupportedFeatureError for unsupported features)."""
         self.program  # noqa: B018
@@ -58,12 +66,13 @@ class CompiledModel:
 
     def simulate(self, params=None, n_runs=None, method="euler", time_step=None,
                  saveper=None, initial_time=None, final_time=None, outputs=None,
-                 block_size=None):
+                 block_size=None, engine="auto"):
         """Simulate an ensemble; see :func:`aigap.engine.simulate.simulate`."""
         from .simulate import simulate
         return simulate(self, params=params, n_runs=n_runs, method=method,
                         time_step=time_step, saveper=saveper, initial_time=initial_time,
-                        final_time=final_time, outputs=outputs, block_size=block_size)
+                        final_time=final_time, outputs=outputs, block_size=block_size,
+                        engine=engine)
 
 
 def _cache_file(model_hash):

@@ -1,0 +1,169 @@
+"""The compiled engine backend: numba kernels generated from the IR, cached on disk.
+
+:class:`NumbaProgram` mirrors :class:`~aigap.engine.codegen_numpy.NumpyProgram`:
+``function(ts_params, outputs, method)`` returns a callable with the numpy
+``run`` signature, so :func:`aigap.engine.simulate.simulate` drives both
+backends the same way. The generated module is written to
+``<cache>/numba/`` under a name keyed by the model hash, the backend version
+and a digest of the source (which encodes the signature); numba's own
+``cache=True`` stores the machine code beside it, so a new process loads the
+kernel instead of compiling it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from .codegen_numba import CODEGEN_VERSION, generate, info_columns, static_order, what
+from .errors import EngineError, ParameterError
+
+BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
+ENGINES = ("auto", "numpy", "compiled")
+AUTO_MIN_RUNS = 10_000     # "auto" compiles for ensembles at least this large
+COMPILED_BLOCK = 32_768    # runs per kernel call (inputs packed per block)
+
+
+def numba_status():
+    """``(True, version)`` when numba imports, else ``(False, reason)``."""
+    try:
+        import numba
+    except Exception as exc:  # ImportError, or a broken install (llvmlite mismatch)
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, numba.__version__
+
+
+def choose_engine(engine, n_runs) -> str:
+    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for an ensemble of ``n_runs``.
+
+    ``"compiled"`` without numba falls back to numpy with a RuntimeWarning that
+    says why; ``"auto"`` picks compiled for ``n_runs >= AUTO_MIN_RUNS`` when
+    numba imports.
+    """
+    if engine not in ENGINES:
+        raise ParameterError(f"unknown engine '{engine}'; use one of {ENGINES}")
+    if engine == "numpy":
+        return "numpy"
+    ok, detail = numba_status()
+    if engine == "compiled" and not ok:
+        warnings.warn(f"compiled engine unavailable: numba cannot be imported ({detail}); "
+                      "using the numpy engine", RuntimeWarning, stacklevel=3)
+        return "numpy"
+    if engine == "auto" and not (ok and n_runs >= AUTO_MIN_RUNS):
+        return "numpy"
+    return "compiled"
+
+
+def require_numba():
+    ok, detail = numba_status()
+    if not ok:
+        raise EngineError(f"the compiled engine needs numba, which cannot be imported ({detail}); "
+                          "install it with `pip install numba` or use engine='numpy'")
+    return detail
+
+
+def module_path(model_hash: str, src: str):
+    """Cache file of a generated module: keyed by model, backend version and source."""
+    from .cache import cache_dir
+    from .version import ENGINE_VERSION
+    version = require_numba()
+    digest = hashlib.sha256("\0".join([ENGINE_VERSION, BACKEND_VERSION, version, src])
+                            .encode()).hexdigest()
+    folder = cache_dir() / "numba"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"k{model_hash[:16]}_{digest[:24]}.py"
+
+
+def load_module(model_hash: str, src: str):
+    """Write the source once (atomically; numba's cache is keyed by its mtime) and import it."""
+    path = module_path(model_hash, src)
+    if not path.is_file():
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+        tmp.write_text(src)
+        os.replace(tmp, path)
+    name = f"aigap_kernel_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return mod
+
+
+class NumbaProgram:
+    """IR plus a cache of compiled kernels, one per signature."""
+
+    def __init__(self, prog):
+        self.ir = prog
+        self._fns = {}
+
+    def __getstate__(self):
+        return {"ir": self.ir, "_fns": {}}
+
+    def source(self, ts_params, outputs, method):
+        return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
+
+    def function(self, ts_params, outputs, method):
+        key = (frozenset(ts_params), tuple(outputs), method)
+        if key not in self._fns:
+            mod = load_module(self.ir.model_hash, self.source(*key))
+            self._fns[key] = Kernel(self.ir, mod.run_all, sorted(key[0]))
+        return self._fns[key]
+
+
+class Kernel:
+    """Host side of one kernel: packs the inputs, runs it, checks the per-run orders."""
+
+    def __init__(self, prog, fn, ts):
+        self.ir = prog
+        self.fn = fn
+        self.ts = ts
+        self.params = list(prog.params)
+        self.info = info_columns(prog)
+
+    def __call__(self, P, TS, R, times, save, dt, initial_time, final_time, saveper, O):
+        PR = np.zeros((R, len(self.params)))
+        for j, pname in enumerate(self.params):
+            if pname in P:
+                PR[:, j] = P[pname]
+        xs = [np.asarray(TS[p][0], dtype=float) for p in self.ts]
+        TO = np.cumsum([0] + [len(x) for x in xs]).astype(np.int64)
+        TX = np.concatenate(xs) if xs else np.zeros(0)
+        TV = np.empty((R, int(TO[-1])))
+        for q, p in enumerate(self.ts):
+            TV[:, TO[q]:TO[q + 1]] = TS[p][1]
+        INFO = np.zeros((R, len(self.info)))
+        outs = [o if o.flags.c_contiguous else np.ascontiguousarray(o) for o in O]
+        self.fn(PR, TX, TO, TV, np.ascontiguousarray(times, dtype=float),
+                np.ascontiguousarray(save, dtype=np.int64), float(dt), float(initial_time),
+                float(final_time), float(saveper), *outs, INFO)
+        for o, res in zip(O, outs):
+            if o is not res:
+                o[...] = res
+        self.check(INFO, dt)
+
+    def check(self, INFO, dt):
+        """Raise the numpy backend's error for orders/delay times it would reject."""
+        from .runtime import delay_fixed_order, delay_order, uniform_int
+        col = {key: INFO[:, c] for c, key in enumerate(self.info)}
+        states = {s.sid: s for s in self.ir.states}
+        for kind, sid in self.ir.init_order:
+            if kind != "state" or (sid, "order") not in col and (sid, "time") not in col:
+                continue
+            s = states[sid]
+            if s.kind == "smooth" and static_order(s) is None:
+                if int(uniform_int(col[(sid, "order")], "order of " + what(s))) < 1:
+                    raise IndexError("index -1 is out of bounds for axis 0 with size 0")
+            elif s.kind in ("delay", "delayn"):
+                delay_order(col[(sid, "order")], col[(sid, "time")], dt, what(s))
+            elif s.kind == "delay_fixed":
+                delay_fixed_order(col[(sid, "time")], dt, what(s))
