@@ -68,7 +68,7 @@ def scale_suffix(value: float) -> tuple:
 
 
 def format_value(value: float, unit: str = "", ratio: bool = False) -> str:
-    """Human-readable number: ``$85.3B``, ``0.124/yr``, ``26.6x`` (ratio), ``4.39M``."""
+    """Human-readable number: ``$85.3B``, ``12.4%/yr``, ``26.6x`` (ratio), ``4.39M``."""
     if not np.isfinite(value):
         return "n/a"
     unit = (unit or "").replace(" ", "")
@@ -78,7 +78,7 @@ def format_value(value: float, unit: str = "", ratio: bool = False) -> str:
     if unit.startswith("USD"):
         return f"${scaled:.3g}{suffix}"
     if unit == "1/Year":
-        return f"{value:.3g}/yr"
+        return f"{100 * value:.3g}%/yr"
     return f"{scaled:.3g}{suffix}"
 
 
