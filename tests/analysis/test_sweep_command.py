@@ -189,3 +189,20 @@ def test_partial_folder_is_not_a_sweep_folder(tmp_path, capsys):
     with pytest.raises(Exception, match="not a sweep run folder"):
         load_sweep_folder(tmp_path / "x")
     shutil.rmtree(tmp_path / "x")
+
+
+def test_grid_sweep_is_full_factorial(cm, tmp_path, capsys):
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"description: grid\nscenario: {SCEN / 'baseline.yaml'}\nsampler: grid\n"
+                    "levels: 2\nseed: 0\nuncertain:\n"
+                    "  Price War Intensity:\n    CN: {dist: uniform, low: 0.2, high: 1.0}\n"
+                    "  Embedding Push:\n    CN: {dist: discrete, levels: [0.1, 0.5, 0.9]}\n"
+                    "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: 1e9}\n")
+    out = run_sweep(path, model=cm, runs_dir=tmp_path / "r", progress=None, plots=False)
+    assert out.X.shape == (6, 2)
+    assert sorted(set(out.X[:, 0])) == [0.4, 0.8]             # quantile midpoints 1/4, 3/4
+    assert sorted(set(out.X[:, 1])) == [0.1, 0.5, 0.9]
+    assert out.conditions.probability.iloc[0] == 1.0
+    assert out.non_finite == 0
+    assert main(["sweep", str(path), "--runs", "8"]) == 2
+    assert "levels" in capsys.readouterr().err

@@ -87,7 +87,7 @@ class _Space:
 
 def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
         log_scale=None, popsize: int = 15, maxiter: int = 100, tol: float = 1e-7,
-        polish: bool = True, x0=None, atol: float = 1e-6) -> FitResult:
+        polish: bool = True, x0=None, atol: float = 1e-6, progress=None) -> FitResult:
     """Minimise ``sum(residuals(X)**2)`` over a box.
 
     Parameters
@@ -101,6 +101,8 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
         Search these inputs on a log scale.
     x0 : array_like, optional
         A starting vector placed in the initial population (e.g. the scenario's values).
+    progress : file-like, optional
+        Where to print the best payoff every 10 generations.
     """
     space = _Space(bounds, log_scale)
     d = space.bounds.shape[0]
@@ -118,6 +120,14 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     def de_obj(zT):                     # DE passes (d, S)
         return np.sum(batch(np.atleast_2d(zT.T)) ** 2, axis=1)
 
+    gen = [0]
+
+    def report(intermediate_result):
+        gen[0] += 1
+        if progress is not None and gen[0] % 10 == 0:
+            print(f"  generation {gen[0]}: best payoff {intermediate_result.fun:.4g} "
+                  f"({calls[0]} engine calls)", file=progress, flush=True)
+
     rng = np.random.default_rng(seed)
     init = qmc.LatinHypercube(d=d, rng=rng).random(max(5, popsize * d))
     if x0 is not None:
@@ -125,7 +135,7 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     de = optimize.differential_evolution(
         de_obj, [(0.0, 1.0)] * d, init=init, maxiter=maxiter, tol=tol, atol=atol, rng=rng,
         polish=False, vectorized=True, updating="deferred", mutation=(0.5, 1.0),
-        recombination=0.7)
+        recombination=0.7, callback=report)
     z, f = de.x, float(de.fun)
     msg = f"differential evolution: {de.message} ({de.nit} generations)"
     if polish:
@@ -228,6 +238,10 @@ def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray
     elif rank < d or bad:
         verdict = (f"not identifiable: Jacobian rank {rank} of {d}; "
                    f"{len(bad)} parameter(s) not pinned down by the data")
+    elif any(r["status"] == "weakly identified" for r in rows):
+        weak = sum(r["status"] == "weakly identified" for r in rows)
+        verdict = (f"identified, but {weak} parameter(s) only weakly: their 95% range spans "
+                   f"{span_weak:.0%} or more of the search range")
     else:
         verdict = "identified: every parameter is constrained by the data"
     return rows, {"rank": rank, "n_params": d, "n_obs": n_obs_used,

@@ -176,7 +176,7 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
           + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None else ""),
           file=progress, flush=True)
     fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
-                   maxiter=maxiter, x0=prior)
+                   maxiter=maxiter, x0=prior, progress=progress)
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
                                                   n_extra=n_uncertainty)
     rows, ident = core.identifiability(fit, residuals, accepted, len(train))
@@ -314,6 +314,8 @@ def _plots(folder, cm, obs, prior_res, best_res, fr, variables, name) -> None:
     from ..plotting.timeseries import plot_panels
 
     units = {n: v.units for n, v in cm.variables.items()}
+    # (no suptitle beyond 9 panels: the shared layout would let it overlap the first row)
+    title = f"Calibration of '{name}': observed vs fitted" if len(variables) <= 9 else ""
     plot_panels(folder / "calibration_fit.png", {"before": prior_res, "calibrated": best_res},
-                variables, units, obs, title=f"Calibration of '{name}': observed vs fitted")
+                variables, units, obs, title=title)
     plot_fit(folder / "fit.png", fr, title=f"Calibrated '{name}': fit to observations")

@@ -151,6 +151,9 @@ def cmd_sweep(args) -> int:
     print(f"  base scenario {spec.scenario_path}, {out.X.shape[0]} runs ({spec.sampler}, "
           f"seed {spec.seed}), {spec.problem.d} uncertain inputs"
           + (f"; resumed after {out.resumed_from} chunks" if out.resumed_from else ""))
+    if out.non_finite:
+        print(f"  WARNING: {out.non_finite} runs have non-finite outputs; "
+              "they are left out of the percentiles and count as 'condition not met'")
     pct = out.percentiles
     for name in ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"):
         part = pct[(pct.variable == name)]
@@ -212,6 +215,11 @@ def cmd_calibrate(args) -> int:
     fr = out.fit_frame
     print("\nFit after calibration:")
     print(format_fit(fr))
+    failed = fr[~fr.passed]
+    if len(failed):
+        print(f"NOTE: {len(failed)} observation(s) still outside tolerance after calibration "
+              f"({', '.join(failed.id[:6])}{' ...' if len(failed) > 6 else ''}): these "
+              "constants cannot reproduce them; free others or revisit the model/data.")
     if out.out_of_sample:
         o = out.out_of_sample
         print(f"\nHindcast: {o['passed']}/{o['n']} held-out observations within tolerance; "

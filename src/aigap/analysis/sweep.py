@@ -56,6 +56,7 @@ class SweepOutput:
     resumed_from: int = 0
     elapsed: float = 0.0
     timings: dict = field(default_factory=dict)
+    non_finite: int = 0
 
 
 def _log(msg, stream):
@@ -231,6 +232,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
                              "command_line_overrides": spec.extra.get("overrides", {})},
+                   "non_finite_runs": out.non_finite,
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)
     out.run_dir = rd.final_path
@@ -257,6 +259,10 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     out.conditions = condition_frame(spec.conditions, out)
     out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
+    bad = np.zeros(out.X.shape[0], dtype=bool)
+    for v in out.outputs.values():
+        bad |= ~np.isfinite(v.reshape(v.shape[0], -1)).all(axis=1)
+    out.non_finite = int(bad.sum())
 
 
 def _series(values, dims, coords):
