@@ -115,6 +115,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("aigap: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - people get one line, not a traceback
         from .engine import EngineError
         if os.environ.get("AIGAP_DEBUG"):
@@ -159,9 +162,16 @@ def _footer(out) -> str:
 def cmd_run(args) -> int:
     from .workflow import format_fit, format_summary
     out = _simulate(args, [args.scenario], "run")
+    import textwrap
+
     sc = out.scenarios[0]
-    print(f"Scenario '{sc.name}': {sc.description}")
+    print(textwrap.fill(f"Scenario '{sc.name}': {' '.join(sc.description.split())}", 100,
+                        subsequent_indent="  "))
     print(f"  files: {' -> '.join(sc.files)}")
+    changed = dict.fromkeys(o.constant + (f"[{','.join(e for e, _ in o.elements)}]"
+                                          if o.elements else "") for o in sc.overrides)
+    if changed:
+        print(_wrap_items("  overrides: ", list(changed), 100))
     if args.sets:
         print(f"  --set: {', '.join(args.sets)}")
     print()
@@ -172,6 +182,19 @@ def cmd_run(args) -> int:
     print()
     print(_footer(out))
     return 0
+
+
+def _wrap_items(head: str, items: list, width: int) -> str:
+    """``head`` + comma-separated items, wrapped between items (never inside a name)."""
+    lines, line = [], head
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else "")
+        if len(line) + len(piece) + 1 > width and line.strip() != head.strip():
+            lines.append(line.rstrip())
+            line = " " * 4
+        line += piece + " "
+    lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def cmd_compare(args) -> int:
