@@ -206,3 +206,36 @@ def test_grid_sweep_is_full_factorial(cm, tmp_path, capsys):
     assert out.non_finite == 0
     assert main(["sweep", str(path), "--runs", "8"]) == 2
     assert "levels" in capsys.readouterr().err
+
+
+def test_cli_sweep_interrupted_with_ctrl_c_then_resumed(tmp_path):
+    """The real user path: SIGINT while `aigap sweep` runs, then the same command again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "aigap.cli", "sweep", str(SWEEPS / "gap_drivers.yaml"),
+           "--runs", "1500", "--chunk-size", "100", "--no-plots",
+           "--runs-dir", str(tmp_path)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=env)
+    seen = 0
+    for line in proc.stderr:
+        if "chunk " in line:
+            seen += 1
+        if seen == 3:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Run the same command again to resume" in err
+    (partial,) = tmp_path.glob(".tmp-gap_drivers-*")
+    done = len(list((partial / "chunks").glob("chunk_*.npz")))
+    assert 3 <= done < 15
+    res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"resuming {partial.name}: {done}/15 chunks already done" in res.stderr
+    assert f"resumed after {done} chunks" in res.stdout
+    assert not list(tmp_path.glob(".tmp-*"))
