@@ -76,7 +76,7 @@ def test_check_ok(aigap):
     assert p.stdout.count(": ok") == 4
 
 
-@pytest.mark.parametrize("text, line", [
+BAD = [
     ("description: x\nconstants:\n  Price War Intensty: 0.5\n",
      "{f}:3: constants.Price War Intensty: unknown model constant; "
      "did you mean 'Price War Intensity'?"),
@@ -85,16 +85,36 @@ def test_check_ok(aigap):
      "did you mean 'baseline'?"),
     ("description: x\nconstants:\n  Depreciation Rate: 2\n",
      "{f}:3: constants.Depreciation Rate: 2 is outside the allowed range [0.05, 0.5] 1/Year"),
-])
-@pytest.mark.parametrize("command", ["run", "compare", "check"])
-def test_bad_input_exit_2_one_line_nothing_written(aigap, runs, tmp_path, text, line, command):
+]
+
+
+def write_bad(tmp_path):
     (tmp_path / "baseline.yaml").write_text("description: base\n")
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(text)
-    p = aigap(command, bad)
+    files, lines = [], []
+    for k, (text, line) in enumerate(BAD):
+        f = tmp_path / f"bad{k}.yaml"
+        f.write_text(text)
+        files.append(f)
+        lines.append(line.format(f=f, d=tmp_path))
+    return files, lines
+
+
+@pytest.mark.parametrize("command, case", [("run", 0), ("run", 1), ("run", 2), ("compare", 0)])
+def test_bad_input_exit_2_one_line_nothing_written(aigap, runs, tmp_path, command, case):
+    files, lines = write_bad(tmp_path)
+    p = aigap(command, files[case])
     assert p.returncode == 2
-    assert p.stderr.splitlines() == [line.format(f=bad, d=tmp_path)]
+    assert p.stderr.splitlines() == [lines[case]]
     assert "Traceback" not in p.stderr and p.stdout == ""
+    assert run_folders(runs) == []
+
+
+def test_check_reports_every_bad_file(aigap, runs, tmp_path):
+    files, lines = write_bad(tmp_path)
+    p = aigap("check", SCEN / "baseline.yaml", *files)
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == lines
+    assert p.stdout.splitlines() == [f"{SCEN / 'baseline.yaml'}: ok (0 overrides)"]
     assert run_folders(runs) == []
 
 
