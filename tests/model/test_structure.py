@@ -52,6 +52,15 @@ def test_every_constant_has_range_default_inside_and_a_source(cm):
     assert problems == []
 
 
+def test_every_equation_has_exactly_units_and_comment_fields():
+    """A stray '~' or '|' inside a comment would silently truncate it."""
+    text = MODEL.read_text(encoding="utf-8").split("\\\\\\---///")[0]   # before any sketch
+    blocks = [b for b in text.split("|")
+              if "~" in b and not b.strip().startswith("*")]          # skip group headers
+    bad = [b.strip().splitlines()[0] for b in blocks if b.count("~") != 2]
+    assert bad == []
+
+
 def test_stocks_are_integrated_with_named_flows():
     text = MODEL.read_text(encoding="utf-8")
     stocks = re.findall(r"^([A-Za-z ]+)(?:\[Region\])?= INTEG \(", text, re.M)
@@ -81,3 +90,21 @@ def test_model_loads_and_runs_in_pysd(cm, baseline):
         for t in (2027.0, 2031.0):
             i = int(np.argmin(np.abs(baseline.time - t)))
             np.testing.assert_allclose(baseline[name][0, i, k], df.loc[t, col], rtol=1e-9)
+
+
+def test_readme_documents_every_stock_and_constant_with_current_values(cm):
+    """model/README.md: each stock named, each constant's table row matches the model."""
+    readme = (MODEL.parent / "README.md").read_text(encoding="utf-8")
+    text = MODEL.read_text(encoding="utf-8")
+    for stock in re.findall(r"^([A-Za-z ]+)(?:\[Region\])?= INTEG \(", text, re.M):
+        assert f"`{stock}`" in readme, stock
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in cm.constants:
+            rows[cells[0]] = cells[1]
+    assert set(rows) == set(cm.constants)
+    for name, cell in rows.items():
+        values = [float(v) for v in cell.split("/")]
+        np.testing.assert_allclose(np.atleast_1d(cm.constants[name].default), values,
+                                   rtol=1e-6, err_msg=name)
