@@ -102,6 +102,8 @@ def test_discover_finds_boxes(sweep_folder, tmp_path, capsys):
     assert boxes.density.iloc[0] > traj.density.iloc[0] + 0.15     # clearly above base rate
     assert set(boxes.input) <= set(sweep_folder.spec.problem.names)
     assert "Box 1: coverage" in out
+    assert main(["report", str(folder), "--output", str(tmp_path / "d.html")]) == 0
+    assert "PRIM boxes" in (tmp_path / "d.html").read_text()
 
 
 def test_discover_with_two_conditions_and_base_rate(sweep_folder, tmp_path, capsys):

@@ -89,6 +89,10 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     m = json.loads((folder / "manifest.json").read_text())
     assert m["kind"] == "calibrate" and m["seed"] == 0
     assert m["calibration"]["engine_calls"] < m["calibration"]["simulated_runs"] / 5
+    # the folder reports
+    assert main(["report", str(folder), "--output", str(tmp_path / "cal.html")]) == 0
+    page = (tmp_path / "cal.html").read_text()
+    assert "Calibrated parameters and identification" in page and "calibration_fit.png" in page
     # the uncertainty set is a ready sweep
     code = main(["sweep", str(folder / "uncertainty_sweep.yaml"), "--runs", "32",
                  "--runs-dir", str(tmp_path / "sw"), "--quiet", "--no-plots"])
