@@ -175,6 +175,7 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
         import pandas as pd
         fit = pd.concat([fit_table(obs, res).assign(scenario=s) for s, res in results.items()],
                         ignore_index=True)
+        fit = fit[["scenario", *[c for c in fit.columns if c != "scenario"]]]
     out = RunOutput(kind=kind, name=name, model=cm, scenarios=scenarios, params=params,
                     results=results, summary=summary, fit=fit, observations=obs)
     if write:
@@ -191,13 +192,18 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
                 command=command if command is not None else sys.argv,
                 scenarios=[{"name": s.name, "description": s.description,
                             "files": list(s.files)} for s in scenarios],
-                extra={"sets": list(sets),
+                extra={"sets": list(sets), "engine_version": _engine_version(),
                        "parameters": {s: params[s] for s in params},
                        "outputs": sorted(p.name for p in rd.path.iterdir())})
             write_manifest(rd.path, out.manifest)
         out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
     return out
+
+
+def _engine_version():
+    from .. import engine
+    return getattr(engine, "ENGINE_VERSION", None)
 
 
 def check_finite(results: dict) -> None:
