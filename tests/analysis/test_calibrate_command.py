@@ -147,6 +147,7 @@ def test_parse_until():
     (["--param", "Price War Intensty[CN]"], "did you mean 'Price War Intensity'"),
     (["--param", "Price War Intensity[EU]"], "unknown element 'EU'"),
     (["--param", "Months per Year"], "declares no [min, max] range"),
+    (["--param", "Embedding Push", "--param", "Embedding Push[CN]"], "not both"),
     (["--param", "Price War Intensity[CN]", "--until", "soon"], "expected a decimal year"),
     (["--param", "Price War Intensity[CN]", "--until", "2020"], "no observations"),
 ])

@@ -111,6 +111,11 @@ def calibration_targets(cm, labels) -> list:
     labels_ = [u.label for u in out]
     if len(set(labels_)) != len(labels_):
         problems.append("--param: a constant is listed twice")
+    whole = {u.constant for u in out if u.element is None}
+    for u in out:
+        if u.element is not None and u.constant in whole:
+            problems.append(f"--param {u.label!r}: '{u.constant}' is also fitted as a whole; "
+                            "give the whole constant or its elements, not both")
     if problems:
         raise InputError(problems)
     if not out:
@@ -150,6 +155,10 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     scenario = load_scenario(scenario_path, model=cm)
     base = resolve_params(cm, scenario)
     targets = calibration_targets(cm, params)
+    for u in targets:
+        if hasattr(base.get(u.constant), "times"):
+            print(f"note: '{u.constant}' is time-varying in {scenario_path.name}; calibration "
+                  "fits one constant value instead", file=progress, flush=True)
     obs_path = observations or default_observations_path(scenario_path)
     if obs_path is None:
         raise InputError(["no observation file: give --observations FILE"])
