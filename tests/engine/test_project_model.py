@@ -32,3 +32,25 @@ def test_default_and_random_parameter_sets_match_pysd(cm):
     for name in names:
         np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12,
                                    err_msg=name)
+
+
+SCENARIOS = sorted((MODEL.parents[1] / "scenarios").glob("*.yaml"))
+# the contract outputs of docs/architecture.md (PySD is slow: keep these runs lean)
+KEY = ["Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
+       "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
+       "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"]
+
+
+@pytest.mark.skipif(not SCENARIOS, reason="no scenarios yet")
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_scenario_matches_pysd(cm, path):
+    from aigap.scenarios import load_scenario, resolve_params
+
+    params = resolve_params(cm, load_scenario(path, model=cm))
+    names = [k for k in KEY if k in cm.variables]
+    assert len(names) >= 10
+    res = cm.simulate(params=params, outputs=names)
+    ref = simulate_pysd(cm.path, params, outputs=names, model=cm)
+    for name in names:
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
