@@ -138,7 +138,8 @@ def format_fit(fit) -> str:
         if r.share != 1:
             where = f"{r.share:g} x {where}"
         rows.append([r.id, where, f"{r.time:.2f}", observed, format_value(r.simulated, unit),
-                     f"{r.pct_error:+.1f}%", "pass" if r.passed else "FAIL"])
+                     "within" if r.kind != "point" and r.passed else f"{r.pct_error:+.1f}%",
+                     "pass" if r.passed else "FAIL"])
     n_ok = int(fit.passed.sum())
     table = _grid(["observation", "model variable", "time", "observed", "simulated",
                    "error", "fit"], rows)
