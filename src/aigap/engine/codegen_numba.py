@@ -208,7 +208,7 @@ class Emitter:
             if op == "or":
                 return f"(1.0 if ({a[0]} != 0 or {a[1]} != 0) else 0.0)"
             if op == "^":
-                return f"np.power({a[0]}, {a[1]})"
+                return f"(({a[0]}) ** ({a[1]}))"
             if op in COMPARE:
                 return f"(1.0 if {a[0]} {op} {a[1]} else 0.0)"
             if op == "/":
@@ -232,7 +232,7 @@ class Emitter:
             return f"{MATH1[fn]}({a[0]})"
         simple = {
             "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
-            "power": "np.power({0}, {1})", "log": "(math.log({0}) / math.log({1}))",
+            "power": "(({0}) ** ({1}))", "log": "(math.log({0}) / math.log({1}))",
             "if_then_else": "({1} if {0} != 0 else {2})",
             "xidz": "({2} if abs({1}) < 1e-06 else {0} / {1})",
             "zidz": "(0.0 if abs({1}) < 1e-06 else {0} / {1})",
@@ -313,6 +313,7 @@ def plan(prog: ir.Program, ts_params, outputs, method):
         "by_target": by_target,
         "loop": [a for a in prog.assigns if a.target in step_need and a.target in dynamic],
         "rk": [a for a in prog.assigns if a.target in deriv_need and a.target in dynamic],
+        "deriv_need": deriv_need,
         "init_need": _closure(prog, init_roots),
         "continuous": [s for s in prog.states if s.kind not in ("initial", "delay_fixed")],
         "out_scalars": out_scalars,
@@ -496,8 +497,12 @@ class Generator:
         em, pl = self.em, self.pl
         out = ["n = times.shape[0] - 1", "for k in range(n + 1):", "    t = times[k]"]
         body = self.ts_lines(STEP)
-        body += [f"{self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]]
+        # values only stored (read by no state) are computed at saved steps only
+        body += [f"{self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]
+                 if a.target in pl["deriv_need"]]
         body += ["j = save[k]", "if j >= 0:"]
+        body += [f"    {self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]
+                 if a.target not in pl["deriv_need"]]
         for oi, name in enumerate(self.outputs):
             ov = self.prog.outputs[name]
             shape = [len(self.prog.dims[d]) for d in ov.dims]

@@ -375,6 +375,12 @@ def _state_init(em, s):
     raise TypeError(k)
 
 
+def _shift(name, first, src):
+    """Lines making ``name`` = ``[first, src[0], ..., src[-2]]`` (a chain's inflows)."""
+    return [f"{name} = np.empty_like({src})", f"{name}[0] = {first}",
+            f"{name}[1:] = {src}[:-1]"]
+
+
 def _deriv(em, s, prefix, st):
     """Lines computing ``{prefix}{sid}``, the derivative of state ``st``."""
     i, k = s.sid, s.kind
@@ -382,25 +388,15 @@ def _deriv(em, s, prefix, st):
     if k == "integ":
         return [f"{d} = {em.role(s, 'rate')}"]
     if k == "smooth":
-        return [f"tg{i} = np.empty_like({st})",
-                f"tg{i}[0] = {em.role(s, 'input')}",
-                f"tg{i}[1:] = {st}[:-1]",
-                f"{d} = (tg{i} - {st}) * o{i} / {em.role(s, 'time')}"]
-    if k == "delay":
-        return [f"of{i} = {st} / {em.role(s, 'time')}",
-                f"if{i} = np.empty_like(of{i})",
-                f"if{i}[0] = {em.role(s, 'input')}",
-                f"if{i}[1:] = of{i}[:-1]",
-                f"{d} = (if{i} - of{i}) * o{i}"]
-    if k == "delayn":
-        return [f"tn{i} = np.empty_like(tm{i})",
-                f"tn{i}[0] = {em.role(s, 'time')}",
-                f"tn{i}[1:] = tm{i}[:-1]",
-                f"of{i} = {st} / tn{i}",
-                f"if{i} = np.empty_like(of{i})",
-                f"if{i}[0] = {em.role(s, 'input')}",
-                f"if{i}[1:] = of{i}[:-1]",
-                f"{d} = (if{i} - of{i}) * o{i}"]
+        return (_shift(f"tg{i}", em.role(s, "input"), st)
+                + [f"{d} = (tg{i} - {st}) * o{i} / {em.role(s, 'time')}"])
+    if k in ("delay", "delayn"):
+        if k == "delay":
+            lines = [f"of{i} = {st} / {em.role(s, 'time')}"]
+        else:
+            lines = _shift(f"tn{i}", em.role(s, "time"), f"tm{i}") + [f"of{i} = {st} / tn{i}"]
+        return (lines + _shift(f"if{i}", em.role(s, "input"), f"of{i}")
+                + [f"{d} = (if{i} - of{i}) * o{i}"])
     if k == "trend":
         return [f"{d} = ({em.role(s, 'input')} - {st}) / {em.role(s, 'time')}"]
     return []
