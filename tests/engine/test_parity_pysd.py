@@ -80,7 +80,7 @@ def test_time_series_parameter_matches_pysd():
 def test_subscripted_time_series_and_control_overrides_match_pysd():
     cm = compile_model(SUITE / "tests/subscript_2d_arrays/test_subscript_2d_arrays.mdl")
     values = np.linspace(0.01, 0.09, 6 * 3).reshape(3, 2, 3)
-    params = {"Rate A": TimeSeries([0.0, 30.0, 70.0], values)}
+    params = {"Rate A": TimeSeries([10.0, 30.0, 50.0], values)}   # held before 10, after 50
     names = ["Stock A", "Inflow A"]
     kw = dict(time_step=0.5, final_time=60.0, saveper=2.0)
     res = cm.simulate(params=params, outputs=names, **kw)

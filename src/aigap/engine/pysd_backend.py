@@ -56,8 +56,16 @@ def _to_pysd_value(value, info, coords, dims):
     def da(arr):
         return xr.DataArray(np.asarray(arr, dtype=float), coords=coords, dims=list(dims))
 
-    if isinstance(value, tuple):  # (times, values (*dims, P))
-        times, vals = value
+    if isinstance(value, tuple):  # (times, values (*dims, P), (t_lo, t_hi))
+        times, vals, (t_lo, t_hi) = value
+        # hold the end values beyond the points (PySD's xarray interpolation of a
+        # subscripted series would give NaN there; np.interp holds): add flat ends
+        if t_lo < times[0]:
+            times = np.concatenate([[t_lo], times])
+            vals = np.concatenate([vals[..., :1], vals], axis=-1)
+        if t_hi > times[-1]:
+            times = np.concatenate([times, [t_hi]])
+            vals = np.concatenate([vals, vals[..., -1:]], axis=-1)
         if dims:
             return pd.Series([da(vals[..., k]) for k in range(len(times))], index=times)
         return pd.Series(vals, index=times)
@@ -123,6 +131,9 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
         kwargs["saveper"] = float(saveper)
     if initial_time is not None:
         kwargs["initial_condition"] = (float(initial_time), {})
+    t_start = cm.initial_time if initial_time is None else float(initial_time)
+    t_end = cm.final_time if final_time is None else float(final_time)
+    span = (min(t_start, t_end) - 1.0, max(t_start, t_end) + 1.0)
     data = {name: [] for name in outputs}
     time = None
     for r in range(n):
@@ -131,7 +142,7 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
             info = cm.constants[name]
             coords = {d: list(cm.dims[d]) for d in info.dims}
             if isinstance(value, tuple):
-                v = (value[0], value[1][r])
+                v = (value[0], value[1][r], span)
             else:
                 v = value[r]
             run_params[name] = _to_pysd_value(v, info, coords, info.dims)
