@@ -24,9 +24,12 @@ def test_the_named_scenarios_exist():
 
 def test_check_all_real_files(aigap):
     files = sorted(SCEN.glob("*.yaml"))
-    p = aigap("check", *files, OBS, model=None)
+    sweeps = sorted((SCEN / "sweeps").glob("*.yaml"))
+    p = aigap("check", *files, *sweeps, OBS, model=None)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.count(": ok") == len(files) + 1
+    assert p.stdout.count(": ok (") == len(files) + len(sweeps) + 1
+    assert p.stdout.count(": ok (sweep)") == len(sweeps)
+    assert p.stdout.count(": ok (observations:") == 1
 
 
 def test_list(aigap):

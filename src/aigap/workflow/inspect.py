@@ -78,34 +78,57 @@ def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
             print(f"    {r0['source']}", file=out)
 
 
-def is_observation_file(path) -> bool:
-    """A YAML mapping with a top-level ``observations`` key."""
+def file_kind(path) -> str:
+    """``observations`` (top-level ``observations``), ``sweep`` (``uncertain``/``sampler``)
+    or ``scenario``, from the top-level keys of a YAML mapping."""
     try:
         node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False
-    return isinstance(node, yaml.MappingNode) and any(
-        getattr(k, "value", None) == "observations" for k, _ in node.value)
+        return "scenario"  # the scenario loader reports the problem with its line
+    keys = {getattr(k, "value", None) for k, _ in node.value} \
+        if isinstance(node, yaml.MappingNode) else set()
+    if "observations" in keys:
+        return "observations"
+    if keys & {"uncertain", "sampler"}:
+        return "sweep"
+    return "scenario"
+
+
+def _check_one(path, cm) -> str:
+    """Validate one file; returns the 'ok (...)' text or raises InputError."""
+    from ..observations import load_observations
+
+    kind = file_kind(path)
+    if kind == "observations":
+        obs = load_observations(path, model=cm)
+        return f"ok (observations: {len(obs.fitted)} fitted, " \
+               f"{len(obs) - len(obs.fitted)} context only)"
+    if kind == "sweep":
+        try:
+            from ..analysis.sweepfile import load_sweep
+        except ModuleNotFoundError as exc:
+            if exc.name and not exc.name.startswith("aigap.analysis"):
+                raise
+            raise InputError([f"{path}: looks like a sweep file; sweep validation needs "
+                              f"aigap.analysis"]) from None
+        load_sweep(path, cm)
+        return "ok (sweep)"
+    sc = load_scenario(path, model=cm)
+    parent = f"extends {sc.extends}; " if sc.extends else ""
+    return f"ok ({parent}{len(sc.own_overrides)} overrides)"
 
 
 def check_files(files, model=None, out=sys.stdout, err=sys.stderr) -> int:
-    """Validate scenario and observation files against the model; 0 if all valid, else 2."""
+    """Validate scenario, observation and sweep files against the model; 0 if all valid,
+    else 2 (every problem of every file printed to ``err``, one line each)."""
     from ..engine import compile_model
-    from ..observations import load_observations
     from .runner import find_model
 
     cm = compile_model(find_model(model))
     bad = 0
     for f in files:
         try:
-            if is_observation_file(f):
-                obs = load_observations(f, model=cm)
-                print(f"{f}: ok (observations: {len(obs.fitted)} fitted, "
-                      f"{len(obs) - len(obs.fitted)} context only)", file=out)
-            else:
-                sc = load_scenario(f, model=cm)
-                parent = f"extends {sc.extends}; " if sc.extends else ""
-                print(f"{f}: ok ({parent}{len(sc.own_overrides)} overrides)", file=out)
+            print(f"{f}: {_check_one(f, cm)}", file=out)
         except InputError as exc:
             bad += 1
             for issue in exc.issues:
