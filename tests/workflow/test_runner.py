@@ -98,3 +98,14 @@ def test_bad_input_writes_nothing(cm, tmp_path):
     with pytest.raises(ScenarioError):
         run_scenarios([SCEN / "baseline.yaml"], model=cm, runs_dir=runs, sets=["Nope=1"])
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_model_too_short_is_a_clear_input_error(tmp_path):
+    from aigap.scenarios import InputError
+    text = (FIXTURES / "mini_gap.mdl").read_text().replace("FINAL TIME  = 2031",
+                                                           "FINAL TIME  = 2029")
+    short = tmp_path / "short.mdl"
+    short.write_text(text)
+    with pytest.raises(InputError, match=r"year-end 2029 \(time 2030\) is outside the "
+                                         r"simulated period \[2024, 2029\]"):
+        run_scenarios([SCEN / "baseline.yaml"], model=short, write=False, observations=None)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scenarios import InputError
+
 REGIONAL = ("Total AI ARR", "Model ARR", "Return on AI Capital")
 GAPS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
 SUMMARY_VARIABLES = REGIONAL + GAPS
@@ -18,8 +20,8 @@ def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
     x = np.asarray(result[name][run], dtype=float)
     target = year + 1.0
     if not (t[0] - 1e-9 <= target <= t[-1] + 1e-9):
-        raise ValueError(f"year-end {year} (time {target:g}) is outside the simulated period "
-                         f"[{t[0]:g}, {t[-1]:g}]")
+        raise InputError([f"year-end {year} (time {target:g}) is outside the simulated "
+                          f"period [{t[0]:g}, {t[-1]:g}]; the model must run to {target:g}"])
     flat = x.reshape(t.size, -1)
     return np.array([np.interp(target, t, flat[:, k]) for k in range(flat.shape[1])]
                     ).reshape(x.shape[1:])
