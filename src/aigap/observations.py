@@ -20,6 +20,7 @@ and :func:`residuals` work on whole ensembles, ``(runs, observations)``, for cal
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,9 +264,26 @@ def check_against_model(obs: Observation, model, issues: IssueList) -> None:
         issues.add(obs.line, f"{key}.region", f"region must be one of {', '.join(elements)} "
                    f"for '{obs.variable}', got {obs.region!r}",
                    closest(obs.region or "", elements) if obs.region else None)
+    check_unit(obs, info, issues)
     if not (model.initial_time <= obs.time <= model.final_time):
         issues.add(obs.line, f"{key}.time", f"{obs.time:g} is outside the simulated period "
                    f"[{model.initial_time:g}, {model.final_time:g}]")
+
+
+def _norm_unit(unit: str) -> str:
+    u = re.sub(r"\s+", "", unit or "").lower()
+    u = re.sub(r"\b(years|yr|yrs)\b", "year", u)
+    return "dmnl" if u in ("", "1", "dimensionless", "dmnl") else u
+
+
+def check_unit(obs: Observation, info, issues: IssueList) -> None:
+    """An observation's unit, when given, is the model variable's unit (values must be
+    converted first, e.g. RMB to USD at the file's ``currency`` rate)."""
+    if obs.unit is None or info.units is None:
+        return
+    if _norm_unit(obs.unit) != _norm_unit(info.units):
+        issues.add(obs.line, f"observations[{obs.id}].unit", f"'{obs.unit}' differs from the "
+                   f"unit of '{obs.variable}' ({info.units}); convert the value")
 
 
 # --------------------------------------------------------------------------- fit

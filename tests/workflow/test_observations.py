@@ -108,6 +108,9 @@ def test_fixture_file_validates_against_model(cm):
      "did you mean 'US'?"),
     ("  - {id: a, variable: ARR Gap Ratio, region: US, time: 2026, value: 3}\n",
      "{f}:2: observations[a].region: 'ARR Gap Ratio' is not subscripted; region must be null"),
+    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3, unit: RMB/Year}\n",
+     "{f}:2: observations[a].unit: 'RMB/Year' differs from the unit of 'Model ARR' (USD/Year); "
+     "convert the value"),
     ("  - {id: a, variable: Model ARR, region: US, time: 2040, value: 3}\n",
      "{f}:2: observations[a].time: 2040 is outside the simulated period [2024, 2031]"),
 ])
@@ -127,3 +130,11 @@ def test_bad_top_level(tmp_path):
         f"{path}:1: observation: unknown top-level key (allowed: currency, observations, "
         f"description, notes); did you mean 'observations'?",
         f"{path}:1: observations: missing required key (a list of observations)"]
+
+
+def test_unit_spellings_accepted(cm, tmp_path):
+    path = write_obs(tmp_path, "  - {id: a, variable: Model ARR, region: US, time: 2026, "
+                               "value: 3, unit: usd / yr}\n"
+                               "  - {id: b, variable: ARR Gap Ratio, region: null, time: 2026, "
+                               "value: 3, unit: dimensionless}\n")
+    assert len(load_observations(path, model=cm).fitted) == 2
