@@ -1,0 +1,128 @@
+"""Regenerate the data-dependent tables of model/README.md from the model and the scenarios.
+
+Each table sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers: ``fit``
+(baseline vs observations), ``gaps`` (2026-2030 year-end gap table of the six scenarios),
+``oat`` (one-at-a-time sensitivity, see model/oat.py) and ``constants`` (every constant with
+value, unit, range and source). Usage::
+
+    python model/readme_tables.py          # rewrite model/README.md in place
+    python model/readme_tables.py --check  # exit 1 if the README is out of date
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+README = HERE / "README.md"
+SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
+             "china_anthropic_copy", "price_war_truce")
+
+
+def money(v: float, unit: str) -> str:
+    if unit.startswith("USD") and "Person" not in unit and "Mtoken" not in unit and abs(v) >= 1e12:
+        return f"${v / 1e12:.3g}T"
+    if unit.startswith("USD") and "Person" not in unit and "Mtoken" not in unit and abs(v) >= 1e6:
+        return f"${v / 1e9:.3g}B"
+    if unit == "Person":
+        return f"{v / 1e6:.3g}M"
+    if unit == "Dmnl" and v < 1:
+        return f"{100 * v:.1f}%"
+    if "Person*Month" in unit:
+        return f"${v:.3g}"
+    return f"{v:.3g}"
+
+
+def fit_section(cm) -> str:
+    from aigap.observations import fit_table, load_observations
+    obs = load_observations(ROOT / "scenarios" / "data" / "observations.yaml", model=cm)
+    tab = fit_table(obs, cm.simulate())
+    lines = ["| observation | variable | kind | observed | simulated | error |",
+             "|---|---|---|---|---|---|"]
+    for _, r in tab.iterrows():
+        var = f"`{r.variable}`" + (f"[{r.region}]" if r.region else "")
+        var += f" x {r.share:g}" if r.share != 1 else ""
+        if r.kind == "range":
+            ref = f"{money(r.low, r.unit)} - {money(r.high, r.unit)}"
+        else:
+            ref = {"lower": "> ", "upper": "< "}.get(r.kind, "") + money(r.observed, r.unit)
+        sim = money(r.simulated / r.share, r.unit) if r.share != 1 else money(r.simulated, r.unit)
+        err = f"{r.pct_error:+.1f}%" if r.kind == "point" else ("ok" if r.passed else "FAILS")
+        lines.append(f"| {r.id} | {var} | {r.kind} | {ref} | "
+                     f"{money(r.simulated, r.unit)} (variable {sim}) | {err} |")
+    points = tab[tab.kind == "point"]
+    lines.append("")
+    lines.append(f"{int(tab.passed.sum())} of {len(tab)} pass; root-mean-square log error of the "
+                 f"{len(points)} points {np.sqrt(np.mean(points.log_error ** 2)):.3f}, largest "
+                 f"{np.abs(points.log_error).max():.3f} (tolerance 0.25).")
+    return "\n".join(lines)
+
+
+def gaps_section(cm) -> str:
+    from aigap.scenarios import load_scenario, resolve_params
+    from aigap.workflow.summary import format_gap_table, summary_frame
+    results = {name: cm.simulate(params=resolve_params(
+        cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm))) for name in SCENARIOS}
+    return "```\n" + format_gap_table(summary_frame(results)).rstrip() + "\n```"
+
+
+def oat_section() -> str:
+    import oat
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        oat.main(10)
+    return "```\n" + buf.getvalue().rstrip() + "\n```"
+
+
+def constants_section(cm) -> str:
+    lines = ["| constant | US / CN (or scalar) | unit | range | source / reasoning |",
+             "|---|---|---|---|---|"]
+    for name, c in cm.constants.items():
+        vals = " / ".join(f"{x:g}" for x in np.atleast_1d(c.default))
+        doc = (c.doc or "").replace("|", "/").replace("\n", " ")
+        lines.append(f"| {name} | {vals} | {c.units} | [{c.limits[0]:g}, {c.limits[1]:g}] | "
+                     f"{doc} |")
+    return "\n".join(lines)
+
+
+def render(text: str, sections: dict) -> str:
+    for name, body in sections.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no '{name}' markers")
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def sections(cm, names=("fit", "gaps", "oat", "constants")) -> dict:
+    """Generated Markdown of the named README sections."""
+    sys.path.insert(0, str(HERE))
+    make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
+            "oat": oat_section, "constants": lambda: constants_section(cm)}
+    return {name: make[name]() for name in names}
+
+
+def main(argv):
+    from aigap.engine import compile_model
+    cm = compile_model(str(HERE / "ai_gap.mdl"))
+    sections_ = sections(cm)
+    old = README.read_text(encoding="utf-8")
+    new = render(old, sections_)
+    if "--check" in argv:
+        if new != old:
+            print("model/README.md is out of date: run python model/readme_tables.py")
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    print("model/README.md tables regenerated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
