@@ -97,6 +97,10 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     code = main(["sweep", str(folder / "uncertainty_sweep.yaml"), "--runs", "32",
                  "--runs-dir", str(tmp_path / "sw"), "--quiet", "--no-plots"])
     assert code == 0, capsys.readouterr().err
+    (swf,) = list((tmp_path / "sw").iterdir())
+    drawn = pd.read_csv(swf / "samples.csv").drop(columns="run").to_numpy()
+    accepted = pd.read_csv(folder / "uncertainty_set.csv").drop(columns="payoff").to_numpy()
+    assert all(np.isclose(accepted, row).all(axis=1).any() for row in drawn)  # joint rows
     # running again never overwrites: a new file with a suffix
     before = new.read_text()
     run_calibration(base, list(TRUTH), observations=obs, seed=1, popsize=5, maxiter=3,

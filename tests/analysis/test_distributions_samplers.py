@@ -118,3 +118,12 @@ def test_sampler_checks():
 def test_labels():
     assert split_label("Price War Intensity[CN]") == ("Price War Intensity", "CN")
     assert split_label("Capability Gap") == ("Capability Gap", None)
+
+
+def test_empirical_distribution():
+    d = from_spec({"dist": "empirical", "values": [3, 1, 2, 5]})
+    assert (d.low, d.high) == (1.0, 5.0)
+    np.testing.assert_array_equal(d.ppf(np.array([0.0, 0.2, 0.3, 0.6, 0.99])), [1, 1, 2, 3, 5])
+    np.testing.assert_allclose(d.cdf(np.array([0.5, 1, 2.5, 5])), [0, 0.25, 0.5, 1])
+    with pytest.raises(DistributionError, match="at least two"):
+        from_spec({"dist": "empirical", "values": [1]})

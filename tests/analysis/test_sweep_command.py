@@ -239,3 +239,40 @@ def test_cli_sweep_interrupted_with_ctrl_c_then_resumed(tmp_path):
     assert f"resuming {partial.name}: {done}/15 chunks already done" in res.stderr
     assert f"resumed after {done} chunks" in res.stdout
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def _sets_sweep(tmp_path, csv_text, extra=""):
+    (tmp_path / "sets.csv").write_text(csv_text)
+    path = tmp_path / "sets.yaml"
+    path.write_text(f"description: joint sets\nscenario: {SCEN / 'baseline.yaml'}\n"
+                    f"parameter_sets: sets.csv\nruns: 50\nseed: 3\n{extra}")
+    return path
+
+
+def test_parameter_sets_sweep_keeps_rows_together(cm, tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.3, 0.9, 20)
+    rows = "\n".join(f"{i},{x:.6f},{1.2 - x:.6f}" for i, x in enumerate(a))
+    path = _sets_sweep(tmp_path, "payoff,Price War Intensity[CN],Embedding Conversion Rate\n"
+                       + rows + "\n")
+    out = run_sweep(path, model=cm, runs_dir=tmp_path / "r", progress=None, plots=False)
+    assert out.X.shape == (50, 2)
+    np.testing.assert_allclose(out.X.sum(axis=1), 1.2, atol=1e-9)   # whole rows drawn
+    assert set(np.round(out.X[:, 0], 6)) <= set(np.round(a, 6))
+    m = json.loads((out.run_dir / "manifest.json").read_text())
+    assert m["sweep"]["parameter_sets"]["rows"] == 20 and m["sweep"]["sampler"] == "resample"
+
+
+@pytest.mark.parametrize("csv_text, extra, message", [
+    ("Price War Intensty[CN]\n0.5\n0.6\n", "", "did you mean 'Price War Intensity'"),
+    ("Price War Intensity[CN]\n0.5\n1.6\n", "", "outside the allowed range"),
+    ("Price War Intensity[CN]\n0.5\nabc\n", "", "non-numeric"),
+    ("Price War Intensity[CN]\n0.5\n0.6\n", "sampler: lhs\n", "allowed with parameter_sets"),
+    ("Price War Intensity[CN]\n0.5\n0.6\n",
+     "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n", "exactly one of"),
+])
+def test_bad_parameter_sets(csv_text, extra, message, tmp_path, capsys):
+    path = _sets_sweep(tmp_path, csv_text, extra)
+    assert main(["sweep", str(path), "--runs-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:") and message in err, err

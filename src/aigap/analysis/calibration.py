@@ -7,7 +7,8 @@ and reports the out-of-sample error on the later ones (a hindcast).
 
 Run folder: ``fit.csv`` (every observation, before/after, in/out of sample),
 ``parameters.csv`` (prior, best, uncertainty interval, identification status),
-``uncertainty_set.csv``, ``uncertainty_sweep.yaml`` (a sweep file over the uncertainty set),
+``uncertainty_set.csv``, ``uncertainty_sweep.yaml`` (a sweep file resampling the uncertainty
+set jointly),
 ``calibrated.yaml`` (copy of the new scenario), ``calibration_fit.png``, ``fit.png``,
 ``manifest.json``. The calibrated scenario itself is written as a NEW file next to the base
 scenario (``<name>_calibrated.yaml``, ``-2``, ``-3``... if taken), never overwriting.
@@ -283,39 +284,21 @@ def scenario_yaml(scenario, targets, x, obs_path, payoff, until_t, target: Path)
 
 
 def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) -> None:
+    """``uncertainty_set.csv`` and a ready sweep file that resamples its rows jointly."""
     import pandas as pd
 
     df = pd.DataFrame(accepted, columns=[u.label for u in targets])
     df.insert(0, "payoff", payoffs)
-    df.to_csv(folder / "uncertainty_set.csv", index=False, float_format="%.8g")
-    unc, fixed = {}, []
-    for j, u in enumerate(targets):
-        col = accepted[:, j]
-        lo, hi = float(col.min()), float(col.max())
-        if not hi > lo:
-            fixed.append(u.label)
-            continue
-        sd = float(col.std(ddof=1)) if col.size > 1 else (hi - lo) / 4
-        spec = {"dist": "truncnormal", "mean": float(f"{col.mean():.6g}"),
-                "sd": float(f"{max(sd, (hi - lo) * 1e-3):.6g}"),
-                "low": float(f"{lo:.6g}"), "high": float(f"{hi:.6g}")}
-        if spec["low"] >= spec["high"]:
-            fixed.append(u.label)
-            continue
-        if u.element is None:
-            unc[u.constant] = spec
-        else:
-            unc.setdefault(u.constant, {})[u.element] = spec
-    doc = {"description": "Parameter uncertainty from calibration: truncated normals fitted to "
-                          "the accepted parameter set (marginals; correlations not kept)",
-           "scenario": str(Path(scenario_file).resolve()), "sampler": "lhs", "runs": 1000,
-           "seed": int(seed), "uncertain": unc or None}
-    note = f"# constants with no spread in the accepted set (kept at best fit): {fixed}\n" \
-        if fixed else ""
+    df.to_csv(folder / "uncertainty_set.csv", index=False, float_format="%.10g")
+    doc = {"description": "Parameter uncertainty from calibration: parameter vectors within the "
+                          "payoff threshold of the best fit, resampled jointly (correlations "
+                          "kept)",
+           "scenario": str(Path(scenario_file).resolve()),
+           "parameter_sets": "uncertainty_set.csv", "sampler": "resample", "runs": 1000,
+           "seed": int(seed)}
     (folder / "uncertainty_sweep.yaml").write_text(
-        "# Written by `aigap calibrate`: run it with `aigap sweep` once the calibrated\n"
-        "# scenario file named below exists.\n" + note
-        + yaml.safe_dump(doc, sort_keys=False, width=100))
+        "# Written by `aigap calibrate`: `aigap sweep <this file>` runs the calibrated scenario\n"
+        "# over its parameter uncertainty set.\n" + yaml.safe_dump(doc, sort_keys=False, width=100))
 
 
 def _plots(folder, cm, obs, prior_res, best_res, fr, variables, name) -> None:

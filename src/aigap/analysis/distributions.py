@@ -12,6 +12,7 @@ Specs (as written in a sweep file)::
     {dist: triangular, low: 0, mode: 0.3, high: 1}
     {dist: truncnormal, mean: 0.5, sd: 0.2, low: 0, high: 1}
     {dist: discrete, levels: [0.2, 0.5, 0.8], weights: [1, 2, 1]}   # weights optional
+    {dist: empirical, values: [0.31, 0.35, 0.29, ...]}   # a sample (e.g. a calibration set)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ DIST_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "triangular": (("low", "mode", "high"), ()),
     "truncnormal": (("mean", "sd", "low", "high"), ()),
     "discrete": (("levels",), ("weights",)),
+    "empirical": (("values",), ()),
 }
 
 
@@ -64,14 +66,14 @@ class Distribution:
     # --- bounds -------------------------------------------------------------
     @property
     def low(self) -> float:
-        if self.kind == "discrete":
-            return float(min(self.params["levels"]))
+        if self.kind in ("discrete", "empirical"):
+            return float(min(self.params["levels" if self.is_discrete else "values"]))
         return float(self.params["low"])
 
     @property
     def high(self) -> float:
-        if self.kind == "discrete":
-            return float(max(self.params["levels"]))
+        if self.kind in ("discrete", "empirical"):
+            return float(max(self.params["levels" if self.is_discrete else "values"]))
         return float(self.params["high"])
 
     @property
@@ -102,6 +104,9 @@ class Distribution:
             cum[-1] = 1.0
             idx = np.searchsorted(cum, u, side="right")
             return levels[np.minimum(idx, len(levels) - 1)]
+        if self.kind == "empirical":      # inverse of the empirical CDF
+            return np.quantile(np.asarray(p["values"]), np.clip(u, 0.0, 1.0),
+                               method="inverted_cdf")
         raise DistributionError(f"unknown distribution {self.kind!r}")  # pragma: no cover
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
@@ -120,6 +125,9 @@ class Distribution:
             a = (p["low"] - p["mean"]) / p["sd"]
             b = (p["high"] - p["mean"]) / p["sd"]
             return stats.truncnorm.cdf(x, a, b, loc=p["mean"], scale=p["sd"])
+        if self.kind == "empirical":
+            v = np.asarray(p["values"], dtype=float)
+            return np.searchsorted(v, x, side="right") / v.size
         levels = np.asarray(p["levels"], dtype=float)
         cum = np.cumsum(self.probabilities)
         idx = np.searchsorted(levels, x, side="right") - 1
@@ -167,6 +175,12 @@ def from_spec(spec) -> Distribution:
             raise DistributionError(f"dist {kind} needs '{key}'")
     if kind == "discrete":
         return _discrete(spec)
+    if kind == "empirical":
+        vals = spec["values"]
+        if not isinstance(vals, (list, tuple)) or len(vals) < 2:
+            raise DistributionError("'values' must be a list of at least two numbers")
+        return Distribution("empirical", {"values": tuple(sorted(
+            _check_finite("values", v) for v in vals))})
     params = {k: _check_finite(k, spec[k]) for k in required}
     _check_continuous(kind, params)
     return Distribution(kind, params)

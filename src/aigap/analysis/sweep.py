@@ -66,13 +66,17 @@ def _log(msg, stream):
 
 def design(spec: SweepSpec) -> np.ndarray:
     """The sweep's full design ``(runs, d)`` (deterministic in the seed)."""
+    if spec.sets is not None:           # joint parameter sets: draw whole rows
+        rows = np.random.default_rng(spec.seed).integers(0, len(spec.sets), spec.runs)
+        return spec.sets[rows]
     return samplers.sample(spec.problem, spec.runs, spec.seed, spec.sampler, spec.levels)
 
 
 def _state(spec, cm, scenario) -> dict:
     return {"sweep_sha256": spec.sha256, "model_sha256": cm.model_hash,
             "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
-            "runs": spec.runs, "seed": spec.seed, "chunk_size": spec.chunk_size}
+            "runs": spec.runs, "seed": spec.seed, "chunk_size": spec.chunk_size,
+            "parameter_sets": (spec.extra.get("parameter_sets") or {}).get("sha256")}
 
 
 def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> None:
@@ -82,6 +86,11 @@ def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> N
     if runs is not None:
         if spec.sampler == "grid":
             problems.append("--runs: a grid sweep's size is set by its levels")
+        elif spec.sets is not None:
+            if runs < 1:
+                problems.append(f"--runs {runs}: must be >= 1")
+            else:
+                spec.runs = runs
         else:
             try:
                 samplers.check_sampler(spec.sampler, runs)
@@ -227,7 +236,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             extra={"sweep": {**file_record(spec.path), "description": spec.description,
                              "sampler": spec.sampler, "runs": n, "levels": spec.levels,
                              "chunk_size": spec.chunk_size, "saveper": spec.saveper,
-                             "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain},
+                             "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain}
+                             if spec.sets is None else list(spec.problem.names),
+                             "parameter_sets": spec.extra.get("parameter_sets"),
                              "outputs": outputs,
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,

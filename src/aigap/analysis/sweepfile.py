@@ -14,6 +14,8 @@
     outputs: [Total AI ARR, ARR Gap Ratio]    # default: the key variables
     observations: ../data/observations.yaml   # overlay on fan charts (default: the usual file)
     uncertain:                    # constant -> distribution, or element -> distribution
+                                  # (or instead: parameter_sets: FILE.csv, sampler resample:
+                                  #  whole rows drawn with replacement, correlations kept)
       Price War Intensity:
         CN: {dist: uniform, low: 0.4, high: 1.0}
       Embedding Push: {dist: triangular, low: 0, mode: 0.3, high: 0.8}   # one draw, all elements
@@ -30,6 +32,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..scenarios.issues import InputError, IssueList, closest
 from ..scenarios.loader import find_parent
 from ..scenarios.schema import Override, _limits, check_constant_name, check_elements, format_range
@@ -37,12 +41,13 @@ from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping
                                    line_of, mapping_items, number, string)
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
-from .problem import Problem, make_label
+from .problem import Problem, make_label, split_label
 from .samplers import SAMPLERS, SamplerError, check_sampler
 
 TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
-                  "chunk_size", "saveper", "outputs", "observations", "uncertain", "conditions",
-                  "method")
+                  "chunk_size", "saveper", "outputs", "observations", "uncertain",
+                  "parameter_sets", "conditions", "method")
+RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
 KEY_OUTPUTS = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capex", "AI Capital",
                "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
                "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
@@ -86,6 +91,7 @@ class SweepSpec:
     conditions: tuple
     sha256: str = ""
     extra: dict = field(default_factory=dict)
+    sets: object = None          # (rows, d) joint parameter sets of a ``parameter_sets`` sweep
 
     @property
     def problem(self) -> Problem:
@@ -131,23 +137,29 @@ def load_sweep(path, model) -> SweepSpec:
                        f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
         else:
             found[key] = vnode
-    for req in ("description", "scenario", "seed", "uncertain"):
+    for req in ("description", "scenario", "seed"):
         if req not in found:
             issues.add(1, req, "missing required key")
+    if ("uncertain" in found) == ("parameter_sets" in found):
+        issues.add(1, "uncertain", "give exactly one of 'uncertain' (distributions) or "
+                   "'parameter_sets' (a CSV of joint parameter vectors)")
     text = {k: string(found[k]) for k in ("description", "name", "scenario", "sampler",
                                            "observations", "method") if k in found}
     for k, v in text.items():
         if v is None:
             issues.add(line_of(found[k]), k, f"expected a string, got {describe(found[k])}")
-    sampler = text.get("sampler") or "lhs"
-    if sampler not in SAMPLERS:
+    joint = "parameter_sets" in found
+    sampler = text.get("sampler") or (RESAMPLE if joint else "lhs")
+    allowed = (RESAMPLE,) if joint else SAMPLERS
+    if sampler not in allowed:
         issues.add(line_of(found["sampler"]), "sampler", f"unknown sampler '{sampler}' "
-                   f"(allowed: {', '.join(SAMPLERS)})", closest(sampler, SAMPLERS))
+                   f"(allowed{' with parameter_sets' if joint else ''}: {', '.join(allowed)})",
+                   closest(sampler, allowed))
     method = text.get("method") or "euler"
     if method not in ("euler", "rk4"):
         issues.add(line_of(found["method"]), "method", "expected euler or rk4")
     runs = _int(found["runs"], "runs", issues) if "runs" in found else None
-    if sampler != "grid" and runs is None and "runs" not in found:
+    if sampler not in ("grid", RESAMPLE) and runs is None and "runs" not in found:
         issues.add(1, "runs", f"missing required key for sampler {sampler}")
     if sampler in SAMPLERS and runs is not None:
         try:
@@ -177,6 +189,11 @@ def load_sweep(path, model) -> SweepSpec:
             issues.add(line_of(found["observations"]), "observations",
                        f"observation file not found: {obs_path}")
     uncertain = parse_uncertain(found.get("uncertain"), model, issues)
+    sets, sets_record = None, None
+    if joint:
+        uncertain, sets, sets_record = parse_parameter_sets(found["parameter_sets"], path,
+                                                            model, issues)
+        runs = runs or (len(sets) if sets is not None else None)
     outputs = parse_outputs(found.get("outputs"), model, issues)
     conditions = parse_conditions(found.get("conditions"), model, issues)
     if sampler == "grid" and uncertain and levels:
@@ -191,7 +208,72 @@ def load_sweep(path, model) -> SweepSpec:
                      runs=runs, levels=levels, seed=seed, chunk_size=chunk, saveper=saveper,
                      method=method, outputs=outputs, observations=obs_path,
                      uncertain=tuple(uncertain), conditions=tuple(conditions),
-                     sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+                     sha256=hashlib.sha256(path.read_bytes()).hexdigest(), sets=sets,
+                     extra={"parameter_sets": sets_record} if sets_record else {})
+
+
+def _check_target(name, element, key, line, model, issues: IssueList):
+    """The ConstantInfo of ``name`` (element checked) or None after recording an issue."""
+    ov = Override(constant=name, value=None, file=issues.file, key=key, line=line,
+                  name_line=line, name_key=key)
+    if not check_constant_name(ov, model, issues):
+        return None
+    info = model.constants[name]
+    if element is not None:
+        elem_ov = Override(constant=name, value=None, file=issues.file, key=key, line=line,
+                           elements=((element, line),))
+        if check_elements(elem_ov, info, model.dims, issues) is None:
+            return None
+    return info
+
+
+def parse_parameter_sets(node, path: Path, model, issues: IssueList):
+    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff`` and ``run``
+    ignored) -> ``(uncertain, sets (rows, d), file record)``; each column becomes an
+    empirical marginal, and the sweep draws whole rows so correlations are kept."""
+    import pandas as pd
+
+    fname = string(node)
+    line = line_of(node)
+    if fname is None:
+        issues.add(line, "parameter_sets", f"expected a CSV file name, got {describe(node)}")
+        return [], None, None
+    csv = (path.parent / fname).resolve()
+    try:
+        df = pd.read_csv(csv)
+    except (OSError, ValueError) as exc:
+        issues.add(line, "parameter_sets", f"cannot read {csv}: {exc.__class__.__name__}")
+        return [], None, None
+    cols = [c for c in df.columns if c not in ("payoff", "run")]
+    if not cols or len(df) < 2:
+        issues.add(line, "parameter_sets", f"{csv}: needs parameter columns and >= 2 rows")
+        return [], None, None
+    out = []
+    for c in cols:
+        try:
+            name, elem = split_label(str(c))
+        except ValueError as exc:
+            issues.add(line, f"parameter_sets.{c}", str(exc))
+            continue
+        info = _check_target(name, elem, f"parameter_sets.{c}", line, model, issues)
+        if info is None:
+            continue
+        vals = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+        lo, hi = _limits(info)
+        if not np.isfinite(vals).all():
+            issues.add(line, f"parameter_sets.{c}", f"{csv}: non-numeric or missing values")
+            continue
+        if (lo is not None and vals.min() < lo) or (hi is not None and vals.max() > hi):
+            issues.add(line, f"parameter_sets.{c}", f"{csv}: values [{vals.min():g}, "
+                       f"{vals.max():g}] outside the allowed range {format_range(info)}")
+            continue
+        dist = Distribution("empirical", {"values": tuple(np.sort(vals))})
+        out.append(Uncertain(str(c), name, elem, dist, line))
+    if len(out) != len(cols):
+        return out, None, None
+    record = {"path": str(csv), "sha256": hashlib.sha256(csv.read_bytes()).hexdigest(),
+              "rows": int(len(df))}
+    return out, df[cols].to_numpy(dtype=float), record
 
 
 def parse_uncertain(node, model, issues: IssueList) -> list:
@@ -205,11 +287,9 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
     out = []
     for name, knode, vnode in mapping_items(node, issues, "uncertain"):
         key = f"uncertain.{name}"
-        ov = Override(constant=name, value=None, file=issues.file, key=key,
-                      line=line_of(knode), name_line=line_of(knode), name_key=key)
-        if not check_constant_name(ov, model, issues):
+        info = _check_target(name, None, key, line_of(knode), model, issues)
+        if info is None:
             continue
-        info = model.constants[name]
         if not is_mapping(vnode):
             issues.add(line_of(vnode), key, f"expected a distribution mapping (with 'dist') "
                        f"or a mapping of subscript elements, got {describe(vnode)}")
@@ -220,11 +300,9 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
         else:
             specs = [(k, v, f"{key}.{k}") for k, _, v in items]
         for element, snode, skey in specs:
-            if element is not None:
-                elem_ov = Override(constant=name, value=None, file=issues.file, key=skey,
-                                   line=line_of(snode), elements=((element, line_of(snode)),))
-                if check_elements(elem_ov, info, model.dims, issues) is None:
-                    continue
+            if element is not None and _check_target(name, element, skey, line_of(snode),
+                                                     model, issues) is None:
+                continue
             dist = _dist(snode, skey, info, issues)
             if dist is not None:
                 out.append(Uncertain(make_label(name, element), name, element, dist,
