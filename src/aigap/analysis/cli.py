@@ -213,18 +213,20 @@ def cmd_calibrate(args) -> int:
               f"{r.ci_low:>10.4g}..{r.ci_high:<10.4g}  {r.status}")
     print(f"\nIdentifiability: {out.ident['verdict']}")
     fr = out.fit_frame
-    print("\nFit after calibration:")
-    print(format_fit(fr))
-    failed = fr[~fr.passed]
+    fitted = fr[fr["sample"] == "in"]
+    print(f"\nFit after calibration ({len(fitted)} fitted observations):")
+    print(format_fit(fitted))
+    failed = fitted[~fitted.passed]
     if len(failed):
-        print(f"NOTE: {len(failed)} observation(s) still outside tolerance after calibration "
+        print(f"NOTE: {len(failed)} fitted observation(s) still outside tolerance "
               f"({', '.join(failed.id[:6])}{' ...' if len(failed) > 6 else ''}): these "
               "constants cannot reproduce them; free others or revisit the model/data.")
     if out.out_of_sample:
         o = out.out_of_sample
-        print(f"\nHindcast: {o['passed']}/{o['n']} held-out observations within tolerance; "
-              f"RMS log error {o['rms_log_error']:.3f} (before calibration "
-              f"{o['rms_log_error_before']:.3f})")
+        print(f"\nHindcast: observations after {out.extra['until']:g}, not used in the fit:")
+        print(format_fit(fr[fr["sample"] == "out"]))
+        print(f"RMS log error of the held-out observations {o['rms_log_error']:.3f} "
+              f"(before calibration {o['rms_log_error_before']:.3f})")
     print(f"\nCalibrated scenario (new file): {out.written}")
     print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
     return 0
