@@ -141,12 +141,18 @@ def _observations_arg(args):
     return args.observations or "auto"
 
 
+def _progress(k, n, name):
+    print(f"[{k + 1}/{n}] simulating '{name}' with PySD (the slow reference)...",
+          file=sys.stderr, flush=True)
+
+
 def _simulate(args, paths, kind):
     from .workflow import run_scenarios
     return run_scenarios(paths, engine=args.engine, method=args.method, sets=args.sets,
                          model=args.model, runs_dir=args.runs_dir,
                          observations=_observations_arg(args), kind=kind,
-                         plots=not args.no_plots, command=["aigap", *sys.argv[1:]])
+                         plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
+                         progress=_progress if args.engine == "pysd" else None)
 
 
 def _footer(out) -> str:

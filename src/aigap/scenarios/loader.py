@@ -119,7 +119,7 @@ def load_scenario(path, model=None) -> Scenario:
                                      f"cycle in 'extends': {cycle}"))
             break
         if via is not None and not current.exists():
-            child_file, child_line, ref = via[0], via[1], via[2]
+            child_file, child_line, ref = via
             names = sorted(p.stem for p in current.parent.glob("*.y*ml")
                            if p.suffix in SCENARIO_SUFFIXES)
             all_issues.append(_issue(child_file, child_line, "extends",

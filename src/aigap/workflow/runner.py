@@ -128,7 +128,7 @@ def simulate_one(model, params, engine="numpy", method="euler", time_step=None):
 
 def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, runs_dir=None,
                   observations="auto", kind=None, name=None, write=True, plots=True,
-                  time_step=None, command=None) -> RunOutput:
+                  time_step=None, command=None, progress=None) -> RunOutput:
     """Simulate scenario files and write a run folder.
 
     Parameters
@@ -151,6 +151,8 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
         scenario name (``run``) or ``compare``.
     write, plots : bool
         Write the run folder / its PNGs.
+    progress : callable, optional
+        Called as ``progress(k, n, scenario_name)`` before each simulation.
 
     Returns
     -------
@@ -165,8 +167,11 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
     scenarios, params, obs = load_inputs(paths, cm, sets, observations)
     kind = kind or ("run" if len(scenarios) == 1 else "compare")
     name = name or (scenarios[0].name if kind == "run" else "compare")
-    results = {sc.name: simulate_one(cm, params[sc.name], engine, method, time_step)
-               for sc in scenarios}
+    results = {}
+    for k, sc in enumerate(scenarios):
+        if progress is not None:
+            progress(k, len(scenarios), sc.name)
+        results[sc.name] = simulate_one(cm, params[sc.name], engine, method, time_step)
     check_finite(results)
     units = {n: v.units for n, v in cm.variables.items()}
     summary = summary_frame(results, units=units)
