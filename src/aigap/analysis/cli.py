@@ -48,7 +48,7 @@ def register(sub) -> None:
                        formatter_class=fmt, description=(
                            "Global sensitivity of 2030 outputs to the uncertain constants of a "
                            "sweep file: Sobol first-order and total indices with bootstrap "
-                           "95%% CIs (default) or Morris elementary effects (screening)."))
+                           "95% CIs (default) or Morris elementary effects (screening)."))
     p.add_argument("sweep", metavar="SWEEP.yaml",
                    help="sweep file giving the base scenario and the uncertain constants")
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
