@@ -189,15 +189,18 @@ def peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+ENGINE = {"engine": "numpy"}      # this benchmark measures the portable numpy backend
+
+
 def child(path, n, block):
     """Run in a fresh process: time n runs and report peak resident memory."""
     from aigap.engine import compile_model
     cm = compile_model(path)
     outs = pick_outputs(cm)
     params = random_params(cm, n, seed=1)
-    cm.simulate(params={k: v[:2] for k, v in params.items()}, outputs=outs)   # codegen
+    cm.simulate(params={k: v[:2] for k, v in params.items()}, outputs=outs, **ENGINE)  # codegen
     t = time.perf_counter()
-    res = cm.simulate(params=params, outputs=outs, block_size=block)
+    res = cm.simulate(params=params, outputs=outs, block_size=block, **ENGINE)
     wall = time.perf_counter() - t
     stored = sum(res[k].nbytes for k in outs) / 2**30
     print(json.dumps({"wall": wall, "peak_gib": peak_rss_gib(), "stored_gib": stored}))
@@ -222,7 +225,7 @@ def bench_model(path, ns, pysd_runs, block):
     t = time.perf_counter()
     ref = simulate_pysd(path, pparams, outputs=outs, model=cm)
     pysd_per_run = (time.perf_counter() - t) / pysd_runs
-    mine = cm.simulate(params=pparams, outputs=outs)
+    mine = cm.simulate(params=pparams, outputs=outs, **ENGINE)
     err = max(float(np.max(np.abs(mine[k] - ref[k]) / np.maximum(np.abs(ref[k]), 1e-300)))
               for k in outs)
     print(f"PySD: {pysd_per_run:.3f} s per run ({pysd_runs} runs); "
@@ -238,9 +241,10 @@ def bench_model(path, ns, pysd_runs, block):
             wall, peak = info["wall"], info["peak_gib"]
         else:
             params = random_params(cm, n, seed=3)
-            cm.simulate(params={k: v[:1] for k, v in params.items()}, outputs=outs)  # warm
+            cm.simulate(params={k: v[:1] for k, v in params.items()}, outputs=outs,
+                        **ENGINE)  # warm
             t = time.perf_counter()
-            cm.simulate(params=params, outputs=outs, block_size=block)
+            cm.simulate(params=params, outputs=outs, block_size=block, **ENGINE)
             wall = time.perf_counter() - t
             peak = None
         per_run = wall / n
