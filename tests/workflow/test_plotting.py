@@ -1,0 +1,53 @@
+"""Plot helpers: log scale where values span decades, money ticks, PNGs that are real images."""
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from aigap.plotting import plot_fit, plot_key_variables
+from aigap.plotting.style import _money, axes_grid, format_axis, scenario_colors
+from aigap.workflow.summary import format_value
+
+
+@pytest.mark.parametrize("values, unit, scale", [
+    (np.geomspace(1e9, 1e12, 20), "USD/Year", "log"),
+    (np.linspace(0.1, 0.5, 20), "1/Year", "linear"),
+    (np.linspace(-1, 1e6, 20), "Person", "linear"),       # non-positive values: never log
+])
+def test_log_scale_when_values_span_decades(values, unit, scale):
+    fig, (ax,) = axes_grid(1)
+    ax.plot(values)
+    format_axis(ax, unit, values)
+    assert ax.get_yscale() == scale and ax.get_ylabel() == unit
+
+
+def test_number_formats():
+    assert _money(2.5e12) == "$2.5T" and _money(5e8) == "$500M"
+    assert format_value(8.47e9, "USD/Year") == "$8.47B"
+    assert format_value(0.146, "1/Year") == "14.6%/yr"
+    assert format_value(26.8, "Dmnl", ratio=True) == "26.8x"
+    assert format_value(2080.4, "Dmnl", ratio=True) == "2,080x"
+    assert format_value(4.39e6, "Person") == "4.39M"
+    assert format_value(float("nan"), "USD") == "n/a"
+
+
+def test_reference_scenario_is_black():
+    colors = scenario_colors(["baseline", "a", "b"])
+    assert colors["baseline"] == "black" and colors["a"] != colors["b"]
+
+
+def test_pngs_are_images(tmp_path):
+    from aigap.engine import SimulationResult
+    t = np.linspace(2024, 2031, 29)
+    arr = np.stack([1e10 * np.exp(0.5 * (t - 2024)), 1e9 * np.exp(0.3 * (t - 2024))], -1)[None]
+    res = SimulationResult(time=t, data={"Total AI ARR": arr}, dims={"Total AI ARR": (
+        "run", "time", "Region")}, coords={"Region": ("US", "CN")}, n_runs=1)
+    plot_key_variables(tmp_path / "k.png", {"a": res, "b": res}, {"Total AI ARR": "USD/Year"})
+    img = mpimg.imread(tmp_path / "k.png")
+    assert img.shape[0] > 200 and img.shape[1] > 300 and img.std() > 0.01
+    import pandas as pd
+    fit = pd.DataFrame([{"id": "x", "variable": "Total AI ARR", "region": "US", "time": 2026.0,
+                         "kind": "point", "observed": 3e10, "low": np.nan, "high": np.nan,
+                         "simulated": 4e10, "pct_error": 33.3, "tolerance": 0.25,
+                         "passed": False}])
+    plot_fit(tmp_path / "f.png", fit)
+    assert mpimg.imread(tmp_path / "f.png").shape[0] > 100
