@@ -156,7 +156,7 @@ def _simulate(args, paths, kind):
 
 
 def _footer(out) -> str:
-    files = sorted(p.name for p in out.run_dir.iterdir())
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in out.run_dir.iterdir())
     pngs = [f for f in files if f.endswith(".png")]
     data = [f for f in files if not f.endswith(".png")]
     return (f"Run folder: {out.run_dir}\n  {', '.join(data)}"

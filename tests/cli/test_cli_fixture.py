@@ -24,7 +24,7 @@ def test_run_prints_summary_and_writes_folder(aigap, runs):
     assert folder.name.endswith("-baseline")
     assert {f.name for f in folder.iterdir()} == {
         "results.csv", "summary.csv", "fit.csv", "manifest.json", "key_variables.png",
-        "gap_ratios.png", "fit.png"}
+        "gap_ratios.png", "fit.png", "inputs"}
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["sets"] == ["Price War Intensity[CN]=0.5"]
     assert manifest["command"][:2] == ["aigap", "run"]

@@ -26,8 +26,12 @@ def test_compare_folder_contents(compare):
     assert out.kind == "compare" and list(out.results) == ["baseline", "cn_push", "truce"]
     assert [p.parent for p in runs.iterdir()] == [runs] and out.run_dir.parent == runs
     files = sorted(p.name for p in out.run_dir.iterdir())
-    assert files == ["fit.csv", "fit.png", "gap_ratios.png", "key_variables.png",
+    assert files == ["fit.csv", "fit.png", "gap_ratios.png", "inputs", "key_variables.png",
                      "manifest.json", "results.csv", "summary.csv"]
+    inputs = sorted(p.name for p in (out.run_dir / "inputs").iterdir())
+    assert inputs == ["baseline.yaml", "cn_push.yaml", "mini_gap.mdl", "observations.yaml",
+                      "truce.yaml"]
+    assert (out.run_dir / "inputs" / "truce.yaml").read_text() == (SCEN / "truce.yaml").read_text()
     res = pd.read_csv(out.run_dir / "results.csv")
     assert list(res.columns) == ["scenario", "time", "variable", "region", "value"]
     assert set(res.scenario) == {"baseline", "cn_push", "truce"}

@@ -186,6 +186,7 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
     if write:
         with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
             write_tables(rd.path, out)
+            snapshot_inputs(rd.path / "inputs", cm.path, scenarios, obs)
             if plots:
                 from ..plotting import plot_run_outputs
                 plot_run_outputs(rd.path, out)
@@ -238,6 +239,23 @@ def results_frame(results: dict):
         cols["value"] = df["value"]
         frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
+
+
+def snapshot_inputs(folder: Path, model_path, scenarios, obs) -> list:
+    """Copy the model, every scenario file of every chain and the observation file into
+    ``folder`` so a run folder can be re-run even after the sources change."""
+    import shutil
+
+    folder.mkdir()
+    sources = [Path(model_path), *(Path(f) for s in scenarios for f in s.files)]
+    if obs is not None:
+        sources.append(Path(obs.path))
+    copied = {}
+    for src in dict.fromkeys(p.resolve() for p in sources):
+        name = src.name if src.name not in copied.values() else f"{len(copied)}-{src.name}"
+        shutil.copyfile(src, folder / name)
+        copied[src] = name
+    return list(copied.values())
 
 
 def write_tables(folder: Path, out: RunOutput) -> None:
