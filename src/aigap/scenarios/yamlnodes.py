@@ -33,6 +33,9 @@ def compose_file(path, issues: IssueList):
     except FileNotFoundError:
         issues.add(None, "", "file not found")
         return None
+    except IsADirectoryError:
+        issues.add(None, "", "is a folder, not a YAML file")
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         issues.add(None, "", f"cannot read file ({exc.__class__.__name__}: {exc})")
         return None
