@@ -231,7 +231,7 @@ def cmd_list(args) -> int:
     for path in list_scenarios(folder):
         try:
             sc = load_scenario(path)
-            rows.append((sc.name, sc.extends or "-", sc.description.splitlines()[0]))
+            rows.append((sc.name, sc.extends or "-", sc.description))
         except ScenarioError as exc:
             rows.append((path.stem, "?", f"INVALID: {exc.issues[0]}"))
     if not rows:
