@@ -31,6 +31,7 @@ from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
 from .conditions import evaluate, year_to_time
+from .ensemble import simulate_design
 from .sweepfile import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
@@ -176,8 +177,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             rd.path = partial
             saved = np.load(partial / "samples.npy")
             if saved.shape != X.shape or not np.array_equal(saved, X):
-                raise RuntimeError(f"{partial}: saved design differs from the sweep's; "
-                                   "rerun with --fresh")
+                from ..scenarios import InputError
+                raise InputError([f"{partial}: the interrupted sweep's design differs from "
+                                  "this one (another numpy/scipy?); rerun with --fresh"])
         else:
             (rd.path / "chunks").mkdir()
             np.save(rd.path / "samples.npy", X)
@@ -192,7 +194,6 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             if k in done:
                 continue
             tk = time.perf_counter()
-            from .ensemble import simulate_design
             res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
                                   spec.saveper)
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
