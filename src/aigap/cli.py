@@ -16,6 +16,16 @@ from .scenarios import InputError
 EXIT_BAD_INPUT = 2
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of years, got '{text}'")
+    return value
+
+
 def _run_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("simulation")
@@ -26,6 +36,9 @@ def _run_options() -> argparse.ArgumentParser:
                    help="numpy: vectorized engine (default); pysd: the slow reference")
     g.add_argument("--method", choices=("euler", "rk4"), default="euler",
                    help="integration method (default euler, as Vensim/PySD)")
+    g.add_argument("--time-step", type=_positive_float, metavar="DT",
+                   help="integration step in years (default: the model's TIME STEP, e.g. "
+                        "0.03125); halve it to check that results do not depend on it")
     g.add_argument("--observations", metavar="FILE",
                    help="observation file for the fit report (default: "
                         "<scenario folder>/data/observations.yaml when it exists)")
@@ -152,6 +165,7 @@ def _simulate(args, paths, kind):
                          model=args.model, runs_dir=args.runs_dir,
                          observations=_observations_arg(args), kind=kind,
                          plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
+                         time_step=args.time_step,
                          progress=_progress if args.engine == "pysd" else None)
 
 
