@@ -122,6 +122,16 @@ def test_discover_with_two_conditions_and_base_rate(sweep_folder, tmp_path, caps
     assert k == expected
 
 
+def test_discover_by_condition_name(sweep_folder, tmp_path, capsys):
+    code = main(["discover", str(sweep_folder.run_dir), "--condition",
+                 "cn_model_arr_above_5B_2030", "--runs-dir", str(tmp_path), "--no-plots"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Cases of interest: Model ARR[CN]@2030 > 5e+09" in out
+    prob = pd.read_csv(sweep_folder.run_dir / "conditions.csv").set_index("condition")
+    k, n = map(int, re.search(r"hold in (\d+) of (\d+) runs", out).groups())
+    assert k / n == pytest.approx(prob.loc["cn_model_arr_above_5B_2030", "probability"])
+
+
 @pytest.mark.parametrize("cond, message", [
     ("Developer Penetration[CN]@2030 < 1", "stored outputs"),
     ("Model ARR[CN]@2030 = 1", "cannot parse condition"),

@@ -99,7 +99,8 @@ def register(sub) -> None:
     p.add_argument("folder", metavar="RUN_FOLDER")
     p.add_argument("--condition", dest="conditions", action="append", required=True,
                    metavar="'VAR[REG]@YEAR OP VALUE'",
-                   help="case of interest (repeatable: all must hold)")
+                   help="case of interest (repeatable: all must hold), or the name of a "
+                        "condition of the sweep file")
     p.add_argument("--min-coverage", type=float, default=0.5,
                    help="choose the densest box covering at least this share of the cases")
     p.add_argument("--max-boxes", type=int, default=2)

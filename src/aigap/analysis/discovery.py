@@ -42,14 +42,16 @@ class DiscoverOutput:
     elapsed: float = 0.0
 
 
-def cases_of_interest(sweep: dict, texts) -> tuple:
-    """Parse the condition strings, check them against the stored outputs, AND them."""
+def cases_of_interest(sweep: dict, texts, named: dict | None = None) -> tuple:
+    """Parse the condition strings (or names of the sweep file's conditions), check them
+    against the stored outputs, AND them."""
     conds, problems = [], []
     variables = {k: v[2:] for k, v in sweep["dims"].items()}
     span = (float(sweep["time"][0]), float(sweep["time"][-1]))
+    named = named or {}
     for text in texts:
         try:
-            c = parse_condition(text)
+            c = parse_condition(named.get(text.strip(), text))
             check_condition(c, variables, sweep["coords"], span)
             conds.append(c)
         except ConditionError as exc:
@@ -83,7 +85,7 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
         if not lo < v < hi or not np.isfinite(v):
             raise InputError([f"{name} {v}: must be between {lo} and {hi}"])
     sweep = load_sweep_folder(folder)
-    conds, y = cases_of_interest(sweep, conditions)
+    conds, y = cases_of_interest(sweep, conditions, _named_conditions(folder))
     X, names = sweep["X"], sweep["names"]
     n, k = len(y), int(y.sum())
     full = np.column_stack([X.min(axis=0), X.max(axis=0)])
@@ -126,6 +128,17 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
                                       ("name", "seed", "model", "scenarios", "git")}}))
     out.run_dir = rd.final_path
     return out
+
+
+def _named_conditions(folder: Path) -> dict:
+    """``{name: definition}`` of the conditions stated in the sweep file."""
+    import pandas as pd
+
+    path = folder / "conditions.csv"
+    if not path.is_file():
+        return {}
+    df = pd.read_csv(path)
+    return dict(zip(df["condition"].astype(str), df["definition"].astype(str)))
 
 
 def _tables(folder: Path, out: DiscoverOutput) -> None:
