@@ -19,7 +19,7 @@ from .cache import cache_dir
 from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars,
                        uses_time)
 
-CODEGEN_VERSION = "numpy-1"
+CODEGEN_VERSION = "numpy-2"
 
 UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
          "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
@@ -275,7 +275,7 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
     state_ids = [s.sid for s in states if s.kind not in ("initial", "delay_fixed")]
     head = ["import numpy as np",
             "from aigap.engine.runtime import (lk_extrapolate, lk_hold_backward, ts_interp,",
-            "    delay_order, delay_fixed_order, full, chain, uniform_int)",
+            "    delay_order, fixed_pipe, fixed_push, full, chain, uniform_int)",
             "", "",
             "def run(P, TS, R, times, save, dt, initial_time, final_time, saveper, O):",
             "    t = times[0]"]
@@ -365,9 +365,8 @@ def _state_init(em, s):
             out.append(f"tm{i} = chain({tm}, o{i}, R)")
         return out
     if k == "delay_fixed":
-        return [f"o{i} = delay_fixed_order({em.role(s, 'time')}, dt, {what})",
-                f"pipe{i} = chain({em.role(s, 'init')}, o{i}, R)",
-                f"ptr{i} = 0",
+        return [f"pipe{i}, ptr{i}, o{i} = fixed_pipe({em.role(s, 'init')}, "
+                f"{em.role(s, 'time')}, dt, R)",
                 f"df{i} = pipe{i}[0].copy()"]
     if k == "trend":
         return [f"s{i} = full({em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
@@ -407,9 +406,7 @@ def _discrete(em, s):
     if k == "delayn":
         return [f"tm{i} = tn{i}"]
     if k == "delay_fixed":
-        return [f"pipe{i}[ptr{i}] = {em.role(s, 'input')}",
-                f"ptr{i} = (ptr{i} + 1) % o{i}",
-                f"df{i} = pipe{i}[ptr{i}].copy()"]
+        return [f"ptr{i}, df{i} = fixed_push(pipe{i}, ptr{i}, o{i}, {em.role(s, 'input')})"]
     return []
 
 

@@ -102,3 +102,29 @@ def chain(value, order, n_runs):
     out = np.empty((order, n_runs))
     out[...] = value
     return out
+
+
+def fixed_pipe(init, delay_time, dt, n_runs):
+    """DELAY FIXED pipe: ``(pipe, pointer, slots)``; slots may differ per run.
+
+    PySD: ``slots = round(max(delay_time / dt, 1) + 1e-6)`` from the delay time
+    at initialisation, every slot filled with the initial value.
+    """
+    slots = np.round(np.maximum(np.asarray(delay_time, dtype=float) / dt, 1) + SMALL_VENSIM)
+    slots = slots.astype(np.int64)
+    if n_runs == 1 or slots.ndim == 0 or np.all(slots == slots.flat[0]):
+        n = int(slots.flat[0])
+        return chain(init, n, n_runs), 0, n
+    return chain(init, int(slots.max()), n_runs), np.zeros(n_runs, dtype=np.int64), slots
+
+
+def fixed_push(pipe, ptr, slots, value):
+    """Store this step's input, advance the pointer; return ``(pointer, output)``."""
+    if np.ndim(ptr) == 0:
+        pipe[ptr] = value
+        ptr = (ptr + 1) % slots
+        return ptr, pipe[ptr].copy()
+    runs = np.arange(pipe.shape[1])
+    pipe[ptr, runs] = value
+    ptr = (ptr + 1) % slots
+    return ptr, pipe[ptr, runs]
