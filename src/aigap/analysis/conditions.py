@@ -221,9 +221,11 @@ def check_condition(cond: Condition, variables: dict[str, tuple[str, ...]],
         raise ConditionError(
             f"unknown region '{cond.region}' for '{cond.variable}' (one of {', '.join(elems)})")
     if time_range is not None and not time_range[0] <= cond.time <= time_range[1]:
+        year = cond.time - YEAR_END_OFFSET
+        what = (f"year {year:g} (its end is time {cond.time:g})" if float(year).is_integer()
+                else f"time {cond.time:g}")
         raise ConditionError(
-            f"condition time {cond.time:g} is outside the simulated span "
-            f"{time_range[0]:g}-{time_range[1]:g}")
+            f"{what} is outside the simulated span {time_range[0]:g}-{time_range[1]:g}")
 
 
 def series_at(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:

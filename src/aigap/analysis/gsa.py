@@ -196,6 +196,11 @@ def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
             lines = [f"{r.rank:>4}  {r.input:<44} {r.mu_star:>10.4g} {r.mu_star_conf:>9.3g} "
                      f"{r.sigma:>10.4g}" for r in sub.itertuples()]
         blocks.append(f"What drives {lab}:\n{head}\n" + "\n".join(lines))
+    if out.method == "sobol":
+        width = float((out.ranking.ST_high - out.ranking.ST_low).max())
+        if width > 0.2:
+            blocks.append(f"note: some total-index intervals are {width:.2f} wide; a larger "
+                          "--N (a power of two) narrows them")
     return "\n\n".join(blocks)
 
 
