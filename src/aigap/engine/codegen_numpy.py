@@ -49,7 +49,7 @@ class _Names:
     def __call__(self, name):
         if name not in self.ids:
             base = re.sub(r"\W", "_", name.split("[")[0])[:24].strip("_") or "v"
-            self.ids[name] = f"{base}_{len(self.ids)}"
+            self.ids[name] = f"v_{base}_{len(self.ids)}"
         return self.ids[name]
 
 
