@@ -44,7 +44,13 @@ def test_parameter_forms_broadcast_alike():
     b = cm.simulate(params={"Rate A": np.broadcast_to(rate, (3, 3, 2))}, outputs=["Stock A"])
     c = cm.simulate(params={"Rate A": 0.02}, outputs=["Stock A"])
     d = cm.simulate(params={"Rate A": np.full((4, 3, 2), 0.02)}, outputs=["Stock A"])
+    e = cm.simulate(params={"Rate A": [0.02, 0.03, 0.02, 0.02]}, outputs=["Stock A"])
+    f = cm.simulate(params={"Rate A": TimeSeries([0, 1], [[0.02, 0.02], [0.03, 0.03],
+                                                          [0.02, 0.02], [0.02, 0.02]])},
+                    outputs=["Stock A"])
     assert a["Stock A"].shape == (3, 101, 3, 2)
+    np.testing.assert_array_equal(e["Stock A"][0], d["Stock A"][3])     # (runs,) for all elements
+    np.testing.assert_array_equal(e["Stock A"], f["Stock A"])
     np.testing.assert_array_equal(a["Stock A"], b["Stock A"])
     np.testing.assert_array_equal(c["Stock A"][0], d["Stock A"][3])
     assert not np.array_equal(a["Stock A"][0], c["Stock A"][0])

@@ -83,6 +83,8 @@ def test_wrong_shape(model, value):
 def test_wrong_shape_subscripted(model):
     with pytest.raises(ParameterError, match=r"Targets.*\(runs, 2\)"):
         model.simulate(params={"Targets": np.ones((4, 3))})
+    res = model.simulate(params={"Targets": [5.0, 6.0, 7.0]}, outputs=["Targets"])
+    np.testing.assert_array_equal(res["Targets"][:, 0], [[5, 5], [6, 6], [7, 7]])
 
 
 def test_inconsistent_runs_and_bad_values(model):

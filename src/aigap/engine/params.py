@@ -74,6 +74,8 @@ def _leading_runs(shape, dims_shape):
         return None
     if len(shape) == 1 + nd and shape[1:] == dims_shape:
         return shape[0]
+    if len(shape) == 1 and nd:          # (runs,): one value per run for every element
+        return shape[0]
     return -1
 
 
@@ -94,7 +96,9 @@ def infer_n_runs(params: dict, constants: dict) -> int:
         runs = _leading_runs(tuple(shape), dshape)
         if runs == -1:
             kind = "TimeSeries values" if isinstance(value, TimeSeries) else "value"
-            want = ["()", "(runs,)" if not dshape else f"(runs, {', '.join(map(str, dshape))})"]
+            want = ["()", "(runs,)"]
+            if dshape:
+                want.append(f"(runs, {', '.join(map(str, dshape))})")
             if dshape:
                 want.append(str(dshape))
             raise ParameterError(
@@ -125,6 +129,8 @@ def normalize_value(name, value, info, n_runs):
         arr = np.broadcast_to(arr, (n_runs,) + dshape)
     elif runs != n_runs:
         raise ParameterError(f"'{name}' has {runs} runs, expected {n_runs}")
+    elif arr.ndim == 1 and dshape:
+        arr = np.broadcast_to(arr.reshape((n_runs,) + (1,) * len(dshape)), (n_runs,) + dshape)
     return np.ascontiguousarray(arr, dtype=float)
 
 
@@ -139,4 +145,7 @@ def normalize_timeseries(name, ts: TimeSeries, info, n_runs):
                             if shape == () else v, (n_runs,) + dshape + v.shape[-1:])
     elif runs != n_runs:
         raise ParameterError(f"'{name}' has {runs} runs, expected {n_runs}")
+    elif v.ndim == 2 and dshape:
+        v = np.broadcast_to(v.reshape((n_runs,) + (1,) * len(dshape) + v.shape[-1:]),
+                            (n_runs,) + dshape + v.shape[-1:])
     return ts.times, np.ascontiguousarray(v, dtype=float)
