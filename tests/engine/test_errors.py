@@ -63,7 +63,8 @@ def test_unsupported_feature_names_variable_function_and_line(tmp_path, equation
 
 
 def test_unknown_parameter_suggests_closest_name(model):
-    with pytest.raises(ParameterError, match="unknown model constant 'Initial Stok'.*'Initial Stock'"):
+    with pytest.raises(ParameterError,
+                       match="unknown model constant 'Initial Stok'.*'Initial Stock'"):
         model.simulate(params={"Initial Stok": 3.0})
     with pytest.raises(ParameterError, match="did you mean 'Growth'"):
         model.simulate(params={"growth": 3.0})

@@ -369,7 +369,7 @@ class Compiler:
         return tuple(out)
 
     def _related(self, s, ctx):
-        """Find the LHS label related to range ``s`` (copy, mapping); return (element, s-element)."""
+        """The LHS label related to range ``s`` (copy, mapping): ``(s-element, s)``."""
         pm = self.pm
         target = pm.dims[s]
         for label, e in list(ctx.labels.items()) + list(ctx.fallback.items()):
