@@ -119,3 +119,22 @@ def test_errors_are_engine_errors(model):
     assert issubclass(UnsupportedFeatureError, EngineError)
     with pytest.raises(EngineError, match="not found"):
         compile_model("/nonexistent/model.mdl")
+
+
+def test_algebraic_loop_is_reported_with_file_line(tmp_path):
+    text = BASE + """
+Loop A=
+	Loop B + 1
+	~	Widget
+	~		|
+
+Loop B=
+	Loop A * 0.5
+	~	Widget
+	~		|
+"""
+    path = write_mdl(tmp_path, "loop.mdl", text)
+    line = path.read_text().splitlines().index("Loop A=") + 1
+    with pytest.raises(EngineError, match=rf"loop.mdl:{line}: circular dependency.*Loop A -> "
+                                          r"Loop B -> Loop A"):
+        compile_model(path, check=True)

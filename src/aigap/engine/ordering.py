@@ -76,8 +76,8 @@ def _toposort(nodes, deps, describe):
                     continue
                 if d in onpath:
                     cyc = active[active.index(d):] + [d]
-                    raise EngineError("circular dependency (algebraic loop): "
-                                      + " -> ".join(describe(c) for c in cyc))
+                    raise EngineError(describe(None, cyc) + "circular dependency (algebraic "
+                                      "loop): " + " -> ".join(describe(c) for c in cyc))
                 stack.append((d, iter(sorted(deps.get(d, ()), key=pos.get))))
                 active.append(d)
                 onpath.add(d)
@@ -98,7 +98,12 @@ def order_program(prog: ir.Program, pm=None) -> None:
     states = {s.sid: s for s in prog.states}
     known = set(by_target) | set(prog.params)
 
-    def describe(node):
+    def describe(node, cycle=None):
+        if node is None:         # "file:line: " of the first variable of a cycle
+            kind, key = cycle[0]
+            name = states[key].name if kind == "state" else by_target[key].element
+            el = pm.elements.get(pm.by_name.get(name, "")) if pm is not None else None
+            return f"{pm.path}:{el.line}: " if el is not None else ""
         kind, key = node
         if kind == "state":
             s = states[key]
