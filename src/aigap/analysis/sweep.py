@@ -199,8 +199,12 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
+            ran = sum(1 for j in range(k + 1) if j not in done)
+            left = len(chunks) - (k + 1)
+            eta = (time.perf_counter() - t_sim) / ran * left
             _log(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                 f"({b}/{n} done, {time.perf_counter() - tk:.1f} s)", progress)
+                 f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
+                 + (f", about {eta:.0f} s left)" if left else ")"), progress)
             if on_chunk is not None:
                 on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
