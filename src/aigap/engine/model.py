@@ -78,7 +78,8 @@ class CompiledModel:
 def _cache_file(model_hash):
     from .cache import cache_dir
     from .version import ENGINE_VERSION
-    return cache_dir() / "ir" / f"{model_hash[:40]}-v{ENGINE_VERSION}.pkl"
+    from pysd import __version__ as pysd_version
+    return cache_dir() / "ir" / f"{model_hash[:40]}-v{ENGINE_VERSION}-pysd{pysd_version}.pkl"
 
 
 def _load_cached(path):

@@ -10,6 +10,7 @@ from .params import (TimeSeries, check_param_name, infer_n_runs, normalize_times
 from .results import SimulationResult
 
 DEFAULT_BLOCK = 4096
+MAX_OUTPUT_BYTES = 16 * 2**30   # refuse to allocate more than this for stored outputs
 METHODS = ("euler", "rk4")
 
 
@@ -120,6 +121,13 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     t1 = float(cm.final_time if final_time is None else final_time)
     times, save = time_grid(t0, t1, dt, float(saveper))
     n_saved = int((save >= 0).sum())
+    size = n * n_saved * sum(int(np.prod([len(cm.dims[d]) for d in cm.variables[k].dims]))
+                             for k in outputs) * 8
+    if size > MAX_OUTPUT_BYTES:
+        raise ParameterError(
+            f"the requested outputs would take {size / 2**30:.1f} GiB ({n} runs x {n_saved} "
+            f"times x {len(outputs)} variables); ask for fewer outputs, a larger SAVEPER or "
+            "fewer runs per call")
 
     prog = cm.program
     ir = prog.ir
