@@ -194,8 +194,14 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             if k in done:
                 continue
             tk = time.perf_counter()
-            res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
-                                  spec.saveper)
+            try:
+                res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
+                                      spec.saveper)
+            except Exception:
+                _log(f"chunk {k + 1} failed; {len(list((rd.path / 'chunks').glob('*.npz')))} "
+                     f"finished chunks are kept in {rd.path} and the same command resumes "
+                     "from there", progress)
+                raise
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
