@@ -1,4 +1,6 @@
 """Ensemble consistency: N parameter sets at once equal N single runs, bit for bit."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,20 @@ def test_last_block_of_one_run():
     b = cm.simulate(params=params, outputs=names)
     for name in names:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl").is_file(),
+                    reason="project model absent")
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_project_model_ensemble_equals_single_runs(method):
+    cm = compile_model(Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl")
+    rng = np.random.default_rng(5)
+    params = {name: info.default * rng.uniform(0.9, 1.1, size=(4,) + info.default.shape)
+              for name, info in cm.constants.items()}
+    names = [k for k, v in cm.variables.items() if v.kind != "lookup"]
+    together = cm.simulate(params=params, outputs=names, method=method, engine="numpy")
+    for i in range(4):
+        one = cm.simulate(params={k: v[i] for k, v in params.items()}, outputs=names,
+                          method=method, engine="numpy")
+        for name in names:
+            np.testing.assert_array_equal(together[name][i], one[name][0], err_msg=name)
