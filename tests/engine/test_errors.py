@@ -138,3 +138,9 @@ Loop B=
     with pytest.raises(EngineError, match=rf"loop.mdl:{line}: circular dependency.*Loop A -> "
                                           r"Loop B -> Loop A"):
         compile_model(path, check=True)
+
+
+def test_division_by_zero_follows_numpy_not_python(tmp_path):
+    text = BASE + "\nInfinite=\n\t1 / 0\n\t~\tWidget\n\t~\t|\n"
+    cm = compile_model(write_mdl(tmp_path, "div.mdl", text), check=True)
+    assert np.isinf(cm.simulate(outputs=["Infinite"])["Infinite"]).all()

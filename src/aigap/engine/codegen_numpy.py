@@ -27,9 +27,7 @@ UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
          "cosh": "np.cosh", "tanh": "np.tanh", "integer": "np.trunc"}
 BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<",
           "<=": "<=", ">": ">", ">=": ">="}
-DISCRETE = ("delayn", "delay_fixed")
 TIME_FUNCTIONS = ("step", "ramp", "pulse", "pulse_train")
-CHAINS = ("smooth", "delay", "delayn")
 
 
 def _num(v: float) -> str:
@@ -149,6 +147,8 @@ class Emitter:
                 return f"np.logical_or({a[0]}, {a[1]})"
             if node.op == "^":
                 return f"np.power({a[0]}, {a[1]})"
+            if all(isinstance(x, ir.Num) for x in node.args):
+                a[0] = f"np.float64({a[0]})"    # numpy semantics (1/0 = inf, not an exception)
             return f"({a[0]} {BINARY[node.op]} {a[1]})"
         if isinstance(node, ir.Call):
             return self.call(node.fn, [e(x) for x in node.args])
