@@ -23,6 +23,7 @@ from ..workflow.rundir import new_run_dir
 from . import morris, sobol
 from .conditions import ConditionError, check_condition, parse_target
 from .ensemble import simulate_design
+from .sweep import report_progress
 from .sweepfile import load_sweep
 
 __all__ = ["run_sensitivity", "DEFAULT_TARGETS", "SensitivityOutput", "format_ranking"]
@@ -104,8 +105,8 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
         if N < 2:
             raise InputError([f"--N {N}: Morris needs at least 2 trajectories"])
         X = morris.sample(problem, N, seed)
-    print(f"{method}: {problem.d} uncertain inputs, {X.shape[0]} runs "
-          f"({'N' if method == 'sobol' else 'trajectories'} = {N})", file=progress, flush=True)
+    report_progress(f"{method}: {problem.d} uncertain inputs, {X.shape[0]} runs "
+         f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
     variables = list(dict.fromkeys(t.variable for t in targets))
     ts = time.perf_counter()
     res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25)

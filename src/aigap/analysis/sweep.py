@@ -60,7 +60,8 @@ class SweepOutput:
     non_finite: int = 0
 
 
-def _log(msg, stream):
+def report_progress(msg, stream):
+    """Print a progress line to ``stream`` (nothing when it is None)."""
     if stream is not None:
         print(msg, file=stream, flush=True)
 
@@ -187,7 +188,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         done = sorted(int(p.stem.split("_")[1]) for p in (rd.path / "chunks").glob("chunk_*.npz"))
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
-            _log(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks already done",
+            report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks already done",
                  progress)
         t_sim = time.perf_counter()
         for k, (a, b) in enumerate(chunks):
@@ -198,7 +199,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                 res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
                                       spec.saveper)
             except Exception:
-                _log(f"chunk {k + 1} failed; {len(list((rd.path / 'chunks').glob('*.npz')))} "
+                report_progress(f"chunk {k + 1} failed; {len(list((rd.path / 'chunks').glob('*.npz')))} "
                      f"finished chunks are kept in {rd.path} and the same command resumes "
                      "from there", progress)
                 raise
@@ -208,7 +209,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             ran = sum(1 for j in range(k + 1) if j not in done)
             left = len(chunks) - (k + 1)
             eta = (time.perf_counter() - t_sim) / ran * left
-            _log(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
+            report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
                  f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
                  + (f", about {eta:.0f} s left)" if left else ")"), progress)
             if on_chunk is not None:
