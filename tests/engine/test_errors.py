@@ -144,3 +144,9 @@ def test_division_by_zero_follows_numpy_not_python(tmp_path):
     text = BASE + "\nInfinite=\n\t1 / 0\n\t~\tWidget\n\t~\t|\n"
     cm = compile_model(write_mdl(tmp_path, "div.mdl", text), check=True)
     assert np.isinf(cm.simulate(outputs=["Infinite"])["Infinite"]).all()
+
+
+def test_game_is_its_argument(tmp_path):
+    text = BASE + "\nPlayed=\n\tGAME(Growth * 2)\n\t~\t1/Month\n\t~\t|\n"
+    cm = compile_model(write_mdl(tmp_path, "game.mdl", text), check=True)
+    np.testing.assert_array_equal(cm.simulate(outputs=["Played"])["Played"], 0.2)

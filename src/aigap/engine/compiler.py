@@ -309,6 +309,8 @@ class Compiler:
             return out
         if isinstance(ast, ae.CallStructure):
             return self.call(ast, ctx)
+        if isinstance(ast, ae.GameStructure):      # GAME(x) is x outside gaming mode (PySD)
+            return self.expr(ast.expression, ctx)
         if isinstance(ast, ae.InlineLookupsStructure):
             lk = ast.lookups
             if lk.type not in ("interpolate",):
