@@ -186,3 +186,13 @@ def test_report_on_run_and_compare_folders(tmp_path, capsys, monkeypatch):
     assert page.count("<h2>") == 2 and "<h2>run: baseline" in page and "<h2>compare:" in page
     assert "Year-end summary" in page and "Fit to observations" in page
     assert re.search(r"<td>Total AI ARR</td><td>US</td><td>\$[\d.]+[BT]</td>", page)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--min-coverage", "1.5"], "--min-coverage 1.5: must be between 0 and 1"),
+    (["--prune-tol", "-0.1"], "--prune-tol -0.1: must be in [0, 1)"),
+])
+def test_discover_bad_options(sweep_folder, args, message, tmp_path, capsys):
+    code = main(["discover", str(sweep_folder.run_dir), "--condition", "ARR Gap Ratio@2030 < 5",
+                 *args, "--runs-dir", str(tmp_path)])
+    assert code == 2 and message in capsys.readouterr().err

@@ -35,7 +35,7 @@ def test_box_is_robust_to_label_noise_and_restrictions_report():
     boxes = prim.find_boxes(X, y, max_boxes=1, min_coverage=0.7)
     assert len(boxes) == 1
     traj, k, box = boxes[0]
-    assert {0, 2} <= set(box.restricted) and len(box.restricted) <= 3
+    assert set(box.restricted) == {0, 2}          # pruning drops restrictions that barely matter
     rows = {r["index"]: r for r in prim.restrictions(X, y, box)}
     for j in (0, 2):                                  # dropping a true restriction hurts density
         assert rows[j]["density_without"] < box.density - 0.2
@@ -71,3 +71,18 @@ def test_lenient_objective_resists_coarse_discrete_peels():
     assert prim.peel(X, y, objective="lenient")[1].restricted == (0,)
     with pytest.raises(ValueError, match="objective"):
         prim.peel(X, y, objective="greedy")
+
+
+def test_prune_drops_irrelevant_restrictions():
+    rng = np.random.default_rng(7)
+    X = rng.random((4000, 3))
+    y = X[:, 0] > 0.5
+    full = np.array([[0.0, 1.0]] * 3)
+    limits = np.array([[0.5, 1.0], [0.0, 0.9], [0.1, 1.0]])    # x1, x2 limits do not matter
+    box = prim._stats(X, y, limits, int(y.sum()), len(y), full)
+    assert box.restricted == (0, 1, 2)
+    pruned = prim.prune(X, y, box, tol=0.02, full=full)
+    assert pruned.restricted == (0,)
+    assert pruned.coverage > box.coverage and pruned.density == pytest.approx(1.0)
+    # a restriction that matters is kept
+    assert prim.prune(X, y, box, tol=0.0, full=full).restricted == (0,)

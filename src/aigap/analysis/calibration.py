@@ -159,8 +159,8 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     targets = calibration_targets(cm, params)
     for u in targets:
         if hasattr(base.get(u.constant), "times"):
-            report_progress(f"note: '{u.constant}' is time-varying in {scenario_path.name}; calibration "
-                 "fits one constant value instead", progress)
+            report_progress(f"note: '{u.constant}' is time-varying in {scenario_path.name}; "
+                            "calibration fits one constant value instead", progress)
     obs_path = observations or default_observations_path(scenario_path)
     if obs_path is None:
         raise InputError(["no observation file: give --observations FILE"])
@@ -184,8 +184,8 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
         return core.scaled_residuals(which, simulated_matrix(which, res))
 
     report_progress(f"calibrating {len(targets)} constants to {len(train)} observations"
-         + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None else ""),
-         progress)
+                    + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None
+                       else ""), progress)
     fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
                    maxiter=maxiter, x0=prior, progress=progress)
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,

@@ -107,6 +107,9 @@ def register(sub) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="peeling fraction per step")
     p.add_argument("--min-mass", type=float, default=0.05,
                    help="smallest box, as a share of the runs")
+    p.add_argument("--prune-tol", type=float, default=0.02,
+                   help="drop a restriction when freeing it costs less density than this "
+                        "(0 keeps every restriction PRIM found)")
     p.add_argument("--runs-dir", metavar="DIR")
     p.add_argument("--no-plots", action="store_true")
     p.set_defaults(func=cmd_discover)
@@ -238,6 +241,7 @@ def cmd_discover(args) -> int:
 
     out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
                        max_boxes=args.max_boxes, alpha=args.alpha, min_mass=args.min_mass,
+                       prune_tol=args.prune_tol,
                        runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
     print(format_boxes(out))
     print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}")

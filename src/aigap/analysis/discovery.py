@@ -73,17 +73,20 @@ def cases_of_interest(sweep: dict, texts, named: dict | None = None) -> tuple:
 
 def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int = 2,
                  alpha: float = 0.05, min_mass: float = 0.05, runs_dir=None,
-                 plots: bool = True, command=None) -> DiscoverOutput:
+                 plots: bool = True, command=None, prune_tol: float = 0.02) -> DiscoverOutput:
     """PRIM boxes for the runs of a sweep folder where every condition holds."""
     started = datetime.now().astimezone()
     t0 = time.perf_counter()
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError([f"{folder}: run folder not found"])
-    for name, v, lo, hi in (("--min-coverage", min_coverage, 0, 1), ("--alpha", alpha, 0, 0.5),
-                            ("--min-mass", min_mass, 0, 1)):
-        if not lo < v < hi or not np.isfinite(v):
-            raise InputError([f"{name} {v}: must be between {lo} and {hi}"])
+    checks = (("--min-coverage", min_coverage, 0 < min_coverage < 1, "between 0 and 1"),
+              ("--alpha", alpha, 0 < alpha < 0.5, "between 0 and 0.5"),
+              ("--min-mass", min_mass, 0 < min_mass < 1, "between 0 and 1"),
+              ("--prune-tol", prune_tol, 0 <= prune_tol < 1, "in [0, 1)"))
+    bad = [f"{name} {v}: must be {rule}" for name, v, ok, rule in checks if not ok]
+    if bad:
+        raise InputError(bad)
     sweep = load_sweep_folder(folder)
     conds, y = cases_of_interest(sweep, conditions, _named_conditions(folder))
     X, names = sweep["X"], sweep["names"]
@@ -93,7 +96,7 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
     if 0 < k < n:
         remaining = np.ones(n, dtype=bool)     # box k's statistics are on the runs left
         for traj, chosen, box in prim.find_boxes(X, y, max_boxes, alpha, min_mass,
-                                                 min_coverage):
+                                                 min_coverage, prune_tol=prune_tol):
             restr = prim.restrictions(X[remaining], y[remaining], box, full)
             boxes.append((traj, chosen, box, restr))
             remaining &= ~prim.inside(X, box)
@@ -123,6 +126,7 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
                                 "conditions": [c.label for c in conds], "runs": n,
                                 "cases": k, "min_coverage": min_coverage, "alpha": alpha,
                                 "min_mass": min_mass, "max_boxes": max_boxes,
+                                "prune_tol": prune_tol,
                                 "boxes": len(boxes)},
                    "sweep_manifest": {k_: sweep["manifest"].get(k_) for k_ in
                                       ("name", "seed", "model", "scenarios", "git")}}))

@@ -106,7 +106,7 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
             raise InputError([f"--N {N}: Morris needs at least 2 trajectories"])
         X = morris.sample(problem, N, seed)
     report_progress(f"{method}: {problem.d} uncertain inputs, {X.shape[0]} runs "
-         f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
+                    f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
     variables = list(dict.fromkeys(t.variable for t in targets))
     ts = time.perf_counter()
     res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25)

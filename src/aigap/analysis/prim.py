@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Box", "peel", "paste", "select", "find_boxes", "restrictions", "inside"]
+__all__ = ["Box", "peel", "paste", "prune", "select", "find_boxes", "restrictions", "inside"]
 
 
 @dataclass
@@ -156,6 +156,27 @@ def paste(X, y, box: Box, alpha: float = 0.05, full: np.ndarray | None = None) -
     return current
 
 
+def prune(X, y, box: Box, tol: float = 0.02, full: np.ndarray | None = None) -> Box:
+    """Drop restrictions that barely matter: repeatedly free the input whose limit costs the
+    least density, while that costs less than ``tol`` (absolute density). Fewer, stronger
+    restrictions make the box easier to read; coverage can only grow."""
+    X, y = _check(X, y)
+    full = np.column_stack([X.min(axis=0), X.max(axis=0)]) if full is None else full
+    n_total, total_pos = X.shape[0], int(y.sum())
+    current = box
+    while len(current.restricted) > 1:
+        trials = []
+        for j in current.restricted:
+            lim = current.limits.copy()
+            lim[j] = full[j]
+            trials.append(_stats(X, y, lim, total_pos, n_total, full))
+        best = max(trials, key=lambda b: b.density)
+        if best.density < current.density - tol:
+            break
+        current = best
+    return current
+
+
 def select(traj: list[Box], min_coverage: float = 0.5) -> int:
     """Index of the densest box whose coverage is at least ``min_coverage``."""
     ok = [i for i, b in enumerate(traj) if b.coverage >= min_coverage - 1e-12]
@@ -166,10 +187,11 @@ def select(traj: list[Box], min_coverage: float = 0.5) -> int:
 
 def find_boxes(X, y, max_boxes: int = 2, alpha: float = 0.05, min_mass: float = 0.05,
                min_coverage: float = 0.5, min_density_gain: float = 0.05,
-               objective: str = "lenient"):
+               objective: str = "lenient", prune_tol: float = 0.02):
     """Covering PRIM: up to ``max_boxes`` boxes, each found on the points outside earlier ones.
 
-    Returns a list of ``(trajectory, chosen_index, pasted_box)``; a box is kept only when
+    Returns a list of ``(trajectory, chosen_index, box)`` (the chosen box pasted, then
+    pruned of restrictions costing less than ``prune_tol`` density); a box is kept only when
     its density beats the base rate of the remaining data by ``min_density_gain``. Statistics
     of every box are relative to the data it was found on.
     """
@@ -184,6 +206,8 @@ def find_boxes(X, y, max_boxes: int = 2, alpha: float = 0.05, min_mass: float = 
         traj = peel(Xr, yr, alpha, min_mass, limits=full, objective=objective)
         k = select(traj, min_coverage)
         box = paste(Xr, yr, traj[k], alpha, full=full)
+        if prune_tol > 0:
+            box = prune(Xr, yr, box, prune_tol, full=full)
         if box.density < traj[0].density + min_density_gain:
             break
         results.append((traj, k, box))

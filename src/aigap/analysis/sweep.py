@@ -188,8 +188,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         done = sorted(int(p.stem.split("_")[1]) for p in (rd.path / "chunks").glob("chunk_*.npz"))
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
-            report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks already done",
-                 progress)
+            report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
+                            "already done", progress)
         t_sim = time.perf_counter()
         for k, (a, b) in enumerate(chunks):
             if k in done:
@@ -199,9 +199,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                 res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
                                       spec.saveper)
             except Exception:
-                report_progress(f"chunk {k + 1} failed; {len(list((rd.path / 'chunks').glob('*.npz')))} "
-                     f"finished chunks are kept in {rd.path} and the same command resumes "
-                     "from there", progress)
+                n_kept = len(list((rd.path / "chunks").glob("*.npz")))
+                report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
+                                f"{rd.path} and the same command resumes from there", progress)
                 raise
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
@@ -210,8 +210,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             left = len(chunks) - (k + 1)
             eta = (time.perf_counter() - t_sim) / ran * left
             report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                 f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
-                 + (f", about {eta:.0f} s left)" if left else ")"), progress)
+                            f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
+                            + (f", about {eta:.0f} s left)" if left else ")"), progress)
             if on_chunk is not None:
                 on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
