@@ -150,3 +150,14 @@ def test_game_is_its_argument(tmp_path):
     text = BASE + "\nPlayed=\n\tGAME(Growth * 2)\n\t~\t1/Month\n\t~\t|\n"
     cm = compile_model(write_mdl(tmp_path, "game.mdl", text), check=True)
     np.testing.assert_array_equal(cm.simulate(outputs=["Played"])["Played"], 0.2)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_line_numbers_with_other_line_endings(tmp_path, newline):
+    text = BASE + "\nOdd Variable=\n\tRANDOM UNIFORM(0, 1, 3)\n\t~\tWidget\n\t~\t|\n"
+    path = write_mdl(tmp_path, "odd.mdl", text)
+    lines = path.read_text().splitlines()
+    path.write_bytes(newline.join(lines).encode())
+    with pytest.raises(UnsupportedFeatureError,
+                       match=rf"odd.mdl:{lines.index('Odd Variable=') + 1}: .*RANDOM UNIFORM"):
+        compile_model(path, check=True)
