@@ -18,6 +18,7 @@ functions: numba calls the C library, numpy may use its own SIMD versions, so
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -36,17 +37,44 @@ LOOKUP_FN = {"interpolate": "_lk_interp", "extrapolate": "_lk_extrap",
              "hold_backward": "_lk_hold"}
 
 HELPERS = '''
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
+def _f(c):
+    # a comparison as a number (numpy's booleans are 0/1 in arithmetic)
+    return 1.0 if c else 0.0
+
+
+@njit(error_model="numpy")
+def _ite(c, a, b):
+    # IF THEN ELSE: both sides are evaluated (as numpy.where does); NaN counts as true
+    return a if c != 0 else b
+
+
+@njit(error_model="numpy")
+def _xidz(a, b, x):
+    return x if abs(b) < 1e-06 else a / b
+
+
+@njit(error_model="numpy")
+def _zidz(a, b):
+    return 0.0 if abs(b) < 1e-06 else a / b
+
+
+@njit(error_model="numpy")
+def _quantum(a, b):
+    return a if b < 1e-06 else b * np.trunc(a / b)
+
+
+@njit(error_model="numpy")
 def _fmin(a, b):
     return a if (a <= b or a != a) else b
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _fmax(a, b):
     return a if (a >= b or a != a) else b
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _seg(x, xp):
     lo = 0
     hi = xp.shape[0] - 1
@@ -59,7 +87,7 @@ def _seg(x, xp):
     return lo
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _lk_interp(x, xp, fp, sl):
     # numpy.interp, branch for branch (slopes precomputed with its formula)
     n = xp.shape[0]
@@ -82,7 +110,7 @@ def _lk_interp(x, xp, fp, sl):
     return v
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _lk_extrap(x, xp, fp, sl):
     n = xp.shape[0]
     if x > xp[n - 1]:
@@ -92,7 +120,7 @@ def _lk_extrap(x, xp, fp, sl):
     return _lk_interp(x, xp, fp, sl)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _lk_hold(x, xp, fp, sl):
     n = xp.shape[0]
     if x != x or x >= xp[n - 1]:
@@ -102,7 +130,7 @@ def _lk_hold(x, xp, fp, sl):
     return fp[_seg(x, xp)]
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _ts(t, TX, a, b, TV, r):
     # time-series parameter: linear between points, held beyond the ends
     if t <= TX[a]:
@@ -114,7 +142,7 @@ def _ts(t, TX, a, b, TV, r):
     return slope * (t - TX[j]) + TV[r, j]
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _order(v):
     # int(order) as numpy does; out-of-range values are checked (and reported) by the host
     if v == v and 1.0 <= v < 1e6:
@@ -122,7 +150,77 @@ def _order(v):
     return 1
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
+def _smooth_d(D, S, inp, of, tm, n):
+    D[0] = ((inp - S[0]) * of) / tm
+    for q in range(1, n):
+        D[q] = ((S[q - 1] - S[q]) * of) / tm
+
+
+@njit(error_model="numpy")
+def _delay_d(D, S, inp, of, tm, n):
+    D[0] = (inp - S[0] / tm) * of
+    for q in range(1, n):
+        D[q] = (S[q - 1] / tm - S[q] / tm) * of
+
+
+@njit(error_model="numpy")
+def _delayn_d(D, S, TN, TM, inp, of, tm, n):
+    TN[0] = tm
+    for q in range(1, n):
+        TN[q] = TM[q - 1]
+    D[0] = (inp - S[0] / TN[0]) * of
+    for q in range(1, n):
+        D[q] = (S[q - 1] / TN[q - 1] - S[q] / TN[q]) * of
+
+
+@njit(error_model="numpy")
+def _euler(S, D, dt, n):
+    for q in range(n):
+        S[q] = S[q] + D[q] * dt
+
+
+@njit(error_model="numpy")
+def _half(Y, S, D, dt, n):
+    for q in range(n):
+        Y[q] = S[q] + D[q] * dt / 2
+
+
+@njit(error_model="numpy")
+def _full(Y, S, D, dt, n):
+    for q in range(n):
+        Y[q] = S[q] + D[q] * dt
+
+
+@njit(error_model="numpy")
+def _rk4(S, D, K2, K3, K4, dt, n):
+    for q in range(n):
+        S[q] = S[q] + dt / 6 * (D[q] + 2 * K2[q] + 2 * K3[q] + K4[q])
+
+
+@njit(error_model="numpy")
+def _copy(A, B, n):
+    for q in range(n):
+        A[q] = B[q]
+
+
+@njit(error_model="numpy")
+def _chain(n, value):
+    A = np.empty(n)
+    for q in range(n):
+        A[q] = value
+    return A
+
+
+@njit(error_model="numpy")
+def _reduced_order(o, dt, d):
+    # PySD shortens a delay whose time is below order * TIME STEP (never below 1 here)
+    while o * dt > d and o > 1:
+        o -= 1
+    return o
+
+
+@njit(error_model="numpy")
 def _pipe_len(d, dt):
     # round(max(d / dt, 1) + 1e-6), as the numpy backend; bad values reported by the host
     v = d / dt
@@ -153,24 +251,34 @@ def _pow2_reciprocal(node):
 
 
 def static_order(s):
-    """The chain length of a SMOOTH whose order is a literal (unrolled), else None."""
-    if s.kind == "smooth" and isinstance(s.order, ir.Num) and s.order.value >= 1:
+    """The chain length of a SMOOTH whose order is a literal (unrolled), else None.
+
+    Other chains (delays, whose order PySD may shorten at run time, SMOOTH N
+    with a variable order) are per-run arrays updated by small helpers.
+    """
+    if s.kind == "smooth" and isinstance(s.order, ir.Num) and 1 <= s.order.value <= 16:
         return int(s.order.value)
     return None
 
 
 class Scope:
-    """Names seen by the code of one evaluation point (the step, or an RK4 stage)."""
+    """Names seen by the code of one evaluation point (initialisation, step, RK4 stage).
 
-    def __init__(self, time="t", suffix="", renamed=frozenset(), state="S", deriv="D"):
+    Values recomputed at an evaluation point get their own suffix, so every
+    local of the kernel is assigned by one statement only (numba's SSA pass is
+    quadratic in re-assigned variables times blocks).
+    """
+
+    def __init__(self, time="t", suffix="", renamed=frozenset(), state="S", deriv="D", tn="TN"):
         self.time = time
         self.suffix = suffix
-        self.renamed = renamed        # IR names recomputed in this stage
-        self.state = state            # prefix of state variables (S, or Y in a stage)
+        self.renamed = renamed        # IR names recomputed at this point
+        self.state = state            # prefix of state variables (S, or Y2_.. in a stage)
         self.deriv = deriv            # prefix of derivative variables
+        self.tn = tn                  # DELAY N: stage delay times
 
 
-STEP = Scope()
+INIT = Scope()
 
 
 class Emitter:
@@ -185,7 +293,7 @@ class Emitter:
         base = self.names(name)
         return base + sc.suffix if name in sc.renamed else base
 
-    def __call__(self, node, sc: Scope = STEP) -> str:
+    def __call__(self, node, sc: Scope = INIT) -> str:
         e = self
         if isinstance(node, ir.Num):
             return _num(node.value)
@@ -202,15 +310,15 @@ class Emitter:
             if op == "neg":
                 return f"(-{a[0]})"
             if op == "not":
-                return f"(1.0 if {a[0]} == 0 else 0.0)"
+                return f"_f({a[0]} == 0)"
             if op == "and":
-                return f"(1.0 if ({a[0]} != 0 and {a[1]} != 0) else 0.0)"
+                return f"_f(({a[0]} != 0) & ({a[1]} != 0))"
             if op == "or":
-                return f"(1.0 if ({a[0]} != 0 or {a[1]} != 0) else 0.0)"
+                return f"_f(({a[0]} != 0) | ({a[1]} != 0))"
             if op == "^":
                 return f"(({a[0]}) ** ({a[1]}))"
             if op in COMPARE:
-                return f"(1.0 if {a[0]} {op} {a[1]} else 0.0)"
+                return f"_f({a[0]} {op} {a[1]})"
             if op == "/":
                 inv = _pow2_reciprocal(node.args[1])
                 if inv is not None:
@@ -233,44 +341,42 @@ class Emitter:
         simple = {
             "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
             "power": "(({0}) ** ({1}))", "log": "(math.log({0}) / math.log({1}))",
-            "if_then_else": "({1} if {0} != 0 else {2})",
-            "xidz": "({2} if abs({1}) < 1e-06 else {0} / {1})",
-            "zidz": "(0.0 if abs({1}) < 1e-06 else {0} / {1})",
-            "quantum": "({0} if {1} < 1e-06 else {1} * np.trunc({0} / {1}))",
-            "modulo": "({0} - ({0} if {1} < 1e-06 else {1} * np.trunc({0} / {1})))",
+            "if_then_else": "_ite({0}, {1}, {2})", "xidz": "_xidz({0}, {1}, {2})",
+            "zidz": "_zidz({0}, {1})", "quantum": "_quantum({0}, {1})",
+            "modulo": "({0} - _quantum({0}, {1}))",
         }
         if fn in simple:
             return simple[fn].format(*a)
         if fn == "step":
-            return f"({a[0]} * (1.0 if {t} + dt / 2 > {a[1]} else 0.0))"
+            return f"({a[0]} * _f({t} + dt / 2 > {a[1]}))"
         if fn == "ramp":
             final = t if len(a) == 2 else f"_fmin({a[2]}, {t})"
-            return f"(((1.0 if {t} + 1e-06 > {a[1]} else 0.0) * {a[0]}) * ({final} - {a[1]}))"
+            return f"((_f({t} + 1e-06 > {a[1]}) * {a[0]}) * ({final} - {a[1]}))"
         if fn == "pulse":
-            return f"(1.0 if ({a[0]} - 1e-06 <= {t} and {t} < {a[0]} + {a[1]}) else 0.0)"
+            return f"_f(({a[0]} - 1e-06 <= {t}) & ({t} < {a[0]} + {a[1]}))"
         if fn == "pulse_train":
             start, rep, width, end = a
-            single = f"({start} - 1e-06 <= {t} and {t} < {start} + {width})"
-            train = (f"({start} <= {t} and {t} < {end} and "
-                     f"({t} - {start} + 1e-06) % {rep} < {width})")
-            return f"((1.0 if {single} else 0.0) if {rep} == 0 else (1.0 if {train} else 0.0))"
+            single = f"_f(({start} - 1e-06 <= {t}) & ({t} < {start} + {width}))"
+            train = (f"_f(({start} <= {t}) & ({t} < {end}) & "
+                     f"(({t} - {start} + 1e-06) % {rep} < {width}))")
+            return f"_ite(_f({rep} == 0), {single}, {train})"
         raise TypeError(f"no numba code for function {fn}")
 
-    def role(self, s, role, sc: Scope = STEP):
+    def role(self, s, role, sc: Scope = INIT):
         return self(s.inputs[role], sc)
 
-    def stage(self, s, q, sc: Scope = STEP, prefix=None):
+    def stage(self, s, q, sc: Scope = INIT, prefix=None):
         """Stage ``q`` (int or source text) of chain ``s`` under prefix ``prefix``."""
         p = prefix or sc.state
         if static_order(s) is not None:
             return f"{p}{s.sid}_{q}"
         return f"{p}{s.sid}[{q}]"
 
-    def last(self, s, sc: Scope = STEP):
+    def last(self, s, sc: Scope = INIT):
         n = static_order(s)
         return self.stage(s, n - 1 if n is not None else f"N{s.sid} - 1", sc)
 
-    def state_out(self, s, sc: Scope = STEP) -> str:
+    def state_out(self, s, sc: Scope = INIT) -> str:
         k, i = s.kind, s.sid
         if k == "initial":
             return f"S{i}"
@@ -286,8 +392,7 @@ class Emitter:
             return f"DF{i}"
         if k == "trend":
             inp, tm, st = self.role(s, "input", sc), self.role(s, "time", sc), f"{sc.state}{i}"
-            return (f"(0.0 if abs({tm} * abs({st})) < 1e-06 else "
-                    f"({inp} - {st}) / ({tm} * abs({st})))")
+            return f"_zidz(({inp} - {st}), ({tm} * abs({st})))"
         raise TypeError(k)
 
 
@@ -339,12 +444,11 @@ def what(s) -> str:
     return f"{s.name}{list(s.subscript) if s.subscript else ''}"
 
 
-def _fill(name, n, value):
-    return [f"for q in range({n}):", f"    {name}[q] = {value}"]
-
-
 class Generator:
     """Source of the kernel module for one signature (time series, outputs, method)."""
+
+    STAGES = (("K2_", "D", "dt / 2", "tl + dt / 2"), ("K3_", "K2_", "dt / 2", "tl + dt / 2"),
+              ("K4_", "K3_", "dt", "tl + dt"))
 
     def __init__(self, prog: ir.Program, ts_params, outputs, method):
         self.prog = prog
@@ -355,13 +459,16 @@ class Generator:
         self.ts = sorted(ts_params)
         self.outputs = tuple(outputs)
         self.info = {key: c for c, key in enumerate(info_columns(prog))}
-        renamed = frozenset([a.target for a in self.pl["rk"]] + self.ts)
-        self.stage_scope = {dst: Scope(time="TK", suffix="_k", renamed=renamed, state="Y",
-                                       deriv=dst) for dst in ("K2_", "K3_", "K4_")}
+        looped = frozenset([a.target for a in self.pl["loop"]] + self.ts)
+        self.step = Scope(time="tl", suffix="_l", renamed=looped)
+        staged = frozenset([a.target for a in self.pl["rk"]] + self.ts)
+        self.stage = {dst: Scope(time=f"T{dst}", suffix=f"_{dst.lower()}", renamed=staged,
+                                 state=f"Y{dst}", deriv=dst, tn="TNK")
+                      for dst, _, _, _ in self.STAGES}
 
     # ------------------------------------------------------------- module
     def source(self) -> str:
-        head = ["import math", "", "import numpy as np", "from numba import njit, prange", ""]
+        head = ["import math", "", "import numpy as np", "from numba import njit", ""]
         for i, tab in enumerate(self.prog.tables):
             head += [f"TX{i} = np.array({[float(v) for v in tab.x]!r})",
                      f"TY{i} = np.array({[float(v) for v in tab.y]!r})",
@@ -369,14 +476,31 @@ class Generator:
         outs = ", ".join(f"O{k}" for k in range(len(self.outputs)))
         args = (f"PR, TX, TO, TV, times, save, dt, initial_time, final_time, saveper, "
                 f"{outs + ', ' if outs else ''}INFO")
-        body = self.init_lines() + self.loop_lines()
-        one = ['@njit(cache=True, error_model="numpy")', f"def run_one(r, {args}):"]
-        one += ["    " + line for line in body]
-        every = ['@njit(parallel=True, cache=True, error_model="numpy")',
-                 f"def run_all({args}):",
-                 "    for r in prange(PR.shape[0]):",
-                 f"        run_one(r, {args})"]
-        return "\n".join(head + [HELPERS, ""] + one + ["", ""] + every) + "\n"
+        body = self.slots(self.init_lines() + self.loop_lines())
+        block = ['@njit(nogil=True, cache=True, error_model="numpy")',
+                 f"def run_block(r0, r1, {args}):",
+                 f"    ST = np.empty({max(1, len(self.slot))})",
+                 "    for r in range(r0, r1):"]
+        block += ["        " + line for line in body]
+        return "\n".join(head + [HELPERS, ""] + block) + "\n"
+
+    def slots(self, lines):
+        """Scalar states live in ``ST[slot]``, not in re-assigned locals: numba's SSA
+        pass costs (re-assigned variables) x (statements), minutes for models with
+        hundreds of states, while a slot costs one L1 load/store."""
+        names = {}
+        for s in self.prog.states:
+            n = static_order(s)
+            if s.kind in ("integ", "trend", "initial"):
+                names[f"S{s.sid}"] = None
+            elif n is not None:
+                names.update({f"S{s.sid}_{q}": None for q in range(n)})
+        self.slot = {name: k for k, name in enumerate(names)}
+
+        def sub(m):
+            k = self.slot.get(m.group(0))
+            return m.group(0) if k is None else f"ST[{k}]"
+        return [re.sub(r"\bS\d+(?:_\d+)?\b", sub, line) for line in lines]
 
     # ------------------------------------------------------------- pieces
     def ts_lines(self, sc: Scope):
@@ -389,7 +513,7 @@ class Generator:
         for j, pname in enumerate(self.prog.params):
             if pname not in self.ts:
                 out.append(f"{self.names(pname)} = PR[r, {j}]")
-        out += self.ts_lines(STEP)
+        out += self.ts_lines(INIT)
         states = {s.sid: s for s in self.prog.states}
         for kind, key in self.prog.init_order:
             if kind == "assign":
@@ -404,9 +528,9 @@ class Generator:
         i = s.sid
         names = [f"D{i}"]
         if self.method == "rk4":
-            names += [f"Y{i}", f"K2_{i}", f"K3_{i}", f"K4_{i}"]
+            names += [f"{p}{i}" for dst, _, _, _ in self.STAGES for p in (dst, f"Y{dst}")]
         if s.kind == "delayn":
-            names += [f"TM{i}", f"TN{i}", f"TNK{i}"]
+            names += [f"TN{i}", f"TNK{i}"]
         return [f"{n} = np.empty(N{i})" for n in names]
 
     def state_init(self, s):
@@ -424,7 +548,7 @@ class Generator:
             tm = em.role(s, "time")
             return [f"INFO[r, {self.info[(i, 'time')]}] = {tm}",
                     f"N{i} = _pipe_len({tm}, dt)",
-                    f"PIPE{i} = np.empty(N{i})", *_fill(f"PIPE{i}", f"N{i}", em.role(s, "init")),
+                    f"PIPE{i} = _chain(N{i}, {em.role(s, 'init')})",
                     f"PTR{i} = 0", f"DF{i} = PIPE{i}[0]"]
         order = em(s.order)
         out = [f"INFO[r, {self.info[(i, 'order')]}] = {order}", f"N{i} = _order({order})"]
@@ -432,12 +556,12 @@ class Generator:
         if k in ("delay", "delayn"):
             tm = em.role(s, "time")
             out += [f"INFO[r, {self.info[(i, 'time')]}] = {tm}",
-                    f"while N{i} * dt > {tm} and N{i} > 1:", f"    N{i} -= 1"]
+                    f"N{i} = _reduced_order(N{i}, dt, {tm})"]
             init = f"{init} * {tm}"
-        out += [f"OF{i} = float(N{i})", f"S{i} = np.empty(N{i})", *_fill(f"S{i}", f"N{i}", init)]
+        out += [f"OF{i} = float(N{i})", f"S{i} = _chain(N{i}, {init})"]
         out += self.arrays(s)
         if k == "delayn":
-            out += _fill(f"TM{i}", f"N{i}", em.role(s, "time"))
+            out += [f"TM{i} = _chain(N{i}, {em.role(s, 'time')})"]
         return out
 
     def deriv(self, s, sc: Scope):
@@ -456,26 +580,16 @@ class Generator:
             prev = [inp] + [f"{S}_{q}" for q in range(n - 1)]
             return [f"{D}_{q} = (({prev[q]} - {S}_{q}) * {float(n)!r}) / {tm}"
                     for q in range(n)]
-        if k == "smooth":
-            return [f"{D}[0] = (({inp} - {S}[0]) * OF{i}) / {tm}",
-                    f"for q in range(1, N{i}):",
-                    f"    {D}[q] = (({S}[q - 1] - {S}[q]) * OF{i}) / {tm}"]
-        if k == "delay":
-            return [f"{D}[0] = ({inp} - {S}[0] / {tm}) * OF{i}",
-                    f"for q in range(1, N{i}):",
-                    f"    {D}[q] = ({S}[q - 1] / {tm} - {S}[q] / {tm}) * OF{i}"]
-        tn = f"TN{i}" if sc is STEP else f"TNK{i}"
-        return [f"{tn}[0] = {tm}",
-                f"for q in range(1, N{i}):", f"    {tn}[q] = TM{i}[q - 1]",
-                f"{D}[0] = ({inp} - {S}[0] / {tn}[0]) * OF{i}",
-                f"for q in range(1, N{i}):",
-                f"    {D}[q] = ({S}[q - 1] / {tn}[q - 1] - {S}[q] / {tn}[q]) * OF{i}"]
+        if k == "delayn":
+            return [f"_delayn_d({D}, {S}, {sc.tn}{i}, TM{i}, {inp}, OF{i}, {tm}, N{i})"]
+        return [f"_{k}_d({D}, {S}, {inp}, OF{i}, {tm}, N{i})"]
 
-    def combine(self, s, target, fmt):
-        """``target = fmt(S, D...)`` for every stage of state ``s``.
+    def combine(self, s, target, fmt, call):
+        """``target = fmt`` for every stage of state ``s``.
 
-        ``fmt`` is a format string over ``{S}`` and the derivative prefixes
-        ``{D} {K2} {K3} {K4}``, each already suffixed with the stage index.
+        ``fmt`` is a format string over state/derivative prefixes (``{S}``, ``{D}``,
+        ``{K2_}``...) that each get the state id and stage suffix; chains held in
+        arrays call the helper ``call`` (same formula) with ``{i}`` the state id.
         """
         i = s.sid
         n = static_order(s)
@@ -485,23 +599,23 @@ class Generator:
             sub = [f"_{q}" for q in range(n)]
         else:
             sub = None
+
         def one(x):
-            return (f"{target}{i}{x} = " +
-                    fmt.format(S=f"S{i}{x}", D=f"D{i}{x}", K2=f"K2_{i}{x}",
-                               K3=f"K3_{i}{x}", K4=f"K4_{i}{x}"))
+            refs = {p: f"{p}{i}{x}" for p in ("S", "D", "K2_", "K3_", "K4_")}
+            return f"{target}{i}{x} = " + fmt.format(**refs)
         if sub is not None:
             return [one(x) for x in sub]
-        return [f"for q in range(N{i}):", "    " + one("[q]")]
+        return [call.format(i=i)]
 
     def loop_lines(self):
-        em, pl = self.em, self.pl
-        out = ["n = times.shape[0] - 1", "for k in range(n + 1):", "    t = times[k]"]
-        body = self.ts_lines(STEP)
+        em, pl, st = self.em, self.pl, self.step
+        out = ["n = times.shape[0] - 1", "for k in range(n + 1):", "    tl = times[k]"]
+        body = self.ts_lines(st)
         # values only stored (read by no state) are computed at saved steps only
-        body += [f"{self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]
+        body += [f"{em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
                  if a.target in pl["deriv_need"]]
         body += ["j = save[k]", "if j >= 0:"]
-        body += [f"    {self.names(a.target)} = {em(a.expr)}" for a in pl["loop"]
+        body += [f"    {em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
                  if a.target not in pl["deriv_need"]]
         for oi, name in enumerate(self.outputs):
             ov = self.prog.outputs[name]
@@ -509,37 +623,43 @@ class Generator:
             for flat, sc in enumerate(ov.scalars):
                 idx = np.unravel_index(flat, shape) if shape else ()
                 sub = "".join(f", {int(x)}" for x in idx)
-                body.append(f"    O{oi}[r, j{sub}] = {self.names(sc)}")
+                body.append(f"    O{oi}[r, j{sub}] = {em(ir.Var(sc), st)}")
         body += ["    pass", "if k == n:", "    break"]
         cont = pl["continuous"]
         for s in self.prog.states:
-            body += self.deriv(s, STEP)
+            body += self.deriv(s, st)
         if self.method == "euler":
             for s in cont:
-                body += self.combine(s, "S", "{S} + {D} * dt")
+                body += self.combine(s, "S", "{S} + {D} * dt", "_euler(S{i}, D{i}, dt, N{i})")
         else:
-            src = "D"
-            for dst, h, tt in (("K2_", "dt / 2", "t + dt / 2"), ("K3_", "dt / 2", "t + dt / 2"),
-                               ("K4_", "dt", "t + dt")):
-                sc = self.stage_scope[dst]
-                body.append(f"TK = {tt}")
-                for s in cont:
-                    body += self.combine(s, "Y", "{S} + {%s} * %s" % (src.rstrip("_"), h))
-                body += self.ts_lines(sc)
-                body += [f"{em.var(a.target, sc)} = {em(a.expr, sc)}" for a in pl["rk"]]
-                for s in self.prog.states:
-                    body += self.deriv(s, sc)
-                src = dst
-            for s in cont:
-                body += self.combine(s, "S", "{S} + dt / 6 * ({D} + 2 * {K2} + 2 * {K3} + {K4})")
+            body += self.rk4_lines(cont)
         for s in self.prog.states:
             i = s.sid
             if s.kind == "delayn":
-                body += [f"for q in range(N{i}):", f"    TM{i}[q] = TN{i}[q]"]
+                body += [f"_copy(TM{i}, TN{i}, N{i})"]
             elif s.kind == "delay_fixed":
-                body += [f"PIPE{i}[PTR{i}] = {em.role(s, 'input')}",
+                body += [f"PIPE{i}[PTR{i}] = {em.role(s, 'input', st)}",
                          f"PTR{i} = (PTR{i} + 1) % N{i}", f"DF{i} = PIPE{i}[PTR{i}]"]
         return out + ["    " + line for line in body]
+
+    def rk4_lines(self, cont):
+        """Classical RK4 as the numpy backend writes it (k1 is the step's derivative)."""
+        em, body = self.em, []
+        for dst, src, h, tt in self.STAGES:
+            sc = self.stage[dst]
+            body.append(f"{sc.time} = {tt}")
+            helper = "_half" if h == "dt / 2" else "_full"
+            call = f"{helper}({sc.state}{{i}}, S{{i}}, {src}{{i}}, dt, N{{i}})"
+            for s in cont:
+                body += self.combine(s, sc.state, "{S} + {%s} * %s" % (src, h), call)
+            body += self.ts_lines(sc)
+            body += [f"{em.var(a.target, sc)} = {em(a.expr, sc)}" for a in self.pl["rk"]]
+            for s in self.prog.states:
+                body += self.deriv(s, sc)
+        for s in cont:
+            body += self.combine(s, "S", "{S} + dt / 6 * ({D} + 2 * {K2_} + 2 * {K3_} + {K4_})",
+                                 "_rk4(S{i}, D{i}, K2_{i}, K3_{i}, K4_{i}, dt, N{i})")
+        return body
 
 
 def generate(prog: ir.Program, ts_params, outputs, method) -> str:

@@ -99,6 +99,36 @@ def load_module(model_hash: str, src: str):
     return mod
 
 
+def n_threads() -> int:
+    """Threads of the compiled engine: numba's setting (NUMBA_NUM_THREADS, set_num_threads)."""
+    import numba
+    return max(1, int(numba.get_num_threads()))
+
+
+_POOL = {}
+
+
+def run_parallel(fn, n_runs, args, min_chunk=64):
+    """Run ``fn(r0, r1, *args)`` over contiguous slices of the runs, one per thread.
+
+    The kernel is compiled with ``nogil=True``, so plain threads run it in
+    parallel; this replaces numba's ``parallel=True``/``prange``, whose parfor
+    pass roughly doubles compile time for a large straight-line body.
+    """
+    k = min(n_threads(), max(1, n_runs // min_chunk))
+    if k == 1:
+        fn(0, n_runs, *args)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    pool = _POOL.get(k)
+    if pool is None:
+        pool = _POOL[k] = ThreadPoolExecutor(k, thread_name_prefix="aigap-kernel")
+    bounds = np.linspace(0, n_runs, k + 1).astype(int)
+    futures = [pool.submit(fn, int(a), int(b), *args) for a, b in zip(bounds[:-1], bounds[1:])]
+    for f in futures:
+        f.result()
+
+
 class NumbaProgram:
     """IR plus a cache of compiled kernels, one per signature."""
 
@@ -116,7 +146,7 @@ class NumbaProgram:
         key = (frozenset(ts_params), tuple(outputs), method)
         if key not in self._fns:
             mod = load_module(self.ir.model_hash, self.source(*key))
-            self._fns[key] = Kernel(self.ir, mod.run_all, sorted(key[0]))
+            self._fns[key] = Kernel(self.ir, mod.run_block, sorted(key[0]))
         return self._fns[key]
 
 
@@ -143,9 +173,10 @@ class Kernel:
             TV[:, TO[q]:TO[q + 1]] = TS[p][1]
         INFO = np.zeros((R, len(self.info)))
         outs = [o if o.flags.c_contiguous else np.ascontiguousarray(o) for o in O]
-        self.fn(PR, TX, TO, TV, np.ascontiguousarray(times, dtype=float),
+        args = (PR, TX, TO, TV, np.ascontiguousarray(times, dtype=float),
                 np.ascontiguousarray(save, dtype=np.int64), float(dt), float(initial_time),
                 float(final_time), float(saveper), *outs, INFO)
+        run_parallel(self.fn, R, args)
         for o, res in zip(O, outs):
             if o is not res:
                 o[...] = res
