@@ -161,3 +161,12 @@ def test_line_numbers_with_other_line_endings(tmp_path, newline):
     with pytest.raises(UnsupportedFeatureError,
                        match=rf"odd.mdl:{lines.index('Odd Variable=') + 1}: .*RANDOM UNIFORM"):
         compile_model(path, check=True)
+
+
+def test_invalid_lookup_is_an_engine_error(tmp_path):
+    text = BASE + "\nBad Table(\n\t[(0,0)-(2,2)],(0,0),(1,1),(1,2))\n\t~\tDmnl\n\t~\t|\n"
+    text += "\nUses Table=\n\tBad Table(Time)\n\t~\tDmnl\n\t~\t|\n"
+    path = write_mdl(tmp_path, "badlookup.mdl", text)
+    line = path.read_text().splitlines().index("Bad Table(") + 1
+    with pytest.raises(EngineError, match=rf"badlookup.mdl:{line}: lookup 'Bad Table'.*repeated"):
+        compile_model(path, check=True)

@@ -146,7 +146,12 @@ class Compiler:
                 obj.add(list(x), list(y), coords)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            obj.initialize()
+            try:
+                obj.initialize()
+            except ValueError as exc:
+                detail = str(exc).replace(el.py_name, "").strip()
+                raise EngineError(f"{self.pm.path}:{el.line}: lookup '{el.name}' is invalid: "
+                                  f"{detail}") from exc
         data = obj.data
         if el.dims:
             data = data.transpose("lookup_dim", *el.dims)
