@@ -433,7 +433,7 @@ def info_columns(prog: ir.Program):
     for s in prog.states:
         if s.kind in ("delay", "delayn") or (s.kind == "smooth" and static_order(s) is None):
             cols.append((s.sid, "order"))
-        if s.kind in ("delay", "delayn", "delay_fixed"):
+        if s.kind in ("delay", "delayn"):
             cols.append((s.sid, "time"))
     return cols
 
@@ -546,8 +546,7 @@ class Generator:
             return [f"S{i}_{q} = {init}" for q in range(n)]
         if k == "delay_fixed":
             tm = em.role(s, "time")
-            return [f"INFO[r, {self.info[(i, 'time')]}] = {tm}",
-                    f"N{i} = _pipe_len({tm}, dt)",
+            return [f"N{i} = _pipe_len({tm}, dt)",        # may differ per run, as in numpy
                     f"PIPE{i} = _chain(N{i}, {em.role(s, 'init')})",
                     f"PTR{i} = 0", f"DF{i} = PIPE{i}[0]"]
         order = em(s.order)

@@ -184,7 +184,7 @@ class Kernel:
 
     def check(self, INFO, dt):
         """Raise the numpy backend's error for orders/delay times it would reject."""
-        from .runtime import delay_fixed_order, delay_order, uniform_int
+        from .runtime import delay_order, uniform_int
         col = {key: INFO[:, c] for c, key in enumerate(self.info)}
         states = {s.sid: s for s in self.ir.states}
         for kind, sid in self.ir.init_order:
@@ -196,5 +196,3 @@ class Kernel:
                     raise IndexError("index -1 is out of bounds for axis 0 with size 0")
             elif s.kind in ("delay", "delayn"):
                 delay_order(col[(sid, "order")], col[(sid, "time")], dt, what(s))
-            elif s.kind == "delay_fixed":
-                delay_fixed_order(col[(sid, "time")], dt, what(s))
