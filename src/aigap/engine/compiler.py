@@ -76,12 +76,12 @@ class Compiler:
         order = [el for el in pm.elements.values() if not el.control]
         for el in order:
             if el.kind == "lookup":
-                self._compile_lookup(el)
+                self._guarded(self._compile_lookup, el)
         for el in order:
             if el.kind == "constant":
-                self._compile_constant(el)
+                self._guarded(self._compile_constant, el)
             elif el.kind != "lookup":
-                self._compile_element(el)
+                self._guarded(self._compile_element, el)
         from .ordering import order_program
         prog = ir.Program(model_hash=pm.model_hash, params=self.params,
                           assigns=self.assigns, states=self.states, tables=self.tables,
@@ -89,6 +89,16 @@ class Compiler:
                           dims={k: tuple(v) for k, v in pm.dims.items()})
         order_program(prog, pm)
         return prog
+
+    def _guarded(self, step, el):
+        """Run one compile step; unexpected failures name the variable and line."""
+        try:
+            step(el)
+        except EngineError:
+            raise
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise EngineError(f"{self.pm.path}:{el.line}: cannot compile '{el.name}': "
+                              f"{type(exc).__name__}: {exc}") from exc
 
     # ------------------------------------------------------------ constants
     def _positions(self, el):

@@ -154,9 +154,12 @@ def parse_model(path) -> ParsedModel:
         macro = am.sections[1]
         raise UnsupportedFeatureError(macro.name, "MACRO", str(path),
                                       definition_lines(text).get(_norm(macro.name)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sb = SectionBuilder(main)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sb = SectionBuilder(main)
+    except Exception as exc:  # PySD's subscript/namespace errors
+        raise EngineError(f"{path}: PySD could not build the model: {exc}") from exc
     lines = definition_lines(text)
     pm = ParsedModel(path=str(path), model_hash=hashlib.sha256(raw).hexdigest(),
                      text=text)
