@@ -22,7 +22,7 @@ import numpy as np
 from .codegen_numba import CODEGEN_VERSION, generate, info_columns, static_order, what
 from .errors import EngineError, ParameterError
 
-BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
+BACKEND_VERSION = f"{CODEGEN_VERSION}.2"
 ENGINES = ("auto", "numpy", "compiled")
 AUTO_MIN_RUNS = 10_000     # "auto" compiles for ensembles at least this large
 COMPILED_BLOCK = 32_768    # runs per kernel call (inputs packed per block)
@@ -123,7 +123,8 @@ def run_parallel(fn, n_runs, args, min_chunk=64):
     pool = _POOL.get(k)
     if pool is None:
         pool = _POOL[k] = ThreadPoolExecutor(k, thread_name_prefix="aigap-kernel")
-    bounds = np.linspace(0, n_runs, k + 1).astype(int)
+    bounds = (np.linspace(0, n_runs, k + 1) // 8 * 8).astype(int)   # whole groups of 8 runs
+    bounds[-1] = n_runs
     futures = [pool.submit(fn, int(a), int(b), *args) for a, b in zip(bounds[:-1], bounds[1:])]
     for f in futures:
         f.result()
@@ -139,7 +140,17 @@ class NumbaProgram:
     def __getstate__(self):
         return {"ir": self.ir, "_fns": {}}
 
+    @property
+    def lanes(self) -> bool:
+        """True when the lock-step (SIMD + libmvec) kernel is used for this model;
+        ``AIGAP_NUMBA_LANES=0`` forces the one-run-at-a-time kernel."""
+        from .codegen_numba_lanes import lanes_supported
+        return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
+
     def source(self, ts_params, outputs, method):
+        if method == "euler" and self.lanes:    # RK4's 4 evaluations: compile time 4x, kept scalar
+            from .codegen_numba_lanes import generate_lanes
+            return generate_lanes(self.ir, frozenset(ts_params), tuple(outputs), method)
         return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
 
     def function(self, ts_params, outputs, method):
