@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import OBSERVATIONS, SEEDS
+from model_helpers import OBSERVATIONS, SEEDS
 
 
 @pytest.fixture(scope="module")

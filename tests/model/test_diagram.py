@@ -1,7 +1,7 @@
 """The stock-and-flow diagram script reads the model and its key links exist in it."""
 import importlib.util
 
-from conftest import MODEL
+from model_helpers import MODEL
 
 
 def load_diagram():

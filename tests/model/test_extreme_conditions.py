@@ -1,7 +1,7 @@
 """SD extreme-condition tests: the model stays sensible and bounded at the edges of its inputs."""
 import numpy as np
 
-from conftest import NON_NEGATIVE
+from model_helpers import NON_NEGATIVE
 from model_helpers import at, with_constant
 
 US, CN = 0, 1

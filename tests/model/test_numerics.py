@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import KEY_OUTPUTS, NON_NEGATIVE, SCENARIO_NAMES
+from model_helpers import KEY_OUTPUTS, NON_NEGATIVE, SCENARIO_NAMES
 
 
 def year_end_2030(res, name):

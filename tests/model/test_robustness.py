@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from conftest import MODEL, OBSERVATIONS
+from model_helpers import MODEL, OBSERVATIONS
 
 
 @pytest.mark.slow

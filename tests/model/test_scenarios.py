@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import NON_NEGATIVE, SCENARIO_NAMES, SCENARIOS
+from model_helpers import NON_NEGATIVE, SCENARIO_NAMES, SCENARIOS
 
 
 @pytest.mark.parametrize("name", SCENARIO_NAMES)

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import KEY_OUTPUTS, MODEL
+from model_helpers import KEY_OUTPUTS, MODEL
 
 # Contract table of docs/architecture.md: name -> (subscripted?, unit)
 CONTRACT = {
