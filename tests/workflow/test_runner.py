@@ -40,6 +40,7 @@ def test_compare_folder_contents(compare):
     assert len(manifest["scenarios"][2]["files"]) == 3          # truce's chain, root first
     assert manifest["observations"]["path"].endswith("observations.yaml")
     assert manifest["engine"] == "numpy" and manifest["kind"] == "compare"
+    assert manifest["engine_requested"] == "auto"     # auto ran numpy for single runs
 
 
 def test_summary_year_end_values(compare):

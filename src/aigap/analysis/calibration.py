@@ -31,7 +31,7 @@ from ..observations import (Observations, default_observations_path, fit_table,
 from ..scenarios import InputError, load_scenario, resolve_params
 from ..scenarios.issues import closest
 from ..scenarios.schema import _limits
-from ..workflow.manifest import build_manifest, write_manifest
+from ..workflow.manifest import build_manifest, engine_record, write_manifest
 from ..workflow.rundir import new_run_dir
 from . import calibrate as core
 from .distributions import Distribution
@@ -145,8 +145,12 @@ def _prior(cm, base, targets) -> np.ndarray:
 def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
                     popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
                     output=None, n_uncertainty: int = 2000, plots: bool = True,
-                    command=None, progress=sys.stderr) -> CalibrationOutput:
-    """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs."""
+                    command=None, progress=sys.stderr, engine: str = "auto") -> CalibrationOutput:
+    """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs.
+
+    ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is used for every ensemble
+    call; the manifest records the backend(s) that actually ran.
+    """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
 
@@ -177,9 +181,11 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     log_scale = (bounds[:, 0] > 0) & (bounds[:, 1] / np.maximum(bounds[:, 0], 1e-300) >= 100)
     prior = np.clip(_prior(cm, base, targets), bounds[:, 0], bounds[:, 1])
     n_sim = [0]
+    ran = set()
 
     def residuals(X, which=train):
-        res = simulate_design(cm, base, targets, X, variables)
+        res = simulate_design(cm, base, targets, X, variables, engine=engine)
+        ran.add(res.meta["engine"])
         n_sim[0] += X.shape[0]
         return core.scaled_residuals(which, simulated_matrix(which, res))
 
@@ -191,8 +197,10 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
                                                   n_extra=n_uncertainty)
     rows, ident = core.identifiability(fit, residuals, accepted, len(train))
-    best_res = cm.simulate(params=design_params(cm, base, targets, fit.x[None]), n_runs=1)
-    prior_res = cm.simulate(params=design_params(cm, base, targets, prior[None]), n_runs=1)
+    best_res = cm.simulate(params=design_params(cm, base, targets, fit.x[None]), n_runs=1,
+                           engine=engine)
+    prior_res = cm.simulate(params=design_params(cm, base, targets, prior[None]), n_runs=1,
+                            engine=engine)
     sel = Observations(obs.path, tuple(items), obs.currency)
     fr = fit_table(sel, best_res).assign(
         sample=["out" if until_t is not None and o.time > until_t else "in" for o in items])
@@ -221,8 +229,9 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
         if plots:
             _plots(rd.path, cm, obs, prior_res, best_res, fr, variables, scenario.name)
         out.elapsed = time.perf_counter() - t0
+        ran_engine, engine_extra = engine_record(ran, engine)
         write_manifest(rd.path, build_manifest(
-            "calibrate", f"{scenario.name}-calibration", started, model=cm, engine="numpy",
+            "calibrate", f"{scenario.name}-calibration", started, model=cm, engine=ran_engine,
             method="euler", time_step=cm.time_step, seed=seed, observations=obs.path,
             command=command if command is not None else sys.argv,
             scenarios=[{"name": scenario.name, "description": scenario.description,
@@ -233,7 +242,8 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                 "payoff": fit.payoff, "threshold": thr, "n_accepted": int(len(accepted)),
                 "optimizer": fit.message, "engine_calls": fit.n_calls,
                 "simulated_runs": n_sim[0], "identifiability": ident,
-                "out_of_sample": oos, "calibrated_scenario": str(target)}}))
+                "out_of_sample": oos, "calibrated_scenario": str(target)},
+                **engine_extra}))
     out.run_dir = rd.final_path
     target.write_text(text)
     out.written = target

@@ -83,8 +83,14 @@ def _broadcast_runs(cm, name, value, n):
 
 
 def simulate_design(cm, base: dict, uncertain, X: np.ndarray, outputs, method: str = "euler",
-                    saveper: float | None = None, final_time: float | None = None):
-    """Simulate every row of ``X`` in one engine call; returns a SimulationResult."""
+                    saveper: float | None = None, final_time: float | None = None,
+                    engine: str = "auto"):
+    """Simulate every row of ``X`` in one engine call.
+
+    ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is passed to
+    ``CompiledModel.simulate``; the backend that ran is ``res.meta["engine"]``.
+    Returns a SimulationResult.
+    """
     params = design_params(cm, base, uncertain, X)
     return cm.simulate(params=params, n_runs=X.shape[0], method=method, saveper=saveper,
-                       final_time=final_time, outputs=list(outputs))
+                       final_time=final_time, outputs=list(outputs), engine=engine)

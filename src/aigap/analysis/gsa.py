@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.manifest import build_manifest, file_record, write_manifest
+from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir
 from . import morris, sobol
 from .conditions import ConditionError, check_condition, parse_target
@@ -67,7 +67,7 @@ def check_targets(texts, cm) -> list:
 def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, targets=None,
                     seed: int | None = None, n_boot: int = 300, log: bool = False,
                     model=None, runs_dir=None, plots: bool = True, command=None,
-                    progress=sys.stderr) -> SensitivityOutput:
+                    progress=sys.stderr, engine: str = "auto") -> SensitivityOutput:
     """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
 
     Parameters
@@ -80,6 +80,8 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
         Default: the sweep file's seed.
     log : bool
         Analyse ``log10`` of the outputs (gap ratios span decades).
+    engine : {"auto", "numpy", "compiled"}
+        Engine backend; the manifest records the one that ran.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -109,7 +111,8 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                     f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
     variables = list(dict.fromkeys(t.variable for t in targets))
     ts = time.perf_counter()
-    res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25)
+    res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25,
+                          engine=engine)
     sim_seconds = time.perf_counter() - ts
     Y = np.column_stack([
         t.values(res[t.variable], res.time,
@@ -140,8 +143,9 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
             _plot(rd.path / "sensitivity.png", method, problem.names, labels, ind, spec.name,
                   X.shape[0])
         out.elapsed = time.perf_counter() - t0
+        ran_engine, engine_extra = engine_record([res.meta["engine"]], engine)
         write_manifest(rd.path, build_manifest(
-            "sensitivity", f"{spec.name}-{method}", started, model=cm, engine="numpy",
+            "sensitivity", f"{spec.name}-{method}", started, model=cm, engine=ran_engine,
             method=spec.method, time_step=cm.time_step, seed=seed,
             command=command if command is not None else sys.argv,
             scenarios=[{"name": scenario.name, "description": scenario.description,
@@ -151,6 +155,7 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                                    "sweep": file_record(spec.path),
                                    "uncertain": {u.label: u.dist.to_spec()
                                                  for u in spec.uncertain}},
+                   **engine_extra,
                    "timings_s": {"simulation": round(sim_seconds, 3)}}))
     out.run_dir = rd.final_path
     return out

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..observations import default_observations_path, load_observations
 from ..scenarios import load_scenario, resolve_params
-from ..workflow.manifest import build_manifest, file_record, write_manifest
+from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
@@ -134,7 +134,8 @@ def _save_npz(path: Path, arrays: dict) -> None:
 
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
-              seed: int | None = None, chunk_size: int | None = None) -> SweepOutput:
+              seed: int | None = None, chunk_size: int | None = None,
+              engine: str = "auto") -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -151,6 +152,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         simulate an interruption).
     runs, seed, chunk_size : int, optional
         Override the sweep file's values (recorded in the manifest).
+    engine : {"auto", "numpy", "compiled"}
+        Engine backend; the manifest records the one(s) that ran each chunk.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -197,7 +200,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             tk = time.perf_counter()
             try:
                 res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
-                                      spec.saveper)
+                                      spec.saveper, engine=engine)
             except Exception:
                 n_kept = len(list((rd.path / "chunks").glob("*.npz")))
                 report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
@@ -205,6 +208,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                 raise
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
+            arrays["engine"] = np.array(res.meta["engine"])
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
             ran = sum(1 for j in range(k + 1) if j not in done)
             left = len(chunks) - (k + 1)
@@ -216,11 +220,13 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                 on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
-                           method=spec.method)
+                           method=spec.method, engine="numpy")     # axes and coords only
         data = {name: [] for name in outputs}
+        ran = set()
         for k in range(len(chunks)):
             with np.load(rd.path / "chunks" / f"chunk_{k:05d}.npz") as z:
                 tt = z["time"]
+                ran.add(str(z["engine"]) if "engine" in z else "unknown")
                 for i, name in enumerate(outputs):
                     data[name].append(z[f"v{i}"])
         data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
@@ -239,8 +245,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         (rd.path / STATE).unlink()
         (rd.path / "samples.npy").unlink()
         out.elapsed = time.perf_counter() - t0
+        ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
-            "sweep", spec.name, started, model=cm, engine="numpy", method=spec.method,
+            "sweep", spec.name, started, model=cm, engine=ran_engine, method=spec.method,
             time_step=cm.time_step, seed=spec.seed, observations=obs.path if obs else None,
             command=command if command is not None else sys.argv,
             scenarios=[{"name": scenario.name, "description": scenario.description,
@@ -255,6 +262,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
                              "command_line_overrides": spec.extra.get("overrides", {})},
+                   **engine_extra,
                    "non_finite_runs": out.non_finite,
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)

@@ -60,6 +60,40 @@ def to_jsonable(value):
     return value
 
 
+def engine_record(ran, requested=None) -> tuple:
+    """The manifest's ``engine`` value and version fields for the engine(s) that ran.
+
+    Parameters
+    ----------
+    ran : iterable of str
+        ``res.meta["engine"]`` of every simulation of the job (``"numpy"``,
+        ``"compiled"``, ``"pysd"``); several distinct values are joined with ``+``.
+    requested : str, optional
+        The engine asked for (``"auto"``, ``"numpy"``, ``"compiled"``, ``"pysd"``).
+
+    Returns
+    -------
+    engine : str or None
+    extra : dict
+        ``engine_requested``, ``engine_version`` and, per backend that ran, its
+        version (the compiled backend's code-generator version and numba's, PySD's).
+    """
+    from ..engine.version import ENGINE_VERSION
+
+    used = sorted(set(ran))
+    versions = {}
+    if "compiled" in used:
+        from ..engine.numba_backend import BACKEND_VERSION, numba_status
+        versions["compiled"] = {"backend_version": BACKEND_VERSION,
+                                "numba": numba_status()[1]}
+    if "pysd" in used:
+        import pysd
+        versions["pysd"] = {"pysd": pysd.__version__}
+    extra = {"engine_requested": requested, "engine_version": ENGINE_VERSION,
+             "engine_backends": versions}
+    return ("+".join(used) or None), extra
+
+
 def build_manifest(kind: str, name: str, started: datetime, *, scenarios=(), model=None,
                    engine=None, method=None, time_step=None, seed=None, observations=None,
                    command=None, extra=None) -> dict:

@@ -18,11 +18,11 @@ import numpy as np
 import aigap
 from ..observations import Observations, default_observations_path, fit_table, load_observations
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
-from .manifest import build_manifest, write_manifest
+from .manifest import build_manifest, engine_record, write_manifest
 from .rundir import new_run_dir
 from .summary import summary_frame
 
-ENGINES = ("numpy", "pysd")
+ENGINES = ("auto", "numpy", "compiled", "pysd")
 METHODS = ("euler", "rk4")
 DEFAULT_SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
                      "china_anthropic_copy", "price_war_truce")
@@ -111,10 +111,10 @@ def load_inputs(paths, model, sets=(), observations="auto"):
     return scenarios, params, obs
 
 
-def simulate_one(model, params, engine="numpy", method="euler", time_step=None):
+def simulate_one(model, params, engine="auto", method="euler", time_step=None):
     """One deterministic run of ``model`` with ``params`` on the chosen engine."""
     if engine not in ENGINES:
-        raise InputError([f"unknown engine '{engine}' (choose {' or '.join(ENGINES)})"])
+        raise InputError([f"unknown engine '{engine}' (choose {', '.join(ENGINES)})"])
     if method not in METHODS:
         raise InputError([f"unknown method '{method}' (choose {' or '.join(METHODS)})"])
     if engine == "pysd":
@@ -123,10 +123,11 @@ def simulate_one(model, params, engine="numpy", method="euler", time_step=None):
         from ..engine.pysd_backend import simulate_pysd
         return simulate_pysd(model.path, params=params, n_runs=1, time_step=time_step,
                              model=model)
-    return model.simulate(params=params, n_runs=1, method=method, time_step=time_step)
+    return model.simulate(params=params, n_runs=1, method=method, time_step=time_step,
+                          engine=engine)
 
 
-def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, runs_dir=None,
+def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, runs_dir=None,
                   observations="auto", kind=None, name=None, write=True, plots=True,
                   time_step=None, command=None, progress=None) -> RunOutput:
     """Simulate scenario files and write a run folder.
@@ -135,8 +136,10 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
     ----------
     paths : list of str or Path
         Scenario files (one for ``run``, several for ``compare``).
-    engine : {"numpy", "pysd"}
-        The vectorized engine (default) or PySD (the reference, slow).
+    engine : {"auto", "numpy", "compiled", "pysd"}
+        ``auto`` (default: the engine's choice, numpy for single runs), the vectorized
+        numpy engine, the compiled (numba) kernels or PySD (the reference, slow). The
+        manifest records the backend that ran (``res.meta["engine"]``).
     method : {"euler", "rk4"}
     sets : list of str
         ``"NAME=VALUE"`` / ``"NAME[CN]=VALUE"``, applied on top of every scenario.
@@ -191,25 +194,22 @@ def run_scenarios(paths, engine="numpy", method="euler", sets=(), model=None, ru
                 from ..plotting import plot_run_outputs
                 plot_run_outputs(rd.path, out)
             out.elapsed = time.perf_counter() - t0
+            ran_engine, engine_extra = engine_record(
+                (r.meta.get("engine") for r in results.values()), engine)
             out.manifest = build_manifest(
-                kind, name, started, model=cm, engine=engine, method=method,
+                kind, name, started, model=cm, engine=ran_engine, method=method,
                 time_step=time_step or cm.time_step, seed=None,
                 observations=obs.path if obs else None,
                 command=command if command is not None else sys.argv,
                 scenarios=[{"name": s.name, "description": s.description,
                             "files": list(s.files)} for s in scenarios],
-                extra={"sets": list(sets), "engine_version": _engine_version(),
+                extra={"sets": list(sets), **engine_extra,
                        "parameters": {s: params[s] for s in params},
                        "outputs": sorted(p.name for p in rd.path.iterdir())})
             write_manifest(rd.path, out.manifest)
         out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
     return out
-
-
-def _engine_version():
-    from .. import engine
-    return getattr(engine, "ENGINE_VERSION", None)
 
 
 def check_finite(results: dict) -> None:
