@@ -32,8 +32,9 @@ def _run_options() -> argparse.ArgumentParser:
     g.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                    help='override a model constant on top of the scenario, e.g. '
                         '--set "Price War Intensity[CN]=0.5" (repeatable; highest precedence)')
-    g.add_argument("--engine", choices=("numpy", "pysd"), default="numpy",
-                   help="numpy: vectorized engine (default); pysd: the slow reference")
+    g.add_argument("--engine", choices=("auto", "numpy", "compiled", "pysd"), default="auto",
+                   help="auto (default; numpy for single runs), numpy: vectorized engine, "
+                        "compiled: numba kernels, pysd: the slow reference")
     g.add_argument("--method", choices=("euler", "rk4"), default="euler",
                    help="integration method (default euler, as Vensim/PySD)")
     g.add_argument("--time-step", type=_positive_float, metavar="DT",

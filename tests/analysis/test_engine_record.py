@@ -75,3 +75,24 @@ def test_real_numpy_runs_are_recorded_as_numpy(cm, tmp_path):
                     chunk_size=4, progress=None, plots=False, engine="numpy")
     m = _manifest(out.run_dir)
     assert m["engine"] == "numpy" and m["engine_backends"] == {}
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "4", "--quiet"],
+    ["sensitivity", str(SWEEPS / "price_war.yaml"), "--method", "morris", "--N", "2",
+     "--n-boot", "10"],
+    ["calibrate", "--param", "Price War Intensity[CN]", "--popsize", "4", "--maxiter", "2",
+     "--output-scenario", "{tmp}/cal.yaml"],
+])
+def test_cli_engine_option(command, cm, tmp_path, capsys):
+    from aigap.cli import main
+    command = [c.replace("{tmp}", str(tmp_path)) for c in command]
+    common = ["--runs-dir", str(tmp_path / "runs"), "--no-plots",
+              "--model", str(REPO / "model" / "ai_gap.mdl")]
+    assert main([*command, *common, "--engine", "numpy"]) == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    m = _manifest(folder)
+    assert m["engine"] == "numpy" and m["engine_requested"] == "numpy"
+    with pytest.raises(SystemExit) as exc:          # pysd is for run/compare only
+        main([*command, *common, "--engine", "pysd"])
+    assert exc.value.code == 2 and "invalid choice: 'pysd'" in capsys.readouterr().err

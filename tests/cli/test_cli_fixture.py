@@ -149,3 +149,21 @@ def test_analysis_hook_is_called():
         assert set(sub.choices) == before
     else:
         assert set(sub.choices) > before
+
+
+@pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),
+                                         ("compiled", "compiled")])
+def test_engine_option_reaches_the_engine(aigap, runs, engine, ran):
+    p = aigap("run", SCEN / "truce.yaml", "--no-plots", "--no-observations", "--engine", engine)
+    assert p.returncode == 0, p.stderr
+    assert f"({ran} engine" in p.stdout
+    (folder,) = run_folders(runs)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["engine"] == ran and manifest["engine_requested"] == engine
+    assert ("compiled" in manifest["engine_backends"]) == (ran == "compiled")
+
+
+def test_unknown_engine_is_bad_input(aigap, runs):
+    p = aigap("run", SCEN / "truce.yaml", "--engine", "fortran")
+    assert p.returncode == 2 and "invalid choice: 'fortran'" in p.stderr
+    assert run_folders(runs) == []

@@ -16,7 +16,14 @@ from ..scenarios import InputError
 __all__ = ["register"]
 
 
+ENGINE_HELP = ("auto (default): the compiled numba kernels for ensembles of 10,000 runs or "
+               "more, else numpy; numpy: the portable reference; compiled: always numba "
+               "(numpy with a warning when numba is missing)")
+
+
 def _common(p) -> None:
+    p.add_argument("--engine", choices=("auto", "numpy", "compiled"), default="auto",
+                   help=ENGINE_HELP)
     p.add_argument("--model", metavar="MDL",
                    help="Vensim model (default $AIGAP_MODEL or model/ai_gap.mdl)")
     p.add_argument("--runs-dir", metavar="DIR",
@@ -145,7 +152,7 @@ def cmd_sweep(args) -> int:
         out = run_sweep(path, model=args.model, runs_dir=args.runs_dir, fresh=args.fresh,
                         progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
                         command=_command(), runs=args.runs, seed=args.seed,
-                        chunk_size=args.chunk_size)
+                        chunk_size=args.chunk_size, engine=args.engine)
     except KeyboardInterrupt:
         print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh to start over).", file=sys.stderr)
@@ -184,7 +191,8 @@ def cmd_sensitivity(args) -> int:
         raise InputError([f"{args.sweep}: file not found"])
     out = run_sensitivity(args.sweep, method=args.method, N=args.N, targets=args.outputs,
                           seed=args.seed, n_boot=args.n_boot, log=args.log, model=args.model,
-                          runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
+                          runs_dir=args.runs_dir, plots=not args.no_plots, command=_command(),
+                          engine=args.engine)
     print(format_ranking(out))
     print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.n_runs} runs, "
           f"simulation {out.sim_seconds:.1f} s, total {out.elapsed:.1f} s)")
@@ -205,7 +213,7 @@ def cmd_calibrate(args) -> int:
                           seed=args.seed, popsize=args.popsize, maxiter=args.maxiter,
                           model=args.model, runs_dir=args.runs_dir,
                           output=args.output_scenario, plots=not args.no_plots,
-                          command=_command())
+                          command=_command(), engine=args.engine)
     print(f"\nOptimizer: {out.fit.message}")
     print(f"  payoff {out.fit.payoff:.4g} (sum of squared weighted log errors in tolerance "
           f"units), {out.fit.n_calls} engine calls, {out.extra['n_simulated_runs']} runs")
