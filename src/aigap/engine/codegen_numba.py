@@ -1,4 +1,8 @@
-"""Generate a numba kernel from the IR: a parallel loop over runs, the time loop inside.
+"""Generate a numba kernel from the IR: a loop over runs, the time loop inside.
+
+(:mod:`aigap.engine.numba_backend` runs blocks of runs on threads; for Euler on
+models whose states are all scalars, :mod:`aigap.engine.codegen_numba_lanes`
+rewrites these lines to advance eight runs in lock-step with SIMD and libmvec.)
 
 The same :class:`~aigap.engine.ir.Program` the numpy generator reads, turned
 into scalar code: every IR scalar is a local float of one run, states live in
