@@ -137,6 +137,10 @@ BAD = [
      "'op' must be one of", None),
     ("conditions:\n  - {variable: Model ARR, year: 2030, op: '<', value: 5}\n",
      "give a region", None),
+    ("conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: abc}\n",
+     "'value' must be a finite number, got 'abc'", None),
+    ("conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: '5e9'}\n",
+     "'value' must be a finite number, got '5e9'", None),
     ("outputs: [Total AI AR]\n", "unknown model variable 'Total AI AR'",
      "did you mean 'Total AI ARR'"),
 ]

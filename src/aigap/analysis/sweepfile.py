@@ -377,7 +377,11 @@ def parse_conditions(node, model, issues: IssueList) -> list:
         try:
             spec = construct(cnode)
             if isinstance(spec, dict) and isinstance(spec.get("value"), str):
-                spec["value"] = number(dict((construct(k), v) for k, v in cnode.value)["value"])
+                # "4.7e10" (YAML 1.1 reads it as a string) is a number; "abc" stays as
+                # written so the error shows the offending value
+                as_number = number(dict((construct(k), v) for k, v in cnode.value)["value"])
+                if as_number is not None:
+                    spec["value"] = as_number
             cond = condition_from_mapping(spec)
             check_condition(cond, variables, model.dims, span)
         except ConditionError as exc:
