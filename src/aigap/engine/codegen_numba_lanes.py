@@ -68,8 +68,6 @@ class LaneGenerator(Generator):
     def __init__(self, prog, ts_params, outputs, method):
         super().__init__(prog, ts_params, outputs, method)
         self.em = LaneEmitter(prog, self.names)
-        for sc in [self.step, *self.stage.values()]:
-            sc.time = sc.time          # stage times stay scalars shared by the lanes
         self.rows = {}
 
     def row(self, token):
