@@ -21,7 +21,7 @@ and :func:`residuals` work on whole ensembles, ``(runs, observations)``, for cal
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,11 @@ class Observation:
     description: str = ""
     source: dict | None = None
     line: int | None = None
+    key_lines: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, key: str) -> int | None:
+        """Line of ``key`` in the file (the entry's line when the key is absent)."""
+        return self.key_lines.get(key, self.line)
 
     @property
     def reference(self) -> float:
@@ -161,7 +166,7 @@ def check_items(node, issues: IssueList) -> list:
         if obs is None:
             continue
         if obs.id in ids:
-            issues.add(obs.line, f"observations[{i}].id",
+            issues.add(obs.line_of("id"), f"observations[{i}].id",
                        f"duplicate id '{obs.id}' (first on line {ids[obs.id]})")
             continue
         ids[obs.id] = obs.line
@@ -238,6 +243,7 @@ def check_item(node, i: int, issues: IssueList):
         share=num("share", 1.0, positive=True), weight=num("weight", 1.0),
         tolerance=num("tolerance", DEFAULT_TOLERANCE, positive=True), unit=text("unit"),
         description=text("description") or "", line=line_of(node),
+        key_lines={key: line_of(knode) for key, knode, _ in items},
         source=construct(source) if source is not None else None)
 
 
@@ -248,25 +254,25 @@ def check_against_model(obs: Observation, model, issues: IssueList) -> None:
     key = f"observations[{obs.id}]"
     info = model.variables.get(obs.variable)
     if info is None:
-        issues.add(obs.line, f"{key}.variable", f"unknown model variable '{obs.variable}'",
+        issues.add(obs.line_of("variable"), f"{key}.variable", f"unknown model variable '{obs.variable}'",
                    closest(obs.variable, model.variables))
         return
     if not info.dims:
         if obs.region is not None:
-            issues.add(obs.line, f"{key}.region",
+            issues.add(obs.line_of("region"), f"{key}.region",
                        f"'{obs.variable}' is not subscripted; region must be null")
         return
     elements = [e for d in info.dims for e in model.dims[d]]
     if len(info.dims) > 1:
-        issues.add(obs.line, f"{key}.variable", f"'{obs.variable}' has several subscript "
+        issues.add(obs.line_of("variable"), f"{key}.variable", f"'{obs.variable}' has several subscript "
                    f"ranges {info.dims}; only one range is supported")
     elif obs.region not in elements:
-        issues.add(obs.line, f"{key}.region", f"region must be one of {', '.join(elements)} "
+        issues.add(obs.line_of("region"), f"{key}.region", f"region must be one of {', '.join(elements)} "
                    f"for '{obs.variable}', got {obs.region!r}",
                    closest(obs.region or "", elements) if obs.region else None)
     check_unit(obs, info, issues)
     if not (model.initial_time <= obs.time <= model.final_time):
-        issues.add(obs.line, f"{key}.time", f"{obs.time:g} is outside the simulated period "
+        issues.add(obs.line_of("time"), f"{key}.time", f"{obs.time:g} is outside the simulated period "
                    f"[{model.initial_time:g}, {model.final_time:g}]")
 
 
@@ -282,7 +288,7 @@ def check_unit(obs: Observation, info, issues: IssueList) -> None:
     if obs.unit is None or info.units is None:
         return
     if _norm_unit(obs.unit) != _norm_unit(info.units):
-        issues.add(obs.line, f"observations[{obs.id}].unit", f"'{obs.unit}' differs from the "
+        issues.add(obs.line_of("unit"), f"observations[{obs.id}].unit", f"'{obs.unit}' differs from the "
                    f"unit of '{obs.variable}' ({info.units}); convert the value")
 
 

@@ -138,3 +138,39 @@ def test_unit_spellings_accepted(cm, tmp_path):
                                "  - {id: b, variable: ARR Gap Ratio, region: null, time: 2026, "
                                "value: 3, unit: dimensionless}\n")
     assert len(load_observations(path, model=cm).fitted) == 2
+
+
+BLOCK = """  - id: a
+    description: block style, one key per line
+    variable: {variable}
+    region: {region}
+    time: {time}
+    value: 3
+    unit: {unit}
+"""
+
+
+@pytest.mark.parametrize("change, line, key", [
+    ({"variable": "Model AR"}, 4, "variable"),
+    ({"region": "EU"}, 5, "region"),
+    ({"variable": "ARR Gap Ratio"}, 5, "region"),
+    ({"time": "2040"}, 6, "time"),
+    ({"unit": "RMB/Year"}, 8, "unit"),
+])
+def test_model_check_errors_point_at_the_key_line(cm, tmp_path, change, line, key):
+    """Errors found against the model name the key's own line, not the entry's `- id:`."""
+    fields = {"variable": "Model ARR", "region": "US", "time": "2026", "unit": "USD/Year",
+              **change}
+    path = write_obs(tmp_path, BLOCK.format(**fields))
+    with pytest.raises(ObservationError) as info:
+        load_observations(path, model=cm)
+    (issue,) = [str(i) for i in info.value.issues]
+    assert issue.startswith(f"{path}:{line}: observations[a].{key}: "), issue
+
+
+def test_duplicate_id_points_at_the_second_id(tmp_path):
+    path = write_obs(tmp_path, "  - id: a\n    time: 2026\n  - time: 2027\n    id: a\n")
+    with pytest.raises(ObservationError) as info:
+        load_observations(path)
+    assert [str(i) for i in info.value.issues] == [
+        f"{path}:5: observations[1].id: duplicate id 'a' (first on line 2)"]
