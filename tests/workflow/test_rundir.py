@@ -1,5 +1,7 @@
 """Run folders: atomic, never overwritten, manifest complete."""
 import json
+import os
+import stat
 from datetime import datetime, timezone
 
 import pytest
@@ -70,3 +72,15 @@ def test_manifest_contents(tmp_path, cm):
     assert "commit" in data["git"] and data["command"] == ["aigap", "run", str(scen)]
     assert data["duration_s"] >= 0 and data["started"].startswith("2026-05-30T12:00:00")
     assert data["sets"] == ["A=1"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o027, 0o750), (0o077, 0o700)])
+def test_folder_permissions_follow_umask(tmp_path, umask, mode):
+    """Others can read results (not mkdtemp's 0700) unless the umask says otherwise."""
+    old = os.umask(umask)
+    try:
+        with new_run_dir("run", "perm", runs_dir=tmp_path) as rd:
+            assert stat.S_IMODE(rd.path.stat().st_mode) == mode     # also while written
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(rd.final_path.stat().st_mode) == mode

@@ -28,6 +28,13 @@ def runs_root(runs_dir=None) -> Path:
     return Path(runs_dir or os.environ.get(RUNS_ENV) or "runs")
 
 
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class RunDir:
     """A run folder being written; see :func:`new_run_dir`."""
 
@@ -40,6 +47,7 @@ class RunDir:
         self.final_path: Path | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{self.name}-", dir=self.root))
+        os.chmod(self.path, 0o777 & ~current_umask())   # mkdtemp's 0700 would hide results
 
     @property
     def stem(self) -> str:
@@ -62,6 +70,7 @@ class RunDir:
         raise OSError(f"no free run folder name for {self.stem} in {self.root}")
 
     def discard(self) -> None:
+        """Remove the temporary folder (nothing is committed)."""
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
