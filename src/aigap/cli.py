@@ -100,15 +100,9 @@ def build_parser():
 
 
 def register_analysis(sub) -> None:
-    """Plug in ``aigap.analysis.cli.register(subparsers)`` when that module exists."""
-    import importlib
+    """Add the analysis commands (``aigap.analysis.cli.register``) to ``sub``."""
+    from .analysis import cli as analysis_cli
 
-    try:
-        analysis_cli = importlib.import_module("aigap.analysis.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("aigap.analysis", "aigap.analysis.cli"):
-            raise
-        return
     analysis_cli.register(sub)
 
 
