@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import uuid
 
 import numpy as np
 
@@ -442,7 +444,7 @@ def load_source(src: str, glb: dict):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"m{digest[:32]}.py"
     if not path.is_file():
-        tmp = path.with_suffix(f".tmp{np.random.randint(1 << 30)}")
+        tmp = path.with_suffix(f".tmp{os.getpid()}_{uuid.uuid4().hex}")
         tmp.write_text(src)
         tmp.replace(path)
     namespace = dict(glb)

@@ -1,0 +1,16 @@
+"""Package-wide source rules the engine relies on (checked on the source text)."""
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
+# numpy's legacy global RNG (np.random.rand, .seed, .randint, ...), not the explicit Generator API
+GLOBAL_RNG = re.compile(r"\bnp\.random\.(?!default_rng\b|Generator\b|SeedSequence\b|"
+                        r"PCG64\b|BitGenerator\b)\w+")
+
+
+def test_no_global_random_state_in_the_package():
+    hits = [f"{p.relative_to(SRC)}:{n}: {line.strip()}"
+            for p in sorted(SRC.rglob("*.py"))
+            for n, line in enumerate(p.read_text().splitlines(), 1)
+            if GLOBAL_RNG.search(line) or re.search(r"^\s*import random\b", line)]
+    assert not hits, "global RNG used (take a seeded numpy.random.Generator):\n" + "\n".join(hits)
