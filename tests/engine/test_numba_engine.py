@@ -77,10 +77,33 @@ def cm(tmp_path_factory):
 def test_choose_engine():
     assert nb.choose_engine("numpy", 10**6) == "numpy"
     assert nb.choose_engine("compiled", 1) == "compiled"
-    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS - 1) == "numpy"
-    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS) == "compiled"
+    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS - 1, cached=lambda: True) == "numpy"
+    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS, cached=lambda: True) == "compiled"
+    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS, cached=lambda: False) == "numpy"
+    assert nb.choose_engine("auto", nb.AUTO_COMPILE_RUNS, cached=lambda: False) == "compiled"
     with pytest.raises(ParameterError, match="unknown engine 'fast'"):
         nb.choose_engine("fast", 10)
+
+
+@pytest.mark.parametrize("numba_ok, cached, n_runs, expected", [
+    (True, True, 9_999, "numpy"),          # small: numpy is fast enough
+    (True, True, 10_000, "compiled"),      # kernel ready: compiled from 10,000 runs
+    (True, False, 10_000, "numpy"),        # a 5-20 s compile would cost more than numpy
+    (True, False, 249_999, "numpy"),
+    (True, False, 250_000, "compiled"),    # compile time amortised
+    (False, True, 10**6, "numpy"),         # no numba
+    (False, False, 10**6, "numpy"),
+])
+def test_auto_engine_decision(numba_ok, cached, n_runs, expected):
+    assert nb.AUTO_MIN_RUNS == 10_000 and nb.AUTO_COMPILE_RUNS == 250_000
+    assert nb.auto_engine(numba_ok, cached, n_runs) == expected
+
+
+def test_auto_does_not_ask_about_the_cache_when_it_does_not_matter():
+    def boom():
+        raise AssertionError("cache looked up")
+    assert nb.choose_engine("auto", 10, cached=boom) == "numpy"
+    assert nb.choose_engine("auto", nb.AUTO_COMPILE_RUNS, cached=boom) == "compiled"
 
 
 def test_without_numba_compiled_falls_back_to_numpy_with_a_message(cm, monkeypatch):
@@ -91,11 +114,24 @@ def test_without_numba_compiled_falls_back_to_numpy_with_a_message(cm, monkeypat
     assert res.meta["engine"] == "numpy"
 
 
-def test_auto_uses_the_compiled_engine_for_large_ensembles(cm, monkeypatch):
+def test_auto_compiles_only_large_ensembles_then_reuses_the_cached_kernel(cm, monkeypatch,
+                                                                           tmp_path):
+    monkeypatch.setenv("AIGAP_CACHE_DIR", str(tmp_path))       # an empty kernel cache
     monkeypatch.setattr(nb, "AUTO_MIN_RUNS", 50)
-    small = cm.simulate(params={"Growth": np.linspace(0, 0.2, 10)}, outputs=["Stock"])
-    large = cm.simulate(params={"Growth": np.linspace(0, 0.2, 60)}, outputs=["Stock"])
-    assert small.meta["engine"] == "numpy" and large.meta["engine"] == "compiled"
+    monkeypatch.setattr(nb, "AUTO_COMPILE_RUNS", 100)
+    fresh = nb.NumbaProgram(cm.program.ir)
+    monkeypatch.setattr(type(cm), "compiled_program", property(lambda self: fresh))
+
+    def run(n):
+        return cm.simulate(params={"Growth": np.linspace(0, 0.2, n)}, outputs=["Stock"])
+    assert fresh.is_cached(frozenset(), ("Stock",), "euler") is False
+    assert run(10).meta["engine"] == "numpy"
+    assert run(60).meta["engine"] == "numpy"        # not compiled yet: numpy
+    assert run(120).meta["engine"] == "compiled"    # large enough to pay for compiling
+    assert run(60).meta["engine"] == "compiled"     # now compiled: used from 50 runs on
+    # a new process finds it in the disk cache
+    assert nb.NumbaProgram(cm.program.ir).is_cached(frozenset(), ("Stock",), "euler") is True
+    assert fresh.is_cached(frozenset(), ("Stock",), "rk4") is False
 
 
 def test_every_state_kind_equals_numpy_euler_and_rk4(cm):

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -24,8 +25,9 @@ from .errors import EngineError, ParameterError
 
 BACKEND_VERSION = f"{CODEGEN_VERSION}.2"
 ENGINES = ("auto", "numpy", "compiled")
-AUTO_MIN_RUNS = 10_000     # "auto" compiles for ensembles at least this large
-COMPILED_BLOCK = 32_768    # runs per kernel call (inputs packed per block)
+AUTO_MIN_RUNS = 10_000        # "auto": compiled when the kernel is cached and runs >= this
+AUTO_COMPILE_RUNS = 250_000   # "auto": compiled even when the kernel must first be compiled
+COMPILED_BLOCK = 32_768       # runs per kernel call (inputs packed per block)
 
 
 def numba_status():
@@ -37,12 +39,43 @@ def numba_status():
     return True, numba.__version__
 
 
-def choose_engine(engine, n_runs) -> str:
+def auto_engine(numba_ok: bool, cached: bool, n_runs: int) -> str:
+    """The backend ``engine="auto"`` picks: a pure function of its three inputs.
+
+    Compiling a kernel for a new signature (outputs, time-series constants,
+    method) takes 5-20 s, while the numpy backend simulates 10,000 runs of the
+    project model in under a second. So ``"auto"`` picks ``"compiled"`` only when
+    numba imports and either the kernel for this signature is already compiled
+    (in this process or in the on-disk cache) and ``n_runs >= AUTO_MIN_RUNS``,
+    or the ensemble is large enough to amortise the compilation
+    (``n_runs >= AUTO_COMPILE_RUNS``); otherwise ``"numpy"``.
+
+    Parameters
+    ----------
+    numba_ok : bool
+        numba imports.
+    cached : bool
+        The kernel of this signature needs no compilation.
+    n_runs : int
+        Size of the ensemble.
+
+    Returns
+    -------
+    str
+        ``"compiled"`` or ``"numpy"``.
+    """
+    if numba_ok and n_runs >= (AUTO_MIN_RUNS if cached else AUTO_COMPILE_RUNS):
+        return "compiled"
+    return "numpy"
+
+
+def choose_engine(engine, n_runs, cached=None) -> str:
     """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for an ensemble of ``n_runs``.
 
     ``"compiled"`` without numba falls back to numpy with a RuntimeWarning that
-    says why; ``"auto"`` picks compiled for ``n_runs >= AUTO_MIN_RUNS`` when
-    numba imports.
+    says why; ``"auto"`` follows :func:`auto_engine`. ``cached`` is a callable
+    (no arguments) telling whether the kernel is already compiled; it is called
+    only when the answer matters.
     """
     if engine not in ENGINES:
         raise ParameterError(f"unknown engine '{engine}'; use one of {ENGINES}")
@@ -53,12 +86,16 @@ def choose_engine(engine, n_runs) -> str:
         warnings.warn(f"compiled engine unavailable: numba cannot be imported ({detail}); "
                       "using the numpy engine", RuntimeWarning, stacklevel=3)
         return "numpy"
-    if engine == "auto" and not (ok and n_runs >= AUTO_MIN_RUNS):
-        return "numpy"
+    if engine == "auto":
+        if not ok or n_runs < AUTO_MIN_RUNS:
+            return "numpy"
+        is_cached = n_runs < AUTO_COMPILE_RUNS and cached is not None and bool(cached())
+        return auto_engine(ok, is_cached, n_runs)
     return "compiled"
 
 
 def require_numba():
+    """numba's version; an EngineError saying how to install it when it cannot be imported."""
     ok, detail = numba_status()
     if not ok:
         raise EngineError(f"the compiled engine needs numba, which cannot be imported ({detail}); "
@@ -76,6 +113,18 @@ def module_path(model_hash: str, src: str):
     folder = cache_dir() / "numba"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"k{model_hash[:16]}_{digest[:24]}.py"
+
+
+def is_compiled(model_hash: str, src: str) -> bool:
+    """True when numba's on-disk cache holds machine code for this generated module."""
+    path = module_path(model_hash, src)
+    if not path.is_file():
+        return False
+    pattern = f"{path.stem}.run_block-*.nbc"
+    if any((path.parent / "__pycache__").glob(pattern)):
+        return True
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    return bool(env) and any(Path(env).expanduser().rglob(pattern))
 
 
 def load_module(model_hash: str, src: str):
@@ -148,12 +197,19 @@ class NumbaProgram:
         return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
 
     def source(self, ts_params, outputs, method):
+        """Python source of the kernel module for one signature."""
         if method == "euler" and self.lanes:    # RK4's 4 evaluations: compile time 4x, kept scalar
             from .codegen_numba_lanes import generate_lanes
             return generate_lanes(self.ir, frozenset(ts_params), tuple(outputs), method)
         return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
 
+    def is_cached(self, ts_params, outputs, method) -> bool:
+        """True when the kernel of this signature needs no compilation (loaded or on disk)."""
+        key = (frozenset(ts_params), tuple(outputs), method)
+        return key in self._fns or is_compiled(self.ir.model_hash, self.source(*key))
+
     def function(self, ts_params, outputs, method):
+        """The kernel of one signature (compiled, or loaded from the disk cache, once)."""
         key = (frozenset(ts_params), tuple(outputs), method)
         if key not in self._fns:
             mod = load_module(self.ir.model_hash, self.source(*key))
