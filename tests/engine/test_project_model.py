@@ -6,6 +6,7 @@ import pytest
 
 from aigap.engine import compile_model
 from aigap.engine.pysd_backend import simulate_pysd
+from aigap.workflow.keys import KEY_OUTPUTS
 
 MODEL = Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl"
 SCENARIOS = sorted((MODEL.parents[1] / "scenarios").glob("*.yaml"))
@@ -43,9 +44,7 @@ def test_default_and_random_parameter_sets_match_pysd(cm):
 
 
 # the contract outputs of docs/architecture.md (PySD is slow: keep these runs lean)
-KEY = ["Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
-       "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
-       "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"]
+KEY = list(KEY_OUTPUTS)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -142,6 +142,7 @@ def _files(folder: Path) -> str:
 
 
 def cmd_sweep(args) -> int:
+    from ..workflow.keys import GAPS
     from ..workflow.summary import format_value
     from .sweep import run_sweep
 
@@ -166,7 +167,7 @@ def cmd_sweep(args) -> int:
         print(f"  WARNING: {out.non_finite} runs have non-finite outputs; "
               "they are left out of the percentiles and count as 'condition not met'")
     pct = out.percentiles
-    for name in ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"):
+    for name in GAPS:
         part = pct[(pct.variable == name)]
         if part.empty:
             continue

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..scenarios import InputError
 from ..workflow.manifest import build_manifest, write_manifest
+from ..workflow.keys import GAPS
 from ..workflow.rundir import new_run_dir
 
 __all__ = ["build_report", "render_html"]
@@ -27,7 +28,7 @@ TABLES = {
                 ("fit.csv", "Fit to observations", None)],
     "sweep": [("conditions.csv", "Condition probabilities (95% Wilson interval)", None),
               ("percentiles.csv", "Percentiles of the gap ratios at year end",
-               ("variable", ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")))],
+               ("variable", GAPS))],
     "sensitivity": [("ranking.csv", "Ranking of inputs per output", None)],
     "calibrate": [("parameters.csv", "Calibrated parameters and identification", None),
                   ("fit.csv", "Fit table (before / after, in / out of sample)", None)],

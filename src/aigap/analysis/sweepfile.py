@@ -39,6 +39,7 @@ from ..scenarios.loader import find_parent
 from ..scenarios.schema import Override, _limits, check_constant_name, check_elements, format_range
 from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_sequence,
                                    line_of, mapping_items, number, string)
+from ..workflow.keys import KEY_OUTPUTS
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
 from .problem import Problem, make_label, split_label
@@ -48,9 +49,6 @@ TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels"
                   "chunk_size", "saveper", "outputs", "observations", "uncertain",
                   "parameter_sets", "conditions", "method")
 RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
-KEY_OUTPUTS = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capex", "AI Capital",
-               "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
-               "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
 DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
 

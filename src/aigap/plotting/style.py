@@ -9,13 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
+from ..workflow.keys import GAPS, KEY_VARIABLES  # noqa: E402,F401  (re-exported)
 from ..workflow.summary import scale_suffix  # noqa: E402
 
 REGION_COLORS = {"US": "#1f5fa8", "CN": "#c8102e"}
 REGION_STYLES = {"US": "-", "CN": "--"}
-KEY_VARIABLES = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
-                 "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers")
-GAP_VARIABLES = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+GAP_VARIABLES = GAPS
 LOG_SPAN = 30.0  # use a log axis when max/min of the plotted values exceeds this
 
 plt.rcParams.update({

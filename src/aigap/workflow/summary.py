@@ -5,8 +5,8 @@ import numpy as np
 
 from ..scenarios import InputError
 
-REGIONAL = ("Total AI ARR", "Model ARR", "Return on AI Capital")
-GAPS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+from .keys import GAPS, REGIONAL
+
 SUMMARY_VARIABLES = REGIONAL + GAPS
 YEARS = tuple(range(2026, 2031))
 GAP_LABELS = {"ARR Gap Ratio": "Total AI ARR gap, US/CN",

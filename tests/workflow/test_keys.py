@@ -1,0 +1,34 @@
+"""The key-variable names are defined once (aigap.workflow.keys) and imported elsewhere."""
+import re
+from pathlib import Path
+
+import aigap
+from aigap.workflow import keys
+
+SRC = Path(aigap.__file__).resolve().parent
+
+
+def test_modules_use_the_one_definition():
+    from aigap.analysis import report, sweepfile
+    from aigap.plotting import style
+    from aigap.workflow import summary
+    assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
+    assert summary.GAPS is keys.GAPS and summary.REGIONAL is keys.REGIONAL
+    assert sweepfile.KEY_OUTPUTS is keys.KEY_OUTPUTS
+    assert report.TABLES["sweep"][1][2][1] is keys.GAPS
+    assert keys.KEY_OUTPUTS == keys.KEY_VARIABLES + keys.GAPS
+    assert set(keys.REGIONAL) <= set(keys.KEY_VARIABLES)
+
+
+def test_no_module_repeats_a_name_list():
+    """No workflow/analysis/plotting/CLI module but keys.py spells two key names in a row
+    as a literal list."""
+    pair = re.compile(r'"(%s)",\s*"(%s)"' % ("|".join(keys.KEY_OUTPUTS),
+                                             "|".join(keys.KEY_OUTPUTS)))
+    files = [*SRC.glob("*.py"), *(SRC / "workflow").glob("*.py"),
+             *(SRC / "analysis").glob("*.py"), *(SRC / "plotting").glob("*.py"),
+             *(SRC / "scenarios").glob("*.py")]
+    assert len(files) > 20
+    offenders = [str(p.relative_to(SRC)) for p in files
+                 if p.name != "keys.py" and pair.search(p.read_text())]
+    assert offenders == []
