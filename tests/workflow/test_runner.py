@@ -29,8 +29,9 @@ def test_compare_folder_contents(compare):
     assert files == ["fit.csv", "fit.png", "gap_ratios.png", "inputs", "key_variables.png",
                      "manifest.json", "results.csv", "summary.csv"]
     inputs = sorted(p.name for p in (out.run_dir / "inputs").iterdir())
-    assert inputs == ["baseline.yaml", "cn_push.yaml", "mini_gap.mdl", "observations.yaml",
-                      "truce.yaml"]
+    assert inputs == ["baseline.yaml", "cn_push.yaml", "data", "mini_gap.mdl", "truce.yaml"]
+    assert ((out.run_dir / "inputs" / "data" / "observations.yaml").read_text()
+            == (SCEN / "data" / "observations.yaml").read_text())
     assert (out.run_dir / "inputs" / "truce.yaml").read_text() == (SCEN / "truce.yaml").read_text()
     res = pd.read_csv(out.run_dir / "results.csv")
     assert list(res.columns) == ["scenario", "time", "variable", "region", "value"]

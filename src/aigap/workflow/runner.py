@@ -243,19 +243,61 @@ def results_frame(results: dict):
 
 def snapshot_inputs(folder: Path, model_path, scenarios, obs) -> list:
     """Copy the model, every scenario file of every chain and the observation file into
-    ``folder`` so a run folder can be re-run even after the sources change."""
+    ``folder`` so a run folder can be re-run even after the sources change.
+
+    ``aigap run <folder>/<scenario file> --model <folder>/<model file>`` reproduces the
+    run: scenario files keep their names where they can, every ``extends`` resolves to
+    the copied parent (a copy whose parent had to be renamed, or was named by a path
+    outside ``folder``, gets its ``extends`` value rewritten to the copy's file name),
+    and the observation file goes to ``data/observations.yaml``, the default place.
+    Returns the copied files relative to ``folder``.
+    """
     import shutil
 
     folder.mkdir()
-    sources = [Path(model_path), *(Path(f) for s in scenarios for f in s.files)]
-    if obs is not None:
-        sources.append(Path(obs.path))
-    copied = {}
-    for src in dict.fromkeys(p.resolve() for p in sources):
-        name = src.name if src.name not in copied.values() else f"{len(copied)}-{src.name}"
+    copied: dict = {}                      # source (resolved) -> name in folder
+
+    def place(src: Path) -> str:
+        if src not in copied:
+            taken = set(copied.values())
+            name, k = src.name, 2
+            while name in taken:
+                name, k = f"{src.stem}-{k}{src.suffix}", k + 1
+            copied[src] = name
+        return copied[src]
+
+    place(Path(model_path).resolve())
+    for sc in scenarios:
+        for f in sc.files:
+            place(Path(f).resolve())
+    for src, name in copied.items():
         shutil.copyfile(src, folder / name)
-        copied[src] = name
-    return list(copied.values())
+    for sc in scenarios:
+        chain = [Path(f).resolve() for f in sc.files]
+        for parent, child in zip(chain, chain[1:]):
+            _point_extends(folder / copied[child], folder / copied[parent])
+    out = list(copied.values())
+    if obs is not None:
+        (folder / "data").mkdir()
+        shutil.copyfile(obs.path, folder / "data" / "observations.yaml")
+        out.append("data/observations.yaml")
+    return out
+
+
+def _point_extends(child: Path, parent: Path) -> None:
+    """Rewrite ``extends:`` in the copy ``child`` unless it already resolves to ``parent``
+    (only the value's characters change: line numbers stay those of the source)."""
+    import yaml
+
+    from ..scenarios.loader import find_parent
+
+    text = child.read_text(encoding="utf-8")
+    root = yaml.compose(text)
+    node = next(v for k, v in root.value if k.value == "extends")
+    if find_parent(node.value, child).resolve() == parent.resolve():
+        return
+    a, b = node.start_mark.index, node.end_mark.index
+    child.write_text(text[:a] + parent.name + text[b:], encoding="utf-8")
 
 
 def write_tables(folder: Path, out: RunOutput) -> None:
