@@ -3,6 +3,7 @@ model itself, honest non-identifiability, hindcast, never overwriting, bad input
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -76,15 +77,27 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     fit = pd.read_csv(folder / "fit.csv")
     assert fit.passed.all() and np.abs(fit.log_error).max() < 0.01
     assert (fit.pct_error_before.abs() > 1).any()          # the prior did not fit
-    # the new scenario file: beside the base, loads, reproduces the fit
-    new = base.with_name("baseline_calibrated.yaml")
-    assert new.is_file() and str(new) in out
+    # the new scenario file: only inside the run folder, loads from there, reproduces the fit
+    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml",
+                                                             "observations.yaml"]
+    new = folder / "baseline_calibrated.yaml"
+    assert f"Calibrated scenario (new file): {new}" in out
     sc = load_scenario(new, model=cm)
+    assert [Path(f).resolve() for f in sc.files] == [base.resolve(), new.resolve()]
     res = cm.simulate(params=resolve_params(cm, sc), n_runs=1)
     ft = fit_table(load_observations(obs, model=cm), res)
     assert ft.passed.all()
+    # the printed promote command copies it beside the base, extends re-pointed, never over
+    (cmd,) = [line.strip() for line in out.splitlines() if line.strip().startswith("(set -C")]
+    for k in (1, 2):
+        assert subprocess.run(["bash", "-c", cmd], capture_output=True).returncode == (k - 1)
+    promoted = base.with_name("baseline_calibrated.yaml")
+    assert "extends: baseline.yaml" in promoted.read_text()
+    a, b = resolve_params(cm, load_scenario(promoted, model=cm)), resolve_params(cm, sc)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    promoted.unlink()
     for f in ("calibration_fit.png", "fit.png", "uncertainty_set.csv", "uncertainty_sweep.yaml",
-              "calibrated.yaml", "manifest.json"):
+              "manifest.json"):
         assert (folder / f).is_file(), f
     m = json.loads((folder / "manifest.json").read_text())
     assert m["kind"] == "calibrate" and m["seed"] == 0
@@ -101,13 +114,17 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     drawn = pd.read_csv(swf / "samples.csv").drop(columns="run").to_numpy()
     accepted = pd.read_csv(folder / "uncertainty_set.csv").drop(columns="payoff").to_numpy()
     assert all(np.isclose(accepted, row).all(axis=1).any() for row in drawn)  # joint rows
-    # running again never overwrites: a new file with a suffix
-    before = new.read_text()
-    run_calibration(base, list(TRUTH), observations=obs, seed=1, popsize=5, maxiter=3,
-                    model=cm, runs_dir=tmp_path / "again", plots=False, n_uncertainty=50,
-                    progress=None)
-    assert new.read_text() == before
-    assert base.with_name("baseline_calibrated-2.yaml").is_file()
+    # --output-scenario: an explicit file, never overwritten (a new file with a suffix)
+    explicit = tmp_path / "mine" / "cal.yaml"
+    explicit.parent.mkdir()
+    for k in (1, 2):
+        again = run_calibration(base, list(TRUTH), observations=obs, seed=1, popsize=5,
+                                maxiter=3, model=cm, runs_dir=tmp_path / "again", plots=False,
+                                n_uncertainty=50, progress=None, output=explicit)
+        assert again.written == (explicit if k == 1 else explicit.with_name("cal-2.yaml"))
+        assert Path(load_scenario(again.written, model=cm).files[0]).resolve() == base.resolve()
+    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml",
+                                                             "observations.yaml"]
 
 
 def test_non_identifiable_parameter_is_reported(synthetic, cm, tmp_path):

@@ -9,9 +9,11 @@ Run folder: ``fit.csv`` (every observation, before/after, in/out of sample),
 ``parameters.csv`` (prior, best, uncertainty interval, identification status),
 ``uncertainty_set.csv``, ``uncertainty_sweep.yaml`` (a sweep file resampling the uncertainty
 set jointly),
-``calibrated.yaml`` (copy of the new scenario), ``calibration_fit.png``, ``fit.png``,
-``manifest.json``. The calibrated scenario itself is written as a NEW file next to the base
-scenario (``<name>_calibrated.yaml``, ``-2``, ``-3``... if taken), never overwriting.
+``<name>_calibrated.yaml`` (the calibrated scenario; it ``extends`` the base by a path
+relative to the run folder), ``calibration_fit.png``, ``fit.png``, ``manifest.json``.
+Nothing is written outside the run folder unless ``output`` names a file (a NEW file:
+``-2``, ``-3``... if taken, never overwriting); :func:`promote_command` gives the shell
+command that copies the scenario beside its base.
 """
 
 from __future__ import annotations
@@ -218,14 +220,16 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     out = CalibrationOutput(scenario_path, tuple(u.label for u in targets), prior, fit.x, fit,
                             accepted, thr, rows, ident, fr, pf, oos)
     out.extra = {"n_simulated_runs": n_sim[0], "until": until_t, "payoffs": payoffs}
+    target = _free_path(Path(output)) if output else None
     with new_run_dir("calibrate", f"{scenario.name}-calibration", runs_dir=runs_dir) as rd:
-        target = _free_path(Path(output) if output else
-                            scenario_path.with_name(f"{scenario.name}_calibrated.yaml"))
-        text = scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff, until_t, target)
-        (rd.path / "calibrated.yaml").write_text(text)
+        # the run folder's copy extends the base by a path relative to the folder (the
+        # temporary and the final folder are siblings, so it resolves from both)
+        inside = rd.path / f"{scenario.name}_calibrated.yaml"
+        inside.write_text(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff,
+                                        until_t, inside))
         fr.to_csv(rd.path / "fit.csv", index=False, float_format="%.6g")
         pf.to_csv(rd.path / "parameters.csv", index=False, float_format="%.6g")
-        _write_uncertainty(rd.path, targets, accepted, payoffs, target, seed)
+        _write_uncertainty(rd.path, targets, accepted, payoffs, inside.name, seed)
         if plots:
             _plots(rd.path, cm, obs, prior_res, best_res, fr, variables, scenario.name)
         out.elapsed = time.perf_counter() - t0
@@ -242,12 +246,29 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                 "payoff": fit.payoff, "threshold": thr, "n_accepted": int(len(accepted)),
                 "optimizer": fit.message, "engine_calls": fit.n_calls,
                 "simulated_runs": n_sim[0], "identifiability": ident,
-                "out_of_sample": oos, "calibrated_scenario": str(target)},
+                "out_of_sample": oos, "calibrated_scenario": inside.name,
+                "output_scenario": str(target) if target else None},
                 **engine_extra}))
     out.run_dir = rd.final_path
-    target.write_text(text)
-    out.written = target
+    out.written = rd.final_path / inside.name
+    if target is not None:
+        with open(target, "x", encoding="utf-8") as fh:      # "x": never overwrite
+            fh.write(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff, until_t,
+                                   target))
+        out.written = target
     return out
+
+
+def promote_command(written: Path, scenario_path: Path) -> str:
+    """Shell command that copies a calibrated scenario from its run folder beside the base
+    scenario (a new file: ``set -C`` refuses to overwrite), re-pointing ``extends``."""
+    import shlex
+
+    base = Path(scenario_path)
+    dest = _free_path(base.with_name(Path(written).name))
+    extends = os.path.relpath(base.resolve(), dest.resolve().parent)
+    return (f"(set -C; sed 's#^extends: .*#extends: {extends}#' {shlex.quote(str(written))} "
+            f"> {shlex.quote(str(dest))})")
 
 
 def _free_path(path: Path) -> Path:
@@ -291,11 +312,16 @@ def scenario_yaml(scenario, targets, x, obs_path, payoff, until_t, target: Path)
     head = ("# Written by `aigap calibrate` (a new file; re-running never overwrites it).\n"
             "# Values are the best fit; see the calibration run folder for the fit table and\n"
             "# the parameter uncertainty set.\n")
-    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    # wide lines: a long ``extends`` path stays on one line (promote_command edits it)
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096)
 
 
 def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) -> None:
-    """``uncertainty_set.csv`` and a ready sweep file that resamples its rows jointly."""
+    """``uncertainty_set.csv`` and a ready sweep file that resamples its rows jointly.
+
+    ``scenario_file`` is written as given: a name in ``folder`` resolves from the sweep
+    file wherever the folder goes.
+    """
     import pandas as pd
 
     df = pd.DataFrame(accepted, columns=[u.label for u in targets])
@@ -304,7 +330,7 @@ def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) 
     doc = {"description": "Parameter uncertainty from calibration: parameter vectors within the "
                           "payoff threshold of the best fit, resampled jointly (correlations "
                           "kept)",
-           "scenario": str(Path(scenario_file).resolve()),
+           "scenario": str(scenario_file),
            "parameter_sets": "uncertainty_set.csv", "sampler": "resample", "runs": 1000,
            "seed": int(seed)}
     (folder / "uncertainty_sweep.yaml").write_text(

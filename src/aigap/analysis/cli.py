@@ -92,8 +92,9 @@ def register(sub) -> None:
     p.add_argument("--popsize", type=int, default=12, help="DE population per parameter")
     p.add_argument("--maxiter", type=int, default=60, help="DE generations at most")
     p.add_argument("--output-scenario", metavar="FILE",
-                   help="where to write the calibrated scenario (default "
-                        "<scenario>_calibrated.yaml beside it; never overwritten)")
+                   help="also write the calibrated scenario to FILE (a new file: -2, -3... "
+                        "if taken). Default: only <run folder>/<scenario>_calibrated.yaml; "
+                        "the command prints how to promote it beside the base scenario")
     _common(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -241,6 +242,10 @@ def cmd_calibrate(args) -> int:
         print(f"RMS log error of the held-out observations {o['rms_log_error']:.3f} "
               f"(before calibration {o['rms_log_error_before']:.3f})")
     print(f"\nCalibrated scenario (new file): {out.written}")
+    if not args.output_scenario:
+        from .calibration import promote_command
+        print("To promote it beside the base scenario (a new file, extends re-pointed):\n  "
+              + promote_command(out.written, scen))
     print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
     return 0
 
