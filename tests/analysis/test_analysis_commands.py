@@ -102,6 +102,16 @@ def test_discover_finds_boxes(sweep_folder, tmp_path, capsys):
     assert boxes.density.iloc[0] > traj.density.iloc[0] + 0.15     # clearly above base rate
     assert set(boxes.input) <= set(sweep_folder.spec.problem.names)
     assert "Box 1: coverage" in out
+    # print, CSV and plot report the same (pasted and pruned) box
+    cov, den = re.search(r"Box 1: coverage (\d+)%.*?density (\d+)%", out).groups()
+    assert re.search(r"\*(\d+)%->(\d+)%", out).groups() == (cov, den)
+    chosen = traj[traj.chosen & (traj.box == 1)]
+    assert len(chosen) == 1 and chosen.stage.iloc[0] == "pasted+pruned"
+    assert chosen.coverage.iloc[0] == pytest.approx(boxes.coverage.iloc[0], abs=1e-6)
+    assert chosen.density.iloc[0] == pytest.approx(boxes.density.iloc[0], abs=1e-6)
+    assert f"{chosen.coverage.iloc[0]:.0%}" == f"{cov}%"
+    assert traj.chosen.sum() == traj.selected.sum() == traj.box.nunique() == boxes.box.nunique()
+    assert (traj[traj.selected].stage == "peel").all()
     assert main(["report", str(folder), "--output", str(tmp_path / "d.html")]) == 0
     assert "PRIM boxes" in (tmp_path / "d.html").read_text()
 

@@ -113,7 +113,8 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
             from .plots import plot_box, plot_tradeoff
             label = " and ".join(c.label for c in conds)
             plot_tradeoff(rd.path / "tradeoff.png", first[0], first[1],
-                          f"PRIM peeling trajectory: {label}\n(base rate {k / n:.1%} of {n} runs)")
+                          f"PRIM peeling trajectory: {label}\n(base rate {k / n:.1%} of {n} runs)",
+                          final=boxes[0][2] if boxes else None)
             for i, (_, _, box, _) in enumerate(boxes, start=1):
                 plot_box(rd.path / f"box_{i}.png", names, box, full,
                          f"Box {i}: coverage {box.coverage:.0%}, density {box.density:.0%} "
@@ -149,14 +150,21 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
     import pandas as pd
 
     rows, brows = [], []
-    trajs = [(i, t, c) for i, (t, c, _, _) in enumerate(out.boxes, start=1)]
+    trajs = [(i, t, c, box) for i, (t, c, box, _) in enumerate(out.boxes, start=1)]
     if not trajs and out.first is not None:
-        trajs = [(1, *out.first)]
-    for i, traj, chosen in trajs:
+        trajs = [(1, *out.first, None)]
+    for i, traj, chosen, final in trajs:
+        # peeling steps; "selected" is the step pasting and pruning started from, and
+        # "chosen" the box reported (the final row, identical to boxes.csv and the print)
         for s, b in enumerate(traj):
-            rows.append({"box": i, "step": s, "coverage": b.coverage, "density": b.density,
-                         "mass": b.mass, "restricted": len(b.restricted),
-                         "chosen": s == chosen})
+            rows.append({"box": i, "step": s, "stage": "peel", "coverage": b.coverage,
+                         "density": b.density, "mass": b.mass, "restricted": len(b.restricted),
+                         "selected": s == chosen, "chosen": final is None and s == chosen})
+        if final is not None:
+            rows.append({"box": i, "step": chosen, "stage": "pasted+pruned",
+                         "coverage": final.coverage, "density": final.density,
+                         "mass": final.mass, "restricted": len(final.restricted),
+                         "selected": False, "chosen": True})
     for i, (traj, chosen, box, restr) in enumerate(out.boxes, start=1):
         for r in restr:
             brows.append({"box": i, "coverage": box.coverage, "density": box.density,
@@ -165,8 +173,8 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
                           "sampled_high": out.full[r["index"], 1],
                           "density_without": r["density_without"],
                           "coverage_without": r["coverage_without"]})
-    pd.DataFrame(rows, columns=["box", "step", "coverage", "density", "mass", "restricted",
-                                "chosen"]).to_csv(folder / "trajectory.csv", index=False,
+    pd.DataFrame(rows, columns=["box", "step", "stage", "coverage", "density", "mass",
+                                "restricted", "selected", "chosen"]).to_csv(folder / "trajectory.csv", index=False,
                                                   float_format="%.6g")
     pd.DataFrame(brows, columns=["box", "coverage", "density", "mass", "input", "low", "high",
                                  "sampled_low", "sampled_high", "density_without",
@@ -174,12 +182,18 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
                                                              float_format="%.6g")
 
 
-def _tradeoff_line(traj, chosen: int, n: int = 7) -> str:
-    """A few boxes of the trajectory, evenly spaced, always including the chosen one."""
+def _tradeoff_line(traj, chosen: int, final=None, n: int = 7) -> str:
+    """A few boxes of the trajectory, evenly spaced, always including the selected step;
+    with ``final`` (the box after pasting and pruning) the reported box is that one."""
     picks = sorted(set(np.linspace(0, len(traj) - 1, n).round().astype(int)) | {chosen})
-    return "  ".join(("*" if i == chosen else "") +
-                     f"{traj[i].coverage:.0%}->{traj[i].density:.0%}" for i in picks) + \
-        "   (* chosen; all steps in trajectory.csv / tradeoff.png)"
+    mark = "^" if final is not None else "*"
+    line = "  ".join((mark if i == chosen else "") +
+                     f"{traj[i].coverage:.0%}->{traj[i].density:.0%}" for i in picks)
+    if final is None:
+        return line + "   (* chosen; all steps in trajectory.csv / tradeoff.png)"
+    return (line + f"\n    ^ selected peeling step, then pasted and pruned to the box above: "
+            f"*{final.coverage:.0%}->{final.density:.0%} (all steps in trajectory.csv / "
+            "tradeoff.png)")
 
 
 def format_boxes(out: DiscoverOutput) -> str:
@@ -218,5 +232,5 @@ def format_boxes(out: DiscoverOutput) -> str:
             lines.append(f"  {name:<44} {' and '.join(lim):<24} (sampled {lo_s:.3g}..{hi_s:.3g};"
                          f" density without this limit {r['density_without']:.0%})")
         lines.append("  trade-off along the peeling trajectory (coverage -> density):")
-        lines.append("    " + _tradeoff_line(traj, chosen))
+        lines.append("    " + _tradeoff_line(traj, chosen, box))
     return "\n".join(lines)

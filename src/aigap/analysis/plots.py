@@ -117,8 +117,12 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
     save(fig, path)
 
 
-def plot_tradeoff(path, traj, chosen: int, title: str) -> None:
-    """Coverage vs density of the PRIM peeling trajectory, coloured by restricted inputs."""
+def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:
+    """Coverage vs density of the PRIM peeling trajectory, coloured by restricted inputs.
+
+    ``chosen`` is the selected peeling step; ``final`` (optional) the reported box after
+    pasting and pruning, marked with a star and joined to the step it came from.
+    """
     import matplotlib.pyplot as plt
 
     cov = [b.coverage for b in traj]
@@ -127,8 +131,19 @@ def plot_tradeoff(path, traj, chosen: int, title: str) -> None:
     fig, ax = plt.subplots(figsize=(6.2, 4.6))
     ax.plot(cov, den, "-", color="0.6", lw=1)
     sc = ax.scatter(cov, den, c=nres, cmap="viridis", s=28, zorder=3)
-    ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none", edgecolors="#c8102e",
-               lw=2, zorder=4, label=f"chosen box #{chosen}")
+    if final is None:
+        ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none",
+                   edgecolors="#c8102e", lw=2, zorder=4, label=f"chosen box (step {chosen})")
+    else:
+        ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none", edgecolors="0.3",
+                   lw=1.5, zorder=4, label=f"selected peeling step {chosen}: "
+                   f"{cov[chosen]:.0%} / {den[chosen]:.0%}")
+        ax.annotate("", xy=(final.coverage, final.density), xytext=(cov[chosen], den[chosen]),
+                    arrowprops={"arrowstyle": "->", "color": "#c8102e", "lw": 1.2}, zorder=4)
+        ax.scatter([final.coverage], [final.density], marker="*", s=260, color="#c8102e",
+                   edgecolors="white", lw=0.8, zorder=5,
+                   label=f"reported box (pasted, pruned): {final.coverage:.0%} / "
+                         f"{final.density:.0%}")
     fig.colorbar(sc, ax=ax, label="restricted inputs")
     ax.set_xlabel("coverage (share of all cases of interest inside the box)")
     ax.set_ylabel("density (share of runs in the box that are cases)")
