@@ -85,6 +85,30 @@ def test_compare_default_scenarios(aigap, runs):
     assert set(pd.read_csv(folder / "summary.csv").scenario) == set(DEFAULT_SCENARIOS)
     assert {"key_variables.png", "gap_ratios.png", "results.csv",
             "manifest.json"} <= {f.name for f in folder.iterdir()}
+    # the README's example table is this output, character for character
+    assert readme_gap_table() == gap_table(p.stdout), (
+        "README.md's gap table is stale: replace the block after 'make demo` (= `aigap "
+        "compare`) prints' with:\n" + gap_table(p.stdout))
+
+
+README_TABLE_TITLE = "Total AI ARR gap, US/CN (year-end)"
+
+
+def gap_table(text: str) -> str:
+    """The first gap table of `aigap compare` output: title line to the first blank line."""
+    lines = text.splitlines()
+    start = lines.index(README_TABLE_TITLE)
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    return "\n".join(lines[start:end])
+
+
+def readme_gap_table() -> str:
+    """The fenced block of README.md that starts with the gap table's title."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(README_TABLE_TITLE)
+    assert lines[start - 1] == "```"
+    end = lines.index("```", start)
+    return "\n".join(lines[start:end])
 
 
 def test_typo_in_a_real_scenario(aigap, runs, tmp_path, real_model):
