@@ -175,6 +175,7 @@ def _footer(out) -> str:
 
 
 def cmd_run(args) -> int:
+    """`aigap run`: simulate one scenario, print its summary (and fit), write a run folder."""
     from .workflow import format_fit, format_summary
     out = _simulate(args, [args.scenario], "run")
     import textwrap
@@ -213,6 +214,7 @@ def _wrap_items(head: str, items: list, width: int) -> str:
 
 
 def cmd_compare(args) -> int:
+    """`aigap compare`: several scenarios (default: the six named ones), gap tables."""
     from .workflow import default_scenario_paths, format_gap_table
     paths = args.scenarios or default_scenario_paths()
     missing = [str(p) for p in paths if not Path(p).is_file()]
@@ -231,6 +233,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_list(args) -> int:
+    """`aigap list`: the scenario files of a folder with their one-line descriptions."""
     from .scenarios import ScenarioError, list_scenarios, load_scenario
     from .workflow import scenarios_dir
     folder = Path(args.dir) if args.dir else scenarios_dir()
@@ -262,6 +265,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_params(args) -> int:
+    """`aigap params`: every tunable constant with unit, value, range and source."""
     from .workflow.inspect import params_rows, print_params
     from .engine import compile_model
     from .workflow import find_model, scenarios_dir
@@ -274,6 +278,7 @@ def cmd_params(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """`aigap check`: validate scenario, sweep and observation files without running."""
     from .workflow.inspect import check_files
     return check_files(args.files, args.model)
 

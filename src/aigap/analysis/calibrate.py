@@ -35,6 +35,18 @@ def scaled_residuals(items, sim: np.ndarray) -> np.ndarray:
 
     ``e`` is the log error of :func:`aigap.observations.residuals` (0 inside a bound);
     a non-finite or non-positive simulated value gets a large residual.
+
+    Parameters
+    ----------
+    items : sequence of Observation
+        The ``m`` fitted observations (their ``weight`` and ``tolerance`` scale the errors).
+    sim : array_like (runs, m)
+        Simulated values compared with them (``share * variable[region]`` at ``time``).
+
+    Returns
+    -------
+    ndarray (runs, m)
+        Scaled residuals; the payoff of a run is the sum of their squares.
     """
     sim = np.asarray(sim, dtype=float)
     ok = np.isfinite(sim) & (sim > 0)
@@ -46,7 +58,28 @@ def scaled_residuals(items, sim: np.ndarray) -> np.ndarray:
 
 @dataclass
 class FitResult:
-    """Outcome of :func:`fit` (parameters in parameter space, ``d`` inputs)."""
+    """Outcome of :func:`fit` (parameters in parameter space, ``d`` inputs).
+
+    Attributes
+    ----------
+    x : ndarray (d,)
+        Best parameter vector.
+    payoff : float
+        Its payoff ``sum(residuals ** 2)``.
+    residuals : ndarray (m,)
+        Its scaled residuals.
+    history_x, history_payoff : ndarray (n, d), (n,)
+        Every vector the optimizer evaluated and its payoff (used by
+        :func:`uncertainty_set`).
+    n_evals, n_calls : int
+        Parameter vectors evaluated; calls of ``residuals`` (engine calls).
+    message : str
+        What the global search and the polish reported.
+    converged : bool
+        Whether differential evolution met its tolerance.
+    extra : dict
+        ``{"space": _Space}``: the parameter <-> z mapping of the search.
+    """
 
     x: np.ndarray
     payoff: float
@@ -76,10 +109,12 @@ class _Space:
         self.lo, self.span = lo, hi - lo
 
     def to_x(self, z):
+        """Parameter vectors from z in [0, 1]^d (clipped), ``(..., d)``."""
         y = self.lo + np.clip(z, 0.0, 1.0) * self.span
         return np.where(self.log, np.exp(np.where(self.log, y, 0.0)), y)
 
     def to_z(self, x):
+        """z in [0, 1]^d from parameter vectors ``(..., d)`` (inverse of :meth:`to_x`)."""
         x = np.asarray(x, dtype=float)
         y = np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
         return (y - self.lo) / self.span
@@ -99,10 +134,24 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
         Seed of the optimizer (the only randomness).
     log_scale : array_like of bool, optional
         Search these inputs on a log scale.
+    popsize, maxiter, tol, atol : optional
+        Differential evolution settings (population = ``popsize * d``, at least 5).
+    polish : bool
+        Refine the best vector with L-BFGS-B (batched finite-difference gradient).
     x0 : array_like, optional
         A starting vector placed in the initial population (e.g. the scenario's values).
     progress : file-like, optional
         Where to print the best payoff every 10 generations.
+
+    Returns
+    -------
+    FitResult
+        Best vector, payoff, residuals and the optimizer's history.
+
+    Examples
+    --------
+    >>> fit(lambda X: X - 0.3, [[0, 1], [0, 1]], seed=0).x.round(3)
+    array([0.3, 0.3])
     """
     space = _Space(bounds, log_scale)
     d = space.bounds.shape[0]

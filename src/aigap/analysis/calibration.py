@@ -47,6 +47,36 @@ __all__ = ["run_calibration", "CalibrationOutput", "calibration_targets", "parse
 
 @dataclass
 class CalibrationOutput:
+    """What :func:`run_calibration` found and wrote.
+
+    Attributes
+    ----------
+    scenario_path : Path
+        The base scenario.
+    labels : tuple of str
+        Fitted constants (``Name`` or ``Name[ELEM]``).
+    prior, best : ndarray (d,)
+        Values before calibration (the scenario's) and the best fit.
+    fit : FitResult
+        The optimizer's result (payoff, residuals, history).
+    accepted : ndarray (k, d)
+        The uncertainty set: vectors within ``threshold`` of the best payoff.
+    threshold : float
+    ident_rows, ident : list of dict, dict
+        Per-parameter identification and the overall verdict.
+    fit_frame, params_frame : DataFrame
+        ``fit.csv`` and ``parameters.csv``.
+    out_of_sample : dict or None
+        Hindcast error on the held-out observations (``until``).
+    written : Path
+        The calibrated scenario file (in the run folder, or ``output``).
+    run_dir : Path
+    elapsed : float
+        Seconds, end to end.
+    extra : dict
+        ``n_simulated_runs``, ``until``, ``payoffs``.
+    """
+
     scenario_path: Path
     labels: tuple
     prior: np.ndarray

@@ -143,6 +143,7 @@ def _files(folder: Path) -> str:
 
 
 def cmd_sweep(args) -> int:
+    """`aigap sweep`: run a sweep file, print gap percentiles and condition probabilities."""
     from ..workflow.keys import GAPS
     from ..workflow.summary import format_value
     from .sweep import run_sweep
@@ -187,6 +188,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_sensitivity(args) -> int:
+    """`aigap sensitivity`: Sobol or Morris indices of 2030 outputs; prints the ranking."""
     from .gsa import format_ranking, run_sensitivity
 
     if not Path(args.sweep).is_file():
@@ -202,6 +204,7 @@ def cmd_sensitivity(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    """`aigap calibrate`: fit constants to observations; print the fit and how to promote."""
     from ..workflow.runner import scenarios_dir
     from ..workflow.summary import format_fit
     from .calibration import run_calibration
@@ -251,6 +254,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_discover(args) -> int:
+    """`aigap discover`: PRIM boxes where the conditions hold in a sweep folder."""
     from .discovery import format_boxes, run_discover
 
     out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
@@ -263,6 +267,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """`aigap report`: one self-contained HTML page from run folders."""
     from .report import build_report
 
     path = build_report(args.folders, output=args.output, title=args.title,

@@ -122,6 +122,7 @@ class Target:
 
     @property
     def label(self) -> str:
+        """``Variable[REGION]@YEAR`` as written on the command line."""
         return _where(self.variable, self.region, self.time)
 
     def as_condition(self) -> Condition:

@@ -31,6 +31,29 @@ __all__ = ["run_discover", "DiscoverOutput", "format_boxes"]
 
 @dataclass
 class DiscoverOutput:
+    """What :func:`run_discover` found and wrote.
+
+    Attributes
+    ----------
+    conditions : tuple of Condition
+        The conditions that define the cases of interest (all must hold).
+    names : tuple of str
+        Uncertain inputs of the sweep.
+    base_rate : float
+        Share of runs that are cases.
+    n : int
+        Runs in the sweep.
+    boxes : list
+        ``(trajectory, selected_step, box, restrictions)`` per box; ``box`` is the
+        reported (pasted and pruned) box.
+    full : ndarray (d, 2)
+        Sampled range of every input.
+    first : tuple or None
+        ``(trajectory, selected_step)`` of the first peel (also when no box was kept).
+    run_dir : Path
+    elapsed : float
+    """
+
     conditions: tuple
     names: tuple
     base_rate: float
@@ -174,8 +197,8 @@ def _tables(folder: Path, out: DiscoverOutput) -> None:
                           "density_without": r["density_without"],
                           "coverage_without": r["coverage_without"]})
     pd.DataFrame(rows, columns=["box", "step", "stage", "coverage", "density", "mass",
-                                "restricted", "selected", "chosen"]).to_csv(folder / "trajectory.csv", index=False,
-                                                  float_format="%.6g")
+                                "restricted", "selected", "chosen"]).to_csv(
+        folder / "trajectory.csv", index=False, float_format="%.6g")
     pd.DataFrame(brows, columns=["box", "coverage", "density", "mass", "input", "low", "high",
                                  "sampled_low", "sampled_high", "density_without",
                                  "coverage_without"]).to_csv(folder / "boxes.csv", index=False,

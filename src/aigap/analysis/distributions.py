@@ -66,18 +66,21 @@ class Distribution:
     # --- bounds -------------------------------------------------------------
     @property
     def low(self) -> float:
+        """Lower end of the support (smallest level of a discrete distribution)."""
         if self.kind in ("discrete", "empirical"):
             return float(min(self.params["levels" if self.is_discrete else "values"]))
         return float(self.params["low"])
 
     @property
     def high(self) -> float:
+        """Upper end of the support (largest level of a discrete distribution)."""
         if self.kind in ("discrete", "empirical"):
             return float(max(self.params["levels" if self.is_discrete else "values"]))
         return float(self.params["high"])
 
     @property
     def is_discrete(self) -> bool:
+        """True for discrete levels (sampled as equally likely values)."""
         return self.kind == "discrete"
 
     # --- transform ----------------------------------------------------------

@@ -35,6 +35,23 @@ METHODS = ("sobol", "morris")
 
 @dataclass
 class SensitivityOutput:
+    """What :func:`run_sensitivity` computed and wrote.
+
+    Attributes
+    ----------
+    method : {"sobol", "morris"}
+    names, targets : tuple of str
+        Uncertain inputs and analysed outputs (labels).
+    indices : dict
+        The indices of :func:`sobol.analyze` / :func:`morris.analyze`.
+    table, ranking : DataFrame
+        ``indices.csv`` and ``ranking.csv``.
+    n_runs : int
+    run_dir : Path
+    elapsed, sim_seconds : float
+        Seconds end to end and in the engine.
+    """
+
     method: str
     names: tuple
     targets: tuple

@@ -93,6 +93,7 @@ class SweepSpec:
 
     @property
     def problem(self) -> Problem:
+        """The uncertain inputs as a :class:`Problem` (labels and distributions)."""
         return Problem(tuple(u.label for u in self.uncertain),
                        tuple(u.dist for u in self.uncertain))
 

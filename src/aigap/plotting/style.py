@@ -26,6 +26,7 @@ plt.rcParams.update({
 
 
 def region_color(region: str, k: int = 0) -> str:
+    """Colour of a region (US blue, CN red); other elements take tab10 colour ``k``."""
     return REGION_COLORS.get(region, plt.cm.tab10(k % 10))
 
 
@@ -79,6 +80,7 @@ def axes_grid(n: int, ncols: int = 3, size=(4.6, 3.2)):
 
 
 def save(fig, path) -> None:
+    """Lay out ``fig``, write it as a PNG to ``path`` and close it."""
     fig.tight_layout()
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

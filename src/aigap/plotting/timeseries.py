@@ -51,6 +51,7 @@ def overlay_observations(ax, observations, name: str, color_of) -> list:
 
 
 def obs_legend_handles() -> list:
+    """Legend entries for the observation markers (point, lower, upper bound, range)."""
     return [Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="observed (±tol.)"),
             Line2D([], [], marker="^", ls="", mfc="white", color="0.3", label="lower bound"),
             Line2D([], [], marker="v", ls="", mfc="white", color="0.3", label="upper bound"),

@@ -47,11 +47,13 @@ class IssueList:
         self.items: list[Issue] = []
 
     def add(self, line, key, message, suggestion=None, file=None) -> None:
+        """Record one problem (``file:line: key: message; did you mean ...?``) once."""
         issue = Issue(str(file or self.file), line, key, message, suggestion)
         if issue not in self.items:
             self.items.append(issue)
 
     def extend(self, issues) -> None:
+        """Record several :class:`Issue` objects, skipping ones already listed."""
         for i in issues:
             if i not in self.items:
                 self.items.append(i)

@@ -61,14 +61,17 @@ def construct(node):
 
 
 def is_mapping(node) -> bool:
+    """True for a YAML mapping node."""
     return isinstance(node, yaml.MappingNode)
 
 
 def is_sequence(node) -> bool:
+    """True for a YAML sequence (list) node."""
     return isinstance(node, yaml.SequenceNode)
 
 
 def is_null(node) -> bool:
+    """True for an explicit YAML null (``null``, ``~`` or an empty value)."""
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 

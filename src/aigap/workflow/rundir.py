@@ -51,6 +51,7 @@ class RunDir:
 
     @property
     def stem(self) -> str:
+        """Final folder name without collision suffix: ``<YYYYmmdd-HHMMSS>-<name>``."""
         return f"{self.started:%Y%m%d-%H%M%S}-{self.name}"
 
     def commit(self) -> Path:
