@@ -3,7 +3,9 @@ it is said to produce, in the direction and roughly the size documented."""
 import numpy as np
 import pytest
 
+from model_helpers import SCENARIO_NAMES
 from model_helpers import at
+from model_helpers import with_constant
 
 US, CN = "US", "CN"
 
@@ -45,6 +47,28 @@ def test_b4_catch_up_narrows_the_gap(baseline, knock):
     res = knock(Capability_Catch_Up_Rate=0.0)
     assert at(res, "Capability Gap", 2031, CN) > 3 * at(baseline, "Capability Gap", 2031, CN)
     assert at(res, "Total AI ARR", 2027, CN) < 0.6 * at(baseline, "Total AI ARR", 2027, CN)
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_b4_capability_gap_keeps_narrowing_in_every_scenario(cm, scenario_params, name):
+    # issue 3 / seed 004: China 1-1.5 generations behind "with the gap narrowing"
+    res = cm.simulate(params=scenario_params[name], outputs=["Capability Gap"])
+    gap = res["Capability Gap"][0, :, 1]
+    assert np.all(np.diff(gap) <= 1e-12), f"{name}: the capability gap widens at some point"
+    assert at(res, "Capability Gap", 2031, CN) < 0.8 * at(res, "Capability Gap", 2026.41, CN)
+
+
+def test_b4_spillover_bounds_the_gap_when_us_capital_races_ahead(cm, baseline):
+    # the structure, not the calibration: with twice the US capex the gap plateaus (it rises by
+    # at most a few hundredths from its low) and stays below its mid-2026 level...
+    boom = cm.simulate(params=with_constant(cm, "Capex Policy Multiplier", 2.0, "US"))
+    assert at(boom, "AI Capital", 2031, US) > 1.5 * at(baseline, "AI Capital", 2031, US)
+    gap = boom["Capability Gap"][0, :, 1]
+    assert gap[-1] - gap.min() < 0.05
+    assert gap[-1] < 0.85 * at(boom, "Capability Gap", 2026.41, CN)
+    # ...while without spillovers the same capital lead keeps China further behind
+    alone = cm.simulate(params=with_constant(cm, "Knowledge Spillover Share", 0.0))
+    assert at(alone, "Capability Gap", 2031, CN) > 1.3 * at(baseline, "Capability Gap", 2031, CN)
 
 
 def test_b5_compute_adequacy_is_dormant_in_the_baseline(baseline):
