@@ -28,6 +28,7 @@ import numpy as np
 
 from . import ir
 from .codegen_numpy import _closure, _Names
+from .lowering import LOWERED, Code, lower_call, trend_output
 from .ordering import INIT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
 
 CODEGEN_VERSION = "numba-1"
@@ -51,21 +52,6 @@ def _f(c):
 def _ite(c, a, b):
     # IF THEN ELSE: both sides are evaluated (as numpy.where does); NaN counts as true
     return a if c != 0 else b
-
-
-@njit(error_model="numpy")
-def _xidz(a, b, x):
-    return x if abs(b) < 1e-06 else a / b
-
-
-@njit(error_model="numpy")
-def _zidz(a, b):
-    return 0.0 if abs(b) < 1e-06 else a / b
-
-
-@njit(error_model="numpy")
-def _quantum(a, b):
-    return a if b < 1e-06 else b * np.trunc(a / b)
 
 
 @njit(error_model="numpy")
@@ -303,6 +289,8 @@ class Emitter:
             return _num(node.value)
         if isinstance(node, ir.Var):
             return self.var(node.name, sc)
+        if isinstance(node, Code):
+            return node.text
         if isinstance(node, ir.Time):
             return sc.time
         if isinstance(node, ir.Control):
@@ -329,7 +317,9 @@ class Emitter:
                     return f"({a[0]} * {inv})"
             return f"({a[0]} {op} {a[1]})"
         if isinstance(node, ir.Call):
-            return self.call(node.fn, [e(x, sc) for x in node.args], sc.time)
+            if node.fn in LOWERED:                 # formulas defined once, in lowering.py
+                return e(lower_call(node.fn, node.args), sc)
+            return self.call(node.fn, [e(x, sc) for x in node.args])
         if isinstance(node, ir.Lookup):
             tab = self.prog.tables[node.table]
             i = node.table
@@ -339,31 +329,17 @@ class Emitter:
         raise TypeError(f"cannot emit {node!r}")
 
     @staticmethod
-    def call(fn, a, t):
+    def call(fn, a):
+        """Source of a primitive function call with argument sources ``a``."""
         if fn in MATH1:
             return f"{MATH1[fn]}({a[0]})"
         simple = {
             "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
             "power": "(({0}) ** ({1}))", "log": "(math.log({0}) / math.log({1}))",
-            "if_then_else": "_ite({0}, {1}, {2})", "xidz": "_xidz({0}, {1}, {2})",
-            "zidz": "_zidz({0}, {1})", "quantum": "_quantum({0}, {1})",
-            "modulo": "({0} - _quantum({0}, {1}))",
+            "if_then_else": "_ite({0}, {1}, {2})",
         }
         if fn in simple:
             return simple[fn].format(*a)
-        if fn == "step":
-            return f"({a[0]} * _f({t} + dt / 2 > {a[1]}))"
-        if fn == "ramp":
-            final = t if len(a) == 2 else f"_fmin({a[2]}, {t})"
-            return f"((_f({t} + 1e-06 > {a[1]}) * {a[0]}) * ({final} - {a[1]}))"
-        if fn == "pulse":
-            return f"_f(({a[0]} - 1e-06 <= {t}) & ({t} < {a[0]} + {a[1]}))"
-        if fn == "pulse_train":
-            start, rep, width, end = a
-            single = f"_f(({start} - 1e-06 <= {t}) & ({t} < {start} + {width}))"
-            train = (f"_f(({start} <= {t}) & ({t} < {end}) & "
-                     f"(({t} - {start} + 1e-06) % {rep} < {width}))")
-            return f"_ite(_f({rep} == 0), {single}, {train})"
         raise TypeError(f"no numba code for function {fn}")
 
     def role(self, s, role, sc: Scope = INIT):
@@ -395,8 +371,8 @@ class Emitter:
         if k == "delay_fixed":
             return f"DF{i}"
         if k == "trend":
-            inp, tm, st = self.role(s, "input", sc), self.role(s, "time", sc), f"{sc.state}{i}"
-            return f"_zidz(({inp} - {st}), ({tm} * abs({st})))"
+            node = trend_output(s.inputs["input"], s.inputs["time"], Code(f"{sc.state}{i}"))
+            return self(node, sc)
         raise TypeError(k)
 
 
@@ -682,11 +658,13 @@ def _count(node, c, states):
     """Add the operations of one evaluation of ``node`` to counter ``c``."""
     def add(key, k=1):
         c[key] = c.get(key, 0) + k
-    if isinstance(node, ir.Op):
+    if isinstance(node, ir.Call) and node.fn in LOWERED:
+        _count(lower_call(node.fn, node.args), c, states)
+    elif isinstance(node, ir.Op):
         for a in node.args:
             _count(a, c, states)
-        if node.op == "/":
-            add("arith" if _pow2_reciprocal(node.args[1]) else "div")
+        if node.op in ("/", "%"):
+            add("arith" if node.op == "/" and _pow2_reciprocal(node.args[1]) else "div")
         elif node.op == "^":
             add("call:power")
         elif node.op in ARITH or node.op == "neg":
@@ -699,9 +677,6 @@ def _count(node, c, states):
         if node.fn in CALLS:
             add(f"call:{node.fn}", 2 if node.fn == "log" else 1)
             add("div", 1 if node.fn == "log" else 0)
-        elif node.fn in ("xidz", "zidz", "quantum", "modulo"):
-            add("div")
-            add("compare")
         else:
             add("compare")
     elif isinstance(node, ir.Lookup):
@@ -712,9 +687,7 @@ def _count(node, c, states):
         if s.kind in ("delay", "delayn"):
             add("div")
         elif s.kind == "trend":
-            add("div")
-            add("arith", 3)
-            add("compare", 2)
+            _count(trend_output(s.inputs["input"], s.inputs["time"], Code("s")), c, states)
 
 
 def op_counts(prog: ir.Program, outputs, method="euler", save_fraction=1.0):

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import ir
 from .cache import cache_dir
+from .lowering import LOWERED, Code, lower_call, trend_output
 from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars,
                        uses_time)
 
@@ -27,7 +28,7 @@ UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
          "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
          "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
          "cosh": "np.cosh", "tanh": "np.tanh", "integer": "np.trunc"}
-BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<",
+BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "==": "==", "!=": "!=", "<": "<",
           "<=": "<=", ">": ">", ">=": ">="}
 TIME_FUNCTIONS = ("step", "ramp", "pulse", "pulse_train")
 
@@ -132,6 +133,8 @@ class Emitter:
             return _num(node.value)
         if isinstance(node, ir.Var):
             return self.names(node.name)
+        if isinstance(node, Code):
+            return node.text
         if isinstance(node, ir.Time):
             return "t"
         if isinstance(node, ir.Control):
@@ -153,6 +156,8 @@ class Emitter:
                 a[0] = f"np.float64({a[0]})"    # numpy semantics (1/0 = inf, not an exception)
             return f"({a[0]} {BINARY[node.op]} {a[1]})"
         if isinstance(node, ir.Call):
+            if node.fn in LOWERED:                 # formulas defined once, in lowering.py
+                return e(lower_call(node.fn, node.args))
             return self.call(node.fn, [e(x) for x in node.args])
         if isinstance(node, ir.Lookup):
             tab = self.prog.tables[node.table]
@@ -176,28 +181,6 @@ class Emitter:
             return f"(np.log({a[0]}) / np.log({a[1]}))"
         if fn == "if_then_else":
             return f"np.where({a[0]}, {a[1]}, {a[2]})"
-        if fn == "xidz":
-            return f"np.where(np.abs({a[1]}) < 1e-06, {a[2]}, {a[0]} / {a[1]})"
-        if fn == "zidz":
-            return f"np.where(np.abs({a[1]}) < 1e-06, 0.0, {a[0]} / {a[1]})"
-        if fn == "quantum":
-            return f"np.where({a[1]} < 1e-06, {a[0]}, {a[1]} * np.trunc({a[0]} / {a[1]}))"
-        if fn == "modulo":
-            return (f"({a[0]} - np.where({a[1]} < 1e-06, {a[0]}, "
-                    f"{a[1]} * np.trunc({a[0]} / {a[1]})))")
-        if fn == "step":
-            return f"({a[0]} * (t + dt / 2 > {a[1]}))"
-        if fn == "ramp":
-            final = "t" if len(a) == 2 else f"np.minimum({a[2]}, t)"
-            return f"((t + 1e-06 > {a[1]}) * {a[0]} * ({final} - {a[1]}))"
-        if fn == "pulse":
-            return f"np.where(({a[0]} - 1e-06 <= t) & (t < {a[0]} + {a[1]}), 1.0, 0.0)"
-        if fn == "pulse_train":
-            start, rep, width, end = a
-            single = f"(({start} - 1e-06 <= t) & (t < {start} + {width}))"
-            train = (f"(({start} <= t) & (t < {end}) & "
-                     f"((t - {start} + 1e-06) % {rep} < {width}))")
-            return f"np.where({rep} == 0, {single}, {train}) * 1.0"
         raise TypeError(f"no numpy code for function {fn}")
 
     def role(self, s, role):
@@ -216,9 +199,7 @@ class Emitter:
         if k == "delay_fixed":
             return f"df{i}"
         if k == "trend":
-            inp, tm = self.role(s, "input"), self.role(s, "time")
-            return (f"np.where(np.abs({tm} * np.abs(s{i})) < 1e-06, 0.0, "
-                    f"({inp} - s{i}) / ({tm} * np.abs(s{i})))")
+            return self(trend_output(s.inputs["input"], s.inputs["time"], Code(f"s{i}")))
         raise TypeError(k)
 
 

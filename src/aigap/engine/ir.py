@@ -42,7 +42,9 @@ class Control:
 
 @dataclass(frozen=True)
 class Op:
-    """Operator. Binary: ``+ - * / ^ == != < <= > >= and or``; unary: ``neg not``.
+    """Operator. Binary: ``+ - * / % ^ == != < <= > >= and or``; unary: ``neg not``.
+
+    ``%`` (Python's floored modulo) only appears in lowered function trees.
 
     Binary operators take exactly two arguments (the compiler makes
     left-to-right association explicit, as PySD's generated Python does).
@@ -57,8 +59,9 @@ class Call:
 
     Functions: ``abs exp ln sqrt sin cos tan arcsin arccos arctan sinh cosh tanh
     min max power log integer modulo quantum if_then_else xidz zidz
-    step ramp pulse pulse_train`` (the last four read Time and TIME STEP; see
-    docs/engine-ir.md for their exact formulas, copied from PySD).
+    step ramp pulse pulse_train`` (the last four read Time and TIME STEP). The
+    formulas of ``quantum`` to ``pulse_train`` (PySD's) are defined once, as
+    primitive IR, in :mod:`aigap.engine.lowering`; see docs/engine-ir.md.
     """
     fn: str
     args: tuple
