@@ -151,7 +151,7 @@ def bench(path, ns, pysd_runs, rk4_max):
     import numba
 
     from aigap.engine import compile_model
-    from aigap.engine.codegen_numba import op_counts
+    from aigap.engine.numba_opcount import op_counts
     from aigap.engine.numba_backend import n_threads
     from aigap.engine.pysd_backend import load_pysd_model, simulate_pysd
 

@@ -18,362 +18,28 @@ arithmetic). Divisions are kept as divisions except by literal powers of two
 (``x / 2.0`` -> ``x * 0.5``, exact). What is not exact is the transcendental
 functions: numba calls the C library, numpy may use its own SIMD versions, so
 ``exp``/``ln``/``power`` can differ in the last bit (agreement to ~1e-15).
+
+The generator is split in three modules: the helper functions every kernel
+starts with (:mod:`~aigap.engine.numba_helpers`), the expression printer
+(:mod:`~aigap.engine.numba_printer`) and, here, the plan and the kernel
+template; operation counts are in :mod:`~aigap.engine.numba_opcount`.
 """
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from . import ir
 from .codegen_numpy import _closure, _Names
-from .lowering import LOWERED, Code, lower_call, trend_output
+from .numba_helpers import HELPERS
+from .numba_printer import INIT, Emitter, Scope, static_order
 from .ordering import INIT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
 
+__all__ = ["CODEGEN_VERSION", "HELPERS", "INIT", "Emitter", "Generator", "Scope", "generate",
+           "info_columns", "plan", "static_order", "what"]
+
 CODEGEN_VERSION = "numba-1"
-MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
-         "cos": "math.cos", "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos",
-         "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
-         "integer": "np.trunc", "abs": "abs"}
-ARITH = ("+", "-", "*", "/")
-COMPARE = ("==", "!=", "<", "<=", ">", ">=")
-LOOKUP_FN = {"interpolate": "_lk_interp", "extrapolate": "_lk_extrap",
-             "hold_backward": "_lk_hold"}
-
-HELPERS = '''
-@njit(error_model="numpy")
-def _f(c):
-    # a comparison as a number (numpy's booleans are 0/1 in arithmetic)
-    return 1.0 if c else 0.0
-
-
-@njit(error_model="numpy")
-def _ite(c, a, b):
-    # IF THEN ELSE: both sides are evaluated (as numpy.where does); NaN counts as true
-    return a if c != 0 else b
-
-
-@njit(error_model="numpy")
-def _fmin(a, b):
-    return a if (a <= b or a != a) else b
-
-
-@njit(error_model="numpy")
-def _fmax(a, b):
-    return a if (a >= b or a != a) else b
-
-
-@njit(error_model="numpy")
-def _seg(x, xp):
-    lo = 0
-    hi = xp.shape[0] - 1
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if xp[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-@njit(error_model="numpy")
-def _lk_interp(x, xp, fp, sl):
-    # numpy.interp, branch for branch (slopes precomputed with its formula)
-    n = xp.shape[0]
-    if x != x:
-        return x
-    if x < xp[0]:
-        return fp[0]
-    if x > xp[n - 1]:
-        return fp[n - 1]
-    if x == xp[n - 1]:
-        return fp[n - 1]
-    j = _seg(x, xp)
-    if xp[j] == x:
-        return fp[j]
-    v = sl[j] * (x - xp[j]) + fp[j]
-    if v != v:
-        v = sl[j] * (x - xp[j + 1]) + fp[j + 1]
-        if v != v and fp[j] == fp[j + 1]:
-            v = fp[j]
-    return v
-
-
-@njit(error_model="numpy")
-def _lk_extrap(x, xp, fp, sl):
-    n = xp.shape[0]
-    if x > xp[n - 1]:
-        return fp[n - 1] + sl[n - 2] * (x - xp[n - 1])
-    if x < xp[0]:
-        return fp[0] + sl[0] * (x - xp[0])
-    return _lk_interp(x, xp, fp, sl)
-
-
-@njit(error_model="numpy")
-def _lk_hold(x, xp, fp, sl):
-    n = xp.shape[0]
-    if x != x or x >= xp[n - 1]:
-        return fp[n - 1]
-    if x < xp[0]:
-        return fp[0]
-    return fp[_seg(x, xp)]
-
-
-@njit(error_model="numpy")
-def _ts(t, TX, a, b, TV, r):
-    # time-series parameter: linear between points, held beyond the ends
-    if t <= TX[a]:
-        return TV[r, a]
-    if t >= TX[b - 1]:
-        return TV[r, b - 1]
-    j = a + _seg(t, TX[a:b])
-    slope = (TV[r, j + 1] - TV[r, j]) / (TX[j + 1] - TX[j])
-    return slope * (t - TX[j]) + TV[r, j]
-
-
-@njit(error_model="numpy")
-def _order(v):
-    # int(order) as numpy does; out-of-range values are checked (and reported) by the host
-    if v == v and 1.0 <= v < 1e6:
-        return int(v)
-    return 1
-
-
-@njit(error_model="numpy")
-def _smooth_d(D, S, inp, of, tm, n):
-    D[0] = ((inp - S[0]) * of) / tm
-    for q in range(1, n):
-        D[q] = ((S[q - 1] - S[q]) * of) / tm
-
-
-@njit(error_model="numpy")
-def _delay_d(D, S, inp, of, tm, n):
-    D[0] = (inp - S[0] / tm) * of
-    for q in range(1, n):
-        D[q] = (S[q - 1] / tm - S[q] / tm) * of
-
-
-@njit(error_model="numpy")
-def _delayn_d(D, S, TN, TM, inp, of, tm, n):
-    TN[0] = tm
-    for q in range(1, n):
-        TN[q] = TM[q - 1]
-    D[0] = (inp - S[0] / TN[0]) * of
-    for q in range(1, n):
-        D[q] = (S[q - 1] / TN[q - 1] - S[q] / TN[q]) * of
-
-
-@njit(error_model="numpy")
-def _euler(S, D, dt, n):
-    for q in range(n):
-        S[q] = S[q] + D[q] * dt
-
-
-@njit(error_model="numpy")
-def _half(Y, S, D, dt, n):
-    for q in range(n):
-        Y[q] = S[q] + D[q] * dt / 2
-
-
-@njit(error_model="numpy")
-def _full(Y, S, D, dt, n):
-    for q in range(n):
-        Y[q] = S[q] + D[q] * dt
-
-
-@njit(error_model="numpy")
-def _rk4(S, D, K2, K3, K4, dt, n):
-    for q in range(n):
-        S[q] = S[q] + dt / 6 * (D[q] + 2 * K2[q] + 2 * K3[q] + K4[q])
-
-
-@njit(error_model="numpy")
-def _copy(A, B, n):
-    for q in range(n):
-        A[q] = B[q]
-
-
-@njit(error_model="numpy")
-def _chain(n, value):
-    A = np.empty(n)
-    for q in range(n):
-        A[q] = value
-    return A
-
-
-@njit(error_model="numpy")
-def _reduced_order(o, dt, d):
-    # PySD shortens a delay whose time is below order * TIME STEP (never below 1 here)
-    while o * dt > d and o > 1:
-        o -= 1
-    return o
-
-
-@njit(error_model="numpy")
-def _pipe_len(d, dt):
-    # round(max(d / dt, 1) + 1e-6), as the numpy backend; bad values reported by the host
-    v = d / dt
-    if v < 1.0:
-        v = 1.0
-    v = v + 1e-06
-    if v == v and v < 1e9:
-        return max(int(np.rint(v)), 1)
-    return 1
-'''
-
-
-def _num(v: float) -> str:
-    if math.isnan(v):
-        return "np.nan"
-    if math.isinf(v):
-        return "np.inf" if v > 0 else "(-np.inf)"
-    return repr(float(v))
-
-
-def _pow2_reciprocal(node):
-    """``1/c`` as a literal when ``c`` is a power of two (so ``x/c == x*(1/c)`` exactly)."""
-    if isinstance(node, ir.Num) and np.isfinite(node.value) and node.value != 0:
-        m, e = math.frexp(abs(node.value))
-        if m == 0.5 and -1000 < e < 1000:
-            return _num(1.0 / node.value)
-    return None
-
-
-def static_order(s):
-    """The chain length of a SMOOTH whose order is a literal (unrolled), else None.
-
-    Other chains (delays, whose order PySD may shorten at run time, SMOOTH N
-    with a variable order) are per-run arrays updated by small helpers.
-    """
-    if s.kind == "smooth" and isinstance(s.order, ir.Num) and 1 <= s.order.value <= 16:
-        return int(s.order.value)
-    return None
-
-
-class Scope:
-    """Names seen by the code of one evaluation point (initialisation, step, RK4 stage).
-
-    Values recomputed at an evaluation point get their own suffix, so every
-    local of the kernel is assigned by one statement only (numba's SSA pass is
-    quadratic in re-assigned variables times blocks).
-    """
-
-    def __init__(self, time="t", suffix="", renamed=frozenset(), state="S", deriv="D", tn="TN"):
-        self.time = time
-        self.suffix = suffix
-        self.renamed = renamed        # IR names recomputed at this point
-        self.state = state            # prefix of state variables (S, or Y2_.. in a stage)
-        self.deriv = deriv            # prefix of derivative variables
-        self.tn = tn                  # DELAY N: stage delay times
-
-
-INIT = Scope()
-
-
-class Emitter:
-    """IR expression -> scalar Python source for numba."""
-
-    def __init__(self, prog: ir.Program, names: _Names):
-        self.prog = prog
-        self.names = names
-        self.states = {s.sid: s for s in prog.states}
-
-    def var(self, name, sc: Scope):
-        base = self.names(name)
-        return base + sc.suffix if name in sc.renamed else base
-
-    def __call__(self, node, sc: Scope = INIT) -> str:
-        e = self
-        if isinstance(node, ir.Num):
-            return _num(node.value)
-        if isinstance(node, ir.Var):
-            return self.var(node.name, sc)
-        if isinstance(node, Code):
-            return node.text
-        if isinstance(node, ir.Time):
-            return sc.time
-        if isinstance(node, ir.Control):
-            return {"time_step": "dt", "initial_time": "initial_time",
-                    "final_time": "final_time", "saveper": "saveper"}[node.name]
-        if isinstance(node, ir.Op):
-            a = [e(x, sc) for x in node.args]
-            op = node.op
-            if op == "neg":
-                return f"(-{a[0]})"
-            if op == "not":
-                return f"_f({a[0]} == 0)"
-            if op == "and":
-                return f"_f(({a[0]} != 0) & ({a[1]} != 0))"
-            if op == "or":
-                return f"_f(({a[0]} != 0) | ({a[1]} != 0))"
-            if op == "^":
-                return f"(({a[0]}) ** ({a[1]}))"
-            if op in COMPARE:
-                return f"_f({a[0]} {op} {a[1]})"
-            if op == "/":
-                inv = _pow2_reciprocal(node.args[1])
-                if inv is not None:
-                    return f"({a[0]} * {inv})"
-            return f"({a[0]} {op} {a[1]})"
-        if isinstance(node, ir.Call):
-            if node.fn in LOWERED:                 # formulas defined once, in lowering.py
-                return e(lower_call(node.fn, node.args), sc)
-            return self.call(node.fn, [e(x, sc) for x in node.args])
-        if isinstance(node, ir.Lookup):
-            tab = self.prog.tables[node.table]
-            i = node.table
-            return f"{LOOKUP_FN[tab.mode]}({e(node.x, sc)}, TX{i}, TY{i}, TS{i})"
-        if isinstance(node, ir.StateRead):
-            return self.state_out(self.states[node.state], sc)
-        raise TypeError(f"cannot emit {node!r}")
-
-    @staticmethod
-    def call(fn, a):
-        """Source of a primitive function call with argument sources ``a``."""
-        if fn in MATH1:
-            return f"{MATH1[fn]}({a[0]})"
-        simple = {
-            "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
-            "power": "(({0}) ** ({1}))", "log": "(math.log({0}) / math.log({1}))",
-            "if_then_else": "_ite({0}, {1}, {2})",
-        }
-        if fn in simple:
-            return simple[fn].format(*a)
-        raise TypeError(f"no numba code for function {fn}")
-
-    def role(self, s, role, sc: Scope = INIT):
-        return self(s.inputs[role], sc)
-
-    def stage(self, s, q, sc: Scope = INIT, prefix=None):
-        """Stage ``q`` (int or source text) of chain ``s`` under prefix ``prefix``."""
-        p = prefix or sc.state
-        if static_order(s) is not None:
-            return f"{p}{s.sid}_{q}"
-        return f"{p}{s.sid}[{q}]"
-
-    def last(self, s, sc: Scope = INIT):
-        n = static_order(s)
-        return self.stage(s, n - 1 if n is not None else f"N{s.sid} - 1", sc)
-
-    def state_out(self, s, sc: Scope = INIT) -> str:
-        k, i = s.kind, s.sid
-        if k == "initial":
-            return f"S{i}"
-        if k == "integ":
-            return f"{sc.state}{i}"
-        if k == "smooth":
-            return self.last(s, sc)
-        if k == "delay":
-            return f"({self.last(s, sc)} / {self.role(s, 'time', sc)})"
-        if k == "delayn":
-            return f"({self.last(s, sc)} / TM{i}[0])"
-        if k == "delay_fixed":
-            return f"DF{i}"
-        if k == "trend":
-            node = trend_output(s.inputs["input"], s.inputs["time"], Code(f"{sc.state}{i}"))
-            return self(node, sc)
-        raise TypeError(k)
 
 
 def plan(prog: ir.Program, ts_params, outputs, method):
@@ -448,6 +114,7 @@ class Generator:
 
     # ------------------------------------------------------------- module
     def source(self) -> str:
+        """Python source of the whole kernel module (tables, helpers, ``run_block``)."""
         head = [f"# Generated by aigap.engine.codegen_numba ({CODEGEN_VERSION}) from model "
                 f"{self.prog.model_hash[:16]}, {self.method}, {len(self.outputs)} outputs.",
                 "# A cache: never edited, rewritten from the IR when missing.",
@@ -487,10 +154,12 @@ class Generator:
 
     # ------------------------------------------------------------- pieces
     def ts_lines(self, sc: Scope):
+        """Lines interpolating every time-series parameter at the time of scope ``sc``."""
         return [f"{self.em.var(p, sc)} = _ts({sc.time}, TX, TO[{q}], TO[{q + 1}], TV, r)"
                 for q, p in enumerate(self.ts)]
 
     def init_lines(self):
+        """Lines run once per run: parameters, then initial values in dependency order."""
         em, pl = self.em, self.pl
         out = ["t = times[0]"]
         for j, pname in enumerate(self.prog.params):
@@ -517,6 +186,7 @@ class Generator:
         return [f"{n} = np.empty(N{i})" for n in names]
 
     def state_init(self, s):
+        """Lines initialising state ``s`` (its locals, chain arrays or pipe)."""
         em, i, k = self.em, s.sid, s.kind
         if k in ("integ", "initial"):
             return [f"S{i} = {em.role(s, 'init')}"]
@@ -590,6 +260,7 @@ class Generator:
         return [call.format(i=i)]
 
     def loop_lines(self):
+        """Lines of the time loop: per-step values, saved outputs, derivatives, update."""
         em, pl, st = self.em, self.pl, self.step
         out = ["n = times.shape[0] - 1", "for k in range(n + 1):", "    tl = times[k]"]
         body = self.ts_lines(st)
@@ -647,87 +318,3 @@ class Generator:
 def generate(prog: ir.Program, ts_params, outputs, method) -> str:
     """Python source of the numba kernel module for one signature."""
     return Generator(prog, frozenset(ts_params), tuple(outputs), method).source()
-
-
-# ------------------------------------------------------------------ op counts
-CALLS = {"exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-         "cosh", "tanh", "power", "log"}
-
-
-def _count(node, c, states):
-    """Add the operations of one evaluation of ``node`` to counter ``c``."""
-    def add(key, k=1):
-        c[key] = c.get(key, 0) + k
-    if isinstance(node, ir.Call) and node.fn in LOWERED:
-        _count(lower_call(node.fn, node.args), c, states)
-    elif isinstance(node, ir.Op):
-        for a in node.args:
-            _count(a, c, states)
-        if node.op in ("/", "%"):
-            add("arith" if node.op == "/" and _pow2_reciprocal(node.args[1]) else "div")
-        elif node.op == "^":
-            add("call:power")
-        elif node.op in ARITH or node.op == "neg":
-            add("arith")
-        else:
-            add("compare")
-    elif isinstance(node, ir.Call):
-        for a in node.args:
-            _count(a, c, states)
-        if node.fn in CALLS:
-            add(f"call:{node.fn}", 2 if node.fn == "log" else 1)
-            add("div", 1 if node.fn == "log" else 0)
-        else:
-            add("compare")
-    elif isinstance(node, ir.Lookup):
-        _count(node.x, c, states)
-        add("lookup")
-    elif isinstance(node, ir.StateRead):
-        s = states[node.state]
-        if s.kind in ("delay", "delayn"):
-            add("div")
-        elif s.kind == "trend":
-            _count(trend_output(s.inputs["input"], s.inputs["time"], Code("s")), c, states)
-
-
-def op_counts(prog: ir.Program, outputs, method="euler", save_fraction=1.0):
-    """Operations per time step per run of the compiled kernel, from the IR.
-
-    Counts what the generated loop evaluates: the per-step assignments (values
-    only stored are weighted by ``save_fraction``, the share of steps saved),
-    the state derivatives and the Euler/RK4 update. Returns a dict with
-    ``arith`` (+ - * and negation), ``div``, ``compare`` (comparisons, MIN/MAX,
-    IF THEN ELSE, ABS), ``lookup``, ``call:<fn>`` (libm calls) and ``total``.
-    """
-    pl = plan(prog, frozenset(), tuple(outputs), method)
-    states = {s.sid: s for s in prog.states}
-    step, stored, deriv = {}, {}, {}
-    for a in pl["loop"]:
-        _count(a.expr, step if a.target in pl["deriv_need"] else stored, states)
-    for s in prog.states:
-        n = static_order(s) or (int(s.order.value) if isinstance(s.order, ir.Num) else 1)
-        per = {"integ": {}, "trend": {"arith": 1, "div": 1},
-               "smooth": {"arith": 2 * n, "div": n}, "delay": {"arith": 2 * n, "div": 2 * n},
-               "delayn": {"arith": 2 * n, "div": 2 * n}}.get(s.kind, {})
-        for key, k in per.items():
-            deriv[key] = deriv.get(key, 0) + k
-    scalars = sum(static_order(s) or (int(s.order.value) if isinstance(s.order, ir.Num)
-                                      else 1) for s in pl["continuous"])
-    evals = 1 if pl["method"] == "euler" else 4
-    out = {}
-    for src, w in ((step, 1), (stored, save_fraction)):
-        for key, k in src.items():
-            out[key] = out.get(key, 0) + k * w
-    if evals > 1:                      # RK4: three more derivative evaluations per step
-        rk = {}
-        for a in pl["rk"]:
-            _count(a.expr, rk, states)
-        for key, k in rk.items():
-            out[key] = out.get(key, 0) + 3 * k
-    for key, k in deriv.items():
-        out[key] = out.get(key, 0) + evals * k
-    # update: s + d*dt (Euler); RK4 three stage states and the weighted sum (the
-    # divisions by 2 and 6 are exact multiplications or hoisted out of the loop)
-    out["arith"] = out.get("arith", 0) + scalars * (2 if evals == 1 else 3 * 3 + 8)
-    out["total"] = sum(v for k, v in out.items())
-    return out
