@@ -50,6 +50,7 @@ class LaneEmitter(Emitter):
         return f"v_lift{k}"
 
     def __call__(self, node, sc=None):
+        """Source of ``node``; exp/ln/power become lifted temporaries when ``lift`` is on."""
         from .codegen_numba import INIT
         sc = sc or INIT
         if self.lift:
@@ -71,15 +72,18 @@ class LaneGenerator(Generator):
         self.rows = {}
 
     def row(self, token):
+        """Row of ``V`` holding the scalar named ``token`` (allocated on first use)."""
         if token not in self.rows:
             self.rows[token] = len(self.rows)
         return self.rows[token]
 
     def lanes(self, text, lane="l"):
+        """``text`` with every scalar name replaced by its cell ``V[row, lane]``."""
         return TOKEN.sub(lambda m: f"V[{self.row(m.group(0))}, {lane}]", text)
 
     # ------------------------------------------------------------- module
     def source(self) -> str:
+        """Python source of the lock-step kernel module."""
         self.em.lift = False
         init = self.init_lines()
         self.em.lift = True
@@ -111,6 +115,7 @@ class LaneGenerator(Generator):
         return "\n".join(head + [HELPERS, ""] + block) + "\n"
 
     def localise(self, seg):
+        """A lane loop's statements with rows loaded into locals once (see _localise)."""
         self._tag = getattr(self, "_tag", 0) + 1
         return _localise(seg, self._tag)
 

@@ -48,6 +48,7 @@ class _Names:
         self.ids = {}
 
     def __call__(self, name):
+        """Identifier of IR name ``name`` (created on first use)."""
         if name not in self.ids:
             base = re.sub(r"\W", "_", name.split("[")[0])[:24].strip("_") or "v"
             self.ids[name] = f"v_{base}_{len(self.ids)}"
@@ -70,6 +71,7 @@ class Emitter:
 
     # --------------------------------------------------------- optimisation
     def is_static(self, node) -> bool:
+        """True when ``node`` depends on neither Time, states nor time-series inputs."""
         if isinstance(node, (ir.Num, ir.Control)):
             return True
         if isinstance(node, ir.Var):
@@ -108,6 +110,7 @@ class Emitter:
         return self.pending + [f"{target} = {code}"]
 
     def __call__(self, node) -> str:
+        """Source of ``node``: a hoisted or common-subexpression name, or its code."""
         if isinstance(node, (ir.Op, ir.Call, ir.Lookup)) and self.static is not None:
             if self.is_static(node):
                 if node not in self.hoisted:
@@ -169,6 +172,7 @@ class Emitter:
         raise TypeError(f"cannot emit {node!r}")
 
     def call(self, fn, a):
+        """Source of a primitive function call with argument sources ``a``."""
         if fn in UNARY:
             return f"{UNARY[fn]}({a[0]})"
         if fn == "min":
@@ -184,9 +188,11 @@ class Emitter:
         raise TypeError(f"no numpy code for function {fn}")
 
     def role(self, s, role):
+        """Source of input ``role`` of state ``s``."""
         return self(s.inputs[role])
 
     def state_out(self, s) -> str:
+        """Source of the output of state ``s`` (what a StateRead returns)."""
         k, i = s.kind, s.sid
         if k in ("integ", "initial"):
             return f"s{i}"
@@ -404,6 +410,7 @@ class NumpyProgram:
         return {"ir": self.ir, "_fns": {}}
 
     def function(self, ts_params, outputs, method):
+        """The generated ``run`` function of one signature (generated once, then reused)."""
         key = (frozenset(ts_params), tuple(outputs), method)
         if key not in self._fns:
             src = self.source(*key)
@@ -414,6 +421,7 @@ class NumpyProgram:
         return self._fns[key]
 
     def source(self, ts_params, outputs, method):
+        """Python source of ``run`` for one signature."""
         return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
 
 

@@ -42,6 +42,7 @@ class _Ctx:
         self.fallback = fallback      # final dims -> element (for element subscripts)
 
     def bind(self, **extra):
+        """A copy of this context with extra subscript labels bound."""
         new = _Ctx(self.el, dict(self.labels), self.fallback)
         new.labels.update(extra)
         return new
@@ -68,10 +69,12 @@ class Compiler:
 
     # ------------------------------------------------------------ errors
     def unsupported(self, el, feature, detail=""):
+        """Raise UnsupportedFeatureError naming element ``el``, its file and line."""
         raise UnsupportedFeatureError(el.name, feature, self.pm.path, el.line, detail)
 
     # ------------------------------------------------------------ entry
     def compile(self) -> ir.Program:
+        """Compile every element; returns the :class:`~aigap.engine.ir.Program`."""
         pm = self.pm
         order = [el for el in pm.elements.values() if not el.control]
         for el in order:
@@ -274,6 +277,7 @@ class Compiler:
 
     # ------------------------------------------------------------ expressions
     def expr(self, ast, ctx):
+        """IR of PySD abstract expression ``ast`` for the element/subscripts of ``ctx``."""
         ae = self.ae
         el = ctx.el
         if isinstance(ast, bool):
@@ -401,6 +405,7 @@ class Compiler:
         self.unsupported(ctx.el, "subscript range not on the left-hand side", s)
 
     def reference(self, ast, ctx):
+        """IR of a reference: Time, a control value or a scalar variable."""
         pm = self.pm
         ref = ast.reference
         if ref == "time":
@@ -420,6 +425,7 @@ class Compiler:
         return ir.Var(scalar_name(py, elems))
 
     def call(self, ast, ctx):
+        """IR of a function call, checked against the supported functions and arities."""
         pm = self.pm
         el = ctx.el
         fn = ast.function.reference if hasattr(ast.function, "reference") else str(ast.function)

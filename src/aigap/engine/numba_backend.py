@@ -228,6 +228,7 @@ class Kernel:
         self.info = info_columns(prog)
 
     def __call__(self, P, TS, R, times, save, dt, initial_time, final_time, saveper, O):
+        """Pack the inputs of one block of runs, run the kernel, check per-run values."""
         PR = np.zeros((R, len(self.params)))
         for j, pname in enumerate(self.params):
             if pname in P:
