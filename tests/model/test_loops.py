@@ -29,8 +29,22 @@ def test_r2_compute_keeps_china_behind(baseline, knock):
 
 
 def test_r3_growth_expectations_drive_the_2025_capex_boom(baseline, knock):
+    # growth expectations carry about half of the 2025 US capex; the strategic base the rest
     res = knock(Growth_Expectation_Horizon=0.5)
-    assert at(res, "AI Capex", 2025.5, US) < 0.5 * at(baseline, "AI Capex", 2025.5, US)
+    assert at(res, "AI Capex", 2025.5, US) < 0.6 * at(baseline, "AI Capex", 2025.5, US)
+
+
+def test_b3_low_returns_brake_capex(cm, baseline):
+    # China: once ARR growth fades, expected revenue no longer justifies the capital, capex falls
+    # below its peak and capital stops growing (the return-on-capex loop of issue 3)
+    capex = baseline["AI Capex"][0, :, 1]
+    assert capex[-1] < 0.6 * capex.max()
+    growth = np.log(at(baseline, "AI Capital", 2031, CN) / at(baseline, "AI Capital", 2030, CN))
+    assert growth < 0.05
+    # a higher hurdle return (the same revenue is worth less capital) means less capital
+    strict = cm.simulate(params=with_constant(cm, "Hurdle Return on AI Capital", 0.6))
+    for region in (US, CN):
+        assert at(strict, "AI Capital", 2031, region) < 0.85 * at(baseline, "AI Capital", 2031, region)
 
 
 def test_r4_price_anchoring_holds_chinese_wtp_down(baseline, knock):
