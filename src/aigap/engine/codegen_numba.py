@@ -34,7 +34,7 @@ from . import ir
 from .codegen_numpy import _closure, _Names
 from .numba_helpers import HELPERS
 from .numba_printer import INIT, Emitter, Scope, static_order
-from .ordering import INIT_ROLES, STEP_ROLES, expr_vars, role_vars, uses_time
+from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
 
 __all__ = ["CODEGEN_VERSION", "HELPERS", "INIT", "Emitter", "Generator", "Scope", "generate",
            "info_columns", "plan", "static_order", "what"]
@@ -45,12 +45,7 @@ CODEGEN_VERSION = "numba-1"
 def plan(prog: ir.Program, ts_params, outputs, method):
     """What the numpy generator computes where: the same split, for the same signature."""
     by_target = {a.target: a for a in prog.assigns}
-    dynamic = set(ts_params)
-    for a in prog.assigns:
-        sids = set()
-        vars_ = expr_vars(a.expr, None, sids)
-        if sids or uses_time(a.expr) or vars_ & dynamic:
-            dynamic.add(a.target)
+    dynamic = dynamic_targets(prog, ts_params)
     out_scalars = [sc for name in outputs for sc in prog.outputs[name].scalars]
     deriv_roots = set()
     for s in prog.states:

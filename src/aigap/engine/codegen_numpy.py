@@ -19,8 +19,8 @@ import numpy as np
 from . import ir
 from .cache import cache_dir
 from .lowering import LOWERED, Code, lower_call, trend_output
-from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, expr_vars, role_vars,
-                       uses_time)
+from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, dynamic_targets, expr_vars,
+                       role_vars)
 
 CODEGEN_VERSION = "numpy-2"
 
@@ -235,12 +235,7 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
     by_target = {a.target: a for a in prog.assigns}
 
     # ---------------- which assigns vary in time (depend on Time, states, time series)
-    dynamic = set(ts_params)
-    for a in prog.assigns:
-        sids = set()
-        vars_ = expr_vars(a.expr, None, sids)
-        if sids or uses_time(a.expr) or vars_ & dynamic:
-            dynamic.add(a.target)
+    dynamic = dynamic_targets(prog, ts_params)
 
     # ---------------- what is needed per step
     out_scalars = [sc for name in outputs for sc in prog.outputs[name].scalars]

@@ -47,6 +47,21 @@ def uses_time(node) -> bool:
     return False
 
 
+def dynamic_targets(prog: ir.Program, ts_params) -> set:
+    """Names that vary in time: time-series inputs and assigns reading Time, a state or them.
+
+    Everything else is computed once, before the time loop; every code generator uses this
+    one split so the backends hoist the same work.
+    """
+    dynamic = set(ts_params)
+    for a in prog.assigns:
+        sids = set()
+        vars_ = expr_vars(a.expr, None, sids)
+        if sids or uses_time(a.expr) or vars_ & dynamic:
+            dynamic.add(a.target)
+    return dynamic
+
+
 def role_vars(state, roles):
     out = set()
     for r in roles:
