@@ -132,6 +132,9 @@ def register(sub) -> None:
     p.add_argument("--runs-dir", metavar="DIR")
     p.set_defaults(func=cmd_report)
 
+    from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
+    register_posterior(sub, _common)
+
 
 def _command():
     return ["aigap", *sys.argv[1:]]

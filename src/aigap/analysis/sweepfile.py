@@ -227,7 +227,7 @@ def _check_target(name, element, key, line, model, issues: IssueList):
 
 
 def parse_parameter_sets(node, path: Path, model, issues: IssueList):
-    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff`` and ``run``
+    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff``, ``run``, ``log_post``
     ignored) -> ``(uncertain, sets (rows, d), file record)``; each column becomes an
     empirical marginal, and the sweep draws whole rows so correlations are kept."""
     import pandas as pd
@@ -243,7 +243,7 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
     except (OSError, ValueError) as exc:
         issues.add(line, "parameter_sets", f"cannot read {csv}: {exc.__class__.__name__}")
         return [], None, None
-    cols = [c for c in df.columns if c not in ("payoff", "run")]
+    cols = [c for c in df.columns if c not in ("payoff", "run", "log_post")]
     if not cols or len(df) < 2:
         issues.add(line, "parameter_sets", f"{csv}: needs parameter columns and >= 2 rows")
         return [], None, None

@@ -1,0 +1,299 @@
+"""``aigap posterior``: Bayesian calibration job (read files, sample, write a run folder).
+
+The methods are in :mod:`aigap.analysis.posterior`; this module wires the priors file, the
+observation file and the engine to emcee. ``chains`` independent ensembles of ``walkers``
+walkers (seeds from one ``numpy.random.Generator(seed)``) run ``steps`` steps in resumable
+chunks of ``chunk`` steps: each chunk's chain and the sampler's random state are saved in
+the (temporary) run folder, and the same command resumes an interrupted run. The first half
+of each chain is burn-in.
+
+Run folder ``runs/<ts>-posterior-<scenario>/``: ``draws.csv`` (one row per posterior draw,
+columns ``Name`` / ``Name[ELEM]`` plus ``log_post``: usable as a sweep's
+``parameter_sets:``), ``chains.npz``, ``diagnostics.json``, ``fit.csv`` (posterior median
+and 50/90% intervals per observation, in/out of sample), ``parameters.csv`` (prior and
+posterior summaries, contraction), ``hindcast.json`` (with ``--until``), ``marginals.png``,
+``pairs.png``, ``bands.png``, ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..observations import default_observations_path, load_observations, simulated_matrix
+from ..scenarios import InputError, load_scenario, resolve_params
+from ..workflow.keys import KEY_VARIABLES
+from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.rundir import new_run_dir, runs_root
+from . import posterior as pm
+from .calibration import _prior as scenario_values
+from .calibration import parse_until
+from .ensemble import simulate_design
+from .priors import load_priors
+from .sweep import _save_npz, find_partial, report_progress
+
+STATE = "posterior_state.json"
+MAX_DRAWS = 2000
+
+
+@dataclass
+class PosteriorOutput:
+    """What :func:`run_posterior` computed (tables are pandas DataFrames)."""
+
+    labels: tuple
+    draws: np.ndarray
+    diagnostics: dict
+    fit: object
+    params: object
+    hindcast: dict | None
+    fit_scores: dict
+    run_dir: Path | None = None
+    elapsed: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _rs_arrays(rs) -> dict:
+    return {"rs_keys": rs[1], "rs_pos": np.array(rs[2]), "rs_gauss": np.array(rs[3]),
+            "rs_cached": np.array(rs[4])}
+
+
+def _rs_tuple(z) -> tuple:
+    return ("MT19937", z["rs_keys"], int(z["rs_pos"]), int(z["rs_gauss"]), float(z["rs_cached"]))
+
+
+def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 64,
+                  steps: int = 1000, chains: int = 2, seed: int = 0, until=None,
+                  chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
+                  command=None, progress=sys.stderr, engine: str = "compiled",
+                  fresh: bool = False, n_predictive: int = 500) -> PosteriorOutput:
+    """Sample the posterior of the priors file's constants given an observation file."""
+    from ..engine import CompiledModel, compile_model
+    from ..workflow.runner import find_model
+
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    problems = []
+    if walkers < 4 or walkers % 2:
+        problems.append(f"--walkers {walkers}: must be an even number >= 4")
+    if steps < 4:
+        problems.append(f"--steps {steps}: must be >= 4")
+    if chains < 2:
+        problems.append(f"--chains {chains}: must be >= 2 (R-hat needs independent chains)")
+    if problems:
+        raise InputError(problems)
+    cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
+    scenario_path = Path(scenario_path)
+    scenario = load_scenario(scenario_path, model=cm)
+    base = resolve_params(cm, scenario)
+    spec = load_priors(priors_path, cm)
+    targets = list(spec.uncertain)
+    d = len(targets)
+    if walkers < 2 * d:
+        raise InputError([f"--walkers {walkers}: needs at least 2 x {d} parameters = {2 * d}"])
+    obs_path = observations or default_observations_path(scenario_path)
+    if obs_path is None:
+        raise InputError(["no observation file: give --observations FILE"])
+    obs = load_observations(obs_path, model=cm)
+    until_t = parse_until(until)
+    items = list(obs.fitted)
+    train = [o for o in items if until_t is None or o.time < until_t]
+    test = [o for o in items if until_t is not None and o.time >= until_t]
+    if not train:
+        raise InputError([f"--until {until}: no observation of {obs_path} is dated before it"
+                          if until_t is not None else f"{obs_path}: no fitted observations"])
+    if until_t is not None and not test:
+        raise InputError([f"--until {until}: no observation of {obs_path} is dated on or "
+                          "after it (nothing to predict)"])
+    T = pm.PriorTransform([u.dist for u in targets])
+    train_vars = sorted({o.variable for o in train})
+    ran, n_eval = set(), [0]
+
+    def log_prob(Y):
+        Y = np.atleast_2d(Y)
+        X = T.to_x(Y)
+        res = simulate_design(cm, base, targets, X, train_vars, engine=engine)
+        ran.add(res.meta["engine"])
+        n_eval[0] += X.shape[0]
+        with np.errstate(all="ignore"):
+            ll = pm.log_likelihood(train, simulated_matrix(train, res))
+        return ll + T.log_jacobian(Y)
+
+    state = {"kind": "posterior", "model_sha256": cm.model_hash, "priors_sha256": spec.sha256,
+             "observations": file_record(obs.path)["sha256"],
+             "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
+             "walkers": walkers, "steps": steps, "chains": chains, "seed": seed,
+             "until": until_t, "chunk": chunk, "engine": engine}
+    name = f"posterior-{scenario.name}"
+    partial = None if fresh else find_partial(SimpleNamespace(name=name), state,
+                                              runs_root(runs_dir))
+    rng = np.random.default_rng(seed)
+    chain_seeds = rng.integers(0, 2 ** 31 - 1, size=chains)
+    x0 = np.array([min(max(v, u.dist.low), u.dist.high) for v, u in
+                   zip(scenario_values(cm, base, targets), targets)])
+    report_progress(f"posterior of {d} constants given {len(train)} observations"
+                    + (f" before {until_t:g} ({len(test)} held out)" if test else "")
+                    + f": {chains} chains x {walkers} walkers x {steps} steps = "
+                    f"{chains * walkers * steps:,} model evaluations", progress)
+    t_sample = time.perf_counter()
+    with new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd:
+        if partial is not None:
+            rd.discard()
+            rd.path = partial
+        else:
+            (rd.path / "chunks").mkdir()
+            (rd.path / STATE).write_text(json.dumps(state, indent=1))
+        out_chains, out_acc = [], []
+        for c in range(chains):
+            g = np.random.default_rng(chain_seeds[c])
+            y0 = T.to_y(x0)[None] + 0.3 * g.standard_normal((walkers, d))
+            run, done = None, 0
+            for a in range(0, steps, chunk):
+                f = rd.path / "chunks" / f"chain{c}_{a:07d}.npz"
+                if f.exists():
+                    with np.load(f) as z:
+                        run = {"chain": z["chain"], "log_prob": z["log_prob"],
+                               "accepted": z["accepted"],
+                               "state": {"coords": z["coords"], "log_prob": z["last_lp"],
+                                         "random_state": _rs_tuple(z)}}
+                    done = a + chunk
+                    continue
+                n = min(chunk, steps - a)
+                tk = time.perf_counter()
+                run = pm.run_ensemble(log_prob, y0, n, int(chain_seeds[c]),
+                                      state=None if run is None else run["state"],
+                                      chain=None if run is None else run["chain"],
+                                      lnp=None if run is None else run["log_prob"],
+                                      accepted=None if run is None else run["accepted"])
+                _save_npz(f, {"chain": run["chain"], "log_prob": run["log_prob"],
+                              "accepted": run["accepted"], "coords": run["state"]["coords"],
+                              "last_lp": run["state"]["log_prob"],
+                              **_rs_arrays(run["state"]["random_state"])})
+                done = a + n
+                report_progress(f"  chain {c + 1}/{chains}: step {done}/{steps} "
+                                f"({time.perf_counter() - tk:.1f} s)", progress)
+            out_chains.append(run["chain"])
+            out_acc.append(run["accepted"])
+        t_sample = time.perf_counter() - t_sample
+        burn = steps // 2
+        diag = pm.diagnostics(out_chains, out_acc, steps, burn, spec.labels)
+        pooled = np.concatenate([c[burn:].reshape(-1, d) for c in out_chains])
+        lp = np.concatenate([np.asarray(lpc)[burn:].reshape(-1) for lpc in
+                             _log_probs(rd.path, chains, steps, chunk)])
+        pick = np.sort(rng.choice(pooled.shape[0], min(MAX_DRAWS, pooled.shape[0]),
+                                  replace=False))
+        Yd, lpd = pooled[pick], lp[pick]
+        Xd = T.to_x(Yd)
+        out = _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t,
+                         rng, engine, n_predictive, ran)
+        out.diagnostics = diag
+        _write(rd.path, out, spec, out_chains, plots, scenario.name, cm, obs, until_t)
+        out.elapsed = time.perf_counter() - t0
+        ran_engine, engine_extra = engine_record(ran, engine)
+        diag["timing_s"] = {"sampling": t_sample, "total": out.elapsed}
+        diag["model_evaluations"] = int(chains * walkers * steps)
+        (rd.path / "diagnostics.json").write_text(json.dumps(diag, indent=1))
+        write_manifest(rd.path, build_manifest(
+            "posterior", name, started, model=cm, engine=ran_engine, method="euler",
+            time_step=cm.time_step, seed=seed, observations=obs.path,
+            command=command if command is not None else sys.argv,
+            scenarios=[{"name": scenario.name, "description": scenario.description,
+                        "files": list(scenario.files)}],
+            extra={"posterior": {
+                "priors": file_record(spec.path), "parameters": list(spec.labels),
+                "walkers": walkers, "steps": steps, "chains": chains, "burn_in": burn,
+                "chain_seeds": [int(s) for s in chain_seeds], "until": until_t,
+                "n_train": len(train), "n_test": len(test), "draws": int(len(Xd)),
+                "converged": diag["converged"], "resumed": partial is not None,
+                "likelihood": "Gaussian on log error, sd = tolerance/2; bounds/ranges: "
+                              "half-Gaussian penalty outside, same sd"}, **engine_extra}))
+    out.run_dir = rd.final_path
+    return out
+
+
+def _log_probs(folder, chains, steps, chunk):
+    last = ((steps - 1) // chunk) * chunk
+    for c in range(chains):
+        with np.load(folder / "chunks" / f"chain{c}_{last:07d}.npz") as z:
+            yield z["log_prob"]
+
+
+def _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t, rng,
+               engine, n_predictive, ran):
+    import pandas as pd
+
+    labels = tuple(u.label for u in targets)
+    sub = Xd[np.sort(rng.choice(len(Xd), min(n_predictive, len(Xd)), replace=False))]
+    outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES) & set(cm.variables))
+    res = simulate_design(cm, base, targets, sub, outputs, engine=engine)
+    ran.add(res.meta["engine"])
+    sim = simulated_matrix(items, res)
+    rows = pm.predictive_scores(items, sim)
+    fit = pd.DataFrame(rows)
+    fit["sample"] = ["out" if o in test else "in" for o in items]
+    prior = T.prior_sample(20000, rng)
+    pdf = pd.DataFrame({
+        "parameter": labels, "prior_mean": prior.mean(0), "prior_sd": prior.std(0),
+        "post_median": np.median(Xd, 0), "post_p5": np.percentile(Xd, 5, 0),
+        "post_p95": np.percentile(Xd, 95, 0), "post_mean": Xd.mean(0), "post_sd": Xd.std(0)})
+    pdf["contraction"] = pdf.post_sd / pdf.prior_sd
+    pdf["verdict"] = np.where(pdf.contraction < 0.5, "identified",
+                              np.where(pdf.contraction < 0.9, "weakly identified",
+                                       "not identified (posterior ~ prior)"))
+    scores = fit_scores(fit[fit["sample"] == "in"])
+    hind = None
+    if test:
+        part = fit[fit["sample"] == "out"]
+        pts = part[part.kind == "point"]
+        hind = {"until": until_t, "n": int(len(part)), "n_points": int(len(pts)),
+                "coverage50": float(part.inside50.mean()),
+                "coverage90": float(part.inside90.mean()),
+                "crps_log_mean": float(pts.crps_log.mean()) if len(pts) else None,
+                "median_abs_pct_error": float(pts.median_pct_error.abs().mean())
+                if len(pts) else None,
+                "observations": part.replace({np.nan: None}).to_dict("records")}
+    out = PosteriorOutput(labels, Xd, {}, fit, pdf, hind, scores)
+    out.extra = {"log_post": lpd, "predictive": res, "predictive_X": sub}
+    return out
+
+
+def fit_scores(fit) -> dict:
+    """MAPE of the posterior median over point observations and Theil's decomposition per
+    series (variable, region) with at least two points."""
+    pts = fit[fit.kind == "point"]
+    out = {"mape": float(np.mean(np.abs(pts["median"] / pts.observed - 1)) * 100)
+           if len(pts) else None, "theil": []}
+    for (var, reg), g in pts.groupby(["variable", pts.region.fillna("")], sort=True):
+        if len(g) >= 2:
+            out["theil"].append({"variable": var, "region": reg or None, "n": int(len(g)),
+                                 **pm.theil(g["median"].to_numpy(), g.observed.to_numpy())})
+    return out
+
+
+def _write(folder, out, spec, chains, plots, name, cm, obs, until_t):
+    import pandas as pd
+
+    df = pd.DataFrame(out.draws, columns=list(out.labels))
+    df["log_post"] = out.extra["log_post"]
+    df.to_csv(folder / "draws.csv", index=False, float_format="%.10g")
+    np.savez_compressed(folder / "chains.npz", **{f"chain{c}": ch for c, ch in
+                                                 enumerate(chains)})
+    out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.6g")
+    out.params.to_csv(folder / "parameters.csv", index=False, float_format="%.6g")
+    (folder / "fit_scores.json").write_text(json.dumps(out.fit_scores, indent=1))
+    if out.hindcast is not None:
+        (folder / "hindcast.json").write_text(json.dumps(out.hindcast, indent=1,
+                                                         default=float))
+    if plots:
+        from .posterior_plots import plot_bands, plot_marginals, plot_pairs
+        plot_marginals(folder / "marginals.png", spec, out.draws)
+        plot_pairs(folder / "pairs.png", out.labels, out.draws)
+        plot_bands(folder / "bands.png", out.extra["predictive"], out.fit, cm,
+                   f"Posterior predictive of '{name}'" + (f" (fitted before {until_t:g})"
+                                                          if until_t else ""))

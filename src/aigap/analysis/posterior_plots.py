@@ -1,0 +1,85 @@
+"""Plots of a posterior run: prior-vs-posterior marginals, pairs, predictive bands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..plotting.style import axes_grid, format_axis, plt, save
+
+__all__ = ["plot_marginals", "plot_pairs", "plot_bands"]
+
+
+def plot_marginals(path, spec, draws) -> None:
+    """One panel per constant: prior density (grey) and posterior histogram (blue)."""
+    labels = spec.labels
+    fig, axes = axes_grid(len(labels), ncols=4, size=(3.6, 2.6))
+    rng = np.random.default_rng(0)
+    for k, (ax, u) in enumerate(zip(axes, spec.uncertain)):
+        prior = u.dist.ppf(rng.random(20000))
+        bins = np.linspace(u.dist.low, u.dist.high, 41)
+        ax.hist(prior, bins=bins, density=True, color="0.75", label="prior")
+        ax.hist(draws[:, k], bins=bins, density=True, alpha=0.7, color="C0",
+                label="posterior")
+        ax.set_title(labels[k], fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Prior (grey) vs posterior (blue) marginals", fontsize=10)
+    save(fig, path)
+
+
+def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
+    """Pairwise scatter of the posterior draws (the first ``max_params`` constants)."""
+    d = min(len(labels), max_params)
+    fig, axes = plt.subplots(d, d, figsize=(1.3 * d + 1, 1.3 * d + 1), squeeze=False)
+    for i in range(d):
+        for j in range(d):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j > i:
+                ax.axis("off")
+            elif i == j:
+                ax.hist(draws[:, i], bins=30, color="C0")
+            else:
+                ax.plot(draws[:, j], draws[:, i], ",", alpha=0.4, color="C0")
+            if i == d - 1:
+                ax.set_xlabel(labels[j], fontsize=5, rotation=30, ha="right")
+            if j == 0:
+                ax.set_ylabel(labels[i], fontsize=5, rotation=0, ha="right")
+    fig.suptitle("Posterior pairs", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    fig.savefig(path, bbox_inches="tight", dpi=110)
+    plt.close(fig)
+
+
+def plot_bands(path, res, fit, cm, title="") -> None:
+    """Posterior-predictive 50%/90% bands of each observed series, observations on top
+    (filled: fitted; open red: held out)."""
+    series = list(dict.fromkeys((v, r if isinstance(r, str) else None)
+                                for v, r in zip(fit.variable, fit.region)))
+    fig, axes = axes_grid(len(series), ncols=4, size=(3.8, 2.8))
+    t = np.asarray(res.time)
+    for ax, (var, reg) in zip(axes, series):
+        y = res[var] if reg is None else res.sel(var, **{res.dims[var][2]: reg})
+        y = np.asarray(y).reshape(res.n_runs, t.size)
+        q = np.nanpercentile(y, [5, 25, 50, 75, 95], axis=0)
+        ax.fill_between(t, q[0], q[4], color="C0", alpha=0.2, label="90%")
+        ax.fill_between(t, q[1], q[3], color="C0", alpha=0.4, label="50%")
+        ax.plot(t, q[2], color="C0", lw=1)
+        part = fit[(fit.variable == var) & ((fit.region == reg) if reg else fit.region.isna())]
+        for r in part.itertuples():
+            out = r.sample == "out"
+            if r.kind == "range":
+                ax.vlines(r.time, r.low, r.high, color="C3" if out else "k", lw=2)
+            else:
+                marker = {"point": "o", "lower": "^", "upper": "v"}[r.kind]
+                ax.plot(r.time, r.observed, marker, mfc="none" if out else "k",
+                        color="C3" if out else "k", ms=5)
+        ax.set_yscale("log")
+        ax.set_title(var + (f"[{reg}]" if reg else ""), fontsize=8)
+        format_axis(ax, cm.variables[var].units, y)
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title + "  (black: fitted, red open: held out)", fontsize=10)
+    save(fig, path)
