@@ -132,12 +132,18 @@ def diagnostics(chains, accepted, n_steps, burn, labels, tau_factor=50.0,
 
     kept = [c[burn:] for c in chains]
     n_kept = kept[0].shape[0]
-    taus = np.array([emcee.autocorr.integrated_time(c, tol=0, quiet=True) for c in kept])
+    with np.errstate(invalid="ignore", divide="ignore"):   # a stuck walker: acf[0] = 0
+        taus = np.array([emcee.autocorr.integrated_time(c, tol=0, quiet=True)
+                         for c in kept])
+    n_kept0 = kept[0].shape[0]
+    taus = np.where(np.isfinite(taus), taus, float(n_kept0))    # unknown: as bad as can be
     tau = taus.max(axis=0)                                          # (d,)
     W = kept[0].shape[1]
     ess = np.array([n_kept * W / t for t in taus]).sum(axis=0)
-    rhat = split_rhat(np.stack([c.mean(axis=1) for c in kept]))     # walker-mean series
-    rhat_w = split_rhat(np.concatenate([np.swapaxes(c, 0, 1) for c in kept]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = split_rhat(np.stack([c.mean(axis=1) for c in kept]))  # ensemble-mean series
+        # every walker of every chain as a chain (as ArviZ treats emcee output): stricter
+        rhat_w = split_rhat(np.concatenate([np.swapaxes(c, 0, 1) for c in kept]))
     acc = [float(np.mean(a) / n_steps) for a in accepted]
     need = tau_factor * float(np.nanmax(tau))
     ok_len = n_kept >= need
@@ -197,7 +203,8 @@ def predictive_scores(items, sim) -> list:
     for j, o in enumerate(items):
         p5, p25, p50, p75, p95 = q[:, j]
         row = {"id": o.id, "variable": o.variable, "region": o.region, "time": o.time,
-               "kind": o.kind, "observed": o.value, "low": o.low, "high": o.high,
+               "kind": o.kind, "share": o.share, "observed": o.value, "low": o.low,
+               "high": o.high,
                "p5": p5, "p25": p25, "median": p50, "p75": p75, "p95": p95}
         if o.kind == "point":
             v = o.value

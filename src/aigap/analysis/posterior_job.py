@@ -37,9 +37,8 @@ from .calibration import _prior as scenario_values
 from .calibration import parse_until
 from .ensemble import simulate_design
 from .priors import load_priors
-from .sweep import _save_npz, find_partial, report_progress
+from .sweep import STATE, _save_npz, find_partial, report_progress
 
-STATE = "posterior_state.json"
 MAX_DRAWS = 2000
 
 

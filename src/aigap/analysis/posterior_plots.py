@@ -55,7 +55,8 @@ def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
 
 def plot_bands(path, res, fit, cm, title="") -> None:
     """Posterior-predictive 50%/90% bands of each observed series, observations on top
-    (filled: fitted; open red: held out)."""
+    (filled: fitted; open red: held out), divided by their ``share`` so they are in the
+    variable's units (an observation of one firm's ARR is ``share * Model ARR``)."""
     series = list(dict.fromkeys((v, r if isinstance(r, str) else None)
                                 for v, r in zip(fit.variable, fit.region)))
     fig, axes = axes_grid(len(series), ncols=4, size=(3.8, 2.8))
@@ -71,10 +72,11 @@ def plot_bands(path, res, fit, cm, title="") -> None:
         for r in part.itertuples():
             out = r.sample == "out"
             if r.kind == "range":
-                ax.vlines(r.time, r.low, r.high, color="C3" if out else "k", lw=2)
+                ax.vlines(r.time, r.low / r.share, r.high / r.share,
+                          color="C3" if out else "k", lw=2)
             else:
                 marker = {"point": "o", "lower": "^", "upper": "v"}[r.kind]
-                ax.plot(r.time, r.observed, marker, mfc="none" if out else "k",
+                ax.plot(r.time, r.observed / r.share, marker, mfc="none" if out else "k",
                         color="C3" if out else "k", ms=5)
         ax.set_yscale("log")
         ax.set_title(var + (f"[{reg}]" if reg else ""), fontsize=8)

@@ -227,8 +227,8 @@ def _check_target(name, element, key, line, model, issues: IssueList):
 
 
 def parse_parameter_sets(node, path: Path, model, issues: IssueList):
-    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff``, ``run``, ``log_post``
-    ignored) -> ``(uncertain, sets (rows, d), file record)``; each column becomes an
+    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff``, ``run``
+    and ``log_post`` ignored) -> ``(uncertain, sets (rows, d), file record)``; each column is an
     empirical marginal, and the sweep draws whole rows so correlations are kept."""
     import pandas as pd
 
