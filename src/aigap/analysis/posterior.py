@@ -79,7 +79,7 @@ def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
     """Advance one emcee ensemble by ``n_steps`` from ``y0`` (or a saved ``state``).
 
     ``log_prob`` takes ``Y (k, d)`` and returns ``(k,)`` (one engine call per half
-    ensemble: emcee's stretch move updates the walkers in two halves). Returns a dict
+    ensemble: emcee's moves update the walkers in two halves). Returns a dict
     with ``chain (steps, W, d)``, ``log_prob (steps, W)``, ``accepted (W,)`` counts and
     the sampler's ``random_state`` so the next chunk continues the same random stream.
     """
@@ -87,7 +87,7 @@ def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
 
     y0 = np.asarray(y0, float)
     W, d = y0.shape
-    sampler = emcee.EnsembleSampler(W, d, log_prob, vectorize=True)
+    sampler = emcee.EnsembleSampler(W, d, log_prob, vectorize=True, moves=_moves())
     if state is None:
         sampler.random_state = np.random.RandomState(seed).get_state()
         start = emcee.State(y0)
@@ -103,6 +103,15 @@ def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
             "accepted": acc if accepted is None else accepted + acc,
             "state": {"coords": last.coords, "log_prob": last.log_prob,
                       "random_state": sampler.random_state}}
+
+
+def _moves():
+    """Differential-evolution proposals with some snooker moves (emcee's advice for
+    correlated posteriors in more than a few dimensions: the stretch move's
+    autocorrelation time grows with the dimension)."""
+    import emcee
+
+    return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
 
 
 def split_rhat(chains) -> np.ndarray:
