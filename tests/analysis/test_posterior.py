@@ -261,3 +261,22 @@ def test_until_without_earlier_observation(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no observation" in err[0] and "before" in err[0]
     assert not runs.exists()
+
+
+def test_shipped_priors_cover_every_unsourced_assumption(cm):
+    """ai_gap_priors_all.yaml gives a prior (with rationale) to every element of every
+    constant whose source says 'Assumption' and is not a lever; both files validate."""
+    from aigap.analysis.priors import load_priors
+
+    full = load_priors(SCEN / "priors" / "ai_gap_priors_all.yaml", cm)
+    core = load_priors(PRIORS, cm)
+    assert set(core.labels) <= set(full.labels) and len(core.labels) >= 12
+    want = set()
+    for name, info in cm.constants.items():
+        doc = info.doc or ""
+        if "Assumption" in doc and not doc.startswith(("Lever", "Policy lever")):
+            elems = [e for dim in info.dims for e in cm.dims[dim]]
+            want |= {f"{name}[{e}]" for e in elems} if elems else {name}
+    have = {lab for lab in full.labels}
+    assert want == have
+    assert all(len(r) > 40 for r in full.rationales)

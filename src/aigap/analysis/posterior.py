@@ -106,12 +106,13 @@ def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
 
 
 def _moves():
-    """Differential-evolution proposals with some snooker moves (emcee's advice for
-    correlated posteriors in more than a few dimensions: the stretch move's
-    autocorrelation time grows with the dimension)."""
+    """Differential-evolution proposals mixed with the stretch move. The DE move mixes
+    better in more than a few correlated dimensions (autocorrelation time 47 vs 66 steps on
+    the 18-constant project posterior). emcee's DESnookerMove is NOT used: on a Gaussian
+    target it returned half the true variance (emcee 3.1.6; see the closed-form test)."""
     import emcee
 
-    return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    return [(emcee.moves.DEMove(), 0.8), (emcee.moves.StretchMove(), 0.2)]
 
 
 def split_rhat(chains) -> np.ndarray:

@@ -18,6 +18,7 @@ posterior summaries, contraction), ``hindcast.json`` (with ``--until``), ``margi
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
                          rng, engine, n_predictive, ran)
         out.diagnostics = diag
         _write(rd.path, out, spec, out_chains, plots, scenario.name, cm, obs, until_t)
+        shutil.rmtree(rd.path / "chunks")          # chains.npz holds them; the folder is done
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         diag["timing_s"] = {"sampling": t_sample, "total": out.elapsed}
@@ -292,7 +294,8 @@ def _write(folder, out, spec, chains, plots, name, cm, obs, until_t):
     if plots:
         from .posterior_plots import plot_bands, plot_marginals, plot_pairs
         plot_marginals(folder / "marginals.png", spec, out.draws)
-        plot_pairs(folder / "pairs.png", out.labels, out.draws)
+        order = np.argsort(out.params.contraction.to_numpy())      # most informed first
+        plot_pairs(folder / "pairs.png", [out.labels[k] for k in order], out.draws[:, order])
         plot_bands(folder / "bands.png", out.extra["predictive"], out.fit, cm,
                    f"Posterior predictive of '{name}'" + (f" (fitted before {until_t:g})"
                                                           if until_t else ""))

@@ -29,7 +29,8 @@ def plot_marginals(path, spec, draws) -> None:
 
 
 def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
-    """Pairwise scatter of the posterior draws (the first ``max_params`` constants)."""
+    """Pairwise scatter of the posterior draws (the first ``max_params`` columns: the caller
+    orders them, most informed first)."""
     d = min(len(labels), max_params)
     fig, axes = plt.subplots(d, d, figsize=(1.3 * d + 1, 1.3 * d + 1), squeeze=False)
     for i in range(d):
@@ -47,8 +48,9 @@ def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
                 ax.set_xlabel(labels[j], fontsize=5, rotation=30, ha="right")
             if j == 0:
                 ax.set_ylabel(labels[i], fontsize=5, rotation=0, ha="right")
-    fig.suptitle("Posterior pairs", fontsize=9)
-    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    fig.suptitle("Posterior pairs" + (f" (the {d} most contracted constants)"
+                                      if d < len(labels) else ""), fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, top=0.97)
     fig.savefig(path, bbox_inches="tight", dpi=110)
     plt.close(fig)
 
