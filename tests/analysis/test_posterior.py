@@ -164,9 +164,12 @@ def test_posterior_command_writes_run_folder(cm, tmp_path, capsys):
     (folder,) = runs.iterdir()
     assert folder.name.endswith("-posterior-baseline")
     for f in ("draws.csv", "manifest.json", "diagnostics.json", "fit.csv", "parameters.csv",
-              "marginals.png", "pairs.png", "bands.png"):
+              "gaps.csv", "marginals.png", "pairs.png", "bands.png"):
         assert (folder / f).is_file(), f
     draws = pd.read_csv(folder / "draws.csv")
+    gaps = pd.read_csv(folder / "gaps.csv")
+    assert set(gaps.year) == {2026, 2027, 2028, 2029, 2030} and "Posterior-predictive" in text
+    assert (gaps.p5 <= gaps["median"]).all() and (gaps["median"] <= gaps.p95).all()
     man = json.loads((folder / "manifest.json").read_text())
     assert man["seed"] == 5 and man["model"]["sha256"]
     assert man["posterior"]["parameters"] == [c for c in draws.columns if c != "log_post"]

@@ -101,6 +101,13 @@ def format_posterior(out) -> str:
     for t in sc["theil"]:
         lines.append(f"  Theil {t['variable']}[{t['region'] or '-'}] ({t['n']} points): "
                      f"U_M {t['U_M']:.2f}  U_S {t['U_S']:.2f}  U_C {t['U_C']:.2f}")
+    g = out.extra.get("gaps")
+    if g is not None and len(g):
+        lines += ["", "Posterior-predictive US/China gaps at year end: median [5%-95%]",
+                  f"  {'':<22}" + "".join(f"{y:>20}" for y in sorted(set(g.year)))]
+        for name, part in g.groupby("variable", sort=False):
+            lines.append(f"  {name:<22}" + "".join(
+                f"{f'{r.median:.3g} [{r.p5:.3g}-{r.p95:.3g}]':>20}" for r in part.itertuples()))
     h = out.hindcast
     if h:
         lines += ["", f"Hindcast: {h['n']} observations dated on/after {h['until']:g} "

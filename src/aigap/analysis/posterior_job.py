@@ -30,7 +30,8 @@ import numpy as np
 
 from ..observations import default_observations_path, load_observations, simulated_matrix
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.keys import KEY_VARIABLES
+from ..workflow.keys import GAPS, KEY_VARIABLES
+from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root
 from . import posterior as pm
@@ -231,7 +232,7 @@ def _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t, 
 
     labels = tuple(u.label for u in targets)
     sub = Xd[np.sort(rng.choice(len(Xd), min(n_predictive, len(Xd)), replace=False))]
-    outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES) & set(cm.variables))
+    outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
     res = simulate_design(cm, base, targets, sub, outputs, engine=engine)
     ran.add(res.meta["engine"])
     sim = simulated_matrix(items, res)
@@ -260,8 +261,29 @@ def _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t, 
                 if len(pts) else None,
                 "observations": part.replace({np.nan: None}).to_dict("records")}
     out = PosteriorOutput(labels, Xd, {}, fit, pdf, hind, scores)
-    out.extra = {"log_post": lpd, "predictive": res, "predictive_X": sub}
+    out.extra = {"log_post": lpd, "predictive": res, "predictive_X": sub,
+                 "gaps": gap_table(res)}
     return out
+
+
+def gap_table(res):
+    """Posterior-predictive gap ratios at each year end 2026-2030: median and 5/25/75/95%."""
+    import pandas as pd
+
+    from .conditions import year_to_time
+
+    t = np.asarray(res.time)
+    rows = []
+    for name in GAPS:
+        if name not in res.dims:
+            continue
+        y = np.asarray(res[name]).reshape(res.n_runs, t.size)
+        for year in YEARS:
+            v = np.array([np.interp(year_to_time(year), t, yi) for yi in y])
+            q = np.nanpercentile(v, [5, 25, 50, 75, 95])
+            rows.append({"variable": name, "year": year, "p5": q[0], "p25": q[1],
+                         "median": q[2], "p75": q[3], "p95": q[4]})
+    return pd.DataFrame(rows)
 
 
 def fit_scores(fit) -> dict:
@@ -286,6 +308,7 @@ def _write(folder, out, spec, chains, plots, name, cm, obs, until_t):
     np.savez_compressed(folder / "chains.npz", **{f"chain{c}": ch for c, ch in
                                                  enumerate(chains)})
     out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.6g")
+    out.extra["gaps"].to_csv(folder / "gaps.csv", index=False, float_format="%.6g")
     out.params.to_csv(folder / "parameters.csv", index=False, float_format="%.6g")
     (folder / "fit_scores.json").write_text(json.dumps(out.fit_scores, indent=1))
     if out.hindcast is not None:
