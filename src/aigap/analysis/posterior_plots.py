@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..plotting.style import axes_grid, format_axis, plt, save
+from ..workflow.keys import GAPS
 
 __all__ = ["plot_marginals", "plot_pairs", "plot_bands"]
 
@@ -24,7 +25,7 @@ def plot_marginals(path, spec, draws) -> None:
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     axes[0].legend(fontsize=7)
-    fig.suptitle("Prior (grey) vs posterior (blue) marginals", fontsize=10)
+    fig.suptitle("Prior (grey) vs posterior (blue) marginals", fontsize=10, y=1.01)
     save(fig, path)
 
 
@@ -56,11 +57,12 @@ def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
 
 
 def plot_bands(path, res, fit, cm, title="") -> None:
-    """Posterior-predictive 50%/90% bands of each observed series, observations on top
-    (filled: fitted; open red: held out), divided by their ``share`` so they are in the
+    """Posterior-predictive 50%/90% bands of each observed series and of the gap ratios,
+    observations on top (filled: fitted; open red: held out), divided by their ``share`` so they are in the
     variable's units (an observation of one firm's ARR is ``share * Model ARR``)."""
     series = list(dict.fromkeys((v, r if isinstance(r, str) else None)
                                 for v, r in zip(fit.variable, fit.region)))
+    series += [(g, None) for g in GAPS if g in res.dims and (g, None) not in series]
     fig, axes = axes_grid(len(series), ncols=4, size=(3.8, 2.8))
     t = np.asarray(res.time)
     for ax, (var, reg) in zip(axes, series):
@@ -85,5 +87,6 @@ def plot_bands(path, res, fit, cm, title="") -> None:
         format_axis(ax, cm.variables[var].units, y)
     axes[0].legend(fontsize=7)
     if title:
-        fig.suptitle(title + "  (black: fitted, red open: held out)", fontsize=10)
+        fig.suptitle(title + "  (black: fitted, red open: held out)", fontsize=10,
+                     y=1.01)           # above the first row (tight bbox keeps it)
     save(fig, path)
