@@ -283,3 +283,14 @@ def test_shipped_priors_cover_every_unsourced_assumption(cm):
     have = {lab for lab in full.labels}
     assert want == have
     assert all(len(r) > 40 for r in full.rationales)
+
+
+def test_check_validates_priors_files(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("description: bad\npriors:\n  Base Usage Growth: {dist: uniform, low: 0.5, "
+                   "high: 1.0}\n")
+    assert main(["check", str(PRIORS), str(SCEN / "priors" / "ai_gap_priors_all.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "ok (priors: 18 constants/elements)" in out and "ok (priors: 84" in out
+    assert main(["check", str(bad)]) == 2
+    assert f"{bad}:3: priors.Base Usage Growth.rationale" in capsys.readouterr().err

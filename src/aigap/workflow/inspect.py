@@ -79,8 +79,8 @@ def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
 
 
 def file_kind(path) -> str:
-    """``observations`` (top-level ``observations``), ``sweep`` (``uncertain``/``sampler``)
-    or ``scenario``, from the top-level keys of a YAML mapping."""
+    """``observations`` (top-level ``observations``), ``sweep`` (``uncertain``/``sampler``),
+    ``priors`` (``priors``) or ``scenario``, from the top-level keys of a YAML mapping."""
     try:
         node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -91,6 +91,8 @@ def file_kind(path) -> str:
         return "observations"
     if keys & {"uncertain", "sampler"}:
         return "sweep"
+    if "priors" in keys:
+        return "priors"
     return "scenario"
 
 
@@ -113,6 +115,9 @@ def _check_one(path, cm) -> str:
                               f"aigap.analysis"]) from None
         load_sweep(path, cm)
         return "ok (sweep)"
+    if kind == "priors":
+        from ..analysis.priors import load_priors
+        return f"ok (priors: {len(load_priors(path, cm).uncertain)} constants/elements)"
     sc = load_scenario(path, model=cm)
     parent = f"extends {sc.extends}; " if sc.extends else ""
     return f"ok ({parent}{len(sc.own_overrides)} overrides)"
