@@ -113,13 +113,14 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
         raise InputError([f"--until {until}: no observation of {obs_path} is dated on or "
                           "after it (nothing to predict)"])
     T = pm.PriorTransform([u.dist for u in targets])
-    train_vars = sorted({o.variable for o in train})
+    # one output set for the likelihood and the predictive runs: one compiled kernel
+    outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
     ran, n_eval = set(), [0]
 
     def log_prob(Y):
         Y = np.atleast_2d(Y)
         X = T.to_x(Y)
-        res = simulate_design(cm, base, targets, X, train_vars, engine=engine)
+        res = simulate_design(cm, base, targets, X, outputs, engine=engine)
         ran.add(res.meta["engine"])
         n_eval[0] += X.shape[0]
         with np.errstate(all="ignore"):
@@ -191,7 +192,7 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
                                   replace=False))
         Yd, lpd = pooled[pick], lp[pick]
         Xd = T.to_x(Yd)
-        out = _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t,
+        out = _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t,
                          rng, engine, n_predictive, ran)
         out.diagnostics = diag
         _write(rd.path, out, spec, out_chains, plots, scenario.name, cm, obs, until_t)
@@ -226,13 +227,12 @@ def _log_probs(folder, chains, steps, chunk):
             yield z["log_prob"]
 
 
-def _summaries(cm, base, targets, T, Xd, lpd, obs, items, train, test, until_t, rng,
+def _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t, rng,
                engine, n_predictive, ran):
     import pandas as pd
 
     labels = tuple(u.label for u in targets)
     sub = Xd[np.sort(rng.choice(len(Xd), min(n_predictive, len(Xd)), replace=False))]
-    outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
     res = simulate_design(cm, base, targets, sub, outputs, engine=engine)
     ran.add(res.meta["engine"])
     sim = simulated_matrix(items, res)

@@ -58,8 +58,8 @@ def plot_pairs(path, labels, draws, max_params: int = 14) -> None:
 
 def plot_bands(path, res, fit, cm, title="") -> None:
     """Posterior-predictive 50%/90% bands of each observed series and of the gap ratios,
-    observations on top (filled: fitted; open red: held out), divided by their ``share`` so they are in the
-    variable's units (an observation of one firm's ARR is ``share * Model ARR``)."""
+    observations on top (filled: fitted; open red: held out), divided by their ``share`` so
+    they are in the variable's units (one firm's ARR is observed as ``share * Model ARR``)."""
     series = list(dict.fromkeys((v, r if isinstance(r, str) else None)
                                 for v, r in zip(fit.variable, fit.region)))
     series += [(g, None) for g in GAPS if g in res.dims and (g, None) not in series]
