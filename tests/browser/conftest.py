@@ -31,5 +31,15 @@ def open_page(browser, path, requests=None):
     if requests is not None:
         page.on("request", lambda r: requests.append(r.url))
     page.goto(Path(path).resolve().as_uri())
-    page.wait_for_function("document.body.dataset.runs >= 1", timeout=20000)
+    wait_js(page, "document.body.dataset.runs >= 1")
     return page
+
+
+def wait_js(page, expression, timeout=20.0):
+    """Poll ``expression`` until true (the page's CSP forbids Playwright's eval-based wait)."""
+    import time
+    end = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > end:
+            raise TimeoutError(f"not true after {timeout} s: {expression}")
+        page.wait_for_timeout(10)

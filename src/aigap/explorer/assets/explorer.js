@@ -38,7 +38,7 @@ function inputsOf(name, over) {
 let busy = false, queued = false, reqId = 0, sentAt = 0, firstAt = performance.now();
 function request() {
   if (busy) { queued = true; return; }          // run the latest inputs when the worker is free
-  busy = true; queued = false;
+  busy = true; queued = false; api.busy = true;
   const sets = [inputsOf(state.scenario, state.over)];
   if (state.compare) sets.push(inputsOf(state.compare, {}));
   for (const draw of DATA.posterior) {
@@ -61,6 +61,7 @@ worker.onmessage = (e) => {
   api.runs += 1;
   api.kernelMs = ms;
   if (!api.ready) { api.ready = true; api.firstChartsMs = performance.now() - firstAt; }
+  api.busy = busy;
   document.body.dataset.runs = String(api.runs);
   $("status").textContent = `${(1 + nCmp + DATA.posterior.length)} run(s) in ${ms.toFixed(1)} ms`;
 };
