@@ -220,10 +220,11 @@ function draw(cur, cmp, draws) {
   const names = DATA.gaps.concat(DATA.charts);
   $("charts").innerHTML = names.map((n) => chart(n, cur, cmp, draws)).join("");
   let tab = `<tr><th>Year-end gap (US/CN)</th>${DATA.years.map((y) => `<th>${y}</th>`).join("")}</tr>`;
-  api.table = {};
+  api.table = {}; api.tableBands = {};
   for (const g of DATA.gaps) {
     api.table[g] = DATA.years.map((y) => yearEnd(cur[g][0], y));
     const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(d[g][0], y)).sort((p, q) => p - q)) : null;
+    if (band) api.tableBands[g] = band.map((v) => [quantile(v, 0.05), quantile(v, 0.95)]);
     tab += `<tr><td>${DATA.gap_labels[g] || g}</td>` + api.table[g].map((v, i) =>
       `<td>${v.toPrecision(3)}${cmp ? ` <small>(${yearEnd(cmp[g][0], DATA.years[i]).toPrecision(3)})</small>` : ""}`
       + `${band ? `<br><small>${quantile(band[i], 0.05).toPrecision(2)}-${quantile(band[i], 0.95).toPrecision(2)}</small>` : ""}</td>`).join("") + "</tr>";
