@@ -118,9 +118,16 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
         "posterior": [scenario_inputs(cm, p) for p in posterior or ()],
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    kernel = json.dumps(bundle["source"]).replace("</", "<\\/")
+    static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster
+    kernel = json.dumps(_wrap("runTS", bundle["source"]) + _wrap("runConst", static)
+                        ).replace("</", "<\\/")
     html = (ASSETS / "explorer.html").read_text()
     html = html.replace("/*STYLE*/", (ASSETS / "explorer.css").read_text())
     script = ("const DATA = " + blob + ";\nconst KERNEL = " + kernel + ";\n"
               + (ASSETS / "explorer.js").read_text())
     return html.replace("/*SCRIPT*/", script)
+
+
+def _wrap(name, source):
+    """``const name = run`` of one generated kernel, its helpers kept private."""
+    return f"const {name} = (() => {{\n{source}\nreturn run;\n}})();\n"
