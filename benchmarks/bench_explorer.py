@@ -66,9 +66,26 @@ def _page_latency(browser, path, moves):
     return open_wall, first, lat
 
 
+def _screenshot(browser, path, png):
+    """The 500-draw page, China's price war eased to 0.3 and baseline overlaid."""
+    from conftest import open_page, wait_js
+    page = open_page(browser, path)
+    k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]',
+                           "data-k")
+    runs = page.evaluate("window.aigap.runs")
+    page.select_option("#compare", "baseline")
+    page.fill(f"#num-{k}", "0.3")
+    wait_js(page, f"window.aigap.runs > {runs + 1} && !window.aigap.busy")
+    page.screenshot(path=png)
+    page.close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="also save a screenshot of the 500-draw page after a move "
+                             "with 'compare with baseline' (README's picture)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -101,6 +118,8 @@ def main(argv=None):
                 print(f"{label}: page open -> first charts {first:.0f} ms (page clock; "
                       f"{wall * 1e3:.0f} ms wall incl. browser tab); slider move -> charts "
                       f"median {np.median(lat):.0f} ms, max {np.max(lat):.0f} ms ({moves} moves)")
+            if args.screenshot:
+                _screenshot(browser, bands, args.screenshot)
             browser.close()
     outputs = [n for n in (*GAPS, "Total AI ARR", "Model ARR") if n in cm.variables]
     reps = 300 if args.quick else 2000

@@ -199,7 +199,7 @@ function chart(name, cur, cmp, draws) {
   const X = (x) => L + (x - t[0]) / (t[t.length - 1] - t[0]) * (W - L - R);
   const Y = (y) => T + (1 - (f(y) - a) / (b - a)) * (H - T - B);
   const path = (s) => "M" + s.map((y, j) => `${X(t[j]).toFixed(1)},${Y(y).toFixed(1)}`).join("L");
-  let svg = `<svg width="${W}" height="${H}" data-variable="${name}">`;
+  let svg = `<svg viewBox="0 0 ${W} ${H}" width="100%" data-variable="${name}">`;
   for (let yr = Math.ceil(t[0]); yr <= t[t.length - 1]; yr++)
     svg += `<line x1="${X(yr)}" x2="${X(yr)}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${X(yr)}" y="${H - 6}" font-size="10" text-anchor="middle">${yr}</text>`;
   for (let k = 0; k <= 4; k++) {
