@@ -87,13 +87,13 @@ def main(argv=None):
                         help="also save a screenshot of the 500-draw page after a move "
                              "with 'compare with baseline' (README's picture)")
     args = parser.parse_args(argv)
+    from conftest import ARGS, CHROMIUM
     from playwright.sync_api import sync_playwright
 
     from aigap.engine import compile_model
     from aigap.explorer.build import explore
     from aigap.explorer.kernel import kernel_bundle, pack_params, run_node
     from aigap.workflow.keys import GAPS
-    from conftest import ARGS, CHROMIUM
 
     moves = 10 if args.quick else 30
     cm = compile_model(ROOT / "model" / "ai_gap.mdl")

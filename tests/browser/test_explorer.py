@@ -4,13 +4,12 @@ import shutil
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from conftest import open_page, wait_js
 
 from aigap.cli import main
 from aigap.engine import compile_model
 from aigap.scenarios import load_scenario, resolve_params
 from aigap.workflow.runner import find_model, scenarios_dir
-
-from conftest import open_page, wait_js
 
 CONSTANT, ELEMENT, VALUE = "Price War Intensity", "CN", 0.3125
 

@@ -7,14 +7,13 @@ operands, and 1e-12 of those operands is what "equal to rounding" means for it.
 """
 import numpy as np
 import pytest
+from sdconf_helpers import SUITE, entry_id, manifest
 
-from aigap.engine import UnsupportedFeatureError, compile_model
+from aigap.engine import EngineError, UnsupportedFeatureError, compile_model
 from aigap.engine.codegen_js import generate_js
 from aigap.explorer.kernel import kernel_bundle, pack_params, run_node, ts_names
 from aigap.scenarios import load_scenario, resolve_params
 from aigap.workflow.runner import DEFAULT_SCENARIOS, find_model, scenarios_dir
-
-from sdconf_helpers import SUITE, entry_id, manifest
 
 RTOL = 1e-12
 
@@ -93,7 +92,7 @@ def test_conformance_models_it_supports():
             assert "variable '" in str(exc)
             refused.append(entry_id(entry))
             continue
-        except Exception:   # models the engine itself refuses are tested elsewhere
+        except EngineError:   # models the engine itself refuses: tested in test_conformance
             continue
         js = run_node(bundle, [pack_params(cm, {})])["out"][0]
         _assert_equal(cm, js, cm.simulate(outputs=outputs, engine="numpy"), outputs,
@@ -117,3 +116,17 @@ def test_rk4_with_a_chain_state_names_the_variable(project):
     with pytest.raises(UnsupportedFeatureError, match="variable '.*'.*RK4"):
         generate_js(project.program.ir, frozenset(), ("Total AI ARR",) if
                     "Total AI ARR" in project.variables else (), "rk4")
+
+
+def test_ir_node_without_js_code_names_the_variable(tmp_path):
+    """An IR feature the JS printer lacks is an UnsupportedFeatureError naming the variable."""
+    from aigap.engine import ir
+    from sdconf_helpers import write_mdl
+    path = write_mdl(tmp_path, "m.mdl", "Stock = INTEG(Rate, 1) ~ u ~ |\n"
+                     "Rate = 0.5 * Stock ~ u ~ |\n")
+    prog = compile_model(path).program.ir
+    for a in prog.assigns:
+        if a.element == "Rate":
+            a.expr = ir.Call("no_such_function", (a.expr,))
+    with pytest.raises(UnsupportedFeatureError, match="variable 'Rate'.*no_such_function"):
+        generate_js(prog, frozenset(), ("Stock",), "euler")
