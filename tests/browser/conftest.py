@@ -10,6 +10,14 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Engine cache in a temporary folder (tests never write to ~/.cache)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIGAP_CACHE_DIR", str(tmp_path_factory.mktemp("aigap-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def browser():
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} missing: run .ci/run (installs chromium)"
