@@ -139,3 +139,13 @@ def test_posterior_bands_are_the_draws_resimulated(browser, cm, tmp_path):
     assert page.locator('path[opacity="0.12"]').count() >= 3
     page.screenshot(path=str(tmp_path / "bands.png"))
     page.close()
+
+
+def test_cli_writes_one_self_contained_file(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert main(["explore", "-o", str(out)]) == 0
+    assert "Explorer written" in capsys.readouterr().out
+    html = out.read_text()
+    assert " src=" not in html and "<link" not in html and "@import" not in html
+    assert out.stat().st_size < 3e6
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"], "no temporary file left"
