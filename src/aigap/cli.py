@@ -96,7 +96,29 @@ def build_parser():
                        help="validate scenario / observation files without running")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("explore", parents=[model_opt],
+                       help="write the live scenario explorer (one offline HTML page)",
+                       description="Write one self-contained HTML page: sliders for every "
+                       "constant, scenario picker and comparison, gap charts and table, the "
+                       "model running in the browser (JavaScript generated from the IR).")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml",
+                   help="extra scenarios (the first one is shown first)")
+    p.add_argument("-o", "--output", metavar="FILE.html",
+                   help="output file (default explorer.html; never overwritten)")
+    p.add_argument("--posterior", metavar="RUN",
+                   help="folder with draws.csv (columns Name / Name[ELEM]): live 5-95%% / "
+                        "25-75%% bands from up to 300 draws")
+    p.set_defaults(func=cmd_explore)
     return parser, sub
+
+
+def cmd_explore(args) -> int:
+    """`aigap explore`: write the explorer page."""
+    from .explorer.build import explore
+    out = explore(args.scenarios, args.output, args.model, args.posterior)
+    print(f"Explorer written: {out} ({out.stat().st_size / 1e6:.2f} MB); open it in a browser")
+    return 0
 
 
 def register_analysis(sub) -> None:

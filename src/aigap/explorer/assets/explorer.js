@@ -1,0 +1,263 @@
+"use strict";
+// aigap explorer. The model is KERNEL (generated from the engine's IR by
+// aigap.engine.codegen_js); this script only moves inputs, runs it in a worker and draws.
+const $ = (id) => document.getElementById(id);
+const NP = DATA.params.length;
+const index = {};                      // constant -> element label -> kernel param index
+DATA.params.forEach((p, k) => { (index[p[1]] = index[p[1]] || {})[p[2].join(",")] = k; });
+const WORKER_MAIN = `
+self.onmessage = (e) => {
+  const {id, sets, job} = e.data;
+  const t0 = performance.now();
+  const P = new Float64Array(${NP});
+  const results = sets.map((inputs) => {
+    const O = job.widths.map((w) => new Float64Array(w * job.n_saved));
+    if (inputs.every((v) => typeof v === "number")) {     // no time series: hoisted kernel
+      runConst(Float64Array.from(inputs), {}, job.times, job.save, job.dt, job.t0, job.t1,
+               job.saveper, O);
+      return O;
+    }
+    const TS = {};
+    for (let k = 0; k < inputs.length; k++) {
+      const v = inputs[k];
+      TS[k] = typeof v === "number" ? [[job.t0], [v]] : v;
+    }
+    runTS(P, TS, job.times, job.save, job.dt, job.t0, job.t1, job.saveper, O);
+    return O;
+  });
+  self.postMessage({id, results, ms: performance.now() - t0});
+};`;
+const worker = new Worker(URL.createObjectURL(
+  new Blob([KERNEL, WORKER_MAIN], {type: "text/javascript"})));
+const JOB = {widths: DATA.widths, n_saved: DATA.n_saved, times: DATA.times, save: DATA.save,
+             dt: DATA.dt, t0: DATA.t0, t1: DATA.t1, saveper: DATA.saveper};
+const state = {scenario: Object.keys(DATA.scenarios)[0], compare: "", over: {}};
+const api = window.aigap = {runs: 0, last: null, latency: [], ready: false};
+
+function inputsOf(name, over) {
+  const inp = DATA.scenarios[name].inputs.slice();
+  for (const [k, v] of Object.entries(over || {})) inp[k] = v;
+  return inp;
+}
+// ------------------------------------------------------------ worker, coalesced requests
+let busy = false, queued = false, reqId = 0, sentAt = 0;
+function request() {
+  if (busy) { queued = true; return; }          // run the latest inputs when the worker is free
+  busy = true; queued = false; api.busy = true;
+  const sets = [inputsOf(state.scenario, state.over)];
+  if (state.compare) sets.push(inputsOf(state.compare, {}));
+  for (const draw of DATA.posterior) {
+    const d = draw.slice();
+    for (const [k, v] of Object.entries(state.over)) d[k] = v;
+    sets.push(d);
+  }
+  sentAt = performance.now();
+  worker.postMessage({id: ++reqId, sets, job: JOB});
+}
+worker.onmessage = (e) => {
+  const {results, ms} = e.data;
+  busy = false;
+  if (queued) { request(); }                     // stale result: still draw it, then rerun
+  const nCmp = state.compare ? 1 : 0;
+  draw(unpack(results[0]), nCmp ? unpack(results[1]) : null,
+       results.slice(1 + nCmp).map(unpack));
+  const lat = performance.now() - sentAt;
+  api.latency.push(lat);
+  api.runs += 1;
+  api.kernelMs = ms;
+  if (!api.ready) { api.ready = true; api.firstChartsMs = performance.now(); }  // since navigation start
+  api.busy = busy;
+  document.body.dataset.runs = String(api.runs);
+  $("status").textContent = `${(1 + nCmp + DATA.posterior.length)} run(s) in ${ms.toFixed(1)} ms`;
+};
+function unpack(O) {                           // output name -> [element][time]
+  const out = {};
+  DATA.outputs.forEach((name, i) => {
+    const w = DATA.widths[i];
+    out[name] = [];
+    for (let e = 0; e < w; e++) {
+      const s = new Array(DATA.n_saved);
+      for (let j = 0; j < DATA.n_saved; j++) s[j] = O[i][j * w + e];
+      out[name].push(s);
+    }
+  });
+  return out;
+}
+// ------------------------------------------------------------ controls
+function fmt(v) { return Number.isFinite(v) ? +v.toPrecision(6) + "" : String(v); }
+function rangeOf(c, d) {
+  let [lo, hi] = c.limits;
+  if (lo === null) lo = d > 0 ? 0 : (d < 0 ? 2 * d : -1);
+  if (hi === null) hi = d > 0 ? 2 * d : (d < 0 ? 0 : 1);
+  return [lo, hi];
+}
+function buildControls() {
+  const groups = {};
+  for (const c of DATA.constants) (groups[c.group] = groups[c.group] || []).push(c);
+  const root = $("controls");
+  root.innerHTML = "";
+  for (const [g, list] of Object.entries(groups)) {
+    const det = document.createElement("details");
+    det.open = true;
+    det.innerHTML = `<summary>${g} (${list.length})</summary>`;
+    for (const c of list) c.elements.forEach((el, e) => det.appendChild(control(c, el, e)));
+    root.appendChild(det);
+  }
+}
+function control(c, el, e) {
+  const k = index[c.name][el];
+  const d = c.default[e];
+  const [lo, hi] = rangeOf(c, d);
+  const row = document.createElement("div");
+  row.className = "ctl";
+  row.dataset.constant = c.name; row.dataset.element = el; row.dataset.k = k;
+  const label = c.name + (el ? `[${el}]` : "");
+  row.title = `${label}\nunit: ${c.units}\nrange: ${c.limits[0] ?? "-inf"} .. ${c.limits[1] ?? "inf"}`
+    + `\nbaseline (model): ${fmt(d)}\nsource: ${c.doc}`;
+  row.innerHTML = `<label>${label}</label><input type="range" id="rng-${k}" min="${lo}" max="${hi}"`
+    + ` step="${(hi - lo) / 500}"><input type="number" id="num-${k}" step="any">`
+    + `<button title="reset ${label}" id="rst-${k}">&#8634;</button><div class="ts" id="ts-${k}"></div>`;
+  const rng = row.querySelector("input[type=range]"), num = row.querySelector("input[type=number]");
+  const set = (v) => { if (!Number.isFinite(v)) return; state.over[k] = v; sync(k); request(); };
+  rng.addEventListener("input", () => set(parseFloat(rng.value)));
+  num.addEventListener("input", () => set(parseFloat(num.value)));
+  row.querySelector("button").addEventListener("click", () => { delete state.over[k]; sync(k); request(); });
+  return row;
+}
+function sync(k) {
+  const v = k in state.over ? state.over[k] : DATA.scenarios[state.scenario].inputs[k];
+  const row = document.querySelector(`.ctl[data-k="${k}"]`);
+  if (!row) return;
+  const ts = typeof v !== "number";
+  const shown = ts ? v[1][0] : v;
+  row.querySelector("input[type=range]").value = shown;
+  const num = row.querySelector("input[type=number]");
+  if (document.activeElement !== num) num.value = fmt(shown);
+  row.querySelector(".ts").textContent = ts ? "time-varying: " + v[0].map((t, i) =>
+    `${fmt(t)}: ${fmt(v[1][i])}`).join(", ") + " (move to replace by a constant)" : "";
+  row.classList.toggle("changed", k in state.over);
+}
+function syncAll() { for (let k = 0; k < NP; k++) sync(k); }
+// ------------------------------------------------------------ YAML of the changes
+function yaml() {
+  const byC = {};
+  for (const [k, v] of Object.entries(state.over)) {
+    const p = DATA.params[k];
+    (byC[p[1]] = byC[p[1]] || []).push([p[2].join(","), v]);
+  }
+  let out = `description: ${JSON.stringify("Explorer changes on top of " + state.scenario)}\n`
+    + `extends: ${state.scenario}\nconstants:\n`;
+  const names = Object.keys(byC).sort();
+  if (!names.length) return out.replace("constants:\n", "constants: {}\n");
+  for (const name of names) {
+    const items = byC[name];
+    if (items.length === 1 && items[0][0] === "") out += `  ${JSON.stringify(name)}: ${items[0][1]}\n`;
+    else {
+      out += `  ${JSON.stringify(name)}:\n`;
+      for (const [el, v] of items) out += `    ${JSON.stringify(el)}: ${v}\n`;
+    }
+  }
+  return out;
+}
+api.yaml = yaml;
+// ------------------------------------------------------------ charts and table
+const COLORS = ["#1f5fbf", "#c8332b", "#2a8f3f", "#8a4fbf"];
+function yearEnd(series, year) {
+  const t = DATA.saved_times, x = year + 1;
+  for (let j = 0; j < t.length - 1; j++)
+    if (t[j] <= x && x <= t[j + 1]) return series[j] + (series[j + 1] - series[j]) * (x - t[j]) / (t[j + 1] - t[j]);
+  return series[t.length - 1];
+}
+function quantile(sorted, q) {
+  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+function bands(draws, name, e) {
+  const n = DATA.n_saved, out = {q05: [], q25: [], q75: [], q95: []};
+  for (let j = 0; j < n; j++) {
+    const v = draws.map((d) => d[name][e][j]).filter(Number.isFinite).sort((a, b) => a - b);
+    if (!v.length) { for (const q in out) out[q].push(NaN); continue; }
+    out.q05.push(quantile(v, 0.05)); out.q25.push(quantile(v, 0.25));
+    out.q75.push(quantile(v, 0.75)); out.q95.push(quantile(v, 0.95));
+  }
+  return out;
+}
+function chart(name, cur, cmp, draws) {
+  const W = 380, H = 190, L = 58, R = 8, T = 8, B = 22;
+  const t = DATA.saved_times, regions = DATA.regions[name];
+  const lines = cur[name], cl = cmp ? cmp[name] : [];
+  const bs = draws.length ? lines.map((_, e) => bands(draws, name, e)) : [];
+  const obs = DATA.observations.filter((o) => o.variable === name);
+  let vals = [].concat(...lines, ...cl, ...bs.map((b) => b.q05.concat(b.q95)));
+  for (const o of obs) for (const v of [o.value, o.low, o.high]) if (v != null) vals.push(v / o.share);
+  vals = vals.filter(Number.isFinite);
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  const log = lo > 0 && hi / lo > 30;
+  const f = log ? Math.log10 : (v) => v;
+  if (!log) { lo = Math.min(lo, 0); }
+  let a = f(lo), b = f(hi); if (b - a < 1e-12) { b = a + 1; }
+  const X = (x) => L + (x - t[0]) / (t[t.length - 1] - t[0]) * (W - L - R);
+  const Y = (y) => T + (1 - (f(y) - a) / (b - a)) * (H - T - B);
+  const path = (s) => "M" + s.map((y, j) => `${X(t[j]).toFixed(1)},${Y(y).toFixed(1)}`).join("L");
+  let svg = `<svg viewBox="0 0 ${W} ${H}" width="100%" data-variable="${name}">`;
+  for (let yr = Math.ceil(t[0]); yr <= t[t.length - 1]; yr++)
+    svg += `<line x1="${X(yr)}" x2="${X(yr)}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${X(yr)}" y="${H - 6}" font-size="10" text-anchor="middle">${yr}</text>`;
+  for (let k = 0; k <= 4; k++) {
+    const v = log ? Math.pow(10, a + (b - a) * k / 4) : a + (b - a) * k / 4;
+    svg += `<text x="${L - 4}" y="${Y(v) + 3}" font-size="10" text-anchor="end">${v.toPrecision(3)}</text>`;
+  }
+  bs.forEach((bd, e) => {
+    const band = (u, l, op) => `<path d="${path(u)}L${l.map((y, j) => `${X(t[j])},${Y(y)}`).reverse().join("L")}Z" fill="${COLORS[e]}" opacity="${op}"/>`;
+    svg += band(bd.q95, bd.q05, 0.12) + band(bd.q75, bd.q25, 0.22);
+  });
+  cl.forEach((s, e) => { svg += `<path d="${path(s)}" fill="none" stroke="${COLORS[e]}" stroke-dasharray="4 3" opacity="0.7"/>`; });
+  lines.forEach((s, e) => { svg += `<path d="${path(s)}" fill="none" stroke="${COLORS[e]}" stroke-width="2"/><text x="${W - R - 2}" y="${T + 12 + 12 * e}" font-size="11" text-anchor="end" fill="${COLORS[e]}">${regions[e]}</text>`; });
+  for (const o of obs) {
+    const e = Math.max(0, regions.indexOf(o.region));
+    const tip = `<title>${o.id}: ${o.description}</title>`;
+    if (o.kind === "range") svg += `<line x1="${X(o.time)}" x2="${X(o.time)}" y1="${Y(o.low / o.share)}" y2="${Y(o.high / o.share)}" stroke="${COLORS[e]}" stroke-width="3">${tip}</line>`;
+    else if (o.value != null) svg += `<circle cx="${X(o.time)}" cy="${Y(o.value / o.share)}" r="3.5" fill="white" stroke="${COLORS[e]}" stroke-width="1.5">${tip}</circle>`;
+  }
+  return `<div class="chart"><h3>${name} <small>(${DATA.units[name]}${log ? ", log scale" : ""})</small></h3>${svg}</svg></div>`;
+}
+function draw(cur, cmp, draws) {
+  api.last = cur; api.compare = cmp;
+  const names = DATA.gaps.concat(DATA.charts);
+  $("charts").innerHTML = names.map((n) => chart(n, cur, cmp, draws)).join("");
+  let tab = `<tr><th>Year-end gap (US/CN)</th>${DATA.years.map((y) => `<th>${y}</th>`).join("")}</tr>`;
+  api.table = {}; api.tableBands = {};
+  for (const g of DATA.gaps) {
+    api.table[g] = DATA.years.map((y) => yearEnd(cur[g][0], y));
+    const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(d[g][0], y)).sort((p, q) => p - q)) : null;
+    if (band) api.tableBands[g] = band.map((v) => [quantile(v, 0.05), quantile(v, 0.95)]);
+    tab += `<tr><td>${DATA.gap_labels[g] || g}</td>` + api.table[g].map((v, i) =>
+      `<td>${v.toPrecision(3)}${cmp ? ` <small>(${yearEnd(cmp[g][0], DATA.years[i]).toPrecision(3)})</small>` : ""}`
+      + `${band ? `<br><small>${quantile(band[i], 0.05).toPrecision(2)}-${quantile(band[i], 0.95).toPrecision(2)}</small>` : ""}</td>`).join("") + "</tr>";
+  }
+  $("gap-table").innerHTML = tab;
+}
+// ------------------------------------------------------------ wiring
+for (const name of Object.keys(DATA.scenarios)) {
+  for (const sel of [$("scenario"), $("compare")]) {
+    const o = document.createElement("option"); o.value = o.textContent = name; sel.appendChild(o);
+  }
+}
+$("scenario").addEventListener("change", () => {
+  state.scenario = $("scenario").value; state.over = {};
+  $("desc").textContent = DATA.scenarios[state.scenario].description; syncAll(); request();
+});
+$("compare").addEventListener("change", () => { state.compare = $("compare").value; request(); });
+$("reset-all").addEventListener("click", () => { state.over = {}; syncAll(); request(); });
+$("download").addEventListener("click", () => {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([yaml()], {type: "text/yaml"}));
+  a.download = `explore_${state.scenario}.yaml`;
+  document.body.appendChild(a); a.click(); a.remove();
+});
+api.set = (constant, element, value) => {
+  const k = index[constant][element || ""]; state.over[k] = value; sync(k); request();
+};
+buildControls();
+$("desc").textContent = DATA.scenarios[state.scenario].description;
+syncAll();
+request();

@@ -1,0 +1,103 @@
+"""``aigap explore``: validate the inputs, build the page, write it once (never overwrite)."""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..engine import compile_model
+from ..observations import load_observations
+from ..scenarios import InputError, load_scenario, resolve_params
+from ..workflow.runner import DEFAULT_SCENARIOS, find_model, scenarios_dir
+from .page import build_page
+
+DEFAULT_OUTPUT = Path("explorer.html")
+MAX_DRAWS = 300
+
+
+def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
+    """Engine parameter sets from ``RUN/draws.csv`` (columns ``Name`` / ``Name[ELEM]``).
+
+    At most ``n_max`` rows, chosen with ``numpy.random.default_rng(seed)`` when there
+    are more; columns that are not model constants are an error naming the closest one.
+    """
+    path = Path(run) / "draws.csv"
+    if not path.is_file():
+        raise InputError([f"{path}: no draws.csv in the posterior folder"])
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if len(rows) < 2:
+        raise InputError([f"{path}:1: draws.csv has no rows"])
+    header, body = rows[0], rows[1:]
+    cols = []
+    for j, col in enumerate(header):
+        name, _, elem = col.partition("[")
+        name, elem = name.strip(), elem.rstrip("]").strip()
+        if name not in cm.constants:
+            from ..scenarios.issues import closest
+            near = closest(name, cm.constants)
+            raise InputError([f"{path}:1: {col}: not a model constant"
+                              + (f" (did you mean '{near}'?)" if near else "")])
+        cols.append((j, name, elem))
+    if len(body) > n_max:
+        pick = np.sort(np.random.default_rng(seed).choice(len(body), n_max, replace=False))
+        body = [body[i] for i in pick]
+    draws = []
+    for line, row in enumerate(body, start=2):
+        params = {}
+        for j, name, elem in cols:
+            info = cm.constants[name]
+            arr = params.setdefault(name, np.array(info.default, dtype=float))
+            try:
+                value = float(row[j])
+            except (ValueError, IndexError):
+                raise InputError([f"{path}:{line}: {header[j]}: not a number"]) from None
+            if elem:
+                dims = info.dims
+                labels = elem.split(",")
+                idx = tuple(cm.dims[d].index(e) for d, e in zip(dims, labels))
+                arr[idx] = value
+            else:
+                arr[...] = value
+        draws.append(params)
+    return draws
+
+
+def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto"):
+    """Write the explorer page; returns its path. Nothing is written on bad input."""
+    out = Path(output or DEFAULT_OUTPUT)
+    if out.exists():
+        raise InputError([f"{out}: already exists; choose another -o path (never overwritten)"])
+    cm = compile_model(find_model(model))
+    paths = [scenarios_dir() / f"{n}.yaml" for n in DEFAULT_SCENARIOS]
+    paths = [p for p in paths if p.is_file()] + [Path(p) for p in scenarios]
+    named = {}
+    for p in paths:
+        sc = load_scenario(p, cm)
+        named[sc.name] = (" ".join(sc.description.split()), resolve_params(cm, sc))
+    if scenarios:                          # the ones given on the command line come first
+        first = load_scenario(scenarios[0], cm).name
+        named = {first: named[first], **{k: v for k, v in named.items() if k != first}}
+    obs = None
+    if observations == "auto":
+        cand = scenarios_dir() / "data" / "observations.yaml"
+        obs = load_observations(cand, cm) if cand.is_file() else None
+    elif observations:
+        obs = load_observations(observations, cm)
+    draws = read_draws(posterior, cm) if posterior else None
+    html = build_page(cm, named, obs, draws)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=out.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(html)
+    try:
+        os.link(tmp, out)                  # atomic, and fails if ``out`` appeared meanwhile
+    except FileExistsError:
+        raise InputError([f"{out}: already exists; choose another -o path "
+                          "(never overwritten)"]) from None
+    finally:
+        os.unlink(tmp)
+    return out

@@ -1,0 +1,151 @@
+"""The explorer page in headless Chromium: live runs equal the Python engine, YAML, offline."""
+import shutil
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from conftest import open_page, wait_js
+
+from aigap.cli import main
+from aigap.engine import compile_model
+from aigap.scenarios import load_scenario, resolve_params
+from aigap.workflow.runner import find_model, scenarios_dir
+
+CONSTANT, ELEMENT, VALUE = "Price War Intensity", "CN", 0.3125
+
+
+@pytest.fixture(scope="module")
+def cm():
+    return compile_model(find_model())
+
+
+def _engine(cm, scenario_path, sets=()):
+    sc = load_scenario(scenario_path, cm)
+    names = ["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio", "Total AI ARR",
+             "Model ARR"]
+    return cm.simulate(params=resolve_params(cm, sc, sets), outputs=names, engine="numpy")
+
+
+def _assert_page_equals(page, res):
+    last = page.evaluate("window.aigap.last")
+    for name in res.names:
+        expected = res[name][0].reshape(res[name][0].shape[0], -1).T   # element x time
+        got = np.array(last[name], dtype=float)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=name)
+
+
+def _move(page, k, value):
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.fill(f"#num-{k}", repr(value))
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+
+
+def _k(page, constant, element):
+    return page.get_attribute(f'.ctl[data-constant="{constant}"][data-element="{element}"]',
+                              "data-k")
+
+
+def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, cm, tmp_path):
+    requests = []
+    page = open_page(browser, explorer_file, requests)
+    _assert_page_equals(page, _engine(cm, scenarios_dir() / "baseline.yaml"))
+    _move(page, _k(page, CONSTANT, ELEMENT), VALUE)
+    ref = _engine(cm, scenarios_dir() / "baseline.yaml", [f"{CONSTANT}[{ELEMENT}]={VALUE}"])
+    _assert_page_equals(page, ref)
+    table = page.evaluate("window.aigap.table")
+    assert len(table["ARR Gap Ratio"]) == 5
+
+    # the downloaded scenario validates (aigap check) and reproduces the page
+    with page.expect_download() as dl:
+        page.click("#download")
+    folder = tmp_path / "scenarios"
+    shutil.copytree(scenarios_dir(), folder)
+    target = folder / "mine.yaml"
+    dl.value.save_as(target)
+    text = target.read_text()
+    assert "extends: baseline" in text and CONSTANT in text
+    assert text.count(":") <= 5, f"only the changed constant is written:\n{text}"
+    assert main(["check", str(target)]) == 0
+    _assert_page_equals(page, _engine(cm, target))
+
+    page.screenshot(path=str(tmp_path / "explorer.png"), full_page=False)
+    img = mpimg.imread(tmp_path / "explorer.png")[..., :3]
+    blue = ((img[..., 2] > 0.6) & (img[..., 0] < 0.3)).sum()
+    red = ((img[..., 0] > 0.6) & (img[..., 2] < 0.3) & (img[..., 1] < 0.4)).sum()
+    assert blue > 500 and red > 200, "the charts are not drawn"
+    assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
+    page.close()
+
+
+def test_scenario_picker_and_compare_overlay(browser, explorer_file, cm):
+    page = open_page(browser, explorer_file)
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.select_option("#scenario", "price_war_truce")
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    page.select_option("#compare", "baseline")
+    wait_js(page, "window.aigap.compare !== null && !window.aigap.busy")
+    _assert_page_equals(page, _engine(cm, scenarios_dir() / "price_war_truce.yaml"))
+    assert page.locator(".ts").filter(has_text="time-varying").count() >= 2
+    assert page.locator("path[stroke-dasharray]").count() >= 3
+    page.close()
+
+
+def test_existing_output_is_never_overwritten(explorer_file, capsys):
+    before = explorer_file.read_bytes()
+    assert main(["explore", "-o", str(explorer_file)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0]
+    assert explorer_file.read_bytes() == before
+
+
+def test_invalid_scenario_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("description: x\nextends: baseline\nconstants:\n  Price War Intensty: 0.5\n")
+    shutil.copy(scenarios_dir() / "baseline.yaml", tmp_path / "baseline.yaml")
+    out = tmp_path / "e.html"
+    assert main(["explore", str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Price War Intensity" in err and not out.exists()
+
+
+def test_posterior_bands_are_the_draws_resimulated(browser, cm, tmp_path):
+    """--posterior RUN: the page's 5-95% gap band equals the draws simulated by the engine
+    with the moved slider applied on top of each draw."""
+    from aigap.explorer.build import explore
+    from aigap.workflow.summary import year_end
+
+    rng = np.random.default_rng(5)
+    n = 40
+    run = tmp_path / "run"
+    run.mkdir()
+    adv = rng.uniform(0.8, 1.2, n)
+    pw_us = rng.uniform(0.1, 0.4, n)
+    lines = ["Frontier Advance Rate,Price War Intensity[US]"]
+    lines += [f"{float(a)!r},{float(b)!r}" for a, b in zip(adv, pw_us)]
+    (run / "draws.csv").write_text("\n".join(lines) + "\n")
+    out = explore([], tmp_path / "post.html", posterior=run)
+    page = open_page(browser, out)
+    _move(page, _k(page, CONSTANT, ELEMENT), VALUE)
+    bands = page.evaluate("window.aigap.tableBands")
+    pwi = np.tile(np.array(cm.constants[CONSTANT].default, dtype=float), (n, 1))
+    pwi[:, 0] = pw_us
+    pwi[:, 1] = VALUE
+    res = cm.simulate(params={"Frontier Advance Rate": adv, CONSTANT: pwi},
+                      outputs=["ARR Gap Ratio"], engine="numpy")
+    for k, year in enumerate(range(2026, 2031)):
+        v = np.sort([float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)])
+        np.testing.assert_allclose(bands["ARR Gap Ratio"][k],
+                                   np.quantile(v, [0.05, 0.95]), rtol=1e-11)
+    assert page.locator('path[opacity="0.12"]').count() >= 3
+    page.screenshot(path=str(tmp_path / "bands.png"))
+    page.close()
+
+
+def test_cli_writes_one_self_contained_file(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert main(["explore", "-o", str(out)]) == 0
+    assert "Explorer written" in capsys.readouterr().out
+    html = out.read_text()
+    assert " src=" not in html and "<link" not in html and "@import" not in html
+    assert out.stat().st_size < 3e6
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"], "no temporary file left"
