@@ -57,3 +57,43 @@ def test_discovery_hand_built_graphs():
     assert elementary_cycles({"a": {"b"}, "b": set()}) == []
     assert elementary_cycles({"a": {"a"}}) == [("a",)]
     assert len(elementary_cycles(k4, limit=5)) == 5
+
+
+def test_cli_loops_on_project_model(tmp_path, capsys):
+    from aigap.cli import main
+    root = Path(__file__).resolve().parents[2]
+    rc = main(["loops", str(root / "scenarios/baseline.yaml"), "--variable", "Capability[CN]",
+               "--runs-dir", str(tmp_path), "--top", "2"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "2027:" in out and "Capability[CN]" in out
+    (folder,) = tmp_path.iterdir()
+    import csv
+    with open(folder / "loops.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all("Capability[CN]" in r["loop"] for r in rows)
+    assert any(p.suffix == ".png" for p in folder.iterdir())
+    # relative scores of the selected loops sum to 1 in absolute value at each time
+    t = rows[0]["time"]
+    assert abs(sum(abs(float(r["relative_score"])) for r in rows if r["time"] == t) - 1) < 1e-6
+
+
+def test_cli_loops_unknown_variable(tmp_path, capsys):
+    from aigap.cli import main
+    rc = main(["loops", str(FIX.parent.parent / "scenarios/baseline.yaml"), "--variable",
+               "Capabilty[CN]", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "Capabilty" in err and "'Capability'" in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_loops_any_model(tmp_path, capsys):
+    from aigap.cli import main
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: s\ndescription: goal seek\n")
+    rc = main(["loops", str(sc), "--model", str(FIX / "ltm_goal_seek.mdl"),
+               "--runs-dir", str(tmp_path / "runs"), "--no-plots"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "-100% Level -> Gap -> Adjustment" in out
+    assert "  10: -100%" in out

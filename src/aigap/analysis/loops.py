@@ -91,7 +91,12 @@ def feedback_loops(prog: ir.Program, limit: int = MAX_LOOPS) -> list:
     for z, xs in inputs.items():
         for x in xs:
             forward.setdefault(x, set()).add(z)
-    return [Loop(c) for c in elementary_cycles(forward, limit)]
+    stocks = {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)}
+    loops = []
+    for c in elementary_cycles(forward, limit):
+        k = next((i for i, n in enumerate(c) if n in stocks), 0)   # start at a stock
+        loops.append(Loop(c[k:] + c[:k]))
+    return loops
 
 
 class _Evaluator:
