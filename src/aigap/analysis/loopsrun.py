@@ -113,11 +113,16 @@ def run_loops(paths, model=None, variable=None, time_step=None, runs_dir=None, p
     from ..engine import compile_model
     from ..workflow.rundir import new_run_dir
     from ..workflow.runner import find_model, load_inputs
+    from .loopnames import load_loop_names, loops_file, name_loops
     cm = compile_model(find_model(model))
+    named_file = loops_file(cm.path)
+    named = load_loop_names(named_file, cm.variables) if named_file.is_file() else {}
     scenarios, params, _ = load_inputs(paths, cm, observations=None)
     results = {}
     for sc in scenarios:
         times, loops, rel = simulate_loops(cm, params[sc.name], time_step=time_step)
+        for i, name in name_loops(loops, named).items():
+            loops[i].name = f"{name} {named[name][0]}: {loops[i].name}"
         results[sc.name] = (times, *_select(cm, loops, rel, variable))
     with new_run_dir("loops", "loops-" + "-vs-".join(results), runs_dir=runs_dir) as rd:
         write_csv(rd.path / "loops.csv", results)
