@@ -144,7 +144,7 @@ def test_analysis_hook_is_called():
     register_analysis(sub)
     assert {"run", "compare", "list", "params", "check"} <= before
     assert set(sub.choices) - before == {"sweep", "sensitivity", "calibrate", "discover",
-                                         "report", "posterior"}
+                                         "report", "posterior", "loops"}
 
 
 @pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),

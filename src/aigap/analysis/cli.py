@@ -134,6 +134,24 @@ def register(sub) -> None:
 
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
+    # ---- loops (Loops That Matter loop dominance; analysis/loops.py)
+    p = sub.add_parser("loops", help="which feedback loops dominate, per year (Loops That "
+                       "Matter)", description="Score every feedback loop of the model over "
+                       "time (link scores, loop scores, relative loop scores; Schoenberg et "
+                       "al. 2020); print the dominant loops per year, write loops.csv and one "
+                       "stacked relative-loop-score plot per region.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml")
+    p.add_argument("--compare", metavar="SCENARIO.yaml", help="also score this scenario")
+    p.add_argument("--variable", metavar="NAME[ELEM]",
+                   help="only loops through this variable, renormalised among them")
+    p.add_argument("--model", metavar="MDL",
+                   help="Vensim model (default $AIGAP_MODEL or model/ai_gap.mdl)")
+    p.add_argument("--time-step", type=float, metavar="DT", help="integration step (years)")
+    p.add_argument("--top", type=int, default=3, help="loops shown per year (default 3)")
+    p.add_argument("--runs-dir", metavar="DIR",
+                   help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    p.set_defaults(func=cmd_loops)
 
 
 def _command():
@@ -276,4 +294,27 @@ def cmd_report(args) -> int:
     path = build_report(args.folders, output=args.output, title=args.title,
                         runs_dir=args.runs_dir, command=_command())
     print(f"Report: {path}")
+    return 0
+
+
+def cmd_loops(args) -> int:
+    """`aigap loops`: dominant loops per year of one scenario (and a compared one)."""
+    import numpy as np
+
+    from .loopsrun import format_table, run_loops
+
+    paths = [args.scenario] + ([args.compare] if args.compare else [])
+    for path in paths:
+        if not Path(path).is_file():
+            raise InputError([f"{path}: file not found"])
+    if args.time_step is not None and not args.time_step > 0:
+        raise InputError([f"--time-step: expected a positive number, got {args.time_step}"])
+    out = run_loops(paths, model=args.model, variable=args.variable,
+                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots)
+    for label, (times, loops, rel) in out.results.items():
+        t0, t1 = int(np.floor(times[0])), int(np.floor(times[-1] + 1e-9))
+        years = list(range(t0, t1 + 1)) or [float(times[-1])]
+        print(format_table(label, times, loops, rel, years, top=args.top))
+        print()
+    print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}")
     return 0

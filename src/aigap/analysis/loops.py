@@ -1,0 +1,224 @@
+"""Loop dominance (Loops That Matter; Schoenberg, Davidsen & Eberlein, SDR 2020).
+
+Pure functions over arrays: the causal graph of a compiled program's IR (scalarised per
+subscript element), its elementary loops (capped enumeration), link scores from a
+simulation that stores every variable at every TIME STEP, and loop scores (products of
+link scores along each loop) normalised per time to relative loop scores.
+
+Link score of ``x -> z`` (an equation input): ``|dz_x / dz| * sign(dz_x / dx)``, where
+``dz_x`` is the change of ``z`` when only ``x`` changes (``z``'s IR expression re-evaluated
+with ``x`` at ``t`` and every other input at ``t - dt``). A stock's net-flow expression is an
+equation too, so a flow's link score into the stock is the paper's ``flow change / net-flow
+change`` (sign -1 for outflows); the link from the net flow to the stock is 1. Chains
+(SMOOTH, DELAY) pass their input's score unchanged (an approximation: LTM treats them as
+their internal stocks).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import ir
+from ..engine.codegen_numpy import Emitter, _Names
+from ..engine.ordering import expr_vars
+from ..engine.runtime import lk_extrapolate, lk_hold_backward
+
+MAX_LOOPS = 2000
+
+
+@dataclass
+class Loop:
+    """An elementary feedback loop: ``nodes`` scalar names in causal order."""
+    nodes: tuple
+    name: str = ""
+
+    def polarity(self, scores) -> str:
+        """``R`` (reinforcing) or ``B`` (balancing) from the sign of its mean loop score."""
+        return "R" if np.nanmean(scores) >= 0 else "B"
+
+
+def causal_graph(prog: ir.Program) -> dict:
+    """``{target: {input scalar names}}`` over assigns; stocks read their rate/input Var."""
+    states = {s.sid: s for s in prog.states}
+    graph = {}
+    for a in prog.assigns:
+        if isinstance(a.expr, ir.StateRead):
+            s = states[a.expr.state]
+            role = "rate" if s.kind == "integ" else "input"
+            node = s.inputs.get(role)
+            graph[a.target] = {node.name} if isinstance(node, ir.Var) else set()
+        else:
+            graph[a.target] = expr_vars(a.expr) & {x.target for x in prog.assigns}
+    return graph
+
+
+def elementary_cycles(graph: dict, limit: int = MAX_LOOPS) -> list:
+    """Elementary cycles of a directed graph ``{node: successors}`` (at most ``limit``).
+
+    Each cycle starts at its smallest node (in sorted order) and is found once, by a
+    depth-first search restricted to larger nodes (Tiernan/Johnson ordering).
+    """
+    nodes = sorted(set(graph) | {v for vs in graph.values() for v in vs})
+    rank = {n: i for i, n in enumerate(nodes)}
+    succ = {n: sorted(graph.get(n, ()), key=rank.get) for n in nodes}
+    cycles = []
+    for s in nodes:
+        stack = [(s, iter(succ[s]))]
+        path, onpath = [s], {s}
+        while stack:
+            node, it = stack[-1]
+            for w in it:
+                if w == s:
+                    cycles.append(tuple(path))
+                    if len(cycles) >= limit:
+                        return cycles
+                elif rank[w] > rank[s] and w not in onpath:
+                    stack.append((w, iter(succ[w])))
+                    path.append(w)
+                    onpath.add(w)
+                    break
+            else:
+                stack.pop()
+                onpath.discard(path.pop())
+    return cycles
+
+
+def feedback_loops(prog: ir.Program, limit: int = MAX_LOOPS) -> list:
+    """Loops of the program's causal graph, in flow order (input -> output)."""
+    inputs = causal_graph(prog)
+    forward = {}
+    for z, xs in inputs.items():
+        for x in xs:
+            forward.setdefault(x, set()).add(z)
+    stocks = {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)}
+    loops = []
+    for c in elementary_cycles(forward, limit):
+        k = next((i for i, n in enumerate(c) if n in stocks), 0)   # start at a stock
+        loops.append(Loop(c[k:] + c[:k]))
+    return loops
+
+
+class _Evaluator:
+    """Evaluate IR expressions over time vectors with the numpy backend's emitter."""
+
+    def __init__(self, prog):
+        self.prog, self.names = prog, _Names()
+        self.emit = Emitter(prog, self.names)
+        self.glb = {"np": np, "lk_extrapolate": lk_extrapolate,
+                    "lk_hold_backward": lk_hold_backward}
+        for i, tab in enumerate(prog.tables):
+            self.glb[f"X{i}"], self.glb[f"Y{i}"] = tab.x, tab.y
+        self.code = {}
+
+    def __call__(self, expr, env, t, ctrl):
+        key = id(expr)
+        if key not in self.code:
+            self.code[key] = compile(self.emit(expr), "<loops>", "eval")
+        loc = {self.names(k): v for k, v in env.items()}
+        loc.update(t=t, **ctrl)
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(eval(self.code[key], self.glb, loc),  # noqa: S307
+                                              dtype=float), t.shape)
+
+
+def scalar_series(prog: ir.Program, data: dict, times, ctrl) -> dict:
+    """Every scalar of the program over time, from one run's stored outputs.
+
+    ``data`` maps Vensim names to arrays ``(time, *dims)``; internal assigns (a stock's
+    net-flow expression, chain inputs) are re-evaluated from them in dependency order.
+    """
+    env = {}
+    for name, out in prog.outputs.items():
+        if name in data:
+            arr = np.asarray(data[name], dtype=float).reshape(len(times), -1)
+            for i, sc in enumerate(out.scalars):
+                env[sc] = arr[:, i]
+    ev = _Evaluator(prog)
+    for a in prog.assigns:
+        if a.target not in env and not isinstance(a.expr, ir.StateRead):
+            env[a.target] = ev(a.expr, env, times, ctrl)
+    return env
+
+
+def link_scores(prog: ir.Program, env: dict, times, ctrl) -> dict:
+    """``{(x, z): scores over times[1:]}`` for every link of the causal graph."""
+    ev = _Evaluator(prog)
+    by_target = {a.target: a for a in prog.assigns}
+    prev = {k: v[:-1] for k, v in env.items()}
+    t1 = times[1:]
+    out = {}
+    for z, xs in causal_graph(prog).items():
+        a = by_target[z]
+        if isinstance(a.expr, ir.StateRead):
+            for x in xs:
+                out[(x, z)] = np.ones(len(t1))
+            continue
+        dz = env[z][1:] - env[z][:-1]
+        for x in xs:
+            part = dict(prev)
+            part[x] = env[x][1:]
+            dzx = ev(a.expr, part, t1, ctrl) - env[z][:-1]
+            dx = env[x][1:] - env[x][:-1]
+            with np.errstate(all="ignore"):
+                mag = np.where(dz == 0, 0.0, np.abs(dzx / dz))
+                sign = np.where(dx == 0, 0.0, np.sign(dzx / dx))
+            out[(x, z)] = np.nan_to_num(mag * sign)
+    return out
+
+
+def loop_scores(loops, links) -> np.ndarray:
+    """Loop score ``(loop, time)``: the product of link scores around each loop."""
+    rows = []
+    for lp in loops:
+        n = lp.nodes
+        score = np.ones_like(next(iter(links.values())))
+        for i, x in enumerate(n):
+            score = score * links[(x, n[(i + 1) % len(n)])]
+        rows.append(score)
+    return np.array(rows).reshape(len(loops), -1)
+
+
+def relative_scores(scores: np.ndarray) -> np.ndarray:
+    """Loop score / sum of absolute loop scores, per time (0 where all scores are 0)."""
+    total = np.abs(scores).sum(axis=0)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, scores / np.where(total > 0, total, 1.0), 0.0)
+
+
+def analyze(prog: ir.Program, data: dict, times, ctrl, limit: int = MAX_LOOPS):
+    """``(loops, relative scores (loop, time[1:]))`` of one run's stored outputs."""
+    env = scalar_series(prog, data, times, ctrl)
+    loops = feedback_loops(prog, limit)
+    if not loops:
+        return loops, np.zeros((0, len(times) - 1))
+    return loops, relative_scores(loop_scores(loops, link_scores(prog, env, times, ctrl)))
+
+
+def loop_label(prog: ir.Program, lp: Loop) -> str:
+    """Readable loop: Vensim names (with elements) of its variables, internal ones left out."""
+    by_target = {a.target: a for a in prog.assigns}
+    names = []
+    for n in lp.nodes:
+        a = by_target[n]
+        if n.startswith("_"):
+            continue
+        names.append(a.element + (f"[{','.join(a.subscript)}]" if a.subscript else ""))
+    return " -> ".join(dict.fromkeys(names))
+
+
+def simulate_loops(cm, params=None, time_step=None, limit: int = MAX_LOOPS):
+    """Simulate ``cm`` once with every variable stored at every step; ``(times, loops, rel)``.
+
+    ``times`` are the ends of the steps the relative scores ``rel (loop, time)`` refer to.
+    """
+    dt = float(cm.time_step if time_step is None else time_step)
+    res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
+    prog = cm.program.ir
+    data = {k: v[0] for k, v in res.data.items()}
+    ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
+            "final_time": float(cm.final_time), "saveper": dt}
+    loops, rel = analyze(prog, data, res.time, ctrl, limit)
+    for lp in loops:
+        lp.name = loop_label(prog, lp)
+    return res.time[1:], loops, rel
