@@ -227,8 +227,8 @@ def _check_target(name, element, key, line, model, issues: IssueList):
 
 
 def parse_parameter_sets(node, path: Path, model, issues: IssueList):
-    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff`` and ``run``
-    ignored) -> ``(uncertain, sets (rows, d), file record)``; each column becomes an
+    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff``, ``run`` and
+    ``log_post`` ignored; a posterior run folder or its ``draws.csv`` is accepted) -> ``(uncertain, sets (rows, d), file record)``; each column becomes an
     empirical marginal, and the sweep draws whole rows so correlations are kept."""
     import pandas as pd
 
@@ -238,12 +238,14 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
         issues.add(line, "parameter_sets", f"expected a CSV file name, got {describe(node)}")
         return [], None, None
     csv = (path.parent / fname).resolve()
+    if csv.is_dir():                     # an ``aigap posterior`` run folder
+        csv = csv / "draws.csv"
     try:
         df = pd.read_csv(csv)
     except (OSError, ValueError) as exc:
         issues.add(line, "parameter_sets", f"cannot read {csv}: {exc.__class__.__name__}")
         return [], None, None
-    cols = [c for c in df.columns if c not in ("payoff", "run")]
+    cols = [c for c in df.columns if c not in ("payoff", "run", "log_post")]
     if not cols or len(df) < 2:
         issues.add(line, "parameter_sets", f"{csv}: needs parameter columns and >= 2 rows")
         return [], None, None

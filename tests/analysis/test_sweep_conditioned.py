@@ -1,0 +1,61 @@
+"""Sweeps conditioned on the data: consistent share, filtered percentiles and conditions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aigap.analysis.conditions import evaluate, series_at, year_to_time
+from aigap.analysis.ensemble import simulate_design
+from aigap.analysis.sweep import PERCENTILES, load_sweep_folder
+from aigap.observations import default_observations_path, fit_table, load_observations
+from aigap.scenarios import load_scenario, resolve_params
+
+
+def test_consistent_mask_matches_per_run_fit_tables(sweep_folder, cm):
+    """The saved mask equals 'every row of the run's fit table passed', run by run."""
+    sw = load_sweep_folder(sweep_folder.run_dir)
+    spec = sweep_folder.spec
+    mask = sw["consistent"]
+    assert mask is not None and mask.dtype == bool and mask.shape == (sw["X"].shape[0],)
+    obs = load_observations(spec.observations or default_observations_path(spec.scenario_path),
+                            model=cm)
+    base = resolve_params(cm, load_scenario(spec.scenario_path, model=cm))
+    picks = list(np.flatnonzero(mask)[:3]) + list(np.flatnonzero(~mask)[:3])
+    assert picks
+    vars_ = list(dict.fromkeys(o.variable for o in obs.fitted))
+    for i in picks:
+        res = simulate_design(cm, base, spec.uncertain, sw["X"][i:i + 1], vars_, spec.method,
+                              spec.saveper)
+        assert bool(fit_table(obs, res).passed.all()) == bool(mask[i])
+
+
+def test_conditioned_percentiles_are_percentiles_of_the_filtered_runs(sweep_folder):
+    sw = load_sweep_folder(sweep_folder.run_dir)
+    mask = sw["consistent"]
+    pct = pd.read_csv(sweep_folder.run_dir / "percentiles.csv")
+    v = sw["outputs"]["ARR Gap Ratio"]
+    for row in pct[pct.variable == "ARR Gap Ratio"].itertuples():
+        x = series_at(v, sw["time"], year_to_time(row.year))
+        assert row.n == x.size and row.n_consistent == int(mask.sum())
+        want = np.percentile(x[mask], PERCENTILES) if mask.any() else [np.nan] * 5
+        got = [getattr(row, f"p{p}_consistent") for p in PERCENTILES]
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+        np.testing.assert_allclose([getattr(row, f"p{p}") for p in PERCENTILES],
+                                   np.percentile(x, PERCENTILES), rtol=1e-5)
+
+
+def test_conditioned_probabilities_and_share(sweep_folder):
+    sw = load_sweep_folder(sweep_folder.run_dir)
+    mask = sw["consistent"]
+    assert sweep_folder.n_consistent == int(mask.sum())
+    assert sweep_folder.run_dir.joinpath("manifest.json").read_text().count(
+        f'"consistent_runs": {int(mask.sum())}') == 1
+    cond = pd.read_csv(sweep_folder.run_dir / "conditions.csv")
+    for c, row in zip(sweep_folder.spec.conditions, cond.itertuples()):
+        dims = sw["dims"][c.variable]
+        elems = sw["coords"][dims[2]] if len(dims) > 2 else None
+        hit = evaluate(c, sw["outputs"][c.variable], sw["time"], elems)
+        assert row.runs_consistent == mask.sum()
+        if mask.any():
+            assert row.probability_consistent == pytest.approx(hit[mask].mean())
+        assert row.probability == pytest.approx(hit.mean())
