@@ -6,7 +6,7 @@ import pytest
 
 from aigap.analysis.conditions import evaluate, series_at, year_to_time
 from aigap.analysis.ensemble import simulate_design
-from aigap.analysis.sweep import PERCENTILES, load_sweep_folder
+from aigap.analysis.sweep import PERCENTILES, lever_start, load_sweep_folder
 from aigap.observations import default_observations_path, fit_table, load_observations
 from aigap.scenarios import load_scenario, resolve_params
 
@@ -25,7 +25,7 @@ def test_consistent_mask_matches_per_run_fit_tables(sweep_folder, cm):
     vars_ = list(dict.fromkeys(o.variable for o in obs.fitted))
     for i in picks:
         res = simulate_design(cm, base, spec.uncertain, sw["X"][i:i + 1], vars_, spec.method,
-                              spec.saveper)
+                              spec.saveper, from_time=lever_start(spec, obs.fitted))
         assert bool(fit_table(obs, res).passed.all()) == bool(mask[i])
 
 
@@ -59,3 +59,46 @@ def test_conditioned_probabilities_and_share(sweep_folder):
         if mask.any():
             assert row.probability_consistent == pytest.approx(hit[mask].mean())
         assert row.probability == pytest.approx(hit.mean())
+
+
+def _copy_sweep(tmp_path, extra=""):
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps" / "price_war.yaml"
+    text = src.read_text().replace("scenario: ", "scenario: " + str(src.parent.parent) + "/", 1).replace(
+        "scenario: " + str(src.parent.parent) + "/china_entry_point\n",
+        "scenario: " + str(src.parent.parent) + "/china_entry_point.yaml\n")
+    dst = tmp_path / "pw.yaml"
+    dst.write_text(text + extra)
+    return dst
+
+
+@pytest.mark.parametrize("extra", ["", "from: 2026.0\n"])
+def test_swept_lever_does_not_rewrite_history(cm, tmp_path, extra):
+    from aigap.analysis.sweep import run_sweep
+    path = _copy_sweep(tmp_path, extra)
+    out = run_sweep(path, model=cm, runs_dir=tmp_path / "runs", progress=None, plots=False,
+                    runs=16)
+    start = 2026.0 if extra else max(
+        o.time for o in load_observations(default_observations_path(out.spec.scenario_path),
+                                          model=cm).fitted)
+    import json
+    m = json.loads((out.run_dir / "manifest.json").read_text())
+    assert m["sweep"]["swept_values_from"] == pytest.approx(start)
+    base = resolve_params(cm, load_scenario(out.spec.scenario_path, model=cm))
+    ref = cm.simulate(params=base, n_runs=1, saveper=out.spec.saveper,
+                      outputs=["ARR Gap Ratio"], method=out.spec.method)["ARR Gap Ratio"]
+    v = out.outputs["ARR Gap Ratio"]
+    before = out.time <= start - 1e-3
+    after = out.time > start + 0.5
+    assert before.sum() >= 4
+    np.testing.assert_allclose(v[:, before], np.broadcast_to(ref[:, before], v[:, before].shape),
+                               rtol=1e-9)
+    assert np.ptp(v[:, after], axis=0).max() > 0        # the levers act after the start
+
+
+def test_from_start_rewrites_history_explicitly(cm, tmp_path):
+    from aigap.analysis.sweep import run_sweep
+    out = run_sweep(_copy_sweep(tmp_path, "from: start\n"), model=cm,
+                    runs_dir=tmp_path / "runs", progress=None, plots=False, runs=16)
+    v = out.outputs["ARR Gap Ratio"]
+    assert np.ptp(v[:, (out.time > 2024.5) & (out.time < 2025.5)], axis=0).max() > 0

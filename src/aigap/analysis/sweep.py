@@ -83,6 +83,16 @@ def consistent_runs(items, result) -> np.ndarray:
     return ok.all(axis=1)
 
 
+def lever_start(spec: SweepSpec, items) -> float | None:
+    """When sampled values start acting: the file's ``from:`` (``start`` -> the initial
+    time, i.e. None), else the time of the last fitted observation (None without any)."""
+    if spec.from_time == "start":
+        return None
+    if spec.from_time is not None:
+        return float(spec.from_time)
+    return max((o.time for o in items), default=None)
+
+
 def report_progress(msg, stream):
     """Print a progress line to ``stream`` (nothing when it is None)."""
     if stream is not None:
@@ -192,6 +202,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     obs = load_observations(obs_path, model=cm) if obs_path else None
     outputs = list(dict.fromkeys([*spec.outputs, *(c.variable for c in spec.conditions)]))
     items = obs.fitted if obs is not None else ()
+    lever_from = lever_start(spec, items)
     sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items)]))
     state = _state(spec, cm, scenario)
     X = design(spec)
@@ -225,7 +236,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             tk = time.perf_counter()
             try:
                 res = simulate_design(cm, base, spec.uncertain, X[a:b], sim_outputs, spec.method,
-                                      spec.saveper, engine=engine)
+                                      spec.saveper, engine=engine, from_time=lever_from)
             except Exception:
                 n_kept = len(list((rd.path / "chunks").glob("*.npz")))
                 report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
@@ -289,7 +300,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain}
                              if spec.sets is None else list(spec.problem.names),
                              "parameter_sets": spec.extra.get("parameter_sets"),
-                             "outputs": outputs,
+                             "outputs": outputs, "swept_values_from": lever_from,
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
                              "command_line_overrides": spec.extra.get("overrides", {})},
