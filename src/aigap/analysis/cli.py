@@ -95,6 +95,8 @@ def register(sub) -> None:
                    help="also write the calibrated scenario to FILE (a new file: -2, -3... "
                         "if taken). Default: only <run folder>/<scenario>_calibrated.yaml; "
                         "the command prints how to promote it beside the base scenario")
+    p.add_argument("--force", action="store_true",
+                   help="print the promote command even when the fit is not identified")
     _common(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -282,7 +284,11 @@ def cmd_calibrate(args) -> int:
         print(f"RMS log error of the held-out observations {o['rms_log_error']:.3f} "
               f"(before calibration {o['rms_log_error_before']:.3f})")
     print(f"\nCalibrated scenario (new file): {out.written}")
-    if not args.output_scenario:
+    if not out.ident.get("identified", True) and not args.force:
+        print("Not promoting: the fitted parameters are not identified by the data (see "
+              "Identifiability above); fit fewer parameters, or add --force to print the "
+              "promote command anyway")
+    elif not args.output_scenario:
         from .calibration import promote_command
         print("To promote it beside the base scenario (a new file, extends re-pointed):\n  "
               + promote_command(out.written, scen))
