@@ -102,3 +102,22 @@ def test_from_start_rewrites_history_explicitly(cm, tmp_path):
                     runs_dir=tmp_path / "runs", progress=None, plots=False, runs=16)
     v = out.outputs["ARR Gap Ratio"]
     assert np.ptp(v[:, (out.time > 2024.5) & (out.time < 2025.5)], axis=0).max() > 0
+
+
+def test_parameter_sets_from_a_posterior_folder(cm, tmp_path):
+    """A sweep over a posterior folder's draws.csv: log_post ignored, rows drawn whole."""
+    from pathlib import Path
+
+    from aigap.analysis.sweepfile import load_sweep
+    post = tmp_path / "post"
+    post.mkdir()
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"Price War Intensity[CN]": rng.uniform(0.2, 0.8, 20),
+                  "log_post": rng.normal(size=20)}).to_csv(post / "draws.csv", index=False)
+    scen = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
+    f = tmp_path / "s.yaml"
+    f.write_text(f"description: over the posterior\nscenario: {scen}\nparameter_sets: post\nseed: 1\n")
+    spec = load_sweep(f, cm)
+    assert spec.problem.names == ("Price War Intensity[CN]",)
+    assert spec.sets.shape == (20, 1) and spec.runs == 20
+    assert spec.extra["parameter_sets"]["path"].endswith("draws.csv")
