@@ -195,3 +195,18 @@ def test_bad_observation_file(synthetic, tmp_path, capsys):
     assert code == 2
     assert f"{bad}:6: observations[x].kind: unknown kind 'pointt'" in err
     assert "did you mean 'value'" in err
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_unidentified_fit_prints_no_promote_command_without_force(synthetic, tmp_path, capsys,
+                                                                 force):
+    base, obs = synthetic
+    code = main(["calibrate", str(base), *_params("Price War Intensity[CN]",
+                                                  "Subscription Push Effect"),
+                 "--observations", str(obs), "--runs-dir", str(tmp_path), "--no-plots",
+                 *FAST, *(["--force"] if force else [])])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "not identifiable" in out
+    assert ("To promote it" in out) == force
+    assert ("Not promoting" in out) != force

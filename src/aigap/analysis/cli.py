@@ -95,6 +95,8 @@ def register(sub) -> None:
                    help="also write the calibrated scenario to FILE (a new file: -2, -3... "
                         "if taken). Default: only <run folder>/<scenario>_calibrated.yaml; "
                         "the command prints how to promote it beside the base scenario")
+    p.add_argument("--force", action="store_true",
+                   help="print the promote command even when the fit is not identified")
     _common(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -189,23 +191,60 @@ def cmd_sweep(args) -> int:
     if out.non_finite:
         print(f"  WARNING: {out.non_finite} runs have non-finite outputs; "
               "they are left out of the percentiles and count as 'condition not met'")
+    cond = _print_consistency(out)
     pct = out.percentiles
+    qs = (5, 25, 50, 75, 95)
     for name in GAPS:
         part = pct[(pct.variable == name)]
         if part.empty:
             continue
-        print(f"\n{name} (US / CN, year end): percentiles")
-        print(f"  {'year':>4} " + " ".join(f"{'p' + str(q):>8}" for q in (5, 25, 50, 75, 95)))
+        label = "data-consistent runs" if cond else "all runs"
+        print(f"\n{name} (US / CN, year end): percentiles over {label}"
+              + ("  |  all runs (unconditioned)" if cond else ""))
+        print(f"  {'year':>4} " + " ".join(f"{'p' + str(q):>8}" for q in qs)
+              + ("  | " + " ".join(f"{'p' + str(q):>8}" for q in (5, 50, 95)) if cond else ""))
         for r in part.itertuples():
-            print(f"  {r.year:>4} " + " ".join(f"{format_value(getattr(r, f'p{q}'), 'Dmnl'):>8}"
-                                            for q in (5, 25, 50, 75, 95)))
+            sfx = "_consistent" if cond else ""
+            line = f"  {r.year:>4} " + " ".join(
+                f"{format_value(getattr(r, f'p{q}{sfx}'), 'Dmnl'):>8}" for q in qs)
+            if cond:
+                line += "  | " + " ".join(f"{format_value(getattr(r, f'p{q}'), 'Dmnl'):>8}"
+                                          for q in (5, 50, 95))
+            print(line)
     if len(out.conditions):
-        print("\nConditions (share of runs, 95% interval):")
+        print("\nConditions (share of " + ("data-consistent runs" if cond else "runs")
+              + ", 95% interval" + ("; all runs beside" if cond else "") + "):")
         for r in out.conditions.itertuples():
-            print(f"  {r.condition:<34} {r.probability:6.1%}  [{r.ci_low:.1%}, {r.ci_high:.1%}]"
-                  f"   {r.definition}")
+            if cond:
+                print(f"  {r.condition:<34} {r.probability_consistent:6.1%}  "
+                      f"[{r.ci_low_consistent:.1%}, {r.ci_high_consistent:.1%}]   all runs "
+                      f"{r.probability:6.1%}   {r.definition}")
+            else:
+                print(f"  {r.condition:<34} {r.probability:6.1%}  [{r.ci_low:.1%}, "
+                      f"{r.ci_high:.1%}]   {r.definition}")
     print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
     return 0
+
+
+def _print_consistency(out) -> bool:
+    """Print the share of data-consistent runs (and a warning when few); True when the
+    figures are to be conditioned on them."""
+    from .sweep import FEW_CONSISTENT
+
+    k, n = out.n_consistent, out.X.shape[0]
+    if k is None:
+        print("  no observations: figures are over all runs (not conditioned on data)")
+        return False
+    print(f"  {k} of {n} runs ({k / n:.1%}) are consistent with the observations "
+          "(every fitted observation within its tolerance)")
+    if k == 0:
+        print("  WARNING: no run is consistent with the observations; the figures below "
+              "are over all runs and are NOT conditioned on the data")
+        return False
+    if k < FEW_CONSISTENT:
+        print(f"  WARNING: only {k} consistent runs; the conditioned percentiles and "
+              "probabilities are rough (run more, or sweep over a posterior)")
+    return True
 
 
 def cmd_sensitivity(args) -> int:
@@ -266,7 +305,11 @@ def cmd_calibrate(args) -> int:
         print(f"RMS log error of the held-out observations {o['rms_log_error']:.3f} "
               f"(before calibration {o['rms_log_error_before']:.3f})")
     print(f"\nCalibrated scenario (new file): {out.written}")
-    if not args.output_scenario:
+    if not out.ident.get("identified", True) and not args.force:
+        print("Not promoting: the fitted parameters are not identified by the data (see "
+              "Identifiability above); fit fewer parameters, or add --force to print the "
+              "promote command anyway")
+    elif not args.output_scenario:
         from .calibration import promote_command
         print("To promote it beside the base scenario (a new file, extends re-pointed):\n  "
               + promote_command(out.written, scen))

@@ -4,6 +4,12 @@ A design column is a constant (one draw for all of its elements) or one element 
 subscripted constant (see :class:`aigap.analysis.sweepfile.Uncertain`). The base scenario's
 resolved parameters (:func:`aigap.scenarios.resolve_params`) fill everything else; a sampled
 value replaces a time-varying base value for the elements it covers.
+
+Start time (``from_time``): a sampled value acts only from ``from_time`` on; before it the
+base scenario's value (constant or time series) is kept, so the history up to the last
+observation is not rewritten. The swept constant becomes a time series that steps from the
+base value at ``from_time - STEP_EPS`` to the sampled value at ``from_time``. With
+``from_time=None`` the sampled value applies from the initial time.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import numpy as np
 
 from ..engine import TimeSeries
 
-__all__ = ["design_params", "simulate_design", "column_targets"]
+__all__ = ["design_params", "simulate_design", "column_targets", "STEP_EPS"]
+
+STEP_EPS = 1e-6     # width of the step from the base to the sampled value (years)
 
 
 def column_targets(cm, uncertain) -> list:
@@ -31,7 +39,7 @@ def column_targets(cm, uncertain) -> list:
     return out
 
 
-def design_params(cm, base: dict, uncertain, X: np.ndarray) -> dict:
+def design_params(cm, base: dict, uncertain, X: np.ndarray, from_time=None) -> dict:
     """Engine parameters for the ``n`` runs of design ``X (n, d)``.
 
     Parameters
@@ -42,6 +50,8 @@ def design_params(cm, base: dict, uncertain, X: np.ndarray) -> dict:
     uncertain : sequence of Uncertain
         The design columns.
     X : ndarray (n, d)
+    from_time : float, optional
+        The sampled values act from this time on (see the module docstring).
     """
     X = np.atleast_2d(np.asarray(X, dtype=float))
     n = X.shape[0]
@@ -66,7 +76,36 @@ def design_params(cm, base: dict, uncertain, X: np.ndarray) -> dict:
                     sel = (slice(None),) + (idx if idx is not Ellipsis else (Ellipsis,))
                     arr[sel] = X[:, j].reshape((n,) + (1,) * (arr[sel].ndim - 1))
             params[name] = arr
+    if from_time is not None and from_time > cm.initial_time + STEP_EPS:
+        for name in dict.fromkeys(c for c, _ in targets):
+            info = cm.constants[name]
+            shape = tuple(len(cm.dims[d]) for d in info.dims)
+            b = base.get(name, np.asarray(info.default, dtype=float))
+            params[name] = _from(b, params[name], n, shape, float(from_time))
     return params
+
+
+def _at(b, times, n, shape):
+    """Base value ``b`` (array or TimeSeries) at ``times``: ``(n, *shape, len(times))``."""
+    if not isinstance(b, TimeSeries):
+        v = np.broadcast_to(np.asarray(b, dtype=float), (n,) + shape)
+        return np.repeat(v[..., None], len(times), axis=-1)
+    vals = np.broadcast_to(b.values.reshape((-1,) + shape + (b.times.size,)),
+                           (n,) + shape + (b.times.size,))
+    flat = vals.reshape(-1, b.times.size)
+    out = np.stack([np.interp(times, b.times, row) for row in flat])
+    return out.reshape((n,) + shape + (len(times),))
+
+
+def _from(b, swept, n, shape, t0):
+    """The base value before ``t0`` and the swept value (array or TimeSeries) after it."""
+    bt = b.times if isinstance(b, TimeSeries) else np.empty(0)
+    st = swept.times if isinstance(swept, TimeSeries) else np.empty(0)
+    times = np.union1d(np.concatenate([bt, st]), [t0 - STEP_EPS, t0])
+    before = _at(b, times, n, shape)
+    after = _at(swept, times, n, shape)
+    vals = np.where(times >= t0, after, before)
+    return TimeSeries(times=times, values=vals)
 
 
 def _broadcast_runs(cm, name, value, n):
@@ -84,13 +123,13 @@ def _broadcast_runs(cm, name, value, n):
 
 def simulate_design(cm, base: dict, uncertain, X: np.ndarray, outputs, method: str = "euler",
                     saveper: float | None = None, final_time: float | None = None,
-                    engine: str = "auto"):
+                    engine: str = "auto", from_time=None):
     """Simulate every row of ``X`` in one engine call.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is passed to
     ``CompiledModel.simulate``; the backend that ran is ``res.meta["engine"]``.
     Returns a SimulationResult.
     """
-    params = design_params(cm, base, uncertain, X)
+    params = design_params(cm, base, uncertain, X, from_time=from_time)
     return cm.simulate(params=params, n_runs=X.shape[0], method=method, saveper=saveper,
                        final_time=final_time, outputs=list(outputs), engine=engine)

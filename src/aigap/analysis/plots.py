@@ -25,8 +25,13 @@ def _regional(values, dims, coords):
 
 
 def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, units: dict,
-                    observations=None, title: str = "", gap: bool = False) -> bool:
-    """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region."""
+                    observations=None, title: str = "", gap: bool = False,
+                    consistent=None) -> bool:
+    """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region.
+
+    With ``consistent`` (a ``(runs,)`` bool mask with at least one True), the fans are over
+    the data-consistent runs and the all-run 5/50/95% lines are drawn dashed beside them.
+    """
     names = [n for n in names if n in outputs]
     if not names:
         return False
@@ -36,12 +41,21 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
         shown = []
         for k, (region, v) in enumerate(_regional(outputs[name], dims[name], coords)):
             v = v[:, keep]
-            q = np.nanpercentile(v, [5, 25, 50, 75, 95], axis=0)
             c = region_color(region, k) if region else "0.25"
+            if consistent is not None:
+                qa = np.nanpercentile(v, [5, 50, 95], axis=0)
+                for i, row in enumerate(qa):
+                    ax.plot(t[keep], row, color=c, lw=0.9, ls="--", alpha=0.8,
+                            label=(f"{region} " if region else "") + "all runs 5/50/95%"
+                            if i == 1 else None)
+                shown.append(qa.ravel())
+                v = v[consistent]
+            q = np.nanpercentile(v, [5, 25, 50, 75, 95], axis=0)
             for lo, hi, alpha in FAN_BANDS:
                 ax.fill_between(t[keep], q[lo], q[hi], color=c, alpha=alpha, lw=0)
             ax.plot(t[keep], q[2], color=c, lw=1.8,
-                    label=f"{region} median" if region else "median")
+                    label=(f"{region} " if region else "") + "median"
+                    + (" (data-consistent runs)" if consistent is not None else ""))
             shown.append(q.ravel())
         shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
         format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))
@@ -68,16 +82,19 @@ def fan_charts(folder, out, observations, cm) -> list:
     folder = Path(folder)
     units = {n: v.units for n, v in cm.variables.items()}
     n = out.X.shape[0]
+    mask = getattr(out, "consistent", None)
+    mask = mask if mask is not None and mask.any() else None
+    runs = f"{n} runs" if mask is None else f"{int(mask.sum())} of {n} runs consistent with data"
     regional = [v for v in out.outputs if v not in GAP_VARIABLES]
     gaps = [v for v in GAP_VARIABLES if v in out.outputs]
     paths = []
     if plot_fan_panels(folder / "fan_key_variables.png", out.time, out.outputs, out.dims,
-                       out.coords, regional, units, observations,
-                       title=f"Sweep '{out.spec.name}': {n} runs, 5/25/50/75/95 percentiles"):
+                       out.coords, regional, units, observations, consistent=mask,
+                       title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
         paths.append(folder / "fan_key_variables.png")
     if plot_fan_panels(folder / "fan_gap_ratios.png", out.time, out.outputs, out.dims,
-                       out.coords, gaps, units, None, gap=True,
-                       title=f"Sweep '{out.spec.name}': US / China gap ratios ({n} runs)"):
+                       out.coords, gaps, units, None, gap=True, consistent=mask,
+                       title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
         paths.append(folder / "fan_gap_ratios.png")
     return paths
 

@@ -9,6 +9,14 @@ the folder is renamed into place.
 
 Run folder: ``sweep.yaml`` (copy), ``samples.csv``, ``outputs.npz``, ``percentiles.csv``
 (per variable, region, year 2026-2030), ``conditions.csv``, ``fan_*.png``, ``manifest.json``.
+
+Conditioning on the data (filtering): when the sweep has observations (its ``observations:``
+file or the scenario folder's ``data/observations.yaml``), every run is checked against every
+fitted observation with :func:`aigap.observations.passes` (points within their tolerance,
+bounds and ranges satisfied). A run is *consistent* when all pass. Percentiles and condition
+probabilities are reported over the consistent runs (columns ``*_consistent``) beside the
+unconditioned figures over all runs (the unsuffixed columns); the mask is ``consistent`` in
+``outputs.npz``. Filtering, not importance weights: every consistent run counts once.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..observations import default_observations_path, load_observations
+from ..observations import (default_observations_path, load_observations, passes, residuals,
+                            simulated_matrix)
 from ..scenarios import load_scenario, resolve_params
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root
@@ -35,9 +44,10 @@ from .ensemble import simulate_design
 from .sweepfile import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
-           "condition_frame", "PERCENTILES"]
+           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT"]
 
 PERCENTILES = (5, 25, 50, 75, 95)
+FEW_CONSISTENT = 100     # fewer consistent runs than this -> the printout warns
 STATE = "sweep_state.json"
 
 
@@ -58,6 +68,29 @@ class SweepOutput:
     elapsed: float = 0.0
     timings: dict = field(default_factory=dict)
     non_finite: int = 0
+    consistent: np.ndarray | None = None     # (runs,) bool; None without observations
+
+    @property
+    def n_consistent(self) -> int | None:
+        return None if self.consistent is None else int(self.consistent.sum())
+
+
+def consistent_runs(items, result) -> np.ndarray:
+    """``(runs,)`` bool: the run passes every fitted observation (``items``)."""
+    if not items:
+        return np.ones(result.n_runs, dtype=bool)
+    ok = passes(items, residuals(items, simulated_matrix(items, result)))
+    return ok.all(axis=1)
+
+
+def lever_start(spec: SweepSpec, items) -> float | None:
+    """When sampled values start acting: the file's ``from:`` (``start`` -> the initial
+    time, i.e. None), else the time of the last fitted observation (None without any)."""
+    if spec.from_time == "start":
+        return None
+    if spec.from_time is not None:
+        return float(spec.from_time)
+    return max((o.time for o in items), default=None)
 
 
 def report_progress(msg, stream):
@@ -168,6 +201,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     obs_path = spec.observations or default_observations_path(spec.scenario_path)
     obs = load_observations(obs_path, model=cm) if obs_path else None
     outputs = list(dict.fromkeys([*spec.outputs, *(c.variable for c in spec.conditions)]))
+    items = obs.fitted if obs is not None else ()
+    lever_from = lever_start(spec, items)
+    sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items)]))
     state = _state(spec, cm, scenario)
     X = design(spec)
     n = X.shape[0]
@@ -199,8 +235,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                 continue
             tk = time.perf_counter()
             try:
-                res = simulate_design(cm, base, spec.uncertain, X[a:b], outputs, spec.method,
-                                      spec.saveper, engine=engine)
+                res = simulate_design(cm, base, spec.uncertain, X[a:b], sim_outputs, spec.method,
+                                      spec.saveper, engine=engine, from_time=lever_from)
             except Exception:
                 n_kept = len(list((rd.path / "chunks").glob("*.npz")))
                 report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
@@ -209,6 +245,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
             arrays["engine"] = np.array(res.meta["engine"])
+            if obs is not None:
+                arrays["consistent"] = consistent_runs(items, res)
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
             ran = sum(1 for j in range(k + 1) if j not in done)
             left = len(chunks) - (k + 1)
@@ -222,17 +260,21 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only
         data = {name: [] for name in outputs}
-        ran = set()
+        ran, mask = set(), []
         for k in range(len(chunks)):
             with np.load(rd.path / "chunks" / f"chunk_{k:05d}.npz") as z:
                 tt = z["time"]
+                if "consistent" in z:
+                    mask.append(z["consistent"])
                 ran.add(str(z["engine"]) if "engine" in z else "unknown")
                 for i, name in enumerate(outputs):
                     data[name].append(z[f"v{i}"])
         data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
         out = SweepOutput(spec, X, tt, data, dict(meta.coords),
                           {name: tuple(meta.dims[name]) for name in outputs},
-                          resumed_from=resumed_from, timings=timings)
+                          resumed_from=resumed_from, timings=timings,
+                          consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
+                          else None)
         t_post = time.perf_counter()
         write_sweep_tables(rd.path, out, cm)
         timings["tables"] = time.perf_counter() - t_post
@@ -258,12 +300,15 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain}
                              if spec.sets is None else list(spec.problem.names),
                              "parameter_sets": spec.extra.get("parameter_sets"),
-                             "outputs": outputs,
+                             "outputs": outputs, "swept_values_from": lever_from,
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
+                   "consistent_runs": out.n_consistent,
+                   "conditioning": None if obs is None else
+                   "filtering: runs passing every fitted observation",
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)
     out.run_dir = rd.final_path
@@ -281,14 +326,17 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
     samples.to_csv(folder / "samples.csv", index=False, float_format="%.10g")
     arrays = {"time": out.time, "samples": out.X}
     arrays.update({f"out:{name}": v for name, v in out.outputs.items()})
+    if out.consistent is not None:
+        arrays["consistent"] = out.consistent
     _save_npz(folder / "outputs.npz", arrays)
     (folder / "coords.json").write_text(json.dumps(
         {"coords": {k: list(v) for k, v in out.coords.items()},
          "dims": {k: list(v) for k, v in out.dims.items()},
          "names": list(spec.problem.names)}, indent=1))
-    out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords)
+    out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords,
+                                       consistent=out.consistent)
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
-    out.conditions = condition_frame(spec.conditions, out)
+    out.conditions = condition_frame(spec.conditions, out, consistent=out.consistent)
     out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
     bad = np.zeros(out.X.shape[0], dtype=bool)
     for v in out.outputs.values():
@@ -305,8 +353,21 @@ def _series(values, dims, coords):
         yield elem, values[:, :, i]
 
 
-def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS):
-    """Percentiles (5/25/50/75/95) and mean of every output at each year end."""
+def _stats(x, suffix=""):
+    """Percentiles, mean and count of the finite values of ``x`` (NaN when none)."""
+    x = x[np.isfinite(x)]
+    q = np.percentile(x, PERCENTILES) if x.size else np.full(len(PERCENTILES), np.nan)
+    return {**{f"p{p}{suffix}": float(v_) for p, v_ in zip(PERCENTILES, q)},
+            f"mean{suffix}": float(x.mean()) if x.size else np.nan, f"n{suffix}": int(x.size)}
+
+
+def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
+                     consistent=None):
+    """Percentiles (5/25/50/75/95) and mean of every output at each year end.
+
+    With ``consistent`` (a ``(runs,)`` bool mask), the same figures over the consistent
+    runs only are added as ``p5_consistent`` ... ``n_consistent``.
+    """
     import pandas as pd
 
     from .conditions import series_at
@@ -315,13 +376,12 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS):
         for region, v in _series(values, dims[name], coords):
             for year in years:
                 x = series_at(v, t, year_to_time(year))
-                x = x[np.isfinite(x)]
-                if x.size == 0:
+                if not np.isfinite(x).any():
                     continue
-                q = np.percentile(x, PERCENTILES)
-                rows.append({"variable": name, "region": region, "year": year,
-                             **{f"p{p}": float(v_) for p, v_ in zip(PERCENTILES, q)},
-                             "mean": float(x.mean()), "n": int(x.size)})
+                row = {"variable": name, "region": region, "year": year, **_stats(x)}
+                if consistent is not None:
+                    row.update(_stats(x[consistent], "_consistent"))
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -336,21 +396,31 @@ def wilson(k: int, n: int, z: float = 1.96):
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def condition_frame(conditions, out: SweepOutput):
-    """Probability (share of runs) of each condition with a 95% Wilson interval."""
+def _share(hit, suffix=""):
+    k, n = int(hit.sum()), int(hit.size)
+    lo, hi = wilson(k, n)
+    return {f"probability{suffix}": k / n if n else np.nan, f"ci_low{suffix}": lo,
+            f"ci_high{suffix}": hi, f"runs_true{suffix}": k, f"runs{suffix}": n}
+
+
+def condition_frame(conditions, out: SweepOutput, consistent=None):
+    """Probability (share of runs) of each condition with a 95% Wilson interval; with
+    ``consistent``, also over the consistent runs (``*_consistent`` columns)."""
     import pandas as pd
 
+    cols = ["condition", "definition", "probability", "ci_low", "ci_high", "runs_true", "runs"]
+    if consistent is not None:
+        cols += [f"{c}_consistent" for c in cols[2:]]
     rows = []
     for c in conditions:
         dims = out.dims[c.variable]
         elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
         hit = evaluate(c, out.outputs[c.variable], out.time, elems)
-        k, n = int(hit.sum()), int(hit.size)
-        lo, hi = wilson(k, n)
-        rows.append({"condition": c.key, "definition": c.label, "probability": k / n,
-                     "ci_low": lo, "ci_high": hi, "runs_true": k, "runs": n})
-    return pd.DataFrame(rows, columns=["condition", "definition", "probability", "ci_low",
-                                       "ci_high", "runs_true", "runs"])
+        row = {"condition": c.key, "definition": c.label, **_share(hit)}
+        if consistent is not None:
+            row.update(_share(hit[consistent], "_consistent"))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
 
 
 def load_sweep_folder(folder) -> dict:
@@ -366,7 +436,8 @@ def load_sweep_folder(folder) -> dict:
     with np.load(folder / "outputs.npz") as z:
         outputs = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
         X, t = z["samples"], z["time"]
-    return {"X": X, "names": tuple(meta["names"]), "time": t, "outputs": outputs,
+        consistent = z["consistent"] if "consistent" in z.files else None
+    return {"X": X, "consistent": consistent, "names": tuple(meta["names"]), "time": t, "outputs": outputs,
             "dims": {k: tuple(v) for k, v in meta["dims"].items()},
             "coords": {k: tuple(v) for k, v in meta["coords"].items()},
             "manifest": json.loads((folder / "manifest.json").read_text())}

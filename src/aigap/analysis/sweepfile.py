@@ -47,7 +47,7 @@ from .samplers import SAMPLERS, SamplerError, check_sampler
 
 TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
                   "chunk_size", "saveper", "outputs", "observations", "uncertain",
-                  "parameter_sets", "conditions", "method")
+                  "parameter_sets", "conditions", "method", "from")
 RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
 DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
@@ -90,6 +90,7 @@ class SweepSpec:
     sha256: str = ""
     extra: dict = field(default_factory=dict)
     sets: object = None          # (rows, d) joint parameter sets of a ``parameter_sets`` sweep
+    from_time: object = None     # None: last observation; "start": from the initial time; float
 
     @property
     def problem(self) -> Problem:
@@ -175,6 +176,13 @@ def load_sweep(path, model) -> SweepSpec:
         if saveper is None or saveper <= 0:
             issues.add(line_of(found["saveper"]), "saveper",
                        f"expected a positive number of years, got {describe(found['saveper'])}")
+    from_time = None
+    if "from" in found:
+        node = found["from"]
+        from_time = "start" if string(node) == "start" else number(node)
+        if from_time is None:
+            issues.add(line_of(node), "from", "expected a time (e.g. 2026.4) or 'start' "
+                       f"(rewrite history from the initial time), got {describe(node)}")
     scen_path = None
     if text.get("scenario"):
         scen_path = find_scenario(text["scenario"], path)
@@ -208,6 +216,7 @@ def load_sweep(path, model) -> SweepSpec:
                      method=method, outputs=outputs, observations=obs_path,
                      uncertain=tuple(uncertain), conditions=tuple(conditions),
                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(), sets=sets,
+                     from_time=from_time,
                      extra={"parameter_sets": sets_record} if sets_record else {})
 
 
@@ -227,8 +236,9 @@ def _check_target(name, element, key, line, model, issues: IssueList):
 
 
 def parse_parameter_sets(node, path: Path, model, issues: IssueList):
-    """``parameter_sets: FILE.csv`` (columns ``Name`` / ``Name[ELEM]``; ``payoff``, ``run``
-    and ``log_post`` ignored) -> ``(uncertain, sets (rows, d), file record)``; each column is an
+    """``parameter_sets: FILE.csv`` or a posterior run folder (columns ``Name`` /
+    ``Name[ELEM]``; ``payoff``, ``run`` and ``log_post`` ignored) -> ``(uncertain, sets (rows, d),
+    file record)``; each column becomes an
     empirical marginal, and the sweep draws whole rows so correlations are kept."""
     import pandas as pd
 
@@ -238,6 +248,8 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
         issues.add(line, "parameter_sets", f"expected a CSV file name, got {describe(node)}")
         return [], None, None
     csv = (path.parent / fname).resolve()
+    if csv.is_dir():                     # an ``aigap posterior`` run folder
+        csv = csv / "draws.csv"
     try:
         df = pd.read_csv(csv)
     except (OSError, ValueError) as exc:
