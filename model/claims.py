@@ -277,6 +277,42 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
+# China's constants that describe the paradigm (how AI is bought and paid for), not its
+# technology or size: the family-member test gives China the US values of exactly these.
+PARADIGM = ("Initial Interface Orientation", "Price War Intensity", "Initial Seat Software Budget",
+            "Initial Unserved Enterprise Pool", "Embedding Push", "Consumer Paying Share",
+            "Developer Value Scale", "Developer Spend Multiple", "Contract Churn Rate",
+            "Model Direct Share", "Model Supplier Share")
+
+
+def family_member(cm):
+    """ARR gap when China is given the US values of all constants / of the paradigm constants."""
+    def us_values(names):
+        return {n: np.full_like(np.asarray(cm.constants[n].default, float),
+                                np.asarray(cm.constants[n].default, float)[0]) for n in names}
+    subscripted = [n for n, c in cm.constants.items() if np.ndim(c.default)]
+    out = {}
+    for label, names in (("all", subscripted), ("paradigm", PARADIGM)):
+        res = cm.simulate(params=us_values(names))
+        gap = res["ARR Gap Ratio"][0]
+        out[label] = {t: float(gap[int(np.argmin(np.abs(res.time - t)))])
+                      for t in (MAY_2026, END_2030)}
+    base = cm.simulate()
+    out["baseline"] = {t: float(base["ARR Gap Ratio"][0, int(np.argmin(np.abs(base.time - t)))])
+                       for t in (MAY_2026, END_2030)}
+    return out
+
+
+def family_table(fam) -> str:
+    lines = ["| China given | ARR gap May 2026 | ARR gap end-2030 |", "|---|---|---|"]
+    for label, text in (("its own constants (baseline)", "baseline"),
+                        ("the US paradigm constants (`claims.PARADIGM`)", "paradigm"),
+                        ("every US constant", "all")):
+        g = fam[text]
+        lines.append(f"| {label} | {g[MAY_2026]:.3g}x | {g[END_2030]:.3g}x |")
+    return "\n".join(lines)
+
+
 def main():
     from aigap.engine import compile_model
     print(table(measure(compile_model(str(HERE / "ai_gap.mdl")))))

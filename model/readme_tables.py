@@ -96,6 +96,11 @@ def claims_section(cm) -> str:
     return claims.table(claims.measure(cm))
 
 
+def family_section(cm) -> str:
+    import claims
+    return claims.family_table(claims.family_member(cm))
+
+
 LEDGER_KINDS = ("sourced", "calibrated", "lever", "fixed", "assumed")
 
 
@@ -143,12 +148,14 @@ def render(text: str, sections: dict) -> str:
     return text
 
 
-def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger")) -> dict:
+def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
+                           "family")) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
             "oat": oat_section, "constants": lambda: constants_section(cm),
-            "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm)}
+            "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
+            "family": lambda: family_section(cm)}
     return {name: make[name]() for name in names}
 
 

@@ -81,7 +81,7 @@ def test_verdict_rule():
 
 def test_readme_claims_and_ledger_are_current(cm):
     readme = (MODEL.parent / "README.md").read_text(encoding="utf-8")
-    generated = readme_tables.sections(cm, names=("claims", "ledger"))
+    generated = readme_tables.sections(cm, names=("claims", "ledger", "family"))
     assert readme_tables.render(readme, generated) == readme, \
         "model/README.md is out of date: run python model/readme_tables.py"
 
@@ -96,3 +96,11 @@ def test_ledger_classifies_every_constant(cm):
     assert kinds["Model Direct Share"] == "assumed"   # "(assumption 0.7)" in its doc
     assert kinds["Hurdle Return on AI Capital"] == "calibrated"
     assert readme_tables.ledger_kind("") == "assumed"
+
+
+def test_family_member_china_with_us_constants_behaves_like_the_us(cm):
+    fam = claims.family_member(cm)
+    for t in (claims.MAY_2026, claims.END_2030):
+        assert fam["all"][t] == pytest.approx(1.0, rel=1e-6)
+    # the paradigm constants carry most of the 2030 gap (not capability or capital)
+    assert fam["paradigm"][claims.END_2030] < 0.2 * fam["baseline"][claims.END_2030]
