@@ -94,8 +94,9 @@ def directions(runs):
         "copy loses paying developers": np.mean(copy["Paying Developers"][:, CN]
                                                 < b["Paying Developers"][:, CN]),
         "copy raises model-layer ARR": np.mean(copy["Model ARR"][:, CN] > b["Model ARR"][:, CN]),
-        "copy does not grow CN total (< +2%)": np.mean(copy["Total AI ARR"][:, CN]
-                                                       < 1.02 * b["Total AI ARR"][:, CN]),
+        # the model contradicts seed 004 here (claims table, model/README.md)
+        "copy grows CN total (contradicts 004)": np.mean(copy["Total AI ARR"][:, CN]
+                                                         > b["Total AI ARR"][:, CN]),
         "copy below embedding (CN total)": np.mean(copy["Total AI ARR"][:, CN]
                                                    < emb["Total AI ARR"][:, CN]),
     }

@@ -91,6 +91,54 @@ def constants_section(cm) -> str:
     return "\n".join(lines)
 
 
+def claims_section(cm) -> str:
+    import claims
+    return claims.table(claims.measure(cm))
+
+
+def family_section(cm) -> str:
+    import claims
+    return claims.family_table(claims.family_member(cm))
+
+
+LEDGER_KINDS = ("sourced", "calibrated", "lever", "fixed", "assumed")
+
+
+def ledger_kind(doc: str) -> str:
+    """Classify a constant by its .mdl documentation.
+
+    ``fixed`` = a unit conversion; ``lever`` = a policy/scenario lever; ``calibrated`` = set by
+    the fit to observations.yaml; ``sourced`` = the value is read from a seed quote; otherwise
+    ``assumed`` (its documentation gives the rationale).
+    """
+    d = (doc or "").strip()
+    low = d.lower()
+    if low.startswith("unit conversion"):
+        return "fixed"
+    if low.startswith("lever") or low.startswith("policy lever"):
+        return "lever"
+    if "calibrated" in low:
+        return "calibrated"
+    if "(assumption" in low:
+        return "assumed"
+    if re.match(r"^(us|cn)?:? ?seed 00\d", low) or (low.startswith("seed 00") and '"' in d):
+        return "sourced"
+    if not low.startswith("assumption") and re.search(r"seed 00\d: \"", d):
+        return "sourced"
+    return "assumed"
+
+
+def ledger_section(cm) -> str:
+    rows = {k: [] for k in LEDGER_KINDS}
+    for name, c in cm.constants.items():
+        rows[ledger_kind(c.doc)].append(name)
+    lines = ["| kind | count | constants |", "|---|---|---|"]
+    for kind in LEDGER_KINDS:
+        lines.append(f"| {kind} | {len(rows[kind])} | " + ", ".join(f"`{n}`" for n in rows[kind])
+                     + " |")
+    return "\n".join(lines)
+
+
 def render(text: str, sections: dict) -> str:
     for name, body in sections.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
@@ -100,11 +148,14 @@ def render(text: str, sections: dict) -> str:
     return text
 
 
-def sections(cm, names=("fit", "gaps", "oat", "constants")) -> dict:
+def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
+                           "family")) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
-            "oat": oat_section, "constants": lambda: constants_section(cm)}
+            "oat": oat_section, "constants": lambda: constants_section(cm),
+            "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
+            "family": lambda: family_section(cm)}
     return {name: make[name]() for name in names}
 
 
