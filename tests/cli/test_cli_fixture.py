@@ -1,9 +1,10 @@
 """The aigap commands end to end (subprocess) on the fixture model and scenarios."""
 import json
+from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 SCEN = FIXTURES / "scenarios"
 

@@ -1,12 +1,13 @@
 """The aigap commands end to end on the real model, scenarios and observations."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from aigap.workflow import DEFAULT_SCENARIOS
 
-from .conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 SCEN = ROOT / "scenarios"
 OBS = SCEN / "data" / "observations.yaml"

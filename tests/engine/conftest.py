@@ -1,18 +1,5 @@
-"""Engine test configuration: a private cache directory and the conformance count."""
-import pytest
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _engine_cache(tmp_path_factory):
-    """Keep compiled models of the test session out of the user's cache."""
-    import os
-    old = os.environ.get("AIGAP_CACHE_DIR")
-    os.environ["AIGAP_CACHE_DIR"] = str(tmp_path_factory.mktemp("aigap-cache"))
-    yield
-    if old is None:
-        os.environ.pop("AIGAP_CACHE_DIR", None)
-    else:
-        os.environ["AIGAP_CACHE_DIR"] = old
+"""Engine test configuration: the conformance count (the private cache is set for the
+whole session in tests/conftest.py)."""
 
 
 def pytest_terminal_summary(terminalreporter):

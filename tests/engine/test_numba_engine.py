@@ -14,7 +14,7 @@ from aigap.engine import numba_backend as nb
 
 from sdconf_helpers import write_mdl
 
-pytest.importorskip("numba")
+import numba  # noqa: F401,E402 - a declared dependency: a broken install fails, never skips
 
 MODEL = """
 Stock[Region]= INTEG (Inflow[Region] - Outflow[Region], Initial Stock[Region])

@@ -30,11 +30,11 @@ import yaml
 
 from ..observations import (Observations, default_observations_path, fit_table,
                             load_observations, simulated_matrix)
-from ..scenarios import InputError, load_scenario, resolve_params
+from ..scenarios import InputError, load_scenario, resolve_params, safe_name
 from ..scenarios.issues import closest
 from ..scenarios.schema import _limits
 from ..workflow.manifest import build_manifest, engine_record, write_manifest
-from ..workflow.rundir import new_run_dir
+from ..workflow.rundir import check_output_path, new_run_dir
 from . import calibrate as core
 from .distributions import Distribution
 from .ensemble import design_params, simulate_design
@@ -192,6 +192,8 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     scenario_path = Path(scenario_path)
     scenario = load_scenario(scenario_path, model=cm)
     base = resolve_params(cm, scenario)
+    if output:
+        check_output_path(output, "--output-scenario", may_exist=True)
     targets = calibration_targets(cm, params)
     for u in targets:
         if hasattr(base.get(u.constant), "times"):
@@ -254,7 +256,7 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     with new_run_dir("calibrate", f"{scenario.name}-calibration", runs_dir=runs_dir) as rd:
         # the run folder's copy extends the base by a path relative to the folder (the
         # temporary and the final folder are siblings, so it resolves from both)
-        inside = rd.path / f"{scenario.name}_calibrated.yaml"
+        inside = rd.path / f"{safe_name(scenario.name)}_calibrated.yaml"
         inside.write_text(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff,
                                         until_t, inside))
         fr.to_csv(rd.path / "fit.csv", index=False, float_format="%.6g")
@@ -303,11 +305,11 @@ def promote_command(written: Path, scenario_path: Path) -> str:
 
 def _free_path(path: Path) -> Path:
     """``path`` if unused, else ``stem-2``, ``stem-3``... (never overwrite)."""
-    if not path.exists():
+    if not os.path.lexists(path):      # lexists: a dangling symlink is taken, not followed
         return path
     for n in range(2, 10_000):
         cand = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        if not cand.exists():
+        if not os.path.lexists(cand):
             return cand
     raise OSError(f"no free file name for {path}")
 

@@ -13,6 +13,17 @@ from pathlib import Path
 
 from ..scenarios import InputError
 
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (so 0 or -5 is refused naming the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
+    return value
+
 __all__ = ["register"]
 
 
@@ -45,7 +56,7 @@ def register(sub) -> None:
     p.add_argument("--fresh", action="store_true",
                    help="ignore an interrupted run of the same sweep and start over")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.add_argument("--runs", type=int, help="override the sweep file's number of runs")
+    p.add_argument("--runs", type=_positive_int, help="override the sweep file's number of runs")
     p.add_argument("--seed", type=int, help="override the sweep file's seed")
     p.add_argument("--chunk-size", type=int, help="override the runs per resumable chunk")
     _common(p)
@@ -59,7 +70,7 @@ def register(sub) -> None:
     p.add_argument("sweep", metavar="SWEEP.yaml",
                    help="sweep file giving the base scenario and the uncertain constants")
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
-    p.add_argument("--N", type=int, default=None,
+    p.add_argument("--N", type=_positive_int, default=None,
                    help="Sobol base sample, a power of two (runs = N*(d+2); default 512) or "
                         "Morris trajectories (runs = N*(d+1); default 50)")
     p.add_argument("--output", dest="outputs", action="append", metavar="VAR[REG]@YEAR",
@@ -67,7 +78,7 @@ def register(sub) -> None:
                         "the three gap ratios and US return on capital, 2030)")
     p.add_argument("--seed", type=int, default=None, help="default: the sweep file's seed")
     p.add_argument("--log", action="store_true", help="analyse log10 of the outputs")
-    p.add_argument("--n-boot", type=int, default=300, help="bootstrap resamples for the CIs")
+    p.add_argument("--n-boot", type=_positive_int, default=300, help="bootstrap resamples for the CIs")
     _common(p)
     p.set_defaults(func=cmd_sensitivity)
 
@@ -89,7 +100,7 @@ def register(sub) -> None:
                    help="fit only observations up to DATE (2026.0 or 2025-12-31) and report "
                         "the out-of-sample error on the later ones (hindcast)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--popsize", type=int, default=12, help="DE population per parameter")
+    p.add_argument("--popsize", type=_positive_int, default=12, help="DE population per parameter")
     p.add_argument("--maxiter", type=int, default=60, help="DE generations at most")
     p.add_argument("--output-scenario", metavar="FILE",
                    help="also write the calibrated scenario to FILE (a new file: -2, -3... "
@@ -113,7 +124,7 @@ def register(sub) -> None:
                         "condition of the sweep file")
     p.add_argument("--min-coverage", type=float, default=0.5,
                    help="choose the densest box covering at least this share of the cases")
-    p.add_argument("--max-boxes", type=int, default=2)
+    p.add_argument("--max-boxes", type=_positive_int, default=2)
     p.add_argument("--alpha", type=float, default=0.05, help="peeling fraction per step")
     p.add_argument("--min-mass", type=float, default=0.05,
                    help="smallest box, as a share of the runs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from ..scenarios import InputError
 from ..workflow.manifest import build_manifest, write_manifest
 from ..workflow.keys import GAPS
-from ..workflow.rundir import new_run_dir
+from ..workflow.rundir import check_output_path, new_run_dir
 
 __all__ = ["build_report", "render_html"]
 
@@ -163,12 +164,17 @@ def build_report(folders, output=None, title: str = "aigap report", runs_dir=Non
         raise InputError(problems)
     if not paths:
         raise InputError(["give at least one run folder"])
+    if output is not None:
+        check_output_path(output, "--output")
     page = render_html(paths, title)
     if output is not None:
         out = Path(output)
-        if out.exists():
-            raise InputError([f"{out}: exists; the report never overwrites a file"])
-        out.write_text(page, encoding="utf-8")
+        try:   # O_EXCL: never over an existing file, and never through a (dangling) symlink
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise InputError([f"--output: {out}: exists; the report never overwrites a file"])
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
         return out
     with new_run_dir("report", "report", runs_dir=runs_dir) as rd:
         (rd.path / "report.html").write_text(page, encoding="utf-8")

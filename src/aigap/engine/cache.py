@@ -11,3 +11,37 @@ def cache_dir() -> Path:
     path = Path(env).expanduser() if env else Path.home() / ".cache" / "aigap"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_verified(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically to ``path`` with a ``<path>.sha256`` content hash beside it.
+
+    Why: a cache entry is only used after :func:`read_verified` checked it against its hash,
+    so an edited, truncated or appended entry is rebuilt instead of trusted.
+    """
+    import uuid
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for target, payload in ((path, data), (_hash_path(path), _digest(data).encode())):
+        tmp = target.with_name(f".{target.name}.{os.getpid()}_{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)
+
+
+def read_verified(path: Path) -> bytes | None:
+    """Bytes of a cache entry written by :func:`write_verified`, or None when the entry or
+    its hash is missing or they do not match (the caller then rebuilds it)."""
+    try:
+        data = path.read_bytes()
+        expected = _hash_path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return data if _digest(data) == expected else None
+
+
+def _hash_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")

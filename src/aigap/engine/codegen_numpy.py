@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
-import uuid
 
 import numpy as np
 
 from . import ir
-from .cache import cache_dir
+from .cache import cache_dir, read_verified, write_verified
 from .lowering import LOWERED, Code, lower_call, trend_output
 from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, dynamic_targets, expr_vars,
                        role_vars)
@@ -425,12 +423,9 @@ def load_source(src: str, glb: dict):
     from .version import ENGINE_VERSION
     digest = hashlib.sha256((ENGINE_VERSION + CODEGEN_VERSION + src).encode()).hexdigest()
     folder = cache_dir() / "numpy"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"m{digest[:32]}.py"
-    if not path.is_file():
-        tmp = path.with_suffix(f".tmp{os.getpid()}_{uuid.uuid4().hex}")
-        tmp.write_text(src)
-        tmp.replace(path)
+    if read_verified(path) != src.encode():   # missing, edited or appended: rewrite it
+        write_verified(path, src.encode())
     namespace = dict(glb)
     code = compile(src, str(path), "exec")
     exec(code, namespace)  # noqa: S102 - our own generated code, never user input

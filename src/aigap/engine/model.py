@@ -87,24 +87,21 @@ def _load_cached(path):
     from .parse import file_hash
     digest = file_hash(path)
     cache = _cache_file(digest)
-    if not cache.is_file():
+    from .cache import read_verified
+    data = read_verified(cache)   # never unpickle an entry that fails its content hash
+    if data is None:
         return None
     try:
-        with open(cache, "rb") as fh:
-            pm, prog = pickle.load(fh)
-    except Exception:  # a stale or truncated cache entry: rebuild it
+        pm, prog = pickle.loads(data)
+    except Exception:  # a stale entry from an older layout: rebuild it
         return None
     pm.path = str(path)
     return pm, prog
 
 
 def _store_cached(pm, prog):
-    cache = _cache_file(pm.model_hash)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump((pm, prog), fh)
-    tmp.replace(cache)
+    from .cache import write_verified
+    write_verified(_cache_file(pm.model_hash), pickle.dumps((pm, prog)))
 
 
 def compile_model(path, check=False) -> CompiledModel:

@@ -53,8 +53,11 @@ class Scenario:
 
 
 def safe_name(name: str) -> str:
-    """A name usable in folder names."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+    """A name usable in folder and file names: no separators, no ``..``, at most 80
+    characters (so ``name: /x/victim`` or ``../../x`` never leads outside a folder, and a
+    240-character name stays within the file-system limit)."""
+    text = re.sub(r"\.{2,}", "_", re.sub(r"[^A-Za-z0-9_.-]+", "_", name))
+    return text[:80].strip("._") or "scenario"
 
 
 def find_parent(ref: str, child: Path) -> Path:

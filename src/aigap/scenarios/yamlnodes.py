@@ -22,6 +22,55 @@ def line_of(node) -> int:
     return node.start_mark.line + 1
 
 
+MAX_BYTES = 20_000_000        # a scenario, sweep or observation file is a few kB
+MAX_NODES = 200_000           # nodes visited with aliases expanded (billion-laughs guard)
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+               ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
+
+
+def read_text_bounded(path, limit: int = MAX_BYTES) -> str:
+    """Text of a regular file of at most ``limit`` bytes.
+
+    Raises ``IsADirectoryError`` for a folder and ``OSError`` (with a message) for a
+    device, FIFO or a file too large, so ``/dev/zero`` is refused instead of read forever.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(str(p))
+    if p.exists() and not p.is_file():
+        raise OSError(f"not a regular file: {p}")
+    with open(p, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"larger than {limit // 1_000_000} MB: {p}")
+    return data.decode("utf-8")
+
+
+def check_nodes(root, issues: IssueList) -> bool:
+    """Refuse tags other than YAML's plain types and alias expansion beyond MAX_NODES.
+
+    Walks the tree once with a budget, so an alias bomb stops after MAX_NODES visits.
+    """
+    stack, visited = [root], 0
+    while stack:
+        node = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            issues.add(line_of(node), "", f"too many YAML nodes once aliases are expanded "
+                       f"(more than {MAX_NODES}); write the values out instead of aliasing")
+            return False
+        if node.tag not in _PLAIN_TAGS:
+            issues.add(line_of(node), "", f"YAML tag '{node.tag[:60]}' is not allowed "
+                       "(only plain values, lists and mappings)")
+            return False
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((v, k))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return True
+
+
 def compose_file(path, issues: IssueList):
     """Parse ``path`` into a YAML node tree; record read/syntax problems in ``issues``.
 
@@ -29,7 +78,7 @@ def compose_file(path, issues: IssueList):
     or not valid YAML.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text_bounded(path)
     except FileNotFoundError:
         issues.add(None, "", "file not found")
         return None
@@ -48,6 +97,8 @@ def compose_file(path, issues: IssueList):
         return None
     if node is None:
         issues.add(None, "", "file is empty")
+    elif not check_nodes(node, issues):
+        return None
     return node
 
 

@@ -34,7 +34,7 @@ def git_commit(start=None) -> dict:
                              capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
             return {"commit": None, "dirty": None}
-        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain",
+        dirty = subprocess.run(["git", "-C", str(folder), "--no-optional-locks", "status", "--porcelain",
                                 "--untracked-files=no"], capture_output=True, text=True,
                                timeout=10)
         return {"commit": sha.stdout.strip(),

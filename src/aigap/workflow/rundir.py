@@ -89,3 +89,18 @@ class RunDir:
 def new_run_dir(kind: str, name: str, runs_dir=None, keep_partial=False) -> RunDir:
     """Start a run folder (a context manager); see the module docstring."""
     return RunDir(kind, name, runs_dir=runs_dir, keep_partial=keep_partial)
+
+
+def check_output_path(path, option: str, may_exist: bool = False) -> None:
+    """Refuse an explicit output path before any work: its folder must exist, and the
+    path must not exist (unless ``may_exist``: the caller then picks a free name) nor be
+    a symlink, dangling or not (so nothing is ever written through one)."""
+    from ..scenarios import InputError
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError([f"{option}: {p}: folder {parent} does not exist; create it first"])
+    if p.is_symlink():
+        raise InputError([f"{option}: {p}: is a symlink; name a new file"])
+    if os.path.lexists(p) and not may_exist:
+        raise InputError([f"{option}: {p}: exists; it is never overwritten"])
