@@ -94,7 +94,9 @@ def build_parser():
 
     p = sub.add_parser("check", parents=[model_opt],
                        help="validate scenario / observation files without running")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--units", nargs="?", const="", metavar="MODEL", default=None,
+                   help="check dimensional consistency of MODEL (default the project model)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("explore", parents=[model_opt],
@@ -301,6 +303,16 @@ def cmd_params(args) -> int:
 
 def cmd_check(args) -> int:
     """`aigap check`: validate scenario, sweep and observation files without running."""
+    if args.units is not None:
+        from .checks.units import check_units
+        from .workflow.runner import find_model
+        problems = check_units(find_model(args.units or args.model))
+        for line in problems:
+            print(line, file=sys.stderr)
+        if not problems:
+            print("units: no problems")
+        if problems or not args.files:
+            return 2 if problems else 0
     from .workflow.inspect import check_files
     return check_files(args.files, args.model)
 
