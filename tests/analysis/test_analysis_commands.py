@@ -173,7 +173,7 @@ def test_report_is_self_contained(sweep_folder, sobol_folder, tmp_path, capsys):
     assert "Condition probabilities" in page and "Ranking of inputs" in page
     # never overwrite; bad folders are clear errors
     assert main(["report", str(sobol_folder), "--output", str(out_html)]) == 2
-    assert "never overwrites" in capsys.readouterr().err
+    assert "never overwrit" in capsys.readouterr().err
     assert main(["report", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
 
