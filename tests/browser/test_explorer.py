@@ -4,7 +4,7 @@ import shutil
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
-from conftest import open_page, wait_js
+from browser_helpers import open_page, wait_js
 
 from aigap.cli import main
 from aigap.engine import compile_model
@@ -45,7 +45,8 @@ def _k(page, constant, element):
                               "data-k")
 
 
-def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, cm, tmp_path):
+def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, cm, tmp_path,
+                                                        capsys):
     requests = []
     page = open_page(browser, explorer_file, requests)
     _assert_page_equals(page, _engine(cm, scenarios_dir() / "baseline.yaml"))
@@ -65,7 +66,9 @@ def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, 
     text = target.read_text()
     assert "extends: baseline" in text and CONSTANT in text
     assert text.count(":") <= 5, f"only the changed constant is written:\n{text}"
-    assert main(["check", str(target)]) == 0
+    capsys.readouterr()
+    rc = main(["check", str(target)])
+    assert rc == 0, capsys.readouterr().err
     _assert_page_equals(page, _engine(cm, target))
 
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=False)

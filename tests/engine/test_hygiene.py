@@ -5,7 +5,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
 # numpy's legacy global RNG (np.random.rand, .seed, .randint, ...), not the explicit Generator API
 GLOBAL_RNG = re.compile(r"\bnp\.random\.(?!default_rng\b|Generator\b|SeedSequence\b|"
-                        r"PCG64\b|BitGenerator\b)\w+")
+                        r"PCG64\b|BitGenerator\b|RandomState\b)\w+")   # RandomState(seed): a local seeded object (emcee needs it), not the global state
 
 
 def test_no_global_random_state_in_the_package():

@@ -55,6 +55,7 @@ class PriorsSpec:
 
     @property
     def labels(self) -> tuple:
+        """Constant names of the uncertain parameters, in sampling order."""
         return tuple(u.label for u in self.uncertain)
 
 

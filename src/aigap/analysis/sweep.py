@@ -72,6 +72,7 @@ class SweepOutput:
 
     @property
     def n_consistent(self) -> int | None:
+        """Runs consistent with every fitted observation (None without observations)."""
         return None if self.consistent is None else int(self.consistent.sum())
 
 
