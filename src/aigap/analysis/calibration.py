@@ -177,7 +177,7 @@ def _prior(cm, base, targets) -> np.ndarray:
 def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
                     popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
                     output=None, n_uncertainty: int = 2000, plots: bool = True,
-                    command=None, progress=sys.stderr, engine: str = "auto") -> CalibrationOutput:
+                    command=None, progress=True, engine: str = "auto") -> CalibrationOutput:
     """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is used for every ensemble
@@ -227,7 +227,7 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                     + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None
                        else ""), progress)
     fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
-                   maxiter=maxiter, x0=prior, progress=progress)
+                   maxiter=maxiter, x0=prior, progress=sys.stderr if progress is True else progress)
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
                                                   n_extra=n_uncertainty)
     rows, ident = core.identifiability(fit, residuals, accepted, len(train))

@@ -84,7 +84,7 @@ def check_targets(texts, cm) -> list:
 def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, targets=None,
                     seed: int | None = None, n_boot: int = 300, log: bool = False,
                     model=None, runs_dir=None, plots: bool = True, command=None,
-                    progress=sys.stderr, engine: str = "auto") -> SensitivityOutput:
+                    progress=True, engine: str = "auto") -> SensitivityOutput:
     """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
 
     Parameters

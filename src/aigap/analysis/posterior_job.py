@@ -72,7 +72,7 @@ def _rs_tuple(z) -> tuple:
 def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 64,
                   steps: int = 1000, chains: int = 2, seed: int = 0, until=None,
                   chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
-                  command=None, progress=sys.stderr, engine: str = "compiled",
+                  command=None, progress=True, engine: str = "compiled",
                   fresh: bool = False, n_predictive: int = 500) -> PosteriorOutput:
     """Sample the posterior of the priors file's constants given an observation file."""
     from ..engine import CompiledModel, compile_model

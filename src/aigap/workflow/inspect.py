@@ -49,8 +49,9 @@ def _value_text(value, idx) -> str:
     return f"{float(np.asarray(value)[idx]):g}"
 
 
-def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
-    """Table (one block per constant) or CSV."""
+def print_params(rows, fmt, cm, scenario, out=None) -> None:
+    """Table (one block per constant) or CSV (to ``out``, default the current stdout)."""
+    out = sys.stdout if out is None else out
     if fmt == "csv":
         w = csv.DictWriter(out, fieldnames=["name", "dims", "element", "unit", "value",
                                             "default", "min", "max", "source"],
@@ -123,9 +124,11 @@ def _check_one(path, cm) -> str:
     return f"ok ({parent}{len(sc.own_overrides)} overrides)"
 
 
-def check_files(files, model=None, out=sys.stdout, err=sys.stderr) -> int:
+def check_files(files, model=None, out=None, err=None) -> int:
     """Validate scenario, observation and sweep files against the model; 0 if all valid,
     else 2 (every problem of every file printed to ``err``, one line each)."""
+    out = sys.stdout if out is None else out      # looked up per call, not bound at import
+    err = sys.stderr if err is None else err
     from ..engine import compile_model
     from .runner import find_model
 
