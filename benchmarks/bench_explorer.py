@@ -93,7 +93,7 @@ def main(argv=None):
     from aigap.engine import compile_model
     from aigap.explorer.build import explore
     from aigap.explorer.kernel import kernel_bundle, pack_params, run_node
-    from aigap.workflow.keys import GAPS
+    from aigap.core.keys import GAPS
 
     moves = 10 if args.quick else 30
     cm = compile_model(ROOT / "model" / "ai_gap.mdl")

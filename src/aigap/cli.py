@@ -313,7 +313,7 @@ def cmd_check(args) -> int:
             print("units: no problems")
         if problems or not args.files:
             return 2 if problems else 0
-    from .workflow.inspect import check_files
+    from .checks.files import check_files
     return check_files(args.files, args.model)
 
 

@@ -1,9 +1,9 @@
-"""The key-variable names are defined once (aigap.workflow.keys) and imported elsewhere."""
+"""The key-variable names are defined once (aigap.core.keys) and imported elsewhere."""
 import re
 from pathlib import Path
 
 import aigap
-from aigap.workflow import keys
+from aigap.core import keys
 
 SRC = Path(aigap.__file__).resolve().parent
 

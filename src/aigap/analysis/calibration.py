@@ -31,8 +31,8 @@ import yaml
 from ..observations import (Observations, default_observations_path, fit_table,
                             load_observations, simulated_matrix)
 from ..scenarios import InputError, load_scenario, resolve_params, safe_name
-from ..scenarios.issues import closest
-from ..scenarios.schema import _limits
+from ..core.errors import closest
+from ..scenarios.schema import constant_limits
 from ..workflow.manifest import build_manifest, engine_record, write_manifest
 from ..workflow.rundir import check_output_path, new_run_dir
 from . import calibrate as core
@@ -135,7 +135,7 @@ def calibration_targets(cm, labels) -> list:
             problems.append(f"--param {label!r}: unknown element '{elem}' "
                             f"(valid: {', '.join(elems) or 'none, not subscripted'})")
             continue
-        lo, hi = _limits(info)
+        lo, hi = constant_limits(info)
         if lo is None or hi is None or not lo < hi:
             problems.append(f"--param {label!r}: the model declares no [min, max] range for "
                             f"'{name}', so it cannot be calibrated")

@@ -178,8 +178,8 @@ def _files(folder: Path) -> str:
 
 def cmd_sweep(args) -> int:
     """`aigap sweep`: run a sweep file, print gap percentiles and condition probabilities."""
-    from ..workflow.keys import GAPS
-    from ..workflow.summary import format_value
+    from ..core.keys import GAPS
+    from ..core.formatting import format_value
     from .sweep import run_sweep
 
     path = Path(args.sweep)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import ir
-from ..engine.codegen_numpy import Emitter, _Names
+from ..engine.codegen_numpy import Emitter, NameTable
 from ..engine.ordering import expr_vars
 from ..engine.runtime import lk_extrapolate, lk_hold_backward
 
@@ -103,7 +103,7 @@ class _Evaluator:
     """Evaluate IR expressions over time vectors with the numpy backend's emitter."""
 
     def __init__(self, prog):
-        self.prog, self.names = prog, _Names()
+        self.prog, self.names = prog, NameTable()
         self.emit = Emitter(prog, self.names)
         self.glb = {"np": np, "lk_extrapolate": lk_extrapolate,
                     "lk_hold_backward": lk_hold_backward}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..scenarios import InputError
-from ..scenarios.issues import closest
+from ..core.errors import closest
 from .loops import simulate_loops
 
 TOP = 3

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..observations import default_observations_path, load_observations, simulated_matrix
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.keys import GAPS, KEY_VARIABLES
+from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from yaml.nodes import MappingNode
 
-from ..scenarios.issues import InputError, IssueList, closest
+from ..core.errors import InputError, IssueList, closest
 from ..scenarios.yamlnodes import (compose_file, describe, is_mapping, line_of,
                                    mapping_items, string)
 from .problem import make_label

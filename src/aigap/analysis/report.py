@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..scenarios import InputError
 from ..workflow.manifest import build_manifest, write_manifest
-from ..workflow.keys import GAPS
+from ..core.keys import GAPS
 from ..workflow.rundir import check_output_path, new_run_dir
 
 __all__ = ["build_report", "render_html"]
@@ -84,7 +84,7 @@ def _csv_section(folder: Path, fname: str, caption: str, filt) -> str:
     if fname == "fit.csv":
         df = df[[c for c in FIT_COLUMNS if c in df.columns]]
     if fname == "summary.csv" and {"year", "value"} <= set(df.columns):
-        from ..workflow.summary import format_value
+        from ..core.formatting import format_value
         keys = [c for c in ("scenario", "variable", "region") if c in df.columns]
         df = df.fillna({"region": "", "unit": ""})
         df["value"] = [format_value(v, u) for v, u in zip(df["value"], df.get("unit", ""))]

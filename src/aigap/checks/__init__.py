@@ -1,1 +1,1 @@
-"""Model quality checks: units (:mod:`.units`)."""
+"""Model and file quality checks: input files (:mod:`.files`), units (:mod:`.units`)."""

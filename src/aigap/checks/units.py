@@ -21,13 +21,14 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..core.errors import AigapError
 from ..engine import ir
 
 DIMENSIONLESS = {"dmnl", "1", "", "dimensionless", "fraction", "percent"}
 POLY = None   # the unit of a bare number: adopts whatever is needed
 
 
-class UnitsSyntaxError(ValueError):
+class UnitsSyntaxError(AigapError, ValueError):
     """A unit string that cannot be parsed."""
 
 

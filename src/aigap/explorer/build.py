@@ -37,7 +37,7 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
         name, _, elem = col.partition("[")
         name, elem = name.strip(), elem.rstrip("]").strip()
         if name not in cm.constants:
-            from ..scenarios.issues import closest
+            from ..core.errors import closest
             near = closest(name, cm.constants)
             raise InputError([f"{path}:1: {col}: not a model constant"
                               + (f" (did you mean '{near}'?)" if near else "")])

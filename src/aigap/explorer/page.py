@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.params import TimeSeries
-from ..workflow.keys import GAPS, KEY_VARIABLES
+from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import GAP_LABELS, YEARS
 from .kernel import kernel_bundle, pack_params
 
