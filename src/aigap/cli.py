@@ -97,6 +97,9 @@ def build_parser():
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--units", nargs="?", const="", metavar="MODEL", default=None,
                    help="check dimensional consistency of MODEL (default the project model)")
+    p.add_argument("--model-checks", nargs="?", const="", metavar="FILE", default=None,
+                   help="run the declarative reality checks of FILE (default "
+                        "model/checks.yaml) on the engine; exit 1 when one fails")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("explore", parents=[model_opt],
@@ -303,6 +306,15 @@ def cmd_params(args) -> int:
 
 def cmd_check(args) -> int:
     """`aigap check`: validate scenario, sweep and observation files without running."""
+    if not args.files and args.units is None and args.model_checks is None:
+        print("aigap check: nothing to check; give FILE..., --units or --model-checks",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.model_checks is not None:
+        from .checks.run import cmd_model_checks
+        code = cmd_model_checks(args)
+        if code or (args.units is None and not args.files):
+            return code
     if args.units is not None:
         from .checks.units import check_units
         from .workflow.runner import find_model
