@@ -168,8 +168,9 @@ def evaluate(e, res, cm, runs, base_run, labels):
     flat = slack.reshape(slack.shape[0], -1)
     score = np.where(np.isnan(flat[np.arange(len(idx)), idx]), -np.inf,
                      flat[np.arange(len(idx)), idx])
-    scale = np.abs(x[:, mask].reshape(x.shape[0], -1)).max(axis=1) + 1e-300
-    rel = score / scale
+    with np.errstate(all="ignore"):
+        scale = np.abs(x[:, mask].reshape(x.shape[0], -1)).max(axis=1) + 1e-300
+        rel = np.nan_to_num(score / scale, nan=-np.inf)
     r = int(np.argmin(np.where(passed, rel + 1e300, rel)) if (~passed).any() else np.argmin(rel))
     k = int(idx[r])
     xs = x[:, mask]

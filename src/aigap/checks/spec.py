@@ -34,8 +34,16 @@ from pathlib import Path
 
 from ..scenarios.issues import InputError, IssueList, closest
 from ..scenarios.schema import check_overrides, parse_constants
-from ..scenarios.yamlnodes import (compose_file, describe, is_mapping, is_sequence, line_of,
-                                   mapping_items, number, string)
+from ..scenarios.yamlnodes import (
+    compose_file,
+    describe,
+    is_mapping,
+    is_sequence,
+    line_of,
+    mapping_items,
+    number,
+    string,
+)
 
 TOP_KEYS = ("description", "checks")
 CHECK_KEYS = ("name", "description", "scenario", "constants", "matrix", "from", "to",
@@ -305,6 +313,9 @@ def parse_check(node, i, issues) -> Check | None:
                    f"{describe(node)}")
         return None
     fields = {}
+    for knode, vnode in node.value:
+        if getattr(knode, "value", None) == "name" and string(vnode):
+            key = f"checks[{string(vnode)}]"
     for k, knode, vnode in mapping_items(node, issues, key):
         if k not in CHECK_KEYS:
             issues.add(line_of(knode), f"{key}.{k}", f"unknown key (allowed: "
@@ -418,7 +429,7 @@ def validate_check(check: Check, model, issues: IssueList, scenario_dir) -> Chec
         names = sorted(p.stem for p in Path(scenario_dir).glob("*.yaml"))
         issues.add(check.line, f"{key}.scenario", f"scenario '{check.scenario}' not found in "
                    f"{scenario_dir}", closest(check.scenario, names))
-    check_overrides(list(check.overrides), model, issues)
+    check_overrides(list(check.overrides), model, _Prefixed(issues, key))
     if check.matrix:
         for name in check.matrix.constants + check.matrix.exclude:
             if name not in model.constants:
@@ -429,23 +440,43 @@ def validate_check(check: Check, model, issues: IssueList, scenario_dir) -> Chec
         _check_names(e.variables, e.element, model, e.line, f"{e.key}.variable", issues)
         for r in refs:
             if r.variables:
-                _check_names(r.variables, r.element, model, e.line,
-                             f"{e.key}.{e.predicate}", issues)
+                if _check_names(r.variables, r.element, model, e.line,
+                                f"{e.key}.{e.predicate}", issues):
+                    _check_dims(e, r, model, issues)
             elif r.element:
                 _check_names(e.variables, r.element, model, e.line,
                              f"{e.key}.{e.predicate}", issues)
     return check
 
 
-def _check_names(names, element, model, line, key, issues) -> None:
+def _free_dims(names, element, model) -> set:
+    """Subscript ranges left after selecting ``element`` (union over ``names``)."""
+    picked = [e.strip() for e in (element or "").split(",") if e.strip()]
+    return {d for n in names for d in model.variables[n].dims
+            if not any(p in model.dims[d] for p in picked)}
+
+
+def _check_dims(e, ref, model, issues) -> None:
+    """A reference variable may not have subscripts the checked variable lacks."""
+    if e.variables[0] not in model.variables:
+        return
+    extra = _free_dims(ref.variables, ref.element, model) - _free_dims(
+        e.variables, e.element, model)
+    if extra:
+        issues.add(e.line, f"{e.key}.{e.predicate}", f"'{' + '.join(ref.variables)}' has "
+                   f"subscripts ({', '.join(sorted(extra))}) that '{' + '.join(e.variables)}' "
+                   f"has not; select an element")
+
+
+def _check_names(names, element, model, line, key, issues) -> bool:
     kinds = {n: v.kind for n, v in model.variables.items()}
     for n in names:
         if n not in kinds or kinds[n] == "lookup":
             valid = [k for k, v in kinds.items() if v != "lookup"]
             issues.add(line, key, f"unknown model variable '{n}'", closest(n, valid))
-            return
+            return False
     if element is None:
-        return
+        return True
     for n in names:
         dims = model.variables[n].dims
         valid = [e for d in dims for e in model.dims[d]]
@@ -454,4 +485,5 @@ def _check_names(names, element, model, line, key, issues) -> None:
                 issues.add(line, key, f"'{el}' is not a subscript element of '{n}'"
                            + (f" (valid: {', '.join(valid)})" if valid else
                               " (it is not subscripted)"), closest(el, valid))
-                return
+                return False
+    return True
