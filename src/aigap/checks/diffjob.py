@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
+import numpy as np
+
 from ..scenarios import InputError
-from .compare import bucket_counts, compare_series, on_times, sort_key
+from .compare import biggest, bucket_counts, compare_series, on_times
 from .structure import format_changes, structural_diff
 
 
@@ -92,6 +94,17 @@ def comparable(old_cm, new_cm) -> tuple:
     return names, notes
 
 
+def unit_scales(cm, res, names) -> dict:
+    """Largest finite magnitude of any variable per unit string (the rounding floor)."""
+    out = {}
+    for n in names:
+        vals = np.abs(res[n][np.isfinite(res[n])])
+        u = cm.variables[n].units
+        if vals.size:
+            out[u] = max(out.get(u, 0.0), float(vals.max()))
+    return out
+
+
 def _elements(cm, name):
     dims = cm.variables[name].dims
     return [",".join(e) for e in product(*(cm.dims[d] for d in dims))] if dims else [""]
@@ -163,11 +176,13 @@ def diff_models(old, new=None, scenarios=None, observations="auto", runs_dir=Non
             ro = old_cm.simulate(params=old_p.get(scen), n_runs=1, outputs=names)
             rn = new_cm.simulate(params=new_p.get(scen), n_runs=1, outputs=names)
             results[scen] = (ro, rn)
+            scale = unit_scales(old_cm, ro, names)
             for n in names:
                 a = ro[n][0].reshape(ro.time.size, -1)
                 b = on_times(rn.time, rn[n][0].reshape(rn.time.size, -1), ro.time)
                 elems = _elements(old_cm, n)
-                out.diffs += compare_series(scen, n, elems, ro.time, a, b)
+                out.diffs += compare_series(scen, n, elems, ro.time, a, b,
+                                            scale.get(old_cm.variables[n].units, 0.0))
                 out.series[(scen, n)] = (ro.time, a, b, elems)
         base = "baseline" if "baseline" in results else next(iter(results), None)
         if base is not None:
@@ -183,7 +198,7 @@ def diff_models(old, new=None, scenarios=None, observations="auto", runs_dir=Non
     return out
 
 
-def summary_text(out: DiffOutput, top: int = 15) -> str:
+def summary_text(out: DiffOutput, top: int = 12) -> str:
     """The text summary: structure, buckets, biggest changes, fit, notes."""
     kinds = {}
     for c in out.changes:
@@ -197,15 +212,17 @@ def summary_text(out: DiffOutput, top: int = 15) -> str:
     counts = bucket_counts(out.diffs)
     lines += ["", f"Behaviour: {len(out.diffs)} series in {len(scen)} scenario(s): "
               + ", ".join(f"{k} {v}" for k, v in counts.items() if v or k != "not comparable")]
-    changed = sorted((d for d in out.diffs if d.bucket != "identical"), key=sort_key)
+    changed = biggest(out.diffs, top)
+    n_labels = len({d.label for d in out.diffs if d.bucket != "identical"})
     if changed:
-        lines += ["", "Largest changes (max |new - old| as % of the series' range):"]
-        w = max(len(d.label) for d in changed[:top])
-        for d in changed[:top]:
-            lines.append(f"  {d.scenario:<22} {d.label:<{w}}  {d.pct:8.3g}%  "
-                         f"{d.bucket:<6} at t={d.time:g}")
-        if len(changed) > top:
-            lines.append(f"  ... and {len(changed) - top} more (differences.csv)")
+        lines += ["", "Largest changes (max |new - old| as % of the series' range, in the "
+                  "scenario where it is largest):"]
+        w = max(len(d.label) for d, _ in changed)
+        for d, k in changed:
+            lines.append(f"  {d.label:<{w}}  {d.pct:8.3g}%  {d.bucket:<6} at t={d.time:<8g} "
+                         f"{d.scenario} (changed in {k}/{len(scen)} scenarios)")
+        if n_labels > top:
+            lines.append(f"  ... and {n_labels - top} more series (differences.csv)")
     else:
         lines += ["", "Every compared series is identical."]
     if out.fit is not None:
@@ -237,9 +254,9 @@ def write_outputs(folder: Path, out: DiffOutput, units: dict, top: int, plots: b
     pngs = []
     if plots:
         from .diffplots import plot_biggest_changes
-        changed = sorted((d for d in out.diffs if d.bucket != "identical"), key=sort_key)
+        changed = [d for d, _ in biggest(out.diffs, top)]
         if changed:
-            pngs.append(plot_biggest_changes(folder / "biggest_changes.png", changed[:top],
+            pngs.append(plot_biggest_changes(folder / "biggest_changes.png", changed,
                                              out.series, units, out.old, out.new))
     write_report(folder / "report.html", out, pngs)
 

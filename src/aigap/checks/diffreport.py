@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .compare import BUCKET_COLORS, BUCKETS, bucket_counts, sort_key
+from ..workflow.keys import KEY_OUTPUTS
 from .structure import format_changes
 
 CSS = """
@@ -82,6 +83,7 @@ def write_report(path: Path, out, pngs) -> None:
                     if counts[b] or b != "not comparable")
     imgs = "".join(f'<img alt="{_e(Path(p).stem)}" src="data:image/png;base64,'
                    f'{base64.b64encode(Path(p).read_bytes()).decode()}">' for p in pngs)
+    key = [d for d in out.diffs if d.variable in KEY_OUTPUTS]
     notes = "".join(f"<li>{_e(n)}</li>" for n in out.notes)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>aigap diff: {_e(out.old)} -> {_e(out.new)}</title><style>{CSS}</style></head><body>
@@ -89,7 +91,10 @@ def write_report(path: Path, out, pngs) -> None:
 <p><b>old</b> {_e(out.old)} &rarr; <b>new</b> {_e(out.new)}</p>
 <pre>{_e(out.summary)}</pre>
 <h2>Behaviour: largest difference per series, % of the series' range</h2>
-<p>{chips}</p>{_grid(out.diffs) if out.diffs else "<p>No series compared.</p>"}
+<p>{chips}</p>
+<h3>Key outputs</h3>{_grid(key) if key else "<p>No key output compared.</p>"}
+<details><summary>All {len(out.diffs)} series</summary>{_grid(out.diffs) if out.diffs else ""}
+</details>
 <h2>Biggest changes</h2>{imgs or "<p>No series changed.</p>"}
 <h2>Changed equations</h2>{_diff_html(out.changes)}
 <h2>Fit to observations (baseline)</h2>{_fit_html(out.fit)}
