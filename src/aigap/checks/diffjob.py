@@ -36,7 +36,8 @@ class DiffOutput:
 
 
 def _git(args, cwd):
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60,
+                          check=False)
 
 
 def read_model(ref: str, default_model) -> tuple:
@@ -48,20 +49,20 @@ def read_model(ref: str, default_model) -> tuple:
     rev, _, path = ref.partition(":")
     top = _git(["rev-parse", "--show-toplevel"], Path.cwd())
     if top.returncode != 0 or not rev:
-        raise InputError([f"{ref}: neither a model file nor a git revision (not in a git "
-                          "checkout)"])
+        raise InputError([(f"{ref}: neither a model file nor a git revision (not in a git "
+                          "checkout)")])
     root = Path(top.stdout.decode().strip())
     if not path:
         try:
             path = Path(default_model()).resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
-            raise InputError([f"{ref}: the model {default_model()} is not in the git checkout "
-                              f"{root}; write REV:path"]) from None
+            raise InputError([(f"{ref}: the model {default_model()} is not in the git checkout "
+                              f"{root}; write REV:path")]) from None
     out = _git(["show", f"{rev}:{path}"], root)
     if out.returncode != 0:
         msg = out.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError([f"{ref}: neither a model file nor a git revision "
-                          f"({msg[-1] if msg else 'git show failed'})"])
+        raise InputError([(f"{ref}: neither a model file nor a git revision "
+                          f"({msg[-1] if msg else 'git show failed'})")])
     return out.stdout, f"{rev}:{path}"
 
 
@@ -137,8 +138,14 @@ def diff_models(old, new=None, scenarios=None, observations="auto", runs_dir=Non
     revision means that revision of the same file.
     """
     from ..engine import compile_model
-    from ..workflow import (build_manifest, default_scenario_paths, find_model, new_run_dir,
-                            scenarios_dir, write_manifest)
+    from ..workflow import (
+        build_manifest,
+        default_scenario_paths,
+        find_model,
+        new_run_dir,
+        scenarios_dir,
+        write_manifest,
+    )
 
     def default():
         return find_model(model)
@@ -215,8 +222,8 @@ def summary_text(out: DiffOutput, top: int = 12) -> str:
     changed = biggest(out.diffs, top)
     n_labels = len({d.label for d in out.diffs if d.bucket != "identical"})
     if changed:
-        lines += ["", "Largest changes (max |new - old| as % of the series' range, in the "
-                  "scenario where it is largest):"]
+        lines += ["", ("Largest changes (max |new - old| as % of the series' range, in the "
+                  "scenario where it is largest):")]
         w = max(len(d.label) for d, _ in changed)
         for d, k in changed:
             lines.append(f"  {d.label:<{w}}  {d.pct:8.3g}%  {d.bucket:<6} at t={d.time:<8g} "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import BUCKET_COLORS, BUCKETS, bucket_counts, sort_key
 from ..workflow.keys import KEY_OUTPUTS
+from .compare import BUCKET_COLORS, BUCKETS, bucket_counts, sort_key
 from .structure import format_changes
 
 CSS = """
@@ -59,9 +59,9 @@ def _diff_html(changes) -> str:
 def _fit_html(fit) -> str:
     if fit is None:
         return "<p>No observations compared.</p>"
-    rows = ["<tr><th>id</th><th>variable</th><th>time</th><th>old simulated</th>"
+    rows = [("<tr><th>id</th><th>variable</th><th>time</th><th>old simulated</th>"
             "<th>new simulated</th><th>old log error</th><th>new log error</th>"
-            "<th>old</th><th>new</th></tr>"]
+            "<th>old</th><th>new</th></tr>")]
     for r in fit.itertuples():
         flip = bool(r.passed_old) != bool(r.passed_new)
         style = ' style="background:#fff59d"' if flip else ""
