@@ -128,6 +128,8 @@ def build_parser():
                    help="scenario files (default: the six named scenarios)")
     p.add_argument("--fail-above", type=float, metavar="PCT",
                    help="exit 1 when a series changes by more than PCT%% of its range")
+    p.add_argument("--checks", nargs="?", const="", metavar="FILE", default=None,
+                   help="also run the reality checks (default model/checks.yaml) under both")
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     p.add_argument("--runs-dir", metavar="DIR",
                    help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")

@@ -130,3 +130,14 @@ def test_git_revision(tmp_path, monkeypatch):
         diff_models("nosuchrev", None, scenarios=[], runs_dir=tmp_path / "runs")
     assert {p.name for p in (tmp_path / "runs").iterdir()
             if p.name.startswith(".tmp")} == set()                # nothing half-written
+
+
+def test_checks_under_both_models(tmp_path):
+    checks = tmp_path / "checks.yaml"
+    checks.write_text("description: x\nchecks:\n  - name: tank A fills above 40\n    expect:\n"
+                      "      - {variable: Level, element: A, at: 10, '>=': 40}\n")
+    out = diff_models(str(TANK), str(changed_copy(tmp_path)), scenarios=[], plots=False,
+                      runs_dir=tmp_path / "runs", checks=str(checks))
+    assert out.checks == [("tank A fills above 40", "ok 1/1", "FAIL 0/1")]
+    assert "tank A fills above 40" in out.summary and "CHANGED" in out.summary
+    assert "Reality checks" in (out.run_dir / "report.html").read_text()

@@ -33,6 +33,7 @@ class DiffOutput:
     run_dir: Path | None = None
     summary: str = ""
     series: dict = field(default_factory=dict)   # (scenario, variable) -> (t, old, new, elems)
+    checks: list = field(default_factory=list)   # (name, old "passed/runs", new ...)
 
 
 def _git(args, cwd):
@@ -130,8 +131,27 @@ def fit_change(old_cm, new_cm, old_res, new_res, obs_path, notes):
     return merged
 
 
+def checks_change(old_cm, new_cm, path, scenario_dir, notes) -> list:
+    """``[(check, old result, new result)]`` of a checks file run under both models."""
+    from .run import run_checks
+    from .spec import ChecksError
+    res = {}
+    for cm, which in ((old_cm, "old"), (new_cm, "new")):
+        try:
+            res[which] = {r.name: r for r in run_checks(path, model=cm,
+                                                        scenario_dir=scenario_dir)}
+        except ChecksError as exc:
+            notes.append(f"checks do not run under the {which} model: {exc.issues[0]}")
+            res[which] = {}
+
+    def text(r):
+        return "-" if r is None else f"{'ok' if r.passed else 'FAIL'} {r.n_passed}/{r.n_runs}"
+    names = list(dict.fromkeys([*res["old"], *res["new"]]))
+    return [(n, text(res["old"].get(n)), text(res["new"].get(n))) for n in names]
+
+
 def diff_models(old, new=None, scenarios=None, observations="auto", runs_dir=None,
-                top=9, plots=True, command=None, model=None) -> DiffOutput:
+                top=9, plots=True, command=None, model=None, checks=None) -> DiffOutput:
     """Compare two models (files or git revisions) on every scenario; write a run folder.
 
     ``new`` defaults to the working model (``model``, else the project model); a bare
@@ -191,6 +211,11 @@ def diff_models(old, new=None, scenarios=None, observations="auto", runs_dir=Non
                 out.diffs += compare_series(scen, n, elems, ro.time, a, b,
                                             scale.get(old_cm.variables[n].units, 0.0))
                 out.series[(scen, n)] = (ro.time, a, b, elems)
+        if checks is not None:
+            from .run import default_checks_path
+            out.checks = checks_change(old_cm, new_cm, checks or default_checks_path(),
+                                       paths[0].parent if paths else scenarios_dir(),
+                                       out.notes)
         base = "baseline" if "baseline" in results else next(iter(results), None)
         if base is not None:
             out.fit = fit_change(old_cm, new_cm, *results[base], observations, out.notes)
@@ -240,6 +265,11 @@ def summary_text(out: DiffOutput, top: int = 12) -> str:
         lines += ["", f"Fit to observations (baseline): {n_old}/{len(f)} -> {n_new}/{len(f)} "
                   "within tolerance" + (f"; changed: {', '.join(flips.id)}" if len(flips)
                                         else "")]
+    if out.checks:
+        w = max(len(n) for n, _, _ in out.checks)
+        lines += ["", "Reality checks (passed/runs):  old -> new"]
+        lines += [f"  {n:<{w}}  {a:<14} -> {b}{'   CHANGED' if a != b else ''}"
+                  for n, a, b in out.checks]
     if out.notes:
         lines += ["", "Notes:"] + [f"  {n}" for n in out.notes]
     return "\n".join(lines) + "\n"
@@ -272,7 +302,7 @@ def cmd_diff(args) -> int:
     """``aigap diff OLD [NEW]``: 0, or 1 with ``--fail-above PCT`` when a change exceeds it."""
     out = diff_models(args.old, args.new, args.scenarios or None, runs_dir=args.runs_dir,
                       plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
-                      model=args.model)
+                      model=args.model, checks=args.checks)
     print(out.summary)
     print(f"Run folder: {out.run_dir}\n  report.html (open in a browser), summary.txt, "
           f"differences.csv, equations.diff")

@@ -75,6 +75,16 @@ def _fit_html(fit) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _checks_html(checks) -> str:
+    if not checks:
+        return ""
+    rows = ["<tr><th>check</th><th>old</th><th>new</th></tr>"]
+    for n, a, b in checks:
+        style = ' style="background:#fff59d"' if a != b else ""
+        rows.append(f"<tr{style}><td>{_e(n)}</td><td>{_e(a)}</td><td>{_e(b)}</td></tr>")
+    return "<h2>Reality checks (passed / runs)</h2><table>" + "".join(rows) + "</table>"
+
+
 def write_report(path: Path, out, pngs) -> None:
     """Write the page: summary, bucket legend, difference grid, plots, equations, fit."""
     counts = bucket_counts(out.diffs)
@@ -98,6 +108,7 @@ def write_report(path: Path, out, pngs) -> None:
 <h2>Biggest changes</h2>{imgs or "<p>No series changed.</p>"}
 <h2>Changed equations</h2>{_diff_html(out.changes)}
 <h2>Fit to observations (baseline)</h2>{_fit_html(out.fit)}
+{_checks_html(out.checks)}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 </body></html>
 """

@@ -201,18 +201,23 @@ def _element_name(cm, e, rest) -> str:
     return ",".join(cm.dims[d][i] for d, i in zip(dims, rest))
 
 
+def default_checks_path() -> Path:
+    """``./model/checks.yaml``, else the checkout's."""
+    from ..workflow.runner import project_root
+    return next((p for p in (DEFAULT_CHECKS, project_root() / DEFAULT_CHECKS) if p.is_file()),
+                DEFAULT_CHECKS)
+
+
 def run_checks(path=None, model=None, scenario_dir=None, engine="auto") -> list:
     """Load ``path`` (default ``model/checks.yaml``), run every check, return
     :class:`CheckResult` objects in file order. Raises ChecksError on a bad file."""
     from ..engine import compile_model
     from ..scenarios import load_scenario, resolve_params
     from ..scenarios.loader import Scenario
-    from ..workflow.runner import find_model, project_root, scenarios_dir
+    from ..workflow.runner import find_model, scenarios_dir
 
     cm = model if hasattr(model, "simulate") else compile_model(find_model(model))
-    path = Path(path) if path else next(
-        (p for p in (DEFAULT_CHECKS, project_root() / DEFAULT_CHECKS) if p.is_file()),
-        DEFAULT_CHECKS)
+    path = Path(path) if path else default_checks_path()
     sdir = Path(scenario_dir) if scenario_dir else scenarios_dir()
     spec = load_checks(path, model=cm, scenario_dir=sdir)
     groups = {}
