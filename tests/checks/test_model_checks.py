@@ -202,3 +202,17 @@ def test_project_checks_all_pass():
     assert len(results) >= 10
     assert all(r.passed for r in results), format_results(results)
     assert any(r.n_runs > 100 for r in results)      # the extreme-condition matrix ran
+
+
+def test_matrix_on_top_of_a_time_varying_override(tmp_path, tank):
+    """Runs with a step (a TimeSeries) and matrix rows (constants) share one engine call."""
+    res = one(tmp_path, tank, """\
+    - name: m
+      constants: {Fill Rate: {A: {step: {time: 5, before: 10, after: 0}}}}
+      matrix: {constants: [Fill Rate, Capacity], combined: false}
+      expect:
+        - {variable: Level, element: A, at: 10, '<=': 60}
+    """)
+    # the step run ends low; Fill Rate=50 (max) for 10 years overflows 60
+    assert res.n_runs == 5 and res.n_passed == 4
+    assert "Fill Rate=50 (max)" in res.failures[0].run
