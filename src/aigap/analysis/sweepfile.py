@@ -23,7 +23,7 @@
       - {name: gap_below_50, variable: ARR Gap Ratio, year: 2030, op: "<", value: 50}
 
 Every problem is reported as ``file:line: key: message`` (all of them at once) through the
-scenario loader's :class:`~aigap.scenarios.issues.IssueList`.
+scenario loader's :class:`~aigap.core.errors.IssueList`.
 """
 
 from __future__ import annotations

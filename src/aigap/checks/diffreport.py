@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..workflow.keys import KEY_OUTPUTS
+from ..core.keys import KEY_OUTPUTS
 from .compare import BUCKET_COLORS, BUCKETS, bucket_counts, sort_key
 from .structure import format_changes
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..scenarios.issues import InputError, IssueList, closest
+from ..core.errors import InputError, IssueList, closest
 from ..scenarios.schema import check_overrides, parse_constants
 from ..scenarios.yamlnodes import (
     compose_file,
