@@ -48,21 +48,49 @@ def region_of(name: str) -> str:
     return ",".join(els) or "all"
 
 
+def period_of(times) -> np.ndarray:
+    """Calendar period of each step: the whole year its start falls in (``floor(t - dt)``).
+
+    ``times`` are step ends, so the step ending at 2031.0 (year-end 2030) belongs to 2030.
+    """
+    times = np.asarray(times, dtype=float)
+    dt = times[1] - times[0] if len(times) > 1 else 0.0
+    return np.floor(times - dt + 1e-9 * max(1.0, abs(dt))).astype(int)
+
+
+def periods(times) -> list:
+    """The calendar years the steps of ``times`` cover (2024-2030 for a 2024-2031 run)."""
+    return sorted(set(period_of(times).tolist()))
+
+
 def yearly(times, rel, years):
-    """Relative scores at the step ending nearest each year: ``(loop, year)``."""
-    idx = [int(np.argmin(np.abs(times - y))) for y in years]
-    return rel[:, idx]
+    """Mean relative score of each loop over the steps of each year: ``(loop, year)``."""
+    per = period_of(times)
+    return np.stack([rel[:, per == y].mean(axis=1) if (per == y).any()
+                     else np.zeros(len(rel)) for y in years], axis=1)
 
 
-def format_table(label, times, loops, rel, years, top=TOP) -> str:
-    """Per year: the ``top`` loops by |relative score|, with polarity and score."""
-    lines = [f"Scenario '{label}': dominant loops (relative loop score; + reinforcing, "
-             "- balancing)"]
+INACTIVE = ("no loop is active (every loop score is 0: on each loop some variable does not "
+            "change in this period, e.g. a constant, a lever before its start time or a MIN/MAX "
+            "at its limit)")
+
+
+def format_table(label, times, loops, rel, years=None, top=TOP) -> str:
+    """Per year: the ``top`` loops by |mean relative score|, with polarity and score."""
+    years = periods(times) if years is None else years
+    lines = [f"Scenario '{label}': dominant loops (mean relative loop score over the year; "
+             "+ reinforcing, - balancing)"]
     ys = yearly(times, rel, years)
     for j, y in enumerate(years):
-        order = np.argsort(-np.abs(ys[:, j]))[:top]
+        if not np.abs(ys[:, j]).sum() > 0:
+            lines.append(f"  {y:g}: {INACTIVE}")
+            continue
+        order = [i for i in np.argsort(-np.abs(ys[:, j]))[:top] if ys[i, j] != 0]
         lines.append(f"  {y:g}: " + "; ".join(
             f"{ys[i, j]:+.0%} {loops[i].name}" for i in order))
+    if loops and loops[0].found_by != "enumeration":
+        lines.append(f"  ({len(loops)} loops found by the strongest-path search: too many "
+                     "to enumerate; scores are relative to these loops)")
     return "\n".join(lines)
 
 
