@@ -150,7 +150,7 @@ def test_strongest_path_search_finds_the_dominant_loops():
     """With the enumeration capped below the model's 1,620 loops, the strongest-path
     search still finds the dominant loop of every step and the 15 strongest loops."""
     cm = compile_model(Path(__file__).resolve().parents[2] / "model/ai_gap.mdl")
-    t, full, rel = simulate_loops(cm)
+    _, full, rel = simulate_loops(cm)
     assert len(full) > 1000 and {lp.found_by for lp in full} == {"enumeration"}
     _, found, rel2 = simulate_loops(cm, limit=100)
     assert {lp.found_by for lp in found} == {"strongest path"}
@@ -165,8 +165,8 @@ def test_strongest_path_search_finds_the_dominant_loops():
 
 
 def test_table_covers_calendar_years_and_explains_inactive_ones():
-    from aigap.analysis.loopsrun import INACTIVE, format_table, periods
     from aigap.analysis.loops import Loop
+    from aigap.analysis.loopsrun import INACTIVE, format_table, periods
     times = 2024 + 0.25 * np.arange(1, 29)             # steps ending 2024.25 ... 2031.0
     assert periods(times) == list(range(2024, 2031))     # year-end 2030 is period 2030
     rel = np.zeros((2, len(times)))

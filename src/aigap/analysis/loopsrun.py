@@ -78,8 +78,8 @@ INACTIVE = ("no loop is active (every loop score is 0: on each loop some variabl
 def format_table(label, times, loops, rel, years=None, top=TOP) -> str:
     """Per year: the ``top`` loops by |mean relative score|, with polarity and score."""
     years = periods(times) if years is None else years
-    lines = [f"Scenario '{label}': dominant loops (mean relative loop score over the year; "
-             "+ reinforcing, - balancing)"]
+    lines = [(f"Scenario '{label}': dominant loops (mean relative loop score over the year; "
+              "+ reinforcing, - balancing)")]
     ys = yearly(times, rel, years)
     for j, y in enumerate(years):
         if not np.abs(ys[:, j]).sum() > 0:
