@@ -177,3 +177,24 @@ def test_table_covers_calendar_years_and_explains_inactive_ones():
     assert lines[1] == f"  2024: {INACTIVE}"
     assert lines[2] == "  2025: +75% A; -25% B" and lines[-1].startswith("  2030:")
     assert "2031" not in text
+
+
+def test_loops_folder_has_manifest_dominance_and_report_section(tmp_path, capsys):
+    import csv
+
+    from aigap.analysis.report import build_report
+    from aigap.cli import main
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: s\ndescription: logistic\n")
+    assert main(["loops", str(sc), "--model", str(FIX / "ltm_logistic.mdl"), "--top", "2",
+                 "--runs-dir", str(tmp_path / "runs")]) == 0
+    capsys.readouterr()
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert (folder / "manifest.json").is_file()
+    with open(folder / "dominance.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["year"] for r in rows[:4]] == ["0", "0", "1", "1"]
+    assert float(rows[0]["relative_score"]) > 0.9 and "Growth Rate" not in rows[0]["loop"]
+    assert rows[-2]["year"] == "14" and float(rows[-2]["relative_score"]) < -0.9
+    page = build_report([folder], output=tmp_path / "r.html").read_text()
+    assert "Loop dominance (Loops That Matter)" in page and "data:image/png;base64" in page

@@ -362,7 +362,8 @@ def cmd_loops(args) -> int:
     if args.time_step is not None and not args.time_step > 0:
         raise InputError([f"--time-step: expected a positive number, got {args.time_step}"])
     out = run_loops(paths, model=args.model, variable=args.variable,
-                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots)
+                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots,
+                    top=args.top, command=_command())
     for label, (times, loops, rel) in out.results.items():
         print(format_table(label, times, loops, rel, top=args.top))
         print()

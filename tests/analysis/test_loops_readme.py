@@ -1,0 +1,41 @@
+"""model/README.md's measured loop-dominance table is exactly what the code generates."""
+import importlib.util
+import re
+from pathlib import Path
+
+from aigap.analysis.loopstable import verdict
+from aigap.engine import compile_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _readme_tables():
+    spec = importlib.util.spec_from_file_location("readme_tables_loops",
+                                                  ROOT / "model" / "readme_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_loop_table_is_generated():
+    rt = _readme_tables()
+    cm = compile_model(ROOT / "model" / "ai_gap.mdl")
+    readme = (ROOT / "model" / "README.md").read_text(encoding="utf-8")
+    generated = rt.sections(cm, names=("loops",))
+    assert rt.render(readme, generated) == readme, \
+        "model/README.md loop table is out of date: run python model/readme_tables.py"
+    body = generated["loops"]
+    # every named loop appears for each scenario/region row group, with three periods
+    names = set(re.findall(r"\*\*([RB]\d)\*\*", body))
+    assert {"R1", "R2", "R3", "R4", "B1", "B2", "B3", "B4", "B5"} <= names
+    assert body.count("*strongest of") == sum(len(r) for r in rt.LOOP_SCENARIOS.values())
+
+
+def test_verdict_reads_scores_and_flags_polarity():
+    heads = ["2024-2025", "2026-2027", "2028-2030"]
+    assert verdict("B4", [-0.3, -0.5, -0.1], [1, 1, 2], heads) == \
+        "dominant in 2024-2025, 2026-2027"
+    assert verdict("R2", [0.001, -0.004, 0], [40, 300, 600], heads).startswith("inactive")
+    assert verdict("B3", [0.05, 0.05, 0.03], [7, 6, 11], heads) == \
+        "secondary (best rank #6); measured reinforcing, named balancing"
+    assert verdict("R4", [0.02, 0.01, 0.01], [13, 14, 16], heads) == "minor (at most 2%)"
