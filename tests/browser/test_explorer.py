@@ -88,7 +88,9 @@ def test_scenario_picker_and_compare_overlay(browser, explorer_file, cm):
     page.select_option("#compare", "baseline")
     wait_js(page, "window.aigap.compare !== null && !window.aigap.busy")
     _assert_page_equals(page, _engine(cm, scenarios_dir() / "price_war_truce.yaml"))
-    assert page.locator(".ts").filter(has_text="time-varying").count() >= 2
+    # the truce's ramps are shown as their editable points (US and CN)
+    assert page.locator(".ctl.timevarying").count() >= 2
+    assert page.locator(f'.ctl[data-constant="{CONSTANT}"] .tp').count() >= 4
     assert page.locator("path[stroke-dasharray]").count() >= 3
     page.close()
 
@@ -152,3 +154,86 @@ def test_cli_writes_one_self_contained_file(tmp_path, capsys):
     assert " src=" not in html and "<link" not in html and "@import" not in html
     assert out.stat().st_size < 3e6
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"], "no temporary file left"
+
+
+def test_time_varying_lever_edited_by_points(browser, explorer_file, cm, tmp_path, capsys):
+    """'What if China's price war stopped in 2027?' without touching a file: turn
+    Price War Intensity[CN] into points, edit them, and the page equals the engine run of
+    the same points; the downloaded YAML (points) validates and reproduces the page."""
+    from aigap.engine.params import TimeSeries
+
+    page = open_page(browser, explorer_file)
+    k = _k(page, CONSTANT, ELEMENT)
+    base = float(page.input_value(f"#num-{k}"))
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.click(f"#tsb-{k}")                              # constant -> two points 2024, 2031
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    assert page.locator(f"#ts-{k} .tp").count() == 2
+    page.click(f"#ts-{k} .tp-add")                       # a point between them
+    wait_js(page, f"document.querySelectorAll('#ts-{k} .tp').length === 3 && !window.aigap.busy")
+    for i, (field, value) in enumerate([("tp-t", 2027.0), ("tp-v", 0.05)]):
+        runs = int(page.evaluate("window.aigap.runs"))
+        nth = 1 if field == "tp-t" else 2
+        page.locator(f"#ts-{k} .tp").nth(nth).locator(f".{field}").fill(repr(value))
+        wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    page.evaluate("document.activeElement.blur()")
+    times = [2024.0, 2027.0, 2031.0]
+    values = np.array(cm.constants[CONSTANT].default, dtype=float)[:, None].repeat(3, 1)
+    values[1] = [base, base, 0.05]
+    ref = cm.simulate(params={CONSTANT: TimeSeries(times, values)},
+                      outputs=["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio",
+                               "Total AI ARR", "Model ARR"], engine="numpy")
+    _assert_page_equals(page, ref)
+    with page.expect_download() as dl:
+        page.click("#download")
+    folder = tmp_path / "scenarios"
+    shutil.copytree(scenarios_dir(), folder)
+    target = folder / "stop2027.yaml"
+    dl.value.save_as(target)
+    text = target.read_text()
+    assert "points: [[2024, 0.85], [2027, 0.85], [2031, 0.05]]" in text, text
+    capsys.readouterr()
+    assert main(["check", str(target)]) == 0, capsys.readouterr().err
+    _assert_page_equals(page, _engine(cm, target))
+    # times that are not increasing are marked and not run
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.locator(f"#ts-{k} .tp").nth(1).locator(".tp-t").fill("2035")
+    assert page.locator(f"#ts-{k}.invalid").count() == 1
+    page.wait_for_timeout(200)
+    assert int(page.evaluate("window.aigap.runs")) == runs
+    page.screenshot(path=str(tmp_path / "points.png"))
+    page.close()
+
+
+def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_path):
+    """With a scenario picked, each draw keeps the scenario's values for what it does not
+    draw (price_war_truce's ramps) and replaces only the drawn constants."""
+    from aigap.explorer.build import explore
+    from aigap.workflow.summary import year_end
+
+    n = 30
+    adv = np.random.default_rng(9).uniform(0.8, 1.2, n)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "draws.csv").write_text("Frontier Advance Rate\n"
+                                   + "".join(f"{float(a)!r}\n" for a in adv))
+    out = explore([], tmp_path / "post.html", posterior=run)
+    page = open_page(browser, out)
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.select_option("#scenario", "price_war_truce")
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    bands = page.evaluate("window.aigap.tableBands")
+    params = resolve_params(cm, load_scenario(scenarios_dir() / "price_war_truce.yaml", cm))
+    from aigap.engine.params import TimeSeries
+    for name, v in params.items():                       # one copy of the ramps per draw
+        if isinstance(v, TimeSeries):
+            vals = np.asarray(v.values, dtype=float)
+            vals = vals.reshape((1,) * (vals.ndim == 2) + vals.shape)
+            params[name] = TimeSeries(v.times, np.repeat(vals, n, axis=0))
+    params["Frontier Advance Rate"] = adv
+    res = cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy")
+    for k, year in enumerate(range(2026, 2031)):
+        v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)]
+        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
+                                   rtol=1e-11)
+    page.close()

@@ -19,11 +19,15 @@ MAX_DRAWS = 300
 
 
 def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
-    """Engine parameter sets from ``RUN/draws.csv`` (columns ``Name`` / ``Name[ELEM]``).
+    """Drawn values from ``RUN/draws.csv`` (columns ``Name`` / ``Name[ELEM]``).
 
-    At most ``n_max`` rows, chosen with ``numpy.random.default_rng(seed)`` when there
-    are more; columns that are not model constants are an error naming the closest one.
+    Returns one ``{(constant, element labels): value}`` per draw (``()`` for a column
+    naming the whole constant): only what was drawn, so the page applies each draw on top
+    of the selected scenario's values. At most ``n_max`` rows, chosen with
+    ``numpy.random.default_rng(seed)`` when there are more; a column that is not a model
+    constant (or names an unknown element) is an error naming the closest one.
     """
+    from ..scenarios.issues import closest
     path = Path(run) / "draws.csv"
     if not path.is_file():
         raise InputError([f"{path}: no draws.csv in the posterior folder"])
@@ -37,32 +41,28 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
         name, _, elem = col.partition("[")
         name, elem = name.strip(), elem.rstrip("]").strip()
         if name not in cm.constants:
-            from ..scenarios.issues import closest
             near = closest(name, cm.constants)
             raise InputError([f"{path}:1: {col}: not a model constant"
                               + (f" (did you mean '{near}'?)" if near else "")])
-        cols.append((j, name, elem))
+        labels = tuple(e.strip() for e in elem.split(",")) if elem else ()
+        dims = cm.constants[name].dims
+        if labels and (len(labels) != len(dims) or any(
+                e not in cm.dims[d] for d, e in zip(dims, labels))):
+            raise InputError([f"{path}:1: {col}: unknown element of {name} "
+                              f"({', '.join(d + ': ' + '/'.join(cm.dims[d]) for d in dims)})"])
+        cols.append((j, name, labels))
     if len(body) > n_max:
         pick = np.sort(np.random.default_rng(seed).choice(len(body), n_max, replace=False))
         body = [body[i] for i in pick]
     draws = []
     for line, row in enumerate(body, start=2):
-        params = {}
-        for j, name, elem in cols:
-            info = cm.constants[name]
-            arr = params.setdefault(name, np.array(info.default, dtype=float))
+        draw = {}
+        for j, name, labels in cols:
             try:
-                value = float(row[j])
+                draw[(name, labels)] = float(row[j])
             except (ValueError, IndexError):
                 raise InputError([f"{path}:{line}: {header[j]}: not a number"]) from None
-            if elem:
-                dims = info.dims
-                labels = elem.split(",")
-                idx = tuple(cm.dims[d].index(e) for d, e in zip(dims, labels))
-                arr[idx] = value
-            else:
-                arr[...] = value
-        draws.append(params)
+        draws.append(draw)
     return draws
 
 

@@ -73,6 +73,17 @@ def scenario_inputs(cm, params: dict) -> list:
     return [TS.get(str(k), v) for k, v in enumerate(P)]
 
 
+def draw_inputs(cm, draw: dict) -> dict:
+    """``{kernel parameter index: value}`` of one draw (``read_draws`` output)."""
+    out = {}
+    for k, p in enumerate(cm.program.ir.params.values()):
+        for key in ((p.constant, tuple(p.element)), (p.constant, ())):
+            if key in draw:
+                out[str(k)] = draw[key]
+                break
+    return out
+
+
 def observations_spec(obs) -> list:
     """Observations of the chart variables (simulated value compared = share * variable)."""
     out = []
@@ -94,7 +105,8 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
         Scenario name -> ``(description, engine params)`` (``resolve_params`` output).
     observations : Observations, optional
     posterior : list of dict, optional
-        Engine parameter sets (draws) re-simulated live for the bands.
+        Drawn values (``read_draws``), re-simulated live for the bands on top of the
+        selected scenario's values (and under the moved controls).
     """
     outputs = [n for n in (*GAPS, *CHART_VARIABLES) if n in cm.variables]
     everything = frozenset(cm.program.ir.params)       # every input may vary in time
@@ -115,7 +127,7 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
                                                   if isinstance(v, TimeSeries))}
                       for name, (desc, params) in scenarios.items()},
         "observations": observations_spec(observations),
-        "posterior": [scenario_inputs(cm, p) for p in posterior or ()],
+        "posterior": [draw_inputs(cm, d) for d in posterior or ()],
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster

@@ -123,9 +123,11 @@ def _check_one(path, cm) -> str:
     return f"ok ({parent}{len(sc.own_overrides)} overrides)"
 
 
-def check_files(files, model=None, out=sys.stdout, err=sys.stderr) -> int:
+def check_files(files, model=None, out=None, err=None) -> int:
     """Validate scenario, observation and sweep files against the model; 0 if all valid,
     else 2 (every problem of every file printed to ``err``, one line each)."""
+    out = sys.stdout if out is None else out      # the streams of the call, not of import
+    err = sys.stderr if err is None else err
     from ..engine import compile_model
     from .runner import find_model
 

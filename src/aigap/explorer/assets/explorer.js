@@ -46,8 +46,10 @@ function request() {
   busy = true; queued = false; api.busy = true;
   const sets = [inputsOf(state.scenario, state.over)];
   if (state.compare) sets.push(inputsOf(state.compare, {}));
-  for (const draw of DATA.posterior) {
-    const d = draw.slice();
+  const base = DATA.scenarios[state.scenario].inputs;
+  for (const draw of DATA.posterior) {        // drawn values on top of the scenario's,
+    const d = base.slice();                   // the moved controls on top of both
+    for (const [k, v] of Object.entries(draw)) d[k] = v;
     for (const [k, v] of Object.entries(state.over)) d[k] = v;
     sets.push(d);
   }
@@ -116,16 +118,61 @@ function control(c, el, e) {
     + `\nbaseline (model): ${fmt(d)}\nsource: ${c.doc}`;
   row.innerHTML = `<label>${label}</label><input type="range" id="rng-${k}" min="${lo}" max="${hi}"`
     + ` step="${(hi - lo) / 500}"><input type="number" id="num-${k}" step="any">`
-    + `<button title="reset ${label}" id="rst-${k}">&#8634;</button><div class="ts" id="ts-${k}"></div>`;
+    + `<button title="reset ${label}" id="rst-${k}">&#8634;</button>`
+    + `<button title="edit ${label} as points over time" id="tsb-${k}" class="tsb">pts</button>`
+    + `<div class="ts" id="ts-${k}"></div>`;
   const rng = row.querySelector("input[type=range]"), num = row.querySelector("input[type=number]");
   const set = (v) => { if (!Number.isFinite(v)) return; state.over[k] = v; sync(k); request(); };
   rng.addEventListener("input", () => set(parseFloat(rng.value)));
   num.addEventListener("input", () => set(parseFloat(num.value)));
-  row.querySelector("button").addEventListener("click", () => { delete state.over[k]; sync(k); request(); });
+  row.querySelector(`#rst-${k}`).addEventListener("click", () => { delete state.over[k]; sync(k); request(); });
+  row.querySelector(`#tsb-${k}`).addEventListener("click", () => {
+    const v = current(k);                        // a constant becomes two points over the run
+    if (typeof v === "number") { state.over[k] = [[DATA.t0, DATA.t1], [v, v]]; sync(k); request(); }
+  });
+  const ts = row.querySelector(".ts");
+  ts.addEventListener("input", () => readPoints(k));
+  ts.addEventListener("click", (ev) => {
+    const b = ev.target.closest("button");
+    if (!b) return;
+    const [xs, vs] = current(k).map((a) => a.slice());
+    if (b.classList.contains("tp-del")) {
+      const i = +b.dataset.i; xs.splice(i, 1); vs.splice(i, 1);
+      state.over[k] = xs.length === 1 ? vs[0] : [xs, vs];   // one point left: a constant
+    } else if (b.classList.contains("tp-add")) {
+      const n = xs.length, last = xs[n - 1];
+      const x = last + 1 <= DATA.t1 ? last + 1 : (n > 1 ? (xs[n - 2] + last) / 2 : last - 1);
+      const at = xs.findIndex((t) => t > x);
+      const i = at < 0 ? n : at;
+      xs.splice(i, 0, x); vs.splice(i, 0, vs[Math.max(0, i - 1)]);
+      state.over[k] = [xs, vs];
+    } else return;
+    sync(k, true); request();
+  });
   return row;
 }
-function sync(k) {
-  const v = k in state.over ? state.over[k] : DATA.scenarios[state.scenario].inputs[k];
+function current(k) { return k in state.over ? state.over[k] : DATA.scenarios[state.scenario].inputs[k]; }
+// points of a time-varying control: times strictly increasing (else marked, not run)
+function readPoints(k) {
+  const rows = [...document.querySelectorAll(`#ts-${k} .tp`)];
+  const pts = rows.map((r) => [parseFloat(r.querySelector(".tp-t").value),
+                               parseFloat(r.querySelector(".tp-v").value)]);
+  const ok = pts.every(([t, v]) => Number.isFinite(t) && Number.isFinite(v))
+    && pts.every((p, i) => i === 0 || p[0] > pts[i - 1][0]);
+  $(`ts-${k}`).classList.toggle("invalid", !ok);
+  if (!ok) return;
+  state.over[k] = [pts.map((p) => p[0]), pts.map((p) => p[1])];
+  sync(k); request();
+}
+function pointsEditor(k, v) {
+  return `<span class="tsl">over time (linear, held beyond the ends):</span>` + v[0].map((t, i) =>
+    `<span class="tp"><input type="number" class="tp-t" step="any" value="${fmt(t)}" title="time">`
+    + `<input type="number" class="tp-v" step="any" value="${fmt(v[1][i])}" title="value">`
+    + `<button class="tp-del" data-i="${i}" title="remove this point">&#215;</button></span>`).join("")
+    + `<button class="tp-add" title="add a point">+ point</button>`;
+}
+function sync(k, force) {
+  const v = current(k);
   const row = document.querySelector(`.ctl[data-k="${k}"]`);
   if (!row) return;
   const ts = typeof v !== "number";
@@ -133,8 +180,12 @@ function sync(k) {
   row.querySelector("input[type=range]").value = shown;
   const num = row.querySelector("input[type=number]");
   if (document.activeElement !== num) num.value = fmt(shown);
-  row.querySelector(".ts").textContent = ts ? "time-varying: " + v[0].map((t, i) =>
-    `${fmt(t)}: ${fmt(v[1][i])}`).join(", ") + " (move to replace by a constant)" : "";
+  const box = row.querySelector(".ts");
+  if (!ts) { box.innerHTML = ""; box.classList.remove("invalid"); }
+  else if (force || !box.contains(document.activeElement) || !box.children.length) {
+    box.innerHTML = pointsEditor(k, v);          // not while the user types in it
+  }
+  row.classList.toggle("timevarying", ts);
   row.classList.toggle("changed", k in state.over);
 }
 function syncAll() { for (let k = 0; k < NP; k++) sync(k); }
@@ -149,12 +200,14 @@ function yaml() {
     + `extends: ${state.scenario}\nconstants:\n`;
   const names = Object.keys(byC).sort();
   if (!names.length) return out.replace("constants:\n", "constants: {}\n");
+  const val = (v) => typeof v === "number" ? String(v)       // shortest exact decimal
+    : `{points: [${v[0].map((t, i) => `[${t}, ${v[1][i]}]`).join(", ")}]}`;
   for (const name of names) {
     const items = byC[name];
-    if (items.length === 1 && items[0][0] === "") out += `  ${JSON.stringify(name)}: ${items[0][1]}\n`;
+    if (items.length === 1 && items[0][0] === "") out += `  ${JSON.stringify(name)}: ${val(items[0][1])}\n`;
     else {
       out += `  ${JSON.stringify(name)}:\n`;
-      for (const [el, v] of items) out += `    ${JSON.stringify(el)}: ${v}\n`;
+      for (const [el, v] of items) out += `    ${JSON.stringify(el)}: ${val(v)}\n`;
     }
   }
   return out;
