@@ -40,6 +40,19 @@ def _move(page, k, value):
     wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
 
 
+def _download_checked(page, tmp_path, name, capsys):
+    """Download the page's scenario YAML beside the named scenarios; ``aigap check`` it."""
+    with page.expect_download() as dl:
+        page.click("#download")
+    folder = tmp_path / "scenarios"
+    shutil.copytree(scenarios_dir(), folder)
+    target = folder / name
+    dl.value.save_as(target)
+    capsys.readouterr()
+    assert main(["check", str(target)]) == 0, capsys.readouterr().err
+    return target, target.read_text()
+
+
 def _k(page, constant, element):
     return page.get_attribute(f'.ctl[data-constant="{constant}"][data-element="{element}"]',
                               "data-k")
@@ -57,18 +70,9 @@ def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, 
     assert len(table["ARR Gap Ratio"]) == 5
 
     # the downloaded scenario validates (aigap check) and reproduces the page
-    with page.expect_download() as dl:
-        page.click("#download")
-    folder = tmp_path / "scenarios"
-    shutil.copytree(scenarios_dir(), folder)
-    target = folder / "mine.yaml"
-    dl.value.save_as(target)
-    text = target.read_text()
+    target, text = _download_checked(page, tmp_path, "mine.yaml", capsys)
     assert "extends: baseline" in text and CONSTANT in text
     assert text.count(":") <= 5, f"only the changed constant is written:\n{text}"
-    capsys.readouterr()
-    rc = main(["check", str(target)])
-    assert rc == 0, capsys.readouterr().err
     _assert_page_equals(page, _engine(cm, target))
 
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=False)
@@ -92,6 +96,19 @@ def test_scenario_picker_and_compare_overlay(browser, explorer_file, cm):
     assert page.locator(".ctl.timevarying").count() >= 2
     assert page.locator(f'.ctl[data-constant="{CONSTANT}"] .tp').count() >= 4
     assert page.locator("path[stroke-dasharray]").count() >= 3
+    # the loop panel shows the picked scenario's measured dominance, year by year
+    from aigap.analysis.loopnames import load_loop_names, loops_file
+    from aigap.analysis.loopstable import yearly_dominance
+    named = load_loop_names(loops_file(cm.path), cm.variables)
+    params = resolve_params(cm, load_scenario(scenarios_dir() / "price_war_truce.yaml", cm))
+    dom = yearly_dominance(cm, params, named)
+    assert dom["years"] == list(range(2024, 2031))
+    rows = page.locator("#loops tr")
+    assert rows.count() == 1 + len(dom["years"])
+    for j, year in enumerate(dom["years"]):
+        cn = rows.nth(1 + j).locator("td").nth(2).inner_text()
+        score, title = dom["CN"][j][0]
+        assert f"{round(abs(score) * 100)}% {title}" in cn, (year, cn)
     page.close()
 
 
@@ -184,16 +201,8 @@ def test_time_varying_lever_edited_by_points(browser, explorer_file, cm, tmp_pat
                       outputs=["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio",
                                "Total AI ARR", "Model ARR"], engine="numpy")
     _assert_page_equals(page, ref)
-    with page.expect_download() as dl:
-        page.click("#download")
-    folder = tmp_path / "scenarios"
-    shutil.copytree(scenarios_dir(), folder)
-    target = folder / "stop2027.yaml"
-    dl.value.save_as(target)
-    text = target.read_text()
+    target, text = _download_checked(page, tmp_path, "stop2027.yaml", capsys)
     assert "points: [[2024, 0.85], [2027, 0.85], [2031, 0.05]]" in text, text
-    capsys.readouterr()
-    assert main(["check", str(target)]) == 0, capsys.readouterr().err
     _assert_page_equals(page, _engine(cm, target))
     # times that are not increasing are marked and not run
     runs = int(page.evaluate("window.aigap.runs"))

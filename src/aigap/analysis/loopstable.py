@@ -91,3 +91,26 @@ def dominance_markdown(cm, scenarios: dict, named: dict, periods=PERIODS) -> str
             lines.append(f"| {label} | {region} | *strongest of {len(idx)} loops* | "
                          + " | ".join(cells) + " | |")
     return "\n".join(lines)
+
+
+def loop_title(name: str, named: dict) -> str:
+    """``B4 capability catch-up`` for a named loop, else its (shortened) variables."""
+    lab = _label(name)
+    return f"{lab} {named[lab][0]}" if lab in named else _short(name)
+
+
+def yearly_dominance(cm, params, named: dict, regions=("US", "CN"), top=3) -> dict:
+    """``{"years": [...], region: [[(score, loop title), ...] per year]}`` for one scenario.
+
+    The region's loops renormalised among themselves, mean relative score per calendar year
+    (the explorer's loop panel and anything else that wants a compact dominance table).
+    """
+    times, loops, rel = named_loops(cm, params, named)
+    years = sorted(set(period_of(times).tolist()))
+    out = {"years": years}
+    for region in regions:
+        idx, ys = region_dominance(times, loops, rel, region, [(y, y) for y in years])
+        out[region] = [[(round(float(ys[k, j]), 4), loop_title(loops[idx[k]].name, named))
+                        for k in np.argsort(-np.abs(ys[:, j]))[:top] if abs(ys[k, j]) >= 0.005]
+                       for j in range(len(years))]
+    return out

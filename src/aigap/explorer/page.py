@@ -95,6 +95,21 @@ def observations_spec(obs) -> list:
     return out
 
 
+def loops_spec(cm, scenarios: dict) -> dict:
+    """Per scenario, the dominant loops per year and region (Loops That Matter), computed
+    here by the Python engine for the scenario as defined; empty for a model whose loops
+    are not named or that has no US/CN regions."""
+    from ..analysis.loopnames import load_loop_names, loops_file
+    from ..analysis.loopstable import yearly_dominance
+    regions = [r for r in ("US", "CN") if any(r in v for v in cm.dims.values())]
+    if not regions:
+        return {}
+    f = loops_file(cm.path)
+    named = load_loop_names(f, cm.variables) if f.is_file() else {}
+    return {name: yearly_dominance(cm, params, named, regions)
+            for name, (_, params) in scenarios.items()}
+
+
 def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
     """HTML text of the explorer.
 
@@ -128,6 +143,7 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
                       for name, (desc, params) in scenarios.items()},
         "observations": observations_spec(observations),
         "posterior": [draw_inputs(cm, d) for d in posterior or ()],
+        "loops": loops_spec(cm, scenarios),
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster

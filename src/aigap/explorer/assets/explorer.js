@@ -289,6 +289,21 @@ function draw(cur, cmp, draws) {
   }
   $("gap-table").innerHTML = tab;
 }
+// ------------------------------------------------------------ loop dominance panel
+function loopsPanel() {
+  const L = DATA.loops[state.scenario], box = $("loops");
+  if (!L) { $("loops-panel").hidden = true; return; }
+  const regions = Object.keys(L).filter((r) => r !== "years");
+  const cell = (list) => list.length ? list.map(([v, name]) =>
+    `<span class="${v >= 0 ? "lr" : "lb"}">${v >= 0 ? "+" : "-"}${Math.round(Math.abs(v) * 100)}%</span> ${name}`).join("<br>")
+    : "<i>no loop active</i>";
+  box.innerHTML = `<p class="note">Scenario <b>${state.scenario}</b> as defined (computed when the page was built; `
+    + `not re-run while you move controls: use <code>aigap loops</code> for your YAML). Mean relative loop score per year `
+    + `among the region's loops; + reinforcing, - balancing.</p><table><tr><th>year</th>`
+    + regions.map((r) => `<th>${r}</th>`).join("") + "</tr>"
+    + L.years.map((y, j) => `<tr><td>${y}</td>` + regions.map((r) => `<td class="lc">${cell(L[r][j])}</td>`).join("") + "</tr>").join("")
+    + "</table>";
+}
 // ------------------------------------------------------------ wiring
 for (const name of Object.keys(DATA.scenarios)) {
   for (const sel of [$("scenario"), $("compare")]) {
@@ -297,7 +312,7 @@ for (const name of Object.keys(DATA.scenarios)) {
 }
 $("scenario").addEventListener("change", () => {
   state.scenario = $("scenario").value; state.over = {};
-  $("desc").textContent = DATA.scenarios[state.scenario].description; syncAll(); request();
+  $("desc").textContent = DATA.scenarios[state.scenario].description; syncAll(); loopsPanel(); request();
 });
 $("compare").addEventListener("change", () => { state.compare = $("compare").value; request(); });
 $("reset-all").addEventListener("click", () => { state.over = {}; syncAll(); request(); });
@@ -311,6 +326,7 @@ api.set = (constant, element, value) => {
   const k = index[constant][element || ""]; state.over[k] = value; sync(k); request();
 };
 buildControls();
+loopsPanel();
 $("desc").textContent = DATA.scenarios[state.scenario].description;
 syncAll();
 request();
