@@ -246,3 +246,17 @@ def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_
         np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
                                    rtol=1e-11)
     page.close()
+
+
+def test_bad_max_draws_and_bad_draws_file(tmp_path, capsys):
+    out = tmp_path / "x.html"
+    assert main(["explore", "--max-draws", "0", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-draws" in err[0] and not out.exists()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "draws.csv").write_text("Price War Intensity[XX]\n0.3\n")
+    assert main(["explore", "--posterior", str(run), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown element" in err[0] and "US/CN" in err[0]
+    assert not out.exists()

@@ -66,7 +66,8 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
     return draws
 
 
-def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto"):
+def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto",
+            max_draws=MAX_DRAWS):
     """Write the explorer page; returns its path. Nothing is written on bad input."""
     out = Path(output or DEFAULT_OUTPUT)
     if out.exists():
@@ -87,7 +88,7 @@ def explore(scenarios=(), output=None, model=None, posterior=None, observations=
         obs = load_observations(cand, cm) if cand.is_file() else None
     elif observations:
         obs = load_observations(observations, cm)
-    draws = read_draws(posterior, cm) if posterior else None
+    draws = read_draws(posterior, cm, n_max=max_draws) if posterior else None
     html = build_page(cm, named, obs, draws)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=out.parent)

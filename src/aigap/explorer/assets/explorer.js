@@ -25,7 +25,8 @@ self.onmessage = (e) => {
     runTS(P, TS, job.times, job.save, job.dt, job.t0, job.t1, job.saveper, O);
     return O;
   });
-  self.postMessage({id, results, ms: performance.now() - t0});
+  self.postMessage({id, results, ms: performance.now() - t0},
+                   results.flat().map((a) => a.buffer));     // transferred, not copied
 };`;
 const worker = new Worker(URL.createObjectURL(
   new Blob([KERNEL, WORKER_MAIN], {type: "text/javascript"})));
@@ -62,7 +63,7 @@ worker.onmessage = (e) => {
   if (queued) { request(); }                     // stale result: still draw it, then rerun
   const nCmp = state.compare ? 1 : 0;
   draw(unpack(results[0]), nCmp ? unpack(results[1]) : null,
-       results.slice(1 + nCmp).map(unpack));
+       results.slice(1 + nCmp));                // draws stay packed (bands read them in place)
   const lat = performance.now() - sentAt;
   api.latency.push(lat);
   api.runs += 1;
@@ -225,11 +226,22 @@ function quantile(sorted, q) {
   const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
+function seriesOf(O, name, e) {              // one element's series of a packed result
+  const oi = DATA.outputs.indexOf(name), w = DATA.widths[oi];
+  if (w === 1) return O[oi];
+  const s = new Float64Array(DATA.n_saved);
+  for (let j = 0; j < s.length; j++) s[j] = O[oi][j * w + e];
+  return s;
+}
 function bands(draws, name, e) {
-  const n = DATA.n_saved, out = {q05: [], q25: [], q75: [], q95: []};
+  const n = DATA.n_saved, nd = draws.length, out = {q05: [], q25: [], q75: [], q95: []};
+  const oi = DATA.outputs.indexOf(name), w = DATA.widths[oi];
+  const buf = new Float64Array(nd);             // typed-array sort: numeric, no comparator
   for (let j = 0; j < n; j++) {
-    const v = draws.map((d) => d[name][e][j]).filter(Number.isFinite).sort((a, b) => a - b);
-    if (!v.length) { for (const q in out) out[q].push(NaN); continue; }
+    let m = 0;
+    for (let i = 0; i < nd; i++) { const x = draws[i][oi][j * w + e]; if (Number.isFinite(x)) buf[m++] = x; }
+    if (!m) { for (const q in out) out[q].push(NaN); continue; }
+    const v = buf.subarray(0, m).sort();
     out.q05.push(quantile(v, 0.05)); out.q25.push(quantile(v, 0.25));
     out.q75.push(quantile(v, 0.75)); out.q95.push(quantile(v, 0.95));
   }
@@ -281,7 +293,7 @@ function draw(cur, cmp, draws) {
   api.table = {}; api.tableBands = {};
   for (const g of DATA.gaps) {
     api.table[g] = DATA.years.map((y) => yearEnd(cur[g][0], y));
-    const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(d[g][0], y)).sort((p, q) => p - q)) : null;
+    const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(seriesOf(d, g, 0), y)).sort((p, q) => p - q)) : null;
     if (band) api.tableBands[g] = band.map((v) => [quantile(v, 0.05), quantile(v, 0.95)]);
     tab += `<tr><td>${DATA.gap_labels[g] || g}</td>` + api.table[g].map((v, i) =>
       `<td>${v.toPrecision(3)}${cmp ? ` <small>(${yearEnd(cmp[g][0], DATA.years[i]).toPrecision(3)})</small>` : ""}`
