@@ -109,7 +109,8 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help="output file (default explorer.html; never overwritten)")
     p.add_argument("--posterior", metavar="RUN",
-                   help="folder with draws.csv (columns Name / Name[ELEM]): live 5-95%% / "
+                   help="posterior folder with draws.csv (columns Name / Name[ELEM]), or a "
+                        "sweep folder (its runs consistent with the data): live 5-95%% / "
                         "25-75%% bands from up to 300 draws")
     p.add_argument("--max-draws", type=int, default=300, metavar="N",
                    help="posterior draws kept in the page (seeded subsample; default 300)")

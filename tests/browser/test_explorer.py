@@ -260,3 +260,65 @@ def test_bad_max_draws_and_bad_draws_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown element" in err[0] and "US/CN" in err[0]
     assert not out.exists()
+
+
+def test_feature_the_js_backend_cannot_print_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    """An IR node without JavaScript code (here: a function the printer lacks, put into the
+    project model's IR) stops `aigap explore` with one line naming the variable."""
+    import copy
+
+    from aigap.engine import ir
+    from aigap.explorer import kernel
+    real = kernel.generate_js
+
+    def patched(prog, *args):
+        prog = copy.deepcopy(prog)
+        for a in prog.assigns:
+            if a.element == "Token Price Change":
+                a.expr = ir.Call("no_such_function", (a.expr,))
+        return real(prog, *args)
+
+    monkeypatch.setattr(kernel, "generate_js", patched)
+    out = tmp_path / "x.html"
+    assert main(["explore", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Token Price Change" in err[0] and "no_such_function" in err[0]
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_sweep_folder_bands_are_its_consistent_runs_from_its_start_time(browser, cm, tmp_path):
+    """--posterior SWEEP_FOLDER: the sweep's runs consistent with the data, their values
+    acting from the sweep's start time, re-simulated in the page equal the engine's."""
+    from aigap.analysis.ensemble import design_params
+    from aigap.analysis.sweep import run_sweep
+    from aigap.explorer.build import explore
+    from aigap.workflow.summary import year_end
+
+    src = scenarios_dir() / "sweeps" / "price_war.yaml"
+    text = src.read_text().replace("scenario: china_entry_point",
+                                   f"scenario: {(scenarios_dir() / 'china_entry_point.yaml').resolve()}")
+    (tmp_path / "pw.yaml").write_text(text)
+    out = run_sweep(tmp_path / "pw.yaml", model=cm, runs_dir=tmp_path / "runs", progress=None,
+                    plots=False, runs=64)
+    keep = np.asarray(out.consistent, dtype=bool)
+    assert 0 < keep.sum() < 64
+    page_file = explore([], tmp_path / "sweep.html", posterior=out.run_dir)
+    page = open_page(browser, page_file)
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.select_option("#scenario", "china_entry_point")
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    bands = page.evaluate("window.aigap.tableBands")
+    base = resolve_params(cm, load_scenario(scenarios_dir() / "china_entry_point.yaml", cm))
+    import json
+    start = json.loads((out.run_dir / "manifest.json").read_text())["sweep"]["swept_values_from"]
+    assert start > cm.initial_time
+    # the values as the folder holds them (samples.csv, 10 significant digits)
+    X = np.loadtxt(out.run_dir / "samples.csv", delimiter=",", skiprows=1)[:, 1:]
+    np.testing.assert_allclose(X, out.X, rtol=1e-9)
+    params = design_params(cm, base, out.spec.uncertain, X[keep], from_time=start)
+    res = cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy")
+    for k, year in enumerate(range(2026, 2031)):
+        v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(int(keep.sum()))]
+        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
+                                   rtol=1e-10)
+    page.close()

@@ -28,14 +28,15 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
     constant (or names an unknown element) is an error naming the closest one.
     """
     from ..scenarios.issues import closest
-    path = Path(run) / "draws.csv"
-    if not path.is_file():
-        raise InputError([f"{path}: no draws.csv in the posterior folder"])
+    path, keep = _draws_file(Path(run))
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     if len(rows) < 2:
-        raise InputError([f"{path}:1: draws.csv has no rows"])
+        raise InputError([f"{path}:1: {path.name} has no rows"])
     header, body = rows[0], rows[1:]
+    if keep is not None:                   # a sweep: its run column out, consistent runs only
+        body = [r[1:] for r, ok in zip(body, keep) if ok]
+        header = header[1:]
     cols = []
     for j, col in enumerate(header):
         name, _, elem = col.partition("[")
@@ -66,6 +67,38 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
     return draws
 
 
+def _draws_file(run: Path):
+    """``(csv path, consistent mask or None)``: a posterior's draws.csv, or a sweep's
+    samples.csv restricted to its runs consistent with the data (``outputs.npz``)."""
+    if (run / "draws.csv").is_file():
+        return run / "draws.csv", None
+    samples = run / "samples.csv"
+    if not samples.is_file():
+        raise InputError([f"{run}: neither draws.csv (posterior) nor samples.csv (sweep)"])
+    keep = None
+    if (run / "outputs.npz").is_file():
+        with np.load(run / "outputs.npz") as npz:
+            if "consistent" in npz.files:
+                keep = np.asarray(npz["consistent"], dtype=bool)
+    with samples.open(newline="") as fh:
+        n = sum(1 for _ in fh) - 1
+    keep = np.ones(max(n, 0), dtype=bool) if keep is None else keep
+    if not keep.any():
+        raise InputError([f"{run}: no run of the sweep is consistent with the observations"])
+    return samples, keep
+
+
+def draws_from(run) -> float | None:
+    """When a sweep's sampled values start acting (its manifest's ``swept_values_from``);
+    None for a posterior or a sweep whose values act from the start."""
+    m = Path(run) / "manifest.json"
+    if (Path(run) / "draws.csv").is_file() or not m.is_file():
+        return None
+    import json
+    value = json.loads(m.read_text()).get("sweep", {}).get("swept_values_from")
+    return None if value is None else float(value)
+
+
 def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto",
             max_draws=MAX_DRAWS):
     """Write the explorer page; returns its path. Nothing is written on bad input."""
@@ -89,7 +122,8 @@ def explore(scenarios=(), output=None, model=None, posterior=None, observations=
     elif observations:
         obs = load_observations(observations, cm)
     draws = read_draws(posterior, cm, n_max=max_draws) if posterior else None
-    html = build_page(cm, named, obs, draws)
+    html = build_page(cm, named, obs, draws,
+                      draws_from=draws_from(posterior) if posterior else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.ensemble import STEP_EPS
 from ..engine.params import TimeSeries
 from ..workflow.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import GAP_LABELS, YEARS
@@ -110,7 +111,7 @@ def loops_spec(cm, scenarios: dict) -> dict:
             for name, (_, params) in scenarios.items()}
 
 
-def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
+def build_page(cm, scenarios: dict, observations=None, posterior=None, draws_from=None) -> str:
     """HTML text of the explorer.
 
     Parameters
@@ -122,6 +123,8 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
     posterior : list of dict, optional
         Drawn values (``read_draws``), re-simulated live for the bands on top of the
         selected scenario's values (and under the moved controls).
+    draws_from : float, optional
+        The drawn values act from this time on (a sweep's ``from``), the scenario's before.
     """
     outputs = [n for n in (*GAPS, *CHART_VARIABLES) if n in cm.variables]
     everything = frozenset(cm.program.ir.params)       # every input may vary in time
@@ -144,6 +147,7 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
         "observations": observations_spec(observations),
         "posterior": [draw_inputs(cm, d) for d in posterior or ()],
         "loops": loops_spec(cm, scenarios),
+        "draws_from": draws_from, "step_eps": STEP_EPS,
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster

@@ -35,6 +35,22 @@ const JOB = {widths: DATA.widths, n_saved: DATA.n_saved, times: DATA.times, save
 const state = {scenario: Object.keys(DATA.scenarios)[0], compare: "", over: {}};
 const api = window.aigap = {runs: 0, last: null, latency: [], ready: false};
 
+// a sweep's drawn value acts from DATA.draws_from on, the scenario's value before it
+// (as aigap.analysis.ensemble.design_params builds it)
+function interp(xs, vs, t) {
+  if (t <= xs[0]) return vs[0];
+  for (let i = 1; i < xs.length; i++)
+    if (t <= xs[i]) return vs[i - 1] + (vs[i] - vs[i - 1]) * (t - xs[i - 1]) / (xs[i] - xs[i - 1]);
+  return vs[vs.length - 1];
+}
+function fromStep(b, v) {
+  const t0 = DATA.draws_from;
+  if (t0 === null || t0 <= DATA.t0 + DATA.step_eps) return v;
+  const bx = typeof b === "number" ? [] : b[0];
+  const xs = [...new Set([...bx, t0 - DATA.step_eps, t0])].sort((p, q) => p - q);
+  const before = (t) => typeof b === "number" ? b : interp(b[0], b[1], t);
+  return [xs, xs.map((t) => t >= t0 ? v : before(t))];
+}
 function inputsOf(name, over) {
   const inp = DATA.scenarios[name].inputs.slice();
   for (const [k, v] of Object.entries(over || {})) inp[k] = v;
@@ -50,7 +66,7 @@ function request() {
   const base = DATA.scenarios[state.scenario].inputs;
   for (const draw of DATA.posterior) {        // drawn values on top of the scenario's,
     const d = base.slice();                   // the moved controls on top of both
-    for (const [k, v] of Object.entries(draw)) d[k] = v;
+    for (const [k, v] of Object.entries(draw)) d[k] = fromStep(base[k], v);
     for (const [k, v] of Object.entries(state.over)) d[k] = v;
     sets.push(d);
   }
