@@ -53,6 +53,26 @@ def _download_checked(page, tmp_path, name, capsys):
     return target, target.read_text()
 
 
+def _bands_on(browser, page_file, scenario):
+    """The page's 5-95% gap-table bands with ``scenario`` picked."""
+    page = open_page(browser, page_file)
+    runs = int(page.evaluate("window.aigap.runs"))
+    page.select_option("#scenario", scenario)
+    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
+    bands = page.evaluate("window.aigap.tableBands")
+    page.close()
+    return bands
+
+
+def _assert_bands(bands, res, n, rtol):
+    """Page bands equal the 5/95% quantiles of the engine's year-end ARR gap over ``n`` runs."""
+    from aigap.workflow.summary import year_end
+    for k, year in enumerate(range(2026, 2031)):
+        v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)]
+        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
+                                   rtol=rtol)
+
+
 def _k(page, constant, element):
     return page.get_attribute(f'.ctl[data-constant="{constant}"][data-element="{element}"]',
                               "data-k")
@@ -218,7 +238,6 @@ def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_
     """With a scenario picked, each draw keeps the scenario's values for what it does not
     draw (price_war_truce's ramps) and replaces only the drawn constants."""
     from aigap.explorer.build import explore
-    from aigap.workflow.summary import year_end
 
     n = 30
     adv = np.random.default_rng(9).uniform(0.8, 1.2, n)
@@ -226,12 +245,8 @@ def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_
     run.mkdir()
     (run / "draws.csv").write_text("Frontier Advance Rate\n"
                                    + "".join(f"{float(a)!r}\n" for a in adv))
-    out = explore([], tmp_path / "post.html", posterior=run)
-    page = open_page(browser, out)
-    runs = int(page.evaluate("window.aigap.runs"))
-    page.select_option("#scenario", "price_war_truce")
-    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
-    bands = page.evaluate("window.aigap.tableBands")
+    bands = _bands_on(browser, explore([], tmp_path / "post.html", posterior=run),
+                      "price_war_truce")
     params = resolve_params(cm, load_scenario(scenarios_dir() / "price_war_truce.yaml", cm))
     from aigap.engine.params import TimeSeries
     for name, v in params.items():                       # one copy of the ramps per draw
@@ -240,12 +255,8 @@ def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_
             vals = vals.reshape((1,) * (vals.ndim == 2) + vals.shape)
             params[name] = TimeSeries(v.times, np.repeat(vals, n, axis=0))
     params["Frontier Advance Rate"] = adv
-    res = cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy")
-    for k, year in enumerate(range(2026, 2031)):
-        v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)]
-        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
-                                   rtol=1e-11)
-    page.close()
+    _assert_bands(bands, cm.simulate(params=params, outputs=["ARR Gap Ratio"],
+                                     engine="numpy"), n, 1e-11)
 
 
 def test_bad_max_draws_and_bad_draws_file(tmp_path, capsys):
@@ -292,7 +303,6 @@ def test_sweep_folder_bands_are_its_consistent_runs_from_its_start_time(browser,
     from aigap.analysis.ensemble import design_params
     from aigap.analysis.sweep import run_sweep
     from aigap.explorer.build import explore
-    from aigap.workflow.summary import year_end
 
     src = scenarios_dir() / "sweeps" / "price_war.yaml"
     text = src.read_text().replace("scenario: china_entry_point",
@@ -302,12 +312,8 @@ def test_sweep_folder_bands_are_its_consistent_runs_from_its_start_time(browser,
                     plots=False, runs=64)
     keep = np.asarray(out.consistent, dtype=bool)
     assert 0 < keep.sum() < 64
-    page_file = explore([], tmp_path / "sweep.html", posterior=out.run_dir)
-    page = open_page(browser, page_file)
-    runs = int(page.evaluate("window.aigap.runs"))
-    page.select_option("#scenario", "china_entry_point")
-    wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
-    bands = page.evaluate("window.aigap.tableBands")
+    bands = _bands_on(browser, explore([], tmp_path / "sweep.html", posterior=out.run_dir),
+                      "china_entry_point")
     base = resolve_params(cm, load_scenario(scenarios_dir() / "china_entry_point.yaml", cm))
     import json
     start = json.loads((out.run_dir / "manifest.json").read_text())["sweep"]["swept_values_from"]
@@ -316,9 +322,5 @@ def test_sweep_folder_bands_are_its_consistent_runs_from_its_start_time(browser,
     X = np.loadtxt(out.run_dir / "samples.csv", delimiter=",", skiprows=1)[:, 1:]
     np.testing.assert_allclose(X, out.X, rtol=1e-9)
     params = design_params(cm, base, out.spec.uncertain, X[keep], from_time=start)
-    res = cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy")
-    for k, year in enumerate(range(2026, 2031)):
-        v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(int(keep.sum()))]
-        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
-                                   rtol=1e-10)
-    page.close()
+    _assert_bands(bands, cm.simulate(params=params, outputs=["ARR Gap Ratio"],
+                                     engine="numpy"), int(keep.sum()), 1e-10)
