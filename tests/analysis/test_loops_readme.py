@@ -29,6 +29,20 @@ def test_readme_loop_table_is_generated():
     names = set(re.findall(r"\*\*([RB]\d)\*\*", body))
     assert {"R1", "R2", "R3", "R4", "B1", "B2", "B3", "B4", "B5"} <= names
     assert body.count("*strongest of") == sum(len(r) for r in rt.LOOP_SCENARIOS.values())
+    # the prose of model/README.md's loop table states these measurements: keep them true
+    rows = {}
+    for line in body.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[(cells[0], cells[1], cells[2].split("**")[1] if "**" in cells[2] else "top")] = cells
+    for region in ("US", "CN"):
+        for name in ("R2", "R3", "B1"):
+            assert rows[("baseline", region, name)][-1].startswith("inactive"), (region, name)
+        assert rows[("baseline", region, "B2")][-1].startswith("minor"), region
+    assert rows[("baseline", "US", "B6")][5].endswith("(#1)")          # 2028-2030
+    assert "Token Price -> Token Price Change" in rows[("baseline", "US", "top")][3]
+    assert "Token Price -> Token Price Change" in rows[("baseline", "US", "top")][4]
+    assert rows[("baseline", "CN", "B4")][-1] == "dominant in 2024-2025, 2026-2027, 2028-2030"
+    assert rows[("baseline", "US", "B3")][-1].endswith("measured reinforcing, named balancing")
 
 
 def test_verdict_reads_scores_and_flags_polarity():
