@@ -112,8 +112,11 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help="output file (default explorer.html; never overwritten)")
     p.add_argument("--posterior", metavar="RUN",
-                   help="folder with draws.csv (columns Name / Name[ELEM]): live 5-95%% / "
+                   help="posterior folder with draws.csv (columns Name / Name[ELEM]), or a "
+                        "sweep folder (its runs consistent with the data): live 5-95%% / "
                         "25-75%% bands from up to 300 draws")
+    p.add_argument("--max-draws", type=int, default=300, metavar="N",
+                   help="posterior draws kept in the page (seeded subsample; default 300)")
     p.set_defaults(func=cmd_explore)
 
     p = sub.add_parser("diff", parents=[model_opt], help="compare two model versions",
@@ -146,7 +149,11 @@ def cmd_diff(args) -> int:
 def cmd_explore(args) -> int:
     """`aigap explore`: write the explorer page."""
     from .explorer.build import explore
-    out = explore(args.scenarios, args.output, args.model, args.posterior)
+    if args.max_draws < 1:
+        from .scenarios import InputError
+        raise InputError([f"--max-draws: expected a positive integer, got {args.max_draws}"])
+    out = explore(args.scenarios, args.output, args.model, args.posterior,
+                  max_draws=args.max_draws)
     print(f"Explorer written: {out} ({out.stat().st_size / 1e6:.2f} MB); open it in a browser")
     return 0
 

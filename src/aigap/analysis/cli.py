@@ -353,8 +353,6 @@ def cmd_report(args) -> int:
 
 def cmd_loops(args) -> int:
     """`aigap loops`: dominant loops per year of one scenario (and a compared one)."""
-    import numpy as np
-
     from .loops_job import format_table, run_loops
 
     paths = [args.scenario] + ([args.compare] if args.compare else [])
@@ -364,11 +362,10 @@ def cmd_loops(args) -> int:
     if args.time_step is not None and not args.time_step > 0:
         raise InputError([f"--time-step: expected a positive number, got {args.time_step}"])
     out = run_loops(paths, model=args.model, variable=args.variable,
-                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots)
+                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots,
+                    top=args.top, command=_command())
     for label, (times, loops, rel) in out.results.items():
-        t0, t1 = int(np.floor(times[0])), int(np.floor(times[-1] + 1e-9))
-        years = list(range(t0, t1 + 1)) or [float(times[-1])]
-        print(format_table(label, times, loops, rel, years, top=args.top))
+        print(format_table(label, times, loops, rel, top=args.top))
         print()
     print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}")
     return 0

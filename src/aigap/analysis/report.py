@@ -131,6 +131,9 @@ def folder_section(folder: Path) -> str:
              f"<p class='note'>{html.escape(str(folder))}</p>", _manifest_html(m)]
     for fname, caption, filt in TABLES.get(kind, []):
         parts.append(_csv_section(folder, fname, caption, filt))
+    if kind == "loops":                      # issue 17: loop dominance (self-contained hook)
+        from .loops_job import report_html
+        parts.append(report_html(folder))
     for png in sorted(folder.glob("*.png")):
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         parts.append(f"<h3>{html.escape(png.name)}</h3>"
