@@ -279,6 +279,7 @@ def apply_overrides(spec, cm, seed=None, population=None, generations=None, worl
             raise InputError([f"--worlds {ref}: {i.message}" for i in issues])
         if worlds is not None:
             done["worlds"] = str(worlds)
+            spec.worlds_ref = str(worlds)
     return done
 
 
@@ -296,7 +297,7 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=sys.stderr
     started = datetime.now().astimezone()
     t0 = time.perf_counter()
     cm = model if isinstance(model, CompiledModel) else compile_model(find_model(model))
-    spec = load_policy(path, cm, runs_root=runs_root(runs_dir))
+    spec = load_policy(path, cm, runs_root=runs_root(runs_dir), read_worlds=worlds is None)
     overrides = apply_overrides(spec, cm, seed, population, generations, worlds, count)
     scenario = load_scenario(spec.scenario_path, model=cm)
     base = resolve_params(cm, scenario)

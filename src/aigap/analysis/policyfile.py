@@ -173,10 +173,12 @@ def _keys(node, key, allowed, issues):
     return out
 
 
-def load_policy(path, model, runs_root=None) -> PolicySpec:
+def load_policy(path, model, runs_root=None, read_worlds: bool = True) -> PolicySpec:
     """Load and validate a policy file against a compiled model.
 
-    ``runs_root`` is where ``parameter_sets: latest`` looks for posterior folders.
+    ``runs_root`` is where ``parameter_sets: latest`` looks for posterior folders;
+    ``read_worlds=False`` checks the ``worlds:`` keys without reading the parameter sets
+    (the command line names other worlds).
 
     Raises
     ------
@@ -234,7 +236,7 @@ def load_policy(path, model, runs_root=None) -> PolicySpec:
     if "optimizer" in found:
         parse_optimizer(found["optimizer"], spec, issues)
     if "worlds" in found:
-        parse_worlds(found["worlds"], spec, model, issues, runs_root)
+        parse_worlds(found["worlds"], spec, model, issues, runs_root, read_worlds)
     clash = {u.constant for u in spec.world_uncertain} & {lv.constant for lv in levers}
     for name in sorted(clash):
         issues.add(line_of(found["levers"]), f"levers.{name}", "is also a parameter of the "
@@ -515,7 +517,8 @@ def latest_posterior(root: Path):
     return max(cands, key=lambda p: p.name) if cands else None
 
 
-def parse_worlds(node, spec: PolicySpec, model, issues: IssueList, runs_root=None) -> None:
+def parse_worlds(node, spec: PolicySpec, model, issues: IssueList, runs_root=None,
+                 read: bool = True) -> None:
     """``worlds:`` -> the world parameter sets (``baseline`` or omitted: one world)."""
     if string(node) == "baseline":
         return
@@ -533,6 +536,8 @@ def parse_worlds(node, spec: PolicySpec, model, issues: IssueList, runs_root=Non
     ref = string(f["parameter_sets"])
     spec.worlds_ref = ref
     pnode = f["parameter_sets"]
+    if not read:
+        return
     if ref == LATEST:
         from ..workflow.rundir import runs_root as default_root
         root = Path(runs_root) if runs_root is not None else default_root()
