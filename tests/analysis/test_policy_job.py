@@ -57,6 +57,10 @@ def test_known_optimum_over_worlds(tmp_path, qm, stat, expected):
         assert (folder / f).is_file(), f
     man = json.loads((folder / "manifest.json").read_text())
     assert man["seed"] == 7 and man["kind"] == "optimize" and man["worlds"]["count"] == 3
+    # the reference set starts with the base lever values: the same outcome as no change
+    first = out.evaluations.iloc[0]
+    assert first["Lever A"] == 0.2 and first["stage"] == "reference"
+    assert first["loss"] == pytest.approx(out.baseline["loss"], rel=1e-12)
     w = pd.read_csv(folder / "worlds.csv")
     assert set(w.policy) == {"no change", "policy_1", "policy_2", "policy_3"}
     # no change: Lever A = 0.2 in every world

@@ -93,11 +93,14 @@ def format_policy(out) -> str:
         "policy", "rank", "stage", "violation", "feasible", "pareto_rank")
         and not c.endswith("_vs_no_change")]
     head = "Pareto front (thinned)" if len(spec.objectives) > 1 else "Best policies"
+    w = [max(10, min(len(n), 30)) + 2 for n in names + levers]
     lines += ["", f"{head} (policies/policy_K.yaml) and no change:",
-              "  " + f"{'':<10}" + "".join(f"{n[:16]:>17}" for n in names + levers)]
+              "  " + f"{'':<10}" + "".join(f"{n[:k - 2]:>{k}}" for n, k in zip(names + levers,
+                                                                            w))]
     lines.append("  " + f"{'no change':<10}" + "".join(
-        f"{out.baseline[n]:>17.4g}" for n in names) + "".join(f"{'-':>17}" for _ in levers))
+        f"{out.baseline[n]:>{k}.4g}" for n, k in zip(names, w))
+        + "".join(f"{'-':>{k}}" for k in w[len(names):]))
     for _, vals in out.best.iterrows():
         lines.append("  " + f"{'policy ' + str(vals['rank']):<10}" + "".join(
-            f"{vals[n]:>17.4g}" for n in names + levers))
+            f"{vals[n]:>{k}.4g}" for n, k in zip(names + levers, w)))
     return "\n".join(lines)

@@ -88,6 +88,25 @@ class PolicyProblem:
                                                                  *spec.constraints)))
         self.ran = set()
 
+    def no_change_row(self):
+        """The decision row that keeps every lever at its base value (any start), or None
+        when a base value is time-varying, differs by element, or lies outside its range."""
+        row = []
+        for lv in self.spec.levers:
+            info = self.cm.constants[lv.constant]
+            b = self.base.get(lv.constant, np.asarray(info.default, dtype=float))
+            if isinstance(b, TimeSeries):
+                return None
+            b = np.asarray(b, dtype=float).reshape(-1)
+            if lv.element is not None and info.dims:
+                b = b[list(self.cm.dims[info.dims[0]]).index(lv.element)].reshape(1)
+            if np.ptp(b) > 0 or not lv.low <= b[0] <= lv.high:
+                return None
+            row.append(float(b[0]))
+            if lv.timed:
+                row.append(float(lv.start[0]))
+        return np.asarray(row)
+
     def decode(self, X):
         """``(values (P, L), starts (P, L))`` of decision rows (start times on their grid)."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
@@ -335,6 +354,9 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=sys.stderr
             u = qmc.LatinHypercube(d=d, rng=np.random.default_rng([spec.seed, 1])).random(
                 spec.reference_policies)
             ref_X = problem.bounds[:, 0] + u * np.ptp(problem.bounds, axis=1)
+            keep = problem.no_change_row()        # so a front can end at "no change"
+            if keep is not None:
+                ref_X = np.vstack([keep, ref_X])
             ref_out = cache(ref_X)
             reference = best_per_world(spec, [base_out, ref_out])
         else:

@@ -91,7 +91,7 @@ def _levers(folder, cols, D, bounds, top, spread_idx, ev, first):
     if len(top):
         ax.scatter((D[top[0]] - lo) / span, y, marker="D", s=50, facecolor="none",
                    edgecolor="C3", label="policy 1")
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.22))
     ax.set_yticks(y, [f"{c}  [{a:g}, {b:g}]" for c, a, b in zip(cols, lo, hi)], fontsize=8)
     ax.set_xlim(-0.05, 1.05)
     ax.set_xlabel("position in the allowed range (0 = low, 1 = high)")
