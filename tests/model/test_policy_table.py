@@ -1,22 +1,20 @@
 """The policy-search table of model/README.md is what model/policy_table.py computes now
 (a seeded posterior and search, compared within the script's tolerances), and the check
 catches a wrong figure."""
-import importlib.util
-import sys
+import runpy
 
 import pytest
 from model_helpers import MODEL
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, MODEL.parent / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+class _Script:
+    """The functions of model/policy_table.py (run as a module, not as the script)."""
+
+    def __init__(self, path):
+        self.__dict__.update(runpy.run_path(str(path), run_name="policy_table"))
 
 
-policy_table = _load("policy_table")
+policy_table = _Script(MODEL.parent / "policy_table.py")
 
 
 @pytest.mark.slow
