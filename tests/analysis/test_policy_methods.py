@@ -114,7 +114,7 @@ def test_nsga2_front_matches_the_analytic_front():
         f2 = (X[:, 0] - 1) ** 2 + X[:, 1] ** 2
         return np.column_stack([f1, f2]), np.zeros(len(X))
 
-    X, F, CV = pm.nsga2(evaluate, [(0, 1), (0, 1)], 40, 60, np.random.default_rng(11))
+    X, F, _ = pm.nsga2(evaluate, [(0, 1), (0, 1)], 40, 60, np.random.default_rng(11))
     front = pm.pareto_mask(F)
     assert front.sum() >= 30
     np.testing.assert_allclose(np.sqrt(F[front, 0]) + np.sqrt(F[front, 1]), 1.0, atol=0.02)
@@ -127,7 +127,7 @@ def test_nsga2_respects_constraints():
         f = np.column_stack([X[:, 0], 1 - X[:, 0] + X[:, 1]])
         return f, np.maximum(0.4 - X[:, 0], 0.0)        # x1 >= 0.4
 
-    X, F, CV = pm.nsga2(evaluate, [(0, 1), (0, 1)], 20, 30, np.random.default_rng(2))
+    X, _, CV = pm.nsga2(evaluate, [(0, 1), (0, 1)], 20, 30, np.random.default_rng(2))
     assert (CV == 0).all() and X[:, 0].min() >= 0.4 - 1e-12
 
 

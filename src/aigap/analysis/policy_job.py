@@ -35,7 +35,12 @@ import numpy as np
 from ..engine import TimeSeries
 from ..observations import default_observations_path, load_observations
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.rundir import new_run_dir, runs_root
 from . import policy as pm
 from .conditions import Target

@@ -45,8 +45,16 @@ from pathlib import Path
 import numpy as np
 
 from ..scenarios.issues import InputError, IssueList, closest
-from ..scenarios.yamlnodes import (compose_file, describe, is_mapping, is_sequence, line_of,
-                                   mapping_items, number, string)
+from ..scenarios.yamlnodes import (
+    compose_file,
+    describe,
+    is_mapping,
+    is_sequence,
+    line_of,
+    mapping_items,
+    number,
+    string,
+)
 from .conditions import OPS, YEAR_END_OFFSET, Condition, ConditionError, check_condition
 from .policy import Statistic
 from .problem import make_label
