@@ -338,6 +338,11 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=sys.stderr
                     f"{len(spec.objectives)} objective(s) ({spec.optimizer}), "
                     f"{problem.W} world(s); {pop} policies x {problem.W} worlds per "
                     f"generation, up to {gens} generations: at most {runs_est:,} runs", progress)
+    early = [lv.label for lv, s0 in zip(spec.levers, problem.starts) if last_obs is not None
+             and (lv.start[0] if lv.timed else s0) < last_obs - 1e-9]
+    if early:
+        report_progress(f"  note: {', '.join(early)} may act before the last fitted observation "
+                        f"({last_obs:g}): the policy rewrites observed history", progress)
     state = _state(spec, cm, scenario, overrides)
     partial = None if fresh else find_partial(spec, state, runs_root(runs_dir))
     with new_run_dir("optimize", spec.name, runs_dir=runs_dir, keep_partial=True) as rd:
