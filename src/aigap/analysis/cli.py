@@ -147,6 +147,8 @@ def register(sub) -> None:
 
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
+    from .policy_cli import register_optimize          # issue 18: policy search
+    register_optimize(sub, _common)
     # ---- loops (Loops That Matter loop dominance; analysis/loops.py)
     p = sub.add_parser("loops", help="which feedback loops dominate, per year (Loops That "
                        "Matter)", description="Score every feedback loop of the model over "
