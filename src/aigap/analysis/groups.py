@@ -3,8 +3,10 @@
 ::
 
     groups:
-      price war: [Price War Intensity[CN], Price War Subsidy Depth]
-      developers: [Price Anchor Weight, Developer Price Markup]   # a constant: all its elements
+      price war: ["Price War Intensity[CN]", Price War Subsidy Depth]   # quote [ ] in [ ]
+      developers:                 # a constant name: all of its uncertain elements
+        - Price Anchor Weight
+        - Developer Price Markup
 
 A member is an input label (``Name`` or ``Name[ELEMENT]``) or a constant name standing for all
 of its uncertain elements. Inputs in no group stay factors of their own (named by their

@@ -28,7 +28,10 @@ def _delta(levels: int) -> float:
 
 
 def sample_unit(d: int, N: int, seed: int, levels: int = 4, groups=None) -> np.ndarray:
-    """Trajectories in the unit cube, ``(N * (g + 1), d)``; a group's inputs step together."""
+    """Trajectories in the unit cube, ``(N * (g + 1), d)``.
+
+    A group's inputs step together, in one direction (each starts on the half of the grid
+    that allows it), so the group's elementary effect is that of the joint move."""
     if levels < 2 or levels % 2:
         raise ValueError(f"Morris levels must be an even integer >= 2, got {levels}")
     if N < 2:
@@ -41,9 +44,18 @@ def sample_unit(d: int, N: int, seed: int, levels: int = 4, groups=None) -> np.n
     delta = _delta(levels)
     grid = np.arange(levels) / (levels - 1)
     out = np.empty((N, g + 1, d))
+    col_group = np.empty(d, dtype=int)
+    for j, cols in enumerate(member):
+        col_group[cols] = j
+    up, down = grid[grid + delta <= 1 + 1e-12], grid[grid - delta >= -1e-12]
     for t in range(N):
-        x = rng.choice(grid, size=d)
-        step = np.where(x + delta <= 1.0 + 1e-12, delta, -delta)
+        if groups is None:
+            x = rng.choice(grid, size=d)
+            step = np.where(x + delta <= 1.0 + 1e-12, delta, -delta)
+        else:         # one direction per group, so its inputs move together the same way
+            sign = rng.choice([-1.0, 1.0], size=g)[col_group]
+            x = np.where(sign > 0, rng.choice(up, size=d), rng.choice(down, size=d))
+            step = sign * delta
         out[t, 0] = x
         for k, j in enumerate(rng.permutation(g), start=1):
             x = x.copy()
