@@ -230,3 +230,19 @@ def test_second_order_needs_sobol(tmp_path, capsys):
     code = main(["sensitivity", str(SWEEPS / "price_war.yaml"), "--method", "morris",
                  "--second-order", "--runs-dir", str(tmp_path), "--model", str(MODEL)])
     assert code == 2 and "only with --method sobol" in capsys.readouterr().err
+
+
+def test_readme_groups_example_is_valid(cm, tmp_path):
+    """The ``groups:`` example of README.md loads on the shipped price-war sweep."""
+    from aigap.analysis.sweepfile import load_sweep
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Sensitivity with SALib"):]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = "\n".join(line[2:] for line in block.splitlines()) + "\n"
+    spec = load_sweep(_grouped_sweep(tmp_path, example), cm)
+    labels = [u.label for u in spec.uncertain]
+    groups = dict(zip(labels, spec.groups))
+    assert groups["Price War Intensity[CN]"] == groups["Price War Subsidy Depth"] == "price war"
+    assert groups["Developer Price Markup[CN]"] == "developers"
+    assert groups["Token Demand Elasticity"] == "Token Demand Elasticity"

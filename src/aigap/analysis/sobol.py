@@ -8,7 +8,8 @@ dimension ``2d`` drawn from ``numpy.random.default_rng(seed)``: the points of
 ``SALib.sample.sobol.sample(..., seed=default_rng(seed))`` (a test checks it bit for bit) and of
 our earlier designs (row order aside), but built with numpy in one step instead of SALib's
 per-row Python loop. The caller evaluates all rows in one engine call and passes the outputs to
-``analyze(problem, Y, ...)``, which runs ``SALib.analyze.sobol.analyze`` once per output:
+``analyze(problem, Y, ...)``, which computes per output what ``SALib.analyze.sobol.analyze``
+returns, with SALib's estimator functions vectorised over factors (:func:`salib_indices`):
 
 - first order ``S1_j = mean(f_B (f_AB_j - f_A)) / V``  (Saltelli et al. 2010),
 - total ``ST_j = mean((f_A - f_AB_j)^2) / (2 V)``      (Jansen 1999),
