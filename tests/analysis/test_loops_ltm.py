@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aigap.analysis.loops import elementary_cycles, simulate_loops
+from aigap.analysis.ltm import elementary_cycles, simulate_loops
 from aigap.engine import compile_model
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
@@ -104,12 +104,12 @@ def test_cli_loops_any_model(tmp_path, capsys):
 
 
 def test_named_loops_of_project_model_are_all_found():
-    from aigap.analysis.loopnames import load_loop_names, loops_file, name_loops
-    from aigap.analysis.loops import loop_label
+    from aigap.analysis.loops_file import load_loop_names, loops_file, name_loops
+    from aigap.analysis.ltm import loop_label
     root = Path(__file__).resolve().parents[2]
     cm = compile_model(root / "model/ai_gap.mdl")
     named = load_loop_names(loops_file(cm.path), cm.variables)
-    from aigap.analysis.loops import feedback_loops
+    from aigap.analysis.ltm import feedback_loops
     loops = feedback_loops(cm.program.ir)
     for lp in loops:
         lp.name = loop_label(cm.program.ir, lp)
@@ -118,7 +118,7 @@ def test_named_loops_of_project_model_are_all_found():
 
 
 def test_named_loops_bad_file(tmp_path):
-    from aigap.analysis.loopnames import load_loop_names
+    from aigap.analysis.loops_file import load_loop_names
     from aigap.scenarios import InputError
     f = tmp_path / "m.loops.yaml"
     f.write_text("loops:\n  R1:\n    titel: x\n    variables: [Levl]\n")

@@ -9,7 +9,7 @@ SRC = Path(aigap.__file__).resolve().parent
 
 
 def test_modules_use_the_one_definition():
-    from aigap.analysis import report, sweepfile
+    from aigap.analysis import report, sweep_file
     from aigap.plotting import style
     from aigap.workflow import summary
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS

@@ -41,11 +41,11 @@ def _check_one(path, cm) -> str:
         return f"ok (observations: {len(obs.fitted)} fitted, " \
                f"{len(obs) - len(obs.fitted)} context only)"
     if kind == "sweep":
-        from ..analysis.sweepfile import load_sweep
+        from ..analysis.sweep_file import load_sweep
         load_sweep(path, cm)
         return "ok (sweep)"
     if kind == "priors":
-        from ..analysis.priors import load_priors
+        from ..analysis.priors_file import load_priors
         return f"ok (priors: {len(load_priors(path, cm).uncertain)} constants/elements)"
     sc = load_scenario(path, model=cm)
     parent = f"extends {sc.extends}; " if sc.extends else ""

@@ -139,7 +139,7 @@ def parse_units(text: str, synonyms: dict | None = None) -> Unit:
 
 # ------------------------------------------------------------ .mdl conventions
 
-_CONV = re.compile(r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.I)
+_CONV = re.compile(r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.IGNORECASE)
 
 
 def conventions(text: str):

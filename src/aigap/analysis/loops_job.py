@@ -10,7 +10,7 @@ import numpy as np
 
 from ..scenarios import InputError
 from ..core.errors import closest
-from .loops import simulate_loops
+from .ltm import simulate_loops
 
 TOP = 3
 
@@ -113,7 +113,7 @@ def run_loops(paths, model=None, variable=None, time_step=None, runs_dir=None, p
     from ..engine import compile_model
     from ..workflow.rundir import new_run_dir
     from ..workflow.runner import find_model, load_inputs
-    from .loopnames import load_loop_names, loops_file, name_loops
+    from .loops_file import load_loop_names, loops_file, name_loops
     cm = compile_model(find_model(model))
     named_file = loops_file(cm.path)
     named = load_loop_names(named_file, cm.variables) if named_file.is_file() else {}

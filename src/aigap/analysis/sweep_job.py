@@ -41,7 +41,7 @@ from ..workflow.summary import YEARS
 from . import samplers
 from .conditions import evaluate, year_to_time
 from .ensemble import simulate_design
-from .sweepfile import SweepSpec, load_sweep
+from .sweep_file import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
            "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT"]

@@ -25,7 +25,7 @@
       price war: [Price War Intensity, Price War Subsidy Depth]     # (see analysis.groups)
 
 Every problem is reported as ``file:line: key: message`` (all of them at once) through the
-scenario loader's :class:`~aigap.scenarios.issues.IssueList`.
+scenario loader's :class:`~aigap.core.errors.IssueList`.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from ..workflow.rundir import new_run_dir
 from . import morris, sobol
 from .conditions import ConditionError, check_condition, parse_target
 from .ensemble import simulate_design
-from .sweep import report_progress
-from .sweepfile import load_sweep
+from .sweep_job import report_progress
+from .sweep_file import load_sweep
 
 __all__ = ["run_sensitivity", "DEFAULT_TARGETS", "SensitivityOutput", "format_ranking"]
 

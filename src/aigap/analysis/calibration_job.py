@@ -2,7 +2,7 @@
 
 Bounds are the constants' declared ``[min, max]`` ranges in the model. The global search
 evaluates a whole differential-evolution generation in one engine call (see
-:mod:`aigap.analysis.calibrate`). ``--until DATE`` fits only observations up to that time
+:mod:`aigap.analysis.fitting`). ``--until DATE`` fits only observations up to that time
 and reports the out-of-sample error on the later ones (a hindcast).
 
 Run folder: ``fit.csv`` (every observation, before/after, in/out of sample),
@@ -35,12 +35,12 @@ from ..core.errors import closest
 from ..scenarios.schema import constant_limits
 from ..workflow.manifest import build_manifest, engine_record, write_manifest
 from ..workflow.rundir import check_output_path, new_run_dir
-from . import calibrate as core
+from . import fitting as core
 from .distributions import Distribution
 from .ensemble import design_params, simulate_design
 from .problem import split_label
-from .sweep import report_progress
-from .sweepfile import Uncertain
+from .sweep_job import report_progress
+from .sweep_file import Uncertain
 
 __all__ = ["run_calibration", "CalibrationOutput", "calibration_targets", "parse_until"]
 
