@@ -13,7 +13,7 @@ from SALib.sample import sobol as salib_sample
 
 from aigap.analysis import morris, sobol
 from aigap.analysis.distributions import from_spec
-from aigap.analysis.gsa import run_sensitivity
+from aigap.analysis.sensitivity_job import run_sensitivity
 from aigap.analysis.problem import Problem
 from aigap.cli import main
 from test_sobol_morris import _pi_problem, ishigami, ishigami_indices
@@ -234,7 +234,7 @@ def test_second_order_needs_sobol(tmp_path, capsys):
 
 def test_readme_groups_example_is_valid(cm, tmp_path):
     """The ``groups:`` example of README.md loads on the shipped price-war sweep."""
-    from aigap.analysis.sweepfile import load_sweep
+    from aigap.analysis.sweep_file import load_sweep
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text[text.index("### Sensitivity with SALib"):]

@@ -14,7 +14,7 @@ def test_modules_use_the_one_definition():
     from aigap.workflow import summary
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
     assert summary.GAPS is keys.GAPS and summary.REGIONAL is keys.REGIONAL
-    assert sweepfile.KEY_OUTPUTS is keys.KEY_OUTPUTS
+    assert sweep_file.KEY_OUTPUTS is keys.KEY_OUTPUTS
     assert report.TABLES["sweep"][1][2][1] is keys.GAPS
     assert keys.KEY_OUTPUTS == keys.KEY_VARIABLES + keys.GAPS
     assert set(keys.REGIONAL) <= set(keys.KEY_VARIABLES)

@@ -22,7 +22,7 @@
     conditions:                   # structured, never evaluated (see aigap.analysis.conditions)
       - {name: gap_below_50, variable: ARR Gap Ratio, year: 2030, op: "<", value: 50}
     groups:                       # aigap sensitivity: inputs analysed as one factor
-      price war: [Price War Intensity, Price War Subsidy Depth]     # (see analysis.groups)
+      price war: [Price War Intensity, Price War Subsidy Depth]     # (see analysis.groups_file)
 
 Every problem is reported as ``file:line: key: message`` (all of them at once) through the
 scenario loader's :class:`~aigap.core.errors.IssueList`.
@@ -45,7 +45,7 @@ from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping
 from ..core.keys import KEY_OUTPUTS
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
-from .groups import parse_groups
+from .groups_file import parse_groups
 from .problem import Problem, make_label, split_label
 from .samplers import SAMPLERS, SamplerError, check_sampler
 
