@@ -31,12 +31,14 @@ def _pi_problem(d=3):
 
 
 def test_saltelli_design_layout():
+    """SALib's row layout: per base row A, AB_1..AB_d, B (AB_i: A with column i from B)."""
     p = _pi_problem()
     X = sobol.sample(p, 16, seed=0)
     assert X.shape == (16 * 5, 3) == (sobol.n_rows(16, 3), 3)
-    A_, B_ = X[:16], X[16:32]
+    rows = X.reshape(16, 5, 3)
+    A_, B_ = rows[:, 0], rows[:, -1]
     for i in range(3):
-        AB = X[32 + 16 * i: 48 + 16 * i]
+        AB = rows[:, 1 + i]
         np.testing.assert_array_equal(AB[:, i], B_[:, i])
         others = [j for j in range(3) if j != i]
         np.testing.assert_array_equal(AB[:, others], A_[:, others])

@@ -79,6 +79,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="default: the sweep file's seed")
     p.add_argument("--log", action="store_true", help="analyse log10 of the outputs")
     p.add_argument("--n-boot", type=_positive_int, default=300, help="bootstrap resamples for the CIs")
+    p.add_argument("--second-order", action="store_true",
+                   help="Sobol: also second-order (pair) indices S2 with CIs; runs = N*(2g+2)")
     _common(p)
     p.set_defaults(func=cmd_sensitivity)
 
@@ -269,7 +271,7 @@ def cmd_sensitivity(args) -> int:
     out = run_sensitivity(args.sweep, method=args.method, N=args.N, targets=args.outputs,
                           seed=args.seed, n_boot=args.n_boot, log=args.log, model=args.model,
                           runs_dir=args.runs_dir, plots=not args.no_plots, command=_command(),
-                          engine=args.engine)
+                          engine=args.engine, second_order=args.second_order)
     print(format_ranking(out))
     print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.n_runs} runs, "
           f"simulation {out.sim_seconds:.1f} s, total {out.elapsed:.1f} s)")

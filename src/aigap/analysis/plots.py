@@ -12,7 +12,8 @@ import numpy as np
 from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
 from ..plotting.timeseries import obs_legend_handles, overlay_observations
 
-__all__ = ["fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box"]
+__all__ = ["fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box",
+           "plot_second_order"]
 
 FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
 PLOT_END = 2031.0   # end of 2030
@@ -197,3 +198,49 @@ def plot_box(path, names, box, full: np.ndarray, title: str) -> None:
     ax.grid(axis="y", alpha=0)
     ax.set_title(title, fontsize=10)
     save(fig, path)
+
+
+def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> None:
+    """Heatmap of second-order Sobol indices ``S2 (g, g, k)`` (pairs ``j < l``), one panel per
+    output; cells show the index and, below it, its CI half-width. Cells whose interval
+    contains zero are hatched: that interaction is not distinguishable from none."""
+    import matplotlib.pyplot as plt
+
+    k, g = len(outputs_labels), len(names)
+    ncols = min(k, 2)
+    nrows = int(np.ceil(k / ncols))
+    side = 0.6 * max(g - 1, 1) + 2.6
+    fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols + 1.2, side * nrows),
+                             squeeze=False, layout="constrained")
+    flat = axes.ravel()
+    for ax in flat[k:]:
+        ax.remove()
+    finite = S2[np.isfinite(S2)]
+    vmax = max(float(np.abs(finite).max()) if finite.size else 0.0, 0.05)
+    iu = np.triu_indices(g, 1)
+    image = None
+    for j, ax in enumerate(flat[:k]):
+        M = np.full((g, g), np.nan)
+        M[iu] = S2[iu + (j,)]
+        # rows: first factor of the pair (all but the last), columns: second (all but the first)
+        image = ax.imshow(M[:-1, 1:], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        for a, b in zip(*iu):
+            v, c = S2[a, b, j], S2_conf[a, b, j]
+            if c >= abs(v):
+                ax.add_patch(plt.Rectangle((b - 1.5, a - 0.5), 1, 1, fill=False, hatch="///",
+                                           edgecolor="0.7", lw=0))
+            ax.text(b - 1, a, f"{v:.2f}\n±{c:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(v) > 0.6 * vmax else "0.1")
+        ax.set_xticks(range(g - 1))
+        ax.set_yticks(range(g - 1))
+        ax.set_xticklabels(names[1:], rotation=40, ha="right", fontsize=7)
+        ax.set_yticklabels(names[:-1] if j % ncols == 0 else [""] * (g - 1), fontsize=7)
+        ax.set_title(outputs_labels[j], fontsize=10)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    fig.colorbar(image, ax=flat[:k].tolist(), shrink=0.7,
+                 label="second-order index S2 (hatched: CI contains 0)")
+    fig.suptitle(title, fontsize=12)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)

@@ -4,7 +4,14 @@ uncertain constants, in one engine call.
 The sweep file gives the base scenario and the uncertain constants with their
 distributions; outputs are scalar targets ``"Variable[REGION]@YEAR"`` (year end).
 Run folder: ``indices.csv``, ``ranking.csv`` (inputs ordered by total effect on the first
-output), ``sensitivity.png``, ``design.npz`` (design and outputs), ``manifest.json``.
+output), ``sensitivity.png``, ``design.npz`` (design and outputs, SALib's row layout),
+``manifest.json``; with ``second_order``: ``second_order.csv`` and ``second_order.png``.
+
+The estimators are SALib's (:mod:`.sobol`, :mod:`.morris`). A ``groups:`` mapping in the sweep
+file makes each group one factor (its inputs move together in the design): indices per group.
+``indices.csv`` keeps its columns (``S1_low``/``S1_high`` are now ``S1 -/+ S1_conf``, SALib's
+normal-approximation half-width over bootstrap resamples) and adds ``S1_conf``, ``ST_conf``
+(and ``members`` with groups).
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ class SensitivityOutput:
     run_dir : Path
     elapsed, sim_seconds : float
         Seconds end to end and in the engine.
+    second_order : DataFrame or None
+        ``second_order.csv`` (pairs of factors) when asked for.
     """
 
     method: str
@@ -62,6 +71,7 @@ class SensitivityOutput:
     run_dir: Path | None = None
     elapsed: float = 0.0
     sim_seconds: float = 0.0
+    second_order: object = None
 
 
 def check_targets(texts, cm) -> list:
@@ -84,7 +94,8 @@ def check_targets(texts, cm) -> list:
 def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, targets=None,
                     seed: int | None = None, n_boot: int = 300, log: bool = False,
                     model=None, runs_dir=None, plots: bool = True, command=None,
-                    progress=True, engine: str = "auto") -> SensitivityOutput:
+                    progress=True, engine: str = "auto",
+                    second_order: bool = False) -> SensitivityOutput:
     """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
 
     Parameters
@@ -99,6 +110,9 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
         Analyse ``log10`` of the outputs (gap ratios span decades).
     engine : {"auto", "numpy", "compiled"}
         Engine backend; the manifest records the one that ran.
+    second_order : bool
+        Sobol only: also the second-order indices ``S2`` of every pair of factors (the design
+        grows from ``N (g + 2)`` to ``N (2 g + 2)`` runs).
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -113,18 +127,23 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     scenario = load_scenario(spec.scenario_path, model=cm)
     base = resolve_params(cm, scenario)
     problem = spec.problem
+    groups = spec.groups
     seed = spec.seed if seed is None else seed
     if method == "sobol":
         N = N or 512
         if N < 2 or N & (N - 1):
             raise InputError([f"--N {N}: Sobol needs a power of two (e.g. 256, 512, 1024)"])
-        X = sobol.sample(problem, N, seed)
+        X = sobol.sample(problem, N, seed, second_order=second_order, groups=groups)
     else:
+        if second_order:
+            raise InputError(["--second-order: only with --method sobol"])
         N = N or 50
         if N < 2:
             raise InputError([f"--N {N}: Morris needs at least 2 trajectories"])
-        X = morris.sample(problem, N, seed)
-    report_progress(f"{method}: {problem.d} uncertain inputs, {X.shape[0]} runs "
+        X = morris.sample(problem, N, seed, groups=groups)
+    factors = sobol.group_names(problem, groups)
+    report_progress(f"{method}: {problem.d} uncertain inputs"
+                    f"{f' in {len(factors)} groups' if groups else ''}, {X.shape[0]} runs "
                     f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
     variables = list(dict.fromkeys(t.variable for t in targets))
     ts = time.perf_counter()
@@ -145,20 +164,32 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
         Y = np.log10(Y)
     labels = [("log10 " if log else "") + t.label for t in targets]
     if method == "sobol":
-        ind = sobol.analyze(problem, Y, n_boot=n_boot, seed=seed)
+        ind = sobol.analyze(problem, Y, n_boot=n_boot, seed=seed, second_order=second_order,
+                            groups=groups)
     else:
-        ind = morris.analyze(problem, X, Y, seed=seed, n_boot=n_boot)
-    table, ranking = _tables(method, problem.names, labels, ind)
-    out = SensitivityOutput(method, tuple(problem.names), tuple(labels), ind, table, ranking,
-                            X.shape[0], sim_seconds=sim_seconds)
+        ind = morris.analyze(problem, X, Y, seed=seed, n_boot=n_boot, groups=groups)
+    members = _members(problem, groups)
+    table, ranking = _tables(method, factors, labels, ind, members)
+    pairs = _pairs(factors, labels, ind) if second_order else None
+    out = SensitivityOutput(method, tuple(factors), tuple(labels), ind, table, ranking,
+                            X.shape[0], sim_seconds=sim_seconds, second_order=pairs)
     with new_run_dir("sensitivity", f"{spec.name}-{method}", runs_dir=runs_dir) as rd:
         table.to_csv(rd.path / "indices.csv", index=False, float_format="%.6g")
         ranking.to_csv(rd.path / "ranking.csv", index=False, float_format="%.6g")
+        if pairs is not None:
+            pairs.to_csv(rd.path / "second_order.csv", index=False, float_format="%.6g")
         np.savez(rd.path / "design.npz", X=X, Y=Y, names=np.array(problem.names),
-                 outputs=np.array(labels))
+                 outputs=np.array(labels), layout=np.array(_layout(method, second_order)),
+                 groups=np.array(groups if groups else problem.names))
         if plots:
-            _plot(rd.path / "sensitivity.png", method, problem.names, labels, ind, spec.name,
+            _plot(rd.path / "sensitivity.png", method, factors, labels, ind, spec.name,
                   X.shape[0])
+            if second_order:
+                from .plots import plot_second_order
+
+                plot_second_order(rd.path / "second_order.png", factors, labels, ind.S2,
+                                  ind.S2_conf, f"Second-order Sobol indices ± {ind.conf:.0%} "
+                                  f"CI half-width ({spec.name}, {X.shape[0]} runs)")
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record([res.meta["engine"]], engine)
         write_manifest(rd.path, build_manifest(
@@ -169,6 +200,9 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                         "files": list(scenario.files)}],
             extra={"sensitivity": {"method": method, "N": N, "runs": int(X.shape[0]),
                                    "n_boot": n_boot, "log": log, "outputs": labels,
+                                   "second_order": bool(second_order),
+                                   "groups": members if groups else None,
+                                   "ci": "SALib: z * sd over bootstrap resamples",
                                    "sweep": file_record(spec.path),
                                    "uncertain": {u.label: u.dist.to_spec()
                                                  for u in spec.uncertain}},
@@ -178,21 +212,41 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     return out
 
 
-def _tables(method, names, labels, ind):
+def _layout(method, second_order) -> str:
+    if method == "morris":
+        return "morris trajectories of g + 1 rows"
+    return ("per base row: A, AB_1..AB_g, BA_1..BA_g, B" if second_order
+            else "per base row: A, AB_1..AB_g, B")
+
+
+def _members(problem, groups) -> dict:
+    """Factor name -> its input labels (one each without groups)."""
+    out: dict = {}
+    for i, lab in enumerate(problem.names):
+        out.setdefault(groups[i] if groups else lab, []).append(lab)
+    return out
+
+
+def _tables(method, names, labels, ind, members=None):
     import pandas as pd
 
     rows = []
+    grouped = members is not None and any(len(v) > 1 for v in members.values())
     for k, lab in enumerate(labels):
         for i, name in enumerate(names):
             if method == "sobol":
-                rows.append({"output": lab, "input": name, "S1": ind.S1[i, k],
-                             "S1_low": ind.S1_low[i, k], "S1_high": ind.S1_high[i, k],
-                             "ST": ind.ST[i, k], "ST_low": ind.ST_low[i, k],
-                             "ST_high": ind.ST_high[i, k]})
+                row = {"output": lab, "input": name, "S1": ind.S1[i, k],
+                       "S1_low": ind.S1_low[i, k], "S1_high": ind.S1_high[i, k],
+                       "ST": ind.ST[i, k], "ST_low": ind.ST_low[i, k],
+                       "ST_high": ind.ST_high[i, k], "S1_conf": ind.S1_conf[i, k],
+                       "ST_conf": ind.ST_conf[i, k]}
             else:
-                rows.append({"output": lab, "input": name, "mu_star": ind.mu_star[i, k],
-                             "mu_star_conf": ind.mu_star_conf[i, k], "mu": ind.mu[i, k],
-                             "sigma": ind.sigma[i, k]})
+                row = {"output": lab, "input": name, "mu_star": ind.mu_star[i, k],
+                       "mu_star_conf": ind.mu_star_conf[i, k], "mu": ind.mu[i, k],
+                       "sigma": ind.sigma[i, k]}
+            if grouped:
+                row["members"] = "; ".join(members[name])
+            rows.append(row)
     table = pd.DataFrame(rows)
     key = "ST" if method == "sobol" else "mu_star"
     ranking = []
@@ -201,6 +255,21 @@ def _tables(method, names, labels, ind):
         sub = sub.assign(rank=np.arange(1, len(sub) + 1))
         ranking.append(sub)
     return table, pd.concat(ranking, ignore_index=True)
+
+
+def _pairs(names, labels, ind):
+    """``second_order.csv``: one row per output and pair of factors, largest ``|S2|`` first."""
+    import pandas as pd
+
+    rows = []
+    iu = np.triu_indices(len(names), 1)
+    for k, lab in enumerate(labels):
+        v, c = ind.S2[iu + (k,)], ind.S2_conf[iu + (k,)]
+        for n in np.argsort(-np.abs(v), kind="stable"):
+            rows.append({"output": lab, "input_1": names[iu[0][n]], "input_2": names[iu[1][n]],
+                         "S2": v[n], "S2_conf": c[n], "S2_low": v[n] - c[n],
+                         "S2_high": v[n] + c[n]})
+    return pd.DataFrame(rows)
 
 
 def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
@@ -219,6 +288,11 @@ def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
             lines = [f"{r.rank:>4}  {r.input:<44} {r.mu_star:>10.4g} {r.mu_star_conf:>9.3g} "
                      f"{r.sigma:>10.4g}" for r in sub.itertuples()]
         blocks.append(f"What drives {lab}:\n{head}\n" + "\n".join(lines))
+        if out.second_order is not None:
+            pairs = out.second_order[out.second_order.output == lab].head(3)
+            blocks.append("Strongest pair interactions (S2 +/- CI half-width):\n" + "\n".join(
+                f"      {r.input_1 + ' x ' + r.input_2:<60} {r.S2:>6.3f} +/- {r.S2_conf:.3f}"
+                for r in pairs.itertuples()))
     if out.method == "sobol":
         width = float((out.ranking.ST_high - out.ranking.ST_low).max())
         if width > 0.2:

@@ -21,6 +21,8 @@
       Embedding Push: {dist: triangular, low: 0, mode: 0.3, high: 0.8}   # one draw, all elements
     conditions:                   # structured, never evaluated (see aigap.analysis.conditions)
       - {name: gap_below_50, variable: ARR Gap Ratio, year: 2030, op: "<", value: 50}
+    groups:                       # aigap sensitivity: inputs analysed as one factor
+      price war: [Price War Intensity, Price War Subsidy Depth]     # (see analysis.groups_file)
 
 Every problem is reported as ``file:line: key: message`` (all of them at once) through the
 scenario loader's :class:`~aigap.core.errors.IssueList`.
@@ -43,12 +45,13 @@ from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping
 from ..core.keys import KEY_OUTPUTS
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
+from .groups_file import parse_groups
 from .problem import Problem, make_label, split_label
 from .samplers import SAMPLERS, SamplerError, check_sampler
 
 TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
                   "chunk_size", "saveper", "outputs", "observations", "uncertain",
-                  "parameter_sets", "conditions", "method", "from")
+                  "parameter_sets", "conditions", "method", "from", "groups")
 RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
 DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
@@ -92,6 +95,7 @@ class SweepSpec:
     extra: dict = field(default_factory=dict)
     sets: object = None          # (rows, d) joint parameter sets of a ``parameter_sets`` sweep
     from_time: object = None     # None: last observation; "start": from the initial time; float
+    groups: tuple | None = None  # group name per uncertain input (aigap sensitivity), or None
 
     @property
     def problem(self) -> Problem:
@@ -204,6 +208,7 @@ def load_sweep(path, model) -> SweepSpec:
         runs = runs or (len(sets) if sets is not None else None)
     outputs = parse_outputs(found.get("outputs"), model, issues)
     conditions = parse_conditions(found.get("conditions"), model, issues)
+    groups = parse_groups(found.get("groups"), [u.label for u in uncertain], issues)
     if sampler == "grid" and uncertain and levels:
         size = 1
         for u in uncertain:
@@ -217,7 +222,7 @@ def load_sweep(path, model) -> SweepSpec:
                      method=method, outputs=outputs, observations=obs_path,
                      uncertain=tuple(uncertain), conditions=tuple(conditions),
                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(), sets=sets,
-                     from_time=from_time,
+                     from_time=from_time, groups=groups,
                      extra={"parameter_sets": sets_record} if sets_record else {})
 
 
