@@ -72,17 +72,20 @@ CLAIMS = (
           "(same flywheel) keeps US revenue ahead in 2030",
           "`Procurement Pull`", "R1", "`Developer Flywheel Strength` = 0",
           {"Developer Flywheel Strength": 0.0}, region="US",
-          agrees_why="the flywheel sets the 2030 level",
+          agrees_why="the flywheel sets the 2030 level too: without the pull less of the seat "
+          "budget is moved to AI by 2030, and the moved budget is what usage can grow into (B2)",
           contradicts_why="the flywheel sets the timing, not the 2030 level: without it the "
-          "same seat budget is substituted a little later and usage expansion fills the "
-          "same `AI Wallet` (B2)"),
+          "same seat budget is substituted a little later"),
     Claim("price_war_breaks_flywheel", "004",
           "the price war breaks step 1 of the flywheel, so enterprise procurement cannot be "
           "promoted in China",
-          "min(1, `Developer Plan Price` / `Flywheel Price Threshold`) in `Procurement Pull`",
+          "`Flywheel Price Factor` = min(1, `Developer Plan Price` / `Flywheel Price Threshold`) "
+          "in `Procurement Pull` and `Indicated Procured AI Budget`",
           "R1 x B1", "plan-price term removed (`Flywheel Price Threshold` = $1)",
           {"Flywheel Price Threshold": 1.0}, region="CN", expect=+1,
-          agrees_why="cheap plans cut the pull China would otherwise get",
+          agrees_why="cheap plans cut both the procurement pull and the team budgets China's "
+          "paying developers would open: with the price term removed China's 2030 ARR rises by "
+          "about half",
           contradicts_why="the price term cuts the pull, but China's pull acts on an $8B seat "
           "budget bought 35% as subscriptions, so it hardly matters for China's ARR"),
     Claim("price_war_cuts_developer_pay", "004",
@@ -96,38 +99,45 @@ CLAIMS = (
     Claim("price_war_cuts_revenue", "004",
           "tokens become standardised SKUs; the price war destroys revenue",
           "`Target Token Price` below cost, inelastic demand in `Net Usage Expansion Rate` "
-          "and `AI Wallet`", "B1", "`Price War Intensity`[CN] = 0",
+          "and `AI Wallet`, plan prices below the flywheel threshold", "B1", "`Price War Intensity`[CN] = 0",
           {"Price War Intensity": {"CN": 0.0}}, region="CN", expect=+1,
-          agrees_why="with demand elasticity 0.6 price cuts lower revenue",
+          agrees_why="price cuts lower the money spent on the same AI work (elasticity 0.6) "
+          "and keep plans below the $20 at which developers open team budgets",
           contradicts_why="price cuts are offset by volume"),
     _route("embedding_route",
            "China's money comes from embedding agents in collaboration platforms for firms "
            "that never bought software", "Embedding Conversion", "Unserved Enterprise Pool",
            "Embedding Push", "CN",
-           "without embedding China loses most of its 2030 ARR",
-           "without embedding China keeps most of its 2030 ARR: usage expansion of the existing "
-           "contracts, bounded only by `AI Wallet` (which counts the unserved pool whether or "
-           "not it is reached), does the work"),
+           "without embedding China loses most of its 2030 ARR: the never-digitised pool enters "
+           "the `AI Wallet` only once embedding has reached it",
+           "without embedding China keeps most of its 2030 ARR"),
     _route("us_seat_substitution",
            "US AI takes over the seat software budget (SaaS 'has nowhere to hide')",
            "Budget Substitution", "Seat Software Budget", "Substitutable Share", "US",
-           "substitution is where US ARR comes from",
-           "without any substitution US ARR still reaches most of its 2030 level: usage "
-           "expansion inside the `AI Wallet` (which counts the whole seat pool) does the work"),
-    Claim("wallet_multiple", "model",
-          "(not in the seeds) AI revenue is bounded by the budget pools it draws on",
-          "`AI Wallet` = multiple x orientation x price realisation^0.4 x pools", "B2",
-          "`AI Wallet Multiple` 1 -> 0.5", {"AI Wallet Multiple": 0.5}, region="US",
-          agrees_why="the unsourced multiple sets the 2030 level: the largest single "
-          "assumption behind the gap",
-          contradicts_why="the multiple does not bind"),
+           "substitution is where most US ARR comes from",
+           "substitution carries about half of US 2030 ARR (at the materiality threshold), not "
+           "all of it: the other half is the team budgets developer-led procurement opens and "
+           "developer and consumer subscriptions. The seat budget is one of two enterprise "
+           "pools the US harvests"),
+    Claim("team_procurement", "004",
+          "when the team starts using it, it triggers enterprise procurement (team budgets)",
+          "`Procured AI Budget` = paying developers x team budget x price factor, in "
+          "`AI Wallet`", "R1 x B2",
+          "`Team AI Budget per Paying Developer` = 0",
+          {"Team AI Budget per Paying Developer": 0.0}, region="US",
+          agrees_why="the team budgets opened by developer-led procurement carry a large part "
+          "of US 2030 ARR (a calibrated constant with a prior, bounded by the developer "
+          "population)",
+          contradicts_why="team procurement does not reach US ARR"),
     Claim("deployments_not_subscriptions", "004",
           "Chinese enterprises buy deployments, not subscriptions, so AI spend does not "
           "become ARR",
           "`Interface Orientation` splits bookings into ARR vs one-off deployments and scales "
-          "the wallet", "paradigm", "`Initial Interface Orientation`[CN] = US value 0.92",
+          "the substituted and procured part of the wallet", "paradigm", "`Initial Interface Orientation`[CN] = US value 0.92",
           {"Initial Interface Orientation": {"CN": 0.92}}, region="CN", expect=+1,
-          agrees_why="with US buying habits China's ARR is several times larger",
+          agrees_why="with US buying habits China's ARR is a quarter larger by 2030 (the "
+          "substitution and procurement channels become recurring; embedding bills "
+          "never-digitised firms as platform subscriptions either way)",
           contradicts_why="buying habits barely matter"),
     Claim("traffic_without_revenue", "000",
           "Chinese AI apps have traffic (270M MAU) but users do not become revenue",
@@ -184,9 +194,10 @@ CLAIMS = (
           scenario="china_anthropic_copy", reference="baseline",
           agrees_why="China's total ARR ends below the baseline: copying moves revenue between "
           "layers, it does not create the budget pool the US route harvests",
-          contradicts_why="China's total ARR ends above the baseline: direct subscription "
-          "selling moves buying habits toward subscriptions, which outweighs the developers "
-          "lost to premium pricing"),
+          contradicts_why="China's total ARR ends above the baseline: premium plans lift "
+          "`Flywheel Price Factor` (team budgets and procurement pull) and direct selling moves "
+          "buying habits toward subscriptions; together they outweigh the developers lost to "
+          "premium pricing"),
 )
 
 OUTSIDE = (

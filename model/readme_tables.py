@@ -2,8 +2,9 @@
 
 Each table sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers: ``fit``
 (baseline vs observations), ``gaps`` (2026-2030 year-end gap table of the six scenarios),
-``oat`` (one-at-a-time sensitivity, see model/oat.py) and ``constants`` (every constant with
-value, unit, range and source). Usage::
+``oat`` (one-at-a-time sensitivity, see model/oat.py), ``constants`` (every constant with
+value, unit, range and source) and ``mapping`` (effect of each company-share assumption on the
+fit). Usage::
 
     python model/readme_tables.py          # rewrite model/README.md in place
     python model/readme_tables.py --check  # exit 1 if the README is out of date
@@ -91,6 +92,52 @@ def constants_section(cm) -> str:
     return "\n".join(lines)
 
 
+# How company facts are mapped to model variables: each assumption behind an observation's
+# ``share`` (observations.yaml) and the observations that rest on it.
+MAPPINGS = (
+    ("OpenAI + Anthropic make up 90% of US model-layer ARR (all OpenAI/Anthropic shares)",
+     ("openai_arr_2024_end", "anthropic_arr_2024_end", "openai_arr_2025_06",
+      "anthropic_arr_2025_h1", "openai_arr_2025_08", "openai_arr_2025_end",
+      "anthropic_arr_2025_end", "openai_anthropic_arr_2025_end", "anthropic_arr_2026_05",
+      "anthropic_arr_2026_06")),
+    ("Anthropic is 0.6 of the US model layer in May-June 2026 (OpenAI about $27B; not in the "
+     "seeds)", ("anthropic_arr_2026_05", "anthropic_arr_2026_06")),
+    ("Zhipu is 0.22 of China's model layer", ("zhipu_maas_arr_2026_05",)),
+    ("Kimi is 0.2 of China's model layer", ("kimi_arr_2026_03", "kimi_arr_2026_04")),
+    ("ChatGPT is 0.7 of US AI-app MAU", ("chatgpt_mau_2025_03",)),
+    ("the big four are 0.85 of US AI capex", ("us_big4_ai_capex_2025",)),
+)
+MAPPING_FACTORS = (0.8, 1.1)
+
+
+def mapping_section(cm) -> str:
+    """Effect of each share assumption on the baseline fit (share x 0.8 and x 1.1)."""
+    from dataclasses import replace
+
+    from aigap.observations import load_observations, passes, residuals, simulated_matrix
+    obs = load_observations(ROOT / "scenarios" / "data" / "observations.yaml", model=cm)
+    res = cm.simulate()
+
+    def score(items):
+        r = residuals(items, simulated_matrix(items, res))[0]
+        ok = passes(items, r[None])[0]
+        pts = np.array([o.kind == "point" for o in items])
+        failing = [o.id for o, good in zip(items, ok) if not good]
+        return (f"{int(ok.sum())}/{len(items)}, RMS {np.sqrt(np.mean(r[pts] ** 2)):.3f}"
+                + (f" (fails {', '.join(failing)})" if failing else ""))
+
+    base = list(obs.fitted)
+    lines = [f"Baseline: {score(base)} (RMS = root-mean-square log error of the points).", "",
+             "| mapping assumption | observations | " + " | ".join(
+                 f"share x {f:g}: pass, RMS" for f in MAPPING_FACTORS) + " |",
+             "|---|---|" + "---|" * len(MAPPING_FACTORS)]
+    for label, ids in MAPPINGS:
+        cells = [score([replace(o, share=o.share * f) if o.id in ids else o for o in base])
+                 for f in MAPPING_FACTORS]
+        lines.append(f"| {label} | {len(ids)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def claims_section(cm) -> str:
     import claims
     return claims.table(claims.measure(cm))
@@ -164,13 +211,14 @@ def render(text: str, sections: dict) -> str:
 
 
 def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
-                           "family", "loops")) -> dict:
+                           "family", "mapping", "loops")) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
             "oat": oat_section, "constants": lambda: constants_section(cm),
             "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
-            "family": lambda: family_section(cm), "loops": lambda: loops_section(cm)}
+            "family": lambda: family_section(cm), "mapping": lambda: mapping_section(cm),
+            "loops": lambda: loops_section(cm)}
     return {name: make[name]() for name in names}
 
 

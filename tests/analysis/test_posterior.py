@@ -291,6 +291,6 @@ def test_check_validates_priors_files(tmp_path, capsys):
                    "high: 1.0}\n")
     assert main(["check", str(PRIORS), str(SCEN / "priors" / "ai_gap_priors_all.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "ok (priors: 18 constants/elements)" in out and "ok (priors: 84" in out
+    assert "ok (priors: 19 constants/elements)" in out and "ok (priors: 84" in out
     assert main(["check", str(bad)]) == 2
     assert f"{bad}:3: priors.Base Usage Growth.rationale" in capsys.readouterr().err

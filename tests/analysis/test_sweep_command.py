@@ -52,7 +52,7 @@ def test_samples_follow_the_distributions(sweep_folder):
     X = sweep_folder.X
     names = list(sweep_folder.spec.problem.names)
     lhs_col = X[:, names.index("Embedding Conversion Rate")]          # loguniform, LHS
-    u = np.log(lhs_col / 0.15) / np.log(1.2 / 0.15)
+    u = np.log(lhs_col / 1.5) / np.log(4.0 / 1.5)
     assert sorted(np.floor(u * 200).astype(int)) == list(range(200))  # stratified
     levels = set(X[:, names.index("Developer Value Scale[CN]")])
     assert levels == {0.3, 0.5, 0.8}

@@ -38,6 +38,8 @@ def test_zero_capex_capital_decays_and_nothing_explodes(cm, baseline):
 def test_zero_budget_pools_no_enterprise_bookings(cm):
     params = with_constant(cm, "Initial Seat Software Budget", 0.0)
     params = with_constant(cm, "Initial Unserved Enterprise Pool", 0.0, params=params)
+    # the third reached budget: team budgets opened by developer-led procurement
+    params = with_constant(cm, "Team AI Budget per Paying Developer", 0.0, params=params)
     res = run(cm, params)
     for name in ("Seat Software Budget", "Unserved Enterprise Pool", "Budget Substitution",
                  "Embedding Conversion", "Model Bookings", "Application Bookings", "AI Wallet"):

@@ -53,8 +53,24 @@ def test_r4_price_anchoring_holds_chinese_wtp_down(baseline, knock):
 
 
 def test_b2_budget_pools_bound_revenue(baseline, knock):
-    res = knock(AI_Wallet_Multiple=np.array([5.0, 5.0]))
-    assert at(res, "Total AI ARR", 2031, US) > 2.5 * at(baseline, "Total AI ARR", 2031, US)
+    # contracted ARR never runs ahead of the budget reached through a named channel
+    contracts = baseline["Model Contract ARR"][0] + baseline["Application Contract ARR"][0]
+    late = baseline.time >= 2026
+    assert (contracts[late] <= 1.05 * baseline["AI Wallet"][0][late]).all()
+    # a larger US seat budget raises US ARR (the pool is what substitution harvests) ...
+    res = knock(Initial_Seat_Software_Budget=np.array([7e11, 8e9]))
+    assert at(res, "Total AI ARR", 2031, US) > 1.3 * at(baseline, "Total AI ARR", 2031, US)
+
+
+def test_b2_unreached_pool_stays_unserved(cm, baseline, knock):
+    # without embedding, a larger never-digitised pool earns China nothing: it is not reached
+    push = np.array(cm.constants["Embedding Push"].default, float)
+    push[1] = 0.0
+    small = knock(Embedding_Push=push)
+    big = knock(Embedding_Push=push, Initial_Unserved_Enterprise_Pool=np.array([2e10, 2.4e11]))
+    np.testing.assert_allclose(at(big, "Total AI ARR", 2031, CN),
+                               at(small, "Total AI ARR", 2031, CN), rtol=1e-9)
+    assert at(small, "Total AI ARR", 2031, CN) < 0.3 * at(baseline, "Total AI ARR", 2031, CN)
 
 
 def test_b4_catch_up_narrows_the_gap(baseline, knock):

@@ -14,9 +14,9 @@ def test_scenario_directions_hold_over_data_consistent_parameter_sets(cm):
                                                   MODEL.parent / "accepted_ensemble.py")
     ens = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ens)
-    acc = ens.accepted(cm, load_observations(OBSERVATIONS, model=cm), n=30000, seed=11)
+    acc = ens.accepted(cm, load_observations(OBSERVATIONS, model=cm), n=80000, seed=11)
     m = len(next(iter(acc.values())))
-    assert m >= 30, f"only {m} of 30000 draws fit the observations"
+    assert m >= 30, f"only {m} of 80000 draws fit the observations"
     shares = ens.directions(ens.scenario_runs(cm, acc))
     weak = {claim: s for claim, s in shares.items() if s < 0.95}
     assert weak == {}

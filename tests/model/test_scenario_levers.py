@@ -11,9 +11,9 @@ US, CN = 0, 1
 # scenario -> lever -> [(output, region index or None, expected sign, smallest |change|)]
 STORY = {
     "us_substitution": {
-        "Substitutable Share": [("Substituted Seat Budget", US, +1, 0.2)],
+        "Substitutable Share": [("Substituted Seat Budget", US, +1, 0.2),
+                                ("Total AI ARR", US, +1, 0.1), ("ARR Gap Ratio", None, +1, 0.1)],
         "Model Direct Share": [("Model ARR", US, +1, 0.02), ("Application ARR", US, -1, 0.05)],
-        "AI Wallet Multiple": [("Total AI ARR", US, +1, 0.2), ("ARR Gap Ratio", None, +1, 0.2)],
     },
     "china_entry_point": {
         "Price War Intensity": [("Token Price", CN, -1, 0.1),
