@@ -80,8 +80,8 @@ def _check_policy(path, cm) -> str:
 
 
 def check_files(files, model=None, out=None, err=None) -> int:
-    """Validate scenario, observation, sweep, priors and policy files against the model; 0 if all valid,
-    else 2 (every problem of every file printed to ``err``, one line each)."""
+    """Validate scenario, observation, sweep, priors and policy files against the model;
+    0 if all valid, else 2 (every problem of every file printed to ``err``, one line each)."""
     out = sys.stdout if out is None else out      # looked up per call, not bound at import
     err = sys.stderr if err is None else err
     from ..engine import compile_model
