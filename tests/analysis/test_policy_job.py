@@ -117,9 +117,19 @@ def test_constraint_binds(tmp_path, qm):
     assert out.best.feasible.all()
 
 
-def test_resume_after_interruption_gives_the_same_result(tmp_path, qm):
-    p = _setup(tmp_path, LEVER_A + "objectives:\n  - {name: loss, variable: Loss, year: 2030, "
-               "sense: min}\n" + OPT)
+TWO_OBJ = ("levers:\n  Lever A: {low: 0, high: 1, from: start}\n"
+           "  Lever B: {low: 0, high: 1, from: start}\nobjectives:\n"
+           "  - {name: f1, variable: Distance to Origin, year: 2030, sense: min}\n"
+           "  - {name: f2, variable: Distance to One, year: 2030, sense: min}\n"
+           "optimizer: {population: 12, generations: 8, reference_policies: 8, top: 3}\n")
+
+
+@pytest.mark.parametrize("body", [
+    LEVER_A + "objectives:\n  - {name: loss, variable: Loss, year: 2030, sense: min}\n" + OPT,
+    TWO_OBJ,                                             # pymoo's NSGA-II, ask/tell replayed
+], ids=["de", "nsga2"])
+def test_resume_after_interruption_gives_the_same_result(tmp_path, qm, body):
+    p = _setup(tmp_path, body)
     ref = run_policy(p, model=qm, runs_dir=tmp_path / "ref", progress=None, plots=False,
                      engine="numpy")
 
@@ -136,7 +146,8 @@ def test_resume_after_interruption_gives_the_same_result(tmp_path, qm):
     assert not list((tmp_path / "runs").glob(".tmp-*"))
     pd.testing.assert_frame_equal(out.best.reset_index(drop=True),
                                   ref.best.reset_index(drop=True))
-    assert len(out.evaluations) == len(ref.evaluations)
+    pd.testing.assert_frame_equal(out.evaluations.reset_index(drop=True),
+                                  ref.evaluations.reset_index(drop=True))
 
 
 BAD = [

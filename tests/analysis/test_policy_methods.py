@@ -76,11 +76,31 @@ def test_constraint_domination():
     assert rank.tolist() == [2, 0, 1]            # feasible first, then by violation
 
 
-def test_crowding_distance():
-    F = np.array([[0.0, 4.0], [1.0, 3.0], [3.0, 1.0], [4.0, 0.0]])
-    d = pm.crowding_distance(F)
-    assert np.isinf(d[0]) and np.isinf(d[3])
-    np.testing.assert_allclose(d[1:3], [3 / 4 + 3 / 4, 3 / 4 + 3 / 4])
+def test_nsga2_one_batch_per_generation_and_identical_replay():
+    """pymoo's NSGA-II asks for the whole population at once, and the same seed asks for
+    the same batches (what the job's resume relies on)."""
+    def run(seed):
+        batches, seen = [], []
+
+        def evaluate(X):
+            batches.append(X.copy())
+            f = np.column_stack([X[:, 0], (1 + X[:, 1]) * (1 - np.sqrt(X[:, 0]))])
+            return f, np.zeros(len(X))
+
+        out = pm.nsga2(evaluate, [(0, 1), (0, 2)], 11, 5, np.random.default_rng(seed),
+                       on_generation=lambda g, X, F, CV: seen.append((g, len(X))))
+        return batches, seen, out
+
+    b1, seen, (X, F, _) = run(4)
+    b2, _, (X2, F2, _) = run(4)
+    b3, _, _ = run(5)
+    assert seen == [(g, 12) for g in range(6)] and len(b1) == 6      # pop rounded to even
+    assert all(b.shape == (12, 2) for b in b1)
+    assert all(np.array_equal(a, b) for a, b in zip(b1, b2, strict=True))
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(F, F2)
+    assert not np.array_equal(b1[0], b3[0])
+    assert (X[:, 0] >= 0).all() and (X[:, 1] <= 2).all()
 
 
 def test_de_finds_quadratic_optimum_under_a_constraint():

@@ -71,3 +71,48 @@ def test_diff_command(aigap, tmp_path, runs):
 def test_diff_bad_input(aigap, tmp_path):
     p = aigap("diff", tmp_path / "nope.mdl", model=TANK)
     assert p.returncode == 2 and "neither a model file nor a git revision" in p.stderr
+
+
+POLICY = ROOT / "scenarios" / "policies" / "china_levers.yaml"
+
+
+def _policy(tmp_path, old="", new=""):
+    """The shipped policy file in ``tmp_path`` (base scenario by absolute path), edited."""
+    text = POLICY.read_text().replace("scenario: baseline",
+                                      f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}")
+    assert old in text
+    f = tmp_path / "policy.yaml"
+    f.write_text(text.replace(old, new, 1))
+    return f
+
+
+def test_check_recognises_and_validates_policy_files(aigap, tmp_path):
+    shipped = sorted(POLICY.parent.glob("*.yaml"))
+    p = aigap("check", *shipped, model=None)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count(": ok (policy: 3 levers, ") == len(shipped) == 2
+    assert "1 objective, 1 constraint, worlds from the newest posterior run" in p.stdout
+    assert "2 objectives" in p.stdout
+    # worlds named by path are read: 6 parameter sets, 'count: 200' keeps them all
+    draws = tmp_path / "draws.csv"
+    draws.write_text("Base Usage Growth,Capital per ARR\n"
+                     + "".join(f"{0.7 + 0.05 * i},{2 + 0.2 * i}\n" for i in range(6)))
+    f = _policy(tmp_path, "parameter_sets: latest", f"parameter_sets: {draws}")
+    p = aigap("check", f, model=None)
+    assert p.returncode == 0, p.stderr
+    assert "6 worlds)" in p.stdout
+
+
+def test_check_reports_bad_policy_files(aigap, tmp_path):
+    f = _policy(tmp_path, "  Subscription Push:", "  Subscripton Push:")
+    p = aigap("check", f, model=None)
+    assert p.returncode == 2 and p.stdout == ""
+    line = next(i for i, t in enumerate(f.read_text().splitlines(), 1) if "Subscripton" in t)
+    assert p.stderr.startswith(f"{f}:{line}: levers.Subscripton Push: ")
+    assert "Subscription Push" in p.stderr
+    f = _policy(tmp_path, "optimizer: {population", "optimiser: {population")
+    p = aigap("check", f, model=None)
+    assert p.returncode == 2 and "optimiser" in p.stderr and "'optimizer'" in p.stderr
+    f = _policy(tmp_path, "parameter_sets: latest", f"parameter_sets: {tmp_path / 'no.csv'}")
+    p = aigap("check", f, model=None)
+    assert p.returncode == 2 and "no.csv" in p.stderr

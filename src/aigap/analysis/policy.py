@@ -8,8 +8,9 @@ Pure functions over arrays (no files, no engine), so each is tested on closed-fo
   case, regret against the best policy per world, or the share of worlds meeting a
   threshold (satisficing) -- the robustness metrics of EMA Workbench / RDM;
 * :func:`to_loss` turns a statistic into a quantity to minimise;
-* :func:`nondominated_sort`, :func:`crowding_distance`, :func:`pareto_mask` and
-  :func:`nsga2` (Deb et al. 2002, with constraint domination) search several objectives;
+* :func:`nondominated_sort` and :func:`pareto_mask` rank policies (with constraint
+  domination); :func:`nsga2` drives pymoo's NSGA-II (Deb et al. 2002) for several
+  objectives;
 * :func:`differential_evolution` wraps scipy's vectorized DE (one call per generation:
   the whole population times every world in one engine call) for one objective.
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Statistic", "robust_statistic", "regret", "to_loss", "satisficing",
-           "nondominated_sort", "crowding_distance", "pareto_mask", "nsga2",
+           "nondominated_sort", "pareto_mask", "nsga2",
            "differential_evolution", "penalised", "lever_spread", "lever_path", "integral",
            "STAT_KINDS",
            "INFEASIBLE"]
@@ -176,96 +177,57 @@ def pareto_mask(F: np.ndarray) -> np.ndarray:
     return nondominated_sort(F) == 0
 
 
-def crowding_distance(F: np.ndarray) -> np.ndarray:
-    """NSGA-II crowding distance of the rows of one front (ends: infinity)."""
-    F = np.asarray(F, dtype=float)
-    n, m = F.shape
-    d = np.zeros(n)
-    if n <= 2:
-        return np.full(n, np.inf)
-    for j in range(m):
-        order = np.argsort(F[:, j], kind="stable")
-        span = F[order[-1], j] - F[order[0], j]
-        d[order[0]] = d[order[-1]] = np.inf
-        if span > 0:
-            d[order[1:-1]] += (F[order[2:], j] - F[order[:-2], j]) / span
-    return d
-
-
-def _survive(F, cv, k):
-    """Indices of the ``k`` survivors by (rank, -crowding)."""
-    rank = nondominated_sort(F, cv)
-    keep = []
-    for r in range(rank.max() + 1):
-        idx = np.flatnonzero(rank == r)
-        if len(keep) + idx.size <= k:
-            keep.extend(idx)
-            continue
-        cd = crowding_distance(F[idx]) if (cv[idx] <= 0).all() else -cv[idx]
-        keep.extend(idx[np.argsort(-cd, kind="stable")[:k - len(keep)]])
-        break
-    return np.asarray(keep), rank
-
-
-def _sbx(p1, p2, lo, hi, rng, eta=15.0, prob=0.9):
-    """Simulated binary crossover of parent rows ``p1``, ``p2`` within bounds."""
-    u = rng.random(p1.shape)
-    beta = np.where(u <= 0.5, (2 * u) ** (1 / (eta + 1)), (1 / (2 * (1 - u))) ** (1 / (eta + 1)))
-    swap = (rng.random(p1.shape) < 0.5) & (rng.random((p1.shape[0], 1)) < prob)
-    c1 = np.where(swap, 0.5 * ((1 + beta) * p1 + (1 - beta) * p2), p1)
-    c2 = np.where(swap, 0.5 * ((1 - beta) * p1 + (1 + beta) * p2), p2)
-    return np.clip(c1, lo, hi), np.clip(c2, lo, hi)
-
-
-def _mutate(X, lo, hi, rng, eta=20.0):
-    """Polynomial mutation, each variable with probability 1/d."""
-    d = X.shape[1]
-    span = np.where(hi > lo, hi - lo, 1.0)
-    u = rng.random(X.shape)
-    delta = np.where(u < 0.5, (2 * u) ** (1 / (eta + 1)) - 1, 1 - (2 * (1 - u)) ** (1 / (eta + 1)))
-    hit = rng.random(X.shape) < 1.0 / d
-    return np.clip(X + hit * delta * span, lo, hi)
-
-
-def _tournament(rank, crowd, cv, rng, n):
-    a, b = rng.integers(0, rank.size, n), rng.integers(0, rank.size, n)
-    better_a = (rank[a] < rank[b]) | ((rank[a] == rank[b]) & (crowd[a] >= crowd[b]))
-    better_a = np.where((cv[a] > 0) | (cv[b] > 0), cv[a] <= cv[b], better_a)
-    return np.where(better_a, a, b)
-
-
 def nsga2(evaluate, bounds, pop_size: int, generations: int, rng, on_generation=None):
-    """NSGA-II over the box ``bounds`` (``[(low, high), ...]``).
+    """NSGA-II (Deb et al. 2002) over the box ``bounds`` (``[(low, high), ...]``): pymoo's.
 
-    ``evaluate(X (P, d)) -> (F (P, m), CV (P,))`` is called once per generation (the
-    initial Latin hypercube, then each offspring batch). ``on_generation(g, X, F, CV)``
-    is called after each. Returns ``(X, F, CV)`` of the final population (every rank).
+    pymoo's NSGA-II (Latin hypercube start, SBX crossover, polynomial mutation, rank and
+    crowding survival, Deb's constraint domination) is driven generation by generation
+    through its ask/tell interface, so ``evaluate(X (P, d)) -> (F (P, m), CV (P,))`` is
+    called once per generation with the whole batch (one engine call for policies x
+    worlds) and a rerun with the same ``rng`` state asks for the same batches (the job
+    replays them from disk on resume). ``on_generation(g, X, F, CV)`` gets the surviving
+    population after each generation (``g = 0``: the initial one). Returns ``(X, F, CV)``
+    of the final population (every rank).
     """
-    from scipy.stats import qmc
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.evaluator import Evaluator
+    from pymoo.core.termination import NoTermination
+    from pymoo.operators.sampling.lhs import LHS
+
     lo, hi = np.asarray(bounds, dtype=float).T
-    d = lo.size
     pop_size += pop_size % 2
-    u = qmc.LatinHypercube(d=d, rng=rng).random(pop_size)
-    X = lo + u * (hi - lo)
-    F, CV = evaluate(X)
-    if on_generation is not None:
-        on_generation(0, X, F, CV)
-    for g in range(1, generations + 1):
-        keep, rank = _survive(F, CV, pop_size)
-        crowd = np.zeros(len(X))
-        for r in np.unique(rank):
-            idx = np.flatnonzero(rank == r)
-            crowd[idx] = crowding_distance(F[idx])
-        parents = _tournament(rank, crowd, CV, rng, pop_size)
-        c1, c2 = _sbx(X[parents[0::2]], X[parents[1::2]], lo, hi, rng)
-        kids = _mutate(np.vstack([c1, c2]), lo, hi, rng)
-        Fk, CVk = evaluate(kids)
-        X, F, CV = np.vstack([X, kids]), np.vstack([F, Fk]), np.concatenate([CV, CVk])
-        keep, _ = _survive(F, CV, pop_size)
-        X, F, CV = X[keep], F[keep], CV[keep]
+    problem = _batch_problem(evaluate, lo, hi)
+    algorithm = NSGA2(pop_size=pop_size, sampling=LHS())
+    algorithm.setup(problem, termination=NoTermination(), seed=rng, verbose=False)
+    evaluator = Evaluator()
+    for g in range(generations + 1):
+        infills = algorithm.ask()
+        evaluator.eval(problem, infills)
+        algorithm.tell(infills=infills)
+        pop = algorithm.pop
+        X, F, CV = pop.get("X"), pop.get("F_raw"), pop.get("CV")[:, 0]
         if on_generation is not None:
             on_generation(g, X, F, CV)
     return X, F, CV
+
+
+def _batch_problem(evaluate, lo, hi):
+    """A pymoo ``Problem`` whose vectorised ``_evaluate`` hands the whole population to
+    ``evaluate``, with one inequality constraint ``G = CV`` (feasible when ``G <= 0``).
+    Non-finite losses (only infeasible policies have them) are replaced for pymoo and
+    kept as ``F_raw``. (pymoo is imported here: it takes most of a second to import.)"""
+    from pymoo.core.problem import Problem
+
+    class BatchProblem(Problem):
+        def _evaluate(self, X, out, *args, **kwargs):
+            F, CV = evaluate(X)
+            F = np.asarray(F, dtype=float)
+            self.n_obj = F.shape[1]              # known at the first batch
+            out["F_raw"] = F
+            out["F"] = np.where(np.isfinite(F), F, INFEASIBLE)
+            out["G"] = np.asarray(CV, dtype=float).reshape(-1, 1)
+
+    return BatchProblem(n_var=lo.size, n_obj=1, n_ieq_constr=1, xl=lo, xu=hi)
 
 
 def differential_evolution(evaluate, bounds, population: int, generations: int, rng,

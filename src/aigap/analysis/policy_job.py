@@ -10,7 +10,7 @@ Stages (each batch is saved as ``chunks/batch_KKKKK.npz`` with the policies it s
 0. the base scenario unchanged (the "no change" policy) in every world;
 1. ``reference_policies`` lever settings (a Latin hypercube): a world's best outcome over
    them is the reference of ``regret`` objectives during the search;
-2. the optimiser (one objective: scipy differential evolution; several: NSGA-II).
+2. the optimiser (one objective: scipy differential evolution; several: pymoo's NSGA-II).
 
 Resume: the optimisers are deterministic in the seed, so a rerun of the same command
 replays the search and takes every saved batch from disk (its policies are checked
@@ -264,7 +264,7 @@ class BatchCache:
                     self.replayed += 1
             if outs is None:
                 raise InputError([f"{path}: the interrupted search differs from this one "
-                                  "(another numpy/scipy?); rerun with --fresh"])
+                                  "(another numpy/scipy/pymoo?); rerun with --fresh"])
         if outs is None:
             outs = self.problem.outcomes(X)
             self.simulated_runs += key.shape[0] * self.problem.W

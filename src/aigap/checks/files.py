@@ -1,6 +1,7 @@
-"""`aigap check`: validate scenario, observation, sweep and priors files against the model.
+"""`aigap check`: validate scenario, observation, sweep, priors and policy files against the
+model.
 
-It sits above the analysis layer because sweep and priors files are validated by it.
+It sits above the analysis layer because sweep, priors and policy files are validated by it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from ..scenarios import load_scenario
 
 def file_kind(path) -> str:
     """``observations`` (top-level ``observations``), ``sweep`` (``uncertain``/``sampler``),
-    ``priors`` (``priors``) or ``scenario``, from the top-level keys of a YAML mapping."""
+    ``priors`` (``priors``), ``policy`` (``levers``/``objectives``) or ``scenario``, from
+    the top-level keys of a YAML mapping."""
     try:
         node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -28,6 +30,8 @@ def file_kind(path) -> str:
         return "sweep"
     if "priors" in keys:
         return "priors"
+    if keys & {"levers", "objectives"}:
+        return "policy"
     return "scenario"
 
 
@@ -47,14 +51,37 @@ def _check_one(path, cm) -> str:
     if kind == "priors":
         from ..analysis.priors_file import load_priors
         return f"ok (priors: {len(load_priors(path, cm).uncertain)} constants/elements)"
+    if kind == "policy":
+        return _check_policy(path, cm)
     sc = load_scenario(path, model=cm)
     parent = f"extends {sc.extends}; " if sc.extends else ""
     return f"ok ({parent}{len(sc.own_overrides)} overrides)"
 
 
+def _check_policy(path, cm) -> str:
+    """A policy file, its base scenario and (when named by path) its worlds' parameter sets.
+    ``parameter_sets: latest`` depends on the runs folder at run time: not read here."""
+    from ..analysis.policy_file import load_policy
+    from ..workflow.rundir import runs_root
+
+    spec = load_policy(path, cm, runs_root=runs_root(), read_worlds=False)
+    load_scenario(spec.scenario_path, model=cm)
+    if spec.worlds_ref is None:
+        worlds = "the baseline world"
+    elif spec.worlds_ref == "latest":
+        worlds = "worlds from the newest posterior run"
+    else:
+        spec = load_policy(path, cm, runs_root=runs_root())
+        worlds = f"{len(spec.world_sets)} worlds"
+    counts = ", ".join(f"{len(items)} {name}{'s' * (len(items) != 1)}" for name, items in
+                       (("lever", spec.levers), ("objective", spec.objectives),
+                        ("constraint", spec.constraints)))
+    return f"ok (policy: {counts}, {worlds})"
+
+
 def check_files(files, model=None, out=None, err=None) -> int:
-    """Validate scenario, observation and sweep files against the model; 0 if all valid,
-    else 2 (every problem of every file printed to ``err``, one line each)."""
+    """Validate scenario, observation, sweep, priors and policy files against the model;
+    0 if all valid, else 2 (every problem of every file printed to ``err``, one line each)."""
     out = sys.stdout if out is None else out      # looked up per call, not bound at import
     err = sys.stderr if err is None else err
     from ..engine import compile_model
