@@ -117,7 +117,9 @@ def register(sub) -> None:
                            "uncertain constants) where the condition(s) hold, with their "
                            "coverage/density trade-off.\nExample: aigap discover runs/<sweep> "
                            "--condition 'Model ARR Gap Ratio@2030 < 20'"))
-    p.add_argument("folder", metavar="RUN_FOLDER")
+    p.add_argument("folder", metavar="SWEEP_FOLDER", nargs="?",
+                   help="a sweep folder: path, folder name or latest (default: the newest "
+                        "sweep folder)")
     p.add_argument("--condition", dest="conditions", action="append", required=True,
                    metavar="'VAR[REG]@YEAR OP VALUE'",
                    help="case of interest (repeatable: all must hold), or the name of a "
@@ -138,7 +140,12 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="one offline HTML page from run folders",
                        description="Build one self-contained HTML page (plots embedded) from "
                        "run, compare, sweep, sensitivity, calibration and discover folders.")
-    p.add_argument("folders", nargs="+", metavar="RUN_FOLDER")
+    p.add_argument("folders", nargs="*", metavar="RUN_FOLDER",
+                   help="run folders: paths, folder names under the runs folder, the end of "
+                        "one (compare = the newest ...-compare), latest or latest:KIND")
+    p.add_argument("--latest", action="append", default=[], metavar="KIND",
+                   help="add the newest folder of KIND (run, compare, sweep, sensitivity, "
+                        "calibrate, discover, posterior; repeatable)")
     p.add_argument("--output", metavar="FILE.html",
                    help="write here (never overwrites) instead of a new run folder")
     p.add_argument("--title", default="aigap report")
@@ -330,9 +337,13 @@ def cmd_calibrate(args) -> int:
 
 def cmd_discover(args) -> int:
     """`aigap discover`: PRIM boxes where the conditions hold in a sweep folder."""
+    from ..workflow.names import resolve_run_folder
     from .discovery import format_boxes, run_discover
 
-    out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
+    folder = resolve_run_folder(args.folder or "latest:sweep", args.runs_dir)
+    if not args.folder:
+        print(f"Sweep folder: {folder} (the newest)", file=sys.stderr)
+    out = run_discover(folder, args.conditions, min_coverage=args.min_coverage,
                        max_boxes=args.max_boxes, alpha=args.alpha, min_mass=args.min_mass,
                        prune_tol=args.prune_tol,
                        runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
@@ -343,9 +354,21 @@ def cmd_discover(args) -> int:
 
 def cmd_report(args) -> int:
     """`aigap report`: one self-contained HTML page from run folders."""
+    from ..workflow.names import resolve_run_folder
     from .report import build_report
 
-    path = build_report(args.folders, output=args.output, title=args.title,
+    texts = list(args.folders) + [f"latest:{k}" for k in args.latest]
+    if not texts:
+        raise InputError(["give at least one run folder (or --latest KIND)"])
+    folders, problems = [], []
+    for t in texts:
+        try:
+            folders.append(resolve_run_folder(t, args.runs_dir))
+        except InputError as exc:
+            problems += exc.issues
+    if problems:
+        raise InputError(problems)
+    path = build_report(folders, output=args.output, title=args.title,
                         runs_dir=args.runs_dir, command=_command())
     print(f"Report: {path}")
     return 0

@@ -38,9 +38,12 @@ CAVEATS = (
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    return Environment(loader=PackageLoader("aigap.analysis", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("aigap.analysis", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["unit_words"] = lambda u: {"": "-", "Dmnl": "dimensionless", "1": "dimensionless"
+                                           }.get(u or "", u)
+    return env
 
 
 def briefing(folders) -> dict:
