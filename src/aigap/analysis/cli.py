@@ -152,6 +152,21 @@ def register(sub) -> None:
     p.add_argument("--runs-dir", metavar="DIR")
     p.set_defaults(func=cmd_report)
 
+    # ---- export (issue 15): a run folder as xlsx / tidy csv / netCDF
+    p = sub.add_parser("export", help="a run folder's results as xlsx, tidy csv or netCDF",
+                       description="Write a run folder's results in an analyst's format: xlsx "
+                       "(every table as a sheet, units, a README sheet), csv (one tidy long "
+                       "table: scenario or run, time, variable, region, value, unit) or "
+                       "netcdf (xarray Dataset over scenario/run x time x Region, units as "
+                       "attributes). Never overwrites a file.")
+    p.add_argument("folder", metavar="RUN_FOLDER",
+                   help="path, folder name under the runs folder, or latest[:KIND]")
+    p.add_argument("--format", choices=("xlsx", "csv", "netcdf"), default="xlsx")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output file (default <folder name>.xlsx/.csv/.nc here)")
+    p.add_argument("--runs-dir", metavar="DIR")
+    p.set_defaults(func=cmd_export)
+
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
     # ---- loops (Loops That Matter loop dominance; analysis/loops.py)
@@ -371,6 +386,17 @@ def cmd_report(args) -> int:
     path = build_report(folders, output=args.output, title=args.title,
                         runs_dir=args.runs_dir, command=_command())
     print(f"Report: {path}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """`aigap export`: a run folder's results as xlsx, tidy csv or netCDF."""
+    from ..workflow.names import resolve_run_folder
+    from .export import export_folder
+
+    out = export_folder(resolve_run_folder(args.folder, args.runs_dir), args.format,
+                        args.output)
+    print(f"Exported: {out} ({out.stat().st_size / 1e6:.2f} MB, {args.format})")
     return 0
 
 
