@@ -43,6 +43,11 @@ def test_report_page_offline_and_readable(browser, report_file, tmp_path):
     # every figure decoded by the browser
     sizes = page.evaluate("[...document.images].map(i => [i.naturalWidth, i.complete])")
     assert len(sizes) == 3 and all(w > 100 and ok for w, ok in sizes)
+    # printed (Print to PDF), every collapsed table is expanded
+    page.emulate_media(media="print")
+    assert all(page.locator("details table").nth(k).is_visible()
+               for k in range(page.locator("details table").count()))
+    page.emulate_media(media="screen")
     # a collapsed table shows all its rows once opened
     details = page.locator("details").first
     assert not details.locator("table").is_visible()
