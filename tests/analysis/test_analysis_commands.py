@@ -34,8 +34,11 @@ def sobol_folder(tmp_path_factory, cm):
 def test_sobol_sensitivity_outputs(sobol_folder):
     table = pd.read_csv(sobol_folder / "indices.csv")
     d = 8                                           # uncertain inputs of price_war.yaml
+    # the README's documented default: the three gap ratios and US return on capital, 2030
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "(default: the three gap ratios and US return on capital, 2030)" in readme
     assert len(table) == 4 * d and set(table.output) == {
-        "ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Model ARR[CN]@2030",
+        "ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Return Gap Ratio@2030",
         "Return on AI Capital[US]@2030"}
     assert np.all(table.ST_low <= table.ST + 1e-12) and np.all(table.ST <= table.ST_high + 1e-12)
     ranking = pd.read_csv(sobol_folder / "ranking.csv")
