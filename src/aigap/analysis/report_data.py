@@ -211,7 +211,8 @@ def condition_words(definition: str) -> str:
         what = c.variable + (f" [{c.region}]" if c.region else "")
         unit = "USD/Year" if "ARR" in c.variable else "1/Year" if "Return" in c.variable else ""
         value = format_value(c.value, unit)
-    return f"{what} {op} {value} in {format_when(c.time)}"
+    when = format_when(c.time)
+    return f"{what} {op} {value} {'at' if when.startswith('year-end') else 'in'} {when}"
 
 
 def _condition_findings(folders) -> list:

@@ -31,7 +31,7 @@ COLUMNS = {"ci_low": "95% interval low", "ci_high": "95% interval high",
 PERCENT_COLUMNS = {"probability", "ci_low", "ci_high", "coverage", "density", "mass",
                    "density_without", "coverage_without", "contraction"}
 COLLAPSE_ROWS = 12
-TABLES = {"sweep": ("conditions.csv",), "sensitivity": ("ranking.csv",),
+TABLES = {"sweep": (), "sensitivity": ("ranking.csv",),
           "calibrate": ("parameters.csv", "fit.csv"), "discover": ("boxes.csv",),
           "posterior": ("parameters.csv", "fit.csv")}
 TABLE_CAPTIONS = {"conditions.csv": "Probability of each condition (95% Wilson interval)",
@@ -133,6 +133,26 @@ def _percentile_table(f: Folder):
             "collapsed": len(rows) > COLLAPSE_ROWS}
 
 
+def _conditions_table(f: Folder):
+    from .report_data import condition_words
+
+    df = f.csv("conditions.csv")
+    if df is None or df.empty:
+        return None
+    cons = "probability_consistent" in df.columns and (df.runs_consistent > 0).all()
+    sfx = "_consistent" if cons else ""
+    rows = [[r["condition"], condition_words(r["definition"]),
+             f"{format_percent(r['probability' + sfx])} ({format_percent(r['ci_low' + sfx])}"
+             f"-{format_percent(r['ci_high' + sfx])})",
+             f"{int(r['runs_true' + sfx]):,} of {int(r['runs' + sfx]):,}",
+             format_percent(r["probability"])] for _, r in df.iterrows()]
+    who = "data-consistent runs" if cons else "all runs (none consistent with the data)"
+    return {"caption": f"Probability of each condition over the {who} (95% Wilson interval)",
+            "columns": ["condition", "in words", "probability (95% interval)", "runs",
+                        "all runs, unconditioned"], "rows": rows,
+            "collapsed": len(rows) > COLLAPSE_ROWS}
+
+
 def _notes(f: Folder) -> list:
     m, notes = f.manifest, []
     if f.kind == "sweep" and m.get("consistent_runs") is not None:
@@ -192,7 +212,7 @@ def folder_section(f: Folder) -> dict:
     if f.kind in ("run", "compare"):
         tables += [t for t in (_summary_table(f), _fit_table(f)) if t]
     if f.kind == "sweep":
-        tables += [t for t in (_percentile_table(f),) if t]
+        tables += [t for t in (_conditions_table(f), _percentile_table(f)) if t]
     for fname in TABLES.get(f.kind, ()):
         if fname == "fit.csv" and f.kind == "calibrate":
             continue
@@ -211,6 +231,6 @@ def folder_section(f: Folder) -> dict:
         desc = ("Where do the cases " + " and ".join(d.get("conditions") or []) +
                 f" concentrate? {d.get('cases', '?')} of {d.get('runs', '?')} sweep runs "
                 "are cases.")
-    return {"id": f.path.name, "title": f"{KIND_WORDS.get(f.kind, f.kind)}: {f.name}",
+    return {"id": "folder-" + f.path.name, "title": f"{KIND_WORDS.get(f.kind, f.kind)}: {f.name}",
             "description": desc, "notes": _notes(f), "tables": tables,
             "figures": figures(f), "provenance": provenance(f)}
