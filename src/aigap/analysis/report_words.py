@@ -5,28 +5,10 @@ template use them so every number is printed with its unit and one precision.
 """
 from __future__ import annotations
 
-import math
+from ..workflow.summary import format_value, format_when
 
-from ..workflow.summary import format_value
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-
-
-def format_when(t) -> str:
-    """A model time as words: ``2031.0`` -> "year-end 2030", ``2026.41`` -> "May 2026"."""
-    try:
-        t = float(t)
-    except (TypeError, ValueError):
-        return str(t)
-    if not math.isfinite(t):
-        return "n/a"
-    year = math.floor(t + 1e-9)
-    frac = t - year
-    if frac < 1e-6:
-        return f"year-end {year - 1}"
-    return f"{MONTHS[min(int(frac * 12 + 1e-6), 11)]} {year}"
-
+__all__ = ["format_when", "format_number", "format_percent", "describe_distribution",
+           "describe_value", "describe_constant", "caption", "CAPTIONS", "GLOSSARY"]
 
 def format_number(value, unit: str = "") -> str:
     """Three significant figures with the unit's scale ($B, %/yr, plain)."""

@@ -1,6 +1,8 @@
 """Summary and gap tables: year-end values per scenario, region and year."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..scenarios import InputError
@@ -60,6 +62,23 @@ def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units
     return pd.DataFrame(rows, columns=["scenario", "variable", "region", "year", "value",
                                        "unit"])
 
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+def format_when(t) -> str:
+    """A model time as words: ``2031.0`` -> "year-end 2030", ``2026.41`` -> "May 2026"."""
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        return str(t)
+    if not math.isfinite(t):
+        return "n/a"
+    year = math.floor(t + 1e-9)
+    frac = t - year
+    if frac < 1e-6:
+        return f"year-end {year - 1}"
+    return f"{MONTHS[min(int(frac * 12 + 1e-6), 11)]} {year}"
 
 def scale_suffix(value: float) -> tuple:
     """``(value / 10^k, "k"|"M"|"B"|"T"|"")`` for compact numbers."""
@@ -150,10 +169,10 @@ def format_fit(fit) -> str:
         where = f"{r.variable}[{r.region}]" if r.region else r.variable
         if r.share != 1:
             where = f"{r.share:g} x {where}"
-        rows.append([r.id, where, f"{r.time:.2f}", observed, format_value(r.simulated, unit),
+        rows.append([r.id, where, format_when(r.time), observed, format_value(r.simulated, unit),
                      "within" if r.kind != "point" and r.passed else f"{r.pct_error:+.1f}%",
                      "pass" if r.passed else "FAIL"])
     n_ok = int(fit.passed.sum())
-    table = _grid(["observation", "model variable", "time", "observed", "simulated",
+    table = _grid(["observation", "model variable", "when", "observed", "simulated",
                    "error", "fit"], rows)
     return f"{table}\n{n_ok}/{len(fit)} observations within tolerance"
