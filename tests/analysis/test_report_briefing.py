@@ -185,3 +185,13 @@ def test_scenario_names_and_run_folder_names(tmp_path, capsys, monkeypatch):
     assert main(["run", "baseline", "--no-plots", "--no-observations", "--name", "mine",
                  "--runs-dir", str(tmp_path)]) == 0
     assert any(p.name.endswith("-mine") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command, term", [("sensitivity", "Morris mu* / sigma: Mean absolute"),
+                                           ("calibrate", "Payoff: Calibration's error score"),
+                                           ("discover", "PRIM box: A set of input ranges"),
+                                           ("report", "Gap ratio: US value divided")])
+def test_terms_of_art_explained_in_help(command, term, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert term in " ".join(capsys.readouterr().out.split())

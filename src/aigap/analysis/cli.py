@@ -138,8 +138,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("report", help="one offline HTML page from run folders",
-                       description="Build one self-contained HTML page (plots embedded) from "
-                       "run, compare, sweep, sensitivity, calibration and discover folders.")
+                       description="A briefing as one self-contained HTML page from run,\n"
+                       "compare, sweep, sensitivity, calibration, discover and posterior folders:"
+                       "\nsummary (findings, 2026-2030 gap tables with 5-95% ranges, drivers),\n"
+                       "a section per folder, assumptions in words, glossary, provenance.")
     p.add_argument("folders", nargs="*", metavar="RUN_FOLDER",
                    help="run folders: paths, folder names under the runs folder, the end of "
                         "one (compare = the newest ...-compare), latest or latest:KIND")
@@ -167,6 +169,7 @@ def register(sub) -> None:
     p.add_argument("--runs-dir", metavar="DIR")
     p.set_defaults(func=cmd_export)
 
+    _explain_terms(sub)                                # issue 15: terms of art in --help
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
     # ---- loops (Loops That Matter loop dominance; analysis/loops.py)
@@ -387,6 +390,23 @@ def cmd_report(args) -> int:
                         runs_dir=args.runs_dir, command=_command())
     print(f"Report: {path}")
     return 0
+
+
+HELP_TERMS = {"sweep": ("Data-consistent run", "5-95%", "Gap ratio"),
+              "sensitivity": ("Sobol S1 / ST", "Morris mu* / sigma"),
+              "calibrate": ("Payoff", "Log error / tolerance", "Identified", "Jacobian rank"),
+              "discover": ("PRIM box",),
+              "report": ("Gap ratio", "Data-consistent run", "5-95%", "Year-end 2030")}
+
+
+def _explain_terms(sub) -> None:
+    """Append the glossary's explanation of each command's terms of art to its --help."""
+    from .report_words import terms_epilog
+
+    for name, terms in HELP_TERMS.items():
+        if name in sub.choices:
+            sub.choices[name].epilog = terms_epilog(*terms)
+            sub.choices[name].formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def cmd_export(args) -> int:

@@ -150,3 +150,14 @@ GLOSSARY = {
     "Log error / tolerance": "ln(simulated / observed); an observation passes when it is "
                              "within its tolerance (default 0.25, about +-25%).",
 }
+
+
+def terms_epilog(*terms) -> str:
+    """``--help`` epilog explaining ``terms`` (keys of :data:`GLOSSARY`), one per paragraph."""
+    import textwrap
+
+    lines = ["terms:"]
+    for t in terms:
+        lines.append(textwrap.fill(f"{t}: {GLOSSARY[t]}", 92, initial_indent="  ",
+                                   subsequent_indent="    "))
+    return "\n".join(lines)
