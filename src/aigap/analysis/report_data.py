@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from ..workflow.keys import GAPS
-from ..workflow.summary import GAP_LABELS, YEARS, format_value
+from ..core.keys import GAPS
+from ..core.formatting import format_value
+from ..workflow.summary import GAP_LABELS, YEARS
 from .report_words import describe_constant, describe_distribution, format_percent, format_when
 
 

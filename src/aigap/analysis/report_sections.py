@@ -7,8 +7,9 @@ import json
 
 import numpy as np
 
-from ..workflow.keys import GAPS
-from ..workflow.summary import GAP_LABELS, YEARS, format_value
+from ..core.keys import GAPS
+from ..core.formatting import format_value
+from ..workflow.summary import GAP_LABELS, YEARS
 from .report_data import Folder
 from .report_words import caption, format_percent, format_when
 
@@ -29,16 +30,18 @@ COLUMNS = {"ci_low": "95% interval low", "ci_high": "95% interval high",
            "log_error": "log error", "pct_error": "error %", "median_pct_error": "median error %",
            "inside50": "inside 50%", "inside90": "inside 90%", "crps_log": "CRPS (log)"}
 PERCENT_COLUMNS = {"probability", "ci_low", "ci_high", "coverage", "density", "mass",
-                   "density_without", "coverage_without", "contraction"}
+                   "density_without", "coverage_without", "contraction", "relative_score"}
 COLLAPSE_ROWS = 12
 TABLES = {"sweep": (), "sensitivity": ("ranking.csv",),
           "calibrate": ("parameters.csv", "fit.csv"), "discover": ("boxes.csv",),
-          "posterior": ("parameters.csv", "fit.csv")}
+          "posterior": ("parameters.csv", "fit.csv"), "loops": ("dominance.csv",)}
 TABLE_CAPTIONS = {"conditions.csv": "Probability of each condition (95% Wilson interval)",
                   "ranking.csv": "Inputs ranked by their effect on each output",
                   "parameters.csv": "Fitted constants and whether the data identify them",
                   "fit.csv": "Fit to every published observation",
-                  "boxes.csv": "PRIM boxes: restricted input ranges"}
+                  "boxes.csv": "PRIM boxes: restricted input ranges",
+                  "dominance.csv": "Loop dominance (Loops That Matter): mean relative loop "
+                                   "score per year (+ reinforcing, - balancing)"}
 
 
 def _cell(v, column: str = "") -> str:

@@ -5,7 +5,7 @@ template use them so every number is printed with its unit and one precision.
 """
 from __future__ import annotations
 
-from ..workflow.summary import format_value, format_when
+from ..core.formatting import format_value, format_when
 
 __all__ = ["format_when", "format_number", "format_percent", "describe_distribution",
            "describe_value", "describe_constant", "caption", "CAPTIONS", "GLOSSARY"]

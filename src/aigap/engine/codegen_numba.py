@@ -31,7 +31,7 @@ import re
 import numpy as np
 
 from . import ir
-from .codegen_numpy import _closure, _Names
+from .codegen_numpy import _closure, NameTable
 from .numba_helpers import HELPERS
 from .numba_printer import INIT, Emitter, Scope, static_order
 from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
@@ -93,7 +93,7 @@ class Generator:
 
     def __init__(self, prog: ir.Program, ts_params, outputs, method):
         self.prog = prog
-        self.names = _Names()
+        self.names = NameTable()
         self.em = Emitter(prog, self.names)
         self.pl = plan(prog, ts_params, outputs, method)
         self.method = self.pl["method"]

@@ -7,6 +7,7 @@ from matplotlib.lines import Line2D
 from .style import (GAP_VARIABLES, KEY_VARIABLES, REGION_STYLES, axes_grid, format_axis,
                     region_color, save, scenario_colors)
 
+YEAR_ENDS = tuple(float(y + 1) for y in range(2026, 2031))   # year-end 2026..2030
 OBS_MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
 
 
@@ -72,10 +73,11 @@ def _mark_data_end(ax, t_end, first: bool) -> None:
 
 def _label_year_ends(ax, res, name, color, first: bool) -> None:
     """Year-end 2026-2030 markers; the first scenario's values written beside them."""
-    from ..workflow.summary import YEARS, format_value, year_end
+    from ..core.formatting import format_value
 
-    pts = [(y + 1.0, float(np.ravel(year_end(res, name, y))[0])) for y in YEARS
-           if res.time[0] <= y + 1.0 <= res.time[-1] + 1e-9]
+    y = _series(res, name)[0][1]
+    pts = [(t, float(np.interp(t, res.time, y))) for t in YEAR_ENDS
+           if res.time[0] - 1e-9 <= t <= res.time[-1] + 1e-9]
     if not pts:
         return
     ax.plot(*zip(*pts), "o", color=color, ms=3.5, zorder=4)
