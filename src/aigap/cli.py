@@ -47,6 +47,9 @@ def _run_options() -> argparse.ArgumentParser:
     g.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     g.add_argument("--runs-dir", metavar="DIR",
                    help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    g.add_argument("--name", metavar="NAME",
+                   help="run folder name after the timestamp (default: the scenario plus what "
+                        "differs: --set values, engine, method, time step)")
     return p
 
 
@@ -69,7 +72,8 @@ def build_parser():
     p = sub.add_parser("run", parents=[run_opts, model_opt], help="simulate one scenario",
                        description="Simulate one scenario: print the 2026-2030 summary (and the "
                        "fit to observations for the baseline) and write a run folder.")
-    p.add_argument("scenario", metavar="SCENARIO.yaml")
+    p.add_argument("scenario", metavar="SCENARIO", help="a scenario file or name (baseline = "
+                   "scenarios/baseline.yaml)")
     p.add_argument("--fit", action="store_true",
                    help="print the fit report even when the scenario is not the baseline")
     p.set_defaults(func=cmd_run)
@@ -77,7 +81,8 @@ def build_parser():
     p = sub.add_parser("compare", parents=[run_opts, model_opt], help="compare scenarios",
                        description="Simulate several scenarios and compare the US/China gaps. "
                        "Without files: the six named scenarios in scenarios/.")
-    p.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="scenario files or names (default: the six named scenarios)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("list", help="list scenarios with their descriptions")
@@ -215,8 +220,13 @@ def _progress(k, n, name):
 
 def _simulate(args, paths, kind):
     from .workflow import run_scenarios
+    from .workflow.names import resolve_scenario, run_name
+    paths = [resolve_scenario(p) for p in paths]
+    base = Path(paths[0]).stem if kind == "run" else "compare"
+    name = args.name or run_name(base, args.sets, args.engine, args.method, args.time_step)
+    name = None if name == base and kind == "run" else name   # the scenario's own name
     return run_scenarios(paths, engine=args.engine, method=args.method, sets=args.sets,
-                         model=args.model, runs_dir=args.runs_dir,
+                         model=args.model, runs_dir=args.runs_dir, name=name,
                          observations=_observations_arg(args), kind=kind,
                          plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
                          time_step=args.time_step,
@@ -275,10 +285,16 @@ def _wrap_items(head: str, items: list, width: int) -> str:
 def cmd_compare(args) -> int:
     """`aigap compare`: several scenarios (default: the six named ones), gap tables."""
     from .workflow import default_scenario_paths, format_gap_table
+    from .workflow.names import resolve_scenario
     paths = args.scenarios or default_scenario_paths()
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        raise InputError([f"{m}: file not found" for m in missing])
+    problems = []
+    for p in paths:
+        try:
+            resolve_scenario(p)
+        except InputError as exc:
+            problems += exc.issues
+    if problems:
+        raise InputError(problems)
     out = _simulate(args, paths, "compare")
     print(f"Comparing {len(out.scenarios)} scenarios: {', '.join(out.results)}\n")
     print(format_gap_table(out.summary))

@@ -34,8 +34,11 @@ def sobol_folder(tmp_path_factory, cm):
 def test_sobol_sensitivity_outputs(sobol_folder):
     table = pd.read_csv(sobol_folder / "indices.csv")
     d = 8                                           # uncertain inputs of price_war.yaml
+    # the README's documented default: the three gap ratios and US return on capital, 2030
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "(default: the three gap ratios and US return on capital, 2030)" in readme
     assert len(table) == 4 * d and set(table.output) == {
-        "ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Model ARR[CN]@2030",
+        "ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Return Gap Ratio@2030",
         "Return on AI Capital[US]@2030"}
     assert np.all(table.ST_low <= table.ST + 1e-12) and np.all(table.ST <= table.ST_high + 1e-12)
     ranking = pd.read_csv(sobol_folder / "ranking.csv")
@@ -164,13 +167,13 @@ def test_report_is_self_contained(sweep_folder, sobol_folder, tmp_path, capsys):
                  str(out_html)])
     assert code == 0
     page = out_html.read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("<h2>") == 2
-    imgs = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="folder"') == 2
+    imgs = re.findall(r"src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"", page)
     n_png = len(list(sweep_folder.run_dir.glob("*.png"))) + len(list(sobol_folder.glob("*.png")))
     assert len(imgs) == n_png >= 3
     assert base64.b64decode(imgs[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r"(src|href)=['\"]https?:", page)      # nothing fetched online
-    assert "Condition probabilities" in page and "Ranking of inputs" in page
+    assert "Probability of each condition" in page and "Inputs ranked by their effect" in page
     # never overwrite; bad folders are clear errors
     assert main(["report", str(sobol_folder), "--output", str(out_html)]) == 2
     assert "never overwrit" in capsys.readouterr().err
@@ -193,9 +196,10 @@ def test_report_on_run_and_compare_folders(tmp_path, capsys, monkeypatch):
     out_html = tmp_path / "page.html"
     assert main(["report", *map(str, folders), "--output", str(out_html)]) == 0
     page = out_html.read_text()
-    assert page.count("<h2>") == 2 and "<h2>run: baseline" in page and "<h2>compare:" in page
-    assert "Year-end summary" in page and "Fit to observations" in page
-    assert re.search(r"<td>Total AI ARR</td><td>US</td><td>\$[\d.]+[BT]</td>", page)
+    assert page.count('class="folder"') == 2
+    assert "<h2>Scenario run: baseline" in page and "<h2>Scenario comparison:" in page
+    assert "Year-end values 2026-2030" in page and "Fit to the published observations" in page
+    assert re.search(r"<td>Total AI ARR \[US\]</td>(<td>\$[\d.]+[BT]</td>){5}", page)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -22,7 +22,7 @@ def test_run_prints_summary_and_writes_folder(aigap, runs):
                  "Fit to observations", "observations within tolerance", "Run folder:"):
         assert text in p.stdout
     (folder,) = run_folders(runs)
-    assert folder.name.endswith("-baseline")
+    assert folder.name.endswith("-baseline-price_war_intensity_cn_0.5")   # what differs
     assert {f.name for f in folder.iterdir()} == {
         "results.csv", "summary.csv", "fit.csv", "manifest.json", "key_variables.png",
         "gap_ratios.png", "fit.png", "inputs"}
@@ -145,7 +145,8 @@ def test_analysis_hook_is_called():
     register_analysis(sub)
     assert {"run", "compare", "list", "params", "check"} <= before
     assert set(sub.choices) - before == {"sweep", "sensitivity", "calibrate", "discover",
-                                         "report", "posterior", "loops", "optimize"}
+                                         "report", "posterior", "loops", "optimize",
+                                         "export"}
 
 
 @pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),

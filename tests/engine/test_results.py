@@ -92,3 +92,56 @@ def test_to_frame_is_tidy(cm):
     row = df[(df.variable == "Capital") & (df.Region == "CN") & (df.run == 1) & (df.time == 2)]
     assert float(row.value.iloc[0]) == pytest.approx(50 * 1.05 ** 8)
     assert df[df.variable == "Gap Ratio"].Region.isna().all()
+
+
+def test_to_xarray_named_axes_and_units():
+    """to_xarray: one variable per output over (run, time, subscripts), values unchanged."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from aigap.engine import compile_model
+
+    cm = compile_model(Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl")
+    pw = np.linspace(0.2, 1.0, 4)[:, None] * [0, 1]
+    res = cm.simulate(params={"Price War Intensity": pw},
+                      outputs=["Total AI ARR", "ARR Gap Ratio"])
+    ds = res.to_xarray(units={"Total AI ARR": "USD/Year"})
+    assert ds["Total AI ARR"].dims == ("run", "time", "Region")
+    assert ds["ARR Gap Ratio"].dims == ("run", "time")
+    assert list(ds.Region.values) == ["US", "CN"] and ds.sizes["run"] == 4
+    assert ds["Total AI ARR"].attrs["units"] == "USD/Year"
+    np.testing.assert_array_equal(ds["Total AI ARR"].sel(Region="CN").values,
+                                  res.sel("Total AI ARR", Region="CN"))
+    # year-end 2030 is model time 2031.0
+    np.testing.assert_array_equal(ds["ARR Gap Ratio"].sel(time=2031.0).values,
+                                  res["ARR Gap Ratio"][:, -1])
+
+
+def test_scenario_parameters_plus_an_array_of_runs():
+    """A scenario's resolved parameters (time series with a run axis of 1) plus an array of
+    N runs simulate N runs; run k equals the single run with that value; a real mismatch
+    names both parameters."""
+    from pathlib import Path
+
+    import numpy as np
+    import pytest
+
+    from aigap.engine import ParameterError, compile_model
+    from aigap.scenarios import load_scenario, resolve_params
+
+    root = Path(__file__).resolve().parents[2]
+    cm = compile_model(root / "model" / "ai_gap.mdl")
+    base = resolve_params(cm, load_scenario(root / "scenarios" / "price_war_truce.yaml", cm))
+    assert any(getattr(v, "values", np.zeros(0)).shape[:1] == (1,) for v in base.values())
+    values = np.linspace(0.2, 1.0, 7)
+    many = cm.simulate(params={**base, "Token Demand Elasticity": values},
+                       outputs=["ARR Gap Ratio"])
+    assert many["ARR Gap Ratio"].shape[0] == 7
+    one = cm.simulate(params={**base, "Token Demand Elasticity": values[3]},
+                      outputs=["ARR Gap Ratio"])
+    np.testing.assert_array_equal(many["ARR Gap Ratio"][3], one["ARR Gap Ratio"][0])
+    with pytest.raises(ParameterError, match="'Price War Intensity' has 3 runs but 'Token "
+                                             "Demand Elasticity' has 5"):
+        cm.simulate(params={"Token Demand Elasticity": np.full(5, 0.5),
+                            "Price War Intensity": np.full(3, 0.5)})

@@ -51,3 +51,26 @@ def test_pngs_are_images(tmp_path):
                          "passed": False}])
     plot_fit(tmp_path / "f.png", fit)
     assert mpimg.imread(tmp_path / "f.png").shape[0] > 100
+
+
+def test_plots_return_figures_with_year_end_labels_and_data_end(tmp_path):
+    """plot_* return the matplotlib Figure (path=None writes nothing); gap panels label the
+    first scenario's year-end 2026-2030 values; a dashed line marks where the data end."""
+    from matplotlib.figure import Figure
+
+    from aigap.engine import compile_model
+    from aigap.plotting import plot_gap_ratios
+    from aigap.workflow.runner import find_model
+    from aigap.workflow.summary import YEARS, format_value, year_end
+
+    cm = compile_model(find_model())
+    res = cm.simulate(outputs=["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"])
+    fig = plot_gap_ratios(None, {"baseline": res}, {}, data_end_time=2026.5)
+    assert isinstance(fig, Figure) and not list(tmp_path.iterdir())
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert [format_value(float(year_end(res, "ARR Gap Ratio", y)), ratio=True)
+            for y in YEARS] == [x for x in labels if x.endswith("x")]
+    assert any(list(line.get_xdata()) == [2026.5, 2026.5] for line in ax.lines)
+    out = tmp_path / "g.png"
+    assert isinstance(plot_gap_ratios(out, {"baseline": res}, {}), Figure) and out.is_file()

@@ -119,7 +119,9 @@ def register(sub) -> None:
                            "uncertain constants) where the condition(s) hold, with their "
                            "coverage/density trade-off.\nExample: aigap discover runs/<sweep> "
                            "--condition 'Model ARR Gap Ratio@2030 < 20'"))
-    p.add_argument("folder", metavar="RUN_FOLDER")
+    p.add_argument("folder", metavar="SWEEP_FOLDER", nargs="?",
+                   help="a sweep folder: path, folder name or latest (default: the newest "
+                        "sweep folder)")
     p.add_argument("--condition", dest="conditions", action="append", required=True,
                    metavar="'VAR[REG]@YEAR OP VALUE'",
                    help="case of interest (repeatable: all must hold), or the name of a "
@@ -138,15 +140,38 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("report", help="one offline HTML page from run folders",
-                       description="Build one self-contained HTML page (plots embedded) from "
-                       "run, compare, sweep, sensitivity, calibration and discover folders.")
-    p.add_argument("folders", nargs="+", metavar="RUN_FOLDER")
+                       description="A briefing as one self-contained HTML page from run,\n"
+                       "compare, sweep, sensitivity, calibration, discover and posterior folders:"
+                       "\nsummary (findings, 2026-2030 gap tables with 5-95% ranges, drivers),\n"
+                       "a section per folder, assumptions in words, glossary, provenance.")
+    p.add_argument("folders", nargs="*", metavar="RUN_FOLDER",
+                   help="run folders: paths, folder names under the runs folder, the end of "
+                        "one (compare = the newest ...-compare), latest or latest:KIND")
+    p.add_argument("--latest", action="append", default=[], metavar="KIND",
+                   help="add the newest folder of KIND (run, compare, sweep, sensitivity, "
+                        "calibrate, discover, posterior; repeatable)")
     p.add_argument("--output", metavar="FILE.html",
                    help="write here (never overwrites) instead of a new run folder")
     p.add_argument("--title", default="aigap report")
     p.add_argument("--runs-dir", metavar="DIR")
     p.set_defaults(func=cmd_report)
 
+    # ---- export (issue 15): a run folder as xlsx / tidy csv / netCDF
+    p = sub.add_parser("export", help="a run folder's results as xlsx, tidy csv or netCDF",
+                       description="Write a run folder's results in an analyst's format: xlsx "
+                       "(every table as a sheet, units, a README sheet), csv (one tidy long "
+                       "table: scenario or run, time, variable, region, value, unit) or "
+                       "netcdf (xarray Dataset over scenario/run x time x Region, units as "
+                       "attributes). Never overwrites a file.")
+    p.add_argument("folder", metavar="RUN_FOLDER",
+                   help="path, folder name under the runs folder, or latest[:KIND]")
+    p.add_argument("--format", choices=("xlsx", "csv", "netcdf"), default="xlsx")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output file (default <folder name>.xlsx/.csv/.nc here)")
+    p.add_argument("--runs-dir", metavar="DIR")
+    p.set_defaults(func=cmd_export)
+
+    _explain_terms(sub)                                # issue 15: terms of art in --help
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
     from .policy_cli import register_optimize          # issue 18: policy search
@@ -334,9 +359,13 @@ def cmd_calibrate(args) -> int:
 
 def cmd_discover(args) -> int:
     """`aigap discover`: PRIM boxes where the conditions hold in a sweep folder."""
+    from ..workflow.names import resolve_run_folder
     from .discovery_job import format_boxes, run_discover
 
-    out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
+    folder = resolve_run_folder(args.folder or "latest:sweep", args.runs_dir)
+    if not args.folder:
+        print(f"Sweep folder: {folder} (the newest)", file=sys.stderr)
+    out = run_discover(folder, args.conditions, min_coverage=args.min_coverage,
                        max_boxes=args.max_boxes, alpha=args.alpha, min_mass=args.min_mass,
                        prune_tol=args.prune_tol,
                        runs_dir=args.runs_dir, plots=not args.no_plots, command=_command())
@@ -347,11 +376,51 @@ def cmd_discover(args) -> int:
 
 def cmd_report(args) -> int:
     """`aigap report`: one self-contained HTML page from run folders."""
+    from ..workflow.names import resolve_run_folder
     from .report import build_report
 
-    path = build_report(args.folders, output=args.output, title=args.title,
+    texts = list(args.folders) + [f"latest:{k}" for k in args.latest]
+    if not texts:
+        raise InputError(["give at least one run folder (or --latest KIND)"])
+    folders, problems = [], []
+    for t in texts:
+        try:
+            folders.append(resolve_run_folder(t, args.runs_dir))
+        except InputError as exc:
+            problems += exc.issues
+    if problems:
+        raise InputError(problems)
+    path = build_report(folders, output=args.output, title=args.title,
                         runs_dir=args.runs_dir, command=_command())
     print(f"Report: {path}")
+    return 0
+
+
+HELP_TERMS = {"sweep": ("Data-consistent run", "5-95%", "Gap ratio"),
+              "sensitivity": ("Sobol S1 / ST", "Morris mu* / sigma"),
+              "calibrate": ("Payoff", "Log error / tolerance", "Identified", "Jacobian rank"),
+              "discover": ("PRIM box",),
+              "report": ("Gap ratio", "Data-consistent run", "5-95%", "Year-end 2030")}
+
+
+def _explain_terms(sub) -> None:
+    """Append the glossary's explanation of each command's terms of art to its --help."""
+    from .report_words import terms_epilog
+
+    for name, terms in HELP_TERMS.items():
+        if name in sub.choices:
+            sub.choices[name].epilog = terms_epilog(*terms)
+            sub.choices[name].formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def cmd_export(args) -> int:
+    """`aigap export`: a run folder's results as xlsx, tidy csv or netCDF."""
+    from ..workflow.names import resolve_run_folder
+    from .export import export_folder
+
+    out = export_folder(resolve_run_folder(args.folder, args.runs_dir), args.format,
+                        args.output)
+    print(f"Exported: {out} ({out.stat().st_size / 1e6:.2f} MB, {args.format})")
     return 0
 
 

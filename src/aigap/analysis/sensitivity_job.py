@@ -35,8 +35,10 @@ from .sweep_file import load_sweep
 
 __all__ = ["run_sensitivity", "DEFAULT_TARGETS", "SensitivityOutput", "format_ranking"]
 
-DEFAULT_TARGETS = ("ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Model ARR[CN]@2030",
+#: the three US/China gap ratios and US return on capital at year-end 2030 (as documented)
+DEFAULT_TARGETS = ("ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Return Gap Ratio@2030",
                    "Return on AI Capital[US]@2030")
+
 METHODS = ("sobol", "morris")
 
 

@@ -84,7 +84,7 @@ def infer_n_runs(params: dict, constants: dict) -> int:
 
     Raises ParameterError on a wrong shape or inconsistent run counts.
     """
-    n = None
+    n, first = None, None
     for name, value in params.items():
         check_param_name(name, constants)
         info = constants[name]
@@ -107,11 +107,12 @@ def infer_n_runs(params: dict, constants: dict) -> int:
                 + (" plus a last axis over time points" if isinstance(value, TimeSeries) else ""))
         if runs == 0:
             raise ParameterError(f"'{name}' has shape {tuple(shape)}: zero runs")
-        if runs is not None:
+        if runs is not None and runs != 1:      # a run axis of 1 broadcasts (numpy rule)
             if n is not None and runs != n:
                 raise ParameterError(
-                    f"'{name}' has {runs} runs but another parameter has {n}")
-            n = runs
+                    f"'{name}' has {runs} runs but '{first}' has {n} (give every "
+                    "parameter the same number of runs, or 1 run / no run axis to share it)")
+            n, first = runs, name
     return 1 if n is None else n
 
 
@@ -125,7 +126,11 @@ def normalize_value(name, value, info, n_runs):
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"'{name}': values must be finite numbers")
     runs = _leading_runs(arr.shape, dshape)
-    if runs is None:
+    if runs == 1 and n_runs != 1:              # one run shared by every run
+        arr = arr.reshape((1,) + dshape) if arr.ndim == 1 + len(dshape) else \
+            np.broadcast_to(arr.reshape((1,) + (1,) * len(dshape)), (1,) + dshape)
+        arr = np.broadcast_to(arr, (n_runs,) + dshape)
+    elif runs is None:
         arr = np.broadcast_to(arr, (n_runs,) + dshape)
     elif runs != n_runs:
         raise ParameterError(f"'{name}' has {runs} runs, expected {n_runs}")
@@ -140,7 +145,12 @@ def normalize_timeseries(name, ts: TimeSeries, info, n_runs):
     v = ts.values
     shape = v.shape[:-1]
     runs = _leading_runs(shape, dshape)
-    if runs is None:
+    if runs == 1 and n_runs != 1:              # one run shared by every run
+        v = v.reshape((1,) + dshape + v.shape[-1:]) if v.ndim == 2 + len(dshape) else \
+            np.broadcast_to(v.reshape((1,) + (1,) * len(dshape) + v.shape[-1:]),
+                            (1,) + dshape + v.shape[-1:])
+        v = np.broadcast_to(v, (n_runs,) + dshape + v.shape[-1:])
+    elif runs is None:
         v = np.broadcast_to(v.reshape(shape + (1,) * (len(dshape) - len(shape)) + v.shape[-1:])
                             if shape == () else v, (n_runs,) + dshape + v.shape[-1:])
     elif runs != n_runs:

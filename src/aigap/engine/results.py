@@ -106,3 +106,35 @@ class SimulationResult:
         if not frames:
             return pd.DataFrame(columns=[RUN, TIME, "variable", *sub_dims, "value"])
         return pd.concat(frames, ignore_index=True)
+
+    def to_xarray(self, names=None, units=None):
+        """The outputs as an :class:`xarray.Dataset` over the named axes.
+
+        Parameters
+        ----------
+        names : list of str, optional
+            Outputs to include (default: all stored outputs).
+        units : dict, optional
+            Vensim name -> unit, stored as each variable's ``units`` attribute.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per output with dims ``(run, time, *subscripts)``; coords ``run``,
+            ``time`` (model years; 2031.0 = year-end 2030) and every subscript range.
+        """
+        import xarray as xr
+
+        names = list(self.data) if names is None else list(names)
+        coords = {RUN: np.arange(self.n_runs), TIME: np.asarray(self.time, dtype=float)}
+        data = {}
+        for name in names:
+            dims = tuple(self.dims[name])
+            for d in dims[2:]:
+                coords[d] = list(self.coords[d])
+            arr = np.asarray(self[name])
+            if arr.shape[0] != self.n_runs:     # a run axis of 1 broadcast over the runs
+                arr = np.broadcast_to(arr, (self.n_runs, *arr.shape[1:]))
+            data[name] = xr.Variable(dims, arr, attrs={"units": (units or {}).get(name, "")})
+        return xr.Dataset(data, coords=coords, attrs=dict(
+            {k: v for k, v in self.meta.items() if isinstance(v, (str, int, float))}))

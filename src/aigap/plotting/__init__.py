@@ -1,7 +1,7 @@
 """Matplotlib (Agg) plots of runs, comparisons and fits."""
 from .fit import plot_fit
 from .style import GAP_VARIABLES, KEY_VARIABLES
-from .timeseries import plot_gap_ratios, plot_key_variables, plot_panels
+from .timeseries import data_end, plot_gap_ratios, plot_key_variables, plot_panels
 
 
 def plot_run_outputs(folder, out) -> list:
@@ -19,7 +19,8 @@ def plot_run_outputs(folder, out) -> list:
     paths = [folder / "key_variables.png", folder / "gap_ratios.png"]
     plot_key_variables(paths[0], out.results, units, out.observations,
                        title=f"Key variables: {label}")
-    plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}")
+    plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}",
+                    data_end_time=data_end(out.observations))
     if out.fit is not None:
         first = next(iter(out.results))
         fit = out.fit[out.fit.scenario == first]

@@ -7,6 +7,7 @@ from matplotlib.lines import Line2D
 from .style import (GAP_VARIABLES, KEY_VARIABLES, REGION_STYLES, axes_grid, format_axis,
                     region_color, save, scenario_colors)
 
+YEAR_ENDS = tuple(float(y + 1) for y in range(2026, 2031))   # year-end 2026..2030
 OBS_MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
 
 
@@ -58,15 +59,47 @@ def obs_legend_handles() -> list:
             Line2D([], [], marker="_", ls="", color="0.3", ms=8, label="range")]
 
 
+def data_end(observations):
+    """Time of the last fitted observation (None without observations)."""
+    times = [o.time for o in (observations.fitted if observations is not None else ())]
+    return max(times) if times else None
+
+
+def _mark_data_end(ax, t_end, first: bool) -> None:
+    ax.axvline(t_end, color="0.45", lw=0.9, ls="--", zorder=1)
+    ax.text(t_end, 0.98, " data end" if first else "", transform=ax.get_xaxis_transform(),
+            fontsize=7.5, color="0.35", va="top", ha="left")
+
+
+def _label_year_ends(ax, res, name, color, first: bool) -> None:
+    """Year-end 2026-2030 markers; the first scenario's values written beside them."""
+    from ..core.formatting import format_value
+
+    y = _series(res, name)[0][1]
+    pts = [(t, float(np.interp(t, res.time, y))) for t in YEAR_ENDS
+           if res.time[0] - 1e-9 <= t <= res.time[-1] + 1e-9]
+    if not pts:
+        return
+    ax.plot(*zip(*pts), "o", color=color, ms=3.5, zorder=4)
+    if first:
+        for t, v in pts:
+            ax.annotate(format_value(v, ratio=True), (t, v), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=7.5, color=color, zorder=6)
+
+
 def plot_panels(path, results: dict, names, units: dict, observations=None, title="",
-                gap=False) -> None:
+                gap=False, data_end_time=None):
     """One panel per variable; every scenario (colour) and region (line style).
 
-    With one scenario, regions get their own colours (US blue, CN red).
+    With one scenario, regions get their own colours (US blue, CN red). A dashed line marks
+    where the data end (the last fitted observation, or ``data_end_time``); gap panels mark
+    year-ends 2026-2030 and label the first scenario's values. Writes a PNG when ``path``
+    is given; returns the matplotlib Figure (None when no variable is in the results).
     """
     names = [n for n in names if any(n in r for r in results.values())]
     if not names:
-        return
+        return None
+    t_end = data_end_time if data_end_time is not None else data_end(observations)
     single = len(results) == 1
     colors = scenario_colors(results)
     fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
@@ -88,6 +121,10 @@ def plot_panels(path, results: dict, names, units: dict, observations=None, titl
                                        lambda r: region_color(r) if single else "0.2")
         format_axis(ax, units.get(name), np.concatenate([np.ravel(v) for v in values]))
         if gap:
+            for j, (scen, res) in enumerate(results.items()):
+                if name in res:
+                    _label_year_ends(ax, res, name, region_color("", 0) if single
+                                     else colors[scen], j == 0)
             lo, hi = ax.get_ylim()
             if lo <= 1.0 <= hi:
                 ax.axhline(1.0, color="0.4", lw=0.8, ls=":", label="_parity")
@@ -97,10 +134,14 @@ def plot_panels(path, results: dict, names, units: dict, observations=None, titl
             ax.set_title(name)
         ax.set_xlim(min(r.time[0] for r in results.values()),
                     max(r.time[-1] for r in results.values()))
+        if t_end is not None:
+            _mark_data_end(ax, t_end, ax is axes[0])
     _legend(fig, axes[0], results, single, observations, gap)
     if title:
         fig.suptitle(title, fontsize=12)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def _legend(fig, ax, results, single, observations, gap) -> None:
@@ -123,10 +164,12 @@ def _legend(fig, ax, results, single, observations, gap) -> None:
 
 
 def plot_key_variables(path, results, units, observations=None, title=""):
-    """Key variables (both regions) of every scenario, observations overlaid."""
-    plot_panels(path, results, KEY_VARIABLES, units, observations, title)
+    """Key variables (both regions) of every scenario, observations overlaid; returns the
+    Figure (``path=None``: not written, e.g. for a notebook)."""
+    return plot_panels(path, results, KEY_VARIABLES, units, observations, title)
 
 
-def plot_gap_ratios(path, results, units, title=""):
-    """US/China gap ratios of every scenario."""
-    plot_panels(path, results, GAP_VARIABLES, units, None, title, gap=True)
+def plot_gap_ratios(path, results, units, title="", data_end_time=None):
+    """US/China gap ratios of every scenario, year-ends marked; returns the Figure."""
+    return plot_panels(path, results, GAP_VARIABLES, units, None, title, gap=True,
+                       data_end_time=data_end_time)

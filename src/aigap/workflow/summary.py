@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import InputError
-from ..core.formatting import format_value, scale_suffix  # noqa: F401  (re-exported)
+from ..core.formatting import format_value, format_when, scale_suffix  # noqa: F401  (re-exported)
 from ..core.keys import GAPS, REGIONAL
 
 SUMMARY_VARIABLES = REGIONAL + GAPS
@@ -116,10 +116,10 @@ def format_fit(fit) -> str:
         where = f"{r.variable}[{r.region}]" if r.region else r.variable
         if r.share != 1:
             where = f"{r.share:g} x {where}"
-        rows.append([r.id, where, f"{r.time:.2f}", observed, format_value(r.simulated, unit),
+        rows.append([r.id, where, format_when(r.time), observed, format_value(r.simulated, unit),
                      "within" if r.kind != "point" and r.passed else f"{r.pct_error:+.1f}%",
                      "pass" if r.passed else "FAIL"])
     n_ok = int(fit.passed.sum())
-    table = _grid(["observation", "model variable", "time", "observed", "simulated",
+    table = _grid(["observation", "model variable", "when", "observed", "simulated",
                    "error", "fit"], rows)
     return f"{table}\n{n_ok}/{len(fit)} observations within tolerance"
