@@ -196,7 +196,7 @@ cm = compile_model(sys.argv[1])
 t1 = time.perf_counter()
 res = cm.simulate(engine="compiled", outputs=["Stock", "Ratio"], method="rk4")
 t2 = time.perf_counter()
-fn = cm.compiled_program.function(frozenset(), ("Stock", "Ratio"), "rk4").fn
+fn = cm.compiled_program.kernel("rk4")
 print(json.dumps({"hits": sum(fn.stats.cache_hits.values()),
                   "misses": sum(fn.stats.cache_misses.values()),
                   "first_call": t2 - t1, "value": float(res["Ratio"][0, -1])}))

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .codegen_numba import CODEGEN_VERSION, generate, info_columns, static_order, what
+from .codegen_numba import (CODEGEN_VERSION, generate, info_columns, static_order,
+                            stored_scalars, what)
 from .errors import EngineError, ParameterError
 
-BACKEND_VERSION = f"{CODEGEN_VERSION}.2"
+BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
 ENGINES = ("auto", "numpy", "compiled")
 AUTO_MIN_RUNS = 10_000        # "auto": compiled when the kernel is cached and runs >= this
 AUTO_COMPILE_RUNS = 250_000   # "auto": compiled even when the kernel must first be compiled
@@ -180,14 +181,15 @@ def run_parallel(fn, n_runs, args, min_chunk=64):
 
 
 class NumbaProgram:
-    """IR plus a cache of compiled kernels, one per signature."""
+    """IR plus its compiled kernels: one per method, whatever the outputs and time series."""
 
     def __init__(self, prog):
         self.ir = prog
         self._fns = {}
+        self.compiles = 0           # kernels built (or loaded from disk) by this object
 
     def __getstate__(self):
-        return {"ir": self.ir, "_fns": {}}
+        return {"ir": self.ir, "_fns": {}, "compiles": 0}
 
     @property
     def lanes(self) -> bool:
@@ -196,35 +198,53 @@ class NumbaProgram:
         from .codegen_numba_lanes import lanes_supported
         return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
 
-    def source(self, ts_params, outputs, method):
-        """Python source of the kernel module for one signature."""
-        if method == "euler" and self.lanes:    # RK4's 4 evaluations: compile time 4x, kept scalar
+    def source(self, method):
+        """Python source of the kernel module of ``method`` (Euler or RK4)."""
+        if self.lanes:
             from .codegen_numba_lanes import generate_lanes
-            return generate_lanes(self.ir, frozenset(ts_params), tuple(outputs), method)
-        return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
+            return generate_lanes(self.ir, method)
+        return generate(self.ir, method)
 
-    def is_cached(self, ts_params, outputs, method) -> bool:
-        """True when the kernel of this signature needs no compilation (loaded or on disk)."""
-        key = (frozenset(ts_params), tuple(outputs), method)
-        return key in self._fns or is_compiled(self.ir.model_hash, self.source(*key))
+    def _key(self, method):
+        return (method, self.lanes)
+
+    def is_cached(self, ts_params=(), outputs=(), method="euler") -> bool:
+        """True when the kernel of ``method`` needs no compilation (loaded, or on disk).
+
+        ``ts_params`` and ``outputs`` are accepted for the numpy backend's call
+        shape; they do not change the kernel."""
+        return (self._key(method) in self._fns
+                or is_compiled(self.ir.model_hash, self.source(method)))
+
+    def kernel(self, method):
+        """The compiled kernel of ``method`` (compiled, or loaded from the disk cache, once)."""
+        key = self._key(method)
+        if key not in self._fns:
+            mod = load_module(self.ir.model_hash, self.source(method))
+            self._fns[key] = mod.run_block
+            self.compiles += 1
+        return self._fns[key]
 
     def function(self, ts_params, outputs, method):
-        """The kernel of one signature (compiled, or loaded from the disk cache, once)."""
-        key = (frozenset(ts_params), tuple(outputs), method)
-        if key not in self._fns:
-            mod = load_module(self.ir.model_hash, self.source(*key))
-            self._fns[key] = Kernel(self.ir, mod.run_block, sorted(key[0]))
-        return self._fns[key]
+        """A callable with the numpy backend's ``run`` signature for these outputs and
+        time-series constants, running the one kernel of ``method``."""
+        return Kernel(self.ir, self.kernel(method), ts_params, outputs)
 
 
 class Kernel:
-    """Host side of one kernel: packs the inputs, runs it, checks the per-run orders."""
+    """Host side of one job: packs the inputs, runs the kernel, checks the per-run orders."""
 
-    def __init__(self, prog, fn, ts):
+    def __init__(self, prog, fn, ts, outputs):
         self.ir = prog
         self.fn = fn
-        self.ts = ts
         self.params = list(prog.params)
+        self.ts = sorted(ts)
+        self.tsj = np.array([self.params.index(p) for p in self.ts], dtype=np.int64)
+        _, spans = stored_scalars(prog)
+        self.outputs = list(outputs)
+        self.spans = [spans[name] for name in self.outputs]
+        sel = [np.arange(a, b) for a, b in self.spans]
+        self.sel = np.concatenate(sel).astype(np.int64) if sel else np.zeros(0, np.int64)
         self.info = info_columns(prog)
 
     def __call__(self, P, TS, R, times, save, dt, initial_time, final_time, saveper, O):
@@ -240,14 +260,16 @@ class Kernel:
         for q, p in enumerate(self.ts):
             TV[:, TO[q]:TO[q + 1]] = TS[p][1]
         INFO = np.zeros((R, len(self.info)))
-        outs = [o if o.flags.c_contiguous else np.ascontiguousarray(o) for o in O]
-        args = (PR, TX, TO, TV, np.ascontiguousarray(times, dtype=float),
-                np.ascontiguousarray(save, dtype=np.int64), float(dt), float(initial_time),
-                float(final_time), float(saveper), *outs, INFO)
+        save = np.ascontiguousarray(save, dtype=np.int64)
+        OUT = np.empty((R, int(save.max()) + 1 if save.size else 0, len(self.sel)))
+        args = (PR, TX, TO, TV, self.tsj, self.sel, np.ascontiguousarray(times, dtype=float),
+                save, float(dt), float(initial_time), float(final_time), float(saveper),
+                OUT, INFO)
         run_parallel(self.fn, R, args)
-        for o, res in zip(O, outs):
-            if o is not res:
-                o[...] = res
+        k = 0
+        for o, (a, b) in zip(O, self.spans):
+            o[...] = OUT[:, :, k:k + b - a].reshape(o.shape)
+            k += b - a
         self.check(INFO, dt)
 
     def check(self, INFO, dt):
