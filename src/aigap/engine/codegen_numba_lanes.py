@@ -47,8 +47,9 @@ class LaneEmitter(Emitter):
         self.lifted = {}
 
     def _lift(self, fn, args, sc):
+        texts = [self(a, sc) for a in args]      # nested lifts first: they take lower ids
         k = len(self.lifted)
-        self.lifted[k] = (fn, [self(a, sc) for a in args])
+        self.lifted[k] = (fn, texts)
         return f"v_lift{k}"
 
     def __call__(self, node, sc=None):

@@ -240,7 +240,11 @@ class Compiler:
             sid = self._state(kind, el, elems, input=self.expr(ast.input, ctx),
                               time=self.expr(ast.delay_time, ctx),
                               init=self.expr(ast.initial, ctx))
-            self.states[sid].order = self.expr(ast.order, ctx)
+            order = self.states[sid].order = self.expr(ast.order, ctx)
+            if isinstance(order, ir.Num) and not order.value >= 1:
+                raise EngineError(f"{self.pm.path}:{el.line}: '{el.name}': the order of the "
+                                  f"delay is {order.value:g}; a DELAY N order must be at "
+                                  "least 1")
             expr = ir.StateRead(sid)
         elif isinstance(ast, ae.DelayFixedStructure):
             sid = self._state("delay_fixed", el, elems, input=self.expr(ast.input, ctx),

@@ -26,8 +26,7 @@ from .errors import EngineError, ParameterError
 
 BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
 ENGINES = ("auto", "numpy", "compiled")
-AUTO_MIN_RUNS = 10_000        # "auto": compiled when the kernel is cached and runs >= this
-AUTO_COMPILE_RUNS = 250_000   # "auto": compiled even when the kernel must first be compiled
+AUTO_MIN_RUNS = 1_000         # "auto": compiled from this many runs per job
 COMPILED_BLOCK = 32_768       # runs per kernel call (inputs packed per block)
 
 
@@ -40,43 +39,38 @@ def numba_status():
     return True, numba.__version__
 
 
-def auto_engine(numba_ok: bool, cached: bool, n_runs: int) -> str:
-    """The backend ``engine="auto"`` picks: a pure function of its three inputs.
+def auto_engine(numba_ok: bool, n_runs: int) -> str:
+    """The backend ``engine="auto"`` picks for a job of ``n_runs``: a pure function.
 
-    Compiling a kernel for a new signature (outputs, time-series constants,
-    method) takes 5-20 s, while the numpy backend simulates 10,000 runs of the
-    project model in under a second. So ``"auto"`` picks ``"compiled"`` only when
-    numba imports and either the kernel for this signature is already compiled
-    (in this process or in the on-disk cache) and ``n_runs >= AUTO_MIN_RUNS``,
-    or the ensemble is large enough to amortise the compilation
-    (``n_runs >= AUTO_COMPILE_RUNS``); otherwise ``"numpy"``.
+    The compiled kernel depends only on the model and the method (outputs,
+    time-series constants, SAVEPER and the horizon are run-time arguments), so
+    it is compiled once per model and method and then loaded from the disk
+    cache by every job. ``"auto"`` therefore picks ``"compiled"`` whenever numba
+    imports and the job has ``AUTO_MIN_RUNS`` (1,000) runs or more; below that
+    the numpy backend finishes before the kernel is even loaded.
 
     Parameters
     ----------
     numba_ok : bool
         numba imports.
-    cached : bool
-        The kernel of this signature needs no compilation.
     n_runs : int
-        Size of the ensemble.
+        Runs of the whole job (a sweep's total, not one chunk's).
 
     Returns
     -------
     str
         ``"compiled"`` or ``"numpy"``.
     """
-    if numba_ok and n_runs >= (AUTO_MIN_RUNS if cached else AUTO_COMPILE_RUNS):
-        return "compiled"
-    return "numpy"
+    return "compiled" if numba_ok and n_runs >= AUTO_MIN_RUNS else "numpy"
 
 
-def choose_engine(engine, n_runs, cached=None) -> str:
-    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for an ensemble of ``n_runs``.
+def choose_engine(engine, n_runs) -> str:
+    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for a job of ``n_runs``.
 
-    ``"compiled"`` without numba falls back to numpy with a RuntimeWarning that
-    says why; ``"auto"`` follows :func:`auto_engine`. ``cached`` is a callable
-    (no arguments) telling whether the kernel is already compiled; it is called
-    only when the answer matters.
+    Call it once per job (a sweep resolves it for all its chunks) and pass the
+    answer to every ``simulate`` of the job. ``"compiled"`` without numba falls
+    back to numpy with a RuntimeWarning that says why; ``"auto"`` follows
+    :func:`auto_engine`.
     """
     if engine not in ENGINES:
         raise ParameterError(f"unknown engine '{engine}'; use one of {ENGINES}")
@@ -88,10 +82,7 @@ def choose_engine(engine, n_runs, cached=None) -> str:
                       "using the numpy engine", RuntimeWarning, stacklevel=3)
         return "numpy"
     if engine == "auto":
-        if not ok or n_runs < AUTO_MIN_RUNS:
-            return "numpy"
-        is_cached = n_runs < AUTO_COMPILE_RUNS and cached is not None and bool(cached())
-        return auto_engine(ok, is_cached, n_runs)
+        return auto_engine(ok, n_runs)
     return "compiled"
 
 
