@@ -3,11 +3,13 @@
 :class:`NumbaProgram` mirrors :class:`~aigap.engine.codegen_numpy.NumpyProgram`:
 ``function(ts_params, outputs, method)`` returns a callable with the numpy
 ``run`` signature, so :func:`aigap.engine.simulate.simulate` drives both
-backends the same way. The generated module is written to
-``<cache>/numba/`` under a name keyed by the model hash, the backend version
-and a digest of the source (which encodes the signature); numba's own
-``cache=True`` stores the machine code beside it, so a new process loads the
-kernel instead of compiling it.
+backends the same way. Behind it there is one kernel per model and method:
+outputs (``SEL``) and time-series constants (``TSJ`` and their points) are
+arguments of the kernel, not part of its source. The generated module is
+written to ``<cache>/numba/`` under a name keyed by the model hash, the
+backend version and a digest of the source; numba's own ``cache=True`` stores
+the machine code beside it, so a new process loads the kernel instead of
+compiling it.
 """
 from __future__ import annotations
 
