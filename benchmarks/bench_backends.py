@@ -131,13 +131,15 @@ def div(V, W, reps):
 @njit(nogil=True, error_model="numpy", fastmath={"contract"})
 def fma(V, W, reps):
     # as in a lane loop: rows loaded into registers, eight dependent multiply-adds
-    # each, four rows interleaved (independent chains), stored once
+    # each, eight rows interleaved (independent chains hide the latency), stored once
     for r in range(reps):
-        for k in range(0, V.shape[0], 4):
+        for k in range(0, V.shape[0], 8):
             for l in range(8):
                 a, b, c, d = V[k, l], V[k + 1, l], V[k + 2, l], V[k + 3, l]
+                e, f, g, h = V[k + 4, l], V[k + 5, l], V[k + 6, l], V[k + 7, l]
 #FMA#
                 V[k, l], V[k + 1, l], V[k + 2, l], V[k + 3, l] = a, b, c, d
+                V[k + 4, l], V[k + 5, l], V[k + 6, l], V[k + 7, l] = e, f, g, h
     return V[0, 0]
 
 @njit(nogil=True, error_model="numpy")
@@ -161,7 +163,7 @@ rng = np.random.default_rng(0)
 data = [(rng.uniform(1, 2, (rows, 8)), rng.uniform(0.5, 1, (rows, 8))) for _ in range(threads)]
 CASES = (("div", div, 1, 1), ("fma", fma, 8, 8), ("exp", exp, 4, 1), ("pow", pow_, 8, 1))
 '''.replace("#FMA#", "\n".join(f"                {v} = {v} * 0.9999999 + 1e-9"  # unrolled:
-                                    for _ in range(8) for v in "abcd")) + TIMING  # l innermost
+                                    for _ in range(8) for v in "abcdefgh")) + TIMING  # l innermost
 
 
 def loadavg():
