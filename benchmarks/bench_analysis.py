@@ -29,9 +29,9 @@ CALIBRATION_PARAMS = [
 
 
 def main() -> int:
-    from aigap.analysis.calibration import run_calibration
-    from aigap.analysis.gsa import run_sensitivity
-    from aigap.analysis.sweep import run_sweep
+    from aigap.analysis.calibration_job import run_calibration
+    from aigap.analysis.sensitivity_job import run_sensitivity
+    from aigap.analysis.sweep_job import run_sweep
     from aigap.engine import compile_model
 
     cm = compile_model(REPO / "model" / "ai_gap.mdl").check()

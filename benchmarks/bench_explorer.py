@@ -11,7 +11,7 @@ move -> updated charts (input event -> worker run -> charts and table rebuilt;
 median and max over the moves) for the single run and with 500 posterior draws
 (synthetic draws: every ranged constant uniform +-10 % around its default,
 seed 0); the JS kernel's per-run time in node against the numpy engine's single
-run. The load average is printed beside the figures: the machine may be shared.
+run and the numba (compiled) engine's, alone and per run in an ensemble. The load average is printed beside the figures: the machine may be shared.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _draws(cm, folder, n, seed=0):
 
 def _page_latency(browser, path, moves):
     """(wall s to first charts, page ms to first charts, slider latencies in ms)."""
-    from conftest import open_page, wait_js
+    from browser_helpers import open_page, wait_js
     t = time.perf_counter()
     page = open_page(browser, path)
     open_wall = time.perf_counter() - t
@@ -68,7 +68,7 @@ def _page_latency(browser, path, moves):
 
 def _screenshot(browser, path, png):
     """The 500-draw page, China's price war eased to 0.3 and baseline overlaid."""
-    from conftest import open_page, wait_js
+    from browser_helpers import open_page, wait_js
     page = open_page(browser, path)
     k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]',
                            "data-k")
@@ -91,9 +91,9 @@ def main(argv=None):
     from playwright.sync_api import sync_playwright
 
     from aigap.engine import compile_model
-    from aigap.explorer.build import explore
+    from aigap.explorer.build import explore, read_draws
     from aigap.explorer.kernel import kernel_bundle, pack_params, run_node
-    from aigap.workflow.keys import GAPS
+    from aigap.core.keys import GAPS
 
     moves = 10 if args.quick else 30
     cm = compile_model(ROOT / "model" / "ai_gap.mdl")
@@ -102,12 +102,9 @@ def main(argv=None):
         single = explore([], tmp / "single.html")
         (tmp / "post").mkdir()
         _draws(cm, tmp / "post", 500)
-        import aigap.explorer.build as b
-        b.MAX_DRAWS, old = 500, b.MAX_DRAWS
-        try:
-            bands = b.explore([], tmp / "bands.html", posterior=tmp / "post")
-        finally:
-            b.MAX_DRAWS = old
+        bands = explore([], tmp / "bands.html", posterior=tmp / "post", max_draws=500)
+        n_draws = len(read_draws(tmp / "post", cm, n_max=500))
+        assert n_draws == 500, f"the page holds {n_draws} draws, not 500"
         print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
         print(f"file size: {single.stat().st_size / 1e6:.2f} MB single, "
               f"{bands.stat().st_size / 1e6:.2f} MB with 500 draws")
@@ -132,6 +129,19 @@ def main(argv=None):
     numpy_run = (time.perf_counter() - t) / n_np
     print(f"one run, project model: JS kernel (node) {js * 1e3:.2f} ms, numpy engine "
           f"{numpy_run * 1e3:.2f} ms ({numpy_run / js:.1f}x)")
+    cm.simulate(outputs=outputs, engine="compiled")         # numba: compile / load the cache
+    t = time.perf_counter()
+    for _ in range(n_np):
+        cm.simulate(outputs=outputs, engine="compiled")
+    numba_one = (time.perf_counter() - t) / n_np
+    n_ens = 2000
+    cm.simulate(n_runs=n_ens, outputs=outputs, engine="compiled")
+    t = time.perf_counter()
+    cm.simulate(n_runs=n_ens, outputs=outputs, engine="compiled")
+    numba_per = (time.perf_counter() - t) / n_ens
+    print(f"numba (compiled) engine: one run {numba_one * 1e3:.2f} ms (call overhead included); "
+          f"per run in a {n_ens}-run ensemble {numba_per * 1e6:.1f} us; "
+          f"JS kernel / numba ensemble per run: {js / numba_per:.1f}x")
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 

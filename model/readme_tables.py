@@ -96,6 +96,21 @@ def claims_section(cm) -> str:
     return claims.table(claims.measure(cm))
 
 
+LOOP_SCENARIOS = {"baseline": ("US", "CN"), "china_embedding": ("CN",)}
+
+
+def loops_section(cm) -> str:
+    """Measured dominance of the named loops R1...B5 per period (issue 17; aigap loops)."""
+    from aigap.analysis.loops_file import load_loop_names, loops_file
+    from aigap.analysis.loopstable import dominance_markdown
+    from aigap.scenarios import load_scenario, resolve_params
+    named = load_loop_names(loops_file(cm.path), cm.variables)
+    scen = {name: (resolve_params(cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml",
+                                                    model=cm)), regions)
+            for name, regions in LOOP_SCENARIOS.items()}
+    return dominance_markdown(cm, scen, named)
+
+
 def family_section(cm) -> str:
     import claims
     return claims.family_table(claims.family_member(cm))
@@ -149,13 +164,13 @@ def render(text: str, sections: dict) -> str:
 
 
 def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
-                           "family")) -> dict:
+                           "family", "loops")) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
             "oat": oat_section, "constants": lambda: constants_section(cm),
             "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
-            "family": lambda: family_section(cm)}
+            "family": lambda: family_section(cm), "loops": lambda: loops_section(cm)}
     return {name: make[name]() for name in names}
 
 

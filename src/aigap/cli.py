@@ -97,6 +97,9 @@ def build_parser():
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--units", nargs="?", const="", metavar="MODEL", default=None,
                    help="check dimensional consistency of MODEL (default the project model)")
+    p.add_argument("--model-checks", nargs="?", const="", metavar="FILE", default=None,
+                   help="run the declarative reality checks of FILE (default "
+                        "model/checks.yaml) on the engine; exit 1 when one fails")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("explore", parents=[model_opt],
@@ -109,16 +112,48 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help="output file (default explorer.html; never overwritten)")
     p.add_argument("--posterior", metavar="RUN",
-                   help="folder with draws.csv (columns Name / Name[ELEM]): live 5-95%% / "
+                   help="posterior folder with draws.csv (columns Name / Name[ELEM]), or a "
+                        "sweep folder (its runs consistent with the data): live 5-95%% / "
                         "25-75%% bands from up to 300 draws")
+    p.add_argument("--max-draws", type=int, default=300, metavar="N",
+                   help="posterior draws kept in the page (seeded subsample; default 300)")
     p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("diff", parents=[model_opt], help="compare two model versions",
+                       description="Comparison report of a model change: run every named "
+                       "scenario under OLD and NEW and write one offline HTML page, a text "
+                       "summary, the changed equations and the change in fit. OLD/NEW: "
+                       ".mdl files or git revisions (HEAD~1, main, REV:path).")
+    p.add_argument("old", metavar="OLD", help="old model: a .mdl file or a git revision")
+    p.add_argument("new", nargs="?", metavar="NEW",
+                   help="new model (default: the working model, --model or model/ai_gap.mdl)")
+    p.add_argument("--scenarios", nargs="+", metavar="FILE",
+                   help="scenario files (default: the six named scenarios)")
+    p.add_argument("--fail-above", type=float, metavar="PCT",
+                   help="exit 1 when a series changes by more than PCT%% of its range")
+    p.add_argument("--checks", nargs="?", const="", metavar="FILE", default=None,
+                   help="also run the reality checks (default model/checks.yaml) under both")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    p.add_argument("--runs-dir", metavar="DIR",
+                   help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    p.set_defaults(func=cmd_diff)
     return parser, sub
+
+
+def cmd_diff(args) -> int:
+    """`aigap diff OLD [NEW]`: the comparison report of a model change."""
+    from .checks.diffjob import cmd_diff as run
+    return run(args)
 
 
 def cmd_explore(args) -> int:
     """`aigap explore`: write the explorer page."""
     from .explorer.build import explore
-    out = explore(args.scenarios, args.output, args.model, args.posterior)
+    if args.max_draws < 1:
+        from .scenarios import InputError
+        raise InputError([f"--max-draws: expected a positive integer, got {args.max_draws}"])
+    out = explore(args.scenarios, args.output, args.model, args.posterior,
+                  max_draws=args.max_draws)
     print(f"Explorer written: {out} ({out.stat().st_size / 1e6:.2f} MB); open it in a browser")
     return 0
 
@@ -303,6 +338,15 @@ def cmd_params(args) -> int:
 
 def cmd_check(args) -> int:
     """`aigap check`: validate scenario, sweep and observation files without running."""
+    if not args.files and args.units is None and args.model_checks is None:
+        print("aigap check: nothing to check; give FILE..., --units or --model-checks",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.model_checks is not None:
+        from .checks.run import cmd_model_checks
+        code = cmd_model_checks(args)
+        if code or (args.units is None and not args.files):
+            return code
     if args.units is not None:
         from .checks.units import check_units
         from .workflow.runner import find_model
@@ -313,7 +357,7 @@ def cmd_check(args) -> int:
             print("units: no problems")
         if problems or not args.files:
             return 2 if problems else 0
-    from .workflow.inspect import check_files
+    from .checks.files import check_files
     return check_files(args.files, args.model)
 
 

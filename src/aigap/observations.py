@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .scenarios.issues import InputError, IssueList, closest
+from .core.errors import InputError, IssueList, closest
 from .scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_null,
                                   is_sequence, line_of, mapping_items, number, string)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from aigap.analysis.calibration import parse_until, run_calibration
+from aigap.analysis.calibration_job import parse_until, run_calibration
 from aigap.cli import main
 from aigap.observations import fit_table, load_observations
 from aigap.scenarios import load_scenario, resolve_params

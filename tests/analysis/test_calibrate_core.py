@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aigap.analysis.calibrate import fit, identifiability, scaled_residuals, uncertainty_set
+from aigap.analysis.fitting import fit, identifiability, scaled_residuals, uncertainty_set
 from aigap.observations import Observation
 
 TIMES = np.array([0.5, 1.0, 2.0, 3.0, 4.0])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aigap.analysis.calibration import run_calibration
-from aigap.analysis.gsa import run_sensitivity
-from aigap.analysis.sweep import run_sweep
+from aigap.analysis.calibration_job import run_calibration
+from aigap.analysis.sensitivity_job import run_sensitivity
+from aigap.analysis.sweep_job import run_sweep
 from aigap.engine.numba_backend import BACKEND_VERSION
 from aigap.engine.version import ENGINE_VERSION
 

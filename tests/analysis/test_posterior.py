@@ -11,7 +11,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from aigap.analysis import posterior as pm
+from aigap.analysis import mcmc as pm
 from aigap.analysis.distributions import Distribution
 from aigap.analysis.posterior_job import run_posterior
 from aigap.cli import main
@@ -177,7 +177,7 @@ def test_posterior_command_writes_run_folder(cm, tmp_path, capsys):
     diag = json.loads((folder / "diagnostics.json").read_text())
     assert {"converged", "more_steps", "acceptance_fraction", "parameters"} <= set(diag)
     # the draws are a sweep's parameter_sets (log_post ignored)
-    from aigap.analysis.sweepfile import load_sweep
+    from aigap.analysis.sweep_file import load_sweep
     sweep = folder / "s.yaml"
     sweep.write_text(yaml.safe_dump({"description": "d", "scenario": str(BASELINE), "seed": 1,
                                      "parameter_sets": "draws.csv", "runs": 10}))
@@ -269,7 +269,7 @@ def test_until_without_earlier_observation(tmp_path, capsys):
 def test_shipped_priors_cover_every_unsourced_assumption(cm):
     """ai_gap_priors_all.yaml gives a prior (with rationale) to every element of every
     constant whose source says 'Assumption' and is not a lever; both files validate."""
-    from aigap.analysis.priors import load_priors
+    from aigap.analysis.priors_file import load_priors
 
     full = load_priors(SCEN / "priors" / "ai_gap_priors_all.yaml", cm)
     core = load_priors(PRIORS, cm)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from aigap.analysis.conditions import evaluate
-from aigap.analysis.sweep import load_sweep_folder, run_sweep
+from aigap.analysis.sweep_job import load_sweep_folder, run_sweep
 from aigap.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import pytest
 
 from aigap.analysis.conditions import evaluate, series_at, year_to_time
 from aigap.analysis.ensemble import simulate_design
-from aigap.analysis.sweep import PERCENTILES, lever_start, load_sweep_folder
+from aigap.analysis.sweep_job import PERCENTILES, lever_start, load_sweep_folder
 from aigap.observations import default_observations_path, fit_table, load_observations
 from aigap.scenarios import load_scenario, resolve_params
 
@@ -74,7 +74,7 @@ def _copy_sweep(tmp_path, extra=""):
 
 @pytest.mark.parametrize("extra", ["", "from: 2026.0\n"])
 def test_swept_lever_does_not_rewrite_history(cm, tmp_path, extra):
-    from aigap.analysis.sweep import run_sweep
+    from aigap.analysis.sweep_job import run_sweep
     path = _copy_sweep(tmp_path, extra)
     out = run_sweep(path, model=cm, runs_dir=tmp_path / "runs", progress=None, plots=False,
                     runs=16)
@@ -97,7 +97,7 @@ def test_swept_lever_does_not_rewrite_history(cm, tmp_path, extra):
 
 
 def test_from_start_rewrites_history_explicitly(cm, tmp_path):
-    from aigap.analysis.sweep import run_sweep
+    from aigap.analysis.sweep_job import run_sweep
     out = run_sweep(_copy_sweep(tmp_path, "from: start\n"), model=cm,
                     runs_dir=tmp_path / "runs", progress=None, plots=False, runs=16)
     v = out.outputs["ARR Gap Ratio"]
@@ -108,7 +108,7 @@ def test_parameter_sets_from_a_posterior_folder(cm, tmp_path):
     """A sweep over a posterior folder's draws.csv: log_post ignored, rows drawn whole."""
     from pathlib import Path
 
-    from aigap.analysis.sweepfile import load_sweep
+    from aigap.analysis.sweep_file import load_sweep
     post = tmp_path / "post"
     post.mkdir()
     rng = np.random.default_rng(0)

@@ -145,7 +145,7 @@ def test_analysis_hook_is_called():
     register_analysis(sub)
     assert {"run", "compare", "list", "params", "check"} <= before
     assert set(sub.choices) - before == {"sweep", "sensitivity", "calibrate", "discover",
-                                         "report", "posterior", "loops"}
+                                         "report", "posterior", "loops", "optimize"}
 
 
 @pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),

@@ -14,3 +14,13 @@ def test_no_global_random_state_in_the_package():
             for n, line in enumerate(p.read_text().splitlines(), 1)
             if GLOBAL_RNG.search(line) or re.search(r"^\s*import random\b", line)]
     assert not hits, "global RNG used (take a seeded numpy.random.Generator):\n" + "\n".join(hits)
+
+
+def test_no_stream_bound_as_a_default_argument():
+    """``def f(out=sys.stdout)`` binds the stream at import; a later redirect (or a closed
+    capture) then breaks the function, so streams are looked up per call."""
+    pat = re.compile(r"def \w+\([^)]*=\s*sys\.(stdout|stderr)")
+    src = {p: p.read_text() for p in sorted(SRC.rglob("*.py"))}
+    hits = [f"{p.relative_to(SRC)}: {m.group(0)}" for p, t in src.items()
+            for m in pat.finditer(t.replace("\n", " "))]
+    assert not hits, "\n".join(hits)

@@ -6,7 +6,7 @@ import pytest
 
 from aigap.engine import compile_model
 from aigap.engine.pysd_backend import simulate_pysd
-from aigap.workflow.keys import KEY_OUTPUTS
+from aigap.core.keys import KEY_OUTPUTS
 
 MODEL = Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl"
 SCENARIOS = sorted((MODEL.parents[1] / "scenarios").glob("*.yaml"))

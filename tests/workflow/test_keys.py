@@ -1,20 +1,20 @@
-"""The key-variable names are defined once (aigap.workflow.keys) and imported elsewhere."""
+"""The key-variable names are defined once (aigap.core.keys) and imported elsewhere."""
 import re
 from pathlib import Path
 
 import aigap
-from aigap.workflow import keys
+from aigap.core import keys
 
 SRC = Path(aigap.__file__).resolve().parent
 
 
 def test_modules_use_the_one_definition():
-    from aigap.analysis import report, sweepfile
+    from aigap.analysis import report, sweep_file
     from aigap.plotting import style
     from aigap.workflow import summary
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
     assert summary.GAPS is keys.GAPS and summary.REGIONAL is keys.REGIONAL
-    assert sweepfile.KEY_OUTPUTS is keys.KEY_OUTPUTS
+    assert sweep_file.KEY_OUTPUTS is keys.KEY_OUTPUTS
     assert report.TABLES["sweep"][1][2][1] is keys.GAPS
     assert keys.KEY_OUTPUTS == keys.KEY_VARIABLES + keys.GAPS
     assert set(keys.REGIONAL) <= set(keys.KEY_VARIABLES)

@@ -147,6 +147,8 @@ def register(sub) -> None:
 
     from .posterior_cli import register_posterior      # issue 11: Bayesian calibration
     register_posterior(sub, _common)
+    from .policy_cli import register_optimize          # issue 18: policy search
+    register_optimize(sub, _common)
     # ---- loops (Loops That Matter loop dominance; analysis/loops.py)
     p = sub.add_parser("loops", help="which feedback loops dominate, per year (Loops That "
                        "Matter)", description="Score every feedback loop of the model over "
@@ -178,9 +180,9 @@ def _files(folder: Path) -> str:
 
 def cmd_sweep(args) -> int:
     """`aigap sweep`: run a sweep file, print gap percentiles and condition probabilities."""
-    from ..workflow.keys import GAPS
-    from ..workflow.summary import format_value
-    from .sweep import run_sweep
+    from ..core.keys import GAPS
+    from ..core.formatting import format_value
+    from .sweep_job import run_sweep
 
     path = Path(args.sweep)
     if not path.is_file():
@@ -240,7 +242,7 @@ def cmd_sweep(args) -> int:
 def _print_consistency(out) -> bool:
     """Print the share of data-consistent runs (and a warning when few); True when the
     figures are to be conditioned on them."""
-    from .sweep import FEW_CONSISTENT
+    from .sweep_job import FEW_CONSISTENT
 
     k, n = out.n_consistent, out.X.shape[0]
     if k is None:
@@ -260,7 +262,7 @@ def _print_consistency(out) -> bool:
 
 def cmd_sensitivity(args) -> int:
     """`aigap sensitivity`: Sobol or Morris indices of 2030 outputs; prints the ranking."""
-    from .gsa import format_ranking, run_sensitivity
+    from .sensitivity_job import format_ranking, run_sensitivity
 
     if not Path(args.sweep).is_file():
         raise InputError([f"{args.sweep}: file not found"])
@@ -278,7 +280,7 @@ def cmd_calibrate(args) -> int:
     """`aigap calibrate`: fit constants to observations; print the fit and how to promote."""
     from ..workflow.runner import scenarios_dir
     from ..workflow.summary import format_fit
-    from .calibration import run_calibration
+    from .calibration_job import run_calibration
 
     scen = Path(args.scenario) if args.scenario else scenarios_dir() / "baseline.yaml"
     if not scen.is_file():
@@ -321,7 +323,7 @@ def cmd_calibrate(args) -> int:
               "Identifiability above); fit fewer parameters, or add --force to print the "
               "promote command anyway")
     elif not args.output_scenario:
-        from .calibration import promote_command
+        from .calibration_job import promote_command
         print("To promote it beside the base scenario (a new file, extends re-pointed):\n  "
               + promote_command(out.written, scen))
     print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.elapsed:.1f} s)")
@@ -330,7 +332,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_discover(args) -> int:
     """`aigap discover`: PRIM boxes where the conditions hold in a sweep folder."""
-    from .discovery import format_boxes, run_discover
+    from .discovery_job import format_boxes, run_discover
 
     out = run_discover(args.folder, args.conditions, min_coverage=args.min_coverage,
                        max_boxes=args.max_boxes, alpha=args.alpha, min_mass=args.min_mass,
@@ -353,9 +355,7 @@ def cmd_report(args) -> int:
 
 def cmd_loops(args) -> int:
     """`aigap loops`: dominant loops per year of one scenario (and a compared one)."""
-    import numpy as np
-
-    from .loopsrun import format_table, run_loops
+    from .loops_job import format_table, run_loops
 
     paths = [args.scenario] + ([args.compare] if args.compare else [])
     for path in paths:
@@ -364,11 +364,10 @@ def cmd_loops(args) -> int:
     if args.time_step is not None and not args.time_step > 0:
         raise InputError([f"--time-step: expected a positive number, got {args.time_step}"])
     out = run_loops(paths, model=args.model, variable=args.variable,
-                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots)
+                    time_step=args.time_step, runs_dir=args.runs_dir, plots=not args.no_plots,
+                    top=args.top, command=_command())
     for label, (times, loops, rel) in out.results.items():
-        t0, t1 = int(np.floor(times[0])), int(np.floor(times[-1] + 1e-9))
-        years = list(range(t0, t1 + 1)) or [float(times[-1])]
-        print(format_table(label, times, loops, rel, years, top=args.top))
+        print(format_table(label, times, loops, rel, top=args.top))
         print()
     print(f"Run folder: {out.run_dir}\n  {_files(out.run_dir)}")
     return 0

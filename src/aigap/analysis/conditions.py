@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import AigapError
+
 __all__ = [
     "Condition", "ConditionError", "OPS", "YEAR_END_OFFSET", "year_to_time",
     "parse_condition", "condition_from_mapping", "check_condition", "evaluate",
@@ -51,7 +53,7 @@ _TARGET_FORM = re.compile(
     r"(?P<year>\d{4}(?:\.\d+)?)\s*$")
 
 
-class ConditionError(ValueError):
+class ConditionError(AigapError, ValueError):
     """A condition is malformed or names something the model does not have."""
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from ..core.errors import AigapError
+
 __all__ = ["Distribution", "DistributionError", "from_spec", "DIST_KEYS"]
 
 #: allowed keys per distribution kind (besides ``dist``); the first group is required
@@ -35,7 +37,7 @@ DIST_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class DistributionError(ValueError):
+class DistributionError(AigapError, ValueError):
     """A distribution spec is malformed (message names the offending key)."""
 
 

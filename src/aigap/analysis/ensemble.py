@@ -1,7 +1,7 @@
 """From a design matrix to one engine call: parameter arrays for every run.
 
 A design column is a constant (one draw for all of its elements) or one element of a
-subscripted constant (see :class:`aigap.analysis.sweepfile.Uncertain`). The base scenario's
+subscripted constant (see :class:`aigap.analysis.sweep_file.Uncertain`). The base scenario's
 resolved parameters (:func:`aigap.scenarios.resolve_params`) fill everything else; a sampled
 value replaces a time-varying base value for the elements it covers.
 

@@ -1,6 +1,6 @@
 """``aigap posterior``: Bayesian calibration job (read files, sample, write a run folder).
 
-The methods are in :mod:`aigap.analysis.posterior`; this module wires the priors file, the
+The methods are in :mod:`aigap.analysis.mcmc`; this module wires the priors file, the
 observation file and the engine to emcee. ``chains`` independent ensembles of ``walkers``
 walkers (seeds from one ``numpy.random.Generator(seed)``) run ``steps`` steps in resumable
 chunks of ``chunk`` steps: each chunk's chain and the sampler's random state are saved in
@@ -30,16 +30,16 @@ import numpy as np
 
 from ..observations import default_observations_path, load_observations, simulated_matrix
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.keys import GAPS, KEY_VARIABLES
+from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root
-from . import posterior as pm
-from .calibration import _prior as scenario_values
-from .calibration import parse_until
+from . import mcmc as pm
+from .calibration_job import _prior as scenario_values
+from .calibration_job import parse_until
 from .ensemble import simulate_design
-from .priors import load_priors
-from .sweep import STATE, _save_npz, find_partial, report_progress
+from .priors_file import load_priors
+from .sweep_job import STATE, _save_npz, find_partial, report_progress
 
 MAX_DRAWS = 2000
 
@@ -72,7 +72,7 @@ def _rs_tuple(z) -> tuple:
 def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 64,
                   steps: int = 1000, chains: int = 2, seed: int = 0, until=None,
                   chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
-                  command=None, progress=sys.stderr, engine: str = "compiled",
+                  command=None, progress=True, engine: str = "compiled",
                   fresh: bool = False, n_predictive: int = 500) -> PosteriorOutput:
     """Sample the posterior of the priors file's constants given an observation file."""
     from ..engine import CompiledModel, compile_model

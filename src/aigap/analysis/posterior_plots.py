@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..plotting.style import axes_grid, format_axis, plt, save
-from ..workflow.keys import GAPS
+from ..core.keys import GAPS
 
 __all__ = ["plot_marginals", "plot_pairs", "plot_bands"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..scenarios import InputError
 from ..workflow.manifest import build_manifest, write_manifest
-from ..workflow.keys import GAPS
+from ..core.keys import GAPS
 from ..workflow.rundir import check_output_path, new_run_dir
 
 __all__ = ["build_report", "render_html"]
@@ -84,7 +84,7 @@ def _csv_section(folder: Path, fname: str, caption: str, filt) -> str:
     if fname == "fit.csv":
         df = df[[c for c in FIT_COLUMNS if c in df.columns]]
     if fname == "summary.csv" and {"year", "value"} <= set(df.columns):
-        from ..workflow.summary import format_value
+        from ..core.formatting import format_value
         keys = [c for c in ("scenario", "variable", "region") if c in df.columns]
         df = df.fillna({"region": "", "unit": ""})
         df["value"] = [format_value(v, u) for v, u in zip(df["value"], df.get("unit", ""))]
@@ -131,6 +131,9 @@ def folder_section(folder: Path) -> str:
              f"<p class='note'>{html.escape(str(folder))}</p>", _manifest_html(m)]
     for fname, caption, filt in TABLES.get(kind, []):
         parts.append(_csv_section(folder, fname, caption, filt))
+    if kind == "loops":                      # issue 17: loop dominance (self-contained hook)
+        from .loops_job import report_html
+        parts.append(report_html(folder))
     for png in sorted(folder.glob("*.png")):
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         parts.append(f"<h3>{html.escape(png.name)}</h3>"

@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 from scipy.stats import qmc
 
+from ..core.errors import AigapError
 from .problem import Problem
 
 __all__ = ["SAMPLERS", "SamplerError", "unit_sample", "grid_unit", "sample", "check_sampler"]
@@ -20,7 +21,7 @@ __all__ = ["SAMPLERS", "SamplerError", "unit_sample", "grid_unit", "sample", "ch
 SAMPLERS = ("grid", "mc", "lhs", "sobol")
 
 
-class SamplerError(ValueError):
+class SamplerError(AigapError, ValueError):
     """Bad sampler name or run count."""
 
 

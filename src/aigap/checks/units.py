@@ -21,13 +21,14 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..core.errors import AigapError
 from ..engine import ir
 
 DIMENSIONLESS = {"dmnl", "1", "", "dimensionless", "fraction", "percent"}
 POLY = None   # the unit of a bare number: adopts whatever is needed
 
 
-class UnitsSyntaxError(ValueError):
+class UnitsSyntaxError(AigapError, ValueError):
     """A unit string that cannot be parsed."""
 
 
@@ -138,7 +139,7 @@ def parse_units(text: str, synonyms: dict | None = None) -> Unit:
 
 # ------------------------------------------------------------ .mdl conventions
 
-_CONV = re.compile(r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.I)
+_CONV = re.compile(r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.IGNORECASE)
 
 
 def conventions(text: str):

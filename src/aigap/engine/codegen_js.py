@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from . import ir
-from .codegen_numpy import Emitter, _closure, _Names
+from .codegen_numpy import Emitter, _closure, NameTable
 from .errors import UnsupportedFeatureError
 from .lowering import LOWERED, Code, lower_call, trend_output
 from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
@@ -181,7 +181,7 @@ def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="eul
     UnsupportedFeatureError
         When the model uses an IR feature (or RK4 with a chain state) without JS code.
     """
-    names = _Names()
+    names = NameTable()
     em = JSEmitter(prog, names)
     states = prog.states
     by_target = {a.target: a for a in prog.assigns}

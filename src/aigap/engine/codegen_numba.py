@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from . import ir
-from .codegen_numpy import _closure, _Names
+from .codegen_numpy import _closure, NameTable
 from .numba_helpers import HELPERS
 from .numba_printer import INIT, Emitter, Scope, static_order
 from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
@@ -114,7 +114,7 @@ class Generator:
 
     def __init__(self, prog: ir.Program, method):
         self.prog = prog
-        self.names = _Names()
+        self.names = NameTable()
         self.em = Emitter(prog, self.names)
         self.em.refs = self.param_refs()
         self.pl = plan(prog, method)

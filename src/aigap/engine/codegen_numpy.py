@@ -39,7 +39,7 @@ def _num(v: float) -> str:
     return repr(float(v))
 
 
-class _Names:
+class NameTable:
     """IR names -> short Python identifiers."""
 
     def __init__(self):
@@ -56,7 +56,7 @@ class _Names:
 class Emitter:
     """Expression -> Python source for numpy."""
 
-    def __init__(self, prog: ir.Program, names: _Names):
+    def __init__(self, prog: ir.Program, names: NameTable):
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}
@@ -227,7 +227,7 @@ def _closure(prog, roots, skip=()):
 
 def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str) -> str:
     """Python source of ``run(...)`` for one signature."""
-    names = _Names()
+    names = NameTable()
     em = Emitter(prog, names)
     states = prog.states
     by_target = {a.target: a for a in prog.assigns}

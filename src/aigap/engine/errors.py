@@ -1,7 +1,8 @@
-"""Engine exceptions: one base class, clear one-line messages."""
+"""Engine exceptions: one base class (under :class:`aigap.core.AigapError`), one-line messages."""
+from ..core.errors import AigapError
 
 
-class EngineError(Exception):
+class EngineError(AigapError):
     """Base class of every error raised by :mod:`aigap.engine`."""
 
 

@@ -67,7 +67,7 @@ INIT = Scope()
 class Emitter:
     """IR expression -> scalar Python source for numba."""
 
-    def __init__(self, prog: ir.Program, names: _Names):
+    def __init__(self, prog: ir.Program, names: NameTable):
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}

@@ -19,54 +19,88 @@ MAX_DRAWS = 300
 
 
 def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
-    """Engine parameter sets from ``RUN/draws.csv`` (columns ``Name`` / ``Name[ELEM]``).
+    """Drawn values from ``RUN/draws.csv`` (columns ``Name`` / ``Name[ELEM]``).
 
-    At most ``n_max`` rows, chosen with ``numpy.random.default_rng(seed)`` when there
-    are more; columns that are not model constants are an error naming the closest one.
+    Returns one ``{(constant, element labels): value}`` per draw (``()`` for a column
+    naming the whole constant): only what was drawn, so the page applies each draw on top
+    of the selected scenario's values. At most ``n_max`` rows, chosen with
+    ``numpy.random.default_rng(seed)`` when there are more; a column that is not a model
+    constant (or names an unknown element) is an error naming the closest one.
     """
-    path = Path(run) / "draws.csv"
-    if not path.is_file():
-        raise InputError([f"{path}: no draws.csv in the posterior folder"])
+    from ..core.errors import closest
+    path, keep = _draws_file(Path(run))
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     if len(rows) < 2:
-        raise InputError([f"{path}:1: draws.csv has no rows"])
+        raise InputError([f"{path}:1: {path.name} has no rows"])
     header, body = rows[0], rows[1:]
+    if keep is not None:                   # a sweep: its run column out, consistent runs only
+        body = [r[1:] for r, ok in zip(body, keep) if ok]
+        header = header[1:]
     cols = []
     for j, col in enumerate(header):
         name, _, elem = col.partition("[")
         name, elem = name.strip(), elem.rstrip("]").strip()
         if name not in cm.constants:
-            from ..scenarios.issues import closest
             near = closest(name, cm.constants)
             raise InputError([f"{path}:1: {col}: not a model constant"
                               + (f" (did you mean '{near}'?)" if near else "")])
-        cols.append((j, name, elem))
+        labels = tuple(e.strip() for e in elem.split(",")) if elem else ()
+        dims = cm.constants[name].dims
+        if labels and (len(labels) != len(dims) or any(
+                e not in cm.dims[d] for d, e in zip(dims, labels))):
+            raise InputError([f"{path}:1: {col}: unknown element of {name} "
+                              f"({', '.join(d + ': ' + '/'.join(cm.dims[d]) for d in dims)})"])
+        cols.append((j, name, labels))
     if len(body) > n_max:
         pick = np.sort(np.random.default_rng(seed).choice(len(body), n_max, replace=False))
         body = [body[i] for i in pick]
     draws = []
     for line, row in enumerate(body, start=2):
-        params = {}
-        for j, name, elem in cols:
-            info = cm.constants[name]
-            arr = params.setdefault(name, np.array(info.default, dtype=float))
+        draw = {}
+        for j, name, labels in cols:
             try:
-                value = float(row[j])
+                draw[(name, labels)] = float(row[j])
             except (ValueError, IndexError):
                 raise InputError([f"{path}:{line}: {header[j]}: not a number"]) from None
-            if elem:
-                dims = info.dims
-                labels = elem.split(",")
-                idx = tuple(cm.dims[d].index(e) for d, e in zip(dims, labels))
-                arr[idx] = value
-            else:
-                arr[...] = value
-        draws.append(params)
+        draws.append(draw)
     return draws
 
 
-def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto"):
+def _draws_file(run: Path):
+    """``(csv path, consistent mask or None)``: a posterior's draws.csv, or a sweep's
+    samples.csv restricted to its runs consistent with the data (``outputs.npz``)."""
+    if (run / "draws.csv").is_file():
+        return run / "draws.csv", None
+    samples = run / "samples.csv"
+    if not samples.is_file():
+        raise InputError([f"{run}: neither draws.csv (posterior) nor samples.csv (sweep)"])
+    keep = None
+    if (run / "outputs.npz").is_file():
+        with np.load(run / "outputs.npz") as npz:
+            if "consistent" in npz.files:
+                keep = np.asarray(npz["consistent"], dtype=bool)
+    with samples.open(newline="") as fh:
+        n = sum(1 for _ in fh) - 1
+    keep = np.ones(max(n, 0), dtype=bool) if keep is None else keep
+    if not keep.any():
+        raise InputError([f"{run}: no run of the sweep is consistent with the observations"])
+    return samples, keep
+
+
+def draws_from(run) -> float | None:
+    """When a sweep's sampled values start acting (its manifest's ``swept_values_from``);
+    None for a posterior or a sweep whose values act from the start."""
+    m = Path(run) / "manifest.json"
+    if (Path(run) / "draws.csv").is_file() or not m.is_file():
+        return None
+    import json
+    value = json.loads(m.read_text()).get("sweep", {}).get("swept_values_from")
+    return None if value is None else float(value)
+
+
+def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto",
+            max_draws=MAX_DRAWS):
     """Write the explorer page; returns its path. Nothing is written on bad input."""
     out = Path(output or DEFAULT_OUTPUT)
     if out.exists():
@@ -87,8 +121,9 @@ def explore(scenarios=(), output=None, model=None, posterior=None, observations=
         obs = load_observations(cand, cm) if cand.is_file() else None
     elif observations:
         obs = load_observations(observations, cm)
-    draws = read_draws(posterior, cm) if posterior else None
-    html = build_page(cm, named, obs, draws)
+    draws = read_draws(posterior, cm, n_max=max_draws) if posterior else None
+    html = build_page(cm, named, obs, draws,
+                      draws_from=draws_from(posterior) if posterior else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

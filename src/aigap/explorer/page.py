@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.ensemble import STEP_EPS
 from ..engine.params import TimeSeries
-from ..workflow.keys import GAPS, KEY_VARIABLES
+from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import GAP_LABELS, YEARS
 from .kernel import kernel_bundle, pack_params
 
@@ -73,6 +74,17 @@ def scenario_inputs(cm, params: dict) -> list:
     return [TS.get(str(k), v) for k, v in enumerate(P)]
 
 
+def draw_inputs(cm, draw: dict) -> dict:
+    """``{kernel parameter index: value}`` of one draw (``read_draws`` output)."""
+    out = {}
+    for k, p in enumerate(cm.program.ir.params.values()):
+        for key in ((p.constant, tuple(p.element)), (p.constant, ())):
+            if key in draw:
+                out[str(k)] = draw[key]
+                break
+    return out
+
+
 def observations_spec(obs) -> list:
     """Observations of the chart variables (simulated value compared = share * variable)."""
     out = []
@@ -84,7 +96,22 @@ def observations_spec(obs) -> list:
     return out
 
 
-def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
+def loops_spec(cm, scenarios: dict) -> dict:
+    """Per scenario, the dominant loops per year and region (Loops That Matter), computed
+    here by the Python engine for the scenario as defined; empty for a model whose loops
+    are not named or that has no US/CN regions."""
+    from ..analysis.loops_file import load_loop_names, loops_file
+    from ..analysis.loopstable import yearly_dominance
+    regions = [r for r in ("US", "CN") if any(r in v for v in cm.dims.values())]
+    if not regions:
+        return {}
+    f = loops_file(cm.path)
+    named = load_loop_names(f, cm.variables) if f.is_file() else {}
+    return {name: yearly_dominance(cm, params, named, regions)
+            for name, (_, params) in scenarios.items()}
+
+
+def build_page(cm, scenarios: dict, observations=None, posterior=None, draws_from=None) -> str:
     """HTML text of the explorer.
 
     Parameters
@@ -94,7 +121,10 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
         Scenario name -> ``(description, engine params)`` (``resolve_params`` output).
     observations : Observations, optional
     posterior : list of dict, optional
-        Engine parameter sets (draws) re-simulated live for the bands.
+        Drawn values (``read_draws``), re-simulated live for the bands on top of the
+        selected scenario's values (and under the moved controls).
+    draws_from : float, optional
+        The drawn values act from this time on (a sweep's ``from``), the scenario's before.
     """
     outputs = [n for n in (*GAPS, *CHART_VARIABLES) if n in cm.variables]
     everything = frozenset(cm.program.ir.params)       # every input may vary in time
@@ -115,7 +145,9 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None) -> str:
                                                   if isinstance(v, TimeSeries))}
                       for name, (desc, params) in scenarios.items()},
         "observations": observations_spec(observations),
-        "posterior": [scenario_inputs(cm, p) for p in posterior or ()],
+        "posterior": [draw_inputs(cm, d) for d in posterior or ()],
+        "loops": loops_spec(cm, scenarios),
+        "draws_from": draws_from, "step_eps": STEP_EPS,
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster

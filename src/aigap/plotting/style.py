@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from ..workflow.keys import GAPS, KEY_VARIABLES  # noqa: E402,F401  (re-exported)
-from ..workflow.summary import scale_suffix  # noqa: E402
+from ..core.keys import GAPS, KEY_VARIABLES  # noqa: E402,F401  (re-exported)
+from ..core.formatting import scale_suffix  # noqa: E402
 
 REGION_COLORS = {"US": "#1f5fa8", "CN": "#c8102e"}
 REGION_STYLES = {"US": "-", "CN": "--"}

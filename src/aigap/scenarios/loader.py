@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .issues import InputError, Issue, IssueList, closest
+from ..core.errors import InputError, Issue, IssueList, closest
 from .schema import check_overrides, check_text, check_top_level, parse_constants
 from .yamlnodes import compose_file, is_mapping, line_of, mapping_items
 

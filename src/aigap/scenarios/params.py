@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from .issues import IssueList
+from ..core.errors import IssueList
 from .loader import ScenarioError
 from .schema import Override, Points, check_elements, check_overrides
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .issues import IssueList, closest
+from ..core.errors import IssueList, closest
 from .yamlnodes import describe, is_mapping, is_sequence, line_of, mapping_items, number, string
 
 TOP_LEVEL_KEYS = ("name", "description", "extends", "constants")
@@ -258,7 +258,7 @@ def check_elements(ov: Override, info, dims: dict, issues: IssueList):
 
 def check_range(ov: Override, info, issues: IssueList) -> bool:
     """Every value lies within the constant's declared ``[min, max]``."""
-    lo, hi = _limits(info)
+    lo, hi = constant_limits(info)
     if isinstance(ov.value, Points):
         pairs = zip(ov.value.values, ov.value.lines or [ov.line] * len(ov.value.values))
     else:
@@ -273,7 +273,8 @@ def check_range(ov: Override, info, issues: IssueList) -> bool:
     return ok
 
 
-def _limits(info):
+def constant_limits(info):
+    """``(lo, hi)`` declared range of a constant (None where open), as floats."""
     limits = info.limits or (None, None)
     lo, hi = (tuple(limits) + (None, None))[:2]
     lo = None if lo is None or (isinstance(lo, float) and np.isnan(lo)) else float(lo)
@@ -283,5 +284,5 @@ def _limits(info):
 
 def format_range(info) -> str:
     """``[lo, hi]`` with ``?`` for an open end."""
-    lo, hi = _limits(info)
+    lo, hi = constant_limits(info)
     return f"[{'?' if lo is None else f'{lo:g}'}, {'?' if hi is None else f'{hi:g}'}]"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .issues import IssueList
+from ..core.errors import IssueList
 
 # PyYAML follows YAML 1.1, where ``4.7e10`` (no dot, no exponent sign) is a string.
 # People write numbers that way, so such strings are accepted as numbers.

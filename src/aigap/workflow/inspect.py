@@ -1,4 +1,4 @@
-"""``aigap params`` and ``aigap check``: look at the model's constants, validate files."""
+"""``aigap params``: look at the model's constants (``aigap check`` lives in :mod:`aigap.checks.files`)."""
 from __future__ import annotations
 
 import csv
@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from ..scenarios import InputError, format_range, load_scenario, resolve_params
+from ..scenarios import format_range, load_scenario, resolve_params
 
 
 def params_rows(cm, scenario=None, name_filter=None) -> list:
@@ -49,8 +48,9 @@ def _value_text(value, idx) -> str:
     return f"{float(np.asarray(value)[idx]):g}"
 
 
-def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
-    """Table (one block per constant) or CSV."""
+def print_params(rows, fmt, cm, scenario, out=None) -> None:
+    """Table (one block per constant) or CSV (to ``out``, default the current stdout)."""
+    out = sys.stdout if out is None else out
     if fmt == "csv":
         w = csv.DictWriter(out, fieldnames=["name", "dims", "element", "unit", "value",
                                             "default", "min", "max", "source"],
@@ -76,66 +76,3 @@ def print_params(rows, fmt, cm, scenario, out=sys.stdout) -> None:
               + ("  [scenario overrides the model default]" if changed else ""), file=out)
         if r0["source"]:
             print(f"    {r0['source']}", file=out)
-
-
-def file_kind(path) -> str:
-    """``observations`` (top-level ``observations``), ``sweep`` (``uncertain``/``sampler``),
-    ``priors`` (``priors``) or ``scenario``, from the top-level keys of a YAML mapping."""
-    try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return "scenario"  # the scenario loader reports the problem with its line
-    keys = {getattr(k, "value", None) for k, _ in node.value} \
-        if isinstance(node, yaml.MappingNode) else set()
-    if "observations" in keys:
-        return "observations"
-    if keys & {"uncertain", "sampler"}:
-        return "sweep"
-    if "priors" in keys:
-        return "priors"
-    return "scenario"
-
-
-def _check_one(path, cm) -> str:
-    """Validate one file; returns the 'ok (...)' text or raises InputError."""
-    from ..observations import load_observations
-
-    kind = file_kind(path)
-    if kind == "observations":
-        obs = load_observations(path, model=cm)
-        return f"ok (observations: {len(obs.fitted)} fitted, " \
-               f"{len(obs) - len(obs.fitted)} context only)"
-    if kind == "sweep":
-        try:
-            from ..analysis.sweepfile import load_sweep
-        except ModuleNotFoundError as exc:
-            if exc.name and not exc.name.startswith("aigap.analysis"):
-                raise
-            raise InputError([f"{path}: looks like a sweep file; sweep validation needs "
-                              f"aigap.analysis"]) from None
-        load_sweep(path, cm)
-        return "ok (sweep)"
-    if kind == "priors":
-        from ..analysis.priors import load_priors
-        return f"ok (priors: {len(load_priors(path, cm).uncertain)} constants/elements)"
-    sc = load_scenario(path, model=cm)
-    parent = f"extends {sc.extends}; " if sc.extends else ""
-    return f"ok ({parent}{len(sc.own_overrides)} overrides)"
-
-
-def check_files(files, model=None, out=sys.stdout, err=sys.stderr) -> int:
-    """Validate scenario, observation and sweep files against the model; 0 if all valid,
-    else 2 (every problem of every file printed to ``err``, one line each)."""
-    from ..engine import compile_model
-    from .runner import find_model
-
-    cm = compile_model(find_model(model))
-    bad = 0
-    for f in files:
-        try:
-            print(f"{f}: {_check_one(f, cm)}", file=out)
-        except InputError as exc:
-            bad += 1
-            for issue in exc.issues:
-                print(str(issue), file=err)
-    return 2 if bad else 0

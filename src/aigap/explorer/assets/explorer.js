@@ -25,7 +25,8 @@ self.onmessage = (e) => {
     runTS(P, TS, job.times, job.save, job.dt, job.t0, job.t1, job.saveper, O);
     return O;
   });
-  self.postMessage({id, results, ms: performance.now() - t0});
+  self.postMessage({id, results, ms: performance.now() - t0},
+                   results.flat().map((a) => a.buffer));     // transferred, not copied
 };`;
 const worker = new Worker(URL.createObjectURL(
   new Blob([KERNEL, WORKER_MAIN], {type: "text/javascript"})));
@@ -34,6 +35,22 @@ const JOB = {widths: DATA.widths, n_saved: DATA.n_saved, times: DATA.times, save
 const state = {scenario: Object.keys(DATA.scenarios)[0], compare: "", over: {}};
 const api = window.aigap = {runs: 0, last: null, latency: [], ready: false};
 
+// a sweep's drawn value acts from DATA.draws_from on, the scenario's value before it
+// (as aigap.analysis.ensemble.design_params builds it)
+function interp(xs, vs, t) {
+  if (t <= xs[0]) return vs[0];
+  for (let i = 1; i < xs.length; i++)
+    if (t <= xs[i]) return vs[i - 1] + (vs[i] - vs[i - 1]) * (t - xs[i - 1]) / (xs[i] - xs[i - 1]);
+  return vs[vs.length - 1];
+}
+function fromStep(b, v) {
+  const t0 = DATA.draws_from;
+  if (t0 === null || t0 <= DATA.t0 + DATA.step_eps) return v;
+  const bx = typeof b === "number" ? [] : b[0];
+  const xs = [...new Set([...bx, t0 - DATA.step_eps, t0])].sort((p, q) => p - q);
+  const before = (t) => typeof b === "number" ? b : interp(b[0], b[1], t);
+  return [xs, xs.map((t) => t >= t0 ? v : before(t))];
+}
 function inputsOf(name, over) {
   const inp = DATA.scenarios[name].inputs.slice();
   for (const [k, v] of Object.entries(over || {})) inp[k] = v;
@@ -46,8 +63,10 @@ function request() {
   busy = true; queued = false; api.busy = true;
   const sets = [inputsOf(state.scenario, state.over)];
   if (state.compare) sets.push(inputsOf(state.compare, {}));
-  for (const draw of DATA.posterior) {
-    const d = draw.slice();
+  const base = DATA.scenarios[state.scenario].inputs;
+  for (const draw of DATA.posterior) {        // drawn values on top of the scenario's,
+    const d = base.slice();                   // the moved controls on top of both
+    for (const [k, v] of Object.entries(draw)) d[k] = fromStep(base[k], v);
     for (const [k, v] of Object.entries(state.over)) d[k] = v;
     sets.push(d);
   }
@@ -60,7 +79,7 @@ worker.onmessage = (e) => {
   if (queued) { request(); }                     // stale result: still draw it, then rerun
   const nCmp = state.compare ? 1 : 0;
   draw(unpack(results[0]), nCmp ? unpack(results[1]) : null,
-       results.slice(1 + nCmp).map(unpack));
+       results.slice(1 + nCmp));                // draws stay packed (bands read them in place)
   const lat = performance.now() - sentAt;
   api.latency.push(lat);
   api.runs += 1;
@@ -116,16 +135,61 @@ function control(c, el, e) {
     + `\nbaseline (model): ${fmt(d)}\nsource: ${c.doc}`;
   row.innerHTML = `<label>${label}</label><input type="range" id="rng-${k}" min="${lo}" max="${hi}"`
     + ` step="${(hi - lo) / 500}"><input type="number" id="num-${k}" step="any">`
-    + `<button title="reset ${label}" id="rst-${k}">&#8634;</button><div class="ts" id="ts-${k}"></div>`;
+    + `<button title="reset ${label}" id="rst-${k}">&#8634;</button>`
+    + `<button title="edit ${label} as points over time" id="tsb-${k}" class="tsb">pts</button>`
+    + `<div class="ts" id="ts-${k}"></div>`;
   const rng = row.querySelector("input[type=range]"), num = row.querySelector("input[type=number]");
   const set = (v) => { if (!Number.isFinite(v)) return; state.over[k] = v; sync(k); request(); };
   rng.addEventListener("input", () => set(parseFloat(rng.value)));
   num.addEventListener("input", () => set(parseFloat(num.value)));
-  row.querySelector("button").addEventListener("click", () => { delete state.over[k]; sync(k); request(); });
+  row.querySelector(`#rst-${k}`).addEventListener("click", () => { delete state.over[k]; sync(k); request(); });
+  row.querySelector(`#tsb-${k}`).addEventListener("click", () => {
+    const v = current(k);                        // a constant becomes two points over the run
+    if (typeof v === "number") { state.over[k] = [[DATA.t0, DATA.t1], [v, v]]; sync(k); request(); }
+  });
+  const ts = row.querySelector(".ts");
+  ts.addEventListener("input", () => readPoints(k));
+  ts.addEventListener("click", (ev) => {
+    const b = ev.target.closest("button");
+    if (!b) return;
+    const [xs, vs] = current(k).map((a) => a.slice());
+    if (b.classList.contains("tp-del")) {
+      const i = +b.dataset.i; xs.splice(i, 1); vs.splice(i, 1);
+      state.over[k] = xs.length === 1 ? vs[0] : [xs, vs];   // one point left: a constant
+    } else if (b.classList.contains("tp-add")) {
+      const n = xs.length, last = xs[n - 1];
+      const x = last + 1 <= DATA.t1 ? last + 1 : (n > 1 ? (xs[n - 2] + last) / 2 : last - 1);
+      const at = xs.findIndex((t) => t > x);
+      const i = at < 0 ? n : at;
+      xs.splice(i, 0, x); vs.splice(i, 0, vs[Math.max(0, i - 1)]);
+      state.over[k] = [xs, vs];
+    } else return;
+    sync(k, true); request();
+  });
   return row;
 }
-function sync(k) {
-  const v = k in state.over ? state.over[k] : DATA.scenarios[state.scenario].inputs[k];
+function current(k) { return k in state.over ? state.over[k] : DATA.scenarios[state.scenario].inputs[k]; }
+// points of a time-varying control: times strictly increasing (else marked, not run)
+function readPoints(k) {
+  const rows = [...document.querySelectorAll(`#ts-${k} .tp`)];
+  const pts = rows.map((r) => [parseFloat(r.querySelector(".tp-t").value),
+                               parseFloat(r.querySelector(".tp-v").value)]);
+  const ok = pts.every(([t, v]) => Number.isFinite(t) && Number.isFinite(v))
+    && pts.every((p, i) => i === 0 || p[0] > pts[i - 1][0]);
+  $(`ts-${k}`).classList.toggle("invalid", !ok);
+  if (!ok) return;
+  state.over[k] = [pts.map((p) => p[0]), pts.map((p) => p[1])];
+  sync(k); request();
+}
+function pointsEditor(k, v) {
+  return `<span class="tsl">over time (linear, held beyond the ends):</span>` + v[0].map((t, i) =>
+    `<span class="tp"><input type="number" class="tp-t" step="any" value="${fmt(t)}" title="time">`
+    + `<input type="number" class="tp-v" step="any" value="${fmt(v[1][i])}" title="value">`
+    + `<button class="tp-del" data-i="${i}" title="remove this point">&#215;</button></span>`).join("")
+    + `<button class="tp-add" title="add a point">+ point</button>`;
+}
+function sync(k, force) {
+  const v = current(k);
   const row = document.querySelector(`.ctl[data-k="${k}"]`);
   if (!row) return;
   const ts = typeof v !== "number";
@@ -133,8 +197,12 @@ function sync(k) {
   row.querySelector("input[type=range]").value = shown;
   const num = row.querySelector("input[type=number]");
   if (document.activeElement !== num) num.value = fmt(shown);
-  row.querySelector(".ts").textContent = ts ? "time-varying: " + v[0].map((t, i) =>
-    `${fmt(t)}: ${fmt(v[1][i])}`).join(", ") + " (move to replace by a constant)" : "";
+  const box = row.querySelector(".ts");
+  if (!ts) { box.innerHTML = ""; box.classList.remove("invalid"); }
+  else if (force || !box.contains(document.activeElement) || !box.children.length) {
+    box.innerHTML = pointsEditor(k, v);          // not while the user types in it
+  }
+  row.classList.toggle("timevarying", ts);
   row.classList.toggle("changed", k in state.over);
 }
 function syncAll() { for (let k = 0; k < NP; k++) sync(k); }
@@ -149,12 +217,14 @@ function yaml() {
     + `extends: ${state.scenario}\nconstants:\n`;
   const names = Object.keys(byC).sort();
   if (!names.length) return out.replace("constants:\n", "constants: {}\n");
+  const val = (v) => typeof v === "number" ? String(v)       // shortest exact decimal
+    : `{points: [${v[0].map((t, i) => `[${t}, ${v[1][i]}]`).join(", ")}]}`;
   for (const name of names) {
     const items = byC[name];
-    if (items.length === 1 && items[0][0] === "") out += `  ${JSON.stringify(name)}: ${items[0][1]}\n`;
+    if (items.length === 1 && items[0][0] === "") out += `  ${JSON.stringify(name)}: ${val(items[0][1])}\n`;
     else {
       out += `  ${JSON.stringify(name)}:\n`;
-      for (const [el, v] of items) out += `    ${JSON.stringify(el)}: ${v}\n`;
+      for (const [el, v] of items) out += `    ${JSON.stringify(el)}: ${val(v)}\n`;
     }
   }
   return out;
@@ -172,11 +242,22 @@ function quantile(sorted, q) {
   const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
+function seriesOf(O, name, e) {              // one element's series of a packed result
+  const oi = DATA.outputs.indexOf(name), w = DATA.widths[oi];
+  if (w === 1) return O[oi];
+  const s = new Float64Array(DATA.n_saved);
+  for (let j = 0; j < s.length; j++) s[j] = O[oi][j * w + e];
+  return s;
+}
 function bands(draws, name, e) {
-  const n = DATA.n_saved, out = {q05: [], q25: [], q75: [], q95: []};
+  const n = DATA.n_saved, nd = draws.length, out = {q05: [], q25: [], q75: [], q95: []};
+  const oi = DATA.outputs.indexOf(name), w = DATA.widths[oi];
+  const buf = new Float64Array(nd);             // typed-array sort: numeric, no comparator
   for (let j = 0; j < n; j++) {
-    const v = draws.map((d) => d[name][e][j]).filter(Number.isFinite).sort((a, b) => a - b);
-    if (!v.length) { for (const q in out) out[q].push(NaN); continue; }
+    let m = 0;
+    for (let i = 0; i < nd; i++) { const x = draws[i][oi][j * w + e]; if (Number.isFinite(x)) buf[m++] = x; }
+    if (!m) { for (const q in out) out[q].push(NaN); continue; }
+    const v = buf.subarray(0, m).sort();
     out.q05.push(quantile(v, 0.05)); out.q25.push(quantile(v, 0.25));
     out.q75.push(quantile(v, 0.75)); out.q95.push(quantile(v, 0.95));
   }
@@ -228,13 +309,28 @@ function draw(cur, cmp, draws) {
   api.table = {}; api.tableBands = {};
   for (const g of DATA.gaps) {
     api.table[g] = DATA.years.map((y) => yearEnd(cur[g][0], y));
-    const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(d[g][0], y)).sort((p, q) => p - q)) : null;
+    const band = draws.length ? DATA.years.map((y) => draws.map((d) => yearEnd(seriesOf(d, g, 0), y)).sort((p, q) => p - q)) : null;
     if (band) api.tableBands[g] = band.map((v) => [quantile(v, 0.05), quantile(v, 0.95)]);
     tab += `<tr><td>${DATA.gap_labels[g] || g}</td>` + api.table[g].map((v, i) =>
       `<td>${v.toPrecision(3)}${cmp ? ` <small>(${yearEnd(cmp[g][0], DATA.years[i]).toPrecision(3)})</small>` : ""}`
       + `${band ? `<br><small>${quantile(band[i], 0.05).toPrecision(2)}-${quantile(band[i], 0.95).toPrecision(2)}</small>` : ""}</td>`).join("") + "</tr>";
   }
   $("gap-table").innerHTML = tab;
+}
+// ------------------------------------------------------------ loop dominance panel
+function loopsPanel() {
+  const L = DATA.loops[state.scenario], box = $("loops");
+  if (!L) { $("loops-panel").hidden = true; return; }
+  const regions = Object.keys(L).filter((r) => r !== "years");
+  const cell = (list) => list.length ? list.map(([v, name]) =>
+    `<span class="${v >= 0 ? "lr" : "lb"}">${v >= 0 ? "+" : "-"}${Math.round(Math.abs(v) * 100)}%</span> ${name}`).join("<br>")
+    : "<i>no loop active</i>";
+  box.innerHTML = `<p class="note">Scenario <b>${state.scenario}</b> as defined (computed when the page was built; `
+    + `not re-run while you move controls: use <code>aigap loops</code> for your YAML). Mean relative loop score per year `
+    + `among the region's loops; + reinforcing, - balancing.</p><table><tr><th>year</th>`
+    + regions.map((r) => `<th>${r}</th>`).join("") + "</tr>"
+    + L.years.map((y, j) => `<tr><td>${y}</td>` + regions.map((r) => `<td class="lc">${cell(L[r][j])}</td>`).join("") + "</tr>").join("")
+    + "</table>";
 }
 // ------------------------------------------------------------ wiring
 for (const name of Object.keys(DATA.scenarios)) {
@@ -244,7 +340,7 @@ for (const name of Object.keys(DATA.scenarios)) {
 }
 $("scenario").addEventListener("change", () => {
   state.scenario = $("scenario").value; state.over = {};
-  $("desc").textContent = DATA.scenarios[state.scenario].description; syncAll(); request();
+  $("desc").textContent = DATA.scenarios[state.scenario].description; syncAll(); loopsPanel(); request();
 });
 $("compare").addEventListener("change", () => { state.compare = $("compare").value; request(); });
 $("reset-all").addEventListener("click", () => { state.over = {}; syncAll(); request(); });
@@ -258,6 +354,7 @@ api.set = (constant, element, value) => {
   const k = index[constant][element || ""]; state.over[k] = value; sync(k); request();
 };
 buildControls();
+loopsPanel();
 $("desc").textContent = DATA.scenarios[state.scenario].description;
 syncAll();
 request();

@@ -23,7 +23,7 @@
       - {name: gap_below_50, variable: ARR Gap Ratio, year: 2030, op: "<", value: 50}
 
 Every problem is reported as ``file:line: key: message`` (all of them at once) through the
-scenario loader's :class:`~aigap.scenarios.issues.IssueList`.
+scenario loader's :class:`~aigap.core.errors.IssueList`.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scenarios.issues import InputError, IssueList, closest
+from ..core.errors import InputError, IssueList, closest
 from ..scenarios.loader import find_parent
-from ..scenarios.schema import Override, _limits, check_constant_name, check_elements, format_range
+from ..scenarios.schema import (Override, check_constant_name, check_elements, constant_limits,
+                                format_range)
 from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_sequence,
                                    line_of, mapping_items, number, string)
-from ..workflow.keys import KEY_OUTPUTS
+from ..core.keys import KEY_OUTPUTS
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
 from .problem import Problem, make_label, split_label
@@ -270,7 +271,7 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
         if info is None:
             continue
         vals = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
-        lo, hi = _limits(info)
+        lo, hi = constant_limits(info)
         if not np.isfinite(vals).all():
             issues.add(line, f"parameter_sets.{c}", f"{csv}: non-numeric or missing values")
             continue
@@ -347,7 +348,7 @@ def _dist(node, key, info, issues: IssueList):
     except DistributionError as exc:
         issues.add(line_of(node), key, str(exc))
         return None
-    lo, hi = _limits(info)
+    lo, hi = constant_limits(info)
     if (lo is not None and dist.low < lo) or (hi is not None and dist.high > hi):
         issues.add(line_of(node), key, f"distribution support [{dist.low:g}, {dist.high:g}] "
                    f"is outside the constant's allowed range {format_range(info)}")

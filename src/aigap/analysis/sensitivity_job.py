@@ -23,8 +23,8 @@ from ..workflow.rundir import new_run_dir
 from . import morris, sobol
 from .conditions import ConditionError, check_condition, parse_target
 from .ensemble import simulate_design
-from .sweep import report_progress
-from .sweepfile import load_sweep
+from .sweep_job import report_progress
+from .sweep_file import load_sweep
 
 __all__ = ["run_sensitivity", "DEFAULT_TARGETS", "SensitivityOutput", "format_ranking"]
 
@@ -84,7 +84,7 @@ def check_targets(texts, cm) -> list:
 def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, targets=None,
                     seed: int | None = None, n_boot: int = 300, log: bool = False,
                     model=None, runs_dir=None, plots: bool = True, command=None,
-                    progress=sys.stderr, engine: str = "auto") -> SensitivityOutput:
+                    progress=True, engine: str = "auto") -> SensitivityOutput:
     """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
 
     Parameters

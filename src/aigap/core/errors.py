@@ -1,4 +1,5 @@
-"""Input errors for people: one line each, naming the file, the line and the key.
+"""Errors of every layer: one base class, and input errors for people (one line each,
+naming the file, the line and the key).
 
 Every validator in :mod:`aigap.scenarios` and :mod:`aigap.observations` collects
 :class:`Issue` objects in an :class:`IssueList` and raises one :class:`InputError`
@@ -31,7 +32,11 @@ class Issue:
         return text
 
 
-class InputError(Exception):
+class AigapError(Exception):
+    """Base class of every error aigap raises on purpose (engine, input, analysis)."""
+
+
+class InputError(AigapError):
     """Bad user input (scenario, observation or command-line values); exit code 2."""
 
     def __init__(self, issues):

@@ -41,7 +41,7 @@ from ..workflow.summary import YEARS
 from . import samplers
 from .conditions import evaluate, year_to_time
 from .ensemble import simulate_design
-from .sweepfile import SweepSpec, load_sweep
+from .sweep_file import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
            "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT"]
@@ -95,7 +95,8 @@ def lever_start(spec: SweepSpec, items) -> float | None:
 
 
 def report_progress(msg, stream):
-    """Print a progress line to ``stream`` (nothing when it is None)."""
+    """Print a progress line to ``stream`` (True: the current ``sys.stderr``; None: nothing)."""
+    stream = sys.stderr if stream is True else stream
     if stream is not None:
         print(msg, file=stream, flush=True)
 
@@ -166,7 +167,7 @@ def _save_npz(path: Path, arrays: dict) -> None:
     os.replace(tmp, path)
 
 
-def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
+def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=True,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
               engine: str = "auto") -> SweepOutput:
@@ -179,8 +180,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     model : CompiledModel or path, optional
     fresh : bool
         Ignore a partial folder of the same sweep and start over.
-    progress : file-like or None
-        Where progress lines go.
+    progress : file-like, True or None
+        Where progress lines go (True: the current ``sys.stderr``; None: nowhere).
     on_chunk : callable, optional
         Called as ``on_chunk(k, n_chunks)`` after chunk ``k`` is saved (tests use it to
         simulate an interruption).
@@ -189,6 +190,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     engine : {"auto", "numpy", "compiled"}
         Engine backend; the manifest records the one(s) that ran each chunk.
     """
+    progress = sys.stderr if progress is True else progress
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..scenarios import InputError
-from ..scenarios.issues import IssueList, closest
+from ..core.errors import IssueList, closest
 from ..scenarios.yamlnodes import compose_file, is_mapping, is_sequence, line_of
-from .loopsrun import region_of
+from .loops_job import region_of
 
 KEYS = ("title", "variables")
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import ir
-from ..engine.codegen_numpy import Emitter, _Names
+from ..engine.codegen_numpy import Emitter, NameTable
 from ..engine.ordering import expr_vars
 from ..engine.runtime import lk_extrapolate, lk_hold_backward
 
 MAX_LOOPS = 2000
+SEARCH_TIMES = 60      # time steps the strongest-path search looks at
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Loop:
     """An elementary feedback loop: ``nodes`` scalar names in causal order."""
     nodes: tuple
     name: str = ""
+    found_by: str = "enumeration"      # or "strongest path" (too many loops to enumerate)
 
     def polarity(self, scores) -> str:
         """``R`` (reinforcing) or ``B`` (balancing) from the sign of its mean loop score."""
@@ -53,57 +55,132 @@ def causal_graph(prog: ir.Program) -> dict:
     return graph
 
 
+def _scc_of(s, succ, pred, allowed) -> set:
+    """Nodes of ``allowed`` on a cycle with ``s`` (its strongly connected component)."""
+    def reach(adj):
+        seen, todo = {s}, [s]
+        while todo:
+            for w in adj[todo.pop()]:
+                if w in allowed and w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        return seen
+    return reach(succ) & reach(pred)
+
+
 def elementary_cycles(graph: dict, limit: int = MAX_LOOPS) -> list:
     """Elementary cycles of a directed graph ``{node: successors}`` (at most ``limit``).
 
-    Each cycle starts at its smallest node (in sorted order) and is found once, by a
-    depth-first search restricted to larger nodes (Tiernan/Johnson ordering).
+    Johnson's algorithm (SIAM J. Comput. 1975): each cycle starts at its smallest node (in
+    sorted order) and is found once; blocking keeps the search linear per cycle found.
     """
     nodes = sorted(set(graph) | {v for vs in graph.values() for v in vs})
     rank = {n: i for i, n in enumerate(nodes)}
     succ = {n: sorted(graph.get(n, ()), key=rank.get) for n in nodes}
+    pred = {n: [] for n in nodes}
+    for n, ws in succ.items():
+        for w in ws:
+            pred[w].append(n)
     cycles = []
-    for s in nodes:
-        stack = [(s, iter(succ[s]))]
-        path, onpath = [s], {s}
+    for i, s in enumerate(nodes):
+        comp = _scc_of(s, succ, pred, set(nodes[i:]))
+        if len(comp) == 1 and s not in succ[s]:
+            continue
+        nbrs = {n: [w for w in succ[n] if w in comp] for n in comp}
+        blocked, B = {s}, {n: set() for n in comp}
+        path, closed, stack = [s], [False], [iter(nbrs[s])]
         while stack:
-            node, it = stack[-1]
-            for w in it:
+            for w in stack[-1]:
                 if w == s:
                     cycles.append(tuple(path))
                     if len(cycles) >= limit:
                         return cycles
-                elif rank[w] > rank[s] and w not in onpath:
-                    stack.append((w, iter(succ[w])))
+                    closed[-1] = True
+                elif w not in blocked:
                     path.append(w)
-                    onpath.add(w)
+                    closed.append(False)
+                    stack.append(iter(nbrs[w]))
+                    blocked.add(w)
                     break
             else:
                 stack.pop()
-                onpath.discard(path.pop())
+                v, found = path.pop(), closed.pop()
+                if found:
+                    todo = [v]
+                    while todo:                       # unblock v and what waits on it
+                        u = todo.pop()
+                        if u in blocked:
+                            blocked.discard(u)
+                            todo.extend(B[u])
+                            B[u].clear()
+                else:
+                    for w in nbrs[v]:
+                        B[w].add(v)
+                if closed:
+                    closed[-1] = closed[-1] or found
     return cycles
+
+
+def strongest_cycles(links: dict, starts, steps) -> list:
+    """Loops found by the strongest-path search (Eberlein & Schoenberg 2020).
+
+    For models with too many loops to enumerate: at each time index of ``steps``, from each
+    node of ``starts`` (the stocks), a depth-first search follows links in decreasing
+    ``|link score|`` and abandons a path whose score is not above the best score that
+    reached the same node before; a path that returns to its start is a loop. The union
+    over times holds the loops that dominate at some time (not every loop of the model).
+    """
+    found = set()
+    for j in steps:
+        succ = {}
+        for (x, z), v in links.items():
+            if abs(v[j]) > 0:
+                succ.setdefault(x, []).append((abs(float(v[j])), z))
+        for ws in succ.values():
+            ws.sort(key=lambda p: -p[0])
+        for s in starts:
+            best = {}
+            stack = [(s, 1.0, (s,))]
+            while stack:
+                node, score, path = stack.pop()
+                for w_score, w in reversed(succ.get(node, ())):   # strongest popped first
+                    sc = score * w_score
+                    if w == s:
+                        k = path.index(min(path))
+                        found.add(path[k:] + path[:k])
+                    elif w not in path and sc > best.get(w, 0.0):
+                        best[w] = sc
+                        stack.append((w, sc, path + (w,)))
+    return sorted(found)
+
+
+def _stocks(prog: ir.Program) -> set:
+    return {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)}
+
+
+def _rotated(cycles, stocks, found_by="enumeration") -> list:
+    """Cycles as loops starting at a stock (flow order)."""
+    loops = []
+    for c in cycles:
+        k = next((i for i, n in enumerate(c) if n in stocks), 0)
+        loops.append(Loop(c[k:] + c[:k], found_by=found_by))
+    return loops
 
 
 def feedback_loops(prog: ir.Program, limit: int = MAX_LOOPS) -> list:
     """Loops of the program's causal graph, in flow order (input -> output)."""
-    inputs = causal_graph(prog)
     forward = {}
-    for z, xs in inputs.items():
+    for z, xs in causal_graph(prog).items():
         for x in xs:
             forward.setdefault(x, set()).add(z)
-    stocks = {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)}
-    loops = []
-    for c in elementary_cycles(forward, limit):
-        k = next((i for i, n in enumerate(c) if n in stocks), 0)   # start at a stock
-        loops.append(Loop(c[k:] + c[:k]))
-    return loops
+    return _rotated(elementary_cycles(forward, limit), _stocks(prog))
 
 
 class _Evaluator:
     """Evaluate IR expressions over time vectors with the numpy backend's emitter."""
 
     def __init__(self, prog):
-        self.prog, self.names = prog, _Names()
+        self.prog, self.names = prog, NameTable()
         self.emit = Emitter(prog, self.names)
         self.glb = {"np": np, "lk_extrapolate": lk_extrapolate,
                     "lk_hold_backward": lk_hold_backward}
@@ -187,12 +264,23 @@ def relative_scores(scores: np.ndarray) -> np.ndarray:
 
 
 def analyze(prog: ir.Program, data: dict, times, ctrl, limit: int = MAX_LOOPS):
-    """``(loops, relative scores (loop, time[1:]))`` of one run's stored outputs."""
+    """``(loops, relative scores (loop, time[1:]))`` of one run's stored outputs.
+
+    Every elementary loop when there are at most ``limit``; otherwise the loops the
+    strongest-path search finds at ``SEARCH_TIMES`` evenly spaced steps, the relative scores
+    then normalised among those loops.
+    """
     env = scalar_series(prog, data, times, ctrl)
-    loops = feedback_loops(prog, limit)
+    links = link_scores(prog, env, times, ctrl)
+    loops = feedback_loops(prog, limit + 1)
+    if len(loops) > limit:
+        n = len(times) - 1
+        steps = sorted(set(np.linspace(0, n - 1, min(n, SEARCH_TIMES)).round().astype(int)))
+        loops = _rotated(strongest_cycles(links, sorted(_stocks(prog)), steps),
+                         _stocks(prog), "strongest path")
     if not loops:
         return loops, np.zeros((0, len(times) - 1))
-    return loops, relative_scores(loop_scores(loops, link_scores(prog, env, times, ctrl)))
+    return loops, relative_scores(loop_scores(loops, links))
 
 
 def loop_label(prog: ir.Program, lp: Loop) -> str:

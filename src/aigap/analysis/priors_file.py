@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 from yaml.nodes import MappingNode
 
-from ..scenarios.issues import InputError, IssueList, closest
+from ..core.errors import InputError, IssueList, closest
 from ..scenarios.yamlnodes import (compose_file, describe, is_mapping, line_of,
                                    mapping_items, string)
 from .problem import make_label
-from .sweepfile import Uncertain, _check_target, _dist
+from .sweep_file import Uncertain, _check_target, _dist
 
 __all__ = ["PriorsError", "PriorsSpec", "load_priors", "CONTINUOUS"]
 

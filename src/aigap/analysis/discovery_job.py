@@ -24,7 +24,7 @@ from ..workflow.manifest import build_manifest, write_manifest
 from ..workflow.rundir import new_run_dir
 from . import prim
 from .conditions import ConditionError, check_condition, evaluate, parse_condition
-from .sweep import load_sweep_folder
+from .sweep_job import load_sweep_folder
 
 __all__ = ["run_discover", "DiscoverOutput", "format_boxes"]
 

@@ -2,7 +2,7 @@
 
 Bounds are the constants' declared ``[min, max]`` ranges in the model. The global search
 evaluates a whole differential-evolution generation in one engine call (see
-:mod:`aigap.analysis.calibrate`). ``--until DATE`` fits only observations up to that time
+:mod:`aigap.analysis.fitting`). ``--until DATE`` fits only observations up to that time
 and reports the out-of-sample error on the later ones (a hindcast).
 
 Run folder: ``fit.csv`` (every observation, before/after, in/out of sample),
@@ -31,16 +31,16 @@ import yaml
 from ..observations import (Observations, default_observations_path, fit_table,
                             load_observations, simulated_matrix)
 from ..scenarios import InputError, load_scenario, resolve_params, safe_name
-from ..scenarios.issues import closest
-from ..scenarios.schema import _limits
+from ..core.errors import closest
+from ..scenarios.schema import constant_limits
 from ..workflow.manifest import build_manifest, engine_record, write_manifest
 from ..workflow.rundir import check_output_path, new_run_dir
-from . import calibrate as core
+from . import fitting as core
 from .distributions import Distribution
 from .ensemble import design_params, simulate_design
 from .problem import split_label
-from .sweep import report_progress
-from .sweepfile import Uncertain
+from .sweep_job import report_progress
+from .sweep_file import Uncertain
 
 __all__ = ["run_calibration", "CalibrationOutput", "calibration_targets", "parse_until"]
 
@@ -135,7 +135,7 @@ def calibration_targets(cm, labels) -> list:
             problems.append(f"--param {label!r}: unknown element '{elem}' "
                             f"(valid: {', '.join(elems) or 'none, not subscripted'})")
             continue
-        lo, hi = _limits(info)
+        lo, hi = constant_limits(info)
         if lo is None or hi is None or not lo < hi:
             problems.append(f"--param {label!r}: the model declares no [min, max] range for "
                             f"'{name}', so it cannot be calibrated")
@@ -177,7 +177,7 @@ def _prior(cm, base, targets) -> np.ndarray:
 def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
                     popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
                     output=None, n_uncertainty: int = 2000, plots: bool = True,
-                    command=None, progress=sys.stderr, engine: str = "auto") -> CalibrationOutput:
+                    command=None, progress=True, engine: str = "auto") -> CalibrationOutput:
     """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is used for every ensemble
@@ -227,7 +227,7 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                     + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None
                        else ""), progress)
     fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
-                   maxiter=maxiter, x0=prior, progress=progress)
+                   maxiter=maxiter, x0=prior, progress=sys.stderr if progress is True else progress)
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
                                                   n_extra=n_uncertainty)
     rows, ident = core.identifiability(fit, residuals, accepted, len(train))
