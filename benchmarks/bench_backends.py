@@ -1,4 +1,4 @@
-"""Benchmark: numpy versus compiled (numba) engine backends, and the machine's floor.
+"""Benchmark: numpy versus compiled (numba) engine backends, per core, and the machine's floor.
 
 Usage::
 
@@ -10,14 +10,16 @@ On the project model ``model/ai_gap.mdl`` (every constant perturbed by +-10 %
 per run, 3 outputs saved once a year): per-run cost of PySD (a few runs), the
 numpy backend and the compiled backend at N = 1, 1,000, 10,000, 100,000 and
 1,000,000; the operation count per step and run of the compiled kernel (from
-the IR); the machine's measured scalar throughput for divisions, fused
-multiply-adds, ``exp`` and ``pow`` (numba kernels, vectorizer off, on every
-engine thread); the floors they imply and the distance to them; and the first
-call of the compiled backend in a new process with a warm kernel cache.
+the IR); the machine's measured throughput for divisions, fused multiply-adds,
+``exp`` and ``pow`` in the code shape the kernel runs (the lock-step kernel's
+rows of eight runs: vectorised division, libmvec ``exp``/``pow``; or scalar
+code for the one-run kernel), on one thread; the per-core floor they imply;
+numpy and the compiled kernel on one thread each (the per-core comparison and
+the distance to the floor) and on every thread; and the first call of the
+compiled backend in a new process with a warm kernel cache.
 
-The machine may be shared: the load average is printed at start and end, and
-every engine timing is shown as wall time and as CPU time per run divided by
-the number of threads (what the run would take on otherwise idle cores).
+The machine may be shared: the load average is printed beside every row, and
+every timing is CPU time per run (what the run costs a core), wall in brackets.
 """
 from __future__ import annotations
 
@@ -36,6 +38,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "model" / "ai_gap.mdl"
 OUTPUTS = ["Total AI ARR", "ARR Gap Ratio", "Return Gap Ratio"]
 SAVEPER = 1.0
+
+TIMING = r'''
+pool = ThreadPoolExecutor(threads)
+res = {}
+for name, fn, scale, per in CASES:       # per: operations per element and repetition
+    r = max(1, reps // scale)
+    fn(*data[0], 1)
+    best = 1e9
+    for _ in range(5):
+        c = time.process_time()
+        list(pool.map(lambda d: fn(*d, r), data))
+        best = min(best, time.process_time() - c)
+    res[name] = best / (threads * n * r * per)     # CPU seconds per operation
+print(json.dumps(res))
+'''
 
 MICRO = r'''
 import json, math, sys, time
@@ -88,30 +105,84 @@ threads = int(sys.argv[1])
 n, reps = 2048, int(sys.argv[2])
 rng = np.random.default_rng(0)
 data = [(rng.uniform(-1, 1, n), rng.uniform(1, 2, n), np.zeros(n)) for _ in range(threads)]
-pool = ThreadPoolExecutor(threads)
-res = {}
-for name, fn, scale in (("div", div, 1), ("fma", fma, 1), ("exp", exp, 8), ("pow", pow_, 16)):
-    r = max(1, reps // scale)
-    fn(*data[0], 1)
-    best = 1e9
-    for _ in range(5):
-        t = time.perf_counter()
-        list(pool.map(lambda d: fn(*d, r), data))
-        best = min(best, time.perf_counter() - t)
-    res[name] = best / (threads * n * r)            # seconds per operation, all threads busy
-print(json.dumps(res))
-'''
+CASES = (("div", div, 1, 1), ("fma", fma, 1, 1), ("exp", exp, 8, 1), ("pow", pow_, 16, 1))
+''' + TIMING
+
+
+MICRO_LANES = r'''
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+from numba import njit
+from aigap.engine.numba_vecmath import vexp, vpow
+
+# The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
+# group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
+# per row of eight runs. Rows are independent: throughput, not latency.
+
+@njit(nogil=True, error_model="numpy")
+def div(V, W, reps):
+    for r in range(reps):
+        for k in range(V.shape[0]):
+            for l in range(8):
+                V[k, l] = W[k, l] / V[k, l]
+    return V[0, 0]
+
+@njit(nogil=True, error_model="numpy", fastmath={"contract"})
+def fma(V, W, reps):
+    # as in a lane loop: rows loaded into registers, eight dependent multiply-adds
+    # each, eight rows interleaved (independent chains hide the latency), stored once
+    for r in range(reps):
+        for k in range(0, V.shape[0], 8):
+            for l in range(8):
+                a, b, c, d = V[k, l], V[k + 1, l], V[k + 2, l], V[k + 3, l]
+                e, f, g, h = V[k + 4, l], V[k + 5, l], V[k + 6, l], V[k + 7, l]
+#FMA#
+                V[k, l], V[k + 1, l], V[k + 2, l], V[k + 3, l] = a, b, c, d
+                V[k + 4, l], V[k + 5, l], V[k + 6, l], V[k + 7, l] = e, f, g, h
+    return V[0, 0]
+
+@njit(nogil=True, error_model="numpy")
+def exp(V, W, reps):
+    for r in range(reps):
+        for k in range(V.shape[0]):
+            vexp(W[k], V[k])
+    return V[0, 0]
+
+@njit(nogil=True, error_model="numpy")
+def pow_(V, W, reps):
+    for r in range(reps):
+        for k in range(V.shape[0] - 1):
+            vpow(W[k], W[k + 1], V[k])
+    return V[0, 0]
+
+threads = int(sys.argv[1])
+rows, reps = 256, int(sys.argv[2])
+n = rows * 8
+rng = np.random.default_rng(0)
+data = [(rng.uniform(1, 2, (rows, 8)), rng.uniform(0.5, 1, (rows, 8))) for _ in range(threads)]
+CASES = (("div", div, 1, 1), ("fma", fma, 8, 8), ("exp", exp, 4, 1), ("pow", pow_, 8, 1))
+'''.replace("#FMA#", "\n".join(f"                {v} = {v} * 0.9999999 + 1e-9"  # unrolled:
+                                    for _ in range(8) for v in "abcdefgh")) + TIMING  # l innermost
 
 
 def loadavg():
     return os.getloadavg()[0]
 
 
-def machine_costs(threads, reps=20000):
-    """Seconds per scalar op (all threads busy) for div, fma, exp, pow; vectorizer off."""
-    env = dict(os.environ, NUMBA_LOOP_VECTORIZE="0", NUMBA_SLP_VECTORIZE="0")
-    out = subprocess.run([sys.executable, "-c", MICRO, str(threads), str(reps)], env=env,
-                         capture_output=True, text=True, check=True)
+def machine_costs(threads, lanes, reps=2000):
+    """CPU seconds per operation (``threads`` threads busy) for div, fma, exp, pow, measured
+    the way the kernel runs: the lock-step kernel's SIMD shape when ``lanes`` (vectorised
+    division, libmvec exp/pow on rows of eight runs), else scalar code with the
+    vectorizer off (the one-run kernel)."""
+    env = dict(os.environ)
+    if lanes:
+        code, reps = MICRO_LANES, reps
+    else:
+        code, reps = MICRO, reps * 10
+        env.update(NUMBA_LOOP_VECTORIZE="0", NUMBA_SLP_VECTORIZE="0")
+    out = subprocess.run([sys.executable, "-c", code, str(threads), str(reps)], env=env,
+                         capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -141,13 +212,37 @@ print(json.dumps({"imports_and_model": t1 - t0, "first_call": t2 - t1}))
 """
 
 
+COMPILE = """
+import json, sys, time
+from aigap.engine import compile_model
+cm = compile_model(sys.argv[1])
+out = {}
+for method in ("euler", "rk4"):
+    w, c = time.perf_counter(), time.process_time()
+    cm.simulate(n_runs=8, outputs=json.loads(sys.argv[2])[:1], method=method, engine="compiled")
+    out[method] = [time.perf_counter() - w, time.process_time() - c]
+print(json.dumps(out))
+"""
+
+
+def compile_times(path):
+    """Wall and CPU seconds to compile the Euler and the RK4 kernel (empty kernel cache)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+        env["AIGAP_CACHE_DIR"] = tmp
+        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS)],
+                             capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def first_call_new_process(path):
     out = subprocess.run([sys.executable, "-c", FIRST_CALL, str(path), json.dumps(OUTPUTS),
                           str(SAVEPER)], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench(path, ns, pysd_runs, rk4_max):
+def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     import numba
 
     from aigap.engine import compile_model
@@ -172,19 +267,21 @@ def bench(path, ns, pysd_runs, rk4_max):
         print("  " + " ".join([f"{m:>12}"] + [f"{c.get(k, 0):>12.0f}" for k in keys]))
 
     # ---------------------------------------------------------------- machine
-    cost = machine_costs(threads)
-    print(f"\nMachine, scalar (vectorizer off), {threads} threads busy, seconds per op:")
-    print("  " + ", ".join(f"{k} {v * 1e9:.2f} ns" for k, v in cost.items()))
-    eul = counts["euler"]
-    floor_div = eul["div"] * steps * cost["div"]
-    calls = steps * sum(v * cost["pow" if k == "call:power" else "exp"]
-                        for k, v in eul.items() if k.startswith("call:"))
-    flops = steps * (eul["arith"] + eul.get("compare", 0)) * cost["fma"]
-    print(f"  division floor (Euler): {eul['div']:.0f} div x {steps} steps -> "
-          f"{floor_div * 1e6:.2f} us per run")
-    print(f"  libm-call floor (exp, pow at the rates above): {calls * 1e6:.2f} us per run; "
-          f"other ops at one FMA each: {flops * 1e6:.2f} us per run")
-    print("  (the divider and the FMA pipes run in parallel: the floors overlap, they do not add)")
+    lanes = cm.compiled_program.lanes
+    cost = machine_costs(1, lanes)
+    shape = "lock-step SIMD shape (rows of 8 runs, libmvec)" if lanes else "scalar, vectorizer off"
+    print(f"\nMachine, measured the way the kernel runs ({shape}), one thread, CPU ns per op:")
+    print("  " + ", ".join(f"{k} {v * 1e9:.3f} ns" for k, v in cost.items()))
+    floors = {}
+    for m, c in counts.items():
+        div = c["div"] * steps * cost["div"]
+        calls = steps * sum(v * cost["pow" if k == "call:power" else "exp"]
+                            for k, v in c.items() if k.startswith("call:"))
+        other = steps * (c["arith"] + c.get("compare", 0)) * cost["fma"]
+        floors[m] = max(div, calls + other)
+        print(f"  {m}: divisions {div * 1e6:.2f} us per run; exp/pow {calls * 1e6:.2f} + other "
+              f"ops at one FMA each {other * 1e6:.2f} us per run -> floor {floors[m] * 1e6:.2f} "
+              "us per run per core (divider and FMA pipes overlap: the larger bounds)")
 
     # ---------------------------------------------------------------- PySD
     pysd_per_run = None
@@ -205,9 +302,10 @@ def bench(path, ns, pysd_runs, rk4_max):
     print(f"\nfirst call in this process (code generation, numba compile or cache load): "
           f"numpy {first['numpy']:.2f} s, compiled {first['compiled']:.2f} s")
     print(f"load average now {loadavg():.2f}")
-    print(f"\n{'method':>6} {'N':>9} {'numpy us/run':>13} {'(cpu/thr)':>10} "
-          f"{'compiled us/run':>16} {'(cpu/thr)':>10} {'speed-up':>9} {'/div floor':>11} "
-          f"{'PySD/compiled':>14}")
+    print("\nPer run, microseconds of CPU time (wall in brackets). numpy runs on one core;")
+    print(f"compiled 1T = one thread (per-core comparison), compiled {threads}T = every thread.")
+    print(f"{'method':>6} {'N':>9} {'numpy':>15} {'compiled 1T':>15} {'per core':>9} "
+          f"{'/floor':>7} {f'compiled {threads}T':>15} {'PySD/compiled':>14} {'load':>5}")
     rows = []
     for method in ("euler", "rk4"):
         for n in ns:
@@ -215,28 +313,34 @@ def bench(path, ns, pysd_runs, rk4_max):
                 continue
             params = random_params(cm, n, seed=3)
             row = {"method": method, "n": n}
-            for engine in ("numpy", "compiled"):
+            for label, engine, k in (("numpy", "numpy", 1), ("c1", "compiled", 1),
+                                     ("cT", "compiled", threads)):
+                numba.set_num_threads(k)
                 kw = dict(params=params, outputs=OUTPUTS, saveper=SAVEPER, method=method,
                           engine=engine)
-                cm.simulate(**{**kw, "params": {k: v[:1] for k, v in params.items()}})
+                cm.simulate(**{**kw, "params": {q: v[:1] for q, v in params.items()}})
                 reps = 3 if n <= 10_000 else 1
                 best = min((timed(lambda: cm.simulate(**kw))[1:] for _ in range(reps)),
-                           key=lambda x: x[0])
-                row[engine] = best[0] / n
-                row[engine + "_cpu"] = best[1] / n / (threads if engine == "compiled" else 1)
+                           key=lambda x: x[1])
+                row[label], row[label + "_cpu"] = best[0] / n, best[1] / n
+            numba.set_num_threads(threads)
             del params
+            row["load"] = loadavg()
             rows.append(row)
-            c = row["compiled"]
-            npy = row.get("numpy")
-            floor = floor_div * (4 if method == "rk4" else 1)
-            print(f"{method:>6} {n:>9,} "
-                  + (f"{npy * 1e6:>13.1f} {row['numpy_cpu'] * 1e6:>10.1f} " if npy
-                     else f"{'-':>13} {'':>10} ")
-                  + f"{c * 1e6:>16.1f} {row['compiled_cpu'] * 1e6:>10.1f} "
-                  + (f"{npy / c:>8.1f}x " if npy else f"{'-':>9} ")
-                  + f"{c / floor:>10.1f}x "
-                  + (f"{pysd_per_run / c:>14,.0f}" if pysd_per_run else ""), flush=True)
+            per_core = row["numpy_cpu"] / row["c1_cpu"]
+            print(f"{method:>6} {n:>9,} {row['numpy_cpu'] * 1e6:>7.1f} ({row['numpy'] * 1e6:>5.1f})"
+                  f" {row['c1_cpu'] * 1e6:>7.1f} ({row['c1'] * 1e6:>5.1f}) {per_core:>8.1f}x "
+                  f"{row['c1_cpu'] / floors[method]:>6.1f}x {row['cT'] * 1e6:>15.1f} "
+                  + (f"{pysd_per_run / row['cT']:>14,.0f}" if pysd_per_run else f"{'':>14}")
+                  + f" {row['load']:>5.2f}", flush=True)
 
+    if compile_time:
+        la = loadavg()
+        ct = compile_times(path)
+        print("\none kernel per model and method (any outputs, time series, SAVEPER); compile "
+              "time from an empty cache: " + ", ".join(
+                  f"{m} {w:.1f} s wall, {c:.1f} s CPU" for m, (w, c) in ct.items())
+              + f" (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
     print(f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
           f"first compiled call (1,000 runs) {fc['first_call']:.2f} s")
@@ -252,6 +356,8 @@ def main(argv=None):
                     help="largest ensemble timed with RK4 (four evaluations per step)")
     ap.add_argument("--pysd-runs", type=int, default=None, help="PySD runs (0: skip)")
     ap.add_argument("--model", type=Path, default=PROJECT, help="benchmark this .mdl")
+    ap.add_argument("--no-compile", action="store_true",
+                    help="skip timing the kernels' compilation from an empty cache")
     args = ap.parse_args(argv)
     ns = [n for n in (1, 1_000, 10_000, 100_000, 1_000_000)
           if n <= (10_000 if args.quick else args.max_n)]
@@ -259,7 +365,7 @@ def main(argv=None):
     print(textwrap.dedent(f"""\
         python {sys.version.split()[0]}, numpy {np.__version__}, load average {loadavg():.2f}
         """).rstrip())
-    bench(args.model.resolve(), ns, pysd_runs, args.rk4_max_n)
+    bench(args.model.resolve(), ns, pysd_runs, args.rk4_max_n, not args.no_compile)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aigap.engine import parse
+
 SUITE = Path(__file__).resolve().parents[2] / "../shared/sd-conformance"
 CONTROL_COLUMNS = {"FINAL TIME", "INITIAL TIME", "SAVEPER", "TIME STEP"}
 STRICT = (1e-5, 1e-8)
@@ -31,13 +33,18 @@ def tolerance(entry):
     return RELAXED if "relaxed" in entry["pysd_3_14_3"] else STRICT
 
 
+def decode_text(raw: bytes) -> str:
+    """Decode a suite file: UTF-8 when valid, else Windows-1252 (Vensim's encoding)."""
+    return parse.decode_text(raw)[0]
+
+
 def read_expected(path: Path):
     """Read a canonical output file: returns (times, {column: values}).
 
     Handles tab/comma separation, quoted headers, CR/CRLF/LF line endings and
     empty cells (a constant printed only in the first row).
     """
-    raw = path.read_bytes().decode("utf-8", errors="replace")
+    raw = decode_text(path.read_bytes())
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     delim = "\t" if path.suffix == ".tab" else ","
     rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]

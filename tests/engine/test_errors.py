@@ -53,10 +53,10 @@ def test_unsupported_feature_names_variable_function_and_line(tmp_path, equation
     path = write_mdl(tmp_path, "odd.mdl", text)
     line = path.read_text().splitlines().index("Odd Variable=") + 1
     with pytest.raises(UnsupportedFeatureError) as info:
-        compile_model(path, check=True)
+        compile_model(path)                       # at compile time, not at the first run
     msg = str(info.value)
     assert "'Odd Variable'" in msg and feature in msg and f"odd.mdl:{line}:" in msg
-    cm = compile_model(path)                      # metadata still available...
+    cm = compile_model(path, check=False)         # metadata still available...
     assert "Initial Stock" in cm.constants
     with pytest.raises(UnsupportedFeatureError):  # ...but never a wrong number
         cm.simulate()
@@ -170,3 +170,21 @@ def test_invalid_lookup_is_an_engine_error(tmp_path):
     line = path.read_text().splitlines().index("Bad Table(") + 1
     with pytest.raises(EngineError, match=rf"badlookup.mdl:{line}: lookup 'Bad Table'.*repeated"):
         compile_model(path, check=True)
+
+
+def test_delay_n_order_below_one_has_its_own_message(tmp_path):
+    """A literal order below 1 fails at compile time; a constant one at run time, with the
+    same words from both backends (not 'delay time shorter than TIME STEP')."""
+    literal = BASE + "\nLate=\n\tDELAY N(Growth, 2, 0, 0.5)\n\t~\t1/Month\n\t~\t|\n"
+    path = write_mdl(tmp_path, "literal.mdl", literal)
+    line = path.read_text().splitlines().index("Late=") + 1
+    with pytest.raises(EngineError, match=rf"literal.mdl:{line}: 'Late': the order of the "
+                                          r"delay is 0.5; a DELAY N order must be at least 1"):
+        compile_model(path)
+    text = BASE + ("\nLate=\n\tDELAY N(Growth, 2, 0, Order)\n\t~\t1/Month\n\t~\t|\n"
+                   "\nOrder=\n\t3\n\t~\tDmnl\n\t~\t|\n")
+    cm = compile_model(write_mdl(tmp_path, "param.mdl", text))
+    for engine in ("numpy", "compiled"):
+        with pytest.raises(EngineError, match=r"Late: the order of the delay is 0.5; a DELAY N "
+                                              "order must be at least 1"):
+            cm.simulate(params={"Order": 0.5}, outputs=["Late"], engine=engine)

@@ -159,3 +159,34 @@ def test_delay_fixed_pipe_length_may_differ_per_run(cm):
         np.testing.assert_allclose(res["Fixed"][run, later], res["Input"][run, shifted],
                                    rtol=1e-12)
         np.testing.assert_array_equal(res["Fixed"][run, ~later], [[1, 2]] * (~later).sum())
+
+
+PARTIAL = """
+Rate[US]= 0.1 * Time
+	~	1/Month
+	~		|
+Rate[CN]= 0.2
+	~	1/Month
+	~		|
+Stock[Region]= INTEG(Rate[Region], 1)
+	~	Widget
+	~		|
+Region: US, CN, EU
+	~
+	~		|
+"""
+
+
+def test_element_without_equation_is_zero_as_in_vensim(tmp_path):
+    """Vensim gives an element with no equation the value 0; PySD gives NaN there and
+    agrees on every defined element."""
+    path = write_mdl(tmp_path, "partial.mdl", PARTIAL, final=2, dt=0.5)
+    cm = compile_model(path)
+    for engine in ("numpy", "compiled"):
+        res = cm.simulate(outputs=["Rate", "Stock"], engine=engine)
+        ref = simulate_pysd(path, outputs=["Rate", "Stock"])
+        for name in ("Rate", "Stock"):
+            np.testing.assert_allclose(res[name][..., :2], ref[name][..., :2], rtol=1e-12)
+        assert np.isnan(ref["Rate"][:, 1:, 2]).all() and np.isnan(ref["Stock"][:, 1:, 2]).all()
+        np.testing.assert_array_equal(res["Rate"][..., 2], 0.0)
+        np.testing.assert_array_equal(res["Stock"][..., 2], 1.0)

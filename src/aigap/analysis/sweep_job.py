@@ -210,6 +210,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     state = _state(spec, cm, scenario)
     X = design(spec)
     n = X.shape[0]
+    from ..engine.numba_backend import choose_engine
+    job_engine = choose_engine(engine, n)      # once for the job: every chunk runs the same
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     root = runs_root(runs_dir)
     partial = None if fresh else find_partial(spec, state, root)
@@ -239,7 +241,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             tk = time.perf_counter()
             try:
                 res = simulate_design(cm, base, spec.uncertain, X[a:b], sim_outputs, spec.method,
-                                      spec.saveper, engine=engine, from_time=lever_from)
+                                      spec.saveper, engine=job_engine, from_time=lever_from)
             except Exception:
                 n_kept = len(list((rd.path / "chunks").glob("*.npz")))
                 report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "

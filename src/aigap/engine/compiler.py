@@ -208,11 +208,12 @@ class Compiler:
                     self.unsupported(el, "element defined twice", f"[{','.join(elems)}]")
                 self._compile_scalar(el, comp, elems, ctx, local)
                 names[pos] = scalar_name(el.py_name, elems)
-        if any(n is None for n in names.flat):
-            missing = [",".join(self._elems(el, p)) for p in self._positions(el)
-                       if names[p] is None]
-            self.unsupported(el, "partially defined subscripted variable",
-                             f"no equation for [{missing[0]}]")
+        for pos in self._positions(el):      # no equation for an element: Vensim gives it 0
+            if names[pos] is None:         # (PySD gives NaN, which no model means)
+                elems = self._elems(el, pos)
+                names[pos] = scalar_name(el.py_name, elems)
+                self.assigns.append(ir.Assign(target=names[pos], expr=ir.Num(0.0),
+                                              element=el.name, subscript=elems))
         self.outputs[el.name] = ir.OutputVar(el.name, el.dims, list(names.flat))
 
     def _compile_scalar(self, el, comp, elems, ctx, local):
@@ -240,7 +241,11 @@ class Compiler:
             sid = self._state(kind, el, elems, input=self.expr(ast.input, ctx),
                               time=self.expr(ast.delay_time, ctx),
                               init=self.expr(ast.initial, ctx))
-            self.states[sid].order = self.expr(ast.order, ctx)
+            order = self.states[sid].order = self.expr(ast.order, ctx)
+            if isinstance(order, ir.Num) and not order.value >= 1:
+                raise EngineError(f"{self.pm.path}:{el.line}: '{el.name}': the order of the "
+                                  f"delay is {order.value:g}; a DELAY N order must be at "
+                                  "least 1")
             expr = ir.StateRead(sid)
         elif isinstance(ast, ae.DelayFixedStructure):
             sid = self._state("delay_fixed", el, elems, input=self.expr(ast.input, ctx),

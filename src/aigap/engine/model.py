@@ -104,22 +104,22 @@ def _store_cached(pm, prog):
     write_verified(_cache_file(pm.model_hash), pickle.dumps((pm, prog)))
 
 
-def compile_model(path, check=False) -> CompiledModel:
-    """Parse a Vensim model and prepare it for ensemble simulation.
+def compile_model(path, check=True) -> CompiledModel:
+    """Parse a Vensim model and compile it for ensemble simulation.
 
-    Metadata (dims, constants, variables, control values) is available at
-    once; the numpy program is generated (or loaded from the on-disk cache,
-    keyed by the model file's hash and the engine version) on first use, or
-    immediately with ``check=True``, which raises
-    :class:`~aigap.engine.errors.UnsupportedFeatureError` for anything the
-    engine cannot compile.
+    Raises :class:`~aigap.engine.errors.UnsupportedFeatureError` (naming the
+    variable, file and line) here, at compile time, for anything the engine
+    cannot compile. The numpy program is loaded from the on-disk cache (keyed
+    by the model file's hash and the engine version) or built now.
 
     Parameters
     ----------
     path : str or Path
         The ``.mdl`` file.
     check : bool
-        Compile immediately.
+        ``False`` returns the metadata (dims, constants, variables, control
+        values) of a model the engine may not support, without compiling it
+        (the PySD reference backend uses this); ``simulate`` then raises.
     """
     from .compiler import build_program
     from .errors import UnsupportedFeatureError

@@ -3,11 +3,13 @@
 :class:`NumbaProgram` mirrors :class:`~aigap.engine.codegen_numpy.NumpyProgram`:
 ``function(ts_params, outputs, method)`` returns a callable with the numpy
 ``run`` signature, so :func:`aigap.engine.simulate.simulate` drives both
-backends the same way. The generated module is written to
-``<cache>/numba/`` under a name keyed by the model hash, the backend version
-and a digest of the source (which encodes the signature); numba's own
-``cache=True`` stores the machine code beside it, so a new process loads the
-kernel instead of compiling it.
+backends the same way. Behind it there is one kernel per model and method:
+outputs (``SEL``) and time-series constants (``TSJ`` and their points) are
+arguments of the kernel, not part of its source. The generated module is
+written to ``<cache>/numba/`` under a name keyed by the model hash, the
+backend version and a digest of the source; numba's own ``cache=True`` stores
+the machine code beside it, so a new process loads the kernel instead of
+compiling it.
 """
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .codegen_numba import CODEGEN_VERSION, generate, info_columns, static_order, what
+from .codegen_numba import (CODEGEN_VERSION, generate, info_columns, static_order,
+                            stored_scalars, what)
 from .errors import EngineError, ParameterError
 
-BACKEND_VERSION = f"{CODEGEN_VERSION}.2"
+BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
 ENGINES = ("auto", "numpy", "compiled")
-AUTO_MIN_RUNS = 10_000        # "auto": compiled when the kernel is cached and runs >= this
-AUTO_COMPILE_RUNS = 250_000   # "auto": compiled even when the kernel must first be compiled
+AUTO_MIN_RUNS = 1_000         # "auto": compiled from this many runs per job
 COMPILED_BLOCK = 32_768       # runs per kernel call (inputs packed per block)
 
 
@@ -39,43 +41,38 @@ def numba_status():
     return True, numba.__version__
 
 
-def auto_engine(numba_ok: bool, cached: bool, n_runs: int) -> str:
-    """The backend ``engine="auto"`` picks: a pure function of its three inputs.
+def auto_engine(numba_ok: bool, n_runs: int) -> str:
+    """The backend ``engine="auto"`` picks for a job of ``n_runs``: a pure function.
 
-    Compiling a kernel for a new signature (outputs, time-series constants,
-    method) takes 5-20 s, while the numpy backend simulates 10,000 runs of the
-    project model in under a second. So ``"auto"`` picks ``"compiled"`` only when
-    numba imports and either the kernel for this signature is already compiled
-    (in this process or in the on-disk cache) and ``n_runs >= AUTO_MIN_RUNS``,
-    or the ensemble is large enough to amortise the compilation
-    (``n_runs >= AUTO_COMPILE_RUNS``); otherwise ``"numpy"``.
+    The compiled kernel depends only on the model and the method (outputs,
+    time-series constants, SAVEPER and the horizon are run-time arguments), so
+    it is compiled once per model and method and then loaded from the disk
+    cache by every job. ``"auto"`` therefore picks ``"compiled"`` whenever numba
+    imports and the job has ``AUTO_MIN_RUNS`` (1,000) runs or more; below that
+    the numpy backend finishes before the kernel is even loaded.
 
     Parameters
     ----------
     numba_ok : bool
         numba imports.
-    cached : bool
-        The kernel of this signature needs no compilation.
     n_runs : int
-        Size of the ensemble.
+        Runs of the whole job (a sweep's total, not one chunk's).
 
     Returns
     -------
     str
         ``"compiled"`` or ``"numpy"``.
     """
-    if numba_ok and n_runs >= (AUTO_MIN_RUNS if cached else AUTO_COMPILE_RUNS):
-        return "compiled"
-    return "numpy"
+    return "compiled" if numba_ok and n_runs >= AUTO_MIN_RUNS else "numpy"
 
 
-def choose_engine(engine, n_runs, cached=None) -> str:
-    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for an ensemble of ``n_runs``.
+def choose_engine(engine, n_runs) -> str:
+    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for a job of ``n_runs``.
 
-    ``"compiled"`` without numba falls back to numpy with a RuntimeWarning that
-    says why; ``"auto"`` follows :func:`auto_engine`. ``cached`` is a callable
-    (no arguments) telling whether the kernel is already compiled; it is called
-    only when the answer matters.
+    Call it once per job (a sweep resolves it for all its chunks) and pass the
+    answer to every ``simulate`` of the job. ``"compiled"`` without numba falls
+    back to numpy with a RuntimeWarning that says why; ``"auto"`` follows
+    :func:`auto_engine`.
     """
     if engine not in ENGINES:
         raise ParameterError(f"unknown engine '{engine}'; use one of {ENGINES}")
@@ -87,10 +84,7 @@ def choose_engine(engine, n_runs, cached=None) -> str:
                       "using the numpy engine", RuntimeWarning, stacklevel=3)
         return "numpy"
     if engine == "auto":
-        if not ok or n_runs < AUTO_MIN_RUNS:
-            return "numpy"
-        is_cached = n_runs < AUTO_COMPILE_RUNS and cached is not None and bool(cached())
-        return auto_engine(ok, is_cached, n_runs)
+        return auto_engine(ok, n_runs)
     return "compiled"
 
 
@@ -180,14 +174,15 @@ def run_parallel(fn, n_runs, args, min_chunk=64):
 
 
 class NumbaProgram:
-    """IR plus a cache of compiled kernels, one per signature."""
+    """IR plus its compiled kernels: one per method, whatever the outputs and time series."""
 
     def __init__(self, prog):
         self.ir = prog
         self._fns = {}
+        self.compiles = 0           # kernels built (or loaded from disk) by this object
 
     def __getstate__(self):
-        return {"ir": self.ir, "_fns": {}}
+        return {"ir": self.ir, "_fns": {}, "compiles": 0}
 
     @property
     def lanes(self) -> bool:
@@ -196,35 +191,53 @@ class NumbaProgram:
         from .codegen_numba_lanes import lanes_supported
         return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
 
-    def source(self, ts_params, outputs, method):
-        """Python source of the kernel module for one signature."""
-        if method == "euler" and self.lanes:    # RK4's 4 evaluations: compile time 4x, kept scalar
+    def source(self, method):
+        """Python source of the kernel module of ``method`` (Euler or RK4)."""
+        if self.lanes:
             from .codegen_numba_lanes import generate_lanes
-            return generate_lanes(self.ir, frozenset(ts_params), tuple(outputs), method)
-        return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
+            return generate_lanes(self.ir, method)
+        return generate(self.ir, method)
 
-    def is_cached(self, ts_params, outputs, method) -> bool:
-        """True when the kernel of this signature needs no compilation (loaded or on disk)."""
-        key = (frozenset(ts_params), tuple(outputs), method)
-        return key in self._fns or is_compiled(self.ir.model_hash, self.source(*key))
+    def _key(self, method):
+        return (method, self.lanes)
+
+    def is_cached(self, ts_params=(), outputs=(), method="euler") -> bool:
+        """True when the kernel of ``method`` needs no compilation (loaded, or on disk).
+
+        ``ts_params`` and ``outputs`` are accepted for the numpy backend's call
+        shape; they do not change the kernel."""
+        return (self._key(method) in self._fns
+                or is_compiled(self.ir.model_hash, self.source(method)))
+
+    def kernel(self, method):
+        """The compiled kernel of ``method`` (compiled, or loaded from the disk cache, once)."""
+        key = self._key(method)
+        if key not in self._fns:
+            mod = load_module(self.ir.model_hash, self.source(method))
+            self._fns[key] = mod.run_block
+            self.compiles += 1
+        return self._fns[key]
 
     def function(self, ts_params, outputs, method):
-        """The kernel of one signature (compiled, or loaded from the disk cache, once)."""
-        key = (frozenset(ts_params), tuple(outputs), method)
-        if key not in self._fns:
-            mod = load_module(self.ir.model_hash, self.source(*key))
-            self._fns[key] = Kernel(self.ir, mod.run_block, sorted(key[0]))
-        return self._fns[key]
+        """A callable with the numpy backend's ``run`` signature for these outputs and
+        time-series constants, running the one kernel of ``method``."""
+        return Kernel(self.ir, self.kernel(method), ts_params, outputs)
 
 
 class Kernel:
-    """Host side of one kernel: packs the inputs, runs it, checks the per-run orders."""
+    """Host side of one job: packs the inputs, runs the kernel, checks the per-run orders."""
 
-    def __init__(self, prog, fn, ts):
+    def __init__(self, prog, fn, ts, outputs):
         self.ir = prog
         self.fn = fn
-        self.ts = ts
         self.params = list(prog.params)
+        self.ts = sorted(ts)
+        self.tsj = np.array([self.params.index(p) for p in self.ts], dtype=np.int64)
+        _, spans = stored_scalars(prog)
+        self.outputs = list(outputs)
+        self.spans = [spans[name] for name in self.outputs]
+        sel = [np.arange(a, b) for a, b in self.spans]
+        self.sel = np.concatenate(sel).astype(np.int64) if sel else np.zeros(0, np.int64)
         self.info = info_columns(prog)
 
     def __call__(self, P, TS, R, times, save, dt, initial_time, final_time, saveper, O):
@@ -240,14 +253,16 @@ class Kernel:
         for q, p in enumerate(self.ts):
             TV[:, TO[q]:TO[q + 1]] = TS[p][1]
         INFO = np.zeros((R, len(self.info)))
-        outs = [o if o.flags.c_contiguous else np.ascontiguousarray(o) for o in O]
-        args = (PR, TX, TO, TV, np.ascontiguousarray(times, dtype=float),
-                np.ascontiguousarray(save, dtype=np.int64), float(dt), float(initial_time),
-                float(final_time), float(saveper), *outs, INFO)
+        save = np.ascontiguousarray(save, dtype=np.int64)
+        OUT = np.empty((R, int(save.max()) + 1 if save.size else 0, len(self.sel)))
+        args = (PR, TX, TO, TV, self.tsj, self.sel, np.ascontiguousarray(times, dtype=float),
+                save, float(dt), float(initial_time), float(final_time), float(saveper),
+                OUT, INFO)
         run_parallel(self.fn, R, args)
-        for o, res in zip(O, outs):
-            if o is not res:
-                o[...] = res
+        k = 0
+        for o, (a, b) in zip(O, self.spans):
+            o[...] = OUT[:, :, k:k + b - a].reshape(o.shape)
+            k += b - a
         self.check(INFO, dt)
 
     def check(self, INFO, dt):

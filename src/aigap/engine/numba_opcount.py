@@ -59,8 +59,11 @@ def op_counts(prog: ir.Program, outputs, method="euler", save_fraction=1.0):
     the state derivatives and the Euler/RK4 update. Returns a dict with
     ``arith`` (+ - * and negation), ``div``, ``compare`` (comparisons, MIN/MAX,
     IF THEN ELSE, ABS), ``lookup``, ``call:<fn>`` (libm calls) and ``total``.
+    ``outputs`` does not change the count: the kernel computes every storable
+    value at saved steps and stores the selected ones (outputs are a run-time
+    argument), so they are all counted.
     """
-    pl = plan(prog, frozenset(), tuple(outputs), method)
+    pl = plan(prog, method)
     states = {s.sid: s for s in prog.states}
     step, stored, deriv = {}, {}, {}
     for a in pl["loop"]:

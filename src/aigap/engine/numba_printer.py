@@ -71,9 +71,12 @@ class Emitter:
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}
+        self.refs = {}                # IR names read from an array (e.g. PR[r, j])
 
     def var(self, name, sc: Scope):
-        """Local name of IR variable ``name`` at evaluation point ``sc``."""
+        """Local name (or array cell) of IR variable ``name`` at evaluation point ``sc``."""
+        if name in self.refs:
+            return self.refs[name]
         base = self.names(name)
         return base + sc.suffix if name in sc.renamed else base
 

@@ -118,6 +118,20 @@ def _references(ast, out):
             _references(value, out)
 
 
+def decode_text(raw: bytes):
+    """``(text, encoding)`` of a Vensim file: UTF-8 when valid, else Windows-1252.
+
+    Vensim writes models and exported outputs in the Windows code page unless the
+    model starts with ``{UTF-8}``; PySD decodes as UTF-8 and silently drops the
+    bytes it cannot read (``Café`` becomes ``Caf``), so the encoding is decided
+    here, from the bytes, for both.
+    """
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
 def parse_model(path) -> ParsedModel:
     """Parse a Vensim model with PySD's translator.
 
@@ -139,11 +153,11 @@ def parse_model(path) -> ParsedModel:
     if path.suffix.lower() != ".mdl":
         raise EngineError(f"not a Vensim .mdl file: {path}")
     raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
+    text, encoding = decode_text(raw)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            vf = VensimFile(path)
+            vf = VensimFile(path, encoding=encoding)
             vf.parse()
             am = vf.get_abstract_model()
     except Exception as exc:  # PySD's parser errors are not user friendly

@@ -100,7 +100,7 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
     """
     from .model import compile_model
 
-    cm = model if model is not None else compile_model(path)
+    cm = model if model is not None else compile_model(path, check=False)
     params = dict(params or {})
     n = infer_n_runs(params, cm.constants) if n_runs is None else int(n_runs)
     if n_runs is not None and params:

@@ -53,7 +53,11 @@ def uniform_int(value, what):
 
 def delay_order(order, delay_time, dt, what):
     """Order of DELAY1/3/N after PySD's reduction for short delay times."""
-    order = int(uniform_int(order, f"order of {what}"))
+    value = uniform_int(order, f"order of {what}")
+    if not value >= 1:
+        raise EngineError(f"{what}: the order of the delay is {value:g}; a DELAY N order "
+                          "must be at least 1")
+    order = int(value)
     dmin = np.min(np.asarray(delay_time, dtype=float), axis=None)
     per_run = np.asarray(delay_time, dtype=float)
     if per_run.ndim:

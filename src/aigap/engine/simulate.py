@@ -93,11 +93,11 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     engine : {"auto", "numpy", "compiled"}
         ``"numpy"``: the portable reference; ``"compiled"``: numba kernels generated
         from the same IR (falls back to numpy with a warning if numba is missing);
-        ``"auto"``: compiled when numba imports and either the kernel for this
-        signature (outputs, time-series constants, method) is already compiled
-        (this process or the disk cache) and there are 10,000 runs or more, or
-        there are 250,000 runs or more (a new kernel takes 5-20 s to compile,
-        longer than numpy needs for smaller ensembles); numpy otherwise.
+        ``"auto"``: compiled when numba imports and there are 1,000 runs or more
+        (one kernel per model and method, compiled once and then loaded from the
+        disk cache; see :func:`~aigap.engine.numba_backend.auto_engine`); numpy
+        otherwise. Jobs that simulate in chunks resolve it once for the whole
+        job with :func:`~aigap.engine.numba_backend.choose_engine`.
 
     Returns
     -------
@@ -153,8 +153,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                 col = arr[(slice(None),) + p.index]
                 values[p.name] = np.float64(col[0]) if _same_rows(col) else col
     from .numba_backend import COMPILED_BLOCK, choose_engine
-    engine = choose_engine(engine, n, cached=lambda: cm.compiled_program.is_cached(
-        frozenset(series), tuple(outputs), method))
+    engine = choose_engine(engine, n)
     compiled = engine == "compiled"
     fn = (cm.compiled_program if compiled else prog).function(
         frozenset(series), tuple(outputs), method)
