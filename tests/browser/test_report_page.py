@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import matplotlib.image as mpimg
-import numpy as np
 import pytest
 
 from aigap.cli import main

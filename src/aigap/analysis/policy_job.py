@@ -307,7 +307,7 @@ def apply_overrides(spec, cm, seed=None, population=None, generations=None, worl
     return done
 
 
-def run_policy(path, model=None, runs_dir=None, fresh=False, progress=sys.stderr, plots=True,
+def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plots=True,
                command=None, engine="compiled", seed=None, population=None,
                generations=None, worlds=None, count=None, on_batch=None) -> PolicyOutput:
     """Run a policy file end to end (see the module docstring).
