@@ -158,3 +158,16 @@ def test_posterior_folder_bad_input(posterior_folder, tmp_path, capsys, damage):
             "kind": "kind: expected 'posterior'",
             "column": "did you mean 'Base Usage Growth'"}[damage] in err[0]
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_rank_drivers_finds_the_driver_among_correlated_draws():
+    from aigap.analysis.paired import rank_drivers
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=2000)
+    b = 0.8 * a + 0.6 * rng.normal(size=2000)     # correlated with a, no effect of its own
+    c = rng.normal(size=2000)
+    y = np.exp(a) + 0.01 * rng.normal(size=2000)
+    r = rank_drivers(np.column_stack([a, b, c]), y)
+    assert r[0]["prcc"] > 0.95 and abs(r[1]["prcc"]) < 0.1 and abs(r[2]["prcc"]) < 0.1
+    assert r[1]["spearman"] > 0.6           # the marginal correlation alone would blame b
+

@@ -19,8 +19,11 @@ Run folder ``runs/<ts>-compare-posterior/`` (``run-posterior-<scenario>`` for ``
 ``gaps.csv`` (scenario, gap, year, median and 5/25/75/95% over the draws),
 ``probabilities.csv`` (per scenario and gap, 2030: paired P(gap below the baseline's),
 P(narrowest of all scenarios), median paired ratio to the baseline), ``gap_draws.npz``
-(every draw's year-end gaps, per scenario), ``fan_gaps.png`` and ``manifest.json`` (with
-the posterior folder's draws.csv sha256).
+(every draw's year-end gaps, per scenario), ``drivers.csv`` (sensitivity over the
+posterior: per scenario, gap and constant, Spearman and partial rank correlation of the 2030
+gap with the constant across the data-consistent draws; see
+:func:`aigap.analysis.paired.rank_drivers` for why not Sobol), ``fan_gaps.png`` and
+``manifest.json`` (with the posterior folder's draws.csv sha256).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ..workflow.rundir import new_run_dir
 from ..workflow.summary import YEARS
 from .conditions import year_to_time
 from .ensemble import design_params
-from .paired import paired_probabilities, quantile_rows
+from .paired import paired_probabilities, quantile_rows, rank_drivers
 from .problem import split_label
 from .sweepfile import Uncertain
 
@@ -246,9 +249,8 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
     ran, draws = set(), {}
     for sc in scenarios:
         params = paired_params(cm, sc, sets, post, X)
-        eng = "compiled" if engine == "auto" else engine
-        res = cm.simulate(params=params, n_runs=X.shape[0], outputs=gaps, engine=eng)
-        ran.add(getattr(res, "meta", {}).get("engine", eng))
+        res = cm.simulate(params=params, n_runs=X.shape[0], outputs=gaps, engine=engine)
+        ran.add(getattr(res, "meta", {}).get("engine", engine))
         draws[sc.name] = {g: year_end_matrix(res.time, np.asarray(res[g])) for g in gaps}
     baseline = "baseline" if "baseline" in names else names[0]
     rows, prows = [], []
@@ -263,14 +265,23 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
         for s in names:
             prows.append({"scenario": s, "variable": g, "year": GAP_YEAR,
                           "baseline": baseline, **probs[s]})
+    drows = []
+    for s in names:
+        for g in gaps:
+            for u, r in zip(post.targets, rank_drivers(X, np.log(draws[s][g][:, k30]))):
+                drows.append({"scenario": s, "variable": g, "year": GAP_YEAR,
+                              "parameter": u.label, **r})
     out = PosteriorCompare(scenarios, baseline, pd.DataFrame(rows), pd.DataFrame(prows),
                            draws, post)
+    out.extra["drivers"] = pd.DataFrame(drows)
     name = ("compare-posterior" if kind == "compare" else f"run-posterior-{names[0]}")
     with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
         out.gaps.to_csv(rd.path / "gaps.csv", index=False, float_format="%.6g")
         if len(names) > 1:
             out.probabilities.to_csv(rd.path / "probabilities.csv", index=False,
                                      float_format="%.6g")
+        out.extra["drivers"].to_csv(rd.path / "drivers.csv", index=False,
+                                    float_format="%.4g")
         np.savez_compressed(rd.path / "gap_draws.npz", years=np.array(YEARS), **{
             f"{s}|{g}": draws[s][g] for s in names for g in gaps})
         if plots:

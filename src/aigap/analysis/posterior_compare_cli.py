@@ -59,4 +59,13 @@ def format_posterior_compare(out) -> str:
             lines.append(f"  {r.scenario:<{width}} {GAP_LABELS.get(r.variable, r.variable):<34}"
                          f" {r.p_below_baseline:>18.0%} {r.p_narrowest:>13.0%} "
                          f"{r.median_ratio:>13.3g}")
+    dr = out.extra.get("drivers")
+    if dr is not None and len(dr):
+        part = dr[dr.scenario == out.baseline]
+        lines += ["", f"What drives the 2030 gaps among the posterior draws ('{out.baseline}'; "
+                      "partial rank correlation, top 5; all in drivers.csv):"]
+        for name, g in part.groupby("variable", sort=False):
+            top = g.reindex(g.prcc.abs().sort_values(ascending=False).index).head(5)
+            lines.append(f"  {GAP_LABELS.get(name, name)}: " + ", ".join(
+                f"{r.parameter} {r.prcc:+.2f}" for r in top.itertuples()))
     return "\n".join(lines)

@@ -95,6 +95,8 @@ def plot_bands(path, res, fit, cm, title="") -> None:
 def plot_gap_fans(path, gaps, baseline, title) -> None:
     """One panel per gap ratio: per scenario the posterior median (line) and the 5-95%
     band (shaded) at each year end, on a log scale (``gaps``: the compare gaps table)."""
+    from matplotlib.ticker import FuncFormatter
+
     from ..workflow.summary import GAP_LABELS
 
     names = [g for g in GAPS if g in set(gaps.variable)]
@@ -109,12 +111,13 @@ def plot_gap_fans(path, gaps, baseline, title) -> None:
             ax.errorbar(x, part["median"], yerr=[part["median"] - part.p5,
                                                  part.p95 - part["median"]],
                         color=color, lw=2 if s == baseline else 1.3, capsize=2,
-                        marker="o", ms=3, label=s + (" (baseline)" if s == baseline else ""))
+                        marker="o", ms=3, label=s + (" (baseline)" if s == baseline and s != "baseline" else ""))
         ax.set_yscale("log")
+        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis(FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.set_title(GAP_LABELS.get(name, name), fontsize=9)
         ax.set_ylabel("US / China (x): median, 5%-95%", fontsize=8)
         ax.set_xticks(sorted(set(gaps.year)))
-        ax.axhline(1, color="0.6", lw=0.8, ls=":")
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=10, y=1.02)
     save(fig, path)
