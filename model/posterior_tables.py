@@ -5,7 +5,7 @@ the observations, and the route probabilities, computed by ``aigap compare --pos
 over the default posterior (``aigap posterior scenarios/baseline.yaml --priors
 scenarios/priors/ai_gap_priors.yaml``, seed 0, default settings). They sit between
 ``<!-- BEGIN posterior_gaps -->`` / ``<!-- END posterior_gaps -->`` and the same for
-``posterior_routes`` in both READMEs; the fan chart is ``model/posterior/fan_gaps.png``.
+``posterior_routes`` and ``posterior_drivers`` in both READMEs; the fan chart is ``model/posterior/fan_gaps.png``.
 
 The posterior's draws are committed in ``model/posterior/`` (draws.csv, fit.csv,
 diagnostics.json, parameters.csv, manifest.json) so that the check is fast and reproducible::
@@ -133,9 +133,20 @@ def sections(cm, plot: bool = False) -> dict:
             cells += [_cell(g30.loc[(s, v)]), f"{p.p_below_baseline:.0%}",
                       f"{p.p_narrowest:.0%}"]
         routes.append(f"| {s} | " + " | ".join(cells) + " |")
+    dr = out.extra["drivers"]
+    dr = dr[dr.scenario == "baseline"]
+    drivers = ["What drives the 2030 gaps among the posterior draws (baseline; partial rank "
+               "correlation with the log gap, the five largest; `drivers.csv` of "
+               "`aigap compare --posterior` has all)", "",
+               "| gap 2030 | drivers (PRCC) |", "|---|---|"]
+    for name, part in dr.groupby("variable", sort=False):
+        top = part.reindex(part.prcc.abs().sort_values(ascending=False).index).head(5)
+        drivers.append(f"| {GAP_LABELS.get(name, name)} | " + ", ".join(
+            f"{r.parameter} {r.prcc:+.2f}" for r in top.itertuples()) + " |")
     cmd = ["", "Regenerate: `python model/posterior_tables.py --write` (samples the posterior, "
            "stores model/posterior/, rewrites these tables); check: `--check`."]
-    return {"posterior_gaps": "\n".join(gaps + cmd), "posterior_routes": "\n".join(routes)}
+    return {"posterior_gaps": "\n".join(gaps + cmd), "posterior_routes": "\n".join(routes),
+            "posterior_drivers": "\n".join(drivers)}
 
 
 def replace(text: str, name: str, body: str) -> str:
