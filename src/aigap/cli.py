@@ -84,6 +84,12 @@ def build_parser():
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="scenario files or names (default: the six named scenarios)")
     p.set_defaults(func=cmd_compare)
+    for q in (sub.choices["run"], p):      # issue 11: gaps over posterior draws
+        q.add_argument("--posterior", metavar="RUN",
+                       help="an `aigap posterior` run folder: every gap as median [5%%-95%%] "
+                            "over its draws (the same draw in every scenario) and, for "
+                            "compare, the paired probabilities that a scenario's 2030 gap "
+                            "is below the baseline's and the narrowest")
 
     p = sub.add_parser("list", help="list scenarios with their descriptions")
     p.add_argument("--dir", metavar="DIR", help="scenario folder (default scenarios/)")
@@ -246,6 +252,9 @@ def _footer(out) -> str:
 def cmd_run(args) -> int:
     """`aigap run`: simulate one scenario, print its summary (and fit), write a run folder."""
     from .workflow import format_fit, format_summary
+    if args.posterior:
+        from .analysis.posterior_compare_cli import cmd_posterior_gaps
+        return cmd_posterior_gaps(args, [args.scenario], "run")
     out = _simulate(args, [args.scenario], "run")
     import textwrap
 
@@ -295,6 +304,9 @@ def cmd_compare(args) -> int:
             problems += exc.issues
     if problems:
         raise InputError(problems)
+    if args.posterior:
+        from .analysis.posterior_compare_cli import cmd_posterior_gaps
+        return cmd_posterior_gaps(args, [resolve_scenario(p) for p in paths], "compare")
     out = _simulate(args, paths, "compare")
     print(f"Comparing {len(out.scenarios)} scenarios: {', '.join(out.results)}\n")
     print(format_gap_table(out.summary))

@@ -174,6 +174,9 @@ def _prior(cm, base, targets) -> np.ndarray:
     return np.array(out)
 
 
+MIN_UNCERTAINTY_SET = 20     # fewer accepted fresh draws: no uncertainty set is exported
+
+
 def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
                     popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
                     output=None, n_uncertainty: int = 2000, plots: bool = True,
@@ -230,7 +233,8 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                    maxiter=maxiter, x0=prior, progress=sys.stderr if progress is True else progress)
     accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
                                                   n_extra=n_uncertainty)
-    rows, ident = core.identifiability(fit, residuals, accepted, len(train))
+    rows, ident = core.identifiability(fit, residuals, accepted if len(accepted) >= 2
+                                       else np.vstack([fit.x[None], accepted]), len(train))
     best_res = cm.simulate(params=design_params(cm, base, targets, fit.x[None]), n_runs=1,
                            engine=engine)
     prior_res = cm.simulate(params=design_params(cm, base, targets, prior[None]), n_runs=1,
@@ -261,7 +265,12 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                                         until_t, inside))
         fr.to_csv(rd.path / "fit.csv", index=False, float_format="%.6g")
         pf.to_csv(rd.path / "parameters.csv", index=False, float_format="%.6g")
-        _write_uncertainty(rd.path, targets, accepted, payoffs, inside.name, seed)
+        if len(accepted) >= MIN_UNCERTAINTY_SET:
+            _write_uncertainty(rd.path, targets, accepted, payoffs, inside.name, seed)
+        else:
+            report_progress(f"note: only {len(accepted)} of {n_uncertainty} fresh draws lie in "
+                            "the likelihood-ratio region: no uncertainty set is exported "
+                            "(use `aigap posterior` for the uncertainty)", progress)
         if plots:
             _plots(rd.path, cm, obs, prior_res, best_res, fr, variables, scenario.name)
         out.elapsed = time.perf_counter() - t0
@@ -359,9 +368,9 @@ def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) 
     df = pd.DataFrame(accepted, columns=[u.label for u in targets])
     df.insert(0, "payoff", payoffs)
     df.to_csv(folder / "uncertainty_set.csv", index=False, float_format="%.10g")
-    doc = {"description": "Parameter uncertainty from calibration: parameter vectors within the "
-                          "payoff threshold of the best fit, resampled jointly (correlations "
-                          "kept)",
+    doc = {"description": "Parameter uncertainty from calibration: fresh uniform (Latin "
+                          "hypercube) draws within the payoff threshold of the best fit (no "
+                          "optimizer history), resampled jointly (correlations kept)",
            "scenario": str(scenario_file),
            "parameter_sets": "uncertainty_set.csv", "sampler": "resample", "runs": 1000,
            "seed": int(seed)}

@@ -211,17 +211,21 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
 
 def uncertainty_set(result: FitResult, residuals: Callable, seed: int, n_extra: int = 2000,
                     level: float = 0.95, threshold: float | None = None):
-    """Parameter vectors whose payoff is within ``threshold`` of the best.
+    """An honest sample of the likelihood-ratio region: fresh draws, no optimizer history.
 
     The default threshold is ``chi2.ppf(level, d)`` (likelihood-ratio region, see module
-    docs). Besides the optimizer's own evaluations, ``n_extra`` Latin-hypercube points are
-    drawn (one batched call) in the box spanned by evaluations within three thresholds of the
-    best, widened by half its size, so the region is sampled evenly.
+    docs). ``n_extra`` Latin-hypercube points are drawn (one batched call) uniformly in the
+    box spanned by the optimizer's evaluations within three thresholds of the best, widened
+    by half its size; those within the threshold are kept. The result is a rejection sample
+    of a uniform prior over that box restricted to the region: the optimizer's own
+    evaluations (which crowd around the best fit) only set the box and are never part of
+    the set, so percentiles drawn from it are not artificially narrow. For a posterior
+    under stated priors use ``aigap posterior``.
 
     Returns
     -------
     X : ndarray (k, d)
-        Accepted vectors (the best first).
+        Accepted vectors (may be empty when no draw falls inside the region).
     payoff : ndarray (k,)
     threshold : float
     """
@@ -234,15 +238,13 @@ def uncertainty_set(result: FitResult, residuals: Callable, seed: int, n_extra: 
     zlo, zhi = Zn.min(axis=0), Zn.max(axis=0)
     pad = 0.5 * (zhi - zlo) + 0.02
     zlo, zhi = np.clip(zlo - pad, 0, 1), np.clip(zhi + pad, 0, 1)
-    if n_extra > 0:
-        U = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(n_extra)
-        Xe = space.to_x(zlo + U * (zhi - zlo))
-        Fe = np.sum(np.asarray(residuals(Xe), float) ** 2, axis=1)
-        HX, HF = np.vstack([HX, Xe]), np.concatenate([HF, Fe])
-    keep = HF <= result.payoff + thr
-    X = np.vstack([result.x[None], HX[keep]])
-    P = np.concatenate([[result.payoff], HF[keep]])
-    return X, P, thr
+    if n_extra <= 0:
+        return np.empty((0, d)), np.empty(0), thr
+    U = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(n_extra)
+    Xe = space.to_x(zlo + U * (zhi - zlo))
+    Fe = np.sum(np.asarray(residuals(Xe), float) ** 2, axis=1)
+    keep = Fe <= result.payoff + thr
+    return Xe[keep], Fe[keep], thr
 
 
 def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray,

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ..scenarios import InputError
 
-__all__ = ["register_posterior"]
+__all__ = ["register_posterior", "STEPS"]
+
+STEPS = 10000
 
 
 def register_posterior(sub, common) -> None:
@@ -29,8 +31,15 @@ def register_posterior(sub, common) -> None:
                    help="priors file (e.g. scenarios/priors/ai_gap_priors.yaml)")
     p.add_argument("--observations", metavar="FILE",
                    help="observation file (default <scenario folder>/data/observations.yaml)")
-    p.add_argument("--walkers", type=int, default=64, help="walkers per chain (even)")
-    p.add_argument("--steps", type=int, default=1000, help="steps per chain")
+    p.add_argument("--walkers", type=int, default=None,
+                   help="walkers per chain (even; default 2 x parameters + 4)")
+    p.add_argument("--steps", type=int, default=STEPS, help=f"steps per chain (default {STEPS}"
+                   ": about 50 autocorrelation times of the shipped priors after burn-in)")
+    p.add_argument("--burn", type=float, default=0.2, metavar="FRACTION",
+                   help="share of each chain discarded as burn-in (default 0.2)")
+    p.add_argument("--init-draws", type=int, default=10000, metavar="N",
+                   help="prior draws resampled by likelihood to start the walkers "
+                        "(default 10000; 0: a ball around the scenario's values)")
     p.add_argument("--chains", type=int, default=2, help="independent ensembles (>= 2)")
     p.add_argument("--chunk", type=int, default=250, help="steps per saved (resumable) chunk")
     p.add_argument("--seed", type=int, default=0)
@@ -57,7 +66,8 @@ def cmd_posterior(args) -> int:
                             model=args.model, runs_dir=args.runs_dir,
                             plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
                             progress=None if args.quiet else sys.stderr,
-                            engine=args.engine, fresh=args.fresh)
+                            engine=args.engine, fresh=args.fresh,
+                            burn_frac=args.burn, n_init=args.init_draws)
     except KeyboardInterrupt:
         print("aigap posterior: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh).", file=sys.stderr)

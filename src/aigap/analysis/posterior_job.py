@@ -4,8 +4,8 @@ The methods are in :mod:`aigap.analysis.mcmc`; this module wires the priors file
 observation file and the engine to emcee. ``chains`` independent ensembles of ``walkers``
 walkers (seeds from one ``numpy.random.Generator(seed)``) run ``steps`` steps in resumable
 chunks of ``chunk`` steps: each chunk's chain and the sampler's random state are saved in
-the (temporary) run folder, and the same command resumes an interrupted run. The first half
-of each chain is burn-in.
+the (temporary) run folder, and the same command resumes an interrupted run. The first ``burn_frac``
+(default 20%) of each chain is burn-in.
 
 Run folder ``runs/<ts>-posterior-<scenario>/``: ``draws.csv`` (one row per posterior draw,
 columns ``Name`` / ``Name[ELEM]`` plus ``log_post``: usable as a sweep's
@@ -69,19 +69,30 @@ def _rs_tuple(z) -> tuple:
     return ("MT19937", z["rs_keys"], int(z["rs_pos"]), int(z["rs_gauss"]), float(z["rs_cached"]))
 
 
-def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 64,
-                  steps: int = 1000, chains: int = 2, seed: int = 0, until=None,
+def run_posterior(scenario_path, priors_path, observations=None, walkers: int | None = None,
+                  steps: int = 10000, chains: int = 2, seed: int = 0, until=None,
                   chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
                   command=None, progress=True, engine: str = "compiled",
-                  fresh: bool = False, n_predictive: int = 500) -> PosteriorOutput:
-    """Sample the posterior of the priors file's constants given an observation file."""
+                  fresh: bool = False, n_predictive: int = 500, burn_frac: float = 0.2,
+                  n_init: int = 10000) -> PosteriorOutput:
+    """Sample the posterior of the priors file's constants given an observation file.
+
+    ``walkers=None`` uses ``2 x parameters + 4``. The walkers start from ``n_init`` prior
+    draws resampled by likelihood (:func:`aigap.analysis.mcmc.importance_start`;
+    ``n_init=0``: a ball around the scenario's values); the first ``burn_frac`` of each
+    chain is discarded as burn-in.
+    """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
 
     started = datetime.now().astimezone()
     t0 = time.perf_counter()
     problems = []
-    if walkers < 4 or walkers % 2:
+    if not 0 <= burn_frac < 0.9:
+        problems.append(f"--burn {burn_frac}: must be in [0, 0.9)")
+    if n_init < 0:
+        problems.append(f"--init-draws {n_init}: must be >= 0")
+    if walkers is not None and (walkers < 4 or walkers % 2):
         problems.append(f"--walkers {walkers}: must be an even number >= 4")
     if steps < 4:
         problems.append(f"--steps {steps}: must be >= 4")
@@ -96,6 +107,8 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
     spec = load_priors(priors_path, cm)
     targets = list(spec.uncertain)
     d = len(targets)
+    if walkers is None:
+        walkers = 2 * d + 4
     if walkers < 2 * d:
         raise InputError([f"--walkers {walkers}: needs at least 2 x {d} parameters = {2 * d}"])
     obs_path = observations or default_observations_path(scenario_path)
@@ -116,6 +129,7 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
     # one output set for the likelihood and the predictive runs: one compiled kernel
     outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
     ran, n_eval = set(), [0]
+    like = pm.FastLikelihood(train)
 
     def log_prob(Y):
         Y = np.atleast_2d(Y)
@@ -123,15 +137,13 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
         res = simulate_design(cm, base, targets, X, outputs, engine=engine)
         ran.add(res.meta["engine"])
         n_eval[0] += X.shape[0]
-        with np.errstate(all="ignore"):
-            ll = pm.log_likelihood(train, simulated_matrix(train, res))
-        return ll + T.log_jacobian(Y)
+        return like(res) + T.log_jacobian(Y)
 
     state = {"kind": "posterior", "model_sha256": cm.model_hash, "priors_sha256": spec.sha256,
              "observations": file_record(obs.path)["sha256"],
              "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
              "walkers": walkers, "steps": steps, "chains": chains, "seed": seed,
-             "until": until_t, "chunk": chunk, "engine": engine}
+             "until": until_t, "chunk": chunk, "engine": engine, "n_init": n_init}
     name = f"posterior-{scenario.name}"
     partial = None if fresh else find_partial(SimpleNamespace(name=name), state,
                                               runs_root(runs_dir))
@@ -151,39 +163,49 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
         else:
             (rd.path / "chunks").mkdir()
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
-        out_chains, out_acc = [], []
-        for c in range(chains):
-            g = np.random.default_rng(chain_seeds[c])
-            y0 = T.to_y(x0)[None] + 0.3 * g.standard_normal((walkers, d))
-            run, done = None, 0
-            for a in range(0, steps, chunk):
+        runs = [None] * chains
+        y0 = None
+        for a in range(0, steps, chunk):
+            todo = []
+            for c in range(chains):
                 f = rd.path / "chunks" / f"chain{c}_{a:07d}.npz"
                 if f.exists():
                     with np.load(f) as z:
-                        run = {"chain": z["chain"], "log_prob": z["log_prob"],
-                               "accepted": z["accepted"],
-                               "state": {"coords": z["coords"], "log_prob": z["last_lp"],
-                                         "random_state": _rs_tuple(z)}}
-                    done = a + chunk
-                    continue
-                n = min(chunk, steps - a)
-                tk = time.perf_counter()
-                run = pm.run_ensemble(log_prob, y0, n, int(chain_seeds[c]),
-                                      state=None if run is None else run["state"],
-                                      chain=None if run is None else run["chain"],
-                                      lnp=None if run is None else run["log_prob"],
-                                      accepted=None if run is None else run["accepted"])
-                _save_npz(f, {"chain": run["chain"], "log_prob": run["log_prob"],
-                              "accepted": run["accepted"], "coords": run["state"]["coords"],
-                              "last_lp": run["state"]["log_prob"],
-                              **_rs_arrays(run["state"]["random_state"])})
-                done = a + n
-                report_progress(f"  chain {c + 1}/{chains}: step {done}/{steps} "
-                                f"({time.perf_counter() - tk:.1f} s)", progress)
-            out_chains.append(run["chain"])
-            out_acc.append(run["accepted"])
+                        runs[c] = {"chain": z["chain"], "log_prob": z["log_prob"],
+                                   "accepted": z["accepted"],
+                                   "state": {"coords": z["coords"], "log_prob": z["last_lp"],
+                                             "random_state": _rs_tuple(z)}}
+                else:
+                    todo.append(c)
+            if not todo:
+                continue
+            if a == 0 and y0 is None:
+                y0 = _start(log_prob, T, x0, walkers, chains, n_init, seed, progress)
+            n = min(chunk, steps - a)
+            tk = time.perf_counter()
+            lock = pm.Lockstep(log_prob, len(todo))
+
+            def job(k, c, n=n, lock=lock):
+                r = runs[c]
+                return lambda: pm.run_ensemble(
+                    lock.party(k), y0[c] if r is None else None, n, int(chain_seeds[c]),
+                    state=None if r is None else r["state"],
+                    chain=None if r is None else r["chain"],
+                    lnp=None if r is None else r["log_prob"],
+                    accepted=None if r is None else r["accepted"])
+            for c, run in zip(todo, lock.run([job(k, c) for k, c in enumerate(todo)])):
+                runs[c] = run
+                _save_npz(rd.path / "chunks" / f"chain{c}_{a:07d}.npz", {
+                    "chain": run["chain"], "log_prob": run["log_prob"],
+                    "accepted": run["accepted"], "coords": run["state"]["coords"],
+                    "last_lp": run["state"]["log_prob"],
+                    **_rs_arrays(run["state"]["random_state"])})
+            report_progress(f"  step {a + n}/{steps} of {chains} chains "
+                            f"({time.perf_counter() - tk:.1f} s)", progress)
+        out_chains = [r["chain"] for r in runs]
+        out_acc = [r["accepted"] for r in runs]
         t_sample = time.perf_counter() - t_sample
-        burn = steps // 2
+        burn = int(steps * burn_frac)
         diag = pm.diagnostics(out_chains, out_acc, steps, burn, spec.labels)
         pooled = np.concatenate([c[burn:].reshape(-1, d) for c in out_chains])
         lp = np.concatenate([np.asarray(lpc)[burn:].reshape(-1) for lpc in
@@ -200,7 +222,7 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         diag["timing_s"] = {"sampling": t_sample, "total": out.elapsed}
-        diag["model_evaluations"] = int(chains * walkers * steps)
+        diag["model_evaluations"] = int(chains * walkers * steps + n_init)
         (rd.path / "diagnostics.json").write_text(json.dumps(diag, indent=1))
         write_manifest(rd.path, build_manifest(
             "posterior", name, started, model=cm, engine=ran_engine, method="euler",
@@ -211,6 +233,8 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
             extra={"posterior": {
                 "priors": file_record(spec.path), "parameters": list(spec.labels),
                 "walkers": walkers, "steps": steps, "chains": chains, "burn_in": burn,
+                "init": (f"{n_init} prior draws resampled by likelihood" if n_init else
+                         "ball around the scenario's values"),
                 "chain_seeds": [int(s) for s in chain_seeds], "until": until_t,
                 "n_train": len(train), "n_test": len(test), "draws": int(len(Xd)),
                 "converged": diag["converged"], "resumed": partial is not None,
@@ -218,6 +242,21 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int = 
                               "half-Gaussian penalty outside, same sd"}, **engine_extra}))
     out.run_dir = rd.final_path
     return out
+
+
+def _start(log_prob, T, x0, walkers, chains, n_init, seed, progress):
+    """Initial walkers ``(chains, walkers, d)``: disjoint likelihood-resampled prior draws
+    (``n_init`` > 0), else a ball of sd 0.3 (in logit-CDF space) around ``x0``."""
+    g = np.random.default_rng([seed, 1])
+    d = T.d
+    if not n_init:
+        return T.to_y(x0)[None, None] + 0.3 * g.standard_normal((chains, walkers, d))
+    report_progress(f"  start: {n_init:,} prior draws resampled by likelihood", progress)
+    Y = T.to_y(T.prior_sample(n_init, g))
+    ll = np.concatenate([log_prob(Y[k:k + 2000]) for k in range(0, n_init, 2000)])
+    ll = ll - T.log_jacobian(Y)
+    start = pm.importance_start(ll, Y, walkers * chains, g)
+    return start.reshape(chains, walkers, d)
 
 
 def _log_probs(folder, chains, steps, chunk):

@@ -7,7 +7,7 @@ import numpy as np
 from ..plotting.style import axes_grid, format_axis, plt, save
 from ..core.keys import GAPS
 
-__all__ = ["plot_marginals", "plot_pairs", "plot_bands"]
+__all__ = ["plot_marginals", "plot_pairs", "plot_bands", "plot_gap_fans"]
 
 
 def plot_marginals(path, spec, draws) -> None:
@@ -89,4 +89,35 @@ def plot_bands(path, res, fit, cm, title="") -> None:
     if title:
         fig.suptitle(title + "  (black: fitted, red open: held out)", fontsize=10,
                      y=1.01)           # above the first row (tight bbox keeps it)
+    save(fig, path)
+
+
+def plot_gap_fans(path, gaps, baseline, title) -> None:
+    """One panel per gap ratio: per scenario the posterior median (line) and the 5-95%
+    band (shaded) at each year end, on a log scale (``gaps``: the compare gaps table)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from ..workflow.summary import GAP_LABELS
+
+    names = [g for g in GAPS if g in set(gaps.variable)]
+    fig, axes = axes_grid(len(names), ncols=len(names), size=(4.6, 3.6))
+    scen = list(dict.fromkeys(gaps.scenario))
+    for ax, name in zip(axes, names):
+        for k, s in enumerate(scen):
+            part = gaps[(gaps.variable == name) & (gaps.scenario == s)].sort_values("year")
+            x = part.year.to_numpy() + 0.04 * (k - (len(scen) - 1) / 2)
+            color = "0.2" if s == baseline else f"C{k % 10}"
+            ax.fill_between(x, part.p5, part.p95, color=color, alpha=0.12, lw=0)
+            ax.errorbar(x, part["median"], yerr=[part["median"] - part.p5,
+                                                 part.p95 - part["median"]],
+                        color=color, lw=2 if s == baseline else 1.3, capsize=2,
+                        marker="o", ms=3, label=s + (" (baseline)" if s == baseline and s != "baseline" else ""))
+        ax.set_yscale("log")
+        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis(FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.set_title(GAP_LABELS.get(name, name), fontsize=9)
+        ax.set_ylabel("US / China (x): median, 5%-95%", fontsize=8)
+        ax.set_xticks(sorted(set(gaps.year)))
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10, y=1.02)
     save(fig, path)
