@@ -47,6 +47,9 @@ def _run_options() -> argparse.ArgumentParser:
     g.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     g.add_argument("--runs-dir", metavar="DIR",
                    help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
+    g.add_argument("--allow-large", action="store_true",
+                   help="run even when the size/time estimate exceeds the available memory, "
+                        "disk or an hour")
     return p
 
 
@@ -184,7 +187,7 @@ def _simulate(args, paths, kind):
                          model=args.model, runs_dir=args.runs_dir,
                          observations=_observations_arg(args), kind=kind,
                          plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
-                         time_step=args.time_step,
+                         time_step=args.time_step, allow_large=args.allow_large,
                          progress=_progress if args.engine == "pysd" else None)
 
 
@@ -303,6 +306,8 @@ def cmd_params(args) -> int:
 
 def cmd_check(args) -> int:
     """`aigap check`: validate scenario, sweep and observation files without running."""
+    if args.units is None and not args.files:
+        raise InputError(["aigap check: give FILE(s) to check and/or --units [MODEL]"])
     if args.units is not None:
         from .checks.units import check_units
         from .workflow.runner import find_model

@@ -35,7 +35,10 @@ import numpy as np
 from ..observations import (default_observations_path, load_observations, passes, residuals,
                             simulated_matrix)
 from ..scenarios import load_scenario, resolve_params
+from ..scenarios import InputError
+from ..workflow.budget import check_job_size, job_size
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.partial import FolderLock, read_chunk
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
@@ -159,6 +162,38 @@ def find_partial(spec, state: dict, root: Path):
     return max(cands, key=lambda p: p.stat().st_mtime) if cands else None
 
 
+def _check_saved_design(folder: Path, X: np.ndarray) -> None:
+    """The kept design must equal this one; a missing or unreadable copy (a crash while
+    finishing) is rewritten, since the design is deterministic in the seed."""
+    try:
+        saved = np.load(folder / "samples.npy", allow_pickle=False)
+    except Exception:  # noqa: BLE001 - missing/truncated: this run's design is the same one
+        np.save(folder / "samples.npy", X)
+        return
+    if saved.shape != X.shape or not np.array_equal(saved, X):
+        raise InputError([f"{folder}: the interrupted sweep's design differs from "
+                          "this one (another numpy/scipy?); rerun with --fresh"])
+
+
+def _valid_chunks(folder: Path, chunks, keys, progress) -> list:
+    """Indices of the saved chunks that load and have the right shape; a bad one
+    (truncated, garbled) is removed, reported and recomputed."""
+    done = []
+    for p in sorted(folder.glob("chunk_*.npz")):
+        try:
+            k = int(p.stem.split("_")[1])
+            a, b = chunks[k]
+        except (ValueError, IndexError):
+            continue
+        arrays, why = read_chunk(p, keys, b - a)
+        if arrays is None:
+            report_progress(f"  chunk {k + 1}: {why}; recomputing it", progress)
+            p.unlink(missing_ok=True)
+        else:
+            done.append(k)
+    return done
+
+
 def _save_npz(path: Path, arrays: dict) -> None:
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "wb") as fh:
@@ -169,7 +204,7 @@ def _save_npz(path: Path, arrays: dict) -> None:
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
-              engine: str = "auto") -> SweepOutput:
+              engine: str = "auto", allow_large: bool = False) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -188,6 +223,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         Override the sweep file's values (recorded in the manifest).
     engine : {"auto", "numpy", "compiled"}
         Engine backend; the manifest records the one(s) that ran each chunk.
+    allow_large : bool
+        Run even when the size/time estimate exceeds the memory, disk or an hour.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -206,26 +243,30 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     lever_from = lever_start(spec, items)
     sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items)]))
     state = _state(spec, cm, scenario)
+    root = runs_root(runs_dir)
+    size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
+    where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
+             f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
+    check_job_size(size, allow_large, root, where=where)     # before the design is drawn
+    report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
-    root = runs_root(runs_dir)
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
-    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd:
+    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
+            FolderLock(partial if partial is not None else rd.path):
         if partial is not None:
             rd.discard()
             rd.path = partial
-            saved = np.load(partial / "samples.npy")
-            if saved.shape != X.shape or not np.array_equal(saved, X):
-                from ..scenarios import InputError
-                raise InputError([f"{partial}: the interrupted sweep's design differs from "
-                                  "this one (another numpy/scipy?); rerun with --fresh"])
+            _check_saved_design(partial, X)
         else:
-            (rd.path / "chunks").mkdir()
             np.save(rd.path / "samples.npy", X)
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
-        done = sorted(int(p.stem.split("_")[1]) for p in (rd.path / "chunks").glob("chunk_*.npz"))
+        (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
+        keys = [*(f"v{i}" for i in range(len(outputs))), "time",
+                *(["consistent"] if obs is not None else [])]
+        done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
             report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
@@ -262,14 +303,17 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                            method=spec.method, engine="numpy")     # axes and coords only
         data = {name: [] for name in outputs}
         ran, mask = set(), []
-        for k in range(len(chunks)):
-            with np.load(rd.path / "chunks" / f"chunk_{k:05d}.npz") as z:
-                tt = z["time"]
-                if "consistent" in z:
-                    mask.append(z["consistent"])
-                ran.add(str(z["engine"]) if "engine" in z else "unknown")
-                for i, name in enumerate(outputs):
-                    data[name].append(z[f"v{i}"])
+        for k, (a, b) in enumerate(chunks):
+            z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
+            if z is None:
+                raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
+                                  "while finishing; run the same command again"])
+            tt = z["time"]
+            if "consistent" in z:
+                mask.append(z["consistent"])
+            ran.add(str(z["engine"]) if "engine" in z else "unknown")
+            for i, name in enumerate(outputs):
+                data[name].append(z[f"v{i}"])
         data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
         out = SweepOutput(spec, X, tt, data, dict(meta.coords),
                           {name: tuple(meta.dims[name]) for name in outputs},
@@ -284,9 +328,6 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             tp = time.perf_counter()
             fan_charts(rd.path, out, obs, cm)
             timings["plots"] = time.perf_counter() - tp
-        shutil.rmtree(rd.path / "chunks")
-        (rd.path / STATE).unlink()
-        (rd.path / "samples.npy").unlink()
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
@@ -312,6 +353,11 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                    "filtering: runs passing every fitted observation",
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)
+        # the resume state goes last: a crash before this line leaves a folder that resumes
+        # (missing chunks or samples are recomputed); after it, only the rename is left
+        shutil.rmtree(rd.path / "chunks")
+        (rd.path / "samples.npy").unlink(missing_ok=True)
+        (rd.path / STATE).unlink()
     out.run_dir = rd.final_path
     return out
 

@@ -19,7 +19,8 @@ import aigap
 from ..observations import Observations, default_observations_path, fit_table, load_observations
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
 from .manifest import build_manifest, engine_record, write_manifest
-from .rundir import new_run_dir
+from .budget import check_job_size, check_time_grid, job_size
+from .rundir import new_run_dir, runs_root
 from .summary import summary_frame
 
 ENGINES = ("auto", "numpy", "compiled", "pysd")
@@ -129,7 +130,8 @@ def simulate_one(model, params, engine="auto", method="euler", time_step=None):
 
 def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, runs_dir=None,
                   observations="auto", kind=None, name=None, write=True, plots=True,
-                  time_step=None, command=None, progress=None) -> RunOutput:
+                  time_step=None, command=None, progress=None,
+                  allow_large: bool = False) -> RunOutput:
     """Simulate scenario files and write a run folder.
 
     Parameters
@@ -156,6 +158,8 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
         Write the run folder / its PNGs.
     progress : callable, optional
         Called as ``progress(k, n, scenario_name)`` before each simulation.
+    allow_large : bool
+        Run even when the size/time estimate exceeds the available memory, disk or an hour.
 
     Returns
     -------
@@ -170,6 +174,9 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     scenarios, params, obs = load_inputs(paths, cm, sets, observations)
     kind = kind or ("run" if len(scenarios) == 1 else "compare")
     name = name or (scenarios[0].name if kind == "run" else "compare")
+    check_time_grid(cm, time_step)
+    check_job_size(job_size(cm, max(len(scenarios), 1), None, time_step), allow_large,
+                   runs_root(runs_dir) if write else None)
     results = {}
     for k, sc in enumerate(scenarios):
         if progress is not None:
