@@ -149,3 +149,32 @@ def test_grid_of_1e24_runs_refused_without_materialising(cm, tmp_path):
     with pytest.raises(InputError, match=r"grid.yaml:4: runs: job too large "
                                          r"\(1,000,000,000,000,000,000,000,000 runs"):
         run_sweep(path, model=cm, runs_dir=tmp_path / "runs", progress=None, plots=False)
+
+
+def test_negative_money_stock_runs_flagged_and_left_out(cm, reference, tmp_path):
+    """Runs whose money stock went below zero: flagged in samples.csv/outputs.npz, counted,
+    and left out of percentiles and condition probabilities (like non-finite runs)."""
+    import copy
+
+    import pandas as pd
+
+    from aigap.analysis.sweep import money_stocks, negative_runs, write_sweep_tables
+    assert "Seat Software Budget" in money_stocks(cm) and "Token Price" in money_stocks(cm)
+    res = cm.simulate(n_runs=2, outputs=["Seat Software Budget"])
+    res.data["Seat Software Budget"][1, 5, 0] = -1.0          # one run, one time, US
+    assert list(negative_runs(res, ["Seat Software Budget"])) == [False, True]
+    out = copy.copy(reference)
+    out.negative_stock = np.zeros(out.X.shape[0], dtype=bool)
+    out.negative_stock[:10] = True
+    write_sweep_tables(tmp_path, out, cm)
+    samples = pd.read_csv(tmp_path / "samples.csv", keep_default_na=False)
+    assert (samples["flags"] == "negative_stock").sum() == 10
+    pct = pd.read_csv(tmp_path / "percentiles.csv")
+    assert pct.n.max() == out.X.shape[0] - 10
+    cond = pd.read_csv(tmp_path / "conditions.csv")
+    assert (cond.runs == out.X.shape[0] - 10).all()
+    with np.load(tmp_path / "outputs.npz") as z:
+        assert (z["flags"] == "negative_stock").sum() == 10
+    assert reference.n_negative == 0
+    m = json.loads((reference.run_dir / "manifest.json").read_text())
+    assert m["negative_stock_runs"] == 0

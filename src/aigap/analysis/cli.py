@@ -206,6 +206,10 @@ def cmd_sweep(args) -> int:
     if out.non_finite:
         print(f"  WARNING: {out.non_finite} runs have non-finite outputs; "
               "they are left out of the percentiles and count as 'condition not met'")
+    if out.n_negative:
+        print(f"  WARNING: {out.n_negative} runs have a negative money stock (flag "
+              "'negative_stock' in samples.csv); they are left out of the percentiles and "
+              "condition probabilities")
     cond = _print_consistency(out)
     pct = out.percentiles
     qs = (5, 25, 50, 75, 95)

@@ -72,6 +72,12 @@ class SweepOutput:
     timings: dict = field(default_factory=dict)
     non_finite: int = 0
     consistent: np.ndarray | None = None     # (runs,) bool; None without observations
+    negative_stock: np.ndarray | None = None  # (runs,) bool: a money stock went below 0
+
+    @property
+    def n_negative(self) -> int:
+        """Runs in which a money stock (a stock in USD) went negative."""
+        return 0 if self.negative_stock is None else int(self.negative_stock.sum())
 
     @property
     def n_consistent(self) -> int | None:
@@ -85,6 +91,22 @@ def consistent_runs(items, result) -> np.ndarray:
         return np.ones(result.n_runs, dtype=bool)
     ok = passes(items, residuals(items, simulated_matrix(items, result)))
     return ok.all(axis=1)
+
+
+def money_stocks(cm) -> list:
+    """The model's stocks measured in money (units starting with ``USD``): a negative
+    value is impossible, so a run producing one is flagged and left out of aggregates."""
+    return [n for n, v in cm.variables.items()
+            if v.kind == "stock" and (v.units or "").replace(" ", "").startswith("USD")]
+
+
+def negative_runs(result, names) -> np.ndarray:
+    """``(runs,)`` bool: any of ``names`` is below zero at any saved time or element."""
+    bad = np.zeros(result.n_runs, dtype=bool)
+    for name in names:
+        v = np.asarray(result[name])
+        bad |= (v.reshape(v.shape[0], -1) < 0).any(axis=1)
+    return bad
 
 
 def lever_start(spec: SweepSpec, items) -> float | None:
@@ -241,7 +263,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
     outputs = list(dict.fromkeys([*spec.outputs, *(c.variable for c in spec.conditions)]))
     items = obs.fitted if obs is not None else ()
     lever_from = lever_start(spec, items)
-    sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items)]))
+    money = money_stocks(cm)
+    sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items), *money]))
     state = _state(spec, cm, scenario)
     root = runs_root(runs_dir)
     size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
@@ -264,7 +287,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             np.save(rd.path / "samples.npy", X)
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
         (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
-        keys = [*(f"v{i}" for i in range(len(outputs))), "time",
+        keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
                 *(["consistent"] if obs is not None else [])]
         done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
@@ -287,6 +310,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
             arrays["engine"] = np.array(res.meta["engine"])
+            arrays["negative_stock"] = negative_runs(res, money)
             if obs is not None:
                 arrays["consistent"] = consistent_runs(items, res)
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
@@ -302,13 +326,14 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only
         data = {name: [] for name in outputs}
-        ran, mask = set(), []
+        ran, mask, negative = set(), [], []
         for k, (a, b) in enumerate(chunks):
             z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
             if z is None:
                 raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
                                   "while finishing; run the same command again"])
             tt = z["time"]
+            negative.append(z["negative_stock"])
             if "consistent" in z:
                 mask.append(z["consistent"])
             ran.add(str(z["engine"]) if "engine" in z else "unknown")
@@ -319,7 +344,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                           {name: tuple(meta.dims[name]) for name in outputs},
                           resumed_from=resumed_from, timings=timings,
                           consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
-                          else None)
+                          else None, negative_stock=np.concatenate(negative))
         t_post = time.perf_counter()
         write_sweep_tables(rd.path, out, cm)
         timings["tables"] = time.perf_counter() - t_post
@@ -348,6 +373,10 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
+                   "negative_stock_runs": out.n_negative,
+                   "flagged_runs": "left out of percentiles and condition probabilities "
+                                   "(non-finite outputs or a negative money stock: "
+                                   + ", ".join(money) + ")",
                    "consistent_runs": out.n_consistent,
                    "conditioning": None if obs is None else
                    "filtering: runs passing every fitted observation",
@@ -368,27 +397,41 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
 
     spec = out.spec
     shutil.copyfile(spec.path, folder / "sweep.yaml")
+    flagged = run_flags(out)
     samples = pd.DataFrame(out.X, columns=list(spec.problem.names))
     samples.insert(0, "run", np.arange(out.X.shape[0]))
+    samples.insert(1, "flags", flagged)
     samples.to_csv(folder / "samples.csv", index=False, float_format="%.10g")
     arrays = {"time": out.time, "samples": out.X}
     arrays.update({f"out:{name}": v for name, v in out.outputs.items()})
     if out.consistent is not None:
         arrays["consistent"] = out.consistent
+    arrays["flags"] = flagged
     _save_npz(folder / "outputs.npz", arrays)
     (folder / "coords.json").write_text(json.dumps(
         {"coords": {k: list(v) for k, v in out.coords.items()},
          "dims": {k: list(v) for k, v in out.dims.items()},
          "names": list(spec.problem.names)}, indent=1))
+    valid = flagged == ""
     out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords,
-                                       consistent=out.consistent)
+                                       consistent=out.consistent, valid=valid)
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     out.conditions = condition_frame(spec.conditions, out, consistent=out.consistent)
     out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
-    bad = np.zeros(out.X.shape[0], dtype=bool)
+    out.non_finite = int((np.char.find(flagged, "non_finite") >= 0).sum())
+
+
+def run_flags(out: SweepOutput) -> np.ndarray:
+    """Per run: ``""`` (fine) or ``"non_finite"`` / ``"negative_stock"`` joined by ``;``."""
+    n = out.X.shape[0]
+    bad = np.zeros(n, dtype=bool)
     for v in out.outputs.values():
         bad |= ~np.isfinite(v.reshape(v.shape[0], -1)).all(axis=1)
-    out.non_finite = int(bad.sum())
+    neg = out.negative_stock if out.negative_stock is not None else np.zeros(n, dtype=bool)
+    flags = np.full(n, "", dtype="<U27")
+    flags[bad] = "non_finite"
+    flags[neg] = np.char.add(np.where(bad[neg], "non_finite;", ""), "negative_stock")
+    return flags
 
 
 def _series(values, dims, coords):
@@ -409,11 +452,12 @@ def _stats(x, suffix=""):
 
 
 def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
-                     consistent=None):
+                     consistent=None, valid=None):
     """Percentiles (5/25/50/75/95) and mean of every output at each year end.
 
     With ``consistent`` (a ``(runs,)`` bool mask), the same figures over the consistent
-    runs only are added as ``p5_consistent`` ... ``n_consistent``.
+    runs only are added as ``p5_consistent`` ... ``n_consistent``. Runs outside ``valid``
+    (flagged: negative money stock) are left out of both.
     """
     import pandas as pd
 
@@ -425,9 +469,10 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
                 x = series_at(v, t, year_to_time(year))
                 if not np.isfinite(x).any():
                     continue
-                row = {"variable": name, "region": region, "year": year, **_stats(x)}
+                ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
+                row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
                 if consistent is not None:
-                    row.update(_stats(x[consistent], "_consistent"))
+                    row.update(_stats(x[consistent & ok], "_consistent"))
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -452,7 +497,8 @@ def _share(hit, suffix=""):
 
 def condition_frame(conditions, out: SweepOutput, consistent=None):
     """Probability (share of runs) of each condition with a 95% Wilson interval; with
-    ``consistent``, also over the consistent runs (``*_consistent`` columns)."""
+    ``consistent``, also over the consistent runs (``*_consistent`` columns). Runs with a
+    negative money stock are left out (non-finite runs count as 'not met')."""
     import pandas as pd
 
     cols = ["condition", "definition", "probability", "ci_low", "ci_high", "runs_true", "runs"]
@@ -463,11 +509,17 @@ def condition_frame(conditions, out: SweepOutput, consistent=None):
         dims = out.dims[c.variable]
         elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
         hit = evaluate(c, out.outputs[c.variable], out.time, elems)
-        row = {"condition": c.key, "definition": c.label, **_share(hit)}
+        ok = ~_negative(out)
+        row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
         if consistent is not None:
-            row.update(_share(hit[consistent], "_consistent"))
+            row.update(_share(hit[consistent & ok], "_consistent"))
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
+
+
+def _negative(out) -> np.ndarray:
+    n = out.X.shape[0]
+    return out.negative_stock if out.negative_stock is not None else np.zeros(n, dtype=bool)
 
 
 def load_sweep_folder(folder) -> dict:
