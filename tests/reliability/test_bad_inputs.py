@@ -17,6 +17,9 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
     for p, c in zip("abcdefg", "bcdefgh")) + "description: *h\n"
 
+SWEEP = (f"description: tiny\nscenario: {SCEN / 'baseline.yaml'}\nseed: 1\nruns: 16\n"
+         "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n")
+
 # (id, files {name: text}, args (with {d} = tmp folder), exit code, message fragment)
 CASES = [
     ("tag-python-name", {"s.yaml": "description: !!python/name:os.system x\n"},
@@ -44,6 +47,22 @@ CASES = [
      ["calibrate", str(SCEN / "baseline.yaml"), "--param", "Embedding Push",
       "--observations", str(OBS), "--output-scenario", "{d}/nope/x.yaml"], 2,
      "does not exist"),
+    # time grid and job size: refused before anything is simulated or written
+    ("time-step-past-horizon", {}, ["run", str(SCEN / "baseline.yaml"), "--time-step", "100"],
+     2, "--time-step 100: longer than the simulated period 2024-2031"),
+    ("time-step-not-dividing-saveper", {}, ["run", str(SCEN / "baseline.yaml"), "--time-step",
+                                            "0.3"], 2, "--time-step 0.3: does not divide SAVEPER"),
+    ("time-step-hours-long", {}, ["compare", str(SCEN / "baseline.yaml"), "--time-step",
+                                  repr(0.25 / 2 ** 21)], 2, "job too large"),
+    ("check-nothing-to-check", {}, ["check"], 2, "give FILE(s) to check"),
+    ("sweep-saveper-not-year-divisor", {"w.yaml": SWEEP + "saveper: 0.3\n"},
+     ["sweep", "{d}/w.yaml"], 2, "w.yaml:7: saveper: does not divide one year"),
+    ("sweep-saveper-past-horizon", {"w.yaml": SWEEP + "saveper: 10\n"},
+     ["check", "{d}/w.yaml"], 2, "w.yaml:7: saveper: longer than the simulated period"),
+    ("sweep-runs-1e9", {"w.yaml": SWEEP.replace("runs: 16", "runs: 1000000000")},
+     ["sweep", "{d}/w.yaml"], 2, "w.yaml:4: runs: job too large (1,000,000,000 runs"),
+    ("sweep-runs-option-1e9", {"w.yaml": SWEEP}, ["sweep", "{d}/w.yaml", "--runs", "1000000000"],
+     2, "--runs: job too large"),
 ]
 
 

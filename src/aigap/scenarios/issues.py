@@ -44,6 +44,21 @@ class Issue:
         return printable(text, newlines=False)
 
 
+class PrintableStream:
+    """A text stream wrapper that writes :func:`printable` text: whatever a file held (an
+    ANSI escape in a description, a bidi override in a name) is shown, never run by the
+    terminal. The CLI wraps stdout and stderr with it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(printable(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 class InputError(Exception):
     """Bad user input (scenario, observation or command-line values); exit code 2."""
 

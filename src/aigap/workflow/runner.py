@@ -307,12 +307,29 @@ def _point_extends(child: Path, parent: Path) -> None:
     child.write_text(text[:a] + parent.name + text[b:], encoding="utf-8")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas: a cell
+    starting with ``= + - @``, tab or CR (e.g. a scenario named ``=HYPERLINK(...)``) gets a
+    leading ``'`` (the OWASP CSV-injection rule); numbers are untouched."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START)
+                          else v for v in frame[col]]
+    return frame
+
+
 def write_tables(folder: Path, out: RunOutput) -> None:
     """results.csv, summary.csv and fit.csv (when observations exist)."""
     res = results_frame(out.results)
     if out.kind == "run":
         res = res.drop(columns="scenario")
-    res.to_csv(folder / "results.csv", index=False, float_format="%.10g")
-    out.summary.to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+    csv_safe(res).to_csv(folder / "results.csv", index=False, float_format="%.10g")
+    csv_safe(out.summary).to_csv(folder / "summary.csv", index=False, float_format="%.10g")
     if out.fit is not None:
-        out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.10g")
+        csv_safe(out.fit).to_csv(folder / "fit.csv", index=False, float_format="%.10g")

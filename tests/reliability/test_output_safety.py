@@ -1,0 +1,66 @@
+"""Issue 8: what reaches the terminal and the CSV files, undefined ratios, and disk full."""
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+BASE = FIX / "scenarios" / "baseline.yaml"
+
+
+def test_control_characters_shown_and_formula_names_escaped(aigap, tmp_path, runs):
+    s = tmp_path / "s.yaml"
+    s.write_text('name: "=HYPERLINK(1)"\ndescription: "evil \\e[31mred\\e[0m \\u202e"\n'
+                 f"extends: {BASE}\n")
+    r = aigap("run", s, "--no-plots", "--no-observations")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\u202e" not in r.stdout
+    assert "\\x1b[31mred" in r.stdout                    # shown, not interpreted
+    (folder,) = list(runs.iterdir())
+    for name in ("summary.csv",):
+        rows = (folder / name).read_text().splitlines()[1:]
+        assert rows and all(row.startswith("'=HYPERLINK(1),") for row in rows)
+
+
+def test_issue_lines_escape_control_characters(aigap, tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text('description: x\n"bad\\e[2Jkey": 1\n')
+    r = aigap("check", s)
+    assert r.returncode == 2 and "\x1b" not in r.stderr and "\\x1b[2J" in r.stderr
+
+
+def test_undefined_gap_ratio_prints_na():
+    from aigap.engine import compile_model
+    from aigap.workflow.summary import format_summary, summary_frame
+    res = compile_model(FIX / "mini_gap.mdl").simulate(n_runs=1)
+    cn = list(res.coords[res.dims["Total AI ARR"][2]]).index("CN")
+    res.data["Total AI ARR"][0, :, cn] = 0.0           # the all-minimum corner: CN ARR = 0
+    res.data["ARR Gap Ratio"][0, :] = 0.0              # ZIDZ(x, 0) = 0
+    table = format_summary(summary_frame({"corner": res}), "corner")
+    line = next(x for x in table.splitlines() if x.startswith("Total AI ARR gap"))
+    assert line.split()[-5:] == ["n/a"] * 5 and "0x" not in line
+    assert "x" in next(x for x in table.splitlines() if x.startswith("Model ARR gap"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    d = tmp_path / "full"
+    d.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(d)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield d
+    subprocess.run(["umount", str(d)], check=False)
+
+
+def test_disk_full_leaves_nothing_half_written(aigap, small_disk):
+    r = aigap("run", BASE, "--no-plots", "--runs-dir", small_disk)
+    msg = r.stdout + r.stderr
+    assert r.returncode == 2, msg
+    assert "no space left on the device" in msg and "internal error" not in msg, msg
+    assert list(small_disk.iterdir()) == []           # no run folder, no .tmp- folder
