@@ -64,3 +64,24 @@ def test_disk_full_leaves_nothing_half_written(aigap, small_disk):
     assert r.returncode == 2, msg
     assert "no space left on the device" in msg and "internal error" not in msg, msg
     assert list(small_disk.iterdir()) == []           # no run folder, no .tmp- folder
+
+
+def test_ci_without_shared_folder_fails_instead_of_skipping(tmp_path):
+    """In CI (CI=true) a missing ../shared makes the test run fail at start."""
+    import shutil
+    import sys
+    root = tmp_path / "clone"
+    (root / "tests").mkdir(parents=True)
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "conftest.py",
+                    root / "tests" / "conftest.py")
+    (root / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    env = {**os.environ, "CI": "true"}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(root / "tests")], cwd=root, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0 and "is missing" in r.stdout + r.stderr, r.stdout + r.stderr
+    env["CI"] = ""
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(root / "tests")], cwd=root, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr

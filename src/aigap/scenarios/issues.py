@@ -10,12 +10,13 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                      r"\u2066-\u2069]|\r(?!\n)")   # CRLF (csv module lines) is kept
 
 
 def printable(text, newlines: bool = True) -> str:
     """``text`` safe to echo to a terminal: control characters (ANSI escapes, carriage
-    returns, bidi overrides) shown as ``\\x1b``-style escapes, never interpreted.
+    returns not ending a line, bidi overrides) shown as ``\\x1b``-style escapes, never interpreted.
     Tabs are kept; newlines too unless ``newlines=False``."""
     text = str(text)
     if not newlines:
