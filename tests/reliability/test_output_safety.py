@@ -85,3 +85,24 @@ def test_ci_without_shared_folder_fails_instead_of_skipping(tmp_path):
                         str(root / "tests")], cwd=root, env=env, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("body,fragments", [
+    ("  - {id: a, variable: ARR Gap Ratio, time: 2040, value: 3, source: x}\n",
+     ["observations[a].time: 2040 is outside the simulated period"]),
+    ("  - {id: a, variable: ARR Gap Ratio, time: 2026, value: 3, unit: USD, source: x}\n",
+     ["observations[a].unit: 'USD' differs from the unit of 'ARR Gap Ratio'"]),
+    # a structural error (bad kind) no longer hides the item's model errors
+    ("  - {id: a, variable: Model ARR, region: EU, time: 2040, kind: pont, value: 3}\n",
+     ["observations[a].kind: unknown kind 'pont'", "observations[a].region: region must be",
+      "observations[a].time: 2040 is outside"]),
+])
+def test_observation_file_checks(aigap, tmp_path, body, fragments):
+    path = tmp_path / "obs.yaml"
+    path.write_text("observations:\n" + body)
+    r = aigap("check", path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.splitlines()
+    for frag in fragments:
+        assert any(f"{path}:2: {frag}" in x for x in lines), r.stderr
+    assert len(lines) == len(fragments), r.stderr
