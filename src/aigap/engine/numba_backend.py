@@ -127,10 +127,38 @@ def is_compiled(model_hash: str, src: str) -> bool:
     return bool(env) and any(Path(env).expanduser().rglob(pattern))
 
 
+def _machine_code(path: Path) -> list:
+    """numba's cache files of a generated module (index ``.nbi`` and code ``.nbc``)."""
+    return sorted((path.parent / "__pycache__").glob(f"{path.stem}.*.nb[ic]"))
+
+
+def _verified(path: Path, src: str) -> bool:
+    """The module file holds exactly ``src`` and numba's cache files match their seal
+    (written after the first compile by :func:`seal_machine_code`); no seal, no trust."""
+    from .cache import sealed_ok
+    try:
+        if path.read_text() != src:
+            return False
+    except (OSError, UnicodeDecodeError):
+        return False
+    code = _machine_code(path)
+    return not code or sealed_ok(path.with_suffix(".sha256"), code)
+
+
+def seal_machine_code(path: Path) -> None:
+    """Record the content hash of numba's cache files of ``path`` (after a compile)."""
+    from .cache import seal
+    code = _machine_code(path)
+    if code:
+        seal(path.with_suffix(".sha256"), code)
+
+
 def load_module(model_hash: str, src: str):
     """Write the source once (atomically; numba's cache is keyed by its mtime) and import it."""
     path = module_path(model_hash, src)
-    if not path.is_file():
+    if not _verified(path, src):     # content-checked: an edited module or cache is rebuilt
+        for f in _machine_code(path):
+            f.unlink(missing_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
         tmp.write_text(src)
         os.replace(tmp, path)
@@ -213,17 +241,19 @@ class NumbaProgram:
         key = (frozenset(ts_params), tuple(outputs), method)
         if key not in self._fns:
             mod = load_module(self.ir.model_hash, self.source(*key))
-            self._fns[key] = Kernel(self.ir, mod.run_block, sorted(key[0]))
+            self._fns[key] = Kernel(self.ir, mod.run_block, sorted(key[0]),
+                                    module_path(self.ir.model_hash, self.source(*key)))
         return self._fns[key]
 
 
 class Kernel:
     """Host side of one kernel: packs the inputs, runs it, checks the per-run orders."""
 
-    def __init__(self, prog, fn, ts):
+    def __init__(self, prog, fn, ts, path=None):
         self.ir = prog
         self.fn = fn
         self.ts = ts
+        self.path = path          # the module file; numba's cache beside it is sealed once
         self.params = list(prog.params)
         self.info = info_columns(prog)
 
@@ -245,6 +275,9 @@ class Kernel:
                 np.ascontiguousarray(save, dtype=np.int64), float(dt), float(initial_time),
                 float(final_time), float(saveper), *outs, INFO)
         run_parallel(self.fn, R, args)
+        if self.path is not None:          # compiled (and cached) now: seal the cache files
+            seal_machine_code(self.path)
+            self.path = None
         for o, res in zip(O, outs):
             if o is not res:
                 o[...] = res
