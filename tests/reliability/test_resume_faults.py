@@ -178,3 +178,33 @@ def test_negative_money_stock_runs_flagged_and_left_out(cm, reference, tmp_path)
     assert reference.n_negative == 0
     m = json.loads((reference.run_dir / "manifest.json").read_text())
     assert m["negative_stock_runs"] == 0
+
+
+@pytest.mark.parametrize("fname,damage", [
+    ("manifest.json", b"{not json"), ("coords.json", b'{"coords": '),
+    ("percentiles.csv", b'"unclosed\n\x00\x00'), ("outputs.npz", None)])
+@pytest.mark.parametrize("command", ["report", "discover"])
+def test_damaged_sweep_folder_names_the_file(reference, tmp_path, capsys, fname, damage,
+                                             command):
+    import shutil
+
+    from aigap.cli import main
+    folder = tmp_path / reference.run_dir.name
+    shutil.copytree(reference.run_dir, folder)
+    target = folder / fname
+    target.write_bytes(damage if damage is not None else target.read_bytes()[:300])
+    if command == "report":
+        args = ["report", str(folder), "--output", str(tmp_path / "r.html")]
+    else:
+        args = ["discover", str(folder), "--condition", "Model ARR Gap Ratio@2030 < 20",
+                "--runs-dir", str(tmp_path / "runs")]
+    code = main(args)
+    err = capsys.readouterr().err
+    reads = {"report": ("manifest.json", "percentiles.csv"),
+             "discover": ("manifest.json", "coords.json", "outputs.npz")}[command]
+    if fname not in reads:
+        assert code == 0, err                    # a file the command never reads
+        return
+    assert code == 2, err
+    assert f"{target}: unreadable" in err and "internal error" not in err, err
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "runs").exists()

@@ -78,7 +78,8 @@ def _csv_section(folder: Path, fname: str, caption: str, filt) -> str:
     path = folder / fname
     if not path.exists():
         return ""
-    df = pd.read_csv(path)
+    from ..workflow.rundir import read_run_file
+    df = read_run_file(path, pd.read_csv)
     if filt is not None and filt[0] in df.columns:
         df = df[df[filt[0]].isin(filt[1])]
     if fname == "fit.csv":
@@ -125,7 +126,8 @@ def _manifest_html(m: dict) -> str:
 def folder_section(folder: Path) -> str:
     """HTML of one run folder."""
     mpath = folder / "manifest.json"
-    m = json.loads(mpath.read_text())
+    from ..workflow.rundir import read_run_file
+    m = read_run_file(mpath, lambda p: json.loads(p.read_text()))
     kind = m.get("kind", "run")
     parts = [f"<h2>{html.escape(kind)}: {html.escape(str(m.get('name', folder.name)))}</h2>",
              f"<p class='note'>{html.escape(str(folder))}</p>", _manifest_html(m)]

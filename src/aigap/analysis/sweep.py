@@ -531,12 +531,21 @@ def load_sweep_folder(folder) -> dict:
     if missing:
         from ..scenarios import InputError
         raise InputError([f"{folder}: not a sweep run folder (missing {', '.join(missing)})"])
-    meta = json.loads((folder / "coords.json").read_text())
-    with np.load(folder / "outputs.npz") as z:
-        outputs = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
-        X, t = z["samples"], z["time"]
-        consistent = z["consistent"] if "consistent" in z.files else None
-    return {"X": X, "consistent": consistent, "names": tuple(meta["names"]), "time": t, "outputs": outputs,
-            "dims": {k: tuple(v) for k, v in meta["dims"].items()},
-            "coords": {k: tuple(v) for k, v in meta["coords"].items()},
-            "manifest": json.loads((folder / "manifest.json").read_text())}
+    from ..workflow.rundir import read_run_file
+
+    def coords(p):
+        meta = json.loads(p.read_text())
+        return (tuple(meta["names"]), {k: tuple(v) for k, v in meta["dims"].items()},
+                {k: tuple(v) for k, v in meta["coords"].items()})
+
+    def arrays(p):
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            return ({k[4:]: z[k] for k in z.files if k.startswith("out:")}, z["samples"],
+                    z["time"], z["consistent"] if "consistent" in z.files else None)
+
+    names, dims, coord = read_run_file(folder / "coords.json", coords)
+    outputs, X, t, consistent = read_run_file(folder / "outputs.npz", arrays)
+    return {"X": X, "consistent": consistent, "names": names, "time": t, "outputs": outputs,
+            "dims": dims, "coords": coord,
+            "manifest": read_run_file(folder / "manifest.json",
+                                      lambda p: json.loads(p.read_text()))}
