@@ -20,6 +20,10 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 SWEEP = (f"description: tiny\nscenario: {SCEN / 'baseline.yaml'}\nseed: 1\nruns: 16\n"
          "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n")
 
+NO_CONTRACT = ("{UTF-8}\nStock = INTEG(1, 1)\n\t~\tUSD\n\t~\t|\n\n"
+               "FINAL TIME = 2031\n\t~\tYear\n\t~\t|\n\nINITIAL TIME = 2024\n\t~\tYear\n\t~\t|\n\n"
+               "SAVEPER = 0.25\n\t~\tYear\n\t~\t|\n\nTIME STEP = 0.25\n\t~\tYear\n\t~\t|\n")
+
 # (id, files {name: text}, args (with {d} = tmp folder), exit code, message fragment)
 CASES = [
     ("tag-python-name", {"s.yaml": "description: !!python/name:os.system x\n"},
@@ -55,6 +59,11 @@ CASES = [
     ("time-step-hours-long", {}, ["compare", str(SCEN / "baseline.yaml"), "--time-step",
                                   repr(0.25 / 2 ** 21)], 2, "job too large"),
     ("check-nothing-to-check", {}, ["check"], 2, "give FILE(s) to check"),
+    ("extends-symlink-loop", {"c.yaml": "description: x\nextends: a.yaml\n"},
+     ["check", "{d}/c.yaml"], 2, "a.yaml: cannot resolve (Symlink loop"),
+    ("model-without-contract", {"m.mdl": NO_CONTRACT},
+     ["run", str(SCEN / "baseline.yaml"), "--model", "{d}/m.mdl", "--no-observations"], 2,
+     "defines none of the contract variables"),
     ("sweep-saveper-not-year-divisor", {"w.yaml": SWEEP + "saveper: 0.3\n"},
      ["sweep", "{d}/w.yaml"], 2, "w.yaml:7: saveper: does not divide one year"),
     ("sweep-saveper-past-horizon", {"w.yaml": SWEEP + "saveper: 10\n"},
@@ -76,6 +85,9 @@ def test_bad_input(aigap, tmp_path, runs, name, files, args, code, fragment):
     d.mkdir()
     for fname, text in files.items():
         (d / fname).write_text(text)
+    if name == "extends-symlink-loop":
+        (d / "a.yaml").symlink_to(d / "b.yaml")
+        (d / "b.yaml").symlink_to(d / "a.yaml")
     before = _snapshot(d)
     r = aigap(*[a.format(d=d) for a in args])
     msg = r.stdout + r.stderr

@@ -174,7 +174,9 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     scenarios, params, obs = load_inputs(paths, cm, sets, observations)
     kind = kind or ("run" if len(scenarios) == 1 else "compare")
     name = name or (scenarios[0].name if kind == "run" else "compare")
-    check_time_grid(cm, time_step)
+    check_contract(cm)
+    if time_step is not None:          # the model's own grid is the modeller's choice
+        check_time_grid(cm, time_step)
     check_job_size(job_size(cm, max(len(scenarios), 1), None, time_step), allow_large,
                    runs_root(runs_dir) if write else None)
     results = {}
@@ -217,6 +219,20 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
         out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
     return out
+
+
+def check_contract(cm) -> None:
+    """The summary tables need the model contract (docs/architecture.md: the regional key
+    variables and the gap ratios): a model with none of them is refused instead of
+    printing empty tables; a partial one gets a warning naming what is missing."""
+    from .summary import SUMMARY_VARIABLES
+    missing = [v for v in SUMMARY_VARIABLES if v not in cm.variables]
+    if len(missing) == len(SUMMARY_VARIABLES):
+        raise InputError([f"{cm.path}: the model defines none of the contract variables "
+                          f"({', '.join(SUMMARY_VARIABLES)}); see docs/architecture.md"])
+    if missing:
+        print(f"warning: {cm.path} lacks contract variable(s) {', '.join(missing)}; "
+              "their rows are left out of the tables", file=sys.stderr)
 
 
 def check_finite(results: dict) -> None:
