@@ -54,6 +54,7 @@ class PrintableStream:
         self._stream = stream
 
     def write(self, text):
+        """Write ``text`` with control characters escaped."""
         return self._stream.write(printable(text))
 
     def __getattr__(self, name):

@@ -97,13 +97,16 @@ class JobSize:
 
     @property
     def bytes(self) -> float:
+        """Bytes of the stored outputs."""
         return float(self.runs) * self.values * self.n_saved * 8
 
     @property
     def seconds(self) -> float:
+        """Estimated run time (fast side: refusals are never premature)."""
         return self.steps * (STEP_SECONDS + float(self.runs) * RUN_STEP_SECONDS)
 
     def describe(self) -> str:
+        """One line: runs x values x saved times = bytes; steps, time."""
         return (f"{self.runs:,} runs x {self.values} values x {self.n_saved} saved times = "
                 f"{_bytes(self.bytes)}; {self.steps:,} steps, about {_duration(self.seconds)}")
 

@@ -45,6 +45,7 @@ class FolderLock:
         self.held = False
 
     def acquire(self) -> "FolderLock":
+        """Take the lock (O_EXCL create), taking over a dead owner's; else InputError."""
         me = {"pid": os.getpid(), "host": socket.gethostname()}
         for _ in range(3):
             try:
@@ -83,6 +84,7 @@ class FolderLock:
             pass
 
     def release(self) -> None:
+        """Remove the lock file if this process holds it."""
         if self.held:
             self._remove_stale()
             self.held = False
