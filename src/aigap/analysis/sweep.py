@@ -417,7 +417,9 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
                                        consistent=out.consistent, valid=valid)
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     out.conditions = condition_frame(spec.conditions, out, consistent=out.consistent)
-    out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
+    from ..workflow.runner import csv_safe
+    csv_safe(out.conditions).to_csv(folder / "conditions.csv", index=False,
+                                    float_format="%.6g")   # condition names come from a file
     out.non_finite = int((np.char.find(flagged, "non_finite") >= 0).sum())
 
 
