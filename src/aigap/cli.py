@@ -164,7 +164,8 @@ def main(argv=None) -> int:
         if isinstance(exc, EngineError):
             print(f"aigap: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
+                exc.errno is None and "requested and" in str(exc))):   # numpy's short write
             print(f"aigap: no space left on the device{_where(exc)}; nothing was kept "
                   "half-written (a sweep keeps its finished chunks and resumes); free some "
                   "space and run the same command again", file=sys.stderr)

@@ -106,3 +106,22 @@ def test_observation_file_checks(aigap, tmp_path, body, fragments):
     for frag in fragments:
         assert any(f"{path}:2: {frag}" in x for x in lines), r.stderr
     assert len(lines) == len(fragments), r.stderr
+
+
+def test_sweep_disk_full_keeps_only_whole_chunks(aigap, small_disk, tmp_path):
+    """A sweep filling the disk: one line, exit 2; the partial folder holds only complete
+    chunks (no .part file), so the same command resumes once space is freed."""
+    sweep = tmp_path / "w.yaml"
+    sweep.write_text(f"description: tiny\nscenario: {BASE}\nseed: 1\nruns: 4000\n"
+                     "chunk_size: 100\nuncertain:\n"
+                     "  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n")
+    r = aigap("sweep", sweep, "--quiet", "--no-plots", "--runs-dir", small_disk)
+    assert r.returncode == 2 and "of disk, 24 KiB free" in r.stderr, r.stderr  # estimated
+    assert list(small_disk.iterdir()) == []
+    r = aigap("sweep", sweep, "--quiet", "--no-plots", "--runs-dir", small_disk,
+              "--allow-large")
+    msg = r.stdout + r.stderr
+    assert r.returncode == 2, msg
+    assert "no space left on the device" in msg and "internal error" not in msg, msg
+    assert not [p for p in small_disk.rglob("*") if p.name.endswith(".part")]
+    assert not [p for p in small_disk.iterdir() if not p.name.startswith(".tmp-")]

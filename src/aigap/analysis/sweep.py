@@ -190,7 +190,7 @@ def _check_saved_design(folder: Path, X: np.ndarray) -> None:
     try:
         saved = np.load(folder / "samples.npy", allow_pickle=False)
     except Exception:  # noqa: BLE001 - missing/truncated: this run's design is the same one
-        np.save(folder / "samples.npy", X)
+        _save_npz(folder / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
         return
     if saved.shape != X.shape or not np.array_equal(saved, X):
         raise InputError([f"{folder}: the interrupted sweep's design differs from "
@@ -216,11 +216,15 @@ def _valid_chunks(folder: Path, chunks, keys, progress) -> list:
     return done
 
 
-def _save_npz(path: Path, arrays: dict) -> None:
+def _save_npz(path: Path, arrays: dict, save=None) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            (save or np.savez)(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:            # disk full, interrupt: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys.stderr,
@@ -284,7 +288,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=sys
             rd.path = partial
             _check_saved_design(partial, X)
         else:
-            np.save(rd.path / "samples.npy", X)
+            _save_npz(rd.path / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
         (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
         keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
