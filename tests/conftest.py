@@ -19,7 +19,17 @@ AIGAP = Path(sys.executable).parent / "aigap"
 _SAVED = {}
 
 
+SHARED = ROOT / ".." / "shared"
+
+
 def pytest_configure(config):
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not (
+            (SHARED / "sd-conformance" / "manifest.json").is_file()
+            and (SHARED / "seeds").is_dir()):
+        # in CI the conformance suite and the source articles are part of the contract:
+        # their absence fails the run instead of turning their tests into skips
+        raise pytest.UsageError(f"CI=true but {SHARED.resolve()} (sd-conformance/, seeds/) "
+                                "is missing: clone the repository beside ../shared")
     _SAVED["old"] = os.environ.get("AIGAP_CACHE_DIR")
     _SAVED["dir"] = tempfile.mkdtemp(prefix="aigap-test-cache-")
     os.environ["AIGAP_CACHE_DIR"] = _SAVED["dir"]

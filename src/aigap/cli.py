@@ -6,6 +6,7 @@ Set ``AIGAP_DEBUG=1`` to see the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -50,6 +51,9 @@ def _run_options() -> argparse.ArgumentParser:
     g.add_argument("--name", metavar="NAME",
                    help="run folder name after the timestamp (default: the scenario plus what "
                         "differs: --set values, engine, method, time step)")
+    g.add_argument("--allow-large", action="store_true",
+                   help="run even when the size/time estimate exceeds the available memory, "
+                        "disk or an hour")
     return p
 
 
@@ -181,6 +185,9 @@ def main(argv=None) -> int:
     parser, sub = build_parser()
     register_analysis(sub)
     args = parser.parse_args(argv)
+    from .core.errors import PrintableStream
+    if not isinstance(sys.stdout, PrintableStream):   # file text is echoed, never run
+        sys.stdout, sys.stderr = PrintableStream(sys.stdout), PrintableStream(sys.stderr)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -203,12 +210,26 @@ def main(argv=None) -> int:
         if isinstance(exc, EngineError):
             print(f"aigap: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
+                exc.errno is None and "requested and" in str(exc))):   # numpy's short write
+            print(f"aigap: no space left on the device{_where(exc)}; nothing was kept "
+                  "half-written (a sweep keeps its finished chunks and resumes); free some "
+                  "space and run the same command again", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if isinstance(exc, OSError) and getattr(exc, "filename", None):
             print(f"aigap: {exc.filename}: {exc.strerror}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"aigap: internal error: {exc.__class__.__name__}: {exc} "
               f"(set AIGAP_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
+
+
+def _where(exc: OSError) -> str:
+    """`` (writing PATH)`` when the error names a file, else the runs folder."""
+    if exc.filename:
+        return f" (writing {exc.filename})"
+    from .workflow.rundir import runs_root
+    return f" (writing under {runs_root()})"
 
 
 # --------------------------------------------------------------------------- commands
@@ -235,7 +256,7 @@ def _simulate(args, paths, kind):
                          model=args.model, runs_dir=args.runs_dir, name=name,
                          observations=_observations_arg(args), kind=kind,
                          plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
-                         time_step=args.time_step,
+                         time_step=args.time_step, allow_large=args.allow_large,
                          progress=_progress if args.engine == "pysd" else None)
 
 

@@ -120,9 +120,10 @@ def load_observations(path, model=None) -> Observations:
                            f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
             found[key] = vnode
         currency = check_currency(found.get("currency"), issues)
-        items = check_items(found.get("observations"), issues)
+        partial = []
+        items = check_items(found.get("observations"), issues, partial)
         if model is not None:
-            for obs in items:
+            for obs in sorted([*items, *partial], key=lambda o: o.line):
                 check_against_model(obs, model, issues)
     if issues:
         raise ObservationError(issues)
@@ -152,8 +153,10 @@ def check_currency(node, issues: IssueList):
     return out
 
 
-def check_items(node, issues: IssueList) -> list:
-    """The ``observations`` list: each item checked by :func:`check_item`; ids unique."""
+def check_items(node, issues: IssueList, partial: list | None = None) -> list:
+    """The ``observations`` list: each item checked by :func:`check_item`; ids unique.
+    Items with errors go to ``partial`` (when given) so the model checks still run on
+    them: one error in an item never hides its others."""
     if node is None:
         issues.add(1, "observations", "missing required key (a list of observations)")
         return []
@@ -162,7 +165,7 @@ def check_items(node, issues: IssueList) -> list:
         return []
     out, ids = [], {}
     for i, inode in enumerate(node.value):
-        obs = check_item(inode, i, issues)
+        obs = check_item(inode, i, issues, partial)
         if obs is None:
             continue
         if obs.id in ids:
@@ -174,7 +177,7 @@ def check_items(node, issues: IssueList) -> list:
     return out
 
 
-def check_item(node, i: int, issues: IssueList):
+def check_item(node, i: int, issues: IssueList, partial: list | None = None):
     """One observation: known keys, types, kind-specific values."""
     where = f"observations[{i}]"
     if not is_mapping(node):
@@ -235,16 +238,21 @@ def check_item(node, i: int, issues: IssueList):
     if kind == "range" and None not in vals.values() and vals["low"] > vals["high"]:
         issues.add(line_of(fields["low"]), f"{where}.low", "low is greater than high")
     source = fields.get("source")
-    if len(issues.items) > n_before:
+    failed = len(issues.items) > n_before
+    if failed and (partial is None or variable is None):
         return None
-    return Observation(
-        id=ident, variable=variable, region=text("region"), time=t, kind=kind,
+    obs = Observation(
+        id=ident or str(i), variable=variable, region=text("region"), time=t, kind=kind,
         value=vals.get("value"), low=vals.get("low"), high=vals.get("high"),
         share=num("share", 1.0, positive=True), weight=num("weight", 1.0),
         tolerance=num("tolerance", DEFAULT_TOLERANCE, positive=True), unit=text("unit"),
         description=text("description") or "", line=line_of(node),
         key_lines={key: line_of(knode) for key, knode, _ in items},
         source=construct(source) if source is not None else None)
+    if failed:
+        partial.append(obs)
+        return None
+    return obs
 
 
 def check_against_model(obs: Observation, model, issues: IssueList) -> None:
@@ -257,13 +265,12 @@ def check_against_model(obs: Observation, model, issues: IssueList) -> None:
         issues.add(obs.line_of("variable"), f"{key}.variable", f"unknown model variable '{obs.variable}'",
                    closest(obs.variable, model.variables))
         return
-    if not info.dims:
+    elements = [e for d in info.dims for e in model.dims[d]]
+    if not info.dims:          # unit and time are checked for scalar variables too
         if obs.region is not None:
             issues.add(obs.line_of("region"), f"{key}.region",
                        f"'{obs.variable}' is not subscripted; region must be null")
-        return
-    elements = [e for d in info.dims for e in model.dims[d]]
-    if len(info.dims) > 1:
+    elif len(info.dims) > 1:
         issues.add(obs.line_of("variable"), f"{key}.variable", f"'{obs.variable}' has several subscript "
                    f"ranges {info.dims}; only one range is supported")
     elif obs.region not in elements:
@@ -271,7 +278,7 @@ def check_against_model(obs: Observation, model, issues: IssueList) -> None:
                    f"for '{obs.variable}', got {obs.region!r}",
                    closest(obs.region or "", elements) if obs.region else None)
     check_unit(obs, info, issues)
-    if not (model.initial_time <= obs.time <= model.final_time):
+    if obs.time is not None and not (model.initial_time <= obs.time <= model.final_time):
         issues.add(obs.line_of("time"), f"{key}.time", f"{obs.time:g} is outside the simulated period "
                    f"[{model.initial_time:g}, {model.final_time:g}]")
 

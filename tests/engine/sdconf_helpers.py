@@ -85,8 +85,15 @@ def compare(cm, res, expected_path, rtol, atol):
     times, cols = read_expected(expected_path)
     cmap = column_map(cm, res)
     lower = {k.lower(): k for k in cmap}
-    rows = np.array([int(np.argmin(np.abs(res.time - t))) for t in times])
     failures, n = [], 0
+    rows = []
+    spacing = float(np.min(np.diff(res.time))) if len(res.time) > 1 else np.inf
+    for t in times:          # every expected time must be a saved time (never the nearest);
+        i = int(np.argmin(np.abs(res.time - t)))       # files print ~6 significant digits
+        if abs(res.time[i] - t) > min(1e-5 * max(1.0, abs(t)), 0.25 * spacing):
+            failures.append(f"time {t!r} is not a saved time of the result")
+        rows.append(i)
+    rows = np.array(rows)
     for col, expected in cols.items():
         if col in CONTROL_COLUMNS:
             continue
@@ -98,7 +105,8 @@ def compare(cm, res, expected_path, rtol, atol):
             if cand.lower() in lower:
                 key = lower[cand.lower()]
                 break
-        if key is None:
+        if key is None:          # a column the result cannot match fails, never skips
+            failures.append(f"{col}: no such output in the result")
             continue
         name, idx = cmap[key]
         actual = res[name][0][(rows,) + tuple(idx)] if idx else res[name][0][rows]

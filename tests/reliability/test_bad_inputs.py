@@ -3,7 +3,6 @@
 Each row: files to write, the command, the expected exit code, a fragment of the
 one-line message, and that nothing was written (no run folder, no stray file).
 """
-import os
 import pickle
 from pathlib import Path
 
@@ -16,6 +15,13 @@ OBS = SCEN / "data" / "observations.yaml"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
     for p, c in zip("abcdefg", "bcdefgh")) + "description: *h\n"
+
+SWEEP = (f"description: tiny\nscenario: {SCEN / 'baseline.yaml'}\nseed: 1\nruns: 16\n"
+         "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n")
+
+NO_CONTRACT = ("{UTF-8}\nStock = INTEG(1, 1)\n\t~\tUSD\n\t~\t|\n\n"
+               "FINAL TIME = 2031\n\t~\tYear\n\t~\t|\n\nINITIAL TIME = 2024\n\t~\tYear\n\t~\t|\n\n"
+               "SAVEPER = 0.25\n\t~\tYear\n\t~\t|\n\nTIME STEP = 0.25\n\t~\tYear\n\t~\t|\n")
 
 # (id, files {name: text}, args (with {d} = tmp folder), exit code, message fragment)
 CASES = [
@@ -44,6 +50,27 @@ CASES = [
      ["calibrate", str(SCEN / "baseline.yaml"), "--param", "Embedding Push",
       "--observations", str(OBS), "--output-scenario", "{d}/nope/x.yaml"], 2,
      "does not exist"),
+    # time grid and job size: refused before anything is simulated or written
+    ("time-step-past-horizon", {}, ["run", str(SCEN / "baseline.yaml"), "--time-step", "100"],
+     2, "--time-step 100: longer than the simulated period 2024-2031"),
+    ("time-step-not-dividing-saveper", {}, ["run", str(SCEN / "baseline.yaml"), "--time-step",
+                                            "0.3"], 2, "--time-step 0.3: does not divide SAVEPER"),
+    ("time-step-hours-long", {}, ["compare", str(SCEN / "baseline.yaml"), "--time-step",
+                                  repr(0.25 / 2 ** 21)], 2, "job too large"),
+    ("check-nothing-to-check", {}, ["check"], 2, "give FILE(s) to check"),
+    ("extends-symlink-loop", {"c.yaml": "description: x\nextends: a.yaml\n"},
+     ["check", "{d}/c.yaml"], 2, "a.yaml: cannot resolve (Symlink loop"),
+    ("model-without-contract", {"m.mdl": NO_CONTRACT},
+     ["run", str(SCEN / "baseline.yaml"), "--model", "{d}/m.mdl", "--no-observations"], 2,
+     "defines none of the contract variables"),
+    ("sweep-saveper-not-year-divisor", {"w.yaml": SWEEP + "saveper: 0.3\n"},
+     ["sweep", "{d}/w.yaml"], 2, "w.yaml:7: saveper: does not divide one year"),
+    ("sweep-saveper-past-horizon", {"w.yaml": SWEEP + "saveper: 10\n"},
+     ["check", "{d}/w.yaml"], 2, "w.yaml:7: saveper: longer than the simulated period"),
+    ("sweep-runs-1e9", {"w.yaml": SWEEP.replace("runs: 16", "runs: 1000000000")},
+     ["sweep", "{d}/w.yaml"], 2, "w.yaml:4: runs: job too large (1,000,000,000 runs"),
+    ("sweep-runs-option-1e9", {"w.yaml": SWEEP}, ["sweep", "{d}/w.yaml", "--runs", "1000000000"],
+     2, "--runs: job too large"),
 ]
 
 
@@ -57,6 +84,9 @@ def test_bad_input(aigap, tmp_path, runs, name, files, args, code, fragment):
     d.mkdir()
     for fname, text in files.items():
         (d / fname).write_text(text)
+    if name == "extends-symlink-loop":
+        (d / "a.yaml").symlink_to(d / "b.yaml")
+        (d / "b.yaml").symlink_to(d / "a.yaml")
     before = _snapshot(d)
     r = aigap(*[a.format(d=d) for a in args])
     msg = r.stdout + r.stderr

@@ -153,7 +153,7 @@ BLOCK = """  - id: a
 @pytest.mark.parametrize("change, line, key", [
     ({"variable": "Model AR"}, 4, "variable"),
     ({"region": "EU"}, 5, "region"),
-    ({"variable": "ARR Gap Ratio"}, 5, "region"),
+    ({"variable": "ARR Gap Ratio", "unit": "Dmnl"}, 5, "region"),  # its unit is checked too
     ({"time": "2040"}, 6, "time"),
     ({"unit": "RMB/Year"}, 8, "unit"),
 ])

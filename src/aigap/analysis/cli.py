@@ -40,6 +40,9 @@ def _common(p) -> None:
     p.add_argument("--runs-dir", metavar="DIR",
                    help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run even when the size/time estimate exceeds the available memory, "
+                        "disk or an hour")
 
 
 def register(sub) -> None:
@@ -218,7 +221,8 @@ def cmd_sweep(args) -> int:
         out = run_sweep(path, model=args.model, runs_dir=args.runs_dir, fresh=args.fresh,
                         progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
                         command=_command(), runs=args.runs, seed=args.seed,
-                        chunk_size=args.chunk_size, engine=args.engine)
+                        chunk_size=args.chunk_size, engine=args.engine,
+                        allow_large=args.allow_large)
     except KeyboardInterrupt:
         print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh to start over).", file=sys.stderr)
@@ -231,6 +235,10 @@ def cmd_sweep(args) -> int:
     if out.non_finite:
         print(f"  WARNING: {out.non_finite} runs have non-finite outputs; "
               "they are left out of the percentiles and count as 'condition not met'")
+    if out.n_negative:
+        print(f"  WARNING: {out.n_negative} runs have a negative money stock (flag "
+              "'negative_stock' in samples.csv); they are left out of the percentiles and "
+              "condition probabilities")
     cond = _print_consistency(out)
     pct = out.percentiles
     qs = (5, 25, 50, 75, 95)

@@ -181,6 +181,11 @@ def load_sweep(path, model) -> SweepSpec:
         if saveper is None or saveper <= 0:
             issues.add(line_of(found["saveper"]), "saveper",
                        f"expected a positive number of years, got {describe(found['saveper'])}")
+        elif model is not None:
+            from ..workflow.budget import time_grid_problem
+            bad = time_grid_problem(model, None, saveper, saveper_key="saveper")
+            if bad:
+                issues.add(line_of(found["saveper"]), "saveper", bad.split(": ", 1)[1])
     from_time = None
     if "from" in found:
         node = found["from"]
@@ -223,7 +228,14 @@ def load_sweep(path, model) -> SweepSpec:
                      uncertain=tuple(uncertain), conditions=tuple(conditions),
                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(), sets=sets,
                      from_time=from_time, groups=groups,
-                     extra={"parameter_sets": sets_record} if sets_record else {})
+                     extra={**({"parameter_sets": sets_record} if sets_record else {}),
+                            "size_line": _size_line(found)})
+
+
+def _size_line(found) -> int:
+    """The line that sets the sweep's size (``runs``, else ``levels``, else ``uncertain``)."""
+    node = found.get("runs") or found.get("levels") or found.get("uncertain")
+    return line_of(node) if node is not None else 1
 
 
 def _check_target(name, element, key, line, model, issues: IssueList):

@@ -35,7 +35,10 @@ import numpy as np
 from ..observations import (default_observations_path, load_observations, passes, residuals,
                             simulated_matrix)
 from ..scenarios import load_scenario, resolve_params
+from ..scenarios import InputError
+from ..workflow.budget import check_job_size, job_size
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.partial import FolderLock, read_chunk
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
@@ -69,6 +72,12 @@ class SweepOutput:
     timings: dict = field(default_factory=dict)
     non_finite: int = 0
     consistent: np.ndarray | None = None     # (runs,) bool; None without observations
+    negative_stock: np.ndarray | None = None  # (runs,) bool: a money stock went below 0
+
+    @property
+    def n_negative(self) -> int:
+        """Runs in which a money stock (a stock in USD) went negative."""
+        return 0 if self.negative_stock is None else int(self.negative_stock.sum())
 
     @property
     def n_consistent(self) -> int | None:
@@ -82,6 +91,22 @@ def consistent_runs(items, result) -> np.ndarray:
         return np.ones(result.n_runs, dtype=bool)
     ok = passes(items, residuals(items, simulated_matrix(items, result)))
     return ok.all(axis=1)
+
+
+def money_stocks(cm) -> list:
+    """The model's stocks measured in money (units starting with ``USD``): a negative
+    value is impossible, so a run producing one is flagged and left out of aggregates."""
+    return [n for n, v in cm.variables.items()
+            if v.kind == "stock" and (v.units or "").replace(" ", "").startswith("USD")]
+
+
+def negative_runs(result, names) -> np.ndarray:
+    """``(runs,)`` bool: any of ``names`` is below zero at any saved time or element."""
+    bad = np.zeros(result.n_runs, dtype=bool)
+    for name in names:
+        v = np.asarray(result[name])
+        bad |= (v.reshape(v.shape[0], -1) < 0).any(axis=1)
+    return bad
 
 
 def lever_start(spec: SweepSpec, items) -> float | None:
@@ -160,17 +185,53 @@ def find_partial(spec, state: dict, root: Path):
     return max(cands, key=lambda p: p.stat().st_mtime) if cands else None
 
 
-def _save_npz(path: Path, arrays: dict) -> None:
+def _check_saved_design(folder: Path, X: np.ndarray) -> None:
+    """The kept design must equal this one; a missing or unreadable copy (a crash while
+    finishing) is rewritten, since the design is deterministic in the seed."""
+    try:
+        saved = np.load(folder / "samples.npy", allow_pickle=False)
+    except Exception:  # noqa: BLE001 - missing/truncated: this run's design is the same one
+        _save_npz(folder / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
+        return
+    if saved.shape != X.shape or not np.array_equal(saved, X):
+        raise InputError([f"{folder}: the interrupted sweep's design differs from "
+                          "this one (another numpy/scipy?); rerun with --fresh"])
+
+
+def _valid_chunks(folder: Path, chunks, keys, progress) -> list:
+    """Indices of the saved chunks that load and have the right shape; a bad one
+    (truncated, garbled) is removed, reported and recomputed."""
+    done = []
+    for p in sorted(folder.glob("chunk_*.npz")):
+        try:
+            k = int(p.stem.split("_")[1])
+            a, b = chunks[k]
+        except (ValueError, IndexError):
+            continue
+        arrays, why = read_chunk(p, keys, b - a)
+        if arrays is None:
+            report_progress(f"  chunk {k + 1}: {why}; recomputing it", progress)
+            p.unlink(missing_ok=True)
+        else:
+            done.append(k)
+    return done
+
+
+def _save_npz(path: Path, arrays: dict, save=None) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            (save or np.savez)(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:            # disk full, interrupt: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=True,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
-              engine: str = "auto") -> SweepOutput:
+              engine: str = "auto", allow_large: bool = False) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -189,6 +250,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         Override the sweep file's values (recorded in the manifest).
     engine : {"auto", "numpy", "compiled"}
         Engine backend; the manifest records the one(s) that ran each chunk.
+    allow_large : bool
+        Run even when the size/time estimate exceeds the memory, disk or an hour.
     """
     progress = sys.stderr if progress is True else progress
     from ..engine import CompiledModel, compile_model
@@ -206,30 +269,35 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     outputs = list(dict.fromkeys([*spec.outputs, *(c.variable for c in spec.conditions)]))
     items = obs.fitted if obs is not None else ()
     lever_from = lever_start(spec, items)
-    sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items)]))
+    money = money_stocks(cm)
+    sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items), *money]))
     state = _state(spec, cm, scenario)
+    root = runs_root(runs_dir)
+    size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
+    where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
+             f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
+    check_job_size(size, allow_large, root, where=where)     # before the design is drawn
+    report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]
     from ..engine.numba_backend import choose_engine
     job_engine = choose_engine(engine, n)      # once for the job: every chunk runs the same
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
-    root = runs_root(runs_dir)
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
-    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd:
+    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
+            FolderLock(partial if partial is not None else rd.path):
         if partial is not None:
             rd.discard()
             rd.path = partial
-            saved = np.load(partial / "samples.npy")
-            if saved.shape != X.shape or not np.array_equal(saved, X):
-                from ..scenarios import InputError
-                raise InputError([f"{partial}: the interrupted sweep's design differs from "
-                                  "this one (another numpy/scipy?); rerun with --fresh"])
+            _check_saved_design(partial, X)
         else:
-            (rd.path / "chunks").mkdir()
-            np.save(rd.path / "samples.npy", X)
+            _save_npz(rd.path / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
-        done = sorted(int(p.stem.split("_")[1]) for p in (rd.path / "chunks").glob("chunk_*.npz"))
+        (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
+        keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
+                *(["consistent"] if obs is not None else [])]
+        done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
             report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
@@ -250,6 +318,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
             arrays["time"] = res.time
             arrays["engine"] = np.array(res.meta["engine"])
+            arrays["negative_stock"] = negative_runs(res, money)
             if obs is not None:
                 arrays["consistent"] = consistent_runs(items, res)
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
@@ -265,21 +334,25 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only
         data = {name: [] for name in outputs}
-        ran, mask = set(), []
-        for k in range(len(chunks)):
-            with np.load(rd.path / "chunks" / f"chunk_{k:05d}.npz") as z:
-                tt = z["time"]
-                if "consistent" in z:
-                    mask.append(z["consistent"])
-                ran.add(str(z["engine"]) if "engine" in z else "unknown")
-                for i, name in enumerate(outputs):
-                    data[name].append(z[f"v{i}"])
+        ran, mask, negative = set(), [], []
+        for k, (a, b) in enumerate(chunks):
+            z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
+            if z is None:
+                raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
+                                  "while finishing; run the same command again"])
+            tt = z["time"]
+            negative.append(z["negative_stock"])
+            if "consistent" in z:
+                mask.append(z["consistent"])
+            ran.add(str(z["engine"]) if "engine" in z else "unknown")
+            for i, name in enumerate(outputs):
+                data[name].append(z[f"v{i}"])
         data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
         out = SweepOutput(spec, X, tt, data, dict(meta.coords),
                           {name: tuple(meta.dims[name]) for name in outputs},
                           resumed_from=resumed_from, timings=timings,
                           consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
-                          else None)
+                          else None, negative_stock=np.concatenate(negative))
         t_post = time.perf_counter()
         write_sweep_tables(rd.path, out, cm)
         timings["tables"] = time.perf_counter() - t_post
@@ -288,9 +361,6 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             tp = time.perf_counter()
             fan_charts(rd.path, out, obs, cm)
             timings["plots"] = time.perf_counter() - tp
-        shutil.rmtree(rd.path / "chunks")
-        (rd.path / STATE).unlink()
-        (rd.path / "samples.npy").unlink()
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
@@ -311,11 +381,20 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
+                   "negative_stock_runs": out.n_negative,
+                   "flagged_runs": "left out of percentiles and condition probabilities "
+                                   "(non-finite outputs or a negative money stock: "
+                                   + ", ".join(money) + ")",
                    "consistent_runs": out.n_consistent,
                    "conditioning": None if obs is None else
                    "filtering: runs passing every fitted observation",
                    "timings_s": {k: round(v, 3) for k, v in timings.items()}})
         write_manifest(rd.path, manifest)
+        # the resume state goes last: a crash before this line leaves a folder that resumes
+        # (missing chunks or samples are recomputed); after it, only the rename is left
+        shutil.rmtree(rd.path / "chunks")
+        (rd.path / "samples.npy").unlink(missing_ok=True)
+        (rd.path / STATE).unlink()
     out.run_dir = rd.final_path
     return out
 
@@ -326,27 +405,43 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
 
     spec = out.spec
     shutil.copyfile(spec.path, folder / "sweep.yaml")
+    flagged = run_flags(out)
     samples = pd.DataFrame(out.X, columns=list(spec.problem.names))
     samples.insert(0, "run", np.arange(out.X.shape[0]))
+    samples.insert(1, "flags", flagged)
     samples.to_csv(folder / "samples.csv", index=False, float_format="%.10g")
     arrays = {"time": out.time, "samples": out.X}
     arrays.update({f"out:{name}": v for name, v in out.outputs.items()})
     if out.consistent is not None:
         arrays["consistent"] = out.consistent
+    arrays["flags"] = flagged
     _save_npz(folder / "outputs.npz", arrays)
     (folder / "coords.json").write_text(json.dumps(
         {"coords": {k: list(v) for k, v in out.coords.items()},
          "dims": {k: list(v) for k, v in out.dims.items()},
          "names": list(spec.problem.names)}, indent=1))
+    valid = flagged == ""
     out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords,
-                                       consistent=out.consistent)
+                                       consistent=out.consistent, valid=valid)
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     out.conditions = condition_frame(spec.conditions, out, consistent=out.consistent)
-    out.conditions.to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
-    bad = np.zeros(out.X.shape[0], dtype=bool)
+    from ..workflow.runner import csv_safe
+    csv_safe(out.conditions).to_csv(folder / "conditions.csv", index=False,
+                                    float_format="%.6g")   # condition names come from a file
+    out.non_finite = int((np.char.find(flagged, "non_finite") >= 0).sum())
+
+
+def run_flags(out: SweepOutput) -> np.ndarray:
+    """Per run: ``""`` (fine) or ``"non_finite"`` / ``"negative_stock"`` joined by ``;``."""
+    n = out.X.shape[0]
+    bad = np.zeros(n, dtype=bool)
     for v in out.outputs.values():
         bad |= ~np.isfinite(v.reshape(v.shape[0], -1)).all(axis=1)
-    out.non_finite = int(bad.sum())
+    neg = out.negative_stock if out.negative_stock is not None else np.zeros(n, dtype=bool)
+    flags = np.full(n, "", dtype="<U27")
+    flags[bad] = "non_finite"
+    flags[neg] = np.char.add(np.where(bad[neg], "non_finite;", ""), "negative_stock")
+    return flags
 
 
 def _series(values, dims, coords):
@@ -367,11 +462,12 @@ def _stats(x, suffix=""):
 
 
 def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
-                     consistent=None):
+                     consistent=None, valid=None):
     """Percentiles (5/25/50/75/95) and mean of every output at each year end.
 
     With ``consistent`` (a ``(runs,)`` bool mask), the same figures over the consistent
-    runs only are added as ``p5_consistent`` ... ``n_consistent``.
+    runs only are added as ``p5_consistent`` ... ``n_consistent``. Runs outside ``valid``
+    (flagged: negative money stock) are left out of both.
     """
     import pandas as pd
 
@@ -383,9 +479,10 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
                 x = series_at(v, t, year_to_time(year))
                 if not np.isfinite(x).any():
                     continue
-                row = {"variable": name, "region": region, "year": year, **_stats(x)}
+                ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
+                row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
                 if consistent is not None:
-                    row.update(_stats(x[consistent], "_consistent"))
+                    row.update(_stats(x[consistent & ok], "_consistent"))
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -410,7 +507,8 @@ def _share(hit, suffix=""):
 
 def condition_frame(conditions, out: SweepOutput, consistent=None):
     """Probability (share of runs) of each condition with a 95% Wilson interval; with
-    ``consistent``, also over the consistent runs (``*_consistent`` columns)."""
+    ``consistent``, also over the consistent runs (``*_consistent`` columns). Runs with a
+    negative money stock are left out (non-finite runs count as 'not met')."""
     import pandas as pd
 
     cols = ["condition", "definition", "probability", "ci_low", "ci_high", "runs_true", "runs"]
@@ -421,11 +519,17 @@ def condition_frame(conditions, out: SweepOutput, consistent=None):
         dims = out.dims[c.variable]
         elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
         hit = evaluate(c, out.outputs[c.variable], out.time, elems)
-        row = {"condition": c.key, "definition": c.label, **_share(hit)}
+        ok = ~_negative(out)
+        row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
         if consistent is not None:
-            row.update(_share(hit[consistent], "_consistent"))
+            row.update(_share(hit[consistent & ok], "_consistent"))
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
+
+
+def _negative(out) -> np.ndarray:
+    n = out.X.shape[0]
+    return out.negative_stock if out.negative_stock is not None else np.zeros(n, dtype=bool)
 
 
 def load_sweep_folder(folder) -> dict:
@@ -437,12 +541,21 @@ def load_sweep_folder(folder) -> dict:
     if missing:
         from ..scenarios import InputError
         raise InputError([f"{folder}: not a sweep run folder (missing {', '.join(missing)})"])
-    meta = json.loads((folder / "coords.json").read_text())
-    with np.load(folder / "outputs.npz") as z:
-        outputs = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
-        X, t = z["samples"], z["time"]
-        consistent = z["consistent"] if "consistent" in z.files else None
-    return {"X": X, "consistent": consistent, "names": tuple(meta["names"]), "time": t, "outputs": outputs,
-            "dims": {k: tuple(v) for k, v in meta["dims"].items()},
-            "coords": {k: tuple(v) for k, v in meta["coords"].items()},
-            "manifest": json.loads((folder / "manifest.json").read_text())}
+    from ..workflow.rundir import read_run_file
+
+    def coords(p):
+        meta = json.loads(p.read_text())
+        return (tuple(meta["names"]), {k: tuple(v) for k, v in meta["dims"].items()},
+                {k: tuple(v) for k, v in meta["coords"].items()})
+
+    def arrays(p):
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            return ({k[4:]: z[k] for k in z.files if k.startswith("out:")}, z["samples"],
+                    z["time"], z["consistent"] if "consistent" in z.files else None)
+
+    names, dims, coord = read_run_file(folder / "coords.json", coords)
+    outputs, X, t, consistent = read_run_file(folder / "outputs.npz", arrays)
+    return {"X": X, "consistent": consistent, "names": names, "time": t, "outputs": outputs,
+            "dims": dims, "coords": coord,
+            "manifest": read_run_file(folder / "manifest.json",
+                                      lambda p: json.loads(p.read_text()))}

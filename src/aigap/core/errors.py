@@ -7,8 +7,22 @@ Every validator in :mod:`aigap.scenarios` and :mod:`aigap.observations` collects
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from difflib import get_close_matches
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                      r"\u2066-\u2069]|\r(?!\n)")   # CRLF (csv module lines) is kept
+
+
+def printable(text, newlines: bool = True) -> str:
+    """``text`` safe to echo to a terminal: control characters (ANSI escapes, carriage
+    returns not ending a line, bidi overrides) shown as ``\\x1b``-style escapes, never interpreted.
+    Tabs are kept; newlines too unless ``newlines=False``."""
+    text = str(text)
+    if not newlines:
+        text = text.replace("\n", "\\n")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,23 @@ class Issue:
         text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
         if self.suggestion:
             text += f"; did you mean '{self.suggestion}'?"
-        return text
+        return printable(text, newlines=False)
+
+
+class PrintableStream:
+    """A text stream wrapper that writes :func:`printable` text: whatever a file held (an
+    ANSI escape in a description, a bidi override in a name) is shown, never run by the
+    terminal. The CLI wraps stdout and stderr with it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        """Write ``text`` with control characters escaped."""
+        return self._stream.write(printable(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 class AigapError(Exception):
@@ -50,17 +80,17 @@ class IssueList:
     def __init__(self, file: str):
         self.file = str(file)
         self.items: list[Issue] = []
+        self._seen: set = set()     # O(1) duplicate test: a file with 1e5 problems stays fast
 
     def add(self, line, key, message, suggestion=None, file=None) -> None:
         """Record one problem (``file:line: key: message; did you mean ...?``) once."""
-        issue = Issue(str(file or self.file), line, key, message, suggestion)
-        if issue not in self.items:
-            self.items.append(issue)
+        self.extend([Issue(str(file or self.file), line, key, message, suggestion)])
 
     def extend(self, issues) -> None:
         """Record several :class:`Issue` objects, skipping ones already listed."""
         for i in issues:
-            if i not in self.items:
+            if i not in self._seen:
+                self._seen.add(i)
                 self.items.append(i)
 
     def __bool__(self) -> bool:

@@ -9,6 +9,9 @@ from __future__ import annotations
 REGIONAL = ("Total AI ARR", "Model ARR", "Return on AI Capital")
 #: the three US/China gap ratios (scalars)
 GAPS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+#: each gap ratio's regional variable (ratio = US / CN; undefined when CN is 0)
+GAP_OF = {"ARR Gap Ratio": "Total AI ARR", "Model ARR Gap Ratio": "Model ARR",
+          "Return Gap Ratio": "Return on AI Capital"}
 #: every regional key variable (plot panels, default sweep outputs)
 KEY_VARIABLES = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
                  "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers")

@@ -45,3 +45,23 @@ def read_verified(path: Path) -> bytes | None:
 
 def _hash_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
+
+
+def seal(record: Path, files) -> None:
+    """Write ``record``: the sha256 of each of ``files`` (numba's machine-code cache), so
+    :func:`sealed_ok` can verify them by content before numba unpickles them."""
+    lines = [f"{_digest(Path(f).read_bytes())}  {Path(f).name}" for f in sorted(files)]
+    tmp = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, record)
+
+
+def sealed_ok(record: Path, files) -> bool:
+    """True when ``files`` are exactly those recorded by :func:`seal`, unchanged."""
+    try:
+        want = dict(reversed(line.split("  ", 1)) for line in record.read_text().splitlines()
+                    if line)
+        have = {Path(f).name: _digest(Path(f).read_bytes()) for f in files}
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return want == have

@@ -1,7 +1,6 @@
 """``compile_model`` and the :class:`CompiledModel` users work with."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 

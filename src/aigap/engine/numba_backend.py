@@ -121,10 +121,38 @@ def is_compiled(model_hash: str, src: str) -> bool:
     return bool(env) and any(Path(env).expanduser().rglob(pattern))
 
 
+def _machine_code(path: Path) -> list:
+    """numba's cache files of a generated module (index ``.nbi`` and code ``.nbc``)."""
+    return sorted((path.parent / "__pycache__").glob(f"{path.stem}.*.nb[ic]"))
+
+
+def _verified(path: Path, src: str) -> bool:
+    """The module file holds exactly ``src`` and numba's cache files match their seal
+    (written after the first compile by :func:`seal_machine_code`); no seal, no trust."""
+    from .cache import sealed_ok
+    try:
+        if path.read_text() != src:
+            return False
+    except (OSError, UnicodeDecodeError):
+        return False
+    code = _machine_code(path)
+    return not code or sealed_ok(path.with_suffix(".sha256"), code)
+
+
+def seal_machine_code(path: Path) -> None:
+    """Record the content hash of numba's cache files of ``path`` (after a compile)."""
+    from .cache import seal
+    code = _machine_code(path)
+    if code:
+        seal(path.with_suffix(".sha256"), code)
+
+
 def load_module(model_hash: str, src: str):
     """Write the source once (atomically; numba's cache is keyed by its mtime) and import it."""
     path = module_path(model_hash, src)
-    if not path.is_file():
+    if not _verified(path, src):     # content-checked: an edited module or cache is rebuilt
+        for f in _machine_code(path):
+            f.unlink(missing_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
         tmp.write_text(src)
         os.replace(tmp, path)
@@ -179,6 +207,7 @@ class NumbaProgram:
     def __init__(self, prog):
         self.ir = prog
         self._fns = {}
+        self._unsealed = {}       # kernels compiled in this process whose cache is not sealed yet
         self.compiles = 0           # kernels built (or loaded from disk) by this object
 
     def __getstate__(self):
@@ -215,21 +244,26 @@ class NumbaProgram:
         if key not in self._fns:
             mod = load_module(self.ir.model_hash, self.source(method))
             self._fns[key] = mod.run_block
+            self._unsealed[key] = module_path(self.ir.model_hash, self.source(method))
             self.compiles += 1
         return self._fns[key]
 
     def function(self, ts_params, outputs, method):
         """A callable with the numpy backend's ``run`` signature for these outputs and
         time-series constants, running the one kernel of ``method``."""
-        return Kernel(self.ir, self.kernel(method), ts_params, outputs)
+        fn = self.kernel(method)
+        # the first job after a compile seals numba's cache files (checked on every load)
+        return Kernel(self.ir, fn, ts_params, outputs,
+                      path=self._unsealed.pop(self._key(method), None))
 
 
 class Kernel:
     """Host side of one job: packs the inputs, runs the kernel, checks the per-run orders."""
 
-    def __init__(self, prog, fn, ts, outputs):
+    def __init__(self, prog, fn, ts, outputs, path=None):
         self.ir = prog
         self.fn = fn
+        self.path = path          # the module file; numba's cache beside it is sealed once
         self.params = list(prog.params)
         self.ts = sorted(ts)
         self.tsj = np.array([self.params.index(p) for p in self.ts], dtype=np.int64)
@@ -259,6 +293,9 @@ class Kernel:
                 save, float(dt), float(initial_time), float(final_time), float(saveper),
                 OUT, INFO)
         run_parallel(self.fn, R, args)
+        if self.path is not None:          # compiled (and cached) now: seal the cache files
+            seal_machine_code(self.path)
+            self.path = None
         k = 0
         for o, (a, b) in zip(O, self.spans):
             o[...] = OUT[:, :, k:k + b - a].reshape(o.shape)

@@ -14,6 +14,22 @@ MAX_OUTPUT_BYTES = 16 * 2**30   # refuse to allocate more than this for stored o
 METHODS = ("euler", "rk4")
 
 
+def available_memory() -> float:
+    """Bytes of memory available now (``MemAvailable``; free pages as a fallback)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
+
+
 def time_grid(initial_time, final_time, time_step, saveper):
     """Simulated times and, per time, the index of the saved row (or -1).
 
@@ -127,9 +143,11 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     n_saved = int((save >= 0).sum())
     size = n * n_saved * sum(int(np.prod([len(cm.dims[d]) for d in cm.variables[k].dims]))
                              for k in outputs) * 8
-    if size > MAX_OUTPUT_BYTES:
+    limit = min(MAX_OUTPUT_BYTES, available_memory())   # the memory there is, not a constant
+    if size > limit:
         raise ParameterError(
-            f"the requested outputs would take {size / 2**30:.1f} GiB ({n} runs x {n_saved} "
+            f"the requested outputs would take {size / 2**30:.1f} GiB (limit "
+            f"{limit / 2**30:.1f} GiB available; {n} runs x {n_saved} "
             f"times x {len(outputs)} variables); ask for fewer outputs, a larger SAVEPER or "
             "fewer runs per call")
 

@@ -114,7 +114,13 @@ def load_scenario(path, model=None) -> Scenario:
     current, via = path, None
     while current is not None:
         issues = IssueList(str(current))
-        key = current.resolve()
+        try:
+            key = current.resolve()
+        except (RuntimeError, OSError) as exc:        # a symlink loop (a -> b -> a)
+            where = via or (str(current), None, None)
+            all_issues.append(_issue(where[0], where[1], "extends" if via else "file",
+                                     f"{current}: cannot resolve ({exc})"))
+            break
         if key in seen:
             cycle = " -> ".join(str(p) for p in [*(c[0] for c in chain), current])
             child_file, child_line, _ = via

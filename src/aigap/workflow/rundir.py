@@ -104,3 +104,17 @@ def check_output_path(path, option: str, may_exist: bool = False) -> None:
         raise InputError([f"{option}: {p}: is a symlink; name a new file"])
     if os.path.lexists(p) and not may_exist:
         raise InputError([f"{option}: {p}: exists; it is never overwritten"])
+
+
+def read_run_file(path, reader):
+    """``reader(path)`` for a file of a finished run folder; a garbled or truncated file
+    (bad JSON, CSV or npz) raises InputError naming it, instead of an internal error."""
+    from ..scenarios import InputError
+    try:
+        return reader(Path(path))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged folder
+        raise InputError([f"{path}: unreadable ({exc.__class__.__name__}: "
+                          f"{str(exc)[:120]}); the run folder is damaged, rerun the job "
+                          "that wrote it"]) from None

@@ -19,7 +19,8 @@ import aigap
 from ..observations import Observations, default_observations_path, fit_table, load_observations
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
 from .manifest import build_manifest, engine_record, write_manifest
-from .rundir import new_run_dir
+from .budget import check_job_size, check_time_grid, job_size
+from .rundir import new_run_dir, runs_root
 from .summary import summary_frame
 
 ENGINES = ("auto", "numpy", "compiled", "pysd")
@@ -129,7 +130,8 @@ def simulate_one(model, params, engine="auto", method="euler", time_step=None):
 
 def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, runs_dir=None,
                   observations="auto", kind=None, name=None, write=True, plots=True,
-                  time_step=None, command=None, progress=None) -> RunOutput:
+                  time_step=None, command=None, progress=None,
+                  allow_large: bool = False) -> RunOutput:
     """Simulate scenario files and write a run folder.
 
     Parameters
@@ -156,6 +158,8 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
         Write the run folder / its PNGs.
     progress : callable, optional
         Called as ``progress(k, n, scenario_name)`` before each simulation.
+    allow_large : bool
+        Run even when the size/time estimate exceeds the available memory, disk or an hour.
 
     Returns
     -------
@@ -170,6 +174,11 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     scenarios, params, obs = load_inputs(paths, cm, sets, observations)
     kind = kind or ("run" if len(scenarios) == 1 else "compare")
     name = name or (scenarios[0].name if kind == "run" else "compare")
+    check_contract(cm)
+    if time_step is not None:          # the model's own grid is the modeller's choice
+        check_time_grid(cm, time_step)
+    check_job_size(job_size(cm, max(len(scenarios), 1), None, time_step), allow_large,
+                   runs_root(runs_dir) if write else None)
     results = {}
     for k, sc in enumerate(scenarios):
         if progress is not None:
@@ -210,6 +219,20 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
         out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
     return out
+
+
+def check_contract(cm) -> None:
+    """The summary tables need the model contract (docs/architecture.md: the regional key
+    variables and the gap ratios): a model with none of them is refused instead of
+    printing empty tables; a partial one gets a warning naming what is missing."""
+    from .summary import SUMMARY_VARIABLES
+    missing = [v for v in SUMMARY_VARIABLES if v not in cm.variables]
+    if len(missing) == len(SUMMARY_VARIABLES):
+        raise InputError([f"{cm.path}: the model defines none of the contract variables "
+                          f"({', '.join(SUMMARY_VARIABLES)}); see docs/architecture.md"])
+    if missing:
+        print(f"warning: {cm.path} lacks contract variable(s) {', '.join(missing)}; "
+              "their rows are left out of the tables", file=sys.stderr)
 
 
 def check_finite(results: dict) -> None:
@@ -300,12 +323,29 @@ def _point_extends(child: Path, parent: Path) -> None:
     child.write_text(text[:a] + parent.name + text[b:], encoding="utf-8")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas: a cell
+    starting with ``= + - @``, tab or CR (e.g. a scenario named ``=HYPERLINK(...)``) gets a
+    leading ``'`` (the OWASP CSV-injection rule); numbers are untouched."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START)
+                          else v for v in frame[col]]
+    return frame
+
+
 def write_tables(folder: Path, out: RunOutput) -> None:
     """results.csv, summary.csv and fit.csv (when observations exist)."""
     res = results_frame(out.results)
     if out.kind == "run":
         res = res.drop(columns="scenario")
-    res.to_csv(folder / "results.csv", index=False, float_format="%.10g")
-    out.summary.to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+    csv_safe(res).to_csv(folder / "results.csv", index=False, float_format="%.10g")
+    csv_safe(out.summary).to_csv(folder / "summary.csv", index=False, float_format="%.10g")
     if out.fit is not None:
-        out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.10g")
+        csv_safe(out.fit).to_csv(folder / "fit.csv", index=False, float_format="%.10g")

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.formatting import format_value, format_when, scale_suffix  # noqa: F401  (re-exported)
-from ..core.keys import GAPS, REGIONAL
+from ..core.keys import GAP_OF, GAPS, REGIONAL
 
 SUMMARY_VARIABLES = REGIONAL + GAPS
 YEARS = tuple(range(2026, 2031))
@@ -25,6 +25,17 @@ def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
     flat = x.reshape(t.size, -1)
     return np.array([np.interp(target, t, flat[:, k]) for k in range(flat.shape[1])]
                     ).reshape(x.shape[1:])
+
+
+def _undefined_ratio(result, name: str, year: int) -> bool:
+    """A gap ratio whose denominator (the CN value) is zero at that year end: the model's
+    ZIDZ returns 0, which would print as "0x"; the ratio is undefined."""
+    base = GAP_OF.get(name)
+    if base is None or base not in result or "CN" not in (result.coords.get(
+            (result.dims[base][2:] or ("",))[0]) or ()):
+        return False
+    elems = list(result.coords[result.dims[base][2]])
+    return float(np.atleast_1d(year_end(result, base, year))[elems.index("CN")]) == 0.0
 
 
 def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units=None):
@@ -53,6 +64,8 @@ def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units
             regions = res.coords[dims[0]] if dims else ("",)
             for year in years:
                 vals = np.atleast_1d(year_end(res, name, year))
+                if _undefined_ratio(res, name, year):
+                    vals = np.full(vals.shape, np.nan)     # 0/0 (ZIDZ gives 0): "n/a"
                 for region, v in zip(regions, vals):
                     rows.append({"scenario": scen, "variable": name, "region": region,
                                  "year": year, "value": float(v),

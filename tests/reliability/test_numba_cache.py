@@ -1,0 +1,41 @@
+"""Issue 8: numba's on-disk kernel cache is verified by content before use: an edited
+module or a garbled machine-code index is rebuilt, never imported or unpickled."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numba  # noqa: F401 - a declared dependency: a broken install fails, never skips
+import pytest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+RUN = ("import json, sys; from aigap.engine import compile_model; "
+       "r = compile_model(sys.argv[1]).simulate(n_runs=3, engine='compiled'); "
+       "print(json.dumps({'engine': r.meta['engine'], "
+       "'arr': r['Total AI ARR'][:, -1].tolist()}))")
+
+
+def _run(cache):
+    env = {**os.environ, "AIGAP_CACHE_DIR": str(cache)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    r = subprocess.run([sys.executable, "-c", RUN, str(FIX / "mini_gap.mdl")], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_tampered_numba_cache_is_rebuilt(tmp_path):
+    cache = tmp_path / "cache"
+    ref = _run(cache)
+    assert ref["engine"] == "compiled"
+    folder = cache / "numba"
+    (mod,) = folder.glob("k*.py")
+    code = sorted((folder / "__pycache__").glob(f"{mod.stem}.*.nbi"))
+    assert code and mod.with_suffix(".sha256").is_file()       # sealed after compiling
+    code[0].write_bytes(b"\x80\x04garbage")                     # UnpicklingError if trusted
+    assert _run(cache) == ref
+    mod.write_text(mod.read_text().replace("+", "-", 1) + "\nraise SystemExit('tampered')\n")
+    assert _run(cache) == ref                                   # edited module: rewritten
+    assert "tampered" not in mod.read_text()
