@@ -103,7 +103,10 @@ def sections(cm, plot: bool = False) -> dict:
             shutil.copyfile(out.run_dir / "fan_gaps.png", STORE / "fan_gaps.png")
     diag = json.loads((STORE / "diagnostics.json").read_text())
     n = int(out.gaps.n.max())
-    head = (f"Posterior of {len(out.posterior.labels)} constants given the 33 observations "
+    from aigap.observations import load_observations
+    n_obs = len(load_observations(OBSERVATIONS, model=cm).fitted)
+    head = (f"Posterior of {len(out.posterior.labels)} constants given the {n_obs} fitted "
+            "observations "
             f"({n:,} draws; {diag['chains']} chains x {diag['walkers']} walkers x "
             f"{diag['n_steps']:,} steps, "
             + ("converged" if diag["converged"] else "NOT converged")
@@ -163,6 +166,9 @@ def main(argv=None) -> int:
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true")
     mode.add_argument("--check", action="store_true")
+    mode.add_argument("--tables", action="store_true",
+                      help="rewrite the tables and the fan chart from the stored draws "
+                           "(no resampling)")
     args = ap.parse_args(argv)
     cm = compile_model(HERE / "ai_gap.mdl")
     if args.write:
@@ -173,7 +179,8 @@ def main(argv=None) -> int:
             print(f"model/posterior/: {b}; run python model/posterior_tables.py --write",
                   file=sys.stderr)
         return 1
-    new = sections(cm, plot=args.write)
+    write = args.write or args.tables
+    new = sections(cm, plot=write)
     stale = []
     for readme in READMES:
         text = readme.read_text()
@@ -181,7 +188,7 @@ def main(argv=None) -> int:
         for name, body in new.items():
             out = replace(out, name, body)
         if out != text:
-            if args.write:
+            if write:
                 readme.write_text(out)
             else:
                 stale.append(readme)
