@@ -57,6 +57,10 @@ DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
 
 
+#: columns of a parameter-set file that are not constants (fit payoff, run index, log posterior)
+DRAW_META_COLUMNS = ("payoff", "run", "log_post")
+
+
 class SweepError(InputError):
     """A sweep file is invalid; ``.issues`` lists every problem."""
 
@@ -273,7 +277,7 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
     except (OSError, ValueError) as exc:
         issues.add(line, "parameter_sets", f"cannot read {csv}: {exc.__class__.__name__}")
         return [], None, None
-    cols = [c for c in df.columns if c not in ("payoff", "run", "log_post")]
+    cols = [c for c in df.columns if c not in DRAW_META_COLUMNS]
     if not cols or len(df) < 2:
         issues.add(line, "parameter_sets", f"{csv}: needs parameter columns and >= 2 rows")
         return [], None, None

@@ -27,6 +27,7 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
     ``numpy.random.default_rng(seed)`` when there are more; a column that is not a model
     constant (or names an unknown element) is an error naming the closest one.
     """
+    from ..analysis.sweep_file import DRAW_META_COLUMNS
     from ..core.errors import closest
     path, keep = _draws_file(Path(run))
     with path.open(newline="") as fh:
@@ -39,6 +40,8 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
         header = header[1:]
     cols = []
     for j, col in enumerate(header):
+        if col.strip() in DRAW_META_COLUMNS:      # a posterior's log_post, a fit's payoff
+            continue
         name, _, elem = col.partition("[")
         name, elem = name.strip(), elem.rstrip("]").strip()
         if name not in cm.constants:
