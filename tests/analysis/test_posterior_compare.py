@@ -102,7 +102,8 @@ def test_compare_posterior_cli(posterior_folder, cm, tmp_path, capsys):
     assert {"gaps.csv", "probabilities.csv", "gap_draws.npz", "fan_gaps.png", "drivers.csv",
             "manifest.json"} <= {p.name for p in folder.iterdir()}
     dr = pd.read_csv(folder / "drivers.csv")
-    assert len(dr) == 3 * 3 * 18 and dr.prcc.abs().max() <= 1
+    n_constants = len(pd.read_csv(posterior_folder / "draws.csv").columns) - 1   # log_post out
+    assert len(dr) == 3 * 3 * n_constants and dr.prcc.abs().max() <= 1
     gaps = pd.read_csv(folder / "gaps.csv")
     n_draws = len(pd.read_csv(posterior_folder / "draws.csv"))
     assert set(gaps.year) == {2026, 2027, 2028, 2029, 2030} and (gaps.n == n_draws).all()

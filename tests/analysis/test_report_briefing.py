@@ -129,7 +129,7 @@ def test_report_bad_inputs(tmp_path, capsys, briefing):
     (bad / "manifest.json").write_text("{not json")
     out = tmp_path / "r.html"
     assert main(["report", str(bad), "--output", str(out)]) == 2
-    assert "not a readable manifest" in capsys.readouterr().err and not out.exists()
+    assert "manifest.json: unreadable" in capsys.readouterr().err and not out.exists()
     assert main(["report", str(briefing["compare"]), "--output", str(briefing["path"])]) == 2
     assert "never overwrit" in capsys.readouterr().err
 

@@ -57,7 +57,7 @@ CASES = [
                                             "0.3"], 2, "--time-step 0.3: does not divide SAVEPER"),
     ("time-step-hours-long", {}, ["compare", str(SCEN / "baseline.yaml"), "--time-step",
                                   repr(0.25 / 2 ** 21)], 2, "job too large"),
-    ("check-nothing-to-check", {}, ["check"], 2, "give FILE(s) to check"),
+    ("check-nothing-to-check", {}, ["check"], 2, "nothing to check; give FILE"),
     ("extends-symlink-loop", {"c.yaml": "description: x\nextends: a.yaml\n"},
      ["check", "{d}/c.yaml"], 2, "a.yaml: cannot resolve (Symlink loop"),
     ("model-without-contract", {"m.mdl": NO_CONTRACT},

@@ -9,13 +9,13 @@ SRC = Path(aigap.__file__).resolve().parent
 
 
 def test_modules_use_the_one_definition():
-    from aigap.analysis import report, sweep_file
+    from aigap.analysis import report_data, report_sections, sweep_file
     from aigap.plotting import style
     from aigap.workflow import summary
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
     assert summary.GAPS is keys.GAPS and summary.REGIONAL is keys.REGIONAL
     assert sweep_file.KEY_OUTPUTS is keys.KEY_OUTPUTS
-    assert report.TABLES["sweep"][1][2][1] is keys.GAPS
+    assert report_data.GAPS is keys.GAPS and report_sections.GAPS is keys.GAPS
     assert keys.KEY_OUTPUTS == keys.KEY_VARIABLES + keys.GAPS
     assert set(keys.REGIONAL) <= set(keys.KEY_VARIABLES)
 

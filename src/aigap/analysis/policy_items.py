@@ -140,6 +140,8 @@ def _times(f, key, issues):
 
 
 def parse_items(node, key, model, issues: IssueList, span, constraint: bool):
+    """The ``objectives`` (or, with ``constraint``, ``constraints``) list of a policy file;
+    every problem goes to ``issues`` with its line."""
     if node is None:
         return []
     if not is_sequence(node) or (not node.value and not constraint):

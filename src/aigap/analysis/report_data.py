@@ -32,22 +32,22 @@ class Folder:
     cache: dict = field(default_factory=dict)
 
     def csv(self, fname: str):
-        """The folder's CSV as a DataFrame (None when absent or unreadable)."""
+        """The folder's CSV as a DataFrame (None when absent; a garbled file is an
+        InputError naming it, never a silently missing table)."""
         import pandas as pd
 
+        from ..workflow.rundir import read_run_file
         if fname not in self.cache:
             p = self.path / fname
-            try:
-                self.cache[fname] = pd.read_csv(p) if p.is_file() else None
-            except (OSError, ValueError, pd.errors.ParserError):
-                self.cache[fname] = None
+            self.cache[fname] = read_run_file(p, pd.read_csv) if p.is_file() else None
         return self.cache[fname]
 
 
 def load_folder(path) -> Folder:
-    """Read ``path/manifest.json`` (raises OSError / ValueError when it is not JSON)."""
+    """Read ``path/manifest.json`` (InputError naming it when it is not JSON)."""
     p = Path(path)
-    m = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    from ..workflow.rundir import read_run_file
+    m = read_run_file(p / "manifest.json", lambda q: json.loads(q.read_text(encoding="utf-8")))
     if not isinstance(m, dict):
         raise ValueError("manifest.json is not a JSON object")
     return Folder(p, m, str(m.get("kind", "run")), str(m.get("name", p.name)))

@@ -57,8 +57,9 @@ DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
 
 
-#: columns of a parameter-set file that are not constants (fit payoff, run index, log posterior)
-DRAW_META_COLUMNS = ("payoff", "run", "log_post")
+#: columns of a parameter-set file that are not constants (fit payoff, run index, log
+#: posterior, a sweep run's flags)
+DRAW_META_COLUMNS = ("payoff", "run", "log_post", "flags")
 
 
 class SweepError(InputError):
