@@ -17,8 +17,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/aigap compare
 
-## The whole test suite (CI runs exactly this).
+## Lint (ruff, configured in pyproject.toml) and the whole test suite (CI runs exactly this).
 test: $(STAMP)
+	$(BIN)/ruff check src tests model benchmarks
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import ir
-from .codegen_numpy import _num
+from .codegen_numpy import NameTable, _num
 from .lowering import LOWERED, Code, lower_call, trend_output
 
 MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
