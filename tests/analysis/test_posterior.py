@@ -294,3 +294,39 @@ def test_check_validates_priors_files(tmp_path, capsys):
     assert "ok (priors: 19 constants/elements)" in out and "ok (priors: 84" in out
     assert main(["check", str(bad)]) == 2
     assert f"{bad}:3: priors.Base Usage Growth.rationale" in capsys.readouterr().err
+
+
+def test_resume_recomputes_a_damaged_chunk_and_respects_the_lock(cm, tmp_path, monkeypatch):
+    """A truncated chain chunk is recomputed (same draws); a partial folder held by another
+    live process is refused, not written by two jobs at once."""
+    import socket
+
+    from aigap.scenarios import InputError
+    from aigap.workflow.partial import LOCK
+    kw = dict(walkers=40, steps=20, chunk=10, seed=2, model=cm, plots=False,
+              progress=None, command=["test"])
+    ref = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "a", **kw)
+    real, calls = pm.run_ensemble, [0]
+
+    def flaky(*a, **k):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(pm, "run_ensemble", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
+    monkeypatch.setattr(pm, "run_ensemble", real)
+    (partial,) = [p for p in (tmp_path / "b").iterdir() if p.is_dir()]
+    chunks = sorted((partial / "chunks").glob("chain*.npz"))
+    assert chunks
+    chunks[0].write_bytes(chunks[0].read_bytes()[:200])          # truncated mid-write
+    (partial / LOCK).write_text(json.dumps({"pid": 1, "host": socket.gethostname()}))
+    with pytest.raises(InputError, match="in use"):
+        run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
+    (partial / LOCK).unlink()
+    again = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
+    assert json.loads((again.run_dir / "manifest.json").read_text())["posterior"]["resumed"]
+    assert np.array_equal(ref.draws, again.draws)
+    assert not (again.run_dir / LOCK).exists()

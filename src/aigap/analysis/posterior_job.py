@@ -33,6 +33,7 @@ from ..scenarios import InputError, load_scenario, resolve_params
 from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.partial import FolderLock
 from ..workflow.rundir import new_run_dir, runs_root
 from . import mcmc as pm
 from .calibration_job import _prior as scenario_values
@@ -67,6 +68,33 @@ def _rs_arrays(rs) -> dict:
 
 def _rs_tuple(z) -> tuple:
     return ("MT19937", z["rs_keys"], int(z["rs_pos"]), int(z["rs_gauss"]), float(z["rs_cached"]))
+
+
+CHUNK_KEYS = ("chain", "log_prob", "accepted", "coords", "last_lp", "rs_keys", "rs_pos",
+              "rs_gauss", "rs_cached")
+
+
+def read_chain_chunk(path: Path, steps: int, walkers: int, d: int):
+    """``(run, None)`` for a valid saved chain chunk (``steps`` steps of ``walkers`` x ``d``),
+    else ``(None, reason)``: a truncated, garbled or wrong-shape file is recomputed."""
+    try:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            missing = [k for k in CHUNK_KEYS if k not in z.files]
+            if missing:
+                return None, f"missing {', '.join(missing)}"
+            z = {k: z[k] for k in z.files}          # reading checks every member's CRC
+    except FileNotFoundError:
+        return None, "missing"
+    except Exception as exc:  # noqa: BLE001 - any unreadable chunk is recomputed
+        return None, f"unreadable ({exc.__class__.__name__})"
+    shapes = {"chain": (steps, walkers, d), "log_prob": (steps, walkers),
+              "coords": (walkers, d), "last_lp": (walkers,)}
+    for k, shape in shapes.items():
+        if z[k].shape != shape or (k in ("chain", "coords") and not np.isfinite(z[k]).all()):
+            return None, f"{k} has shape {z[k].shape}, expected {shape}"
+    return {"chain": z["chain"], "log_prob": z["log_prob"], "accepted": z["accepted"],
+            "state": {"coords": z["coords"], "log_prob": z["last_lp"],
+                      "random_state": _rs_tuple(z)}}, None
 
 
 def run_posterior(scenario_path, priors_path, observations=None, walkers: int | None = None,
@@ -156,7 +184,8 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
                     + f": {chains} chains x {walkers} walkers x {steps} steps = "
                     f"{chains * walkers * steps:,} model evaluations", progress)
     t_sample = time.perf_counter()
-    with new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd:
+    with new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd, \
+            FolderLock(partial if partial is not None else rd.path):
         if partial is not None:
             rd.discard()
             rd.path = partial
@@ -169,14 +198,13 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
             todo = []
             for c in range(chains):
                 f = rd.path / "chunks" / f"chain{c}_{a:07d}.npz"
+                run, why = read_chain_chunk(f, min(a + chunk, steps), walkers, d)
+                if run is not None:
+                    runs[c] = run
+                    continue
                 if f.exists():
-                    with np.load(f) as z:
-                        runs[c] = {"chain": z["chain"], "log_prob": z["log_prob"],
-                                   "accepted": z["accepted"],
-                                   "state": {"coords": z["coords"], "log_prob": z["last_lp"],
-                                             "random_state": _rs_tuple(z)}}
-                else:
-                    todo.append(c)
+                    report_progress(f"  {f.name}: {why}; recomputed", progress)
+                todo.append(c)
             if not todo:
                 continue
             if a == 0 and y0 is None:
