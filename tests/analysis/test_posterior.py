@@ -185,10 +185,8 @@ def test_posterior_command_writes_run_folder(cm, tmp_path, capsys):
     assert spec.sets.shape == (len(draws), len(draws.columns) - 1)
 
 
-def test_resume_gives_the_same_draws(cm, tmp_path, monkeypatch):
-    kw = dict(walkers=40, steps=20, chunk=10, seed=2, model=cm, plots=False,
-              progress=None, command=["test"])
-    ref = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "a", **kw)
+def _interrupted_run(monkeypatch, runs_dir, kw):
+    """A posterior run stopped by Ctrl-C at its third ensemble call (chunks kept)."""
     real, calls = pm.run_ensemble, [0]
 
     def flaky(*a, **k):
@@ -199,8 +197,15 @@ def test_resume_gives_the_same_draws(cm, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pm, "run_ensemble", flaky)
     with pytest.raises(KeyboardInterrupt):
-        run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
+        run_posterior(BASELINE, PRIORS, runs_dir=runs_dir, **kw)
     monkeypatch.setattr(pm, "run_ensemble", real)
+
+
+def test_resume_gives_the_same_draws(cm, tmp_path, monkeypatch):
+    kw = dict(walkers=40, steps=20, chunk=10, seed=2, model=cm, plots=False,
+              progress=None, command=["test"])
+    ref = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "a", **kw)
+    _interrupted_run(monkeypatch, tmp_path / "b", kw)
     again = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
     man = json.loads((again.run_dir / "manifest.json").read_text())
     assert man["posterior"]["resumed"] is True
@@ -306,18 +311,7 @@ def test_resume_recomputes_a_damaged_chunk_and_respects_the_lock(cm, tmp_path, m
     kw = dict(walkers=40, steps=20, chunk=10, seed=2, model=cm, plots=False,
               progress=None, command=["test"])
     ref = run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "a", **kw)
-    real, calls = pm.run_ensemble, [0]
-
-    def flaky(*a, **k):
-        calls[0] += 1
-        if calls[0] == 3:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(pm, "run_ensemble", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        run_posterior(BASELINE, PRIORS, runs_dir=tmp_path / "b", **kw)
-    monkeypatch.setattr(pm, "run_ensemble", real)
+    _interrupted_run(monkeypatch, tmp_path / "b", kw)
     (partial,) = [p for p in (tmp_path / "b").iterdir() if p.is_dir()]
     chunks = sorted((partial / "chunks").glob("chain*.npz"))
     assert chunks

@@ -33,7 +33,7 @@ from ..scenarios import InputError, load_scenario, resolve_params
 from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
-from ..workflow.partial import FolderLock
+from ..workflow.partial import FolderLock, load_npz
 from ..workflow.rundir import new_run_dir, runs_root
 from . import mcmc as pm
 from .calibration_job import _prior as scenario_values
@@ -77,16 +77,9 @@ CHUNK_KEYS = ("chain", "log_prob", "accepted", "coords", "last_lp", "rs_keys", "
 def read_chain_chunk(path: Path, steps: int, walkers: int, d: int):
     """``(run, None)`` for a valid saved chain chunk (``steps`` steps of ``walkers`` x ``d``),
     else ``(None, reason)``: a truncated, garbled or wrong-shape file is recomputed."""
-    try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            missing = [k for k in CHUNK_KEYS if k not in z.files]
-            if missing:
-                return None, f"missing {', '.join(missing)}"
-            z = {k: z[k] for k in z.files}          # reading checks every member's CRC
-    except FileNotFoundError:
-        return None, "missing"
-    except Exception as exc:  # noqa: BLE001 - any unreadable chunk is recomputed
-        return None, f"unreadable ({exc.__class__.__name__})"
+    z, why = load_npz(path, CHUNK_KEYS)
+    if z is None:
+        return None, why
     shapes = {"chain": (steps, walkers, d), "log_prob": (steps, walkers),
               "coords": (walkers, d), "last_lp": (walkers,)}
     for k, shape in shapes.items():

@@ -97,6 +97,21 @@ class FolderLock:
         return False
 
 
+def load_npz(path: Path, keys):
+    """``(arrays, None)`` for a readable ``.npz`` holding every name in ``keys`` (every
+    member read, so its CRC is checked), else ``(None, reason)``."""
+    try:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            missing = [k for k in keys if k not in z.files]
+            if missing:
+                return None, f"missing {', '.join(missing)}"
+            return {k: z[k] for k in z.files}, None
+    except FileNotFoundError:
+        return None, "missing"
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is recomputed
+        return None, f"unreadable ({exc.__class__.__name__})"
+
+
 def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
     """``(arrays, None)`` for a valid chunk file, else ``(None, reason)``.
 
@@ -104,16 +119,9 @@ def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
     and ``engine`` has ``rows`` rows; ``time`` is finite (and has ``n_times`` values when
     given) and every output has that many saved times.
     """
-    try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                return None, f"missing {', '.join(missing)}"
-            arrays = {k: z[k] for k in z.files}      # reading checks every member's CRC
-    except FileNotFoundError:
-        return None, "missing"
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is recomputed
-        return None, f"unreadable ({exc.__class__.__name__})"
+    arrays, why = load_npz(path, keys)
+    if arrays is None:
+        return None, why
     t = arrays.get("time")
     if t is None or t.ndim != 1 or not np.isfinite(t).all() or \
             (n_times is not None and t.size != n_times):
