@@ -158,3 +158,34 @@ def test_ir_cache_verified_by_content(tmp_path, monkeypatch, tamper):
         np.testing.assert_array_equal(res.data[k], ref.data[k])
     for m in mods:
         assert "tampered" not in m.read_text()
+
+
+# An aliased value small enough to load (9^4 = 6,561 leaves, under the node bound) placed
+# where a number is expected: the error must describe it ("got a list"), never print it.
+ALIASED = "".join(["a: &a [x, x, x, x, x, x, x, x, x]\n"] + [
+    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abc", "bcd")])
+ALIAS_CASES = [
+    ("scenario", "s.yaml", "description: ok\nconstants:\n  Embedding Push: *d\n",
+     "constants.Embedding Push: expected a number"),
+    ("observations", "o.yaml",
+     "observations:\n  - {id: x, variable: Model ARR, region: US, time: 2025, value: *d,\n"
+     "     source: {file: made_up.txt, quote: q}}\n", "observations[x].value: expected a"),
+    ("sweep", "w.yaml", SWEEP.replace("runs: 16", "runs: *d"), "runs: expected an integer"),
+    ("priors", "p.yaml", "description: ok\npriors:\n  Embedding Push: {dist: uniform, low: *d,"
+     " high: 1, rationale: r}\n", "priors.Embedding Push: 'low' must be a number"),
+]
+
+
+@pytest.mark.parametrize("kind,fname,body,fragment", ALIAS_CASES,
+                         ids=[c[0] for c in ALIAS_CASES])
+def test_error_messages_never_expand_aliased_values(aigap, tmp_path, runs, kind, fname, body,
+                                                    fragment):
+    """Issue 8: formatting an aliased value in a message does not expand it."""
+    (tmp_path / fname).write_text(ALIASED + body)
+    r = aigap("check", tmp_path / fname)
+    msg = r.stdout + r.stderr
+    assert r.returncode == 2, msg
+    assert fragment in msg and "got a list" in msg, msg
+    assert "Traceback" not in msg and "internal error" not in msg, msg
+    assert len(msg) < 3000 and max(len(line) for line in msg.splitlines()) < 400, msg
+    assert "x, x, x" not in msg and "['x'" not in msg, msg

@@ -41,9 +41,17 @@ class DistributionError(AigapError, ValueError):
     """A distribution spec is malformed (message names the offending key)."""
 
 
+def _short(value) -> str:
+    """The value for a message, never expanded: containers are named, not printed."""
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__.replace('dict', 'mapping')}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_finite(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise DistributionError(f"'{name}' must be a number, got {value!r}")
+        raise DistributionError(f"'{name}' must be a number, got {_short(value)}")
     value = float(value)
     if not np.isfinite(value):
         raise DistributionError(f"'{name}' must be finite, got {value!r}")
@@ -169,7 +177,7 @@ def from_spec(spec) -> Distribution:
         Unknown kind, missing or unknown keys, non-numeric values, inconsistent bounds.
     """
     if not isinstance(spec, dict):
-        raise DistributionError(f"a distribution must be a mapping with 'dist', got {spec!r}")
+        raise DistributionError(f"a distribution must be a mapping with 'dist', got {_short(spec)}")
     kind = spec.get("dist")
     if kind not in DIST_KEYS:
         raise DistributionError(
