@@ -238,6 +238,7 @@ def check_item(node, i: int, issues: IssueList, partial: list | None = None):
     if kind == "range" and None not in vals.values() and vals["low"] > vals["high"]:
         issues.add(line_of(fields["low"]), f"{where}.low", "low is greater than high")
     source = fields.get("source")
+    check_source(source, node, f"{where}.source", issues)
     failed = len(issues.items) > n_before
     if failed and (partial is None or variable is None):
         return None
@@ -253,6 +254,39 @@ def check_item(node, i: int, issues: IssueList, partial: list | None = None):
         partial.append(obs)
         return None
     return obs
+
+
+SOURCE_KEYS = ("file", "quote", "page", "url", "note")
+
+
+def check_source(snode, item_node, where: str, issues: IssueList) -> None:
+    """``source``: required; a citation string or ``{file, quote}`` (page, url, note optional).
+
+    Every number the model is held to must say where it comes from (README, observations).
+    """
+    if snode is None or is_null(snode):
+        issues.add(line_of(item_node), where,
+                   "missing required source (e.g. {file: article.txt, quote: \"...\"})")
+        return
+    if not is_mapping(snode):
+        text = string(snode)
+        if text is None or not text.strip():
+            issues.add(line_of(snode), where, "expected a citation string or a mapping "
+                       f"{{file, quote}}, got {describe(snode)}")
+        return
+    found = {}
+    for key, knode, vnode in mapping_items(snode, issues, where):
+        if key not in SOURCE_KEYS:
+            issues.add(line_of(knode), f"{where}.{key}", "unknown key", closest(key, SOURCE_KEYS))
+            continue
+        value = string(vnode)
+        if value is None or not value.strip():
+            issues.add(line_of(vnode), f"{where}.{key}",
+                       f"expected a non-empty string, got {describe(vnode)}")
+        found[key] = value
+    for key in ("file", "quote"):
+        if key not in found:
+            issues.add(line_of(snode), f"{where}.{key}", "missing required string")
 
 
 def check_against_model(obs: Observation, model, issues: IssueList) -> None:

@@ -51,7 +51,8 @@ def synthetic(tmp_path_factory, cm):
                           "tolerance": 0.05,
                           "source": {"file": "synthetic", "quote": "the model itself"}})
     items.append({"id": "cn_model_more_than", "variable": "Model ARR", "region": "CN",
-                  "time": 2026.0, "kind": "lower", "value": 1.0e6})
+                  "time": 2026.0, "kind": "lower", "value": 1.0e6,
+                  "source": {"file": "synthetic", "quote": "a loose bound"}})
     obs = d / "observations.yaml"
     obs.write_text(yaml.safe_dump({"observations": items}, sort_keys=False))
     return base, obs

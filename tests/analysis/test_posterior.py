@@ -123,7 +123,8 @@ def _synthetic_obs(cm, base_file, truth, path, tol=0.2, seed=0):
             v = float(np.interp(t, res.time, y)) * float(np.exp(rng.normal() * tol / 2))
             items.append({"id": f"{var}_{reg}_{t}".replace(" ", "_"), "variable": var,
                           "region": reg, "time": t, "kind": "point", "value": v,
-                          "tolerance": tol})
+                          "tolerance": tol,
+                          "source": {"file": "synthetic", "quote": "the model plus noise"}})
     path.write_text(yaml.safe_dump({"observations": items}, sort_keys=False))
     return path
 

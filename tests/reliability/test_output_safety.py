@@ -94,7 +94,7 @@ def test_ci_without_shared_folder_fails_instead_of_skipping(tmp_path):
     # a structural error (bad kind) no longer hides the item's model errors
     ("  - {id: a, variable: Model ARR, region: EU, time: 2040, kind: pont, value: 3}\n",
      ["observations[a].kind: unknown kind 'pont'", "observations[a].region: region must be",
-      "observations[a].time: 2040 is outside"]),
+      "observations[a].time: 2040 is outside", "observations[a].source: missing required"]),
 ])
 def test_observation_file_checks(aigap, tmp_path, body, fragments):
     path = tmp_path / "obs.yaml"

@@ -28,17 +28,17 @@ def write_obs(tmp_path, body):
 
 
 POINTS = """
-  - {id: p_ok, variable: Model ARR, region: US, time: 2026.1, kind: point, value: 3.0e+10}
-  - {id: p_share, variable: Model ARR, region: US, share: 0.5, time: 2025.0, value: 1.0e+10,
+  - {source: s, id: p_ok, variable: Model ARR, region: US, time: 2026.1, kind: point, value: 3.0e+10}
+  - {source: s, id: p_share, variable: Model ARR, region: US, share: 0.5, time: 2025.0, value: 1.0e+10,
      tolerance: 0.1}
-  - {id: p_bad, variable: Model ARR, region: CN, time: 2026.0, kind: point, value: 2.0e+9}
-  - {id: lower_ok, variable: Model ARR, region: CN, time: 2026.0, kind: lower, value: 5.0e+8}
-  - {id: upper_bad, variable: Model ARR, region: US, time: 2027.0, kind: upper, value: 2.0e+10}
-  - {id: range_ok, variable: ARR Gap Ratio, region: null, time: 2025.5, kind: range,
+  - {source: s, id: p_bad, variable: Model ARR, region: CN, time: 2026.0, kind: point, value: 2.0e+9}
+  - {source: s, id: lower_ok, variable: Model ARR, region: CN, time: 2026.0, kind: lower, value: 5.0e+8}
+  - {source: s, id: upper_bad, variable: Model ARR, region: US, time: 2027.0, kind: upper, value: 2.0e+10}
+  - {source: s, id: range_ok, variable: ARR Gap Ratio, region: null, time: 2025.5, kind: range,
      low: 20, high: 30, weight: 3}
-  - {id: range_low, variable: ARR Gap Ratio, region: null, time: 2024.0, kind: range,
+  - {source: s, id: range_low, variable: ARR Gap Ratio, region: null, time: 2024.0, kind: range,
      low: 20, high: 30}
-  - {id: context, variable: null, region: null, time: 2025.0, value: 58.1e9, unit: RMB}
+  - {source: s, id: context, variable: null, region: null, time: 2025.0, value: 58.1e9, unit: RMB}
 """
 
 
@@ -84,35 +84,50 @@ def test_fixture_file_validates_against_model(cm):
 
 
 @pytest.mark.parametrize("body, message", [
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, kind: pont, value: 1}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, kind: pont, value: 1}\n",
      "{f}:2: observations[a].kind: unknown kind 'pont' (allowed: point, lower, upper, range); "
      "did you mean 'point'?"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, kind: point}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, kind: point}\n",
      "{f}:2: observations[a].value: missing required number"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, kind: range, low: 5, high: 2}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, kind: range, low: 5, high: 2}\n",
      "{f}:2: observations[a].low: low is greater than high"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: -3}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, value: -3}\n",
      "{f}:2: observations[a].value: expected a positive number, got a number (-3)"),
-    ("  - {id: a, variable: Model ARR, region: US, time: soon, value: 3}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: soon, value: 3}\n",
      "{f}:2: observations[a].time: expected a decimal year (e.g. 2026.4)"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3, wieght: 2}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, value: 3, wieght: 2}\n",
      "{f}:2: observations[a].wieght: unknown key; did you mean 'weight'?"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3}\n"
-     "  - {id: a, variable: Model ARR, region: US, time: 2027, value: 3}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, value: 3}\n"
+     "  - {source: s, id: a, variable: Model ARR, region: US, time: 2027, value: 3}\n",
      "{f}:3: observations[1].id: duplicate id 'a' (first on line 2)"),
-    ("  - {id: a, variable: Model AR, region: US, time: 2026, value: 3}\n",
+    ("  - {source: s, id: a, variable: Model AR, region: US, time: 2026, value: 3}\n",
      "{f}:2: observations[a].variable: unknown model variable 'Model AR'; "
      "did you mean 'Model ARR'?"),
-    ("  - {id: a, variable: Model ARR, region: EU, time: 2026, value: 3}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: EU, time: 2026, value: 3}\n",
      "{f}:2: observations[a].region: region must be one of US, CN for 'Model ARR', got 'EU'; "
      "did you mean 'US'?"),
-    ("  - {id: a, variable: ARR Gap Ratio, region: US, time: 2026, value: 3}\n",
+    ("  - {source: s, id: a, variable: ARR Gap Ratio, region: US, time: 2026, value: 3}\n",
      "{f}:2: observations[a].region: 'ARR Gap Ratio' is not subscripted; region must be null"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3, unit: RMB/Year}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, value: 3, unit: RMB/Year}\n",
      "{f}:2: observations[a].unit: 'RMB/Year' differs from the unit of 'Model ARR' (USD/Year); "
      "convert the value"),
-    ("  - {id: a, variable: Model ARR, region: US, time: 2040, value: 3}\n",
+    ("  - {source: s, id: a, variable: Model ARR, region: US, time: 2040, value: 3}\n",
      "{f}:2: observations[a].time: 2040 is outside the simulated period [2024, 2031]"),
+    # every number says where it comes from (README: "and its source")
+    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3}\n",
+     "{f}:2: observations[a].source: missing required source (e.g. {{file: article.txt, "
+     'quote: "..."}})'),
+    ("  - {id: a, variable: null, region: null, time: 2026, value: 3, source: null}\n",
+     "{f}:2: observations[a].source: missing required source (e.g. {{file: article.txt, "
+     'quote: "..."}})'),
+    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3, source: {file: x}}\n",
+     "{f}:2: observations[a].source.quote: missing required string"),
+    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3,\n"
+     "     source: {file: x, quote: q, qoute: r}}\n",
+     "{f}:3: observations[a].source.qoute: unknown key; did you mean 'quote'?"),
+    ("  - {id: a, variable: Model ARR, region: US, time: 2026, value: 3, source: [x]}\n",
+     "{f}:2: observations[a].source: expected a citation string or a mapping {{file, quote}}, "
+     "got a list"),
 ])
 def test_bad_observation_files(cm, tmp_path, body, message):
     path = write_obs(tmp_path, body)
@@ -133,9 +148,9 @@ def test_bad_top_level(tmp_path):
 
 
 def test_unit_spellings_accepted(cm, tmp_path):
-    path = write_obs(tmp_path, "  - {id: a, variable: Model ARR, region: US, time: 2026, "
+    path = write_obs(tmp_path, "  - {source: s, id: a, variable: Model ARR, region: US, time: 2026, "
                                "value: 3, unit: usd / yr}\n"
-                               "  - {id: b, variable: ARR Gap Ratio, region: null, time: 2026, "
+                               "  - {source: s, id: b, variable: ARR Gap Ratio, region: null, time: 2026, "
                                "value: 3, unit: dimensionless}\n")
     assert len(load_observations(path, model=cm).fitted) == 2
 
@@ -147,6 +162,7 @@ BLOCK = """  - id: a
     time: {time}
     value: 3
     unit: {unit}
+    source: {{file: s.txt, quote: q}}
 """
 
 
@@ -169,8 +185,9 @@ def test_model_check_errors_point_at_the_key_line(cm, tmp_path, change, line, ke
 
 
 def test_duplicate_id_points_at_the_second_id(tmp_path):
-    path = write_obs(tmp_path, "  - id: a\n    time: 2026\n  - time: 2027\n    id: a\n")
+    path = write_obs(tmp_path, "  - id: a\n    time: 2026\n    source: s\n  - time: 2027\n"
+                               "    id: a\n    source: s\n")
     with pytest.raises(ObservationError) as info:
         load_observations(path)
     assert [str(i) for i in info.value.issues] == [
-        f"{path}:5: observations[1].id: duplicate id 'a' (first on line 2)"]
+        f"{path}:6: observations[1].id: duplicate id 'a' (first on line 2)"]
