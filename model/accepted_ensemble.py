@@ -17,7 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVERS = {"Price War Intensity", "Embedding Push", "Subscription Push", "Developer Price Markup",
-          "Capex Policy Multiplier", "Months per Year"}
+          "Capex Policy Multiplier", "Months per Year", "Overseas Reach"}
 OUTPUTS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
 SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
              "china_anthropic_copy", "price_war_truce")

@@ -198,16 +198,26 @@ CLAIMS = (
           "`Flywheel Price Factor` (team budgets and procurement pull) and direct selling moves "
           "buying habits toward subscriptions; together they outweigh the developers lost to "
           "premium pricing"),
+    Claim("overseas_revenue", "000",
+          "Chinese AI products earn abroad what the home market does not pay (Keling: over 70% "
+          "of its revenue overseas)",
+          "`Overseas Paying Users` (a share of the paying app users outside China, at overseas "
+          "prices) -> `Overseas AI ARR`, in `Global AI ARR`", "overseas",
+          "`Overseas Reach`[CN] = 0", {"Overseas Reach": {"CN": 0.0}},
+          output="Overseas Revenue Share", region="CN", time=MAY_2026, expect=-1,
+          material=0.3,
+          agrees_why="abroad is where much of China's AI subscription revenue is earned "
+          "(outside the price war); it is small against China's enterprise ARR, so going abroad "
+          "barely narrows the gap (scenario `china_overseas`, table above)",
+          contradicts_why="overseas earnings are a small part of Chinese AI subscription "
+          "revenue"),
 )
 
 OUTSIDE = (
-    ("000", "Chinese AI products earn abroad (Keling: over 70% of revenue overseas)",
-     "regions are domestic markets of each ecosystem's vendors; revenue earned abroad by Chinese "
-     "products is not in `Total AI ARR`[CN] (the US region's user potential counts US tools "
-     "worldwide outside China)"),
     ("000", "start-ups move out (Manus, Heygen, Lovart), lowering China's expected return on "
-     "capex", "firms are not modelled; relocation would need an outflow of the CN application "
-     "layer to the US region"),
+     "capex", "firms are not modelled: the revenue they earn abroad is in `Overseas AI ARR` "
+     "(lever `Overseas Reach`), but moving out does not lower China's expected return on capex "
+     "in the model (that would need a link from emigration to `Expected AI Revenue`)"),
     ("000", "chip restrictions", "represented only as the `Capex Policy Multiplier` lever "
      "(no supply model); not exercised by any scenario"),
 )
@@ -266,25 +276,125 @@ def measure(cm):
     return rows
 
 
+def _params_n(cm, overrides, base, n):
+    """``_params`` for ``n`` runs: every override replaces that constant in every run."""
+    params = {}
+    for name, arr in base.items():
+        params[name] = arr
+    for name, value in overrides.items():
+        info = cm.constants[name]
+        shape = np.shape(info.default)
+        cur = np.asarray(params.get(name, info.default), float)
+        if cur.ndim == len(shape):
+            cur = np.broadcast_to(cur, (n, *shape))
+        arr = np.array(cur, float, copy=True)
+        if isinstance(value, dict):
+            for region, v in value.items():
+                arr[..., REGIONS.index(region)] = v
+        else:
+            arr[...] = value
+        params[name] = arr
+    return params
+
+
+def _values(res, claim):
+    i = int(np.argmin(np.abs(res.time - claim.time)))
+    v = res[claim.output][:, i]
+    return np.asarray(v if claim.region is None else v[:, REGIONS.index(claim.region)], float)
+
+
+def posterior_draws(cm, n: int = 200, store=None):
+    """Engine parameters of ``n`` posterior draws (every k-th of model/posterior/draws.csv).
+
+    Deterministic thinning (no sampling), so the table is reproducible from the stored draws.
+    """
+    from aigap.analysis.ensemble import design_params
+    from aigap.analysis.posterior_compare import load_posterior_folder
+
+    post = load_posterior_folder(store or HERE / "posterior", cm)
+    X = post.X[np.linspace(0, len(post.X) - 1, min(n, len(post.X))).round().astype(int)]
+    return design_params(cm, {}, post.targets, X), X.shape[0]
+
+
+def posterior_verdict(share_agrees: float, level: float = 0.9) -> str:
+    """'agrees' / 'contradicts' when at least ``level`` of the draws say so, else 'uncertain'."""
+    if share_agrees >= level:
+        return "agrees"
+    return "contradicts" if share_agrees <= 1 - level else "uncertain"
+
+
+def measure_posterior(cm, n: int = 200, agree_level: float = 0.9, store=None):
+    """Each claim over ``n`` posterior draws: the change per draw, its median and 5%-95%
+    interval, the share of draws in which the claim's verdict is 'agrees', and the verdict
+    over the posterior: 'agrees' / 'contradicts' when at least ``agree_level`` of the draws
+    say so, else 'uncertain'.
+
+    The knock-out is applied to every draw (the claim's override replaces the drawn value of
+    that constant); the reference is the same draw unperturbed (paired).
+    """
+    draws, n = posterior_draws(cm, n, store)
+    outputs = sorted({c.output for c in CLAIMS})
+    base = cm.simulate(params=draws, n_runs=n, outputs=outputs)
+    rows = []
+    for c in CLAIMS:
+        if c.scenario:
+            sref = scenario_params(cm, c.reference) if c.reference != "baseline" else {}
+            ref = cm.simulate(params=_params_n(cm, {}, {**draws, **sref}, n), n_runs=n,
+                              outputs=outputs) if sref else base
+            scen = {**draws, **scenario_params(cm, c.scenario)}
+            run = cm.simulate(params=_params_n(cm, c.overrides, scen, n), n_runs=n,
+                              outputs=outputs)
+        else:
+            ref = base
+            run = cm.simulate(params=_params_n(cm, c.overrides, draws, n), n_runs=n,
+                              outputs=outputs)
+        change = _values(run, c) / _values(ref, c) - 1
+        agree = np.array([verdict(c, x) == "agrees" for x in change])
+        share = float(agree.mean())
+        v = posterior_verdict(share, agree_level)
+        rows.append({"claim": c, "median": float(np.median(change)),
+                     "p5": float(np.percentile(change, 5)),
+                     "p95": float(np.percentile(change, 95)), "share_agrees": share,
+                     "verdict": v, "n": n})
+    return rows
+
+
 def _when(t):
     return "May 2026" if t == MAY_2026 else "end-2030"
 
 
-def table(rows) -> str:
-    lines = ["| # | claim (seed) | structure | loop / lever | knock-out | output, when | change "
-             "| verdict: why |", "|---|---|---|---|---|---|---|---|"]
+def table(rows, post_rows=None) -> str:
+    """The claims table; with ``post_rows`` (``measure_posterior``) the change and verdict over
+    the posterior draws as well."""
+    post = {r["claim"].key: r for r in (post_rows or ())}
+    head = ("| # | claim (seed) | structure | loop / lever | knock-out | output, when | change "
+            "| verdict: why |")
+    rule = "|---|---|---|---|---|---|---|---|"
+    if post:
+        n = next(iter(post.values()))["n"]
+        head += f" over {n} posterior draws: change median [5%-95%], draws agreeing, verdict |"
+        rule += "---|"
+    lines = [head, rule]
     for i, r in enumerate(rows, 1):
         c = r["claim"]
         out = f"`{c.output}`" + (f"[{c.region}]" if c.region else "")
-        lines.append(f"| {i} | {c.claim} ({c.seed}) | {c.structure} | {c.loop} | "
-                     f"{c.perturbation} | {out}, {_when(c.time)} | {100 * r['change']:+.1f}% | "
-                     f"**{r['verdict']}**: {r['why']} |")
+        line = (f"| {i} | {c.claim} ({c.seed}) | {c.structure} | {c.loop} | "
+                f"{c.perturbation} | {out}, {_when(c.time)} | {100 * r['change']:+.1f}% | "
+                f"**{r['verdict']}**: {r['why']} |")
+        if post:
+            p = post[c.key]
+            line += (f" {100 * p['median']:+.1f}% [{100 * p['p5']:+.1f}%, {100 * p['p95']:+.1f}%]"
+                     f", {p['share_agrees']:.0%}, **{p['verdict']}** |")
+        lines.append(line)
+    blank = " - |" if post else ""
     for seed, claim, why in OUTSIDE:
         lines.append(f"| - | {claim} ({seed}) | none | - | - | - | - | **outside the boundary**: "
-                     f"{why} |")
+                     f"{why} |{blank}")
     lines.append("")
     lines.append("Tested in `tests/model/test_claims.py` (each verdict and the size of each "
-                 "change).")
+                 "change, at the defaults and over the posterior). Over the posterior a claim "
+                 "**agrees** (or **contradicts**) when at least 90% of the draws say so, else "
+                 "it is **uncertain**: the data do not decide it.")
     return "\n".join(lines)
 
 
@@ -326,7 +436,8 @@ def family_table(fam) -> str:
 
 def main():
     from aigap.engine import compile_model
-    print(table(measure(compile_model(str(HERE / "ai_gap.mdl")))))
+    cm = compile_model(str(HERE / "ai_gap.mdl"))
+    print(table(measure(cm), measure_posterior(cm)))
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ LAYOUT = {
     "Model Contract ARR": (9.4, 0.0), "Application Contract ARR": (14.2, 0.0),
     "Unserved Enterprise Pool": (9.4, 3.4), "Embedded Enterprise Budget": (14.2, 3.4),
     "Seat Software Budget": (9.4, 6.8), "Substituted Seat Budget": (14.2, 6.8),
-    "Cumulative Pool Growth": (14.2, 10.2),
+    "Cumulative Pool Growth": (14.2, 10.2), "Overseas Paying Users": (0.0, 10.2),
 }
 SECTORS = [  # (label, x0, y0, x1, y1)
-    ("capability, capital, token price", -1.7, -1.6, 1.7, 8.9),
+    ("capability, capital, token price; users abroad", -1.7, -1.6, 1.7, 12.3),
     ("developers, users, paradigm", 2.9, -1.6, 6.3, 12.3),
     ("ARR by layer (model / application)", 7.7, -1.6, 15.9, 1.75),
     ("enterprise budget pools (B2) and conservation accounting", 7.7, 1.95, 15.9, 12.3),
@@ -56,6 +56,7 @@ KEY_LINKS = [
     ("Interface Orientation", "Seat Software Budget", "R1"),
     ("AI App Users", "AI Capital", ""),
     ("Substituted Seat Budget", "Application Contract ARR", "B2"),
+    ("AI App Users", "Overseas Paying Users", ""),
 ]
 LOOPS = [
     "R1 developer flywheel: paying developers -> word of mouth; priced developers -> team -> enterprise procurement",

@@ -3,7 +3,7 @@ and ``<!-- END policy -->``): the shipped scenarios/policies/china_levers.yaml s
 the posterior of the shipped priors.
 
 Steps (seeded): ``aigap posterior`` of scenarios/baseline.yaml with
-scenarios/priors/ai_gap_priors.yaml (2 chains x 40 walkers x 600 steps, seed 1), then the
+scenarios/priors/ai_gap_priors.yaml (2 chains x 2d+4 walkers x 600 steps, seed 1), then the
 policy search over 100 of its draws (15 generations). Usage::
 
     python model/policy_table.py          # rewrite the block in model/README.md
@@ -41,7 +41,7 @@ def compute() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         post = run_posterior(ROOT / "scenarios" / "baseline.yaml",
                              ROOT / "scenarios" / "priors" / "ai_gap_priors.yaml",
-                             walkers=40, steps=600, chains=2, seed=1, model=cm, runs_dir=tmp,
+                             walkers=None, steps=600, chains=2, seed=1, model=cm, runs_dir=tmp,
                              plots=False, progress=None, command=["model/policy_table.py"])
         out = run_policy(POLICY, model=cm, runs_dir=tmp, progress=None, plots=False,
                          worlds=post.run_dir, count=100, generations=15,

@@ -3,7 +3,7 @@
 The figures are the 2026-2030 US/China gaps of the shipped model with their uncertainty given
 the observations, and the route probabilities, computed by ``aigap compare --posterior``
 over the default posterior (``aigap posterior scenarios/baseline.yaml --priors
-scenarios/priors/ai_gap_priors.yaml``, seed 0, default settings). They sit between
+scenarios/priors/ai_gap_priors.yaml --steps 20000``, seed 0, otherwise default settings). They sit between
 ``<!-- BEGIN posterior_gaps -->`` / ``<!-- END posterior_gaps -->`` and the same for
 ``posterior_routes`` and ``posterior_drivers`` in both READMEs; the fan chart is ``model/posterior/fan_gaps.png``.
 
@@ -42,6 +42,7 @@ SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embeddin
              "china_anthropic_copy", "price_war_truce")
 KEEP = ("draws.csv", "fit.csv", "diagnostics.json", "parameters.csv", "manifest.json")
 SEED = 0
+STEPS = 20000    # 31 constants need about 11,000 steps to converge (emcee autocorrelation)
 
 
 def sha(path) -> str:
@@ -74,7 +75,8 @@ def sample(cm) -> None:
     """Run the default posterior and keep its small files in model/posterior/."""
     from aigap.analysis.posterior_job import run_posterior
     with tempfile.TemporaryDirectory() as tmp:
-        out = run_posterior(SCENARIO, PRIORS, seed=SEED, model=cm, runs_dir=tmp, plots=False,
+        out = run_posterior(SCENARIO, PRIORS, seed=SEED, steps=STEPS, model=cm, runs_dir=tmp,
+                            plots=False,
                             command=["python", "model/posterior_tables.py", "--write"])
         if not out.diagnostics["converged"]:
             print(f"WARNING: the posterior did not converge (about "
@@ -113,13 +115,20 @@ def sections(cm, plot: bool = False) -> dict:
             + f": kept length {diag['length_over_tau']:.0f} autocorrelation times, max "
               f"R-hat {max(p['rhat'] for p in diag['parameters']):.3f}; model sha256 "
               f"{cm.model_hash[:12]}).")
+    from aigap.core.formatting import format_when
+
     g = out.gaps[out.gaps.scenario == "baseline"]
     years = sorted(set(g.year))
-    gaps = [head, "", "Baseline, year-end US/China ratio: posterior median [5%-95%]", "",
-            "| gap | " + " | ".join(map(str, years)) + " |",
-            "|---|" + "---|" * len(years)]
+    now = out.extra["present"]
+    now = now[now.scenario == "baseline"].set_index("variable")
+    when = format_when(float(now.time.iloc[0]))
+    gaps = [head, "", "Baseline, US/China ratio: posterior median [5%-95%], at the last fitted "
+            f"observation ({when}) and at each year end: the interval is narrowest where the "
+            "data are", "",
+            f"| gap | {when} (last data) | " + " | ".join(map(str, years)) + " |",
+            "|---|---|" + "---|" * len(years)]
     for name, part in g.groupby("variable", sort=False):
-        gaps.append(f"| {GAP_LABELS.get(name, name)} | "
+        gaps.append(f"| {GAP_LABELS.get(name, name)} | {_cell(now.loc[name])} | "
                     + " | ".join(_cell(r) for r in part.itertuples()) + " |")
     pr = out.probabilities.set_index(["scenario", "variable"])
     g30 = out.gaps[out.gaps.year == 2030].set_index(["scenario", "variable"])

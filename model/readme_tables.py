@@ -140,7 +140,7 @@ def mapping_section(cm) -> str:
 
 def claims_section(cm) -> str:
     import claims
-    return claims.table(claims.measure(cm))
+    return claims.table(claims.measure(cm), claims.measure_posterior(cm))
 
 
 LOOP_SCENARIOS = {"baseline": ("US", "CN"), "china_embedding": ("CN",)}
@@ -201,6 +201,27 @@ def ledger_section(cm) -> str:
     return "\n".join(lines)
 
 
+def overseas_section(cm) -> str:
+    """Scenario ``china_overseas`` against the baseline: overseas ARR, its share of China's
+    subscription revenue, and the domestic vs global (home + abroad) ARR gap, year-end."""
+    from aigap.scenarios import load_scenario, resolve_params
+    from aigap.workflow.summary import YEARS
+
+    outs = ["Overseas AI ARR", "Overseas Revenue Share", "ARR Gap Ratio", "Global ARR Gap Ratio"]
+    rows = ["| scenario | year-end | CN overseas ARR | overseas share of CN subscriptions "
+            "| ARR gap (domestic) | global ARR gap (home + abroad) |", "|---|---|---|---|---|---|"]
+    for name in ("baseline", "china_overseas"):
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm)
+        res = cm.simulate(params=resolve_params(cm, sc), outputs=outs)
+        for year in (YEARS[0], YEARS[-1]):
+            i = int(np.argmin(np.abs(res.time - (year + 1))))
+            rows.append(f"| {name} | {year} | ${res['Overseas AI ARR'][0, i, 1] / 1e9:.3g}B | "
+                        f"{100 * res['Overseas Revenue Share'][0, i, 1]:.0f}% | "
+                        f"{res['ARR Gap Ratio'][0, i]:.3g}x | "
+                        f"{res['Global ARR Gap Ratio'][0, i]:.3g}x |")
+    return "\n".join(rows)
+
+
 def render(text: str, sections: dict) -> str:
     for name, body in sections.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
@@ -211,14 +232,14 @@ def render(text: str, sections: dict) -> str:
 
 
 def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
-                           "family", "mapping", "loops")) -> dict:
+                           "family", "mapping", "loops", "overseas")) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
             "oat": oat_section, "constants": lambda: constants_section(cm),
             "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
             "family": lambda: family_section(cm), "mapping": lambda: mapping_section(cm),
-            "loops": lambda: loops_section(cm)}
+            "loops": lambda: loops_section(cm), "overseas": lambda: overseas_section(cm)}
     return {name: make[name]() for name in names}
 
 

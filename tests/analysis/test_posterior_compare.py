@@ -83,7 +83,7 @@ def test_fast_likelihood_matches_reference(cm):
 def posterior_folder(cm, tmp_path_factory):
     from aigap.analysis.posterior_job import run_posterior
     root = tmp_path_factory.mktemp("post")
-    out = run_posterior(SCEN / "baseline.yaml", PRIORS, walkers=40, steps=12, chunk=12,
+    out = run_posterior(SCEN / "baseline.yaml", PRIORS, walkers=64, steps=12, chunk=12,
                         seed=4, model=cm, runs_dir=root, plots=False, progress=None,
                         command=["test"], n_init=400)
     return out.run_dir

@@ -31,7 +31,13 @@ VERDICTS = {
     "capability_gap_narrows": "agrees", "gap_not_technical": "agrees",
     "weak_monetisation_less_capex": "agrees", "model_layer_split": "agrees",
     "model_direct_share": "agrees", "anthropic_copy_fails": "contradicts",
+    "overseas_revenue": "agrees",
 }
+
+
+# Verdict over the posterior (model/posterior/ draws): 'uncertain' = the data do not decide it.
+POSTERIOR_VERDICTS = {**VERDICTS, "price_war_cuts_developer_pay": "uncertain",
+                      "us_seat_substitution": "uncertain", "anthropic_copy_fails": "uncertain"}
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +87,32 @@ def test_verdict_rule():
     assert claims.verdict(c, +0.5) == "contradicts"
 
 
+@pytest.fixture(scope="module")
+def post_rows(cm):
+    return {r["claim"].key: r for r in claims.measure_posterior(cm)}
+
+
+@pytest.mark.parametrize("key", sorted(VERDICTS))
+def test_claim_verdict_over_the_posterior(post_rows, key):
+    """Over 200 posterior draws each claim's verdict is the one recorded here (a model or data
+    change that flips one must update this list and model/README.md together)."""
+    r = post_rows[key]
+    assert r["verdict"] == POSTERIOR_VERDICTS[key], (key, r["share_agrees"], r["median"])
+    assert r["p5"] <= r["median"] <= r["p95"] and r["n"] == 200
+
+
+def test_posterior_verdict_rule():
+    assert claims.posterior_verdict(0.95) == "agrees"
+    assert claims.posterior_verdict(0.9) == "agrees"
+    assert claims.posterior_verdict(0.5) == "uncertain"
+    assert claims.posterior_verdict(0.05) == "contradicts"
+    assert claims.posterior_verdict(0.6, level=0.5) == "agrees"
+
+
 def test_readme_claims_and_ledger_are_current(cm):
     readme = (MODEL.parent / "README.md").read_text(encoding="utf-8")
-    generated = readme_tables.sections(cm, names=("claims", "ledger", "family", "mapping"))
+    generated = readme_tables.sections(cm, names=("claims", "ledger", "family", "mapping",
+                                                  "overseas"))
     assert readme_tables.render(readme, generated) == readme, \
         "model/README.md is out of date: run python model/readme_tables.py"
 

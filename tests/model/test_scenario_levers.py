@@ -34,6 +34,10 @@ STORY = {
         "Subscription Push": [("Interface Orientation", CN, +1, 0.05)],
         "Model Direct Share": [("Model ARR", CN, +1, 0.05)],
     },
+    "china_overseas": {
+        "Overseas Reach": [("Overseas AI ARR", CN, +1, 0.5), ("Global AI ARR", CN, +1, 0.05),
+                           ("Global ARR Gap Ratio", None, -1, 0.05)],
+    },
     "price_war_truce": {
         "Price War Intensity": [("Token Price", CN, +1, 0.5), ("Developer WTP", CN, +1, 0.1),
                                 ("Total AI ARR", CN, +1, 0.2), ("ARR Gap Ratio", None, -1, 0.1)],

@@ -246,12 +246,19 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
     if max_draws is not None and max_draws < len(X):
         X = X[np.sort(np.random.default_rng(seed).choice(len(X), max_draws, replace=False))]
     gaps = [g for g in GAPS if g in cm.variables]
-    ran, draws = set(), {}
+    ran, draws, now = set(), {}, []
+    present = post.lever_start
     for sc in scenarios:
         params = paired_params(cm, sc, sets, post, X)
         res = cm.simulate(params=params, n_runs=X.shape[0], outputs=gaps, engine=engine)
         ran.add(getattr(res, "meta", {}).get("engine", engine))
         draws[sc.name] = {g: year_end_matrix(res.time, np.asarray(res[g])) for g in gaps}
+        if present is not None:
+            for g in gaps:
+                y = np.asarray(res[g], float).reshape(X.shape[0], res.time.size)
+                at = np.array([np.interp(present, res.time, row) for row in y])
+                now.append({"scenario": sc.name, "variable": g, "time": present,
+                            **quantile_rows(at)})
     baseline = "baseline" if "baseline" in names else names[0]
     rows, prows = [], []
     for s in names:
@@ -274,6 +281,7 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
     out = PosteriorCompare(scenarios, baseline, pd.DataFrame(rows), pd.DataFrame(prows),
                            draws, post)
     out.extra["drivers"] = pd.DataFrame(drows)
+    out.extra["present"] = pd.DataFrame(now)
     name = ("compare-posterior" if kind == "compare" else f"run-posterior-{names[0]}")
     with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
         out.gaps.to_csv(rd.path / "gaps.csv", index=False, float_format="%.6g")
@@ -282,12 +290,16 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
                                      float_format="%.6g")
         out.extra["drivers"].to_csv(rd.path / "drivers.csv", index=False,
                                     float_format="%.4g")
+        if now:
+            out.extra["present"].to_csv(rd.path / "present.csv", index=False,
+                                        float_format="%.6g")
         np.savez_compressed(rd.path / "gap_draws.npz", years=np.array(YEARS), **{
             f"{s}|{g}": draws[s][g] for s in names for g in gaps})
         if plots:
             from .posterior_plots import plot_gap_fans
             plot_gap_fans(rd.path / "fan_gaps.png", out.gaps, baseline,
-                          f"US/China gaps over {X.shape[0]} posterior draws")
+                          f"US/China gaps over {X.shape[0]} posterior draws",
+                          present=out.extra["present"] if now else None)
         ran_engine, engine_extra = engine_record(ran, engine)
         write_manifest(rd.path, build_manifest(
             kind, name, started, model=cm, engine=ran_engine, method="euler",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..plotting.style import axes_grid, format_axis, plt, save
+from ..core.formatting import format_when
 from ..core.keys import GAPS
 
 __all__ = ["plot_marginals", "plot_pairs", "plot_bands", "plot_gap_fans"]
@@ -92,10 +93,16 @@ def plot_bands(path, res, fit, cm, title="") -> None:
     save(fig, path)
 
 
-def plot_gap_fans(path, gaps, baseline, title) -> None:
+def plot_gap_fans(path, gaps, baseline, title, present=None) -> None:
     """One panel per gap ratio: per scenario the posterior median (line) and the 5-95%
-    band (shaded) at each year end, on a log scale (``gaps``: the compare gaps table)."""
+    band (shaded) at each year end, on a log scale (``gaps``: the compare gaps table).
+
+    ``present`` (rows ``scenario, variable, time, p5, median, p95``: the gaps at the last
+    fitted observation) starts each fan where the data are, so the band is seen to widen
+    from the present into the projection."""
     from matplotlib.ticker import FuncFormatter
+
+    import pandas as pd
 
     from ..workflow.summary import GAP_LABELS
 
@@ -105,19 +112,39 @@ def plot_gap_fans(path, gaps, baseline, title) -> None:
     for ax, name in zip(axes, names):
         for k, s in enumerate(scen):
             part = gaps[(gaps.variable == name) & (gaps.scenario == s)].sort_values("year")
+            part = part[["year", "p5", "median", "p95"]]
+            if present is not None:
+                now = present[(present.variable == name) & (present.scenario == s)]
+                if len(now):
+                    # a year-end column `year` is time year + 1: the present sits at time - 1
+                    row = now.iloc[0]
+                    part = pd.concat([pd.DataFrame([{"year": row.time - 1, "p5": row.p5,
+                                                     "median": row["median"],
+                                                     "p95": row.p95}]), part])
             x = part.year.to_numpy() + 0.04 * (k - (len(scen) - 1) / 2)
             color = "0.2" if s == baseline else f"C{k % 10}"
             ax.fill_between(x, part.p5, part.p95, color=color, alpha=0.12, lw=0)
             ax.errorbar(x, part["median"], yerr=[part["median"] - part.p5,
                                                  part.p95 - part["median"]],
                         color=color, lw=2 if s == baseline else 1.3, capsize=2,
-                        marker="o", ms=3, label=s + (" (baseline)" if s == baseline and s != "baseline" else ""))
+                        marker="o", ms=3,
+                        label=s + (" (baseline)" if s == baseline and s != "baseline" else ""))
         ax.set_yscale("log")
         for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
             axis(FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.set_title(GAP_LABELS.get(name, name), fontsize=9)
         ax.set_ylabel("US / China (x): median, 5%-95%", fontsize=8)
-        ax.set_xticks(sorted(set(gaps.year)))
-    axes[0].legend(fontsize=7, loc="best")
+        ticks = sorted(set(gaps.year))
+        labels = [f"end\n{t}" for t in ticks]
+        if present is not None and len(present):
+            t_now = float(present.time.iloc[0])
+            ax.axvline(t_now - 1, color="0.5", lw=0.8, ls=":")
+            ax.text(t_now - 1, 1.0, " last data", transform=ax.get_xaxis_transform(),
+                    fontsize=7, color="0.35", va="top", ha="left")
+            ticks, labels = [t_now - 1] + ticks, [format_when(t_now).replace(" ", "\n")] + labels
+        ax.set_xticks(ticks, labels, fontsize=7)
+    handles, names_ = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names_, fontsize=8, loc="lower center", ncol=min(len(names_), 6),
+               bbox_to_anchor=(0.5, -0.08), frameon=False)
     fig.suptitle(title, fontsize=10, y=1.02)
     save(fig, path)
