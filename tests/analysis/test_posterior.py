@@ -219,7 +219,7 @@ def test_hindcast_scores_held_out_observations(cm, base, tmp_path, capsys):
              "Capability Catch Up Rate": 0.3}
     obs = _synthetic_obs(cm, base, truth, tmp_path / "obs.yaml")
     code = main(["posterior", str(base), "--priors", str(priors), "--observations", str(obs),
-                 "--walkers", "16", "--steps", "200", "--until", "2026.0",
+                 "--walkers", "16", "--steps", "600", "--until", "2026.0",
                  "--runs-dir", str(tmp_path / "runs"), "--no-plots"])
     assert code == 0
     text = capsys.readouterr().out

@@ -58,3 +58,32 @@ def test_report_page_offline_and_readable(browser, report_file, tmp_path):
     img = mpimg.imread(shot)[..., :3]
     assert img.std() > 0.05 and (img < 0.5).mean() > 0.01      # text drawn, not a blank page
     page.close()
+
+
+def test_report_pdf_printed_by_the_browser(tmp_path):
+    """`aigap report --pdf`: a real PDF beside the HTML (several A4 pages, the long tables
+    opened), never over an existing file."""
+    import re
+
+    root = tmp_path / "runs"
+    mp = pytest.MonkeyPatch()
+    mp.chdir(REPO)
+    try:
+        assert main(["run", "baseline", "--no-plots", "--runs-dir", str(root)]) == 0
+        out = tmp_path / "brief.html"
+        assert main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out),
+                     "--pdf"]) == 0
+        pdf = out.with_suffix(".pdf").read_bytes()
+        assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
+        # a second run refuses (exit 2) instead of overwriting the html or the pdf
+        out.unlink()
+        assert main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out),
+                     "--pdf"]) == 2
+        assert not out.exists()
+        # into a new run folder: report.html and report.pdf side by side
+        assert main(["report", "latest:run", "--runs-dir", str(root), "--pdf"]) == 0
+        (folder,) = [p for p in root.iterdir() if p.name.endswith("-report")]
+        assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
+    finally:
+        mp.undo()

@@ -156,6 +156,9 @@ def register(sub) -> None:
     p.add_argument("--output", metavar="FILE.html",
                    help="write here (never overwrites) instead of a new run folder")
     p.add_argument("--title", default="aigap report")
+    p.add_argument("--pdf", action="store_true",
+                   help="also a PDF (report.pdf, or --output with .pdf), printed by a headless "
+                        "Chromium with every long table opened (needs the pdf extra)")
     p.add_argument("--runs-dir", metavar="DIR")
     p.set_defaults(func=cmd_report)
 
@@ -399,8 +402,8 @@ def cmd_report(args) -> int:
     if problems:
         raise InputError(problems)
     path = build_report(folders, output=args.output, title=args.title,
-                        runs_dir=args.runs_dir, command=_command())
-    print(f"Report: {path}")
+                        runs_dir=args.runs_dir, command=_command(), pdf=args.pdf)
+    print(f"Report: {path}" + (f"\n  and {Path(path).with_suffix('.pdf')}" if args.pdf else ""))
     return 0
 
 

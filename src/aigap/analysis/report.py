@@ -72,8 +72,11 @@ def render_html(folders, title: str = "aigap report") -> str:
 
 
 def build_report(folders, output=None, title: str = "aigap report", runs_dir=None,
-                 command=None) -> Path:
-    """Write the report; returns the HTML path (a new run folder unless ``output``)."""
+                 command=None, pdf: bool = False) -> Path:
+    """Write the report; returns the HTML path (a new run folder unless ``output``).
+
+    ``pdf``: also ``report.pdf`` (or ``output`` with ``.pdf``), printed by a headless Chromium
+    (:mod:`aigap.analysis.report_pdf`)."""
     started = datetime.now().astimezone()
     from .report_data import load_folder
 
@@ -94,18 +97,32 @@ def build_report(folders, output=None, title: str = "aigap report", runs_dir=Non
         raise InputError(["give at least one run folder"])
     if output is not None:
         check_output_path(output, "--output")
+        if pdf:
+            check_output_path(Path(output).with_suffix(".pdf"), "--output (pdf)")
     page = render_html(loaded, title)
     if output is not None:
         out = Path(output)
+        pdf_out = out.with_suffix(".pdf")
         try:   # O_EXCL: never over an existing file, and never through a (dangling) symlink
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             raise InputError([f"--output: {out}: exists; the report never overwrites a file"])
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(page)
+        if pdf:
+            from .report_pdf import html_to_pdf
+            tmp = pdf_out.with_name(f".{pdf_out.name}.tmp-{os.getpid()}")
+            try:
+                html_to_pdf(out, tmp)
+                os.link(tmp, pdf_out)      # fails instead of replacing a file made meanwhile
+            finally:
+                tmp.unlink(missing_ok=True)
         return out
     with new_run_dir("report", "report", runs_dir=runs_dir) as rd:
         (rd.path / "report.html").write_text(page, encoding="utf-8")
+        if pdf:
+            from .report_pdf import html_to_pdf
+            html_to_pdf(rd.path / "report.html", rd.path / "report.pdf")
         write_manifest(rd.path, build_manifest(
             "report", "report", started, command=command if command is not None else sys.argv,
             extra={"folders": [str(p.resolve()) for p in paths]}))
