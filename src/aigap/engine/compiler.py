@@ -9,7 +9,7 @@ import numpy as np
 
 from . import ir
 from .errors import EngineError, UnsupportedFeatureError
-from .metadata import constant_default, pysd_array
+from .metadata import component_block, constant_default, pysd_array
 from .parse import ParsedModel, component_index
 
 CONTROL_REFS = {"time_step": "time_step", "initial_time": "initial_time",
@@ -117,9 +117,6 @@ class Compiler:
         for pos in self._positions(el):
             elems = self._elems(el, pos)
             name = scalar_name(el.py_name, elems)
-            if np.isnan(default[pos]):
-                self.unsupported(el, "partially defined subscripted constant",
-                                 f"no value for [{','.join(elems)}]")
             self.params[name] = ir.Param(name=name, constant=el.name, element=elems,
                                          index=pos, default=float(default[pos]))
             scalars.append(name)
@@ -206,7 +203,7 @@ class Compiler:
                 ctx = _Ctx(el, lab, {d: e for d, e in fallback.items() if e is not None})
                 if names[pos] is not None:
                     self.unsupported(el, "element defined twice", f"[{','.join(elems)}]")
-                self._compile_scalar(el, comp, elems, ctx, local)
+                self._compile_scalar(el, comp, elems, ctx, local, tuple(len(i) for i in index))
                 names[pos] = scalar_name(el.py_name, elems)
         for pos in self._positions(el):      # no equation for an element: Vensim gives it 0
             if names[pos] is None:         # (PySD gives NaN, which no model means)
@@ -216,13 +213,13 @@ class Compiler:
                                               element=el.name, subscript=elems))
         self.outputs[el.name] = ir.OutputVar(el.name, el.dims, list(names.flat))
 
-    def _compile_scalar(self, el, comp, elems, ctx, local):
+    def _compile_scalar(self, el, comp, elems, ctx, local, block=()):
         ae = self.ae
         target = scalar_name(el.py_name, elems)
         ast = comp.ast
         if isinstance(ast, np.ndarray):
             value = pysd_array(ast)
-            expr = ir.Num(float(value[local] if value.ndim else value))
+            expr = ir.Num(float(component_block(value, block)[local] if value.ndim else value))
         elif isinstance(ast, ae.IntegStructure):
             sid = self._state("integ", el, elems,
                               rate=self.expr(ast.flow, ctx), init=self.expr(ast.initial, ctx))

@@ -72,10 +72,26 @@ def pysd_array(values) -> np.ndarray:
     return np.array(flat, dtype=float).reshape(arr.shape)
 
 
+def component_block(value: np.ndarray, shape: tuple) -> np.ndarray:
+    """An array literal of one component as the block of ``shape`` it defines.
+
+    A list fills the block in order, as PySD reshapes it (``m[A, dim] = 1, 10``
+    is one row: shape ``(1, 2)``); a single number fills every position.
+    """
+    if value.size == int(np.prod(shape)):
+        return value.reshape(shape)
+    if value.ndim < len(shape):
+        value = value.reshape(value.shape + (1,) * (len(shape) - value.ndim))
+    return np.broadcast_to(value, shape)
+
+
 def constant_default(pm: ParsedModel, el) -> np.ndarray:
-    """Assemble the default value of a constant from its (numeric) components."""
+    """Assemble the default value of a constant from its (numeric) components.
+
+    An element no component defines is 0, as in Vensim (PySD gives NaN there).
+    """
     shape = tuple(len(pm.dims[d]) for d in el.dims)
-    out = np.full(shape, np.nan)
+    out = np.zeros(shape)
     for comp in el.components:
         subs, excepts = comp.subscripts
         value = pysd_array(comp.ast)
@@ -83,9 +99,7 @@ def constant_default(pm: ParsedModel, el) -> np.ndarray:
             out = value.reshape(())
             continue
         index, mask = component_index(pm, el.dims, subs, excepts)
-        block = np.broadcast_to(value.reshape(value.shape + (1,) * (len(index) - value.ndim))
-                                if value.ndim < len(index) else value,
-                                tuple(len(i) for i in index))
+        block = component_block(value, tuple(len(i) for i in index))
         view = out[np.ix_(*index)]
         if mask is None:
             view = block.copy()
