@@ -117,6 +117,17 @@ def build_parser():
                         "model/checks.yaml) on the engine; exit 1 when one fails")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("schema", parents=[model_opt],
+                       help="print the JSON Schema of scenario, sweep, observation or priors "
+                            "files (for editor completion and checks)",
+                       description="Print a draft 2020-12 JSON Schema generated from the file "
+                       "checker and the model (constant and variable names, elements, ranges). "
+                       "The shipped YAML files reference the copies in schemas/ by a "
+                       "'# yaml-language-server: $schema=...' first line.")
+    p.add_argument("kind", choices=("scenario", "sweep", "observations", "priors"))
+    p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
+    p.set_defaults(func=cmd_schema)
+
     p = sub.add_parser("explore", parents=[model_opt],
                        help="write the live scenario explorer (one offline HTML page)",
                        description="Write one self-contained HTML page: sliders for every "
@@ -337,6 +348,20 @@ def cmd_compare(args) -> int:
         print(f"\nObservations within tolerance: {fits}")
     print()
     print(_footer(out))
+    return 0
+
+
+def cmd_schema(args) -> int:
+    """`aigap schema KIND`: the JSON Schema of a file kind, printed or written."""
+    from .analysis.file_schemas import schema_text
+    from .engine import compile_model
+    from .workflow import find_model
+    text = schema_text(args.kind, compile_model(find_model(args.model)))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
