@@ -70,6 +70,10 @@ def build_parser():
         prog="aigap", description="Project AI revenue in the US and China (2024-2030) with a "
         "system-dynamics model; compare scenarios and the US/China gaps.")
     parser.add_argument("--version", action="version", version=f"aigap {__version__}")
+    parser.add_argument("--project", metavar="DIR",
+                        help="project folder with model/ai_gap.mdl and scenarios/ for the "
+                             "defaults (default $AIGAP_PROJECT, else the current directory, "
+                             "the source checkout, the copy installed with aigap)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_opts, model_opt = _run_options(), _model_option()
 
@@ -203,6 +207,10 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
+        if args.project:
+            if not Path(args.project).is_dir():
+                raise InputError([f"{args.project}: --project folder not found"])
+            os.environ["AIGAP_PROJECT"] = str(Path(args.project).resolve())
         return int(args.func(args) or 0)
     except InputError as exc:
         for issue in exc.issues:
