@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench schemas clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_backends.py
+
+## Regenerate the JSON Schemas of scenario, sweep, observation and priors files (schemas/).
+schemas: $(STAMP)
+	for k in scenario sweep observations priors; do $(BIN)/aigap schema $$k -o schemas/$$k.schema.json; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -70,6 +70,10 @@ def build_parser():
         prog="aigap", description="Project AI revenue in the US and China (2024-2030) with a "
         "system-dynamics model; compare scenarios and the US/China gaps.")
     parser.add_argument("--version", action="version", version=f"aigap {__version__}")
+    parser.add_argument("--project", metavar="DIR",
+                        help="project folder with model/ai_gap.mdl and scenarios/ for the "
+                             "defaults (default $AIGAP_PROJECT, else the current directory, "
+                             "the source checkout, the copy installed with aigap)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_opts, model_opt = _run_options(), _model_option()
 
@@ -116,6 +120,17 @@ def build_parser():
                    help="run the declarative reality checks of FILE (default "
                         "model/checks.yaml) on the engine; exit 1 when one fails")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("schema", parents=[model_opt],
+                       help="print the JSON Schema of scenario, sweep, observation or priors "
+                            "files (for editor completion and checks)",
+                       description="Print a draft 2020-12 JSON Schema generated from the file "
+                       "checker and the model (constant and variable names, elements, ranges). "
+                       "The shipped YAML files reference the copies in schemas/ by a "
+                       "'# yaml-language-server: $schema=...' first line.")
+    p.add_argument("kind", choices=("scenario", "sweep", "observations", "priors"))
+    p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
+    p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("explore", parents=[model_opt],
                        help="write the live scenario explorer (one offline HTML page)",
@@ -192,6 +207,10 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
+        if args.project:
+            if not Path(args.project).is_dir():
+                raise InputError([f"{args.project}: --project folder not found"])
+            os.environ["AIGAP_PROJECT"] = str(Path(args.project).resolve())
         return int(args.func(args) or 0)
     except InputError as exc:
         for issue in exc.issues:
@@ -337,6 +356,20 @@ def cmd_compare(args) -> int:
         print(f"\nObservations within tolerance: {fits}")
     print()
     print(_footer(out))
+    return 0
+
+
+def cmd_schema(args) -> int:
+    """`aigap schema KIND`: the JSON Schema of a file kind, printed or written."""
+    from .analysis.file_schemas import schema_text
+    from .engine import compile_model
+    from .workflow import find_model
+    text = schema_text(args.kind, compile_model(find_model(args.model)))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

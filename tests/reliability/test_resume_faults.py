@@ -128,7 +128,7 @@ def test_read_chunk_reasons(tmp_path):
 
 
 def test_sweep_size_estimated_before_the_design(cm, tmp_path):
-    text, fragment = "runs: 1073741824\n", "price_war.yaml:7: runs: job too large"
+    text, fragment = "runs: 1073741824\n", "price_war.yaml:8: runs: job too large"
     src = SWEEP.read_text().replace("scenario: china_entry_point",
                                     f"scenario: {REPO / 'scenarios' / 'china_entry_point.yaml'}")
     path = tmp_path / "price_war.yaml"

@@ -5,7 +5,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
 #: bottom to top; a package may import only packages of a lower rank
 LAYERS = {"core": 0, "engine": 1, "scenarios": 2, "observations": 3, "plotting": 4,
-          "workflow": 5, "analysis": 6, "checks": 7, "explorer": 7, "cli": 8, "__init__": 9}
+          "workflow": 5, "analysis": 6, "checks": 7, "explorer": 7, "cli": 8, "__init__": 9,
+          "__main__": 9}
 
 
 def _imports(path: Path):

@@ -30,7 +30,7 @@ import numpy as np
 from ..core.errors import AigapError
 
 __all__ = [
-    "Condition", "ConditionError", "OPS", "YEAR_END_OFFSET", "year_to_time",
+    "Condition", "ConditionError", "CONDITION_KEYS", "OPS", "YEAR_END_OFFSET", "year_to_time",
     "parse_condition", "condition_from_mapping", "check_condition", "evaluate",
     "series_at", "Target", "parse_target",
 ]
@@ -42,6 +42,7 @@ OPS = {
 #: model time of the end of calendar year Y is Y + YEAR_END_OFFSET
 YEAR_END_OFFSET = 1.0
 _KEYS = ("name", "variable", "region", "year", "time", "op", "value")
+CONDITION_KEYS = _KEYS   # public name (the JSON Schema of sweep files)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _STRING_FORM = re.compile(
     r"^\s*(?P<var>[^\[\]@<>=]+?)\s*(?:\[\s*(?P<reg>[^\[\]]+?)\s*\])?\s*@\s*"

@@ -52,6 +52,7 @@ from .samplers import SAMPLERS, SamplerError, check_sampler
 TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
                   "chunk_size", "saveper", "outputs", "observations", "uncertain",
                   "parameter_sets", "conditions", "method", "from", "groups")
+METHODS = ("euler", "rk4")   # integration methods
 RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
 DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
@@ -166,8 +167,8 @@ def load_sweep(path, model) -> SweepSpec:
                    f"(allowed{' with parameter_sets' if joint else ''}: {', '.join(allowed)})",
                    closest(sampler, allowed))
     method = text.get("method") or "euler"
-    if method not in ("euler", "rk4"):
-        issues.add(line_of(found["method"]), "method", "expected euler or rk4")
+    if method not in METHODS:
+        issues.add(line_of(found["method"]), "method", f"expected {' or '.join(METHODS)}")
     runs = _int(found["runs"], "runs", issues) if "runs" in found else None
     if sampler not in ("grid", RESAMPLE) and runs is None and "runs" not in found:
         issues.add(1, "runs", f"missing required key for sampler {sampler}")

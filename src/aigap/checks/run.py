@@ -202,10 +202,9 @@ def _element_name(cm, e, rest) -> str:
 
 
 def default_checks_path() -> Path:
-    """``./model/checks.yaml``, else the checkout's."""
-    from ..workflow.runner import project_root
-    return next((p for p in (DEFAULT_CHECKS, project_root() / DEFAULT_CHECKS) if p.is_file()),
-                DEFAULT_CHECKS)
+    """``model/checks.yaml`` of the project folder (``.``, the checkout, the installed copy)."""
+    from ..workflow.project import project_file
+    return project_file(DEFAULT_CHECKS, "reality checks")
 
 
 def run_checks(path=None, model=None, scenario_dir=None, engine="auto") -> list:

@@ -23,6 +23,8 @@ from .yamlnodes import describe, is_mapping, is_sequence, line_of, mapping_items
 TOP_LEVEL_KEYS = ("name", "description", "extends", "constants")
 TIME_SPECS = {"points": (), "step": ("time", "before", "after"),
               "ramp": ("start", "end", "from", "to")}
+#: keys of a time spec that hold the constant's values (checked against its range)
+TIME_SPEC_VALUES = {"points": (), "step": ("before", "after"), "ramp": ("from", "to")}
 STEP_WIDTH = 1e-6  # a step is a ramp this short (years): far below any TIME STEP
 
 
@@ -159,13 +161,13 @@ def parse_time_spec(kind: str, node, base: Override, issues: IssueList):
         return None
     if kind == "step":
         t = vals["time"]
-        return Points((t - STEP_WIDTH, t), (vals["before"], vals["after"]),
-                      (lines["before"], lines["after"]))
+        return Points((t - STEP_WIDTH, t), tuple(vals[k] for k in TIME_SPEC_VALUES[kind]),
+                      tuple(lines[k] for k in TIME_SPEC_VALUES[kind]))
     if vals["end"] <= vals["start"]:
         issues.add(lines["end"], f"{key}.end", "must be later than start")
         return None
-    return Points((vals["start"], vals["end"]), (vals["from"], vals["to"]),
-                  (lines["from"], lines["to"]))
+    return Points((vals["start"], vals["end"]), tuple(vals[k] for k in TIME_SPEC_VALUES[kind]),
+                  tuple(lines[k] for k in TIME_SPEC_VALUES[kind]))
 
 
 def parse_points(node, key: str, issues: IssueList):

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-import aigap
 from ..observations import Observations, default_observations_path, fit_table, load_observations
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
 from .manifest import build_manifest, engine_record, write_manifest
 from .budget import check_job_size, check_time_grid, job_size
 from .rundir import new_run_dir, runs_root
+from .project import MODEL_FILE, checkout_dir, project_file
 from .summary import summary_frame
 
 ENGINES = ("auto", "numpy", "compiled", "pysd")
@@ -28,35 +28,29 @@ METHODS = ("euler", "rk4")
 DEFAULT_SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
                      "china_anthropic_copy", "price_war_truce")
 MODEL_ENV = "AIGAP_MODEL"
-DEFAULT_MODEL = Path("model") / "ai_gap.mdl"
+DEFAULT_MODEL = MODEL_FILE
 
 
 def project_root() -> Path:
-    """The source checkout holding the package (``src/aigap`` -> repository root)."""
-    return Path(aigap.__file__).resolve().parents[2]
-
-
-def _first_existing(*candidates) -> Path | None:
-    return next((Path(c) for c in candidates if c and Path(c).exists()), None)
+    """The source checkout holding the package (see :mod:`aigap.workflow.project`)."""
+    return checkout_dir()
 
 
 def find_model(model=None) -> Path:
-    """``model``, else ``$AIGAP_MODEL``, else ``./model/ai_gap.mdl``, else the checkout's."""
+    """``model``, else ``$AIGAP_MODEL``, else ``model/ai_gap.mdl`` of the project folder
+    (``--project``/``$AIGAP_PROJECT``, else ``.``, the checkout, the installed copy)."""
     if model:
         if not Path(model).is_file():
             raise InputError([f"{model}: model file not found"])
         return Path(model)
     if os.environ.get(MODEL_ENV):
         return find_model(os.environ[MODEL_ENV])
-    found = _first_existing(DEFAULT_MODEL, project_root() / DEFAULT_MODEL)
-    if found is None:
-        raise InputError([f"{DEFAULT_MODEL}: model file not found (use --model PATH)"])
-    return found
+    return project_file(MODEL_FILE, "model (or use --model PATH)")
 
 
 def scenarios_dir() -> Path:
-    """``./scenarios`` if it exists, else the checkout's ``scenarios/``."""
-    return _first_existing("scenarios", project_root() / "scenarios") or Path("scenarios")
+    """``scenarios/`` of the project folder (see :func:`aigap.workflow.project.project_file`)."""
+    return project_file("scenarios", "scenario folder")
 
 
 def default_scenario_paths(folder=None) -> list:
