@@ -38,7 +38,7 @@ from ..scenarios import load_scenario, resolve_params
 from ..scenarios import InputError
 from ..workflow.budget import check_job_size, job_size
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
-from ..workflow.partial import FolderLock, read_chunk
+from ..workflow.partial import FolderLock, chunk_runner, read_chunk
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
@@ -47,7 +47,8 @@ from .ensemble import simulate_design
 from .sweep_file import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
-           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT"]
+           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT", "SweepTask",
+           "sweep_chunk"]
 
 PERCENTILES = (5, 25, 50, 75, 95)
 FEW_CONSISTENT = 100     # fewer consistent runs than this -> the printout warns
@@ -228,10 +229,42 @@ def _save_npz(path: Path, arrays: dict, save=None) -> None:
         raise
 
 
+@dataclass
+class SweepTask:
+    """What every chunk of a sweep shares (shipped once to each Dask worker)."""
+
+    cm: object
+    base: dict
+    uncertain: tuple
+    sim_outputs: list
+    outputs: list
+    method: str
+    saveper: float | None
+    engine: str
+    from_time: float | None
+    money: list
+    items: tuple | None        # fitted observations; None without an observation file
+
+
+def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
+    """Simulate the rows ``X`` of the design: the arrays of one chunk file."""
+    res = simulate_design(task.cm, task.base, task.uncertain, X, task.sim_outputs,
+                          task.method, task.saveper, engine=task.engine,
+                          from_time=task.from_time)
+    arrays = {f"v{i}": res[name] for i, name in enumerate(task.outputs)}
+    arrays["time"] = res.time
+    arrays["engine"] = np.array(res.meta["engine"])
+    arrays["negative_stock"] = negative_runs(res, task.money)
+    if task.items is not None:
+        arrays["consistent"] = consistent_runs(task.items, res)
+    return arrays
+
+
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=True,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
-              engine: str = "auto", allow_large: bool = False) -> SweepOutput:
+              engine: str = "auto", allow_large: bool = False,
+              dask: str | None = None) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -252,6 +285,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         Engine backend; the manifest records the one(s) that ran each chunk.
     allow_large : bool
         Run even when the size/time estimate exceeds the memory, disk or an hour.
+    dask : str, optional
+        Run the chunks as dask.distributed tasks: a scheduler address or ``local[:N]``
+        (see :mod:`aigap.workflow.distributed`); the results are the same bits.
     """
     progress = sys.stderr if progress is True else progress
     from ..engine import CompiledModel, compile_model
@@ -285,7 +321,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
-    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
+    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks, \
+            new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
             FolderLock(partial if partial is not None else rd.path):
         if partial is not None:
             rd.discard()
@@ -303,30 +340,31 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
                             "already done", progress)
         t_sim = time.perf_counter()
-        for k, (a, b) in enumerate(chunks):
-            if k in done:
-                continue
+        task = SweepTask(cm, base, spec.uncertain, sim_outputs, outputs, spec.method,
+                         spec.saveper, job_engine, lever_from, money,
+                         tuple(items) if obs is not None else None)
+        todo = {k: X[a:b] for k, (a, b) in enumerate(chunks) if k not in done}
+        results = run_chunks(sweep_chunk, task, todo)
+        ran_now = 0
+        while True:
             tk = time.perf_counter()
             try:
-                res = simulate_design(cm, base, spec.uncertain, X[a:b], sim_outputs, spec.method,
-                                      spec.saveper, engine=job_engine, from_time=lever_from)
+                k, arrays = next(results)
+            except StopIteration:
+                break
             except Exception:
                 n_kept = len(list((rd.path / "chunks").glob("*.npz")))
-                report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
+                report_progress(f"a chunk failed; {n_kept} finished chunks are kept in "
                                 f"{rd.path} and the same command resumes from there", progress)
                 raise
-            arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
-            arrays["time"] = res.time
-            arrays["engine"] = np.array(res.meta["engine"])
-            arrays["negative_stock"] = negative_runs(res, money)
-            if obs is not None:
-                arrays["consistent"] = consistent_runs(items, res)
+            a, b = chunks[k]
             _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
-            ran = sum(1 for j in range(k + 1) if j not in done)
-            left = len(chunks) - (k + 1)
-            eta = (time.perf_counter() - t_sim) / ran * left
+            ran_now += 1
+            left = len(todo) - ran_now
+            eta = (time.perf_counter() - t_sim) / ran_now * left
             report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                            f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
+                            f"({len(done) + ran_now}/{len(chunks)} chunks done, "
+                            f"{time.perf_counter() - tk:.1f} s"
                             + (f", about {eta:.0f} s left)" if left else ")"), progress)
             if on_chunk is not None:
                 on_chunk(k, len(chunks))
@@ -378,6 +416,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                              "outputs": outputs, "swept_values_from": lever_from,
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
+                             "dask": run_chunks.info,
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
