@@ -21,6 +21,7 @@ unconditioned figures over all runs (the unsuffixed columns); the mask is ``cons
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -344,30 +345,31 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                          spec.saveper, job_engine, lever_from, money,
                          tuple(items) if obs is not None else None)
         todo = {k: X[a:b] for k, (a, b) in enumerate(chunks) if k not in done}
-        results = run_chunks(sweep_chunk, task, todo)
-        ran_now = 0
-        while True:
-            tk = time.perf_counter()
-            try:
-                k, arrays = next(results)
-            except StopIteration:
-                break
-            except Exception:
-                n_kept = len(list((rd.path / "chunks").glob("*.npz")))
-                report_progress(f"a chunk failed; {n_kept} finished chunks are kept in "
-                                f"{rd.path} and the same command resumes from there", progress)
-                raise
-            a, b = chunks[k]
-            _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
-            ran_now += 1
-            left = len(todo) - ran_now
-            eta = (time.perf_counter() - t_sim) / ran_now * left
-            report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                            f"({len(done) + ran_now}/{len(chunks)} chunks done, "
-                            f"{time.perf_counter() - tk:.1f} s"
-                            + (f", about {eta:.0f} s left)" if left else ")"), progress)
-            if on_chunk is not None:
-                on_chunk(k, len(chunks))
+        with contextlib.closing(run_chunks(sweep_chunk, task, todo)) as results:
+            ran_now = 0
+            while True:
+                tk = time.perf_counter()
+                try:
+                    k, arrays = next(results)
+                except StopIteration:
+                    break
+                except Exception:
+                    n_kept = len(list((rd.path / "chunks").glob("*.npz")))
+                    report_progress(f"a chunk failed; {n_kept} finished chunks are kept in "
+                                    f"{rd.path} and the same command resumes from there",
+                                    progress)
+                    raise
+                a, b = chunks[k]
+                _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
+                ran_now += 1
+                left = len(todo) - ran_now
+                eta = (time.perf_counter() - t_sim) / ran_now * left
+                report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
+                                f"({len(done) + ran_now}/{len(chunks)} chunks done, "
+                                f"{time.perf_counter() - tk:.1f} s"
+                                + (f", about {eta:.0f} s left)" if left else ")"), progress)
+                if on_chunk is not None:
+                    on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only

@@ -73,7 +73,7 @@ def dask_runner(address: str, progress=None, processes: bool = True):
             # one thread per worker and one numba thread per task: a worker is a core
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=processes,
-                dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}))
+                dashboard_address=":0", env={"NUMBA_NUM_THREADS": "1"}))
             client = stack.enter_context(distributed.Client(cluster))
         else:
             try:
