@@ -70,6 +70,10 @@ def register(sub) -> None:
     p.add_argument("--runs", type=_positive_int, help="override the sweep file's number of runs")
     p.add_argument("--seed", type=int, help="override the sweep file's seed")
     p.add_argument("--chunk-size", type=int, help="override the runs per resumable chunk")
+    p.add_argument("--aggregates-only", action="store_true",
+                   help="keep only year-end values, condition outcomes and flags per run "
+                        "(chunk by chunk): the same percentiles and probabilities, exactly, "
+                        "for sweeps too large to keep; no outputs.npz, samples.csv or plots")
     _dask_option(p)
     _common(p)
     p.set_defaults(func=cmd_sweep)
@@ -234,7 +238,8 @@ def cmd_sweep(args) -> int:
                         progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
                         command=_command(), runs=args.runs, seed=args.seed,
                         chunk_size=args.chunk_size, engine=args.engine,
-                        allow_large=args.allow_large, dask=args.dask)
+                        allow_large=args.allow_large, dask=args.dask,
+                        aggregates_only=args.aggregates_only)
     except KeyboardInterrupt:
         print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh to start over).", file=sys.stderr)

@@ -245,6 +245,8 @@ class SweepTask:
     from_time: float | None
     money: list
     items: tuple | None        # fitted observations; None without an observation file
+    conditions: tuple = ()
+    aggregates: bool = False   # keep run-level year-end scalars only (sweep_stream)
 
 
 def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
@@ -252,12 +254,19 @@ def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
     res = simulate_design(task.cm, task.base, task.uncertain, X, task.sim_outputs,
                           task.method, task.saveper, engine=task.engine,
                           from_time=task.from_time)
+    negative = negative_runs(res, task.money)
+    consistent = consistent_runs(task.items, res) if task.items is not None else None
+    if task.aggregates:
+        from .sweep_stream import chunk_aggregates
+        arrays = chunk_aggregates(res, task.outputs, task.conditions, negative, consistent)
+        arrays["engine"] = np.array(res.meta["engine"])
+        return arrays
     arrays = {f"v{i}": res[name] for i, name in enumerate(task.outputs)}
     arrays["time"] = res.time
     arrays["engine"] = np.array(res.meta["engine"])
-    arrays["negative_stock"] = negative_runs(res, task.money)
-    if task.items is not None:
-        arrays["consistent"] = consistent_runs(task.items, res)
+    arrays["negative_stock"] = negative
+    if consistent is not None:
+        arrays["consistent"] = consistent
     return arrays
 
 
@@ -265,7 +274,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
               engine: str = "auto", allow_large: bool = False,
-              dask: str | None = None) -> SweepOutput:
+              dask: str | None = None, aggregates_only: bool = False) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -289,6 +298,10 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     dask : str, optional
         Run the chunks as dask.distributed tasks: a scheduler address or ``local[:N]``
         (see :mod:`aigap.workflow.distributed`); the results are the same bits.
+    aggregates_only : bool
+        Keep only run-level year-end values, condition outcomes and flags per chunk, and
+        compute the tables from them one chunk at a time (:mod:`.sweep_stream`): the same
+        percentiles and probabilities without ``outputs.npz``, ``samples.csv`` or plots.
     """
     progress = sys.stderr if progress is True else progress
     from ..engine import CompiledModel, compile_model
@@ -309,11 +322,18 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     money = money_stocks(cm)
     sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items), *money]))
     state = _state(spec, cm, scenario)
+    if aggregates_only:
+        state["aggregates_only"] = True        # other chunk files: never resumed across
     root = runs_root(runs_dir)
     size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
+    if aggregates_only:
+        from .sweep_stream import aggregate_size
+        size = aggregate_size(cm, spec.runs, spec.problem.d, outputs, len(spec.conditions),
+                              size.steps)
     where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
              f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
-    check_job_size(size, allow_large, root, where=where)     # before the design is drawn
+    check_job_size(size, allow_large, root, where=where,     # before the design is drawn
+                   copies=1.0 if aggregates_only else 2.0)
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]
@@ -335,6 +355,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
         keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
                 *(["consistent"] if obs is not None else [])]
+        if aggregates_only:
+            from .sweep_stream import chunk_keys
+            keys = chunk_keys(len(outputs), len(spec.conditions), obs is not None)
         done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
@@ -343,7 +366,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         t_sim = time.perf_counter()
         task = SweepTask(cm, base, spec.uncertain, sim_outputs, outputs, spec.method,
                          spec.saveper, job_engine, lever_from, money,
-                         tuple(items) if obs is not None else None)
+                         tuple(items) if obs is not None else None,
+                         tuple(spec.conditions), aggregates_only)
         todo = {k: X[a:b] for k, (a, b) in enumerate(chunks) if k not in done}
         with contextlib.closing(run_chunks(sweep_chunk, task, todo)) as results:
             ran_now = 0
@@ -373,34 +397,38 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         timings["simulation"] = time.perf_counter() - t_sim
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only
-        data = {name: [] for name in outputs}
-        ran, mask, negative = set(), [], []
-        for k, (a, b) in enumerate(chunks):
-            z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
-            if z is None:
-                raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
-                                  "while finishing; run the same command again"])
-            tt = z["time"]
-            negative.append(z["negative_stock"])
-            if "consistent" in z:
-                mask.append(z["consistent"])
-            ran.add(str(z["engine"]) if "engine" in z else "unknown")
-            for i, name in enumerate(outputs):
-                data[name].append(z[f"v{i}"])
-        data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
-        out = SweepOutput(spec, X, tt, data, dict(meta.coords),
-                          {name: tuple(meta.dims[name]) for name in outputs},
-                          resumed_from=resumed_from, timings=timings,
-                          consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
-                          else None, negative_stock=np.concatenate(negative))
-        t_post = time.perf_counter()
-        write_sweep_tables(rd.path, out, cm)
-        timings["tables"] = time.perf_counter() - t_post
-        if plots:
-            from .plots import fan_charts
-            tp = time.perf_counter()
-            fan_charts(rd.path, out, obs, cm)
-            timings["plots"] = time.perf_counter() - tp
+        if aggregates_only:
+            out, ran = _finish_aggregates(rd.path, spec, X, chunks, keys, outputs, meta, cm,
+                                          obs is not None, resumed_from, timings)
+        else:
+            data = {name: [] for name in outputs}
+            ran, mask, negative = set(), [], []
+            for k, (a, b) in enumerate(chunks):
+                z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
+                if z is None:
+                    raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
+                                      "while finishing; run the same command again"])
+                tt = z["time"]
+                negative.append(z["negative_stock"])
+                if "consistent" in z:
+                    mask.append(z["consistent"])
+                ran.add(str(z["engine"]) if "engine" in z else "unknown")
+                for i, name in enumerate(outputs):
+                    data[name].append(z[f"v{i}"])
+            data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
+            out = SweepOutput(spec, X, tt, data, dict(meta.coords),
+                              {name: tuple(meta.dims[name]) for name in outputs},
+                              resumed_from=resumed_from, timings=timings,
+                              consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
+                              else None, negative_stock=np.concatenate(negative))
+            t_post = time.perf_counter()
+            write_sweep_tables(rd.path, out, cm)
+            timings["tables"] = time.perf_counter() - t_post
+            if plots:
+                from .plots import fan_charts
+                tp = time.perf_counter()
+                fan_charts(rd.path, out, obs, cm)
+                timings["plots"] = time.perf_counter() - tp
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
@@ -419,6 +447,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
                              "dask": run_chunks.info,
+                             "aggregates_only": aggregates_only,
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
@@ -438,6 +467,31 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         (rd.path / STATE).unlink()
     out.run_dir = rd.final_path
     return out
+
+
+def _finish_aggregates(folder, spec, X, chunks, keys, outputs, meta, cm, observed,
+                       resumed_from, timings):
+    """The tables of an aggregates-only sweep (``--aggregates-only``), one chunk at a time."""
+    from ..workflow.runner import csv_safe
+    from .sweep_stream import stream_tables
+    dims = {name: tuple(meta.dims[name]) for name in outputs}
+    t_post = time.perf_counter()
+    pct, cond, masks = stream_tables(folder / "chunks", chunks, keys, outputs, dims,
+                                     dict(meta.coords), spec.conditions, observed)
+    out = SweepOutput(spec, X, np.array([year_to_time(y) for y in YEARS]), {},
+                      dict(meta.coords), dims, percentiles=pct, conditions=cond,
+                      resumed_from=resumed_from, timings=timings,
+                      consistent=masks["consistent"], negative_stock=masks["negative_stock"])
+    out.non_finite = int(masks["non_finite"].sum())
+    shutil.copyfile(spec.path, folder / "sweep.yaml")
+    (folder / "coords.json").write_text(json.dumps(
+        {"coords": {k: list(v) for k, v in out.coords.items()},
+         "dims": {k: list(v) for k, v in dims.items()},
+         "names": list(spec.problem.names)}, indent=1))
+    pct.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
+    csv_safe(cond).to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
+    timings["tables"] = time.perf_counter() - t_post
+    return out, masks["engines"]
 
 
 def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
@@ -520,12 +574,18 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
                 x = series_at(v, t, year_to_time(year))
                 if not np.isfinite(x).any():
                     continue
-                ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
-                row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
-                if consistent is not None:
-                    row.update(_stats(x[consistent & ok], "_consistent"))
-                rows.append(row)
+                rows.append(stats_row(name, region, year, x, valid, consistent))
     return pd.DataFrame(rows)
+
+
+def stats_row(name, region, year, x, valid=None, consistent=None) -> dict:
+    """One ``percentiles.csv`` row: :func:`_stats` of ``x`` over the ``valid`` runs, and
+    over the consistent ones among them (``*_consistent``) when ``consistent`` is given."""
+    ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
+    row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
+    if consistent is not None:
+        row.update(_stats(x[consistent & ok], "_consistent"))
+    return row
 
 
 def wilson(k: int, n: int, z: float = 1.96):
@@ -560,12 +620,17 @@ def condition_frame(conditions, out: SweepOutput, consistent=None):
         dims = out.dims[c.variable]
         elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
         hit = evaluate(c, out.outputs[c.variable], out.time, elems)
-        ok = ~_negative(out)
-        row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
-        if consistent is not None:
-            row.update(_share(hit[consistent & ok], "_consistent"))
-        rows.append(row)
+        rows.append(condition_row(c, hit, ~_negative(out), consistent))
     return pd.DataFrame(rows, columns=cols)
+
+
+def condition_row(c, hit, ok, consistent=None) -> dict:
+    """One ``conditions.csv`` row: the share of ``hit`` over the ``ok`` runs (and over the
+    consistent ones among them when ``consistent`` is given)."""
+    row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
+    if consistent is not None:
+        row.update(_share(hit[consistent & ok], "_consistent"))
+    return row
 
 
 def _negative(out) -> np.ndarray:
