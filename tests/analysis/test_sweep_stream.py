@@ -54,16 +54,18 @@ def test_streaming_resume(cm, tmp_path):
         .resumed_from == 0
 
 
-def test_oversize_job_refused_with_estimate(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("short", ["memory", "disk"])
+def test_oversize_job_refused_with_estimate(tmp_path, capsys, monkeypatch, short):
     from aigap.workflow import budget
-    monkeypatch.setattr(budget, "available_memory", lambda: 64 * 2 ** 20)   # 64 MiB
+    monkeypatch.setattr(budget, short == "memory" and "available_memory" or "free_disk",
+                        lambda *a: 64 * 2 ** 20)   # 64 MiB
     monkeypatch.chdir(REPO)
     args = ["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "4194304", "--quiet",
             "--no-plots", "--runs-dir", str(tmp_path)]
     assert main(args + ["--aggregates-only"]) == 2
     err = capsys.readouterr().err
-    assert "--runs: job too large (4,194,304 runs x" in err and "of memory, 64 MiB available" \
-        in err and "--allow-large" in err
+    assert "--runs: job too large (4,194,304 runs x" in err and "--allow-large" in err
+    assert (f"of {short}, 64 MiB " + ("available" if short == "memory" else "free")) in err
     assert not tmp_path.exists() or not any(tmp_path.iterdir())       # refused before writing
 
 

@@ -326,14 +326,16 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         state["aggregates_only"] = True        # other chunk files: never resumed across
     root = runs_root(runs_dir)
     size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
+    copies = 2.0                               # the outputs: in the chunks, then combined
     if aggregates_only:
-        from .sweep_stream import aggregate_size
+        from .sweep_stream import aggregate_size, memory_share
         size = aggregate_size(cm, spec.runs, spec.problem.d, outputs, len(spec.conditions),
                               size.steps)
+        copies = memory_share(cm, size, spec.problem.d, outputs, len(spec.conditions))
     where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
              f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
     check_job_size(size, allow_large, root, where=where,     # before the design is drawn
-                   copies=1.0 if aggregates_only else 2.0)
+                   copies=copies)
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]

@@ -27,7 +27,8 @@ from ..workflow.partial import read_chunk
 from ..workflow.summary import YEARS
 from .conditions import evaluate, series_at, year_to_time
 
-__all__ = ["chunk_aggregates", "chunk_keys", "stream_tables", "aggregate_size"]
+__all__ = ["chunk_aggregates", "chunk_keys", "stream_tables", "aggregate_size",
+           "memory_share"]
 
 
 def _elements(dims, coords):
@@ -69,6 +70,15 @@ def aggregate_size(cm, runs: int, d: int, outputs, n_conditions: int, steps: int
     from ..workflow.budget import values_per_time
     per_run = d + values_per_time(cm, outputs) * len(YEARS) + n_conditions + 3
     return JobSize(runs=int(runs), values=int(per_run), n_saved=1, steps=int(steps))
+
+
+def memory_share(cm, size: JobSize, d: int, outputs, n_conditions: int) -> float:
+    """Memory held at once per byte of ``size`` (the chunk files on disk): the design row,
+    the flags and condition outcomes (one byte each) and one output column per run; the
+    ``copies`` of :func:`aigap.workflow.budget.check_job_size`."""
+    widest = max((len(cm.dims[cm.variables[n].dims[0]]) if cm.variables[n].dims else 1)
+                 for n in outputs) if outputs else 1
+    return (8 * d + 3 + n_conditions + 8 * widest) / (8 * size.values)
 
 
 def _chunk(folder: Path, k, rows, keys):
