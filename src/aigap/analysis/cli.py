@@ -45,6 +45,14 @@ def _common(p) -> None:
                         "disk or an hour")
 
 
+def _dask_option(p) -> None:
+    p.add_argument("--dask", metavar="ADDRESS|local[:N]",
+                   help="run the chunks on a Dask cluster: a scheduler address "
+                        "(tcp://HOST:8786) or local[:N] (N worker processes on this machine, "
+                        "started and stopped by the command); same results as without it. "
+                        "Needs pip install aigap[dask]")
+
+
 def register(sub) -> None:
     """Add the analysis commands to an argparse sub-parser collection."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -62,6 +70,11 @@ def register(sub) -> None:
     p.add_argument("--runs", type=_positive_int, help="override the sweep file's number of runs")
     p.add_argument("--seed", type=int, help="override the sweep file's seed")
     p.add_argument("--chunk-size", type=int, help="override the runs per resumable chunk")
+    p.add_argument("--aggregates-only", action="store_true",
+                   help="keep only year-end values, condition outcomes and flags per run "
+                        "(chunk by chunk): the same percentiles and probabilities, exactly, "
+                        "for sweeps too large to keep; no outputs.npz, samples.csv or plots")
+    _dask_option(p)
     _common(p)
     p.set_defaults(func=cmd_sweep)
 
@@ -84,6 +97,9 @@ def register(sub) -> None:
     p.add_argument("--n-boot", type=_positive_int, default=300, help="bootstrap resamples for the CIs")
     p.add_argument("--second-order", action="store_true",
                    help="Sobol: also second-order (pair) indices S2 with CIs; runs = N*(2g+2)")
+    p.add_argument("--chunk-size", type=_positive_int, default=None,
+                   help="with --dask: runs per task (default 4096)")
+    _dask_option(p)
     _common(p)
     p.set_defaults(func=cmd_sensitivity)
 
@@ -225,7 +241,8 @@ def cmd_sweep(args) -> int:
                         progress=None if args.quiet else sys.stderr, plots=not args.no_plots,
                         command=_command(), runs=args.runs, seed=args.seed,
                         chunk_size=args.chunk_size, engine=args.engine,
-                        allow_large=args.allow_large)
+                        allow_large=args.allow_large, dask=args.dask,
+                        aggregates_only=args.aggregates_only)
     except KeyboardInterrupt:
         print("aigap sweep: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh to start over).", file=sys.stderr)
@@ -307,7 +324,8 @@ def cmd_sensitivity(args) -> int:
     out = run_sensitivity(args.sweep, method=args.method, N=args.N, targets=args.outputs,
                           seed=args.seed, n_boot=args.n_boot, log=args.log, model=args.model,
                           runs_dir=args.runs_dir, plots=not args.no_plots, command=_command(),
-                          engine=args.engine, second_order=args.second_order)
+                          engine=args.engine, second_order=args.second_order,
+                          dask=args.dask, chunk_size=args.chunk_size)
     print(format_ranking(out))
     print(f"\nRun folder: {out.run_dir}\n  {_files(out.run_dir)}\n  ({out.n_runs} runs, "
           f"simulation {out.sim_seconds:.1f} s, total {out.elapsed:.1f} s)")

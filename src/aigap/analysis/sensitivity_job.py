@@ -26,6 +26,7 @@ import numpy as np
 
 from ..scenarios import InputError, load_scenario, resolve_params
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.partial import chunk_runner
 from ..workflow.rundir import new_run_dir
 from . import morris, sobol
 from .conditions import ConditionError, check_condition, parse_target
@@ -40,6 +41,31 @@ DEFAULT_TARGETS = ("ARR Gap Ratio@2030", "Model ARR Gap Ratio@2030", "Return Gap
                    "Return on AI Capital[US]@2030")
 
 METHODS = ("sobol", "morris")
+DASK_CHUNK = 4096      # runs per task with --dask (see benchmarks/bench_dask.py)
+
+
+@dataclass
+class SensitivityTask:
+    """What every chunk of the design shares (shipped once to each Dask worker)."""
+
+    cm: object
+    base: dict
+    uncertain: tuple
+    targets: tuple
+    method: str
+    engine: str
+
+
+def sensitivity_chunk(task: SensitivityTask, X: np.ndarray):
+    """``(Y, engine)``: the targets ``(runs, outputs)`` of the design rows ``X``."""
+    variables = list(dict.fromkeys(t.variable for t in task.targets))
+    res = simulate_design(task.cm, task.base, task.uncertain, X, variables, task.method,
+                          saveper=0.25, engine=task.engine)
+    Y = np.column_stack([
+        t.values(res[t.variable], res.time,
+                 res.coords[res.dims[t.variable][2]] if len(res.dims[t.variable]) > 2 else None)
+        for t in task.targets])
+    return Y, res.meta["engine"]
 
 
 @dataclass
@@ -97,7 +123,8 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                     seed: int | None = None, n_boot: int = 300, log: bool = False,
                     model=None, runs_dir=None, plots: bool = True, command=None,
                     progress=True, engine: str = "auto",
-                    second_order: bool = False) -> SensitivityOutput:
+                    second_order: bool = False, dask: str | None = None,
+                    chunk_size: int | None = None) -> SensitivityOutput:
     """Global sensitivity of ``targets`` to the uncertain constants of a sweep file.
 
     Parameters
@@ -115,6 +142,10 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     second_order : bool
         Sobol only: also the second-order indices ``S2`` of every pair of factors (the design
         grows from ``N (g + 2)`` to ``N (2 g + 2)`` runs).
+    dask : str, optional
+        Simulate the design in chunks of ``chunk_size`` runs (default 4096) as
+        dask.distributed tasks (a scheduler address or ``local[:N]``); the design is drawn
+        here and the indices are the same bits as without it.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -147,15 +178,20 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     report_progress(f"{method}: {problem.d} uncertain inputs"
                     f"{f' in {len(factors)} groups' if groups else ''}, {X.shape[0]} runs "
                     f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
-    variables = list(dict.fromkeys(t.variable for t in targets))
+    from ..engine.numba_backend import choose_engine
+    task = SensitivityTask(cm, base, spec.uncertain, tuple(targets), spec.method,
+                           choose_engine(engine, X.shape[0]))   # once: every chunk the same
+    step = X.shape[0] if dask is None else (chunk_size or DASK_CHUNK)
+    items = {a: X[a:a + step] for a in range(0, X.shape[0], step)}
     ts = time.perf_counter()
-    res = simulate_design(cm, base, spec.uncertain, X, variables, spec.method, saveper=0.25,
-                          engine=engine)
+    parts, ran = {}, set()
+    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks:
+        for a, (y, eng) in run_chunks(sensitivity_chunk, task, items):
+            parts[a] = y
+            ran.add(eng)
+        dask_info = run_chunks.info
+    Y = np.concatenate([parts[a] for a in sorted(parts)], axis=0)
     sim_seconds = time.perf_counter() - ts
-    Y = np.column_stack([
-        t.values(res[t.variable], res.time,
-                 res.coords[res.dims[t.variable][2]] if len(res.dims[t.variable]) > 2 else None)
-        for t in targets])
     bad = ~np.isfinite(Y).all(axis=1)
     if bad.any():
         raise InputError([f"{int(bad.sum())} of {len(Y)} runs gave non-finite outputs; "
@@ -193,7 +229,7 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                                   ind.S2_conf, f"Second-order Sobol indices ± {ind.conf:.0%} "
                                   f"CI half-width ({spec.name}, {X.shape[0]} runs)")
         out.elapsed = time.perf_counter() - t0
-        ran_engine, engine_extra = engine_record([res.meta["engine"]], engine)
+        ran_engine, engine_extra = engine_record(sorted(ran), engine)
         write_manifest(rd.path, build_manifest(
             "sensitivity", f"{spec.name}-{method}", started, model=cm, engine=ran_engine,
             method=spec.method, time_step=cm.time_step, seed=seed,
@@ -203,6 +239,8 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
             extra={"sensitivity": {"method": method, "N": N, "runs": int(X.shape[0]),
                                    "n_boot": n_boot, "log": log, "outputs": labels,
                                    "second_order": bool(second_order),
+                                   "dask": None if dask_info is None else
+                                   {**dask_info, "chunk_size": step},
                                    "groups": members if groups else None,
                                    "ci": "SALib: z * sd over bootstrap resamples",
                                    "sweep": file_record(spec.path),

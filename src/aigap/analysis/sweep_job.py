@@ -21,6 +21,7 @@ unconditioned figures over all runs (the unsuffixed columns); the mask is ``cons
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -38,7 +39,7 @@ from ..scenarios import load_scenario, resolve_params
 from ..scenarios import InputError
 from ..workflow.budget import check_job_size, job_size
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
-from ..workflow.partial import FolderLock, read_chunk
+from ..workflow.partial import FolderLock, chunk_runner, read_chunk
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
 from . import samplers
@@ -47,7 +48,8 @@ from .ensemble import simulate_design
 from .sweep_file import SweepSpec, load_sweep
 
 __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
-           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT"]
+           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT", "SweepTask",
+           "sweep_chunk"]
 
 PERCENTILES = (5, 25, 50, 75, 95)
 FEW_CONSISTENT = 100     # fewer consistent runs than this -> the printout warns
@@ -228,10 +230,51 @@ def _save_npz(path: Path, arrays: dict, save=None) -> None:
         raise
 
 
+@dataclass
+class SweepTask:
+    """What every chunk of a sweep shares (shipped once to each Dask worker)."""
+
+    cm: object
+    base: dict
+    uncertain: tuple
+    sim_outputs: list
+    outputs: list
+    method: str
+    saveper: float | None
+    engine: str
+    from_time: float | None
+    money: list
+    items: tuple | None        # fitted observations; None without an observation file
+    conditions: tuple = ()
+    aggregates: bool = False   # keep run-level year-end scalars only (sweep_stream)
+
+
+def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
+    """Simulate the rows ``X`` of the design: the arrays of one chunk file."""
+    res = simulate_design(task.cm, task.base, task.uncertain, X, task.sim_outputs,
+                          task.method, task.saveper, engine=task.engine,
+                          from_time=task.from_time)
+    negative = negative_runs(res, task.money)
+    consistent = consistent_runs(task.items, res) if task.items is not None else None
+    if task.aggregates:
+        from .sweep_stream import chunk_aggregates
+        arrays = chunk_aggregates(res, task.outputs, task.conditions, negative, consistent)
+        arrays["engine"] = np.array(res.meta["engine"])
+        return arrays
+    arrays = {f"v{i}": res[name] for i, name in enumerate(task.outputs)}
+    arrays["time"] = res.time
+    arrays["engine"] = np.array(res.meta["engine"])
+    arrays["negative_stock"] = negative
+    if consistent is not None:
+        arrays["consistent"] = consistent
+    return arrays
+
+
 def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=True,
               plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
               seed: int | None = None, chunk_size: int | None = None,
-              engine: str = "auto", allow_large: bool = False) -> SweepOutput:
+              engine: str = "auto", allow_large: bool = False,
+              dask: str | None = None, aggregates_only: bool = False) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -252,6 +295,13 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         Engine backend; the manifest records the one(s) that ran each chunk.
     allow_large : bool
         Run even when the size/time estimate exceeds the memory, disk or an hour.
+    dask : str, optional
+        Run the chunks as dask.distributed tasks: a scheduler address or ``local[:N]``
+        (see :mod:`aigap.workflow.distributed`); the results are the same bits.
+    aggregates_only : bool
+        Keep only run-level year-end values, condition outcomes and flags per chunk, and
+        compute the tables from them one chunk at a time (:mod:`.sweep_stream`): the same
+        percentiles and probabilities without ``outputs.npz``, ``samples.csv`` or plots.
     """
     progress = sys.stderr if progress is True else progress
     from ..engine import CompiledModel, compile_model
@@ -272,11 +322,20 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     money = money_stocks(cm)
     sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items), *money]))
     state = _state(spec, cm, scenario)
+    if aggregates_only:
+        state["aggregates_only"] = True        # other chunk files: never resumed across
     root = runs_root(runs_dir)
     size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
+    copies = 2.0                               # the outputs: in the chunks, then combined
+    if aggregates_only:
+        from .sweep_stream import aggregate_size, memory_share
+        size = aggregate_size(cm, spec.runs, spec.problem.d, outputs, len(spec.conditions),
+                              size.steps)
+        copies = memory_share(cm, size, spec.problem.d, outputs, len(spec.conditions))
     where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
              f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
-    check_job_size(size, allow_large, root, where=where)     # before the design is drawn
+    check_job_size(size, allow_large, root, where=where,     # before the design is drawn
+                   copies=copies)
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]
@@ -285,7 +344,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
-    with new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
+    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks, \
+            new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
             FolderLock(partial if partial is not None else rd.path):
         if partial is not None:
             rd.discard()
@@ -297,70 +357,80 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
         keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
                 *(["consistent"] if obs is not None else [])]
+        if aggregates_only:
+            from .sweep_stream import chunk_keys
+            keys = chunk_keys(len(outputs), len(spec.conditions), obs is not None)
         done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
             report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
                             "already done", progress)
         t_sim = time.perf_counter()
-        for k, (a, b) in enumerate(chunks):
-            if k in done:
-                continue
-            tk = time.perf_counter()
-            try:
-                res = simulate_design(cm, base, spec.uncertain, X[a:b], sim_outputs, spec.method,
-                                      spec.saveper, engine=job_engine, from_time=lever_from)
-            except Exception:
-                n_kept = len(list((rd.path / "chunks").glob("*.npz")))
-                report_progress(f"chunk {k + 1} failed; {n_kept} finished chunks are kept in "
-                                f"{rd.path} and the same command resumes from there", progress)
-                raise
-            arrays = {f"v{i}": res[name] for i, name in enumerate(outputs)}
-            arrays["time"] = res.time
-            arrays["engine"] = np.array(res.meta["engine"])
-            arrays["negative_stock"] = negative_runs(res, money)
-            if obs is not None:
-                arrays["consistent"] = consistent_runs(items, res)
-            _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
-            ran = sum(1 for j in range(k + 1) if j not in done)
-            left = len(chunks) - (k + 1)
-            eta = (time.perf_counter() - t_sim) / ran * left
-            report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                            f"({b}/{n} done, {time.perf_counter() - tk:.1f} s"
-                            + (f", about {eta:.0f} s left)" if left else ")"), progress)
-            if on_chunk is not None:
-                on_chunk(k, len(chunks))
+        task = SweepTask(cm, base, spec.uncertain, sim_outputs, outputs, spec.method,
+                         spec.saveper, job_engine, lever_from, money,
+                         tuple(items) if obs is not None else None,
+                         tuple(spec.conditions), aggregates_only)
+        todo = {k: X[a:b] for k, (a, b) in enumerate(chunks) if k not in done}
+        with contextlib.closing(run_chunks(sweep_chunk, task, todo)) as results:
+            ran_now = 0
+            while True:
+                tk = time.perf_counter()
+                try:
+                    k, arrays = next(results)
+                except StopIteration:
+                    break
+                except Exception:
+                    n_kept = len(list((rd.path / "chunks").glob("*.npz")))
+                    report_progress(f"a chunk failed; {n_kept} finished chunks are kept in "
+                                    f"{rd.path} and the same command resumes from there",
+                                    progress)
+                    raise
+                a, b = chunks[k]
+                _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
+                ran_now += 1
+                left = len(todo) - ran_now
+                eta = (time.perf_counter() - t_sim) / ran_now * left
+                report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
+                                f"({len(done) + ran_now}/{len(chunks)} chunks done, "
+                                f"{time.perf_counter() - tk:.1f} s"
+                                + (f", about {eta:.0f} s left)" if left else ")"), progress)
+                if on_chunk is not None:
+                    on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
         meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
                            method=spec.method, engine="numpy")     # axes and coords only
-        data = {name: [] for name in outputs}
-        ran, mask, negative = set(), [], []
-        for k, (a, b) in enumerate(chunks):
-            z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
-            if z is None:
-                raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
-                                  "while finishing; run the same command again"])
-            tt = z["time"]
-            negative.append(z["negative_stock"])
-            if "consistent" in z:
-                mask.append(z["consistent"])
-            ran.add(str(z["engine"]) if "engine" in z else "unknown")
-            for i, name in enumerate(outputs):
-                data[name].append(z[f"v{i}"])
-        data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
-        out = SweepOutput(spec, X, tt, data, dict(meta.coords),
-                          {name: tuple(meta.dims[name]) for name in outputs},
-                          resumed_from=resumed_from, timings=timings,
-                          consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
-                          else None, negative_stock=np.concatenate(negative))
-        t_post = time.perf_counter()
-        write_sweep_tables(rd.path, out, cm)
-        timings["tables"] = time.perf_counter() - t_post
-        if plots:
-            from .plots import fan_charts
-            tp = time.perf_counter()
-            fan_charts(rd.path, out, obs, cm)
-            timings["plots"] = time.perf_counter() - tp
+        if aggregates_only:
+            out, ran = _finish_aggregates(rd.path, spec, X, chunks, keys, outputs, meta, cm,
+                                          obs is not None, resumed_from, timings)
+        else:
+            data = {name: [] for name in outputs}
+            ran, mask, negative = set(), [], []
+            for k, (a, b) in enumerate(chunks):
+                z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
+                if z is None:
+                    raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
+                                      "while finishing; run the same command again"])
+                tt = z["time"]
+                negative.append(z["negative_stock"])
+                if "consistent" in z:
+                    mask.append(z["consistent"])
+                ran.add(str(z["engine"]) if "engine" in z else "unknown")
+                for i, name in enumerate(outputs):
+                    data[name].append(z[f"v{i}"])
+            data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
+            out = SweepOutput(spec, X, tt, data, dict(meta.coords),
+                              {name: tuple(meta.dims[name]) for name in outputs},
+                              resumed_from=resumed_from, timings=timings,
+                              consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
+                              else None, negative_stock=np.concatenate(negative))
+            t_post = time.perf_counter()
+            write_sweep_tables(rd.path, out, cm)
+            timings["tables"] = time.perf_counter() - t_post
+            if plots:
+                from .plots import fan_charts
+                tp = time.perf_counter()
+                fan_charts(rd.path, out, obs, cm)
+                timings["plots"] = time.perf_counter() - tp
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
@@ -378,6 +448,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                              "outputs": outputs, "swept_values_from": lever_from,
                              "conditions": [c.label for c in spec.conditions],
                              "resumed_after_chunks": resumed_from,
+                             "dask": run_chunks.info,
+                             "aggregates_only": aggregates_only,
                              "command_line_overrides": spec.extra.get("overrides", {})},
                    **engine_extra,
                    "non_finite_runs": out.non_finite,
@@ -397,6 +469,31 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         (rd.path / STATE).unlink()
     out.run_dir = rd.final_path
     return out
+
+
+def _finish_aggregates(folder, spec, X, chunks, keys, outputs, meta, cm, observed,
+                       resumed_from, timings):
+    """The tables of an aggregates-only sweep (``--aggregates-only``), one chunk at a time."""
+    from ..workflow.runner import csv_safe
+    from .sweep_stream import stream_tables
+    dims = {name: tuple(meta.dims[name]) for name in outputs}
+    t_post = time.perf_counter()
+    pct, cond, masks = stream_tables(folder / "chunks", chunks, keys, outputs, dims,
+                                     dict(meta.coords), spec.conditions, observed)
+    out = SweepOutput(spec, X, np.array([year_to_time(y) for y in YEARS]), {},
+                      dict(meta.coords), dims, percentiles=pct, conditions=cond,
+                      resumed_from=resumed_from, timings=timings,
+                      consistent=masks["consistent"], negative_stock=masks["negative_stock"])
+    out.non_finite = int(masks["non_finite"].sum())
+    shutil.copyfile(spec.path, folder / "sweep.yaml")
+    (folder / "coords.json").write_text(json.dumps(
+        {"coords": {k: list(v) for k, v in out.coords.items()},
+         "dims": {k: list(v) for k, v in dims.items()},
+         "names": list(spec.problem.names)}, indent=1))
+    pct.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
+    csv_safe(cond).to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
+    timings["tables"] = time.perf_counter() - t_post
+    return out, masks["engines"]
 
 
 def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
@@ -479,12 +576,18 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
                 x = series_at(v, t, year_to_time(year))
                 if not np.isfinite(x).any():
                     continue
-                ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
-                row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
-                if consistent is not None:
-                    row.update(_stats(x[consistent & ok], "_consistent"))
-                rows.append(row)
+                rows.append(stats_row(name, region, year, x, valid, consistent))
     return pd.DataFrame(rows)
+
+
+def stats_row(name, region, year, x, valid=None, consistent=None) -> dict:
+    """One ``percentiles.csv`` row: :func:`_stats` of ``x`` over the ``valid`` runs, and
+    over the consistent ones among them (``*_consistent``) when ``consistent`` is given."""
+    ok = np.ones(x.shape[0], dtype=bool) if valid is None else valid
+    row = {"variable": name, "region": region, "year": year, **_stats(x[ok])}
+    if consistent is not None:
+        row.update(_stats(x[consistent & ok], "_consistent"))
+    return row
 
 
 def wilson(k: int, n: int, z: float = 1.96):
@@ -519,12 +622,17 @@ def condition_frame(conditions, out: SweepOutput, consistent=None):
         dims = out.dims[c.variable]
         elems = tuple(out.coords[dims[2]]) if len(dims) > 2 else None
         hit = evaluate(c, out.outputs[c.variable], out.time, elems)
-        ok = ~_negative(out)
-        row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
-        if consistent is not None:
-            row.update(_share(hit[consistent & ok], "_consistent"))
-        rows.append(row)
+        rows.append(condition_row(c, hit, ~_negative(out), consistent))
     return pd.DataFrame(rows, columns=cols)
+
+
+def condition_row(c, hit, ok, consistent=None) -> dict:
+    """One ``conditions.csv`` row: the share of ``hit`` over the ``ok`` runs (and over the
+    consistent ones among them when ``consistent`` is given)."""
+    row = {"condition": c.key, "definition": c.label, **_share(hit[ok])}
+    if consistent is not None:
+        row.update(_share(hit[consistent & ok], "_consistent"))
+    return row
 
 
 def _negative(out) -> np.ndarray:

@@ -211,7 +211,7 @@ class NumbaProgram:
         self.compiles = 0           # kernels built (or loaded from disk) by this object
 
     def __getstate__(self):
-        return {"ir": self.ir, "_fns": {}, "compiles": 0}
+        return {"ir": self.ir, "_fns": {}, "_unsealed": {}, "compiles": 0}
 
     @property
     def lanes(self) -> bool:

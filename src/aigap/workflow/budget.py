@@ -19,7 +19,7 @@ from pathlib import Path
 from ..engine.simulate import available_memory
 from ..scenarios import InputError
 
-__all__ = ["check_time_grid", "time_grid_problem", "effective_saveper", "JobSize", "job_size", "check_job_size",
+__all__ = ["check_time_grid", "time_grid_problem", "effective_saveper", "JobSize", "job_size", "check_job_size", "values_per_time",
            "available_memory", "OVERRIDE", "MAX_SECONDS"]
 
 OVERRIDE = "--allow-large"
@@ -127,7 +127,8 @@ def _duration(s: float) -> str:
     return f"{s:.2g} s"
 
 
-def _values_per_time(cm, outputs) -> int:
+def values_per_time(cm, outputs) -> int:
+    """Stored values of ``outputs`` at one saved time (elements summed over variables)."""
     return sum(math.prod(len(cm.dims[d]) for d in cm.variables[name].dims) or 1
                for name in outputs)
 
@@ -138,7 +139,7 @@ def job_size(cm, runs: int, outputs=None, time_step=None, saveper=None) -> JobSi
     period = float(cm.final_time) - float(cm.initial_time)
     dt = float(cm.time_step if time_step is None else time_step)
     sp = effective_saveper(cm, time_step, saveper)
-    return JobSize(runs=int(runs), values=_values_per_time(cm, outputs),
+    return JobSize(runs=int(runs), values=values_per_time(cm, outputs),
                    n_saved=int(round(period / sp)) + 1, steps=int(math.ceil(period / dt)))
 
 

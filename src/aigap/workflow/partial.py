@@ -6,9 +6,12 @@
 - :func:`read_chunk`: a saved chunk loaded and validated (keys, rows, finite time axis);
   any problem (truncated or garbled file, wrong shape) gives ``None`` and the reason, so
   the caller recomputes that chunk instead of crashing.
+- :func:`chunk_runner`: where a job's chunks run, in this process (default) or as
+  dask.distributed tasks (``--dask``; :mod:`aigap.workflow.distributed`, imported only then).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,7 +21,7 @@ import numpy as np
 
 from ..scenarios import InputError
 
-__all__ = ["FolderLock", "read_chunk", "LOCK"]
+__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process"]
 
 LOCK = "lock"
 
@@ -132,3 +135,22 @@ def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
         if v.ndim < 1 or v.shape[0] != rows or (v.ndim >= 2 and v.shape[1] != t.size):
             return None, f"{k} has shape {v.shape}, expected {rows} runs"
     return arrays, None
+
+
+def run_in_process(fn, context, items: dict):
+    """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items``, in order."""
+    for key, item in items.items():
+        yield key, fn(context, item)
+
+
+run_in_process.info = None
+
+
+def chunk_runner(dask: str | None = None, progress=None):
+    """A context manager giving ``run(fn, context, items)`` (see :func:`run_in_process`):
+    in this process without ``dask``, else on a Dask cluster
+    (:func:`aigap.workflow.distributed.dask_runner`; results in completion order)."""
+    if dask is None:
+        return contextlib.nullcontext(run_in_process)
+    from .distributed import dask_runner
+    return dask_runner(dask, progress)
