@@ -55,7 +55,8 @@ def test_sweep_manifest_records_engine_that_ran(cm, spy, tmp_path):
 def test_sensitivity_manifest_records_engine_that_ran(cm, spy, tmp_path):
     out = run_sensitivity(SWEEPS / "price_war.yaml", "morris", N=2, model=cm,
                           runs_dir=tmp_path, progress=None, plots=False, n_boot=10)
-    assert spy == ["auto"]
+    # the engine is decided once for the whole job (a small Morris design: numpy), one call
+    assert len(spy) == 1 and spy[0] in ("numpy", "compiled")
     _check(_manifest(out.run_dir), "auto")
 
 

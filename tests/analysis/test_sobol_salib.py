@@ -204,14 +204,14 @@ def test_sensitivity_groups_and_second_order_end_to_end(cm, tmp_path, capsys):
 
 @pytest.mark.parametrize("groups_yaml, message", [
     ("groups:\n  pw: [Price War Intensty, Price War Subsidy Depth]\n",
-     "grouped.yaml:22: groups.pw[0]: 'Price War Intensty' is not an uncertain input of this "
+     "grouped.yaml:23: groups.pw[0]: 'Price War Intensty' is not an uncertain input of this "
      "sweep; did you mean 'Price War Intensity'?"),
     ("groups:\n  pw: ['Price War Intensity[CN]', Price War Subsidy Depth]\n"
      "  more: [Price War Subsidy Depth]\n",
-     "grouped.yaml:23: groups.more[0]: 'Price War Subsidy Depth' is already in group 'pw'"),
+     "grouped.yaml:24: groups.more[0]: 'Price War Subsidy Depth' is already in group 'pw'"),
     ("groups:\n  pw: Price War Intensity\n",
-     "grouped.yaml:22: groups.pw: expected a non-empty list of uncertain inputs"),
-    ("groups: [Price War Intensity]\n", "grouped.yaml:21: groups: expected a mapping"),
+     "grouped.yaml:23: groups.pw: expected a non-empty list of uncertain inputs"),
+    ("groups: [Price War Intensity]\n", "grouped.yaml:22: groups: expected a mapping"),
     ("groups:\n  Price Anchor Weight: [Price War Intensity]\n",
      "groups.Price Anchor Weight: group name equals an ungrouped input"),
     ("grups:\n  pw: [Price War Intensity]\n", "did you mean 'groups'?"),
