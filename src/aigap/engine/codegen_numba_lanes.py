@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 
 from . import ir
-from .codegen_numba import HELPERS, Emitter, Generator, static_order
+from .codegen_numba import HELPERS, Emitter, Generator, Scope, static_order
 
 LANES = 8
 LIFTED = {"exp": "vexp", "ln": "vlog"}
-TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|YK[234]_|K[234]_)\d+(?:_\d+)?)\b")
+TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|YK[234S]_|K[234S]_)\d+(?:_\d+)?)\b")
 LIFT = re.compile(r"\bv_lift(\d+)\b")
 
 
@@ -110,15 +110,20 @@ class LaneGenerator(Generator):
         body = ["nl = min(8, r1 - b)",
                 "for l in range(8):", "    RL[l] = b + l if l < nl else r1 - 1",
                 "for l in range(8):", "    r = RL[l]"]
-        body += ["    " + self.lanes(line) for line in init]
-        body += self.step_body(loop)
+        init = [self.lanes(line) for line in init]
+        step = self.step_body(loop)
         prow = [self.row(self.names(p)) for p in self.prog.params]
         orow = [self.row(self.em.var(name, self.store_scope)) for name in self.pl["out_scalars"]]
+        read = {int(m) for line in step for m in ROW.findall(line)} | set(orow)
+        body += ["    " + line for line in self.init_body(init, read)]
+        body += step
         head = self.header("codegen_numba_lanes",
                            ["from aigap.engine.numba_vecmath import vexp, vlog, vpow"],
                            note=f"{LANES} runs in lock-step")
         head += [f"PROW = np.array({prow!r}, dtype=np.int64)",
-                 f"OROW = np.array({orow!r}, dtype=np.int64)", ""]
+                 f"OROW = np.array({orow!r}, dtype=np.int64)"]
+        head += [f"{name} = np.array({rows!r}, dtype=np.int64)"
+                 for name, rows in self.rk_rows().items()] + [""]
         block = ['@njit(nogil=True, cache=True, error_model="numpy")',
                  f"def run_block(r0, r1, {self.ARGS}):",
                  f"    V = np.zeros(({max(1, len(self.rows))}, 8))",
@@ -126,6 +131,83 @@ class LaneGenerator(Generator):
                  "    for b in range(r0, r1, 8):"]
         block += ["        " + line for line in body]
         return "\n".join(head + [HELPERS, ""] + block) + "\n"
+
+    def init_body(self, lines, read):
+        """Initialisation of one run (lane ``l``): the constants copied in one loop
+        (``PROW``), the time series, then the values with rows loaded into locals once
+        and stored only when the step or the saved outputs read them (``read``).
+        Fewer array accesses: numba's compile time is proportional to them."""
+        ts = next((k for k, line in enumerate(lines)
+                   if line.startswith("for q in range(TSJ.shape[0]):")), None)
+        rest = lines[ts + 2:] if ts is not None else []
+        if ts is None or not all(CELL.fullmatch(line.split(" = ", 1)[0]) for line in rest):
+            return lines                               # not plain assignments: as written
+        head = [line for line in lines[:ts] if not PARAM.fullmatch(line)]
+        copy = ["for q in range(PROW.shape[0]):", "    V[PROW[q], l] = PR[r, q]"]
+        body = [line for line in _localise(rest, 0)
+                if not STORE.fullmatch(line) or int(STORE.fullmatch(line).group(1)) in read]
+        return head + copy + lines[ts:ts + 2] + body
+
+    # ------------------------------------------------------------- RK4
+    def rk4_lines(self, cont):
+        """RK4 with the body of stages 2-4 written once, in a loop over the stages.
+
+        The stage values and derivatives live in the same rows at every stage
+        (``KS_``, ``YKS_``); markers expand to loops over row arrays that form the
+        stage's state, keep its derivative (``RKO``) and combine them, with the
+        numpy backend's formulas (``S + K * dt / 2``, ``S + dt / 6 * (...)``). The
+        same operations as three copies of the body, a third of the code to compile.
+        """
+        self.rk_cont = cont
+        sc = Scope(time="TKS_", suffix="_ks", renamed=frozenset(a.target for a in self.pl["rk"]),
+                   state="YKS_", deriv="KS_", tn="TNK")
+        body = ["__rky__", "TKS_ = tl + dt / 2 if stg < 2 else tl + dt"]
+        body += self.ts_lines(sc)
+        body += [f"{self.em.var(a.target, sc)} = {self.em(a.expr, sc)}" for a in self.pl["rk"]]
+        for s in self.prog.states:
+            body += self.deriv(s, sc)
+        return ["for stg in range(3):"] + ["    " + line for line in body + ["__rkk__"]] + [
+            "__rks__"]
+
+    def rk_rows(self):
+        """Row arrays of the RK4 markers: state, k1, stage derivative, stage state, and
+        the kept derivatives of stages 2-4 (``RKO[stage]``); empty for Euler."""
+        if self.method != "rk4" or not getattr(self, "rk_cont", None):
+            return {}
+        subs = []
+        for s in self.rk_cont:
+            n = static_order(s)
+            subs += [f"{s.sid}"] if n is None else [f"{s.sid}_{q}" for q in range(n)]
+        rows = {key: [self.row(f"{pre}{x}") for x in subs]
+                for key, pre in (("RKS", "S"), ("RKD", "D"), ("RKK", "KS_"), ("RKY", "YKS_"))}
+        rows["RKO"] = [[self.row(f"{pre}{x}") for x in subs] for pre in ("K2_", "K3_", "K4_")]
+        return rows
+
+    @staticmethod
+    def rk_special(indent, stmt):
+        """Expansion of the RK4 markers (see :meth:`rk4_lines`)."""
+        if stmt == "__rky__":
+            lines = ["src = RKD if stg == 0 else RKK",
+                     "for q in range(RKS.shape[0]):",
+                     "    ys, ss, ks = RKY[q], RKS[q], src[q]",
+                     "    if stg < 2:",
+                     "        for l in range(8):",
+                     "            V[ys, l] = V[ss, l] + V[ks, l] * dt / 2",
+                     "    else:",
+                     "        for l in range(8):",
+                     "            V[ys, l] = V[ss, l] + V[ks, l] * dt"]
+        elif stmt == "__rkk__":
+            lines = ["for q in range(RKS.shape[0]):",
+                     "    ko, ks = RKO[stg, q], RKK[q]",
+                     "    for l in range(8):",
+                     "        V[ko, l] = V[ks, l]"]
+        else:
+            lines = ["for q in range(RKS.shape[0]):",
+                     "    ss, ds, k2, k3, k4 = RKS[q], RKD[q], RKO[0, q], RKO[1, q], RKO[2, q]",
+                     "    for l in range(8):",
+                     "        V[ss, l] = V[ss, l] + dt / 6 * (V[ds, l] + 2 * V[k2, l] + "
+                     "2 * V[k3, l] + V[k4, l])"]
+        return [indent + line for line in lines]
 
     def localise(self, seg):
         """A lane loop's statements with rows loaded into locals once (see _localise)."""
@@ -182,9 +264,12 @@ class LaneGenerator(Generator):
             text = line[4:]
             indent = " " * (len(text) - len(text.lstrip()))
             stmt = text.strip()
-            if stmt.startswith(("j = save", "if ", "pass", "break", "tl = ", "TK")):
+            if stmt.startswith(("j = save", "if ", "pass", "break", "tl = ", "TK", "for stg")):
                 close()
                 out.append(text)
+            elif stmt.startswith("__rk"):
+                close()
+                out.extend(self.rk_special(indent, stmt))
             elif stmt.startswith(("__ts__", "__store__")):
                 close()
                 out.extend(self.special(indent, stmt))
@@ -196,6 +281,9 @@ class LaneGenerator(Generator):
 
 
 CELL = re.compile(r"V\[(\d+), l\]")
+ROW = re.compile(r"V\[(\d+)\b")
+PARAM = re.compile(r"V\[\d+, l\] = PR\[r, \d+\]")
+STORE = re.compile(r"V\[(\d+), l\] = x\d+_0_\d+")
 
 
 def _localise(seg, tag):
