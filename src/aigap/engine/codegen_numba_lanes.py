@@ -25,7 +25,7 @@ from .codegen_numba import HELPERS, Emitter, Generator, Scope, static_order
 
 LANES = 8
 LIFTED = {"exp": "vexp", "ln": "vlog"}
-TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|YK[234S]_|K[234S]_)\d+(?:_\d+)?)\b")
+TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|YK[234S]_|K[234S]_|AK_)\d+(?:_\d+)?)\b")
 LIFT = re.compile(r"\bv_lift(\d+)\b")
 
 
@@ -121,9 +121,7 @@ class LaneGenerator(Generator):
                            ["from aigap.engine.numba_vecmath import vexp, vlog, vpow"],
                            note=f"{LANES} runs in lock-step")
         head += [f"PROW = np.array({prow!r}, dtype=np.int64)",
-                 f"OROW = np.array({orow!r}, dtype=np.int64)"]
-        head += [f"{name} = np.array({rows!r}, dtype=np.int64)"
-                 for name, rows in self.rk_rows().items()] + [""]
+                 f"OROW = np.array({orow!r}, dtype=np.int64)", ""]
         block = ['@njit(nogil=True, cache=True, error_model="numpy")',
                  f"def run_block(r0, r1, {self.ARGS}):",
                  f"    V = np.zeros(({max(1, len(self.rows))}, 8))",
@@ -152,62 +150,30 @@ class LaneGenerator(Generator):
     def rk4_lines(self, cont):
         """RK4 with the body of stages 2-4 written once, in a loop over the stages.
 
-        The stage values and derivatives live in the same rows at every stage
-        (``KS_``, ``YKS_``); markers expand to loops over row arrays that form the
-        stage's state, keep its derivative (``RKO``) and combine them, with the
-        numpy backend's formulas (``S + K * dt / 2``, ``S + dt / 6 * (...)``). The
-        same operations as three copies of the body, a third of the code to compile.
+        Every stage uses the same rows (``KS_`` derivative, ``YKS_`` state); the
+        weights are run-time factors (``TKH_``: 1/2 for stages 2 and 3, 1 for stage 4;
+        ``TKW_``: 2, 2, 1), so the numpy backend's ``S + K * dt / 2`` and ``S + K * dt``
+        are ``S + K * dt * TKH_`` (halving is exact either way) and ``D + 2 * K2 + 2 * K3
+        + K4`` is accumulated left to right in ``AK_`` (``1 * x`` is exact): the same
+        results as three copies of the body, a third of the code to compile.
         """
-        self.rk_cont = cont
+        subs = []
+        for s in cont:
+            n = static_order(s)
+            subs += [f"{s.sid}"] if n is None else [f"{s.sid}_{q}" for q in range(n)]
         sc = Scope(time="TKS_", suffix="_ks", renamed=frozenset(a.target for a in self.pl["rk"]),
                    state="YKS_", deriv="KS_", tn="TNK")
-        body = ["__rky__", "TKS_ = tl + dt / 2 if stg < 2 else tl + dt"]
+        body = ["TKW_ = 2.0 if stg < 2 else 1.0", "TKH_ = 0.5 if stg < 2 else 1.0",
+                "TKS_ = tl + dt / 2 if stg < 2 else tl + dt"]
+        body += [f"YKS_{x} = S{x} + KS_{x} * dt * TKH_" for x in subs]
         body += self.ts_lines(sc)
         body += [f"{self.em.var(a.target, sc)} = {self.em(a.expr, sc)}" for a in self.pl["rk"]]
         for s in self.prog.states:
             body += self.deriv(s, sc)
-        return ["for stg in range(3):"] + ["    " + line for line in body + ["__rkk__"]] + [
-            "__rks__"]
-
-    def rk_rows(self):
-        """Row arrays of the RK4 markers: state, k1, stage derivative, stage state, and
-        the kept derivatives of stages 2-4 (``RKO[stage]``); empty for Euler."""
-        if self.method != "rk4" or not getattr(self, "rk_cont", None):
-            return {}
-        subs = []
-        for s in self.rk_cont:
-            n = static_order(s)
-            subs += [f"{s.sid}"] if n is None else [f"{s.sid}_{q}" for q in range(n)]
-        rows = {key: [self.row(f"{pre}{x}") for x in subs]
-                for key, pre in (("RKS", "S"), ("RKD", "D"), ("RKK", "KS_"), ("RKY", "YKS_"))}
-        rows["RKO"] = [[self.row(f"{pre}{x}") for x in subs] for pre in ("K2_", "K3_", "K4_")]
-        return rows
-
-    @staticmethod
-    def rk_special(indent, stmt):
-        """Expansion of the RK4 markers (see :meth:`rk4_lines`)."""
-        if stmt == "__rky__":
-            lines = ["src = RKD if stg == 0 else RKK",
-                     "for q in range(RKS.shape[0]):",
-                     "    ys, ss, ks = RKY[q], RKS[q], src[q]",
-                     "    if stg < 2:",
-                     "        for l in range(8):",
-                     "            V[ys, l] = V[ss, l] + V[ks, l] * dt / 2",
-                     "    else:",
-                     "        for l in range(8):",
-                     "            V[ys, l] = V[ss, l] + V[ks, l] * dt"]
-        elif stmt == "__rkk__":
-            lines = ["for q in range(RKS.shape[0]):",
-                     "    ko, ks = RKO[stg, q], RKK[q]",
-                     "    for l in range(8):",
-                     "        V[ko, l] = V[ks, l]"]
-        else:
-            lines = ["for q in range(RKS.shape[0]):",
-                     "    ss, ds, k2, k3, k4 = RKS[q], RKD[q], RKO[0, q], RKO[1, q], RKO[2, q]",
-                     "    for l in range(8):",
-                     "        V[ss, l] = V[ss, l] + dt / 6 * (V[ds, l] + 2 * V[k2, l] + "
-                     "2 * V[k3, l] + V[k4, l])"]
-        return [indent + line for line in lines]
+        body += [f"AK_{x} = AK_{x} + TKW_ * KS_{x}" for x in subs]
+        return ([f"KS_{x} = D{x}" for x in subs] + [f"AK_{x} = D{x}" for x in subs]
+                + ["for stg in range(3):"] + ["    " + line for line in body]
+                + [f"S{x} = S{x} + dt / 6 * AK_{x}" for x in subs])
 
     def localise(self, seg):
         """A lane loop's statements with rows loaded into locals once (see _localise)."""
@@ -267,9 +233,6 @@ class LaneGenerator(Generator):
             if stmt.startswith(("j = save", "if ", "pass", "break", "tl = ", "TK", "for stg")):
                 close()
                 out.append(text)
-            elif stmt.startswith("__rk"):
-                close()
-                out.extend(self.rk_special(indent, stmt))
             elif stmt.startswith(("__ts__", "__store__")):
                 close()
                 out.extend(self.special(indent, stmt))
