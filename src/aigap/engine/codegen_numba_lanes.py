@@ -133,7 +133,8 @@ class LaneGenerator(Generator):
     def init_body(self, lines, read):
         """Initialisation of one run (lane ``l``): the constants copied in one loop
         (``PROW``), the time series, then the values with rows loaded into locals once
-        and stored only when the step or the saved outputs read them (``read``).
+        and stored only when the step or the saved outputs read them (``read``); values
+        no stored row depends on are dropped.
         Fewer array accesses: numba's compile time is proportional to them."""
         ts = next((k for k, line in enumerate(lines)
                    if line.startswith("for q in range(TSJ.shape[0]):")), None)
@@ -144,7 +145,7 @@ class LaneGenerator(Generator):
         copy = ["for q in range(PROW.shape[0]):", "    V[PROW[q], l] = PR[r, q]"]
         body = [line for line in _localise(rest, 0)
                 if not STORE.fullmatch(line) or int(STORE.fullmatch(line).group(1)) in read]
-        return head + copy + lines[ts:ts + 2] + body
+        return head + copy + lines[ts:ts + 2] + _live(body)
 
     # ------------------------------------------------------------- RK4
     def rk4_lines(self, cont):
@@ -246,6 +247,7 @@ class LaneGenerator(Generator):
 CELL = re.compile(r"V\[(\d+), l\]")
 ROW = re.compile(r"V\[(\d+)\b")
 PARAM = re.compile(r"V\[\d+, l\] = PR\[r, \d+\]")
+LOCAL = re.compile(r"\bx\d+_\d+_\d+\b")
 STORE = re.compile(r"V\[(\d+), l\] = x\d+_0_\d+")
 
 
@@ -271,6 +273,18 @@ def _localise(seg, tag):
     stores = [f"V[{r}, l] = {cur[r]}" for r in dict.fromkeys(
         CELL.fullmatch(st.split(" = ", 1)[0]).group(1) for st in seg)]
     return loads + body + stores
+
+
+def _live(body):
+    """``body`` without assignments to locals that no store reads (the values the
+    step recomputes anyway); the expressions have no side effects."""
+    live, keep = set(), []
+    for line in reversed(body):
+        lhs, rhs = line.split(" = ", 1)
+        if CELL.fullmatch(lhs) or lhs in live:
+            keep.append(line)
+            live.update(LOCAL.findall(rhs))
+    return keep[::-1]
 
 
 def generate_lanes(prog: ir.Program, method) -> str:
