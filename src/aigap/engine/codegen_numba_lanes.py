@@ -25,7 +25,7 @@ from .codegen_numba import HELPERS, Emitter, Generator, Scope, static_order
 
 LANES = 8
 LIFTED = {"exp": "vexp", "ln": "vlog"}
-TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|YK[234S]_|K[234S]_|AK_)\d+(?:_\d+)?)\b")
+TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|SB_|AK_)\d+(?:_\d+)?)\b")
 LIFT = re.compile(r"\bv_lift(\d+)\b")
 
 
@@ -114,9 +114,12 @@ class LaneGenerator(Generator):
         step = self.step_body(loop)
         prow = [self.row(self.names(p)) for p in self.prog.params]
         orow = [self.row(self.em.var(name, self.store_scope)) for name in self.pl["out_scalars"]]
-        read = {int(m) for line in step for m in ROW.findall(line)} | set(orow)
+        # rows something reads: lane-loop loads, vector calls, the saved outputs
+        read = {int(m) for line in init + step for m in LOADED.findall(line) + VEC.findall(line)}
+        read |= set(orow)
         body += ["    " + line for line in self.init_body(init, read)]
-        body += step
+        body += [line for line in step       # a store no one reads is dropped
+                 if not (m := STORED.fullmatch(line)) or int(m.group(1)) in read]
         head = self.header("codegen_numba_lanes",
                            ["from aigap.engine.numba_vecmath import vexp, vlog, vpow"],
                            note=f"{LANES} runs in lock-step")
@@ -148,33 +151,47 @@ class LaneGenerator(Generator):
         return head + copy + lines[ts:ts + 2] + _live(body)
 
     # ------------------------------------------------------------- RK4
-    def rk4_lines(self, cont):
-        """RK4 with the body of stages 2-4 written once, in a loop over the stages.
+    def loop_lines(self):
+        """Time loop; for RK4 the step's body is written once and run for all four
+        stages (a loop over ``stg``).
 
-        Every stage uses the same rows (``KS_`` derivative, ``YKS_`` state); the
-        weights are run-time factors (``TKH_``: 1/2 for stages 2 and 3, 1 for stage 4;
-        ``TKW_``: 2, 2, 1), so the numpy backend's ``S + K * dt / 2`` and ``S + K * dt``
-        are ``S + K * dt * TKH_`` (halving is exact either way) and ``D + 2 * K2 + 2 * K3
-        + K4`` is accumulated left to right in ``AK_`` (``1 * x`` is exact): the same
-        results as three copies of the body, a third of the code to compile.
+        Stage 0 is the step itself (its values, the saved outputs, k1 = ``D``). For
+        stages 1-3 the state rows hold the stage's state, ``SB_ + D * dt * TKH_`` with
+        the step's state kept in ``SB_`` and ``D`` the previous stage's derivative
+        (``TKH_`` = 1/2, 1/2, 1: the numpy backend's ``S + K * dt / 2`` and ``S + K *
+        dt``, halving being exact), at time ``TKS_``. ``D + 2 * K2 + 2 * K3 + K4`` is
+        accumulated left to right in ``AK_`` (weights ``TKW_``; ``1 * x`` is exact) and
+        the state becomes ``SB_ + dt / 6 * AK_``: the numpy backend's results with a
+        quarter of the code to compile.
         """
+        if self.method != "rk4":
+            return super().loop_lines()
+        em, pl = self.em, self.pl
+        st = Scope(time="TKS_", suffix="_l", renamed=frozenset(a.target for a in pl["loop"]))
         subs = []
-        for s in cont:
+        for s in pl["continuous"]:
             n = static_order(s)
             subs += [f"{s.sid}"] if n is None else [f"{s.sid}_{q}" for q in range(n)]
-        sc = Scope(time="TKS_", suffix="_ks", renamed=frozenset(a.target for a in self.pl["rk"]),
-                   state="YKS_", deriv="KS_", tn="TNK")
-        body = ["TKW_ = 2.0 if stg < 2 else 1.0", "TKH_ = 0.5 if stg < 2 else 1.0",
-                "TKS_ = tl + dt / 2 if stg < 2 else tl + dt"]
-        body += [f"YKS_{x} = S{x} + KS_{x} * dt * TKH_" for x in subs]
-        body += self.ts_lines(sc)
-        body += [f"{self.em.var(a.target, sc)} = {self.em(a.expr, sc)}" for a in self.pl["rk"]]
+        body = ["TKS_ = tl if stg == 0 else (tl + dt / 2 if stg < 3 else tl + dt)",
+                "TKH_ = 0.5 if stg < 3 else 1.0", "TKW_ = 2.0 if stg < 3 else 1.0",
+                "if stg == 0:", *[f"    SB_{x} = S{x}" for x in subs],
+                "else:", *[f"    S{x} = SB_{x} + D{x} * dt * TKH_" for x in subs]]
+        body += self.ts_lines(st)
+        body += [f"{em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
+                 if a.target in pl["deriv_need"]]
+        body += ["if stg == 0:", "    j = save[k]", "    if j >= 0:"]
+        body += [f"        {em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
+                 if a.target not in pl["deriv_need"]]
+        body += ["        " + line for line in self.store_lines(st)]
+        body += ["    if k == n:", "        break"]
         for s in self.prog.states:
-            body += self.deriv(s, sc)
-        body += [f"AK_{x} = AK_{x} + TKW_ * KS_{x}" for x in subs]
-        return ([f"KS_{x} = D{x}" for x in subs] + [f"AK_{x} = D{x}" for x in subs]
-                + ["for stg in range(3):"] + ["    " + line for line in body]
-                + [f"S{x} = S{x} + dt / 6 * AK_{x}" for x in subs])
+            body += self.deriv(s, st)
+        body += ["if stg == 0:", *[f"    AK_{x} = D{x}" for x in subs],
+                 "else:", *[f"    AK_{x} = AK_{x} + TKW_ * D{x}" for x in subs]]
+        loop = ["for stg in range(4):", *["    " + line for line in body],
+                "if k == n:", "    break", *[f"S{x} = SB_{x} + dt / 6 * AK_{x}" for x in subs]]
+        return ["n = times.shape[0] - 1", "for k in range(n + 1):", "    tl = times[k]"] + [
+            "    " + line for line in loop]
 
     def localise(self, seg):
         """A lane loop's statements with rows loaded into locals once (see _localise)."""
@@ -229,7 +246,8 @@ class LaneGenerator(Generator):
             text = line[4:]
             indent = " " * (len(text) - len(text.lstrip()))
             stmt = text.strip()
-            if stmt.startswith(("j = save", "if ", "pass", "break", "tl = ", "TK", "for stg")):
+            if stmt.startswith(("j = save", "if ", "else", "pass", "break", "tl = ", "TK",
+                                "for stg")):
                 flush()
                 out.append(text)
             elif stmt.startswith(("__ts__", "__store__")):
@@ -285,7 +303,9 @@ class LaneGenerator(Generator):
         return out
 
 CELL = re.compile(r"V\[(\d+), l\]")
-ROW = re.compile(r"V\[(\d+)\b")
+LOADED = re.compile(r"= V\[(\d+), l\]$")
+VEC = re.compile(r"V\[(\d+)\]")
+STORED = re.compile(r"\s*V\[(\d+), l\] = x\d+_\d+_\d+")
 PARAM = re.compile(r"V\[\d+, l\] = PR\[r, \d+\]")
 LOCAL = re.compile(r"\bx\d+_\d+_\d+\b")
 STORE = re.compile(r"V\[(\d+), l\] = x\d+_0_\d+")
