@@ -179,13 +179,13 @@ class LaneGenerator(Generator):
         body += self.ts_lines(st)
         body += [f"{em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
                  if a.target in pl["deriv_need"]]
+        for s in self.prog.states:             # before the saved outputs: one region
+            body += self.deriv(s, st)
         body += ["if stg == 0:", "    j = save[k]", "    if j >= 0:"]
         body += [f"        {em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
                  if a.target not in pl["deriv_need"]]
         body += ["        " + line for line in self.store_lines(st)]
         body += ["    if k == n:", "        break"]
-        for s in self.prog.states:
-            body += self.deriv(s, st)
         body += ["if stg == 0:", *[f"    AK_{x} = D{x}" for x in subs],
                  "else:", *[f"    AK_{x} = AK_{x} + TKW_ * D{x}" for x in subs]]
         loop = ["for stg in range(4):", *["    " + line for line in body],
