@@ -1,0 +1,195 @@
+"""Helper functions every generated numba kernel calls, compiled once per machine.
+
+Scalar versions of what the numpy backend calls: comparisons as 0.0/1.0,
+IF THEN ELSE, NaN-propagating MIN/MAX, ``numpy.interp`` branch for branch for
+lookups, time-series interpolation, and the small per-run array updates of
+delay/smooth chains. Vensim functions (STEP, ZIDZ...) are not here: they are
+lowered to primitives once, in :mod:`aigap.engine.lowering`.
+
+They live in this one module (``cache=True``: numba keeps their machine code
+beside it, or in ``NUMBA_CACHE_DIR``), not in each generated kernel module, so a
+new kernel compiles only its own body; LLVM still inlines them into the kernel.
+Imported by the generated modules only (it imports numba).
+"""
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, error_model="numpy")
+def _f(c):
+    # a comparison as a number (numpy's booleans are 0/1 in arithmetic)
+    return 1.0 if c else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _ite(c, a, b):
+    # IF THEN ELSE: both sides are evaluated (as numpy.where does); NaN counts as true
+    return a if c != 0 else b
+
+
+@njit(cache=True, error_model="numpy")
+def _fmin(a, b):
+    return a if (a <= b or a != a) else b
+
+
+@njit(cache=True, error_model="numpy")
+def _fmax(a, b):
+    return a if (a >= b or a != a) else b
+
+
+@njit(cache=True, error_model="numpy")
+def _seg(x, xp):
+    lo = 0
+    hi = xp.shape[0] - 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if xp[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, error_model="numpy")
+def _lk_interp(x, xp, fp, sl):
+    # numpy.interp, branch for branch (slopes precomputed with its formula)
+    n = xp.shape[0]
+    if x != x:
+        return x
+    if x < xp[0]:
+        return fp[0]
+    if x > xp[n - 1]:
+        return fp[n - 1]
+    if x == xp[n - 1]:
+        return fp[n - 1]
+    j = _seg(x, xp)
+    if xp[j] == x:
+        return fp[j]
+    v = sl[j] * (x - xp[j]) + fp[j]
+    if v != v:
+        v = sl[j] * (x - xp[j + 1]) + fp[j + 1]
+        if v != v and fp[j] == fp[j + 1]:
+            v = fp[j]
+    return v
+
+
+@njit(cache=True, error_model="numpy")
+def _lk_extrap(x, xp, fp, sl):
+    n = xp.shape[0]
+    if x > xp[n - 1]:
+        return fp[n - 1] + sl[n - 2] * (x - xp[n - 1])
+    if x < xp[0]:
+        return fp[0] + sl[0] * (x - xp[0])
+    return _lk_interp(x, xp, fp, sl)
+
+
+@njit(cache=True, error_model="numpy")
+def _lk_hold(x, xp, fp, sl):
+    n = xp.shape[0]
+    if x != x or x >= xp[n - 1]:
+        return fp[n - 1]
+    if x < xp[0]:
+        return fp[0]
+    return fp[_seg(x, xp)]
+
+
+@njit(cache=True, error_model="numpy")
+def _ts(t, TX, a, b, TV, r):
+    # time-series parameter: linear between points, held beyond the ends
+    if t <= TX[a]:
+        return TV[r, a]
+    if t >= TX[b - 1]:
+        return TV[r, b - 1]
+    j = a + _seg(t, TX[a:b])
+    slope = (TV[r, j + 1] - TV[r, j]) / (TX[j + 1] - TX[j])
+    return slope * (t - TX[j]) + TV[r, j]
+
+
+@njit(cache=True, error_model="numpy")
+def _order(v):
+    # int(order) as numpy does; out-of-range values are checked (and reported) by the host
+    if v == v and 1.0 <= v < 1e6:
+        return int(v)
+    return 1
+
+
+@njit(cache=True, error_model="numpy")
+def _smooth_d(D, S, inp, of, tm, n):
+    D[0] = ((inp - S[0]) * of) / tm
+    for q in range(1, n):
+        D[q] = ((S[q - 1] - S[q]) * of) / tm
+
+
+@njit(cache=True, error_model="numpy")
+def _delay_d(D, S, inp, of, tm, n):
+    D[0] = (inp - S[0] / tm) * of
+    for q in range(1, n):
+        D[q] = (S[q - 1] / tm - S[q] / tm) * of
+
+
+@njit(cache=True, error_model="numpy")
+def _delayn_d(D, S, TN, TM, inp, of, tm, n):
+    TN[0] = tm
+    for q in range(1, n):
+        TN[q] = TM[q - 1]
+    D[0] = (inp - S[0] / TN[0]) * of
+    for q in range(1, n):
+        D[q] = (S[q - 1] / TN[q - 1] - S[q] / TN[q]) * of
+
+
+@njit(cache=True, error_model="numpy")
+def _euler(S, D, dt, n):
+    for q in range(n):
+        S[q] = S[q] + D[q] * dt
+
+
+@njit(cache=True, error_model="numpy")
+def _half(Y, S, D, dt, n):
+    for q in range(n):
+        Y[q] = S[q] + D[q] * dt / 2
+
+
+@njit(cache=True, error_model="numpy")
+def _full(Y, S, D, dt, n):
+    for q in range(n):
+        Y[q] = S[q] + D[q] * dt
+
+
+@njit(cache=True, error_model="numpy")
+def _rk4(S, D, K2, K3, K4, dt, n):
+    for q in range(n):
+        S[q] = S[q] + dt / 6 * (D[q] + 2 * K2[q] + 2 * K3[q] + K4[q])
+
+
+@njit(cache=True, error_model="numpy")
+def _copy(A, B, n):
+    for q in range(n):
+        A[q] = B[q]
+
+
+@njit(cache=True, error_model="numpy")
+def _chain(n, value):
+    A = np.empty(n)
+    for q in range(n):
+        A[q] = value
+    return A
+
+
+@njit(cache=True, error_model="numpy")
+def _reduced_order(o, dt, d):
+    # PySD shortens a delay whose time is below order * TIME STEP (never below 1 here)
+    while o * dt > d and o > 1:
+        o -= 1
+    return o
+
+
+@njit(cache=True, error_model="numpy")
+def _pipe_len(d, dt):
+    # round(max(d / dt, 1) + 1e-6), as the numpy backend; bad values reported by the host
+    v = d / dt
+    if v < 1.0:
+        v = 1.0
+    v = v + 1e-06
+    if v == v and v < 1e9:
+        return max(int(np.rint(v)), 1)
+    return 1

@@ -1,0 +1,46 @@
+"""The lock-step kernel's scheduler: independent exp/pow calls share one phase, and
+no statement moves before what it reads or before a call reading what it overwrites."""
+from aigap.engine.codegen_numba_lanes import LaneGenerator
+
+
+def _schedule(items):
+    gen = LaneGenerator.__new__(LaneGenerator)     # schedule() needs no model
+    return [line.strip() for line in gen.schedule("", items)]
+
+
+def _phases(lines):
+    """Per line: ("loop", index) for statements inside lane loop ``index``, or the call."""
+    out, k = [], -1
+    for line in lines:
+        if line == "for l in range(8):":
+            k += 1
+        elif line.startswith("vexp("):
+            out.append(("call", line))
+        else:
+            out.append(("loop", k, line))
+    return out
+
+
+def test_independent_calls_share_one_phase():
+    items = ["V[1, l] = (V[0, l] * 2.0)", ("vexp", [1, 2]),
+             "V[3, l] = (V[0, l] + 1.0)", ("vexp", [3, 4]),
+             "V[5, l] = (V[2, l] + V[4, l])"]
+    lines = _schedule(items)
+    assert lines.count("for l in range(8):") == 2             # was three loops
+    calls = [i for i, line in enumerate(lines) if line.startswith("vexp(")]
+    assert [lines[i] for i in calls] == ["vexp(V[1], V[2])", "vexp(V[3], V[4])"]
+    assert calls[1] == calls[0] + 1
+    phases = _phases(lines)
+    first = [p for p in phases if p[0] == "loop" and p[1] == 0]
+    assert any("V[1, l] =" in p[2] for p in first) and any("V[3, l] =" in p[2] for p in first)
+    assert any("V[5, l] =" in p[2] for p in phases if p[0] == "loop" and p[1] == 1)
+
+
+def test_overwrite_waits_for_the_call_that_reads_the_row():
+    items = ["V[1, l] = V[0, l]", ("vexp", [1, 2]), "V[1, l] = 3.0", "V[6, l] = V[0, l]"]
+    lines = _schedule(items)
+    call = lines.index("vexp(V[1], V[2])")
+    assert [line for line in lines[:call] if line.endswith(" = 3.0")] == []
+    assert [line for line in lines[call:] if line.endswith(" = 3.0")] != []
+    assert "V[6, l] = " in "\n".join(lines[:call])               # independent: loop 0
+    assert lines[:call].count("V[1, l] = " + lines[2].split(" = ")[0]) == 1
