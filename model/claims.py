@@ -238,9 +238,7 @@ def _params(cm, overrides, base=None):
 
 
 def _value(res, claim):
-    i = int(np.argmin(np.abs(res.time - claim.time)))
-    v = res[claim.output][0, i]
-    return float(v if claim.region is None else v[REGIONS.index(claim.region)])
+    return float(_values(res, claim)[0])
 
 
 def scenario_params(cm, name):
@@ -278,9 +276,7 @@ def measure(cm):
 
 def _params_n(cm, overrides, base, n):
     """``_params`` for ``n`` runs: every override replaces that constant in every run."""
-    params = {}
-    for name, arr in base.items():
-        params[name] = arr
+    params = dict(base)
     for name, value in overrides.items():
         info = cm.constants[name]
         shape = np.shape(info.default)

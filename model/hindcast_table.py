@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -103,10 +102,10 @@ def table() -> str:
 
 
 def render(text: str, body: str) -> str:
-    pat = re.compile(r"(<!-- BEGIN hindcast -->\n)(.*?)(<!-- END hindcast -->)", re.S)
-    if not pat.search(text):
-        raise SystemExit("model/README.md has no hindcast markers")
-    return pat.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
+    """``text`` with the hindcast block replaced (posterior_tables' marker rule)."""
+    sys.path.insert(0, str(HERE))
+    from posterior_tables import replace
+    return replace(text, "hindcast", body)
 
 
 def main(argv=None) -> int:
