@@ -29,7 +29,7 @@ bench: $(STAMP)
 
 ## Regenerate the JSON Schemas of scenario, sweep, observation and priors files (schemas/).
 schemas: $(STAMP)
-	for k in scenario sweep observations priors; do $(BIN)/aigap schema $$k -o schemas/$$k.schema.json; done
+	for k in scenario sweep observations priors profile; do $(BIN)/aigap schema $$k -o schemas/$$k.schema.json; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -12,7 +12,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 #: project files shipped with the package (glob patterns relative to the checkout)
-PROJECT_FILES = ("model/ai_gap.mdl", "model/checks.yaml", "model/ai_gap.loops.yaml",
+PROJECT_FILES = ("model/ai_gap.mdl", "model/ai_gap.profile.yaml", "model/checks.yaml", "model/ai_gap.loops.yaml",
                  "scenarios/**/*.yaml", "scenarios/**/*.csv", "schemas/*.json")
 
 

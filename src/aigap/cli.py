@@ -122,13 +122,14 @@ def build_parser():
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("schema", parents=[model_opt],
-                       help="print the JSON Schema of scenario, sweep, observation or priors "
-                            "files (for editor completion and checks)",
+                       help="print the JSON Schema of scenario, sweep, observation, priors or "
+                            "profile files (for editor completion and checks)",
                        description="Print a draft 2020-12 JSON Schema generated from the file "
                        "checker and the model (constant and variable names, elements, ranges). "
                        "The shipped YAML files reference the copies in schemas/ by a "
                        "'# yaml-language-server: $schema=...' first line.")
-    p.add_argument("kind", choices=("scenario", "sweep", "observations", "priors"))
+    from .analysis.file_schemas import SCHEMA_KINDS
+    p.add_argument("kind", choices=SCHEMA_KINDS)
     p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
     p.set_defaults(func=cmd_schema)
 
@@ -309,7 +310,7 @@ def cmd_run(args) -> int:
     if args.sets:
         print(f"  --set: {', '.join(args.sets)}")
     print()
-    print(format_summary(out.summary, sc.name))
+    print(format_summary(out.summary, sc.name, profile=out.profile))
     if out.fit is not None and (sc.name == "baseline" or args.fit or args.observations):
         print(f"\nFit to observations ({out.observations.path}):")
         print(format_fit(out.fit[out.fit.scenario == sc.name]))
@@ -331,11 +332,20 @@ def _wrap_items(head: str, items: list, width: int) -> str:
     return "\n".join(lines)
 
 
+def _model_profile(args):
+    """The profile of the model ``compare`` runs (``--model``, ``$AIGAP_MODEL`` or the
+    project's; see :func:`aigap.scenarios.profile_file.profile_for`)."""
+    from .engine import compile_model
+    from .scenarios.profile_file import profile_for
+    from .workflow import find_model
+    return profile_for(compile_model(find_model(args.model)))
+
+
 def cmd_compare(args) -> int:
     """`aigap compare`: several scenarios (default: the six named ones), gap tables."""
     from .workflow import default_scenario_paths, format_gap_table
     from .workflow.names import resolve_scenario
-    paths = args.scenarios or default_scenario_paths()
+    paths = args.scenarios or default_scenario_paths(profile=_model_profile(args))
     problems = []
     for p in paths:
         try:
@@ -349,7 +359,7 @@ def cmd_compare(args) -> int:
         return cmd_posterior_gaps(args, [resolve_scenario(p) for p in paths], "compare")
     out = _simulate(args, paths, "compare")
     print(f"Comparing {len(out.scenarios)} scenarios: {', '.join(out.results)}\n")
-    print(format_gap_table(out.summary))
+    print(format_gap_table(out.summary, profile=out.profile))
     if out.fit is not None:
         n_ok = out.fit.groupby("scenario", sort=False).passed.agg(["sum", "size"])
         fits = ", ".join(f"{s} {r['sum']}/{r['size']}" for s, r in n_ok.iterrows())

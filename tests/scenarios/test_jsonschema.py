@@ -1,4 +1,4 @@
-"""JSON Schemas of scenario, sweep, observation and priors files (``aigap schema``).
+"""JSON Schemas of scenario, sweep, observation, priors and profile files (``aigap schema``).
 
 The schemas are generated from the checkers' key tuples and the model; these tests keep the
 committed copies current, validate every shipped file, and check that the schema and the
@@ -20,15 +20,17 @@ from aigap.core.errors import InputError
 from aigap.observations import load_observations
 from aigap.scenarios import load_scenario
 from aigap.scenarios.jsonschema import yaml_data
+from aigap.scenarios.profile_file import load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCEN = ROOT / "scenarios"
 SHIPPED = {"scenario": sorted(SCEN.glob("*.yaml")),
            "sweep": sorted((SCEN / "sweeps").glob("*.yaml")),
            "observations": [SCEN / "data" / "observations.yaml"],
-           "priors": sorted((SCEN / "priors").glob("*.yaml"))}
+           "priors": sorted((SCEN / "priors").glob("*.yaml")),
+           "profile": [ROOT / "model" / "ai_gap.profile.yaml"]}
 LOADERS = {"scenario": load_scenario, "sweep": load_sweep,
-           "observations": load_observations, "priors": load_priors}
+           "observations": load_observations, "priors": load_priors, "profile": load_profile}
 HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
 
 
@@ -138,6 +140,19 @@ BAD = [
     ("priors", "discrete prior", _mut(["priors"], {"Agentic Usage Growth": {
         "dist": "discrete", "levels": [1, 2], "rationale": "x"}})),
     ("priors", "unknown top-level key", _mut(["prior"], {})),
+    ("profile", "unknown top-level key", _mut(["key_variable"], ["Model ARR"])),
+    ("profile", "unknown key variable", _mut(["key_variables", 0], "Total AI ARRR")),
+    ("profile", "key variables not a list", _mut(["key_variables"], "Model ARR")),
+    ("profile", "unknown region dimension", _mut(["regions", "dimension"], "Regoin")),
+    ("profile", "one region element", _mut(["regions", "elements"], ["US"])),
+    ("profile", "unknown region element", _mut(["regions", "elements"], ["US", "EU"])),
+    ("profile", "bad colour", _mut(["regions", "colors", "US"], "blue")),
+    ("profile", "gap of an unknown variable", _mut(["gap_ratios", "ARR Gap Ratio", "of"],
+                                                  "Total ARR")),
+    ("profile", "unknown gap ratio key", _mut(["gap_ratios", "ARR Gap Ratio", "over"], "x")),
+    ("profile", "fractional report year", _mut(["report_years", "first"], 2026.5)),
+    ("profile", "missing last report year", lambda d: d["report_years"].pop("last")),
+    ("profile", "bad scenario name", _mut(["default_scenarios", 0], "../etc/passwd")),
 ]
 
 

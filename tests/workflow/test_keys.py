@@ -1,4 +1,5 @@
-"""The key-variable names are defined once (aigap.core.keys) and imported elsewhere."""
+"""The key-variable names are defined once (the profile, model/ai_gap.profile.yaml, read by
+aigap.core.keys) and imported elsewhere."""
 import re
 from pathlib import Path
 
@@ -13,7 +14,8 @@ def test_modules_use_the_one_definition():
     from aigap.plotting import style
     from aigap.workflow import summary
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
-    assert summary.GAPS is keys.GAPS and summary.REGIONAL is keys.REGIONAL
+    assert summary.SUMMARY_VARIABLES == keys.REGIONAL + keys.GAPS
+    assert summary.YEARS is keys.YEARS and summary.GAP_LABELS is keys.GAP_LABELS
     assert sweep_file.KEY_OUTPUTS is keys.KEY_OUTPUTS
     assert report_data.GAPS is keys.GAPS and report_sections.GAPS is keys.GAPS
     assert keys.KEY_OUTPUTS == keys.KEY_VARIABLES + keys.GAPS

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from ..observations import ITEM_KEYS, KINDS
 from ..observations import TOP_LEVEL_KEYS as OBS_KEYS
+from ..scenarios.profile_file import YEAR_KEYS
+from ..scenarios.profile_file import TOP_KEYS as PROFILE_KEYS
 from ..scenarios.jsonschema import (META_SCHEMA, bounded_number, constants_object,
                                     scenario_schema)
 from .conditions import CONDITION_KEYS, OPS
@@ -26,7 +28,7 @@ from .sweep_file import TOP_LEVEL_KEYS as SWEEP_KEYS
 __all__ = ["SCHEMA_KINDS", "SCHEMA_FILES", "file_schema", "schema_text"]
 
 SCHEMA_FILES = {"scenario": "scenario.schema.json", "sweep": "sweep.schema.json",
-                "observations": "observations.schema.json", "priors": "priors.schema.json"}
+                "observations": "observations.schema.json", "priors": "priors.schema.json", "profile": "profile.schema.json"}
 SCHEMA_KINDS = tuple(SCHEMA_FILES)
 _ARRAY_KEYS = {"levels": 1, "values": 2, "weights": 1}     # list keys and their minimum size
 _TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
@@ -176,8 +178,38 @@ def observations_schema(model) -> dict:
             "required": ["observations"], "properties": {k: props[k] for k in OBS_KEYS}}
 
 
+def profile_schema(model) -> dict:
+    """The JSON Schema of a project profile (``<model>.profile.yaml``) for ``model``."""
+    names = {"type": "array", "items": _variable(model), "uniqueItems": True}
+    dims = sorted(model.dims)
+    year = {"type": "integer"}
+    regions = {"type": "object", "additionalProperties": False, "required": ["dimension",
+                                                                              "elements"],
+               "properties": {
+                   "dimension": {"enum": dims, "description": "Subscript range of regions"},
+                   "elements": {"type": "array", "items": {"enum": _elements(model)},
+                                "minItems": 2, "maxItems": 2,
+                                "description": "A gap ratio divides the first by the second"},
+                   "colors": {"type": "object", "additionalProperties": {
+                       "type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}}}}
+    gap = {"type": "object", "additionalProperties": False, "required": ["of"],
+           "properties": {"of": _variable(model), "label": _TEXT}}
+    props = {"description": {"type": "string"}, "regions": regions,
+             "key_variables": dict(names, minItems=1), "summary_variables": names,
+             "gap_ratios": {"type": "object", "additionalProperties": gap,
+                            "propertyNames": _variable(model)},
+             "report_years": {"type": "object", "additionalProperties": False,
+                              "required": ["first", "last"],
+                              "properties": {k: year for k in YEAR_KEYS}},
+             "default_scenarios": {"type": "array", "uniqueItems": True, "items": {
+                 "type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}}}
+    return {**_head("profile", model, "aigap project profile"), "required": ["key_variables"],
+            "properties": {k: props[k] for k in PROFILE_KEYS}}
+
+
 _BUILDERS = {"scenario": scenario_schema, "sweep": sweep_schema,
-             "observations": observations_schema, "priors": priors_schema}
+             "observations": observations_schema, "priors": priors_schema,
+             "profile": profile_schema}
 
 
 def file_schema(kind: str, model) -> dict:

@@ -1,19 +1,27 @@
-"""The model's key output names (the contract of docs/architecture.md), defined once.
+"""The shipped project model's contract as constants, read from its profile
+(``model/ai_gap.profile.yaml``, see :mod:`aigap.core.profile`), never written here.
 
-Summary tables, plots, sweeps, the CLI and reports import these; the names are the
-Vensim names of ``model/ai_gap.mdl``.
+Project-specific jobs (posterior, sweep defaults, reports, the explorer) import these;
+generic code (run, compare, summary tables, plots) takes the profile of the model it runs.
 """
 from __future__ import annotations
 
+from .profile import shipped_profile
+
+PROFILE = shipped_profile()
 #: regional variables of the year-end summary table (per Region)
-REGIONAL = ("Total AI ARR", "Model ARR", "Return on AI Capital")
-#: the three US/China gap ratios (scalars)
-GAPS = ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
-#: each gap ratio's regional variable (ratio = US / CN; undefined when CN is 0)
-GAP_OF = {"ARR Gap Ratio": "Total AI ARR", "Model ARR Gap Ratio": "Model ARR",
-          "Return Gap Ratio": "Return on AI Capital"}
+REGIONAL = PROFILE.summary_variables
+#: the gap ratios (scalars; ratio = first region / second region)
+GAPS = PROFILE.gaps
+#: each gap ratio's regional variable (undefined when the second region's value is 0)
+GAP_OF = PROFILE.gap_of
+#: each gap ratio's label in tables and plots
+GAP_LABELS = PROFILE.gap_labels
 #: every regional key variable (plot panels, default sweep outputs)
-KEY_VARIABLES = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
-                 "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers")
+KEY_VARIABLES = PROFILE.key_variables
 #: key variables and gap ratios: the contract outputs
-KEY_OUTPUTS = KEY_VARIABLES + GAPS
+KEY_OUTPUTS = PROFILE.key_outputs
+#: year-end columns of the gap tables
+YEARS = PROFILE.report_years
+#: the named scenarios of the headline comparison
+DEFAULT_SCENARIOS = PROFILE.default_scenarios

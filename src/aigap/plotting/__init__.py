@@ -16,11 +16,14 @@ def plot_run_outputs(folder, out) -> list:
     folder = Path(folder)
     units = {n: v.units for n, v in out.model.variables.items()}
     label = out.name if out.kind == "run" else f"{len(out.results)} scenarios"
+    profile = getattr(out, "profile", None)
+    keys = profile.key_variables if profile is not None else KEY_VARIABLES
+    gaps = profile.gaps if profile is not None else GAP_VARIABLES
     paths = [folder / "key_variables.png", folder / "gap_ratios.png"]
     plot_key_variables(paths[0], out.results, units, out.observations,
-                       title=f"Key variables: {label}")
+                       title=f"Key variables: {label}", variables=keys)
     plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}",
-                    data_end_time=data_end(out.observations))
+                    data_end_time=data_end(out.observations), variables=gaps)
     if out.fit is not None:
         first = next(iter(out.results))
         fit = out.fit[out.fit.scenario == first]

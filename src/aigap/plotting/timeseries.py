@@ -163,13 +163,16 @@ def _legend(fig, ax, results, single, observations, gap) -> None:
                fontsize=9)
 
 
-def plot_key_variables(path, results, units, observations=None, title=""):
+def plot_key_variables(path, results, units, observations=None, title="", variables=None):
     """Key variables (both regions) of every scenario, observations overlaid; returns the
-    Figure (``path=None``: not written, e.g. for a notebook)."""
-    return plot_panels(path, results, KEY_VARIABLES, units, observations, title)
+    Figure (``path=None``: not written, e.g. for a notebook). ``variables``: default the
+    shipped profile's key variables."""
+    return plot_panels(path, results, KEY_VARIABLES if variables is None else variables,
+                       units, observations, title)
 
 
-def plot_gap_ratios(path, results, units, title="", data_end_time=None):
-    """US/China gap ratios of every scenario, year-ends marked; returns the Figure."""
-    return plot_panels(path, results, GAP_VARIABLES, units, None, title, gap=True,
-                       data_end_time=data_end_time)
+def plot_gap_ratios(path, results, units, title="", data_end_time=None, variables=None):
+    """US/China gap ratios of every scenario, year-ends marked; returns the Figure (None
+    when the results hold no gap ratio). ``variables``: default the shipped profile's."""
+    return plot_panels(path, results, GAP_VARIABLES if variables is None else variables,
+                       units, None, title, gap=True, data_end_time=data_end_time)

@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..observations import Observations, default_observations_path, fit_table, load_observations
+from ..core.keys import DEFAULT_SCENARIOS, PROFILE as DEFAULT_PROFILE
+from ..core.profile import Profile, profile_path
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
+from ..scenarios.profile_file import profile_for
 from .manifest import build_manifest, engine_record, write_manifest
 from .budget import check_job_size, check_time_grid, job_size
 from .rundir import new_run_dir, runs_root
@@ -25,8 +28,6 @@ from .summary import summary_frame
 
 ENGINES = ("auto", "numpy", "compiled", "pysd")
 METHODS = ("euler", "rk4")
-DEFAULT_SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
-                     "china_anthropic_copy", "price_war_truce")
 MODEL_ENV = "AIGAP_MODEL"
 DEFAULT_MODEL = MODEL_FILE
 
@@ -53,10 +54,24 @@ def scenarios_dir() -> Path:
     return project_file("scenarios", "scenario folder")
 
 
-def default_scenario_paths(folder=None) -> list:
-    """The six named scenarios of the headline comparison."""
-    folder = Path(folder) if folder else scenarios_dir()
-    return [folder / f"{name}.yaml" for name in DEFAULT_SCENARIOS]
+def default_scenario_paths(folder=None, profile: Profile | None = None) -> list:
+    """The named scenarios of the headline comparison: the profile's ``default_scenarios``
+    (default the shipped model's six), each ``<name>.yaml`` in ``folder``, else beside the
+    profile file or in ``scenarios/`` next to its folder, else in the project's scenarios."""
+    names = profile.default_scenarios if profile is not None else DEFAULT_SCENARIOS
+    if not names:
+        raise InputError([f"{profile.path or 'the model'}: the profile lists no "
+                          "default_scenarios; name the scenario files to compare"])
+    if folder is not None:
+        return [Path(folder) / f"{name}.yaml" for name in names]
+    here = Path(profile.path).parent if profile is not None and profile.path else None
+    candidates = [here, here.parent / "scenarios"] if here is not None else []
+    out = []
+    for name in names:
+        found = next((c / f"{name}.yaml" for c in candidates
+                      if (c / f"{name}.yaml").is_file()), None)
+        out.append(found or scenarios_dir() / f"{name}.yaml")
+    return out
 
 
 @dataclass
@@ -72,6 +87,7 @@ class RunOutput:
     summary: object
     fit: object = None
     observations: Observations | None = None
+    profile: Profile | None = None
     run_dir: Path | None = None
     manifest: dict = field(default_factory=dict)
     elapsed: float = 0.0
@@ -168,7 +184,8 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     scenarios, params, obs = load_inputs(paths, cm, sets, observations)
     kind = kind or ("run" if len(scenarios) == 1 else "compare")
     name = name or (scenarios[0].name if kind == "run" else "compare")
-    check_contract(cm)
+    profile = profile_for(cm)
+    check_contract(cm, profile)
     if time_step is not None:          # the model's own grid is the modeller's choice
         check_time_grid(cm, time_step)
     check_job_size(job_size(cm, max(len(scenarios), 1), None, time_step), allow_large,
@@ -180,7 +197,7 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
         results[sc.name] = simulate_one(cm, params[sc.name], engine, method, time_step)
     check_finite(results)
     units = {n: v.units for n, v in cm.variables.items()}
-    summary = summary_frame(results, units=units)
+    summary = summary_frame(results, units=units, profile=profile)
     fit = None
     if obs is not None and obs.fitted:
         import pandas as pd
@@ -188,7 +205,8 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
                         ignore_index=True)
         fit = fit[["scenario", *[c for c in fit.columns if c != "scenario"]]]
     out = RunOutput(kind=kind, name=name, model=cm, scenarios=scenarios, params=params,
-                    results=results, summary=summary, fit=fit, observations=obs)
+                    results=results, summary=summary, fit=fit, observations=obs,
+                    profile=profile)
     if write:
         with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
             write_tables(rd.path, out)
@@ -215,15 +233,18 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     return out
 
 
-def check_contract(cm) -> None:
-    """The summary tables need the model contract (docs/architecture.md: the regional key
-    variables and the gap ratios): a model with none of them is refused instead of
-    printing empty tables; a partial one gets a warning naming what is missing."""
-    from .summary import SUMMARY_VARIABLES
-    missing = [v for v in SUMMARY_VARIABLES if v not in cm.variables]
-    if len(missing) == len(SUMMARY_VARIABLES):
-        raise InputError([f"{cm.path}: the model defines none of the contract variables "
-                          f"({', '.join(SUMMARY_VARIABLES)}); see docs/architecture.md"])
+def check_contract(cm, profile: Profile) -> None:
+    """The summary tables need the model contract (the profile's summary variables and gap
+    ratios, :mod:`aigap.core.profile`): a model with none of them is refused instead of
+    printing empty tables. A profile file is checked against its model when loaded; this
+    catches a derived profile of a model with no variables to report."""
+    wanted = profile.table_variables
+    if not wanted or not any(v in cm.variables for v in wanted):
+        raise InputError([f"{cm.path}: nothing to report: the model defines none of the "
+                          f"profile's variables ({', '.join(wanted) or 'none'}); write "
+                          f"{Path(cm.path).stem}.profile.yaml beside it (see "
+                          "docs/architecture.md)"])
+    missing = [v for v in wanted if v not in cm.variables]
     if missing:
         print(f"warning: {cm.path} lacks contract variable(s) {', '.join(missing)}; "
               "their rows are left out of the tables", file=sys.stderr)
@@ -238,21 +259,24 @@ def check_finite(results: dict) -> None:
                               f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"])
 
 
-def results_frame(results: dict):
+def results_frame(results: dict, region_dim: str | None = None):
     """Tidy results of every scenario: scenario, time, variable, region, [other ranges], value.
 
-    ``region`` holds the element of the ``Region`` range ("" for variables without it);
-    any other subscript range gets its own column.
+    ``region`` holds the element of the profile's region range (``region_dim``, default the
+    shipped model's ``Region``; "" for variables without it); any other subscript range
+    gets its own column.
     """
     import pandas as pd
+
+    region_dim = region_dim or DEFAULT_PROFILE.region_dimension
 
     frames = []
     for scen, res in results.items():
         df = res.to_frame()
         subs = [c for c in df.columns if c not in ("run", "time", "variable", "value")]
         cols = {"scenario": scen, "time": df["time"], "variable": df["variable"],
-                "region": df["Region"].fillna("") if "Region" in subs else ""}
-        cols.update({d: df[d].fillna("") for d in subs if d != "Region"})
+                "region": df[region_dim].fillna("") if region_dim in subs else ""}
+        cols.update({d: df[d].fillna("") for d in subs if d != region_dim})
         cols["value"] = df["value"]
         frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
@@ -284,6 +308,8 @@ def snapshot_inputs(folder: Path, model_path, scenarios, obs) -> list:
         return copied[src]
 
     place(Path(model_path).resolve())
+    if profile_path(model_path).is_file():           # the contract the tables were made with
+        place(profile_path(model_path).resolve())
     for sc in scenarios:
         for f in sc.files:
             place(Path(f).resolve())
@@ -336,7 +362,7 @@ def csv_safe(frame):
 
 def write_tables(folder: Path, out: RunOutput) -> None:
     """results.csv, summary.csv and fit.csv (when observations exist)."""
-    res = results_frame(out.results)
+    res = results_frame(out.results, out.profile.region_dimension if out.profile else None)
     if out.kind == "run":
         res = res.drop(columns="scenario")
     csv_safe(res).to_csv(folder / "results.csv", index=False, float_format="%.10g")

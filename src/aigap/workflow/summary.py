@@ -5,13 +5,9 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.formatting import format_value, format_when, scale_suffix  # noqa: F401  (re-exported)
-from ..core.keys import GAP_OF, GAPS, REGIONAL
+from ..core.keys import GAP_LABELS, PROFILE, YEARS  # noqa: F401  (re-exported)
 
-SUMMARY_VARIABLES = REGIONAL + GAPS
-YEARS = tuple(range(2026, 2031))
-GAP_LABELS = {"ARR Gap Ratio": "Total AI ARR gap, US/CN",
-              "Model ARR Gap Ratio": "Model ARR gap, US/CN",
-              "Return Gap Ratio": "Return on AI capital gap, US/CN"}
+SUMMARY_VARIABLES = PROFILE.table_variables
 
 
 def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
@@ -27,26 +23,32 @@ def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
                     ).reshape(x.shape[1:])
 
 
-def _undefined_ratio(result, name: str, year: int) -> bool:
-    """A gap ratio whose denominator (the CN value) is zero at that year end: the model's
-    ZIDZ returns 0, which would print as "0x"; the ratio is undefined."""
-    base = GAP_OF.get(name)
-    if base is None or base not in result or "CN" not in (result.coords.get(
-            (result.dims[base][2:] or ("",))[0]) or ()):
+def _undefined_ratio(result, name: str, year: int, profile=PROFILE) -> bool:
+    """A gap ratio whose denominator (the second region's value) is zero at that year end:
+    the model's ZIDZ returns 0, which would print as "0x"; the ratio is undefined."""
+    base, den = profile.gap_of.get(name), profile.denominator
+    if base is None or den is None or base not in result:
         return False
-    elems = list(result.coords[result.dims[base][2]])
-    return float(np.atleast_1d(year_end(result, base, year))[elems.index("CN")]) == 0.0
+    dims = result.dims[base][2:]
+    elems = list(result.coords.get(dims[0], ())) if dims else []
+    if den not in elems:
+        return False
+    return float(np.atleast_1d(year_end(result, base, year))[elems.index(den)]) == 0.0
 
 
-def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units=None):
+def summary_frame(results: dict, years=None, variables=None, units=None, profile=PROFILE):
     """Tidy table of year-end values.
 
     Parameters
     ----------
     results : dict
         Scenario name -> SimulationResult (run 0 is used).
+    years, variables : sequence, optional
+        Default: the profile's report years and summary variables + gap ratios.
     units : dict, optional
         Vensim name -> unit string.
+    profile : Profile
+        The model contract (:mod:`aigap.core.profile`); default the shipped model's.
 
     Returns
     -------
@@ -55,6 +57,8 @@ def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units
     """
     import pandas as pd
 
+    years = profile.report_years if years is None else years
+    variables = profile.table_variables if variables is None else variables
     rows = []
     for scen, res in results.items():
         for name in variables:
@@ -64,7 +68,7 @@ def summary_frame(results: dict, years=YEARS, variables=SUMMARY_VARIABLES, units
             regions = res.coords[dims[0]] if dims else ("",)
             for year in years:
                 vals = np.atleast_1d(year_end(res, name, year))
-                if _undefined_ratio(res, name, year):
+                if _undefined_ratio(res, name, year, profile):
                     vals = np.full(vals.shape, np.nan)     # 0/0 (ZIDZ gives 0): "n/a"
                 for region, v in zip(regions, vals):
                     rows.append({"scenario": scen, "variable": name, "region": region,
@@ -82,35 +86,39 @@ def _grid(header, rows) -> str:
     return "\n".join(lines)
 
 
-def format_summary(frame, scenario: str, years=YEARS) -> str:
+def format_summary(frame, scenario: str, years=None, profile=PROFILE) -> str:
     """Table of one scenario: rows variable x region, columns years."""
+    years = profile.report_years if years is None else years
     sub = frame[frame.scenario == scenario]
     rows = []
     for name in dict.fromkeys(sub.variable):
         part = sub[sub.variable == name]
         for region in dict.fromkeys(part.region):
             cells = part[part.region == region].set_index("year")
-            label = GAP_LABELS.get(name, f"{name} [{region}]" if region else name)
+            label = profile.gap_labels.get(name, f"{name} [{region}]" if region else name)
             rows.append([label, *(format_value(cells.value.get(y, np.nan), cells.unit.iloc[0],
-                                               ratio=name in GAPS) for y in years)])
+                                               ratio=name in profile.gaps) for y in years)])
     return _grid(["year-end", *map(str, years)], rows)
 
 
-def format_gap_table(frame, years=YEARS) -> str:
-    """Compare table: for each gap ratio (and Total AI ARR per region), scenarios x years."""
+def format_gap_table(frame, years=None, profile=PROFILE) -> str:
+    """Compare table: for each gap ratio (and the first summary variable per region, e.g.
+    Total AI ARR), scenarios x years."""
+    years = profile.report_years if years is None else years
     blocks = []
-    for name in [*GAPS, "Total AI ARR"]:
+    for name in dict.fromkeys([*profile.gaps, *profile.summary_variables[:1]]):
         sub = frame[frame.variable == name]
         if sub.empty:
             continue
         for region in dict.fromkeys(sub.region):
             part = sub[sub.region == region]
-            title = GAP_LABELS.get(name) or f"{name} [{region}]"
+            title = profile.gap_labels.get(name) or (f"{name} [{region}]" if region else name)
             rows = []
             for scen in dict.fromkeys(part.scenario):
                 cells = part[part.scenario == scen].set_index("year")
                 rows.append([scen, *(format_value(cells.value.get(y, np.nan),
-                                                  cells.unit.iloc[0], ratio=name in GAPS)
+                                                  cells.unit.iloc[0],
+                                                  ratio=name in profile.gaps)
                                      for y in years)])
             blocks.append(f"{title} (year-end)\n" + _grid(["scenario", *map(str, years)], rows))
     return "\n\n".join(blocks)
