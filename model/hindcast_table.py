@@ -113,8 +113,10 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = ap.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--write", action="store_true", help="refit every cut-off, then write")
     mode.add_argument("--check", action="store_true")
+    mode.add_argument("--tables", action="store_true",
+                      help="rewrite the table from the stored fits (no refit)")
     args = ap.parse_args(argv)
     cm = compile_model(HERE / "ai_gap.mdl")
     if args.write:
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
     text = README.read_text(encoding="utf-8")
     new = render(text, table())
     if new != text:
-        if args.write:
+        if args.write or args.tables:
             README.write_text(new, encoding="utf-8")
         else:
             print("model/README.md: hindcast table out of date; run "

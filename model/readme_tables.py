@@ -2,7 +2,7 @@
 
 Each table sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers: ``fit``
 (baseline vs observations), ``gaps`` (2026-2030 year-end gap table of the six scenarios),
-``oat`` (one-at-a-time sensitivity, see model/oat.py), ``constants`` (every constant with
+``oat`` (one-at-a-time sensitivity, ``aigap oat``), ``constants`` (every constant with
 value, unit, range and source) and ``mapping`` (effect of each company-share assumption on the
 fit). Usage::
 
@@ -73,12 +73,10 @@ def gaps_section(cm) -> str:
     return "```\n" + format_gap_table(summary_frame(results)).rstrip() + "\n```"
 
 
-def oat_section() -> str:
-    import oat
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        oat.main(10)
-    return "```\n" + buf.getvalue().rstrip() + "\n```"
+def oat_section(cm) -> str:
+    from aigap.analysis.oat import format_oat, run_oat
+    from aigap.core.keys import PROFILE
+    return "```\n" + format_oat(run_oat(cm, PROFILE), 10) + "\n```"
 
 
 def constants_section(cm) -> str:
@@ -236,7 +234,7 @@ def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
     make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
-            "oat": oat_section, "constants": lambda: constants_section(cm),
+            "oat": lambda: oat_section(cm), "constants": lambda: constants_section(cm),
             "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
             "family": lambda: family_section(cm), "mapping": lambda: mapping_section(cm),
             "loops": lambda: loops_section(cm), "overseas": lambda: overseas_section(cm)}

@@ -133,6 +133,20 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
     p.set_defaults(func=cmd_schema)
 
+    p = sub.add_parser("docs", parents=[model_opt],
+                       help="regenerate (or --check) every documented table of the project",
+                       description="Run the generator scripts the model's profile lists under "
+                       "'docs:' (model/ai_gap.profile.yaml), in order. Default: rewrite the "
+                       "tables from stored results (posterior draws, hindcast fits). --check: "
+                       "change nothing, exit 1 naming each stale table (CI runs this). "
+                       "--refit: recompute the stored results first (minutes: the posterior "
+                       "and hindcast samplers), then rewrite.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
+    mode.add_argument("--refit", action="store_true",
+                      help="recompute stored results (slow), then rewrite the tables")
+    p.set_defaults(func=cmd_docs)
+
     p = sub.add_parser("explore", parents=[model_opt],
                        help="write the live scenario explorer (one offline HTML page)",
                        description="Write one self-contained HTML page: sliders for every "
@@ -367,6 +381,30 @@ def cmd_compare(args) -> int:
     print()
     print(_footer(out))
     return 0
+
+
+def cmd_docs(args) -> int:
+    """`aigap docs`: run the profile's table generators (rewrite, --check or --refit)."""
+    from .engine import compile_model
+    from .scenarios.profile_file import profile_for
+    from .workflow import find_model
+    from .workflow.docs import run_docs
+
+    mode = "check" if args.check else "refit" if args.refit else "tables"
+    profile = profile_for(compile_model(find_model(args.model)))
+
+    def progress(k, n, script):
+        print(f"[{k + 1}/{n}] {script.name} ({mode})", file=sys.stderr, flush=True)
+
+    runs = run_docs(profile, mode, progress=progress)
+    for r in runs:
+        print(f"{r.script.name}: {r.status} ({r.seconds:.1f} s)")
+        if r.returncode != 0 and r.output:
+            print("  " + r.output.replace("\n", "\n  "))
+    bad = [r for r in runs if r.returncode != 0]
+    if len(runs) < len(profile.docs):
+        print(f"stopped after {runs[-1].script.name} failed; later tables not rewritten")
+    return 1 if bad else 0
 
 
 def cmd_schema(args) -> int:

@@ -216,6 +216,52 @@ def register(sub) -> None:
                    help="parent folder of run folders (default $AIGAP_RUNS_DIR or ./runs)")
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     p.set_defaults(func=cmd_loops)
+    # ---- oat (one-at-a-time screen; analysis/oat.py)
+    p = sub.add_parser("oat", help="one-at-a-time sensitivity: each constant +-20%% alone",
+                       description="Move every constant by +-SPREAD on its own (clipped to its "
+                       "declared range) around a scenario, in one engine ensemble, and print "
+                       "the constants with the largest |log change| of the first gap ratio and "
+                       "of the first summary variable per region at a year-end. A quick "
+                       "screen without interactions; `aigap sensitivity` does global (Sobol, "
+                       "Morris) analysis over distributions.")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="scenario file or name (default: the model's defaults)")
+    p.add_argument("--spread", type=float, default=0.2,
+                   help="relative change of each constant, 0 < SPREAD < 1 (default 0.2)")
+    p.add_argument("--top", type=_positive_int, default=15,
+                   help="constants shown (default 15)")
+    p.add_argument("--year", type=int, metavar="YEAR",
+                   help="year-end to read (default the profile's last report year, 2030)")
+    p.add_argument("--model", metavar="MDL",
+                   help="Vensim model (default $AIGAP_MODEL or model/ai_gap.mdl)")
+    p.set_defaults(func=cmd_oat)
+
+
+def cmd_oat(args) -> int:
+    """`aigap oat`: one-at-a-time sensitivity table of a scenario (prints; writes nothing)."""
+    from ..engine import compile_model
+    from ..scenarios import load_scenario, resolve_params
+    from ..scenarios.profile_file import profile_for
+    from ..workflow import find_model
+    from ..workflow.names import resolve_scenario
+    from .oat import format_oat, run_oat
+
+    if not 0 < args.spread < 1:
+        raise InputError([f"--spread: expected a number in (0, 1), got {args.spread:g}"])
+    cm = compile_model(find_model(args.model))
+    profile = profile_for(cm)
+    params, label = None, "model defaults"
+    if args.scenario:
+        sc = load_scenario(resolve_scenario(args.scenario), model=cm)
+        params, label = resolve_params(cm, sc), f"scenario '{sc.name}'"
+    if args.year is not None and not (cm.initial_time < args.year + 1 <= cm.final_time + 1e-9):
+        raise InputError([f"--year: year-end {args.year} is outside the model's run "
+                          f"{cm.initial_time:g}-{cm.final_time:g}"])
+    result = run_oat(cm, profile, params, spread=args.spread, year=args.year)
+    print(f"One-at-a-time sensitivity around {label} ({len(result.effects)} constants, "
+          f"{2 * len(result.effects) + 1} runs)")
+    print(format_oat(result, args.top))
+    return 0
 
 
 def _command():

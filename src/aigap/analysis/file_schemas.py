@@ -202,7 +202,10 @@ def profile_schema(model) -> dict:
                               "required": ["first", "last"],
                               "properties": {k: year for k in YEAR_KEYS}},
              "default_scenarios": {"type": "array", "uniqueItems": True, "items": {
-                 "type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}}}
+                 "type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},
+             "docs": {"type": "array", "description": "Generators of documented tables "
+                      "(aigap docs), run in order; each takes --check, --tables, --write",
+                      "items": {"type": "string", "pattern": r"^[^/\\]+\.py$"}}}
     return {**_head("profile", model, "aigap project profile"), "required": ["key_variables"],
             "properties": {k: props[k] for k in PROFILE_KEYS}}
 

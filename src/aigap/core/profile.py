@@ -4,7 +4,8 @@ A profile is a YAML file beside the model (``model/ai_gap.profile.yaml`` for
 ``model/ai_gap.mdl``): its key variables (plot panels, default sweep outputs), the
 variables of the year-end summary, the gap ratios and the regional variable each one
 divides, the region dimension and the two elements a gap compares, the report years and
-the default scenarios of ``aigap compare``. Generic code (run, compare, summary tables,
+the default scenarios of ``aigap compare`` and the scripts that generate its documented
+tables (``aigap docs``). Generic code (run, compare, summary tables,
 plots) reads the profile of the model it runs; :func:`shipped_profile` is the profile of
 the project model shipped with the package, which :mod:`aigap.core.keys` exposes as
 constants. The file is validated, with ``file:line: key: message`` errors, by
@@ -44,6 +45,7 @@ class Profile:
     region_colors: dict = field(default_factory=dict)
     report_years: tuple[int, ...] = ()
     default_scenarios: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
     description: str = ""
     path: str | None = None
 
@@ -100,6 +102,7 @@ def profile_from_data(data: dict, path=None) -> Profile:
         region_colors=dict(regions.get("colors") or {}),
         report_years=tuple(range(int(first), int(last) + 1)) if first is not None else (),
         default_scenarios=tuple(data.get("default_scenarios") or ()),
+        docs=tuple(data.get("docs") or ()),
         description=str(data.get("description") or ""),
         path=str(path) if path is not None else None)
 

@@ -18,7 +18,7 @@ from .yamlnodes import (compose_file, describe, is_mapping, is_sequence, line_of
 __all__ = ["ProfileError", "default_profile", "load_profile", "profile_for", "profile_keys"]
 
 TOP_KEYS = ("description", "regions", "key_variables", "summary_variables", "gap_ratios",
-            "report_years", "default_scenarios")
+            "report_years", "default_scenarios", "docs")
 REGION_KEYS = ("dimension", "elements", "colors")
 GAP_KEYS = ("of", "label")
 YEAR_KEYS = ("first", "last")
@@ -206,6 +206,28 @@ def _scenarios(node, issues) -> list:
     return out
 
 
+def _docs(node, issues, folder: Path) -> list:
+    if not is_sequence(node):
+        issues.add(line_of(node), "docs", "expected a list of generator scripts (paths "
+                   f"relative to the profile's folder), got {describe(node)}")
+        return []
+    present = sorted(p.name for p in folder.glob("*.py"))
+    out = []
+    for i, item in enumerate(node.value):
+        name = string(item)
+        where = f"docs[{i}]"
+        if name is None or not name.endswith(".py") or Path(name).is_absolute() or \
+                ".." in Path(name).parts:
+            issues.add(line_of(item), where, "expected a .py script inside the profile's "
+                       f"folder, got {describe(item)}")
+        elif not (folder / name).is_file():
+            issues.add(line_of(item), where, f"'{name}' not found in {folder}",
+                       closest(name, present))
+        else:
+            out.append(name)
+    return out
+
+
 def load_profile(path, model=None) -> Profile:
     """Read and validate a profile file; names are checked against ``model`` if given.
 
@@ -247,6 +269,8 @@ def load_profile(path, model=None) -> Profile:
             data["report_years"] = _years(keys["report_years"], issues, model)
         if "default_scenarios" in keys:
             data["default_scenarios"] = _scenarios(keys["default_scenarios"], issues)
+        if "docs" in keys:
+            data["docs"] = _docs(keys["docs"], issues, Path(path).parent)
     if issues:
         raise ProfileError(issues)
     return profile_from_data(data, path)
