@@ -55,3 +55,14 @@ def test_verdict_reads_scores_and_flags_polarity():
     assert verdict("B3", [0.05, 0.05, 0.03], [7, 6, 11], heads) == \
         "secondary (best rank #6); measured reinforcing, named balancing"
     assert verdict("R4", [0.02, 0.01, 0.01], [13, 14, 16], heads) == "minor (at most 2%)"
+
+
+def test_near_zero_scores_tie_so_ranks_do_not_depend_on_libm_noise():
+    import numpy as np
+
+    from aigap.analysis.loopstable import score_ranks
+    ps = np.array([[0.5, 1e-16], [-0.3, -3e-16], [2e-16, 0.2], [1e-15, 0.0]])
+    noisy = ps + np.array([[0, 1e-15], [0, 0], [-1e-15, 0], [0, 2e-16]])
+    assert (score_ranks(ps) == score_ranks(noisy)).all()
+    assert score_ranks(ps)[:, 0].tolist() == [1, 2, 3, 3]      # the two ~0 loops tie at #3
+    assert score_ranks(ps)[:, 1].tolist() == [2, 2, 1, 2]

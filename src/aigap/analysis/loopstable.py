@@ -64,6 +64,22 @@ def verdict(name: str, scores, ranks, heads) -> str:
     return text
 
 
+RANK_RESOLUTION = 1e-4   # scores closer than 0.01% of the total tie (libm noise, not signal)
+
+
+def score_ranks(scores, resolution: float = RANK_RESOLUTION) -> np.ndarray:
+    """Rank (1 = largest |score|) of each loop per period (axis 0 = loops).
+
+    |scores| are rounded to ``resolution`` first and ties share the best rank ("1224"
+    ranking), so loops whose scores are all but zero (differences of 1e-15 that depend
+    on the CPU's maths library) get one rank on every machine instead of an arbitrary order.
+    """
+    from scipy.stats import rankdata
+
+    key = np.round(np.abs(np.asarray(scores, float)) / resolution)
+    return rankdata(-key, method="min", axis=0).astype(int)
+
+
 def dominance_markdown(cm, scenarios: dict, named: dict, periods=PERIODS) -> str:
     """Markdown table: named loop x (scenario, region) x period (score, rank, verdict).
 
@@ -77,7 +93,7 @@ def dominance_markdown(cm, scenarios: dict, named: dict, periods=PERIODS) -> str
         times, loops, rel = named_loops(cm, params, named)
         for region in regions:
             idx, ps = region_dominance(times, loops, rel, region, periods)
-            rank = np.argsort(np.argsort(-np.abs(ps), axis=0), axis=0) + 1
+            rank = score_ranks(ps)
             rows = [(k, _label(loops[i].name)) for k, i in enumerate(idx)
                     if _label(loops[i].name) in named]
             for k, name in sorted(rows, key=lambda r: r[1]):
