@@ -11,8 +11,6 @@ fit). Usage::
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import sys
 from pathlib import Path
