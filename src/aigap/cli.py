@@ -218,6 +218,8 @@ def main(argv=None) -> int:
     from .core.errors import PrintableStream
     if not isinstance(sys.stdout, PrintableStream):   # file text is echoed, never run
         sys.stdout, sys.stderr = PrintableStream(sys.stdout), PrintableStream(sys.stderr)
+    from .core.log import configure_cli
+    configure_cli(stream=sys.stderr)                   # library warnings: one line each
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT

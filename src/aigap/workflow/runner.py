@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..observations import Observations, default_observations_path, fit_table, load_observations
+from ..core.log import get_logger
 from ..core.keys import DEFAULT_SCENARIOS, PROFILE as DEFAULT_PROFILE
 from ..core.profile import Profile, profile_path
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
@@ -26,6 +27,7 @@ from .rundir import new_run_dir, runs_root
 from .project import MODEL_FILE, checkout_dir, project_file
 from .summary import summary_frame
 
+log = get_logger(__name__)
 ENGINES = ("auto", "numpy", "compiled", "pysd")
 METHODS = ("euler", "rk4")
 MODEL_ENV = "AIGAP_MODEL"
@@ -246,8 +248,8 @@ def check_contract(cm, profile: Profile) -> None:
                           "docs/architecture.md)"])
     missing = [v for v in wanted if v not in cm.variables]
     if missing:
-        print(f"warning: {cm.path} lacks contract variable(s) {', '.join(missing)}; "
-              "their rows are left out of the tables", file=sys.stderr)
+        log.warning("%s lacks contract variable(s) %s; their rows are left out of the "
+                    "tables", cm.path, ", ".join(missing))
 
 
 def check_finite(results: dict) -> None:
