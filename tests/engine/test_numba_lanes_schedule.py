@@ -1,6 +1,6 @@
 """The lock-step kernel's scheduler: independent exp/pow calls share one phase, and
 no statement moves before what it reads or before a call reading what it overwrites."""
-from aigap.engine.codegen_numba_lanes import LaneGenerator
+from aigap.engine.backends.numba.lanes import LaneGenerator
 
 
 def _schedule(items):
