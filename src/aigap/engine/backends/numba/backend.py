@@ -9,7 +9,9 @@ arguments of the kernel, not part of its source. The generated module is
 written to ``<cache>/numba/`` under a name keyed by the model hash, the
 backend version and a digest of the source; numba's own ``cache=True`` stores
 the machine code beside it, so a new process loads the kernel instead of
-compiling it.
+compiling it. Nothing numba cached is trusted unchecked: the kernels' cache
+files and those of the shared helpers (:mod:`.shared`) are sealed with their
+content hash after a compile and checked before they are loaded.
 """
 from __future__ import annotations
 
@@ -95,11 +97,53 @@ def seal_machine_code(path: Path) -> None:
     """Record the content hash of numba's cache files of ``path`` and of the shared
     helpers (after a compile)."""
     from ..cache import seal
-    from .helpers import seal_shared
     code = _machine_code(path)
     if code:
         seal(path.with_suffix(".sha256"), code)
-    seal_shared()
+    _seal_shared()
+
+
+def _cache_folder() -> Path:
+    """Where numba caches the shared helpers: its folder for this package in
+    ``NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside them."""
+    folder = os.path.dirname(os.path.abspath(Path(__file__).with_name("shared.py")))
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        sub = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
+        return Path(env).expanduser() / sub
+    return Path(folder) / "__pycache__"
+
+
+def shared_cache_files() -> list:
+    """numba's cache files (``.nbi`` index, ``.nbc`` code) of the shared helpers."""
+    return sorted(_cache_folder().glob("shared.*.nb[ic]"))
+
+
+def _seal_record() -> Path:
+    from ..cache import cache_dir
+    from .helpers import DIGEST
+    where = hashlib.sha1(str(_cache_folder()).encode()).hexdigest()[:12]
+    return cache_dir() / "numba" / f"shared-{DIGEST}-{where}.sha256"
+
+
+def _verify_shared() -> None:
+    """Delete the shared helpers' cache files unless they match their seal (no seal, no
+    trust): numba then compiles them again with the next kernel, never unpickles them."""
+    from ..cache import sealed_ok
+    files = shared_cache_files()
+    if files and not sealed_ok(_seal_record(), files):
+        for f in files:
+            f.unlink(missing_ok=True)
+
+
+def _seal_shared() -> None:
+    """Record the content hash of the helpers' cache files (after a kernel compile)."""
+    from ..cache import seal
+    files = shared_cache_files()
+    if files:
+        record = _seal_record()
+        record.parent.mkdir(parents=True, exist_ok=True)
+        seal(record, files)
 
 
 _SHARED_VERIFIED = []
@@ -108,8 +152,7 @@ _SHARED_VERIFIED = []
 def _verify_shared_once():
     """Check the shared helpers' cache files once per process, before the first kernel."""
     if not _SHARED_VERIFIED:
-        from .helpers import verify_shared
-        verify_shared()
+        _verify_shared()
         _SHARED_VERIFIED.append(True)
 
 
