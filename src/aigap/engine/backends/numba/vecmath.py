@@ -19,7 +19,8 @@ def available() -> bool:
     """True when libmvec's AVX-512 functions can be called on this machine."""
     try:
         import llvmlite.binding as llb
-        if "avx512f" not in llb.get_host_cpu_features().flatten():
+        # a FeatureMap (name -> enabled); its flat string also lists disabled ones ("-avx512f")
+        if not llb.get_host_cpu_features().get("avx512f", False):
             return False
         llb.load_library_permanently(LIBMVEC)
         return all(llb.address_of_symbol(s) for s in SYMBOLS.values())
