@@ -54,13 +54,20 @@ def module_path(model_hash: str, src: str):
     """Cache file of a generated module: keyed by model, backend version, numba's version,
     the source of the modules a kernel imports (its machine code inlines them) and its own."""
     from ..cache import cache_dir
-    from .helpers import IMPORTED_DIGEST
     version = require_numba()
-    digest = hashlib.sha256("\0".join([IMPORTED_DIGEST, BACKEND_VERSION, version, src])
+    digest = hashlib.sha256("\0".join([_imported_digest(), BACKEND_VERSION, version, src])
                             .encode()).hexdigest()
     folder = cache_dir() / "numba"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"k{model_hash[:16]}_{digest[:24]}.py"
+
+
+def _imported_digest() -> str:
+    """Digest of the modules every kernel imports (helpers, libmvec intrinsics), whose
+    code numba's cache of a kernel holds inlined: part of the kernel's cache key."""
+    here = Path(__file__).parent
+    data = b"".join((here / name).read_bytes() for name in ("shared.py", "vecmath.py"))
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def is_compiled(model_hash: str, src: str) -> bool:

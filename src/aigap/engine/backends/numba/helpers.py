@@ -14,6 +14,3 @@ NAMES = tuple(re.findall(r"^def (\w+)", _SHARED, re.M))
 DIGEST = hashlib.sha256(_SHARED.encode()).hexdigest()[:16]
 HELPERS = (f"# helpers: aigap.engine.backends.numba.shared, source {DIGEST}\n"
            f"from aigap.engine.backends.numba.shared import {', '.join(NAMES)}  # noqa: F401\n")
-#: digest of every module a kernel imports (helpers, libmvec intrinsics): part of its cache key
-IMPORTED_DIGEST = hashlib.sha256(
-    (_SHARED + Path(__file__).with_name("vecmath.py").read_text()).encode()).hexdigest()[:16]
