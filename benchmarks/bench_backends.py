@@ -114,7 +114,7 @@ import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
-from aigap.engine.numba_vecmath import vexp, vpow
+from aigap.engine.backends.numba.vecmath import vexp, vpow
 
 # The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
 # group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
@@ -246,9 +246,9 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     import numba
 
     from aigap.engine import compile_model
-    from aigap.engine.numba_opcount import op_counts
-    from aigap.engine.numba_backend import n_threads
-    from aigap.engine.pysd_backend import load_pysd_model, simulate_pysd
+    from aigap.engine.backends.numba.opcount import op_counts
+    from aigap.engine.backends.numba import n_threads
+    from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd
 
     threads = n_threads()
     cm = compile_model(path, check=True)
@@ -258,7 +258,7 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs")
 
     # ---------------------------------------------------------------- op counts
-    counts = {m: op_counts(cm.program.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
+    counts = {m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
               for m in ("euler", "rk4")}
     print("\nOperations per step per run (compiled IR):")
     keys = sorted({k for c in counts.values() for k in c if k != "total"}) + ["total"]
@@ -267,7 +267,7 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
         print("  " + " ".join([f"{m:>12}"] + [f"{c.get(k, 0):>12.0f}" for k in keys]))
 
     # ---------------------------------------------------------------- machine
-    lanes = cm.compiled_program.lanes
+    lanes = cm.plan("compiled").lanes
     cost = machine_costs(1, lanes)
     shape = "lock-step SIMD shape (rows of 8 runs, libmvec)" if lanes else "scalar, vectorizer off"
     print(f"\nMachine, measured the way the kernel runs ({shape}), one thread, CPU ns per op:")

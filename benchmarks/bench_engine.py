@@ -208,7 +208,7 @@ def child(path, n, block):
 
 def bench_model(path, ns, pysd_runs, block):
     from aigap.engine import compile_model
-    from aigap.engine.pysd_backend import load_pysd_model, simulate_pysd
+    from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd
 
     print(f"\n=== {path}")
     t = time.perf_counter()

@@ -10,7 +10,7 @@ import pytest
 from aigap.analysis.calibration_job import run_calibration
 from aigap.analysis.sensitivity_job import run_sensitivity
 from aigap.analysis.sweep_job import run_sweep
-from aigap.engine.numba_backend import BACKEND_VERSION
+from aigap.engine.backends.numba import BACKEND_VERSION
 from aigap.engine.version import ENGINE_VERSION
 
 REPO = Path(__file__).resolve().parents[2]

@@ -110,9 +110,9 @@ def test_named_loops_of_project_model_are_all_found():
     cm = compile_model(root / "model/ai_gap.mdl")
     named = load_loop_names(loops_file(cm.path), cm.variables)
     from aigap.analysis.ltm import feedback_loops
-    loops = feedback_loops(cm.program.ir)
+    loops = feedback_loops(cm.ir)
     for lp in loops:
-        lp.name = loop_label(cm.program.ir, lp)
+        lp.name = loop_label(cm.ir, lp)
     found = set(name_loops(loops, named).values())
     assert found == set(named), sorted(set(named) - found)
 

@@ -10,7 +10,7 @@ import pytest
 from sdconf_helpers import SUITE, entry_id, manifest
 
 from aigap.engine import EngineError, UnsupportedFeatureError, compile_model
-from aigap.engine.codegen_js import generate_js
+from aigap.engine.backends.js import generate_js
 from aigap.explorer.kernel import kernel_bundle, pack_params, run_node, ts_names
 from aigap.scenarios import load_scenario, resolve_params
 from aigap.workflow.runner import DEFAULT_SCENARIOS, find_model, scenarios_dir
@@ -114,7 +114,7 @@ def test_rk4_of_scalar_states_equals_numpy(tmp_path):
 
 def test_rk4_with_a_chain_state_names_the_variable(project):
     with pytest.raises(UnsupportedFeatureError, match="variable '.*'.*RK4"):
-        generate_js(project.program.ir, frozenset(), ("Total AI ARR",) if
+        generate_js(project.ir, frozenset(), ("Total AI ARR",) if
                     "Total AI ARR" in project.variables else (), "rk4")
 
 
@@ -124,7 +124,7 @@ def test_ir_node_without_js_code_names_the_variable(tmp_path):
     from sdconf_helpers import write_mdl
     path = write_mdl(tmp_path, "m.mdl", "Stock = INTEG(Rate, 1) ~ u ~ |\n"
                      "Rate = 0.5 * Stock ~ u ~ |\n")
-    prog = compile_model(path).program.ir
+    prog = compile_model(path).ir
     for a in prog.assigns:
         if a.element == "Rate":
             a.expr = ir.Call("no_such_function", (a.expr,))

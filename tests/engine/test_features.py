@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from aigap.engine import compile_model
-from aigap.engine.pysd_backend import simulate_pysd
+from aigap.engine.backends.pysd import simulate_pysd
 
 from sdconf_helpers import write_mdl
 

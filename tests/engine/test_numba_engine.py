@@ -10,7 +10,8 @@ import pytest
 
 from aigap.engine import (EngineError, ParameterError, TimeSeries, UnsupportedFeatureError,
                           compile_model)
-from aigap.engine import numba_backend as nb
+from aigap.engine import backends
+from aigap.engine.backends.numba import backend as nb
 
 from sdconf_helpers import write_mdl
 
@@ -75,12 +76,12 @@ def cm(tmp_path_factory):
 
 
 def test_choose_engine():
-    assert nb.choose_engine("numpy", 10**6) == "numpy"
-    assert nb.choose_engine("compiled", 1) == "compiled"
-    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS - 1) == "numpy"
-    assert nb.choose_engine("auto", nb.AUTO_MIN_RUNS) == "compiled"
+    assert backends.choose_engine("numpy", 10**6) == "numpy"
+    assert backends.choose_engine("compiled", 1) == "compiled"
+    assert backends.choose_engine("auto", backends.AUTO_MIN_RUNS - 1) == "numpy"
+    assert backends.choose_engine("auto", backends.AUTO_MIN_RUNS) == "compiled"
     with pytest.raises(ParameterError, match="unknown engine 'fast'"):
-        nb.choose_engine("fast", 10)
+        backends.choose_engine("fast", 10)
 
 
 @pytest.mark.parametrize("numba_ok, n_runs, expected", [
@@ -91,13 +92,13 @@ def test_choose_engine():
     (False, 10**6, "numpy"),             # no numba
 ])
 def test_auto_engine_decision(numba_ok, n_runs, expected):
-    assert nb.AUTO_MIN_RUNS == 1_000
-    assert nb.auto_engine(numba_ok, n_runs) == expected
+    assert backends.AUTO_MIN_RUNS == 1_000
+    assert backends.auto_engine(numba_ok, n_runs) == expected
 
 
 def test_without_numba_compiled_falls_back_to_numpy_with_a_message(cm, monkeypatch):
     monkeypatch.setattr(nb, "numba_status", lambda: (False, "ImportError: no module numba"))
-    assert nb.choose_engine("auto", 10**6) == "numpy"
+    assert backends.choose_engine("auto", 10**6) == "numpy"
     with pytest.warns(RuntimeWarning, match="numba cannot be imported.*using the numpy engine"):
         res = cm.simulate(engine="compiled", outputs=["Stock"])
     assert res.meta["engine"] == "numpy"
@@ -108,8 +109,8 @@ def test_one_compile_serves_every_output_list_time_series_and_saveper(cm, monkey
     """The kernel's signature is (model, method): new outputs, time-series constants,
     SAVEPERs and horizons reuse it, and every job still equals the numpy backend."""
     monkeypatch.setenv("AIGAP_CACHE_DIR", str(tmp_path))       # an empty kernel cache
-    fresh = nb.NumbaProgram(cm.program.ir)
-    monkeypatch.setattr(type(cm), "compiled_program", property(lambda self: fresh))
+    fresh = nb.NumbaProgram(cm.ir)
+    monkeypatch.setitem(cm.plans, "compiled", fresh)
     assert fresh.is_cached(method="euler") is False
     growth = np.linspace(0, 0.2, 12)
     push = TimeSeries([0, 2, 5], np.stack([np.full((2, 3), g) * [1, 3, 2] for g in growth]))
@@ -130,7 +131,7 @@ def test_one_compile_serves_every_output_list_time_series_and_saveper(cm, monkey
                                        err_msg=f"{job}: {name}")
     assert fresh.compiles == 1                           # one kernel for all five jobs
     assert len(list((tmp_path / "numba").glob("k*.py"))) == 1
-    assert nb.NumbaProgram(cm.program.ir).is_cached(method="euler") is True  # on disk
+    assert nb.NumbaProgram(cm.ir).is_cached(method="euler") is True  # on disk
     assert fresh.is_cached(method="rk4") is False        # another method: its own kernel
     cm.simulate(engine="compiled", method="rk4", params={"Growth": growth}, outputs=["Stock"])
     assert fresh.compiles == 2
@@ -198,7 +199,7 @@ cm = compile_model(sys.argv[1])
 t1 = time.perf_counter()
 res = cm.simulate(engine="compiled", outputs=["Stock", "Ratio"], method="rk4")
 t2 = time.perf_counter()
-fn = cm.compiled_program.kernel("rk4")
+fn = cm.plan("compiled").kernel("rk4")
 print(json.dumps({"hits": sum(fn.stats.cache_hits.values()),
                   "misses": sum(fn.stats.cache_misses.values()),
                   "first_call": t2 - t1, "value": float(res["Ratio"][0, -1])}))

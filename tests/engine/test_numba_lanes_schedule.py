@@ -1,6 +1,6 @@
 """The lock-step kernel's scheduler: independent exp/pow calls share one phase, and
 no statement moves before what it reads or before a call reading what it overwrites."""
-from aigap.engine.codegen_numba_lanes import LaneGenerator
+from aigap.engine.backends.numba.lanes import LaneGenerator
 
 
 def _schedule(items):
@@ -44,3 +44,23 @@ def test_overwrite_waits_for_the_call_that_reads_the_row():
     assert [line for line in lines[call:] if line.endswith(" = 3.0")] != []
     assert "V[6, l] = " in "\n".join(lines[:call])               # independent: loop 0
     assert lines[:call].count("V[1, l] = " + lines[2].split(" = ")[0]) == 1
+
+
+def test_libmvec_needs_avx512f_enabled_not_merely_listed(monkeypatch):
+    """llvmlite's feature string lists disabled features too ("-avx512f"): a CPU without
+    AVX-512 must not get the libmvec kernel (it dies with SIGILL)."""
+    import llvmlite.binding as llb
+
+    from aigap.engine.backends.numba import vecmath
+
+    for enabled in (False, True):
+        features = llb.targets.FeatureMap(avx512f=enabled, avx2=True)
+        assert ("avx512f" in features.flatten()) is True        # listed either way
+        monkeypatch.setattr(llb, "get_host_cpu_features", lambda f=features: f)
+        monkeypatch.setattr(llb, "load_library_permanently", lambda name: None)
+        monkeypatch.setattr(llb, "address_of_symbol", lambda name: 1)
+        vecmath.available.cache_clear()
+        try:
+            assert vecmath.available() is enabled
+        finally:
+            vecmath.available.cache_clear()

@@ -99,7 +99,7 @@ def test_thousand_random_parameter_sets_match_numpy(cm, method):
 def test_kernel_kind(cm):
     """Euler and RK4 run eight runs in lock-step with libmvec where the machine has it
     (models with delay chains use the one-run kernel)."""
-    from aigap.engine.codegen_numba_lanes import lanes_supported
-    prog = cm.compiled_program
+    from aigap.engine.backends.numba.lanes import lanes_supported
+    prog = cm.plan("compiled")
     for method in ("euler", "rk4"):
-        assert ("lock-step" in prog.source(method)) == lanes_supported(cm.program.ir)
+        assert ("lock-step" in prog.source(method)) == lanes_supported(cm.ir)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from aigap.engine import compile_model
-from aigap.engine.pysd_backend import simulate_pysd
+from aigap.engine.backends.pysd import simulate_pysd
 from aigap.core.keys import KEY_OUTPUTS
 
 MODEL = Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl"

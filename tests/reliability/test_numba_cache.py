@@ -11,15 +11,18 @@ import pytest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 RUN = ("import json, sys; from aigap.engine import compile_model; "
-       "r = compile_model(sys.argv[1]).simulate(n_runs=3, engine='compiled'); "
+       "r = compile_model(sys.argv[1]).simulate(n_runs=3, engine='compiled', "
+       "method=sys.argv[2]); "
        "print(json.dumps({'engine': r.meta['engine'], "
        "'arr': r['Total AI ARR'][:, -1].tolist()}))")
 
 
-def _run(cache):
+def _run(cache, method="euler", numba_cache=None):
     env = {**os.environ, "AIGAP_CACHE_DIR": str(cache)}
     env.pop("NUMBA_CACHE_DIR", None)
-    r = subprocess.run([sys.executable, "-c", RUN, str(FIX / "mini_gap.mdl")], env=env,
+    if numba_cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(numba_cache)
+    r = subprocess.run([sys.executable, "-c", RUN, str(FIX / "mini_gap.mdl"), method], env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.splitlines()[-1])
@@ -39,3 +42,19 @@ def test_tampered_numba_cache_is_rebuilt(tmp_path):
     mod.write_text(mod.read_text().replace("+", "-", 1) + "\nraise SystemExit('tampered')\n")
     assert _run(cache) == ref                                   # edited module: rewritten
     assert "tampered" not in mod.read_text()
+
+
+@pytest.mark.slow
+def test_tampered_cache_of_the_shared_helpers_is_rebuilt(tmp_path):
+    """The helpers every kernel imports (backends/numba/shared.py) are cached by numba
+    too; their cache files are sealed after a compile and checked before the next one."""
+    cache, nb = tmp_path / "cache", tmp_path / "numba"
+    ref = _run(cache, numba_cache=nb)
+    helpers = sorted(nb.glob("numba_*/shared.*.nbi"))
+    assert helpers and list((cache / "numba").glob("shared-*.sha256"))   # sealed
+    helpers[0].write_bytes(b"\x80\x04garbage")     # a garbled entry: never trusted
+    out = _run(cache, "rk4", numba_cache=nb)         # a new kernel compiles against the helpers
+    assert out["engine"] == "compiled" and out != ref
+    assert helpers[0].read_bytes() != b"\x80\x04garbage"      # rebuilt, and sealed again
+    assert _run(cache, "rk4", numba_cache=nb) == out
+

@@ -1,5 +1,6 @@
 """The package's layers import downwards only, and never a private name of another package."""
 import ast
+import importlib.util
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
@@ -59,3 +60,41 @@ def test_core_imports_nothing_of_aigap():
     bad = [f"{p.name}:{line}" for p in (SRC / "core").rglob("*.py")
            for target, _, line in _imports(p) if target != "core"]
     assert not bad
+
+
+def _engine_modules(path: Path):
+    """``(module under aigap.engine, line)`` of every engine import in ``path``."""
+    parts = ("aigap",) + path.relative_to(SRC).with_suffix("").parts
+    package = ".".join(parts[:-1])
+    found = (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom))
+    for node in found:
+        mod = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+        for alias in node.names:      # ``from .backends import numba`` names a module
+            sub = f"{mod}.{alias.name}"
+            whole = sub if _is_module(sub) else mod
+            if whole.startswith("aigap.engine."):
+                yield whole.removeprefix("aigap.engine."), node.lineno
+
+
+def _is_module(dotted: str) -> bool:
+    where = SRC.parent.joinpath(*dotted.split("."))
+    return where.is_dir() or where.with_suffix(".py").is_file()
+
+
+def test_backends_import_nothing_above_them():
+    """engine/backends/ imports core and the engine modules below simulate (IR, lowering,
+    ordering, params, results...), never the layers above engine, nor simulate, which
+    drives them; simulate and model reach a backend only through the registry."""
+    folder = SRC / "engine" / "backends"
+    bad = [f"{p.relative_to(SRC)}:{line}: {pkg}" for p in sorted(folder.rglob("*.py"))
+           for pkg, _, line in _imports(p) if pkg not in ("core", "engine")]
+    bad += [f"{p.relative_to(SRC)}:{line}: engine.{m}" for p in sorted(folder.rglob("*.py"))
+            for m, line in _engine_modules(p) if m.split(".")[0] == "simulate"]
+    for name in ("simulate.py", "model.py"):
+        bad += [f"engine/{name}:{line}: engine.{m}"
+                for m, line in _engine_modules(SRC / "engine" / name)
+                if m.startswith("backends.") and m != "backends.cache"]
+    assert not bad, "\n".join(bad)
+    # the parser sees real edges: the numba backend imports the IR, simulate the registry
+    assert "ir" in {m for m, _ in _engine_modules(folder / "numba" / "codegen.py")}
+    assert "backends" in {m for m, _ in _engine_modules(SRC / "engine" / "simulate.py")}

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import ir
-from ..engine.codegen_numpy import Emitter, NameTable
+from ..engine.backends.numpy import Emitter
+from ..engine.backends.printing import NameTable
 from ..engine.ordering import expr_vars
 from ..engine.runtime import lk_extrapolate, lk_hold_backward
 
@@ -302,7 +303,7 @@ def simulate_loops(cm, params=None, time_step=None, limit: int = MAX_LOOPS):
     """
     dt = float(cm.time_step if time_step is None else time_step)
     res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
-    prog = cm.program.ir
+    prog = cm.ir
     data = {k: v[0] for k, v in res.data.items()}
     ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
             "final_time": float(cm.final_time), "saveper": dt}

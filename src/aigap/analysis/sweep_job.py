@@ -339,7 +339,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     X = design(spec)
     n = X.shape[0]
-    from ..engine.numba_backend import choose_engine
+    from ..engine.backends import choose_engine
     job_engine = choose_engine(engine, n)      # once for the job: every chunk runs the same
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     partial = None if fresh else find_partial(spec, state, root)

@@ -489,9 +489,3 @@ def build_ir(pm: ParsedModel) -> ir.Program:
     if not isinstance(pm, ParsedModel):
         raise EngineError("build_ir expects a ParsedModel")
     return Compiler(pm).compile()
-
-
-def build_program(pm: ParsedModel):
-    """IR plus generated numpy code (cached on disk)."""
-    from .codegen_numpy import NumpyProgram
-    return NumpyProgram(build_ir(pm))

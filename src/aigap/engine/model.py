@@ -4,6 +4,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+from .ir import Program
 from .metadata import build_metadata, control_values
 from .parse import parse_model
 
@@ -23,9 +24,13 @@ class CompiledModel:
     variables : dict
         Vensim name -> :class:`~aigap.engine.metadata.VariableInfo`.
     initial_time, final_time, time_step, saveper : float
+    ir : aigap.engine.ir.Program
+        The compiled IR (the only thing the compiler produces).
+    plans : dict
+        Backend name -> that backend's plan of the IR (:meth:`plan`).
     """
 
-    def __init__(self, parsed, program=None):
+    def __init__(self, parsed, ir=None):
         self._parsed = parsed
         self.path = parsed.path
         self.model_hash = parsed.model_hash
@@ -36,31 +41,34 @@ class CompiledModel:
         self.final_time = ctrl["final_time"]
         self.time_step = ctrl["time_step"]
         self.saveper = ctrl["saveper"]
-        self._program = program
+        self._ir = ir
+        self.plans = {}          # backend name -> its plan of the IR, built on first use
 
     def __repr__(self):
         return (f"CompiledModel({Path(self.path).name!r}, {len(self.variables)} variables, "
                 f"{len(self.constants)} constants)")
 
     @property
-    def program(self):
-        """The compiled program (IR + generated numpy module), built on first use."""
-        if self._program is None:
-            from .compiler import build_program
-            self._program = build_program(self._parsed)
-        return self._program
+    def ir(self):
+        """The model's :class:`~aigap.engine.ir.Program`, compiled on first use."""
+        if self._ir is None:
+            from .compiler import build_ir
+            self._ir = build_ir(self._parsed)
+        return self._ir
 
-    @property
-    def compiled_program(self):
-        """The compiled-engine program (numba kernels from the same IR), built on first use."""
-        from .numba_backend import NumbaProgram
-        if getattr(self, "_numba", None) is None or self._numba.ir is not self.program.ir:
-            self._numba = NumbaProgram(self.program.ir)
-        return self._numba
+    def plan(self, backend):
+        """The plan of ``backend`` (a :class:`~aigap.engine.backends.Backend` or its name)
+        for this model's IR, built once per model object."""
+        if isinstance(backend, str):
+            from .backends import get_backend
+            backend = get_backend(backend)
+        if backend.name not in self.plans:
+            self.plans[backend.name] = backend.compile(self.ir)
+        return self.plans[backend.name]
 
     def check(self):
         """Compile now (raises UnsupportedFeatureError for unsupported features)."""
-        self.program  # noqa: B018
+        self.ir  # noqa: B018
         return self
 
     def simulate(self, params=None, n_runs=None, method="euler", time_step=None,
@@ -75,18 +83,19 @@ class CompiledModel:
 
 
 def _cache_file(model_hash):
-    from .cache import cache_dir
-    from .version import ENGINE_VERSION
     from pysd import __version__ as pysd_version
-    return cache_dir() / "ir" / f"{model_hash[:40]}-v{ENGINE_VERSION}-pysd{pysd_version}.pkl"
+
+    from .backends.cache import cache_dir
+    from .version import IR_VERSION
+    return cache_dir() / "ir" / f"{model_hash[:40]}-{IR_VERSION}-pysd{pysd_version}.pkl"
 
 
 def _load_cached(path):
-    """(ParsedModel, NumpyProgram) from the on-disk cache, or None."""
+    """(ParsedModel, IR) from the on-disk cache, or None."""
     from .parse import file_hash
     digest = file_hash(path)
     cache = _cache_file(digest)
-    from .cache import read_verified
+    from .backends.cache import read_verified
     data = read_verified(cache)   # never unpickle an entry that fails its content hash
     if data is None:
         return None
@@ -94,12 +103,14 @@ def _load_cached(path):
         pm, prog = pickle.loads(data)
     except Exception:  # a stale entry from an older layout: rebuild it
         return None
+    if not isinstance(prog, Program):
+        return None
     pm.path = str(path)
     return pm, prog
 
 
 def _store_cached(pm, prog):
-    from .cache import write_verified
+    from .backends.cache import write_verified
     write_verified(_cache_file(pm.model_hash), pickle.dumps((pm, prog)))
 
 
@@ -108,8 +119,10 @@ def compile_model(path, check=True) -> CompiledModel:
 
     Raises :class:`~aigap.engine.errors.UnsupportedFeatureError` (naming the
     variable, file and line) here, at compile time, for anything the engine
-    cannot compile. The numpy program is loaded from the on-disk cache (keyed
-    by the model file's hash and the engine version) or built now.
+    cannot compile. The IR is loaded from the on-disk cache (keyed by the model
+    file's hash, a digest of the engine's sources that build it and PySD's
+    version: :data:`~aigap.engine.version.IR_VERSION`) or built now; backends
+    compile their plans from it (:meth:`CompiledModel.plan`).
 
     Parameters
     ----------
@@ -120,16 +133,16 @@ def compile_model(path, check=True) -> CompiledModel:
         values) of a model the engine may not support, without compiling it
         (the PySD reference backend uses this); ``simulate`` then raises.
     """
-    from .compiler import build_program
+    from .compiler import build_ir
     from .errors import UnsupportedFeatureError
 
     cached = _load_cached(path) if Path(path).is_file() else None
     if cached is not None:
         pm, prog = cached
-        return CompiledModel(pm, _fresh(prog))
+        return CompiledModel(pm, prog)
     pm = parse_model(path)
     try:
-        prog = build_program(pm)
+        prog = build_ir(pm)
     except UnsupportedFeatureError:
         if check:
             raise
@@ -137,8 +150,3 @@ def compile_model(path, check=True) -> CompiledModel:
     _store_cached(pm, prog)
     return CompiledModel(pm, prog)
 
-
-def _fresh(prog):
-    """A program object without generated functions of another process."""
-    from .codegen_numpy import NumpyProgram
-    return NumpyProgram(prog.ir)

@@ -1,4 +1,4 @@
-"""Ensemble simulation: parameters -> blocks of runs -> generated numpy code."""
+"""Ensemble simulation: parameters -> blocks of runs -> the backend chosen for the job."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,6 @@ from .params import (TimeSeries, check_param_name, infer_n_runs, normalize_times
                      normalize_value, suggest)
 from .results import SimulationResult
 
-DEFAULT_BLOCK = 4096
 MAX_OUTPUT_BYTES = 16 * 2**30   # refuse to allocate more than this for stored outputs
 METHODS = ("euler", "rk4")
 
@@ -105,15 +104,17 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     outputs : list of str, optional
         Vensim names to store; None stores every variable (small ensembles only).
     block_size : int, optional
-        Runs simulated at once (default 4096; 32768 for the compiled engine).
+        Runs simulated at once (default: the backend's ``block_size``, 4096 for numpy,
+        32768 for the compiled engine).
     engine : {"auto", "numpy", "compiled"}
         ``"numpy"``: the portable reference; ``"compiled"``: numba kernels generated
         from the same IR (falls back to numpy with a warning if numba is missing);
         ``"auto"``: compiled when numba imports and there are 1,000 runs or more
         (one kernel per model and method, compiled once and then loaded from the
-        disk cache; see :func:`~aigap.engine.numba_backend.auto_engine`); numpy
+        disk cache; see :func:`~aigap.engine.backends.auto_engine`); numpy
         otherwise. Jobs that simulate in chunks resolve it once for the whole
-        job with :func:`~aigap.engine.numba_backend.choose_engine`.
+        job with :func:`~aigap.engine.backends.choose_engine`; the backend then
+        comes from the registry (:func:`~aigap.engine.backends.get_backend`).
 
     Returns
     -------
@@ -151,8 +152,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
             f"times x {len(outputs)} variables); ask for fewer outputs, a larger SAVEPER or "
             "fewer runs per call")
 
-    prog = cm.program
-    ir = prog.ir
+    ir = cm.ir
     # per-scalar inputs
     by_constant = {}
     for pname, p in ir.params.items():
@@ -170,21 +170,18 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
             for p in by_constant[name]:
                 col = arr[(slice(None),) + p.index]
                 values[p.name] = np.float64(col[0]) if _same_rows(col) else col
-    from .numba_backend import COMPILED_BLOCK, choose_engine
+    from .backends import choose_engine, get_backend
     engine = choose_engine(engine, n)
-    compiled = engine == "compiled"
-    fn = (cm.compiled_program if compiled else prog).function(
-        frozenset(series), tuple(outputs), method)
+    backend = get_backend(engine)
+    fn = backend.runner(cm.plan(backend), frozenset(series), tuple(outputs), method)
 
     out = {}
     for name in outputs:
         shape = tuple(len(cm.dims[d]) for d in cm.variables[name].dims)
         out[name] = np.empty((n, n_saved) + shape)
-    block = int(block_size or (COMPILED_BLOCK if compiled else DEFAULT_BLOCK))
+    block = int(block_size or backend.block_size)
     if block < 1:
         raise ParameterError("block_size must be positive")
-    buffers = [np.empty((n_saved, min(block, n)) + out[name].shape[2:]) for name in outputs
-               if not compiled]      # the compiled kernel writes run-major rows directly
     with np.errstate(all="ignore"):
         for b0 in range(0, n, block):
             b1 = min(n, b0 + block)
@@ -203,18 +200,13 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                     P[pname] = v
                 else:
                     P[pname] = np.float64(p.default)
-            # outputs are written time-major (contiguous rows) into buffers reused by
-            # every block, then transposed once per block
-            O = ([out[name][b0:b1] for name in outputs] if compiled
-                 else [buf[:, :b1 - b0] for buf in buffers])
+            O = [out[name][b0:b1] for name in outputs]     # (runs of the block, time, *dims)
             try:
                 fn(P, TS, b1 - b0, times, save, dt, t0, t1, float(saveper), O)
             except EngineError:
                 raise
             except (ValueError, IndexError, TypeError, ZeroDivisionError) as exc:
                 raise EngineError(f"simulation of {cm.path} failed: {exc}") from exc
-            for name, buf in zip(outputs, O if not compiled else ()):  # noqa: B007
-                out[name][b0:b1] = np.swapaxes(buf, 0, 1)
     dims = {k: (RUN, TIME) + tuple(cm.variables[k].dims) for k in outputs}
     coords = {d: tuple(cm.dims[d]) for k in outputs for d in cm.variables[k].dims}
     return SimulationResult(time=times[save >= 0], data=out, dims=dims, coords=coords,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.codegen_js import generate_js
+from ..engine.backends.js import generate_js
 from ..engine.params import TimeSeries, normalize_timeseries, normalize_value
 from ..engine.simulate import time_grid
 
@@ -51,7 +51,7 @@ fs.writeFileSync(process.argv[3], JSON.stringify({out, seconds: ns / 1e9, per_ru
 
 def kernel_bundle(cm, outputs, method="euler", ts_params=frozenset()) -> dict:
     """Source and metadata of the JS kernel storing ``outputs`` (a list of Vensim names)."""
-    prog = cm.program.ir
+    prog = cm.ir
     outputs = list(outputs)
     times, save = time_grid(cm.initial_time, cm.final_time, cm.time_step, cm.saveper)
     widths = [len(prog.outputs[name].scalars) for name in outputs]
@@ -69,7 +69,7 @@ def kernel_bundle(cm, outputs, method="euler", ts_params=frozenset()) -> dict:
 
 def pack_params(cm, params: dict) -> tuple:
     """``(P, TS)`` of the kernel for engine parameters ``params`` (one run)."""
-    prog = cm.program.ir
+    prog = cm.ir
     P = [float(p.default) for p in prog.params.values()]
     index = {name: k for k, name in enumerate(prog.params)}
     TS = {}
@@ -90,7 +90,7 @@ def pack_params(cm, params: dict) -> tuple:
 
 def ts_names(cm, params: dict) -> frozenset:
     """Scalar parameter names that are time series in ``params`` (the kernel's signature)."""
-    return frozenset(p.name for p in cm.program.ir.params.values()
+    return frozenset(p.name for p in cm.ir.params.values()
                      if isinstance(params.get(p.constant), TimeSeries))
 
 

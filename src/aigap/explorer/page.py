@@ -77,7 +77,7 @@ def scenario_inputs(cm, params: dict) -> list:
 def draw_inputs(cm, draw: dict) -> dict:
     """``{kernel parameter index: value}`` of one draw (``read_draws`` output)."""
     out = {}
-    for k, p in enumerate(cm.program.ir.params.values()):
+    for k, p in enumerate(cm.ir.params.values()):
         for key in ((p.constant, tuple(p.element)), (p.constant, ())):
             if key in draw:
                 out[str(k)] = draw[key]
@@ -127,7 +127,7 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None, draws_fro
         The drawn values act from this time on (a sweep's ``from``), the scenario's before.
     """
     outputs = [n for n in (*GAPS, *CHART_VARIABLES) if n in cm.variables]
-    everything = frozenset(cm.program.ir.params)       # every input may vary in time
+    everything = frozenset(cm.ir.params)       # every input may vary in time
     bundle = kernel_bundle(cm, outputs, ts_params=everything)
     data = {
         "outputs": outputs, "widths": bundle["widths"], "shapes": bundle["shapes"],

@@ -83,7 +83,7 @@ def engine_record(ran, requested=None) -> tuple:
     used = sorted(set(ran))
     versions = {}
     if "compiled" in used:
-        from ..engine.numba_backend import BACKEND_VERSION, numba_status
+        from ..engine.backends.numba import BACKEND_VERSION, numba_status
         versions["compiled"] = {"backend_version": BACKEND_VERSION,
                                 "numba": numba_status()[1]}
     if "pysd" in used:

@@ -133,7 +133,7 @@ def simulate_one(model, params, engine="auto", method="euler", time_step=None):
     if engine == "pysd":
         if method != "euler":
             raise InputError(["--engine pysd integrates with euler only; drop --method rk4"])
-        from ..engine.pysd_backend import simulate_pysd
+        from ..engine.backends.pysd import simulate_pysd
         return simulate_pysd(model.path, params=params, n_runs=1, time_step=time_step,
                              model=model)
     return model.simulate(params=params, n_runs=1, method=method, time_step=time_step,

@@ -1,6 +1,6 @@
 "use strict";
 // aigap explorer. The model is KERNEL (generated from the engine's IR by
-// aigap.engine.codegen_js); this script only moves inputs, runs it in a worker and draws.
+// aigap.engine.backends.js); this script only moves inputs, runs it in a worker and draws.
 const $ = (id) => document.getElementById(id);
 const NP = DATA.params.length;
 const index = {};                      // constant -> element label -> kernel param index

@@ -5,10 +5,10 @@ machine's division/FMA throughput.
 """
 from __future__ import annotations
 
-from . import ir
-from .codegen_numba import plan
-from .lowering import LOWERED, Code, lower_call, trend_output
-from .numba_printer import _pow2_reciprocal, static_order
+from ... import ir
+from ...lowering import LOWERED, Code, lower_call, trend_output
+from .codegen import plan
+from .printer import _pow2_reciprocal, static_order
 
 ARITH = ("+", "-", "*", "/")
 CALLS = {"exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .axes import RUN, TIME
+from ..axes import RUN, TIME
+from ..errors import EngineError, ParameterError
+from ..params import (TimeSeries, check_param_name, infer_n_runs, normalize_timeseries,
+                      normalize_value)
+from ..results import SimulationResult
 from .cache import cache_dir
-from .errors import EngineError, ParameterError
-from .params import (TimeSeries, check_param_name, infer_n_runs, normalize_timeseries,
-                     normalize_value)
-from .results import SimulationResult
 
 _LOADED = {}
 
@@ -26,7 +26,7 @@ _LOADED = {}
 def load_pysd_model(path):
     """Translate (or reuse the cached translation of) a model with PySD."""
     import pysd
-    from .parse import file_hash
+    from ..parse import file_hash
 
     path = Path(path)
     digest = file_hash(path)
@@ -98,7 +98,7 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
     -------
     SimulationResult
     """
-    from .model import compile_model
+    from ..model import compile_model
 
     cm = model if model is not None else compile_model(path, check=False)
     params = dict(params or {})
@@ -111,7 +111,7 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
         outputs = [v for v, info in cm.variables.items() if info.kind != "lookup"]
     for name in outputs:
         if name not in cm.variables:
-            from .params import suggest
+            from ..params import suggest
             raise ParameterError(f"unknown output '{name}'{suggest(name, cm.variables)}")
     norm = {}
     for name, value in params.items():

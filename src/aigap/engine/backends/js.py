@@ -1,7 +1,7 @@
 """Generate a JavaScript simulation kernel from the IR (the explorer's backend).
 
-A third printer of the one IR, beside :mod:`codegen_numpy` and
-:mod:`codegen_numba`: one run, every scalar a JS double, the same operations in
+A third printer of the one IR, beside :mod:`~aigap.engine.backends.numpy` and
+:mod:`~aigap.engine.backends.numba`: one run, every scalar a JS double, the same operations in
 the same order (Vensim functions come from :mod:`lowering`), so results equal
 the numpy backend's to rounding. The generated ``run(P, TS, times, save, dt,
 initial_time, final_time, saveper, O)`` reads ``P`` (a Float64Array in
@@ -20,11 +20,12 @@ import math
 
 import numpy as np
 
-from . import ir
-from .codegen_numpy import Emitter, _closure, NameTable
-from .errors import UnsupportedFeatureError
-from .lowering import LOWERED, Code, lower_call, trend_output
-from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
+from .. import ir
+from ..errors import UnsupportedFeatureError
+from ..lowering import LOWERED, Code, lower_call, trend_output
+from ..ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
+from .numpy import Emitter
+from .printing import NameTable, closure
 
 CODEGEN_VERSION = "js-1"
 
@@ -207,12 +208,12 @@ def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="eul
     step_roots = set(out_scalars)
     for s in states:
         step_roots |= role_vars(s, STEP_ROLES[s.kind])
-    step_need = _closure(prog, step_roots)
+    step_need = closure(prog, step_roots)
     loop_assigns = [a for a in prog.assigns if a.target in step_need and a.target in dynamic]
     init_roots = set(step_need) | set(out_scalars)
     for s in states:
         init_roots |= role_vars(s, INIT_ROLES[s.kind])
-    init_need = _closure(prog, init_roots)
+    init_need = closure(prog, init_roots)
 
     lines = []
     for i, tab in enumerate(prog.tables):

@@ -1,6 +1,6 @@
 """The compiled engine backend: numba kernels generated from the IR, cached on disk.
 
-:class:`NumbaProgram` mirrors :class:`~aigap.engine.codegen_numpy.NumpyProgram`:
+:class:`NumbaProgram` mirrors :class:`~aigap.engine.backends.numpy.NumpyProgram`:
 ``function(ts_params, outputs, method)`` returns a callable with the numpy
 ``run`` signature, so :func:`aigap.engine.simulate.simulate` drives both
 backends the same way. Behind it there is one kernel per model and method:
@@ -9,7 +9,9 @@ arguments of the kernel, not part of its source. The generated module is
 written to ``<cache>/numba/`` under a name keyed by the model hash, the
 backend version and a digest of the source; numba's own ``cache=True`` stores
 the machine code beside it, so a new process loads the kernel instead of
-compiling it.
+compiling it. Nothing numba cached is trusted unchecked: the kernels' cache
+files and those of the shared helpers (:mod:`.shared`) are sealed with their
+content hash after a compile and checked before they are loaded.
 """
 from __future__ import annotations
 
@@ -17,18 +19,16 @@ import hashlib
 import importlib.util
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .codegen_numba import (CODEGEN_VERSION, generate, info_columns, static_order,
-                            stored_scalars, what)
-from .errors import EngineError, ParameterError
+from ...errors import EngineError
+from .. import Backend
+from .codegen import (CODEGEN_VERSION, generate, info_columns, static_order, stored_scalars,
+                      what)
 
 BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
-ENGINES = ("auto", "numpy", "compiled")
-AUTO_MIN_RUNS = 1_000         # "auto": compiled from this many runs per job
 COMPILED_BLOCK = 32_768       # runs per kernel call (inputs packed per block)
 
 
@@ -41,53 +41,6 @@ def numba_status():
     return True, numba.__version__
 
 
-def auto_engine(numba_ok: bool, n_runs: int) -> str:
-    """The backend ``engine="auto"`` picks for a job of ``n_runs``: a pure function.
-
-    The compiled kernel depends only on the model and the method (outputs,
-    time-series constants, SAVEPER and the horizon are run-time arguments), so
-    it is compiled once per model and method and then loaded from the disk
-    cache by every job. ``"auto"`` therefore picks ``"compiled"`` whenever numba
-    imports and the job has ``AUTO_MIN_RUNS`` (1,000) runs or more; below that
-    the numpy backend finishes before the kernel is even loaded.
-
-    Parameters
-    ----------
-    numba_ok : bool
-        numba imports.
-    n_runs : int
-        Runs of the whole job (a sweep's total, not one chunk's).
-
-    Returns
-    -------
-    str
-        ``"compiled"`` or ``"numpy"``.
-    """
-    return "compiled" if numba_ok and n_runs >= AUTO_MIN_RUNS else "numpy"
-
-
-def choose_engine(engine, n_runs) -> str:
-    """Resolve ``engine`` to ``"numpy"`` or ``"compiled"`` for a job of ``n_runs``.
-
-    Call it once per job (a sweep resolves it for all its chunks) and pass the
-    answer to every ``simulate`` of the job. ``"compiled"`` without numba falls
-    back to numpy with a RuntimeWarning that says why; ``"auto"`` follows
-    :func:`auto_engine`.
-    """
-    if engine not in ENGINES:
-        raise ParameterError(f"unknown engine '{engine}'; use one of {ENGINES}")
-    if engine == "numpy":
-        return "numpy"
-    ok, detail = numba_status()
-    if engine == "compiled" and not ok:
-        warnings.warn(f"compiled engine unavailable: numba cannot be imported ({detail}); "
-                      "using the numpy engine", RuntimeWarning, stacklevel=3)
-        return "numpy"
-    if engine == "auto":
-        return auto_engine(ok, n_runs)
-    return "compiled"
-
-
 def require_numba():
     """numba's version; an EngineError saying how to install it when it cannot be imported."""
     ok, detail = numba_status()
@@ -98,15 +51,23 @@ def require_numba():
 
 
 def module_path(model_hash: str, src: str):
-    """Cache file of a generated module: keyed by model, backend version and source."""
-    from .cache import cache_dir
-    from .version import ENGINE_VERSION
+    """Cache file of a generated module: keyed by model, backend version, numba's version,
+    the source of the modules a kernel imports (its machine code inlines them) and its own."""
+    from ..cache import cache_dir
     version = require_numba()
-    digest = hashlib.sha256("\0".join([ENGINE_VERSION, BACKEND_VERSION, version, src])
+    digest = hashlib.sha256("\0".join([_imported_digest(), BACKEND_VERSION, version, src])
                             .encode()).hexdigest()
     folder = cache_dir() / "numba"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"k{model_hash[:16]}_{digest[:24]}.py"
+
+
+def _imported_digest() -> str:
+    """Digest of the modules every kernel imports (helpers, libmvec intrinsics), whose
+    code numba's cache of a kernel holds inlined: part of the kernel's cache key."""
+    here = Path(__file__).parent
+    data = b"".join((here / name).read_bytes() for name in ("shared.py", "vecmath.py"))
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def is_compiled(model_hash: str, src: str) -> bool:
@@ -129,7 +90,7 @@ def _machine_code(path: Path) -> list:
 def _verified(path: Path, src: str) -> bool:
     """The module file holds exactly ``src`` and numba's cache files match their seal
     (written after the first compile by :func:`seal_machine_code`); no seal, no trust."""
-    from .cache import sealed_ok
+    from ..cache import sealed_ok
     try:
         if path.read_text() != src:
             return False
@@ -140,11 +101,66 @@ def _verified(path: Path, src: str) -> bool:
 
 
 def seal_machine_code(path: Path) -> None:
-    """Record the content hash of numba's cache files of ``path`` (after a compile)."""
-    from .cache import seal
+    """Record the content hash of numba's cache files of ``path`` and of the shared
+    helpers (after a compile)."""
+    from ..cache import seal
     code = _machine_code(path)
     if code:
         seal(path.with_suffix(".sha256"), code)
+    _seal_shared()
+
+
+def _cache_folder() -> Path:
+    """Where numba caches the shared helpers: its folder for this package in
+    ``NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside them."""
+    folder = os.path.dirname(os.path.abspath(Path(__file__).with_name("shared.py")))
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        sub = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
+        return Path(env).expanduser() / sub
+    return Path(folder) / "__pycache__"
+
+
+def shared_cache_files() -> list:
+    """numba's cache files (``.nbi`` index, ``.nbc`` code) of the shared helpers."""
+    return sorted(_cache_folder().glob("shared.*.nb[ic]"))
+
+
+def _seal_record() -> Path:
+    from ..cache import cache_dir
+    from .helpers import DIGEST
+    where = hashlib.sha1(str(_cache_folder()).encode()).hexdigest()[:12]
+    return cache_dir() / "numba" / f"shared-{DIGEST}-{where}.sha256"
+
+
+def _verify_shared() -> None:
+    """Delete the shared helpers' cache files unless they match their seal (no seal, no
+    trust): numba then compiles them again with the next kernel, never unpickles them."""
+    from ..cache import sealed_ok
+    files = shared_cache_files()
+    if files and not sealed_ok(_seal_record(), files):
+        for f in files:
+            f.unlink(missing_ok=True)
+
+
+def _seal_shared() -> None:
+    """Record the content hash of the helpers' cache files (after a kernel compile)."""
+    from ..cache import seal
+    files = shared_cache_files()
+    if files:
+        record = _seal_record()
+        record.parent.mkdir(parents=True, exist_ok=True)
+        seal(record, files)
+
+
+_SHARED_VERIFIED = []
+
+
+def _verify_shared_once():
+    """Check the shared helpers' cache files once per process, before the first kernel."""
+    if not _SHARED_VERIFIED:
+        _verify_shared()
+        _SHARED_VERIFIED.append(True)
 
 
 def load_module(model_hash: str, src: str):
@@ -159,6 +175,7 @@ def load_module(model_hash: str, src: str):
     name = f"aigap_kernel_{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
+    _verify_shared_once()
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
@@ -217,13 +234,13 @@ class NumbaProgram:
     def lanes(self) -> bool:
         """True when the lock-step (SIMD + libmvec) kernel is used for this model;
         ``AIGAP_NUMBA_LANES=0`` forces the one-run-at-a-time kernel."""
-        from .codegen_numba_lanes import lanes_supported
+        from .lanes import lanes_supported
         return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
 
     def source(self, method):
         """Python source of the kernel module of ``method`` (Euler or RK4)."""
         if self.lanes:
-            from .codegen_numba_lanes import generate_lanes
+            from .lanes import generate_lanes
             return generate_lanes(self.ir, method)
         return generate(self.ir, method)
 
@@ -304,7 +321,7 @@ class Kernel:
 
     def check(self, INFO, dt):
         """Raise the numpy backend's error for orders/delay times it would reject."""
-        from .runtime import delay_order, uniform_int
+        from ...runtime import delay_order, uniform_int
         col = {key: INFO[:, c] for c, key in enumerate(self.info)}
         states = {s.sid: s for s in self.ir.states}
         for kind, sid in self.ir.init_order:
@@ -316,3 +333,22 @@ class Kernel:
                     raise IndexError("index -1 is out of bounds for axis 0 with size 0")
             elif s.kind in ("delay", "delayn"):
                 delay_order(col[(sid, "order")], col[(sid, "time")], dt, what(s))
+
+
+class NumbaBackend(Backend):
+    """The ``compiled`` engine: numba kernels, blocks of runs on threads."""
+
+    name = "compiled"
+    block_size = COMPILED_BLOCK
+
+    def status(self):
+        """``(True, numba version)`` or ``(False, why numba cannot be imported)``."""
+        return numba_status()
+
+    def compile(self, ir):
+        """A :class:`NumbaProgram` of ``ir`` (kernels compiled, or loaded, on first use)."""
+        return NumbaProgram(ir)
+
+    def runner(self, plan, ts_params, outputs, method):
+        """The :class:`Kernel` of one job (it writes run-major rows directly)."""
+        return plan.function(ts_params, outputs, method)

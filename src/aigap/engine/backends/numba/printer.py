@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from . import ir
-from .codegen_numpy import NameTable, _num
-from .lowering import LOWERED, Code, lower_call, trend_output
+from ... import ir
+from ...lowering import LOWERED, Code, lower_call, trend_output
+from ..printing import NameTable, num
 
 MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
          "cos": "math.cos", "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos",
@@ -29,7 +29,7 @@ def _pow2_reciprocal(node):
     if isinstance(node, ir.Num) and np.isfinite(node.value) and node.value != 0:
         m, e = math.frexp(abs(node.value))
         if m == 0.5 and -1000 < e < 1000:
-            return _num(1.0 / node.value)
+            return num(1.0 / node.value)
     return None
 
 
@@ -84,7 +84,7 @@ class Emitter:
         """Source of IR expression ``node`` evaluated at point ``sc``."""
         e = self
         if isinstance(node, ir.Num):
-            return _num(node.value)
+            return num(node.value)
         if isinstance(node, ir.Var):
             return self.var(node.name, sc)
         if isinstance(node, Code):

@@ -1,12 +1,12 @@
 """Lock-step variant of the numba kernel: eight runs advance together, SIMD-friendly.
 
-The scalar generator (:mod:`aigap.engine.codegen_numba`) writes one run's
+The scalar generator (:mod:`aigap.engine.backends.numba.codegen`) writes one run's
 program; this module rewrites the same lines so that every IR scalar is a row
 of a ``(rows, 8)`` array ``V`` (one column per run of a group of eight), the
 per-step statements run inside ``for l in range(8)`` loops that LLVM
 vectorises, and ``exp``/``ln``/``pow`` of the step are lifted out of those
 loops into one call of glibc's AVX-512 libmvec per eight runs
-(:mod:`aigap.engine.numba_vecmath`). Initialisation stays scalar (once per run).
+(:mod:`aigap.engine.backends.numba.vecmath`). Initialisation stays scalar (once per run).
 Same statements, same order, same association as the numpy backend; only the
 three functions come from another library (results within a few ulp).
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from . import ir
-from .codegen_numba import HELPERS, Emitter, Generator, Scope, static_order
+from ... import ir
+from .codegen import HELPERS, Emitter, Generator, Scope, static_order
 
 LANES = 8
 LIFTED = {"exp": "vexp", "ln": "vlog"}
@@ -31,7 +31,7 @@ LIFT = re.compile(r"\bv_lift(\d+)\b")
 
 def lanes_supported(prog: ir.Program) -> bool:
     """True when every state is a scalar and libmvec is usable here."""
-    from .numba_vecmath import available
+    from .vecmath import available
     ok = all(s.kind in ("integ", "trend", "initial") or static_order(s) is not None
              for s in prog.states)
     return ok and available()
@@ -54,7 +54,7 @@ class LaneEmitter(Emitter):
 
     def __call__(self, node, sc=None):
         """Source of ``node``; exp/ln/power become lifted temporaries when ``lift`` is on."""
-        from .codegen_numba import INIT
+        from .codegen import INIT
         sc = sc or INIT
         if self.lift:
             if isinstance(node, ir.Op) and node.op == "^":
@@ -120,8 +120,8 @@ class LaneGenerator(Generator):
         body += ["    " + line for line in self.init_body(init, read)]
         body += [line for line in step       # a store no one reads is dropped
                  if not (m := STORED.fullmatch(line)) or int(m.group(1)) in read]
-        head = self.header("codegen_numba_lanes",
-                           ["from aigap.engine.numba_vecmath import vexp, vlog, vpow"],
+        head = self.header("backends.numba.lanes",
+                           ["from aigap.engine.backends.numba.vecmath import vexp, vlog, vpow"],
                            note=f"{LANES} runs in lock-step")
         head += [f"PROW = np.array({prow!r}, dtype=np.int64)",
                  f"OROW = np.array({orow!r}, dtype=np.int64)", ""]

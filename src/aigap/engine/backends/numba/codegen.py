@@ -1,7 +1,7 @@
 """Generate a numba kernel from the IR: a loop over runs, the time loop inside.
 
-(:mod:`aigap.engine.numba_backend` runs blocks of runs on threads; for Euler on
-models whose states are all scalars, :mod:`aigap.engine.codegen_numba_lanes`
+(:mod:`aigap.engine.backends.numba.backend` runs blocks of runs on threads; for Euler on
+models whose states are all scalars, :mod:`aigap.engine.backends.numba.lanes`
 rewrites these lines to advance eight runs in lock-step with SIMD and libmvec.)
 
 The same :class:`~aigap.engine.ir.Program` the numpy generator reads, turned
@@ -20,19 +20,19 @@ functions: numba calls the C library, numpy may use its own SIMD versions, so
 ``exp``/``ln``/``power`` can differ in the last bit (agreement to ~1e-15).
 
 The generator is split in three modules: the helper functions every kernel
-starts with (:mod:`~aigap.engine.numba_helpers`), the expression printer
-(:mod:`~aigap.engine.numba_printer`) and, here, the plan and the kernel
-template; operation counts are in :mod:`~aigap.engine.numba_opcount`.
+starts with (:mod:`~aigap.engine.backends.numba.helpers`), the expression printer
+(:mod:`~aigap.engine.backends.numba.printer`) and, here, the plan and the kernel
+template; operation counts are in :mod:`~aigap.engine.backends.numba.opcount`.
 """
 from __future__ import annotations
 
 import re
 
-from . import ir
-from .codegen_numpy import _closure, NameTable
-from .numba_helpers import HELPERS
-from .numba_printer import INIT, Emitter, Scope, static_order
-from .ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
+from ... import ir
+from ...ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
+from ..printing import NameTable, closure
+from .helpers import HELPERS
+from .printer import INIT, Emitter, Scope, static_order
 
 __all__ = ["CODEGEN_VERSION", "HELPERS", "INIT", "Emitter", "Generator", "Scope", "generate",
            "info_columns", "plan", "static_order", "stored_scalars", "what"]
@@ -69,8 +69,8 @@ def plan(prog: ir.Program, method):
     deriv_roots = set()
     for s in prog.states:
         deriv_roots |= role_vars(s, STEP_ROLES[s.kind])
-    step_need = _closure(prog, deriv_roots | set(out_scalars))
-    deriv_need = _closure(prog, deriv_roots)
+    step_need = closure(prog, deriv_roots | set(out_scalars))
+    deriv_need = closure(prog, deriv_roots)
     init_roots = set(step_need) | set(out_scalars)
     for s in prog.states:
         init_roots |= role_vars(s, INIT_ROLES[s.kind])
@@ -79,7 +79,7 @@ def plan(prog: ir.Program, method):
         "loop": [a for a in prog.assigns if a.target in step_need and a.target in dynamic],
         "rk": [a for a in prog.assigns if a.target in deriv_need and a.target in dynamic],
         "deriv_need": deriv_need,
-        "init_need": _closure(prog, init_roots),
+        "init_need": closure(prog, init_roots),
         "continuous": [s for s in prog.states if s.kind not in ("initial", "delay_fixed")],
         "out_scalars": out_scalars,
         "method": method if any(s.kind not in ("initial", "delay_fixed")
@@ -149,7 +149,7 @@ class Generator:
     # ------------------------------------------------------------- module
     def source(self) -> str:
         """Python source of the whole kernel module (tables, helpers, ``run_block``)."""
-        head = self.header("codegen_numba")
+        head = self.header("backends.numba.codegen")
         body = self.slots(self.init_lines() + self.loop_lines())
         block = ['@njit(nogil=True, cache=True, error_model="numpy")',
                  f"def run_block(r0, r1, {self.ARGS}):",

@@ -9,18 +9,18 @@ state are computed once, before the time loop.
 from __future__ import annotations
 
 import hashlib
-import math
-import re
 
 import numpy as np
 
-from . import ir
+from .. import ir
+from . import Backend
+from ..lowering import LOWERED, Code, lower_call, trend_output
+from ..ordering import INIT_ROLES, STEP_ROLES, dynamic_targets, role_vars
 from .cache import cache_dir, read_verified, write_verified
-from .lowering import LOWERED, Code, lower_call, trend_output
-from .ordering import (INIT_ROLES, OUTPUT_ROLES, STEP_ROLES, dynamic_targets, expr_vars,
-                       role_vars)
+from .printing import NameTable, closure, num
 
 CODEGEN_VERSION = "numpy-2"
+DEFAULT_BLOCK = 4096          # runs per block
 
 UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
          "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
@@ -29,28 +29,6 @@ UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
 BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "==": "==", "!=": "!=", "<": "<",
           "<=": "<=", ">": ">", ">=": ">="}
 TIME_FUNCTIONS = ("step", "ramp", "pulse", "pulse_train")
-
-
-def _num(v: float) -> str:
-    if math.isnan(v):
-        return "np.nan"
-    if math.isinf(v):
-        return "np.inf" if v > 0 else "(-np.inf)"
-    return repr(float(v))
-
-
-class NameTable:
-    """IR names -> short Python identifiers."""
-
-    def __init__(self):
-        self.ids = {}
-
-    def __call__(self, name):
-        """Identifier of IR name ``name`` (created on first use)."""
-        if name not in self.ids:
-            base = re.sub(r"\W", "_", name.split("[")[0])[:24].strip("_") or "v"
-            self.ids[name] = f"v_{base}_{len(self.ids)}"
-        return self.ids[name]
 
 
 class Emitter:
@@ -131,7 +109,7 @@ class Emitter:
     def _emit(self, node) -> str:
         e = self
         if isinstance(node, ir.Num):
-            return _num(node.value)
+            return num(node.value)
         if isinstance(node, ir.Var):
             return self.names(node.name)
         if isinstance(node, Code):
@@ -207,24 +185,6 @@ class Emitter:
         raise TypeError(k)
 
 
-def _closure(prog, roots, skip=()):
-    """Assign targets needed (transitively) by ``roots`` (a set of Var names)."""
-    by_target = {a.target: a for a in prog.assigns}
-    states = {s.sid: s for s in prog.states}
-    need, stack = set(), list(roots)
-    while stack:
-        n = stack.pop()
-        if n in need or n not in by_target:
-            continue
-        need.add(n)
-        sids = set()
-        expr_vars(by_target[n].expr, None, sids)
-        stack.extend(prog.deps.get(n, ()))
-        for sid in sids:
-            stack.extend(role_vars(states[sid], OUTPUT_ROLES[states[sid].kind]))
-    return need
-
-
 def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str) -> str:
     """Python source of ``run(...)`` for one signature."""
     names = NameTable()
@@ -240,19 +200,19 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
     step_roots = set(out_scalars)
     for s in states:
         step_roots |= role_vars(s, STEP_ROLES[s.kind])
-    step_need = _closure(prog, step_roots)
+    step_need = closure(prog, step_roots)
     loop_assigns = [a for a in prog.assigns if a.target in step_need and a.target in dynamic]
     deriv_roots = set()
     for s in states:
         deriv_roots |= role_vars(s, STEP_ROLES[s.kind])
-    deriv_need = _closure(prog, deriv_roots)
+    deriv_need = closure(prog, deriv_roots)
     rk_assigns = [a for a in prog.assigns if a.target in deriv_need and a.target in dynamic]
 
     # ---------------- init: everything needed by the loop, the outputs and state inits
     init_roots = set(step_need) | set(out_scalars)
     for s in states:
         init_roots |= role_vars(s, INIT_ROLES[s.kind])
-    init_need = _closure(prog, init_roots)
+    init_need = closure(prog, init_roots)
 
     state_ids = [s.sid for s in states if s.kind not in ("initial", "delay_fixed")]
     head = ["import numpy as np",
@@ -418,10 +378,45 @@ class NumpyProgram:
         return generate(self.ir, frozenset(ts_params), tuple(outputs), method)
 
 
+class NumpyBackend(Backend):
+    """The ``numpy`` engine: generated straight-line numpy, the portable reference."""
+
+    name = "numpy"
+    block_size = DEFAULT_BLOCK
+
+    def compile(self, ir):
+        """A :class:`NumpyProgram` of ``ir`` (functions generated per signature)."""
+        return NumpyProgram(ir)
+
+    def runner(self, plan, ts_params, outputs, method):
+        """The generated ``run`` of this signature, writing run-major arrays."""
+        return TimeMajor(plan.function(ts_params, outputs, method))
+
+
+class TimeMajor:
+    """Runs a generated function into time-major buffers (contiguous rows), reused by
+    every block of a job, and transposes them once per block into run-major ``O``."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.buffers = None
+
+    def __call__(self, P, TS, R, times, save, dt, initial_time, final_time, saveper, O):
+        """Simulate one block of ``R`` runs into ``O[k]`` (``(R, saved, *dims)``)."""
+        if self.buffers is None or any(b.shape[1] < R for b in self.buffers):
+            self.buffers = [np.empty((o.shape[1], R) + o.shape[2:]) for o in O]
+        buffers = [buf[:, :R] for buf in self.buffers]
+        self.fn(P, TS, R, times, save, dt, initial_time, final_time, saveper, buffers)
+        for o, buf in zip(O, buffers):
+            o[...] = np.swapaxes(buf, 0, 1)
+
+
+BACKEND = NumpyBackend()
+
+
 def load_source(src: str, glb: dict):
     """Write generated source to the cache (keyed by its hash) and load ``run``."""
-    from .version import ENGINE_VERSION
-    digest = hashlib.sha256((ENGINE_VERSION + CODEGEN_VERSION + src).encode()).hexdigest()
+    digest = hashlib.sha256((CODEGEN_VERSION + src).encode()).hexdigest()
     folder = cache_dir() / "numpy"
     path = folder / f"m{digest[:32]}.py"
     if read_verified(path) != src.encode():   # missing, edited or appended: rewrite it

@@ -1,0 +1,18 @@
+"""The ``compiled`` backend: numba kernels generated from the IR, cached on disk.
+
+- :mod:`.backend`: the :class:`~aigap.engine.backends.Backend` (kernel cache, threads, host side);
+- :mod:`.codegen`: the plan and the one-run-at-a-time kernel template;
+- :mod:`.lanes`: its lock-step variant (eight runs with SIMD and libmvec);
+- :mod:`.printer`: IR expression -> scalar source; :mod:`.opcount`: operations per step;
+- :mod:`.helpers` / :mod:`.shared`: the helper functions every kernel imports
+  (compiled once per machine); :mod:`.vecmath`: libmvec ``exp``/``log``/``pow``.
+
+Importing this package does not import numba (only running a kernel does).
+"""
+from .backend import (BACKEND_VERSION, COMPILED_BLOCK, NumbaBackend, NumbaProgram, n_threads,
+                      numba_status, require_numba)
+
+BACKEND = NumbaBackend()
+
+__all__ = ["BACKEND", "BACKEND_VERSION", "COMPILED_BLOCK", "NumbaBackend", "NumbaProgram",
+           "n_threads", "numba_status", "require_numba"]
