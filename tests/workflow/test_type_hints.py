@@ -13,7 +13,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
 #: packages and modules whose public API is fully annotated
-TYPED = ("core", "scenarios", "observations.py")
+TYPED = ("core", "scenarios", "observations.py", "plotting")
 #: files of those packages not yet annotated (relative to src/aigap)
 NOT_YET = {"workflow/distributed.py"}
 
