@@ -71,7 +71,7 @@ class AigapError(Exception):
 class InputError(AigapError):
     """Bad user input (scenario, observation or command-line values); exit code 2."""
 
-    def __init__(self, issues: Iterable[Issue]) -> None:
+    def __init__(self, issues: Iterable[Issue | str]) -> None:
         self.issues = list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
 
