@@ -21,14 +21,22 @@ and :func:`residuals` work on whole ensembles, ``(runs, observations)``, for cal
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .core.errors import InputError, IssueList, closest
 from .scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_null,
                                   is_sequence, line_of, mapping_items, number, string)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from yaml import Node
+
+    from .engine import CompiledModel, SimulationResult, VariableInfo
 
 KINDS = ("point", "lower", "upper", "range")
 TOP_LEVEL_KEYS = ("currency", "observations", "description", "notes")
@@ -92,7 +100,7 @@ class Observations:
 
 # --------------------------------------------------------------------------- loading
 
-def load_observations(path, model=None) -> Observations:
+def load_observations(path: Path | str, model: CompiledModel | None = None) -> Observations:
     """Load and validate an observation file.
 
     Parameters
@@ -130,7 +138,7 @@ def load_observations(path, model=None) -> Observations:
     return Observations(path=str(path), items=tuple(items), currency=currency)
 
 
-def check_currency(node, issues: IssueList):
+def check_currency(node: Node | None, issues: IssueList) -> dict | None:
     """``currency: {usd_per_rmb: number > 0, source: ...}`` (optional)."""
     if node is None:
         return None
@@ -153,7 +161,8 @@ def check_currency(node, issues: IssueList):
     return out
 
 
-def check_items(node, issues: IssueList, partial: list | None = None) -> list:
+def check_items(node: Node | None, issues: IssueList,
+                partial: list | None = None) -> list[Observation]:
     """The ``observations`` list: each item checked by :func:`check_item`; ids unique.
     Items with errors go to ``partial`` (when given) so the model checks still run on
     them: one error in an item never hides its others."""
@@ -177,7 +186,8 @@ def check_items(node, issues: IssueList, partial: list | None = None) -> list:
     return out
 
 
-def check_item(node, i: int, issues: IssueList, partial: list | None = None):
+def check_item(node: Node, i: int, issues: IssueList,
+               partial: list | None = None) -> Observation | None:
     """One observation: known keys, types, kind-specific values."""
     where = f"observations[{i}]"
     if not is_mapping(node):
@@ -259,7 +269,7 @@ def check_item(node, i: int, issues: IssueList, partial: list | None = None):
 SOURCE_KEYS = ("file", "quote", "page", "url", "note")
 
 
-def check_source(snode, item_node, where: str, issues: IssueList) -> None:
+def check_source(snode: Node | None, item_node: Node, where: str, issues: IssueList) -> None:
     """``source``: required; a citation string or ``{file, quote}`` (page, url, note optional).
 
     Every number the model is held to must say where it comes from (README, observations).
@@ -289,7 +299,7 @@ def check_source(snode, item_node, where: str, issues: IssueList) -> None:
             issues.add(line_of(snode), f"{where}.{key}", "missing required string")
 
 
-def check_against_model(obs: Observation, model, issues: IssueList) -> None:
+def check_against_model(obs: Observation, model: CompiledModel, issues: IssueList) -> None:
     """The variable exists and the region fits its subscripts."""
     if obs.variable is None:
         return
@@ -323,7 +333,7 @@ def _norm_unit(unit: str) -> str:
     return "dmnl" if u in ("", "1", "dimensionless", "dmnl") else u
 
 
-def check_unit(obs: Observation, info, issues: IssueList) -> None:
+def check_unit(obs: Observation, info: VariableInfo, issues: IssueList) -> None:
     """An observation's unit, when given, is the model variable's unit (values must be
     converted first, e.g. RMB to USD at the file's ``currency`` rate)."""
     if obs.unit is None or info.units is None:
@@ -335,7 +345,8 @@ def check_unit(obs: Observation, info, issues: IssueList) -> None:
 
 # --------------------------------------------------------------------------- fit
 
-def simulated_matrix(observations, result) -> np.ndarray:
+def simulated_matrix(observations: Observations | Sequence[Observation],
+                     result: SimulationResult) -> np.ndarray:
     """``share * variable[region]`` at each observation's time: array ``(runs, n_obs)``.
 
     Only observations with a variable (``observations.fitted``) are columns.
@@ -362,7 +373,7 @@ def simulated_matrix(observations, result) -> np.ndarray:
     return out
 
 
-def residuals(items, sim: np.ndarray) -> np.ndarray:
+def residuals(items: Sequence[Observation], sim: np.ndarray) -> np.ndarray:
     """Log-error residuals ``(runs, n_obs)`` (0 when a bound or range is satisfied)."""
     sim = np.maximum(np.asarray(sim, dtype=float), _TINY)
     out = np.zeros_like(sim)
@@ -376,19 +387,20 @@ def residuals(items, sim: np.ndarray) -> np.ndarray:
     return out
 
 
-def passes(items, res: np.ndarray) -> np.ndarray:
+def passes(items: Sequence[Observation], res: np.ndarray) -> np.ndarray:
     """Boolean ``(runs, n_obs)``: points within tolerance, bounds and ranges satisfied."""
     tol = np.array([o.tolerance if o.kind == "point" else 1e-12 for o in items])
     return np.abs(res) <= tol
 
 
-def loss(items, res: np.ndarray) -> np.ndarray:
+def loss(items: Sequence[Observation], res: np.ndarray) -> np.ndarray:
     """Weighted sum of squared residuals per run, ``(runs,)``."""
     w = np.array([o.weight for o in items])
     return (w * res ** 2).sum(axis=1)
 
 
-def fit_table(observations: Observations, result, run: int = 0):
+def fit_table(observations: Observations, result: SimulationResult,
+              run: int = 0) -> pd.DataFrame:
     """Observed vs simulated for one run: a pandas DataFrame, one row per fitted observation.
 
     Columns: id, variable, region, time, kind, observed, low, high, unit, simulated,
@@ -413,7 +425,7 @@ def fit_table(observations: Observations, result, run: int = 0):
     return pd.DataFrame(rows)
 
 
-def default_observations_path(scenario_path) -> Path | None:
+def default_observations_path(scenario_path: Path | str) -> Path | None:
     """``<scenario folder>/data/observations.yaml`` when it exists."""
     cand = Path(scenario_path).parent / "data" / "observations.yaml"
     return cand if cand.is_file() else None

@@ -8,14 +8,16 @@ Every validator in :mod:`aigap.scenarios` and :mod:`aigap.observations` collects
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from difflib import get_close_matches
+from typing import Any, TextIO
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
                       r"\u2066-\u2069]|\r(?!\n)")   # CRLF (csv module lines) is kept
 
 
-def printable(text, newlines: bool = True) -> str:
+def printable(text: object, newlines: bool = True) -> str:
     """``text`` safe to echo to a terminal: control characters (ANSI escapes, carriage
     returns not ending a line, bidi overrides) shown as ``\\x1b``-style escapes, never interpreted.
     Tabs are kept; newlines too unless ``newlines=False``."""
@@ -51,14 +53,14 @@ class PrintableStream:
     ANSI escape in a description, a bidi override in a name) is shown, never run by the
     terminal. The CLI wraps stdout and stderr with it."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
-    def write(self, text):
+    def write(self, text: object) -> int:
         """Write ``text`` with control characters escaped."""
         return self._stream.write(printable(text))
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
@@ -69,7 +71,7 @@ class AigapError(Exception):
 class InputError(AigapError):
     """Bad user input (scenario, observation or command-line values); exit code 2."""
 
-    def __init__(self, issues):
+    def __init__(self, issues: Iterable[Issue | str]) -> None:
         self.issues = list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
 
@@ -77,16 +79,17 @@ class InputError(AigapError):
 class IssueList:
     """Collects the issues of one file, in order, without duplicates."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str) -> None:
         self.file = str(file)
         self.items: list[Issue] = []
         self._seen: set = set()     # O(1) duplicate test: a file with 1e5 problems stays fast
 
-    def add(self, line, key, message, suggestion=None, file=None) -> None:
+    def add(self, line: int | None, key: str, message: str, suggestion: str | None = None,
+            file: str | None = None) -> None:
         """Record one problem (``file:line: key: message; did you mean ...?``) once."""
         self.extend([Issue(str(file or self.file), line, key, message, suggestion)])
 
-    def extend(self, issues) -> None:
+    def extend(self, issues: Iterable[Issue]) -> None:
         """Record several :class:`Issue` objects, skipping ones already listed."""
         for i in issues:
             if i not in self._seen:
@@ -96,11 +99,11 @@ class IssueList:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Issue]:
         return iter(self.items)
 
 
-def closest(name: str, candidates) -> str | None:
+def closest(name: str, candidates: Iterable[str]) -> str | None:
     """Closest valid name (case-insensitive match first, then difflib), or None."""
     candidates = [str(c) for c in candidates]
     lower = {c.lower(): c for c in candidates}

@@ -44,7 +44,7 @@ def format_value(value: float, unit: str = "", ratio: bool = False) -> str:
     return f"{sig3(scaled)}{suffix}"
 
 
-def format_when(t) -> str:
+def format_when(t: object) -> str:
     """A model time as words: ``2031.0`` -> "year-end 2030", ``2026.41`` -> "May 2026"."""
     try:
         t = float(t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 __all__ = ["ROOT_LOGGER", "configure_cli", "get_logger"]
 
@@ -27,7 +28,8 @@ def get_logger(name: str) -> logging.Logger:
                              f"{ROOT_LOGGER}.{name}")
 
 
-def configure_cli(level: int = logging.WARNING, stream=None) -> logging.Handler:
+def configure_cli(level: int = logging.WARNING,
+                  stream: TextIO | None = None) -> logging.Handler:
     """Send ``aigap`` records at ``level`` and above to ``stream`` (default the current
     ``sys.stderr``) as one line each; replaces an earlier CLI handler."""
     root = logging.getLogger(ROOT_LOGGER)

@@ -13,9 +13,11 @@ constants. The file is validated, with ``file:line: key: message`` errors, by
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = ["GapRatio", "Profile", "PROFILE_SUFFIX", "profile_from_data", "profile_path",
            "shipped_profile"]
@@ -80,13 +82,13 @@ class Profile:
         return self.regions[1] if len(self.regions) > 1 else None
 
 
-def profile_path(model_path) -> Path:
+def profile_path(model_path: Path | str) -> Path:
     """``<folder>/<stem>.profile.yaml`` beside ``model_path``."""
     p = Path(model_path)
     return p.with_name(p.stem + PROFILE_SUFFIX)
 
 
-def profile_from_data(data: dict, path=None) -> Profile:
+def profile_from_data(data: Mapping[str, Any], path: Path | str | None = None) -> Profile:
     """A :class:`Profile` from the plain data of a validated profile file."""
     regions = data.get("regions") or {}
     years = data.get("report_years") or {}

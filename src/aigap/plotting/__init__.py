@@ -1,10 +1,37 @@
 """Matplotlib (Agg) plots of runs, comparisons and fits."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .fit import plot_fit
 from .style import GAP_VARIABLES, KEY_VARIABLES
 from .timeseries import data_end, plot_gap_ratios, plot_key_variables, plot_panels
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Protocol
 
-def plot_run_outputs(folder, out) -> list:
+    import pandas as pd
+
+    from ..core.profile import Profile
+    from ..engine import CompiledModel, SimulationResult
+    from ..observations import Observations
+
+    class RunOutputs(Protocol):
+        """What :func:`plot_run_outputs` reads of a run: fields of
+        :class:`aigap.workflow.runner.RunOutput` (a higher layer, not imported here)."""
+
+        kind: str
+        name: str
+        model: CompiledModel
+        results: Mapping[str, SimulationResult]
+        observations: Observations | None
+        fit: pd.DataFrame | None
+        profile: Profile | None
+
+
+def plot_run_outputs(folder: Path | str, out: RunOutputs) -> list[Path]:
     """The PNGs of a run/compare folder; returns their paths.
 
     ``run``: key_variables.png (both regions, observations overlaid), gap_ratios.png,

@@ -1,14 +1,20 @@
 """Calibration fit: each observation's simulated/observed ratio against its accepted zone."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .style import axes_grid, save
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PASS, FAIL = "#2a7d2a", "#c8102e"
 
 
-def accepted_zone(row) -> tuple:
+def accepted_zone(row: Any) -> tuple[float, float]:
     """``(lo, hi)`` of simulated/reference that passes, reference as in :func:`plot_fit`."""
     if row.kind == "point":
         return np.exp(-row.tolerance), np.exp(row.tolerance)
@@ -20,7 +26,8 @@ def accepted_zone(row) -> tuple:
     return row.low / centre, row.high / centre
 
 
-def plot_fit(path, fit, title="Fit to observations") -> None:
+def plot_fit(path: Path | str, fit: pd.DataFrame | None,
+             title: str = "Fit to observations") -> None:
     """One row per observation: simulated / observed on a log axis, the accepted zone shaded.
 
     The reference is the observed value (point), the bound (lower/upper) or the geometric

@@ -1,6 +1,10 @@
 """Shared plot style: Agg backend, colours, unit-aware axes, log scale where values span decades."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,6 +15,12 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 
 from ..core.keys import GAPS, KEY_VARIABLES  # noqa: E402,F401  (re-exported)
 from ..core.formatting import scale_suffix  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import ColorType
+    from numpy.typing import ArrayLike
 
 REGION_COLORS = {"US": "#1f5fa8", "CN": "#c8102e"}
 REGION_STYLES = {"US": "-", "CN": "--"}
@@ -25,12 +35,12 @@ plt.rcParams.update({
 })
 
 
-def region_color(region: str, k: int = 0) -> str:
+def region_color(region: str, k: int = 0) -> ColorType:
     """Colour of a region (US blue, CN red); other elements take tab10 colour ``k``."""
     return REGION_COLORS.get(region, plt.cm.tab10(k % 10))
 
 
-def scenario_colors(names) -> dict:
+def scenario_colors(names: Iterable[str]) -> dict[str, ColorType]:
     """The first scenario (the reference, usually the baseline) black, the others tab10."""
     names = list(names)
     cmap = plt.cm.tab10
@@ -47,7 +57,7 @@ def _plain(value, _pos=None) -> str:
     return f"{scaled:g}{suffix}"
 
 
-def format_axis(ax, unit: str | None, values) -> None:
+def format_axis(ax: Axes, unit: str | None, values: ArrayLike) -> None:
     """Log scale when positive values span more than ``LOG_SPAN``; $ / k-M-B-T tick labels."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -67,7 +77,8 @@ def format_axis(ax, unit: str | None, values) -> None:
         ax.set_ylabel(unit)
 
 
-def axes_grid(n: int, ncols: int = 3, size=(4.6, 3.2)):
+def axes_grid(n: int, ncols: int = 3,
+              size: tuple[float, float] = (4.6, 3.2)) -> tuple[Figure, np.ndarray]:
     """Figure with ``n`` panels; unused axes are removed."""
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
@@ -79,7 +90,7 @@ def axes_grid(n: int, ncols: int = 3, size=(4.6, 3.2)):
     return fig, flat[:n]
 
 
-def save(fig, path) -> None:
+def save(fig: Figure, path: Path | str) -> None:
     """Lay out ``fig``, write it as a PNG to ``path`` and close it."""
     fig.tight_layout()
     fig.savefig(path, bbox_inches="tight")

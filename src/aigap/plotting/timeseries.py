@@ -1,11 +1,23 @@
 """Time-series plots of one or several scenarios, with observations overlaid."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.lines import Line2D
 
 from .style import (GAP_VARIABLES, KEY_VARIABLES, REGION_STYLES, axes_grid, format_axis,
                     region_color, save, scenario_colors)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import ColorType
+
+    from ..engine import SimulationResult
+    from ..observations import Observations
 
 YEAR_ENDS = tuple(float(y + 1) for y in range(2026, 2031))   # year-end 2026..2030
 OBS_MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
@@ -22,7 +34,8 @@ def _series(res, name):
             for i, r in enumerate(regions)]
 
 
-def overlay_observations(ax, observations, name: str, color_of) -> list:
+def overlay_observations(ax: Axes, observations: Observations | None, name: str,
+                         color_of: Callable[[str], ColorType]) -> list[float]:
     """Observations of variable ``name``, drawn as implied variable values (value / share).
 
     Points get an error bar of their tolerance; bounds a triangle; ranges a bar.
@@ -51,7 +64,7 @@ def overlay_observations(ax, observations, name: str, color_of) -> list:
     return plotted
 
 
-def obs_legend_handles() -> list:
+def obs_legend_handles() -> list[Line2D]:
     """Legend entries for the observation markers (point, lower, upper bound, range)."""
     return [Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="observed (±tol.)"),
             Line2D([], [], marker="^", ls="", mfc="white", color="0.3", label="lower bound"),
@@ -59,7 +72,7 @@ def obs_legend_handles() -> list:
             Line2D([], [], marker="_", ls="", color="0.3", ms=8, label="range")]
 
 
-def data_end(observations):
+def data_end(observations: Observations | None) -> float | None:
     """Time of the last fitted observation (None without observations)."""
     times = [o.time for o in (observations.fitted if observations is not None else ())]
     return max(times) if times else None
@@ -87,8 +100,10 @@ def _label_year_ends(ax, res, name, color, first: bool) -> None:
                         xytext=(0, 6), ha="center", fontsize=7.5, color=color, zorder=6)
 
 
-def plot_panels(path, results: dict, names, units: dict, observations=None, title="",
-                gap=False, data_end_time=None):
+def plot_panels(path: Path | str | None, results: Mapping[str, SimulationResult],
+                names: Iterable[str], units: Mapping[str, str | None],
+                observations: Observations | None = None, title: str = "", gap: bool = False,
+                data_end_time: float | None = None) -> Figure | None:
     """One panel per variable; every scenario (colour) and region (line style).
 
     With one scenario, regions get their own colours (US blue, CN red). A dashed line marks
@@ -163,7 +178,9 @@ def _legend(fig, ax, results, single, observations, gap) -> None:
                fontsize=9)
 
 
-def plot_key_variables(path, results, units, observations=None, title="", variables=None):
+def plot_key_variables(path: Path | str | None, results: Mapping[str, SimulationResult],
+                       units: Mapping[str, str | None], observations: Observations | None = None,
+                       title: str = "", variables: Sequence[str] | None = None) -> Figure | None:
     """Key variables (both regions) of every scenario, observations overlaid; returns the
     Figure (``path=None``: not written, e.g. for a notebook). ``variables``: default the
     shipped profile's key variables."""
@@ -171,7 +188,10 @@ def plot_key_variables(path, results, units, observations=None, title="", variab
                        units, observations, title)
 
 
-def plot_gap_ratios(path, results, units, title="", data_end_time=None, variables=None):
+def plot_gap_ratios(path: Path | str | None, results: Mapping[str, SimulationResult],
+                    units: Mapping[str, str | None], title: str = "",
+                    data_end_time: float | None = None,
+                    variables: Sequence[str] | None = None) -> Figure | None:
     """US/China gap ratios of every scenario, year-ends marked; returns the Figure (None
     when the results hold no gap ratio). ``variables``: default the shipped profile's."""
     return plot_panels(path, results, GAP_VARIABLES if variables is None else variables,

@@ -10,13 +10,18 @@ accepts nothing the checker would refuse for a reason it can express. The helper
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ..core.errors import IssueList
 from .schema import TIME_SPECS, TIME_SPEC_VALUES, TOP_LEVEL_KEYS, constant_limits
 from .yamlnodes import compose_file, construct, number
+
+if TYPE_CHECKING:
+    from ..engine import CompiledModel, ConstantInfo
 
 META_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 _REGEX_SPECIAL = set("\\^$.|?*+()[]{}/")
@@ -31,7 +36,7 @@ def _regex_escape(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
 
 
-def bounded_number(info) -> dict:
+def bounded_number(info: ConstantInfo) -> dict:
     """``{"type": "number"}`` with the constant's declared ``[min, max]``."""
     lo, hi = constant_limits(info)
     out = {"type": "number"}
@@ -42,7 +47,7 @@ def bounded_number(info) -> dict:
     return out
 
 
-def constant_description(info) -> str:
+def constant_description(info: ConstantInfo) -> str:
     """Hover text of a constant: units, range, dimensions and its model documentation."""
     lo, hi = constant_limits(info)
     rng = f"[{'?' if lo is None else f'{lo:g}'}, {'?' if hi is None else f'{hi:g}'}]"
@@ -73,7 +78,7 @@ def _bounds(info) -> dict:
     return {k: v for k, v in bounded_number(info).items() if k != "type"}
 
 
-def value_schema(info) -> dict:
+def value_schema(info: ConstantInfo) -> dict:
     """One value of a constant: ``#/$defs/value`` with the constant's ``[min, max]`` on the
     number, the points' values and the step/ramp values."""
     b = _bounds(info)
@@ -85,13 +90,14 @@ def value_schema(info) -> dict:
     return {"allOf": [{"$ref": "#/$defs/value"}, b, {"properties": spec}]}
 
 
-def element_pattern(elements) -> str:
+def element_pattern(elements: Iterable[str]) -> str:
     """Regex of a mapping key naming one element or several (``"US, Seg"``)."""
     one = "(" + "|".join(_regex_escape(e) for e in elements) + ")"
     return rf"^\s*{one}\s*(,\s*{one}\s*)*$"
 
 
-def constants_object(model, leaf, *, several: bool = True, what: str = "value") -> dict:
+def constants_object(model: CompiledModel, leaf: Callable[[ConstantInfo], dict], *,
+                     several: bool = True, what: str = "value") -> tuple[dict, dict]:
     """``(schema, defs)``: a mapping keyed by the model's constant names; ``leaf(info)`` is
     the schema of one value.
 
@@ -132,7 +138,7 @@ def _text(description: str) -> dict:
     return {"type": "string", "minLength": 1, "pattern": r"\S", "description": description}
 
 
-def scenario_schema(model) -> dict:
+def scenario_schema(model: CompiledModel) -> dict:
     """The JSON Schema of a scenario file for ``model`` (a CompiledModel)."""
     constants, defs = constants_object(model, value_schema)
     constants["description"] = ("Model constants to override by their Vensim name: a number, "
@@ -149,7 +155,7 @@ def scenario_schema(model) -> dict:
             "$defs": {"value": time_value_schema(), **defs}}
 
 
-def yaml_data(path):
+def yaml_data(path: Path | str) -> Any:
     """A YAML file as plain data the way the checkers read it (``4.7e10`` is a number, as
     in YAML 1.2 and in editors). Raises the checker's InputError on unreadable YAML."""
     from .loader import ScenarioError

@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import InputError, Issue, IssueList, closest
 from .schema import check_overrides, check_text, check_top_level, parse_constants
 from .yamlnodes import compose_file, is_mapping, line_of, mapping_items
+
+if TYPE_CHECKING:
+    from ..engine import CompiledModel
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -73,7 +77,8 @@ def find_parent(ref: str, child: Path) -> Path:
     return child.parent / f"{ref}.yaml"
 
 
-def read_scenario_file(path: Path, model, issues: IssueList) -> dict | None:
+def read_scenario_file(path: Path, model: CompiledModel | None,
+                       issues: IssueList) -> dict | None:
     """Validate one file; returns its fields (``name``, ``description``, ``extends``,
     ``extends_line``, ``overrides``) or None when it is not a mapping at all."""
     root = compose_file(path, issues)
@@ -93,7 +98,7 @@ def read_scenario_file(path: Path, model, issues: IssueList) -> dict | None:
     return fields
 
 
-def load_scenario(path, model=None) -> Scenario:
+def load_scenario(path: Path | str, model: CompiledModel | None = None) -> Scenario:
     """Load, validate and resolve the ``extends`` chain of a scenario file.
 
     Parameters
@@ -158,7 +163,7 @@ def _issue(file, line, key, message, suggestion=None):
     return Issue(str(file), line, key, message, suggestion)
 
 
-def list_scenarios(folder) -> list:
+def list_scenarios(folder: Path | str) -> list[Path]:
     """Scenario files in ``folder`` (sorted by name); sub-folders such as ``data/`` are skipped."""
     folder = Path(folder)
     return sorted(p for p in folder.iterdir()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -9,10 +11,15 @@ from ..core.errors import IssueList
 from .loader import ScenarioError
 from .schema import Override, Points, check_elements, check_overrides
 
+if TYPE_CHECKING:
+    from ..engine import CompiledModel, ConstantInfo, TimeSeries
+    from .loader import Scenario
+
 _SET = re.compile(r"^\s*(?P<name>[^\[\]=]+?)\s*(?:\[(?P<elems>[^\]]*)\])?\s*=\s*(?P<value>.*?)\s*$")
 
 
-def parse_sets(cli_sets, issues: IssueList | None = None) -> list:
+def parse_sets(cli_sets: Iterable[str] | None,
+               issues: IssueList | None = None) -> list[Override]:
     """Parse ``--set "NAME=VALUE"`` / ``"NAME[CN]=VALUE"`` strings into overrides.
 
     Malformed text is recorded in ``issues`` (or raised as ScenarioError when no list is
@@ -41,7 +48,8 @@ def parse_sets(cli_sets, issues: IssueList | None = None) -> list:
     return out
 
 
-def resolve_params(cm, scenario=None, cli_sets=()) -> dict:
+def resolve_params(cm: CompiledModel, scenario: Scenario | None = None,
+                   cli_sets: Iterable[str] | None = ()) -> dict[str, np.ndarray | TimeSeries]:
     """Engine parameters of a scenario: THE precedence rule of aigap.
 
     Precedence, lowest to highest:
@@ -101,7 +109,7 @@ def resolve_params(cm, scenario=None, cli_sets=()) -> dict:
             for name, (const, series) in state.items()}
 
 
-def element_mask(ov: Override, info, dims: dict) -> np.ndarray:
+def element_mask(ov: Override, info: ConstantInfo, dims: dict) -> np.ndarray:
     """Boolean array of the constant's shape: the elements an override selects."""
     chosen = check_elements(ov, info, dims, IssueList("")) or {}
     mask = np.ones(tuple(len(dims[d]) for d in info.dims), dtype=bool)

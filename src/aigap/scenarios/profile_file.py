@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import InputError, IssueList, closest
 from ..core.profile import Profile, profile_from_data, profile_path, shipped_profile
 from .yamlnodes import (compose_file, describe, is_mapping, is_sequence, line_of,
                         mapping_items, number, string)
+
+if TYPE_CHECKING:
+    from ..engine import CompiledModel
 
 __all__ = ["ProfileError", "default_profile", "load_profile", "profile_for", "profile_keys"]
 
@@ -228,7 +232,7 @@ def _docs(node, issues, folder: Path) -> list:
     return out
 
 
-def load_profile(path, model=None) -> Profile:
+def load_profile(path: Path | str, model: CompiledModel | None = None) -> Profile:
     """Read and validate a profile file; names are checked against ``model`` if given.
 
     Raises
@@ -276,7 +280,7 @@ def load_profile(path, model=None) -> Profile:
     return profile_from_data(data, path)
 
 
-def default_profile(model) -> Profile:
+def default_profile(model: CompiledModel) -> Profile:
     """A profile for a model without a profile file: its stocks (else every variable) as
     key and summary variables, no regions or gap ratios, every whole year-end in the run."""
     names = [n for n, v in model.variables.items() if v.kind == "stock"] or [
@@ -292,7 +296,7 @@ def default_profile(model) -> Profile:
                    report_years=years)
 
 
-def profile_for(model) -> Profile:
+def profile_for(model: CompiledModel) -> Profile:
     """The profile of ``model`` (a CompiledModel): ``<model>.profile.yaml`` beside it,
     validated against the model; else the shipped model's profile when ``model`` defines
     any of its summary variables or gap ratios (a variant or copy of the project model);

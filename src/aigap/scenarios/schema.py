@@ -13,12 +13,19 @@ and ranges against a compiled model. Every problem is an :class:`~.issues.Issue`
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.errors import IssueList, closest
 from .yamlnodes import describe, is_mapping, is_sequence, line_of, mapping_items, number, string
+
+if TYPE_CHECKING:
+    from yaml import Node
+
+    from ..engine import CompiledModel, ConstantInfo
 
 TOP_LEVEL_KEYS = ("name", "description", "extends", "constants")
 TIME_SPECS = {"points": (), "step": ("time", "before", "after"),
@@ -55,7 +62,7 @@ class Override:
     name_key: str = ""
 
 
-def check_top_level(items, issues: IssueList) -> dict:
+def check_top_level(items: Iterable[tuple[str, Node, Node]], issues: IssueList) -> dict:
     """Unknown / missing top-level keys; returns ``{key: (key_node, value_node)}``."""
     found = {}
     for key, knode, vnode in items:
@@ -70,7 +77,7 @@ def check_top_level(items, issues: IssueList) -> dict:
     return found
 
 
-def check_text(found: dict, key: str, issues: IssueList):
+def check_text(found: dict, key: str, issues: IssueList) -> str | None:
     """A top-level string value (``name``, ``description``, ``extends``), or None."""
     if key not in found:
         return None
@@ -100,7 +107,7 @@ def parse_constants(found: dict, issues: IssueList) -> list:
     return out
 
 
-def parse_value(node, base: Override, issues: IssueList) -> list:
+def parse_value(node: Node, base: Override, issues: IssueList) -> list[Override]:
     """A number, an element mapping (recursing) or a time-varying spec."""
     if is_mapping(node):
         items = mapping_items(node, issues, base.key)
@@ -133,7 +140,8 @@ def parse_value(node, base: Override, issues: IssueList) -> list:
     return [_with(base, value=value, line=line_of(node))]
 
 
-def parse_time_spec(kind: str, node, base: Override, issues: IssueList):
+def parse_time_spec(kind: str, node: Node, base: Override,
+                    issues: IssueList) -> Points | None:
     """``points``/``step``/``ramp`` -> :class:`Points`, or None after recording issues."""
     key = f"{base.key}.{kind}"
     if kind == "points":
@@ -170,7 +178,7 @@ def parse_time_spec(kind: str, node, base: Override, issues: IssueList):
                   tuple(lines[k] for k in TIME_SPEC_VALUES[kind]))
 
 
-def parse_points(node, key: str, issues: IssueList):
+def parse_points(node: Node, key: str, issues: IssueList) -> Points | None:
     """``[[time, value], ...]`` with strictly increasing times."""
     if not is_sequence(node) or not node.value:
         issues.add(line_of(node), key, f"expected a non-empty list of [time, value] pairs, "
@@ -202,7 +210,8 @@ def _with(base: Override, **changes) -> Override:
 
 # --------------------------------------------------------------------------- model checks
 
-def check_overrides(overrides, model, issues: IssueList) -> list:
+def check_overrides(overrides: Iterable[Override], model: CompiledModel,
+                    issues: IssueList) -> list[Override]:
     """Check names, subscript elements and ranges against a compiled model.
 
     Returns the overrides that passed (the others produced issues).
@@ -219,7 +228,7 @@ def check_overrides(overrides, model, issues: IssueList) -> list:
     return good
 
 
-def check_constant_name(ov: Override, model, issues: IssueList) -> bool:
+def check_constant_name(ov: Override, model: CompiledModel, issues: IssueList) -> bool:
     """The override names an overridable model constant."""
     if ov.constant in model.constants:
         return True
@@ -234,7 +243,8 @@ def check_constant_name(ov: Override, model, issues: IssueList) -> bool:
     return False
 
 
-def check_elements(ov: Override, info, dims: dict, issues: IssueList):
+def check_elements(ov: Override, info: ConstantInfo, dims: dict,
+                   issues: IssueList) -> dict[str, str] | None:
     """Map each selected element to its subscript range: ``{range: element}`` or None."""
     chosen = {}
     for element, line in ov.elements:
@@ -258,7 +268,7 @@ def check_elements(ov: Override, info, dims: dict, issues: IssueList):
     return chosen
 
 
-def check_range(ov: Override, info, issues: IssueList) -> bool:
+def check_range(ov: Override, info: ConstantInfo, issues: IssueList) -> bool:
     """Every value lies within the constant's declared ``[min, max]``."""
     lo, hi = constant_limits(info)
     if isinstance(ov.value, Points):
@@ -275,7 +285,7 @@ def check_range(ov: Override, info, issues: IssueList) -> bool:
     return ok
 
 
-def constant_limits(info):
+def constant_limits(info: ConstantInfo) -> tuple[float | None, float | None]:
     """``(lo, hi)`` declared range of a constant (None where open), as floats."""
     limits = info.limits or (None, None)
     lo, hi = (tuple(limits) + (None, None))[:2]
@@ -284,7 +294,7 @@ def constant_limits(info):
     return lo, hi
 
 
-def format_range(info) -> str:
+def format_range(info: ConstantInfo) -> str:
     """``[lo, hi]`` with ``?`` for an open end."""
     lo, hi = constant_limits(info)
     return f"[{'?' if lo is None else f'{lo:g}'}, {'?' if hi is None else f'{hi:g}'}]"

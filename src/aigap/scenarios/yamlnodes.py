@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -17,7 +18,7 @@ from ..core.errors import IssueList
 _NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
-def line_of(node) -> int:
+def line_of(node: yaml.Node) -> int:
     """1-based line where ``node`` starts."""
     return node.start_mark.line + 1
 
@@ -28,7 +29,7 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
                ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
-def read_text_bounded(path, limit: int = MAX_BYTES) -> str:
+def read_text_bounded(path: Path | str, limit: int = MAX_BYTES) -> str:
     """Text of a regular file of at most ``limit`` bytes.
 
     Raises ``IsADirectoryError`` for a folder and ``OSError`` (with a message) for a
@@ -46,7 +47,7 @@ def read_text_bounded(path, limit: int = MAX_BYTES) -> str:
     return data.decode("utf-8")
 
 
-def check_nodes(root, issues: IssueList) -> bool:
+def check_nodes(root: yaml.Node, issues: IssueList) -> bool:
     """Refuse tags other than YAML's plain types and alias expansion beyond MAX_NODES.
 
     Walks the tree once with a budget, so an alias bomb stops after MAX_NODES visits.
@@ -71,7 +72,7 @@ def check_nodes(root, issues: IssueList) -> bool:
     return True
 
 
-def compose_file(path, issues: IssueList):
+def compose_file(path: Path | str, issues: IssueList) -> yaml.Node | None:
     """Parse ``path`` into a YAML node tree; record read/syntax problems in ``issues``.
 
     Returns the root node, or None when the file is missing, unreadable, empty
@@ -102,7 +103,7 @@ def compose_file(path, issues: IssueList):
     return node
 
 
-def construct(node):
+def construct(node: yaml.Node) -> Any:
     """Python value of a node (safe constructor only)."""
     loader = yaml.SafeLoader("")
     try:
@@ -111,22 +112,23 @@ def construct(node):
         loader.dispose()
 
 
-def is_mapping(node) -> bool:
+def is_mapping(node: yaml.Node) -> TypeGuard[yaml.MappingNode]:
     """True for a YAML mapping node."""
     return isinstance(node, yaml.MappingNode)
 
 
-def is_sequence(node) -> bool:
+def is_sequence(node: yaml.Node) -> TypeGuard[yaml.SequenceNode]:
     """True for a YAML sequence (list) node."""
     return isinstance(node, yaml.SequenceNode)
 
 
-def is_null(node) -> bool:
+def is_null(node: yaml.Node) -> bool:
     """True for an explicit YAML null (``null``, ``~`` or an empty value)."""
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
-def mapping_items(node, issues: IssueList, where: str):
+def mapping_items(node: yaml.MappingNode, issues: IssueList,
+                  where: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
     """``[(key, key_node, value_node)]`` of a mapping node; flags duplicate and non-string keys."""
     out, seen = [], set()
     for knode, vnode in node.value:
@@ -144,7 +146,7 @@ def mapping_items(node, issues: IssueList, where: str):
     return out
 
 
-def number(node):
+def number(node: yaml.Node) -> float | None:
     """A finite float from a scalar node, or None (booleans and strings are not numbers,
     except strings spelled like numbers, e.g. ``4.7e10``)."""
     if not isinstance(node, yaml.ScalarNode):
@@ -162,7 +164,7 @@ def number(node):
     return value if math.isfinite(value) else None
 
 
-def string(node):
+def string(node: yaml.Node) -> str | None:
     """A non-empty string from a scalar node, or None."""
     if not isinstance(node, yaml.ScalarNode) or is_null(node):
         return None
@@ -173,7 +175,7 @@ def string(node):
     return text or None
 
 
-def describe(node) -> str:
+def describe(node: yaml.Node) -> str:
     """Short description of what a node holds, for 'expected X, got Y' messages."""
     if is_mapping(node):
         return "a mapping"

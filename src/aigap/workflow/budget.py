@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..engine.simulate import available_memory
 from ..scenarios import InputError
+
+if TYPE_CHECKING:
+    from ..engine import CompiledModel
 
 __all__ = ["check_time_grid", "time_grid_problem", "effective_saveper", "JobSize", "job_size", "check_job_size", "values_per_time",
            "available_memory", "OVERRIDE", "MAX_SECONDS"]
@@ -35,7 +40,8 @@ def _multiple(a: float, b: float) -> bool:
     return k >= 1 and abs(a - k * b) <= _TOL * max(1.0, abs(a))
 
 
-def effective_saveper(cm, time_step=None, saveper=None) -> float:
+def effective_saveper(cm: CompiledModel, time_step: float | None = None,
+                      saveper: float | None = None) -> float:
     """The saved-time step the engine will use (see :func:`aigap.engine.simulate.simulate`:
     a model saving every step keeps saving every step when ``--time-step`` changes it)."""
     if saveper is not None:
@@ -45,16 +51,18 @@ def effective_saveper(cm, time_step=None, saveper=None) -> float:
     return float(cm.saveper)
 
 
-def check_time_grid(cm, time_step=None, saveper=None, dt_key="--time-step",
-                    saveper_key="SAVEPER") -> None:
+def check_time_grid(cm: CompiledModel, time_step: float | None = None,
+                    saveper: float | None = None, dt_key: str = "--time-step",
+                    saveper_key: str = "SAVEPER") -> None:
     """Raise InputError with :func:`time_grid_problem`'s message, if any."""
     problem = time_grid_problem(cm, time_step, saveper, dt_key, saveper_key)
     if problem:
         raise InputError([problem])
 
 
-def time_grid_problem(cm, time_step=None, saveper=None, dt_key="--time-step",
-                      saveper_key="SAVEPER") -> str | None:
+def time_grid_problem(cm: CompiledModel, time_step: float | None = None,
+                      saveper: float | None = None, dt_key: str = "--time-step",
+                      saveper_key: str = "SAVEPER") -> str | None:
     """Why a time step or saved-time step does not fit the model's period (or None).
 
     Rules: the step is at most the simulated period and divides the saved-time step;
@@ -127,13 +135,14 @@ def _duration(s: float) -> str:
     return f"{s:.2g} s"
 
 
-def values_per_time(cm, outputs) -> int:
+def values_per_time(cm: CompiledModel, outputs: Iterable[str]) -> int:
     """Stored values of ``outputs`` at one saved time (elements summed over variables)."""
     return sum(math.prod(len(cm.dims[d]) for d in cm.variables[name].dims) or 1
                for name in outputs)
 
 
-def job_size(cm, runs: int, outputs=None, time_step=None, saveper=None) -> JobSize:
+def job_size(cm: CompiledModel, runs: int, outputs: Iterable[str] | None = None,
+             time_step: float | None = None, saveper: float | None = None) -> JobSize:
     """The size of ``runs`` simulations of ``cm`` storing ``outputs`` (default: all)."""
     outputs = list(cm.variables) if outputs is None else list(outputs)
     period = float(cm.final_time) - float(cm.initial_time)
@@ -143,7 +152,7 @@ def job_size(cm, runs: int, outputs=None, time_step=None, saveper=None) -> JobSi
                    n_saved=int(round(period / sp)) + 1, steps=int(math.ceil(period / dt)))
 
 
-def free_disk(folder) -> float:
+def free_disk(folder: Path | str) -> float:
     """Free bytes on the file system holding ``folder`` (or its nearest existing parent)."""
     p = Path(folder).absolute()
     while not p.exists() and p != p.parent:
@@ -154,8 +163,8 @@ def free_disk(folder) -> float:
         return float("inf")
 
 
-def check_job_size(size: JobSize, allow: bool = False, disk_folder=None, where: str = "",
-                   copies: float = 2.0) -> None:
+def check_job_size(size: JobSize, allow: bool = False, disk_folder: Path | str | None = None,
+                   where: str = "", copies: float = 2.0) -> None:
     """Refuse a job whose stored outputs do not fit the available memory (``copies`` of
     them are held at once) or the free disk, or that would run more than an hour;
     ``allow`` (the ``--allow-large`` option) lifts the refusal."""

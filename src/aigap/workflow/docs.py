@@ -11,10 +11,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import InputError
+
+if TYPE_CHECKING:
+    from ..core.profile import Profile
 
 __all__ = ["MODES", "DocsRun", "doc_scripts", "run_docs"]
 
@@ -38,7 +43,7 @@ class DocsRun:
         return "failed" if self.returncode != 1 or "Traceback" in self.output else "stale"
 
 
-def doc_scripts(profile) -> list:
+def doc_scripts(profile: Profile) -> list[Path]:
     """The generator scripts of ``profile`` (paths), checked to exist."""
     if not profile.docs:
         raise InputError([f"{profile.path or 'the model'}: the profile lists no docs "
@@ -47,7 +52,9 @@ def doc_scripts(profile) -> list:
     return [folder / name for name in profile.docs]
 
 
-def run_docs(profile, mode: str = "tables", progress=None, python: str = sys.executable):
+def run_docs(profile: Profile, mode: str = "tables",
+             progress: Callable[[int, int, Path], object] | None = None,
+             python: str = sys.executable) -> list[DocsRun]:
     """Run every generator of ``profile`` in ``mode`` (``check``, ``tables``, ``refit``).
 
     ``progress(k, n, script)`` is called before each. Returns a list of :class:`DocsRun`;

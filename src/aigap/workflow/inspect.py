@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
 from ..scenarios import format_range, load_scenario, resolve_params
 
+if TYPE_CHECKING:
+    from ..engine import CompiledModel
 
-def params_rows(cm, scenario=None, name_filter=None) -> list:
+
+def params_rows(cm: CompiledModel, scenario: Path | str | None = None,
+                name_filter: str | None = None) -> list[dict]:
     """One dict per (constant, element): name, dims, element, unit, value, default,
     min, max, source. ``value`` is under ``scenario`` (a file) when given."""
     params = resolve_params(cm, load_scenario(scenario, model=cm)) if scenario else {}
@@ -48,7 +54,8 @@ def _value_text(value, idx) -> str:
     return f"{float(np.asarray(value)[idx]):g}"
 
 
-def print_params(rows, fmt, cm, scenario, out=None) -> None:
+def print_params(rows: Sequence[Mapping[str, Any]], fmt: str, cm: CompiledModel,
+                 scenario: Path | str | None, out: TextIO | None = None) -> None:
     """Table (one block per constant) or CSV (to ``out``, default the current stdout)."""
     out = sys.stdout if out is None else out
     if fmt == "csv":

@@ -6,25 +6,30 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import aigap
 
+if TYPE_CHECKING:
+    from ..engine import CompiledModel
 
-def sha256_file(path) -> str:
+
+def sha256_file(path: Path | str) -> str:
     """sha256 hex digest of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def file_record(path) -> dict:
+def file_record(path: Path | str) -> dict:
     """``{"path": ..., "sha256": ...}`` for a file."""
     return {"path": str(path), "sha256": sha256_file(path)}
 
 
-def git_commit(start=None) -> dict:
+def git_commit(start: Path | str | None = None) -> dict:
     """``{"commit": sha or None, "dirty": bool or None}`` of the repository holding ``start``
     (default: the aigap package source)."""
     folder = Path(start or Path(aigap.__file__).resolve().parent)
@@ -43,7 +48,7 @@ def git_commit(start=None) -> dict:
         return {"commit": None, "dirty": None}
 
 
-def to_jsonable(value):
+def to_jsonable(value: Any) -> Any:
     """Numpy arrays/scalars, paths and TimeSeries -> plain JSON types."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
@@ -60,7 +65,7 @@ def to_jsonable(value):
     return value
 
 
-def engine_record(ran, requested=None) -> tuple:
+def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str | None, dict]:
     """The manifest's ``engine`` value and version fields for the engine(s) that ran.
 
     Parameters
@@ -94,9 +99,13 @@ def engine_record(ran, requested=None) -> tuple:
     return ("+".join(used) or None), extra
 
 
-def build_manifest(kind: str, name: str, started: datetime, *, scenarios=(), model=None,
-                   engine=None, method=None, time_step=None, seed=None, observations=None,
-                   command=None, extra=None) -> dict:
+def build_manifest(kind: str, name: str, started: datetime, *,
+                   scenarios: Iterable[Mapping[str, Any]] = (),
+                   model: CompiledModel | Path | str | None = None, engine: str | None = None,
+                   method: str | None = None, time_step: float | None = None,
+                   seed: int | None = None, observations: Path | str | None = None,
+                   command: Sequence[str] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> dict:
     """The manifest of a run folder.
 
     Parameters
@@ -150,7 +159,7 @@ def build_manifest(kind: str, name: str, started: datetime, *, scenarios=(), mod
     return to_jsonable(out)
 
 
-def write_manifest(folder, manifest: dict) -> Path:
+def write_manifest(folder: Path | str, manifest: dict) -> Path:
     """Write ``manifest.json`` into ``folder``; returns its path."""
     path = Path(folder) / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _looks_like_name(text: str) -> bool:
     return "/" not in text and "\\" not in text and not text.endswith((".yaml", ".yml"))
 
 
-def resolve_scenario(text, folder=None) -> Path:
+def resolve_scenario(text: Path | str, folder: Path | str | None = None) -> Path:
     """A scenario file from a path or a scenario name (``baseline`` ->
     ``scenarios/baseline.yaml``); InputError naming what was tried otherwise."""
     p = Path(text)
@@ -59,7 +60,7 @@ def _run_folders(root: Path) -> list:
                   and (p / "manifest.json").is_file())
 
 
-def latest_run(kind=None, runs_dir=None) -> Path:
+def latest_run(kind: str | None = None, runs_dir: Path | str | None = None) -> Path:
     """The newest run folder (of ``kind``: run, compare, sweep, sensitivity, ...)."""
     root = runs_root(runs_dir)
     found = [p for p in _run_folders(root) if kind in (None, "", "any") or _kind(p) == kind]
@@ -69,7 +70,7 @@ def latest_run(kind=None, runs_dir=None) -> Path:
     return found[-1]
 
 
-def resolve_run_folder(text, runs_dir=None) -> Path:
+def resolve_run_folder(text: Path | str, runs_dir: Path | str | None = None) -> Path:
     """A run folder from a path, ``latest`` / ``latest:KIND``, a folder name under the runs
     folder, or the end of one (``compare`` -> the newest ``...-compare``)."""
     p = Path(text)
@@ -90,7 +91,8 @@ def resolve_run_folder(text, runs_dir=None) -> Path:
                       "'latest' or 'latest:KIND', e.g. latest:sweep)"])
 
 
-def run_name(base: str, sets=(), engine="auto", method="euler", time_step=None) -> str:
+def run_name(base: str, sets: Iterable[str] = (), engine: str | None = "auto",
+             method: str | None = "euler", time_step: float | None = None) -> str:
     """``baseline`` plus what differs from a plain run: ``baseline-price_war_intensity_cn
     _0.5-pysd-rk4-dt0.015625`` (made file-safe by the run folder)."""
     parts = [base]

@@ -15,7 +15,10 @@ import contextlib
 import json
 import os
 import socket
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +46,7 @@ class FolderLock:
     host: its liveness cannot be checked, so the message names the file to remove).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder: Path | str) -> None:
         self.path = Path(folder) / LOCK
         self.held = False
 
@@ -92,15 +95,15 @@ class FolderLock:
             self._remove_stale()
             self.held = False
 
-    def __enter__(self):
+    def __enter__(self) -> FolderLock:
         return self.acquire()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         self.release()
         return False
 
 
-def load_npz(path: Path, keys):
+def load_npz(path: Path, keys: Iterable[str]) -> tuple[dict[str, np.ndarray] | None, str | None]:
     """``(arrays, None)`` for a readable ``.npz`` holding every name in ``keys`` (every
     member read, so its CRC is checked), else ``(None, reason)``."""
     try:
@@ -115,7 +118,8 @@ def load_npz(path: Path, keys):
         return None, f"unreadable ({exc.__class__.__name__})"
 
 
-def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
+def read_chunk(path: Path, keys: Iterable[str], rows: int,
+               n_times: int | None = None) -> tuple[dict[str, np.ndarray] | None, str | None]:
     """``(arrays, None)`` for a valid chunk file, else ``(None, reason)``.
 
     Valid: a readable ``.npz`` holding every name in ``keys``; every array but ``time``
@@ -137,7 +141,8 @@ def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
     return arrays, None
 
 
-def run_in_process(fn, context, items: dict):
+def run_in_process(fn: Callable[[Any, Any], Any], context: Any,
+                   items: dict) -> Iterator[tuple[Any, Any]]:
     """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items``, in order."""
     for key, item in items.items():
         yield key, fn(context, item)
@@ -146,7 +151,8 @@ def run_in_process(fn, context, items: dict):
 run_in_process.info = None
 
 
-def chunk_runner(dask: str | None = None, progress=None):
+def chunk_runner(dask: str | None = None, progress: Callable[[str], object] | None = None,
+                 ) -> AbstractContextManager[Callable[..., Iterator[tuple[Any, Any]]]]:
     """A context manager giving ``run(fn, context, items)`` (see :func:`run_in_process`):
     in this process without ``dask``, else on a Dask cluster
     (:func:`aigap.workflow.distributed.dask_runner`; results in completion order)."""

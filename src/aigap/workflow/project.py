@@ -47,7 +47,7 @@ def project_candidates() -> list:
             ("installed package data", package_data_dir())]
 
 
-def project_file(rel, what: str = "file") -> Path:
+def project_file(rel: Path | str, what: str = "file") -> Path:
     """The first existing ``folder / rel`` of :func:`project_candidates`.
 
     Raises

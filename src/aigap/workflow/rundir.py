@@ -15,15 +15,19 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
 
 from ..scenarios import safe_name
 
 RUNS_ENV = "AIGAP_RUNS_DIR"
+_T = TypeVar("_T")
 
 
-def runs_root(runs_dir=None) -> Path:
+def runs_root(runs_dir: Path | str | None = None) -> Path:
     """The runs folder: ``runs_dir``, else ``$AIGAP_RUNS_DIR``, else ``./runs``."""
     return Path(runs_dir or os.environ.get(RUNS_ENV) or "runs")
 
@@ -38,7 +42,8 @@ def current_umask() -> int:
 class RunDir:
     """A run folder being written; see :func:`new_run_dir`."""
 
-    def __init__(self, kind: str, name: str, runs_dir=None, keep_partial=False, now=None):
+    def __init__(self, kind: str, name: str, runs_dir: Path | str | None = None,
+                 keep_partial: bool = False, now: datetime | None = None) -> None:
         self.kind = kind
         self.name = safe_name(name)
         self.root = runs_root(runs_dir)
@@ -75,10 +80,11 @@ class RunDir:
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
-    def __enter__(self):
+    def __enter__(self) -> RunDir:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
         if exc_type is None:
             self.commit()
         elif not self.keep_partial:
@@ -86,12 +92,13 @@ class RunDir:
         return False
 
 
-def new_run_dir(kind: str, name: str, runs_dir=None, keep_partial=False) -> RunDir:
+def new_run_dir(kind: str, name: str, runs_dir: Path | str | None = None,
+                keep_partial: bool = False) -> RunDir:
     """Start a run folder (a context manager); see the module docstring."""
     return RunDir(kind, name, runs_dir=runs_dir, keep_partial=keep_partial)
 
 
-def check_output_path(path, option: str, may_exist: bool = False) -> None:
+def check_output_path(path: Path | str, option: str, may_exist: bool = False) -> None:
     """Refuse an explicit output path before any work: its folder must exist, and the
     path must not exist (unless ``may_exist``: the caller then picks a free name) nor be
     a symlink, dangling or not (so nothing is ever written through one)."""
@@ -106,7 +113,7 @@ def check_output_path(path, option: str, may_exist: bool = False) -> None:
         raise InputError([f"{option}: {p}: exists; it is never overwritten"])
 
 
-def read_run_file(path, reader):
+def read_run_file(path: Path | str, reader: Callable[[Path], _T]) -> _T:
     """``reader(path)`` for a file of a finished run folder; a garbled or truncated file
     (bad JSON, CSV or npz) raises InputError naming it, instead of an internal error."""
     from ..scenarios import InputError

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +29,12 @@ from .rundir import new_run_dir, runs_root
 from .project import MODEL_FILE, checkout_dir, project_file
 from .summary import summary_frame
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..engine import CompiledModel, SimulationResult
+    from ..scenarios import Scenario
+
 log = get_logger(__name__)
 ENGINES = ("auto", "numpy", "compiled", "pysd")
 METHODS = ("euler", "rk4")
@@ -39,7 +47,7 @@ def project_root() -> Path:
     return checkout_dir()
 
 
-def find_model(model=None) -> Path:
+def find_model(model: Path | str | None = None) -> Path:
     """``model``, else ``$AIGAP_MODEL``, else ``model/ai_gap.mdl`` of the project folder
     (``--project``/``$AIGAP_PROJECT``, else ``.``, the checkout, the installed copy)."""
     if model:
@@ -56,7 +64,8 @@ def scenarios_dir() -> Path:
     return project_file("scenarios", "scenario folder")
 
 
-def default_scenario_paths(folder=None, profile: Profile | None = None) -> list:
+def default_scenario_paths(folder: Path | str | None = None,
+                           profile: Profile | None = None) -> list[Path]:
     """The named scenarios of the headline comparison: the profile's ``default_scenarios``
     (default the shipped model's six), each ``<name>.yaml`` in ``folder``, else beside the
     profile file or in ``scenarios/`` next to its folder, else in the project's scenarios."""
@@ -82,12 +91,12 @@ class RunOutput:
 
     kind: str
     name: str
-    model: object
-    scenarios: list
+    model: CompiledModel
+    scenarios: list[Scenario]
     params: dict
-    results: dict
-    summary: object
-    fit: object = None
+    results: dict[str, SimulationResult]
+    summary: pd.DataFrame
+    fit: pd.DataFrame | None = None
     observations: Observations | None = None
     profile: Profile | None = None
     run_dir: Path | None = None
@@ -95,7 +104,9 @@ class RunOutput:
     elapsed: float = 0.0
 
 
-def load_inputs(paths, model, sets=(), observations="auto"):
+def load_inputs(paths: Sequence[Path | str], model: CompiledModel, sets: Sequence[str] = (),
+                observations: Path | str | None = "auto",
+                ) -> tuple[list[Scenario], dict, Observations | None]:
     """Validate everything up front: ``(scenarios, params, observations)``.
 
     Raises one InputError listing the problems of every file.
@@ -124,7 +135,8 @@ def load_inputs(paths, model, sets=(), observations="auto"):
     return scenarios, params, obs
 
 
-def simulate_one(model, params, engine="auto", method="euler", time_step=None):
+def simulate_one(model: CompiledModel, params: Mapping[str, Any] | None, engine: str = "auto",
+                 method: str = "euler", time_step: float | None = None) -> SimulationResult:
     """One deterministic run of ``model`` with ``params`` on the chosen engine."""
     if engine not in ENGINES:
         raise InputError([f"unknown engine '{engine}' (choose {', '.join(ENGINES)})"])
@@ -140,9 +152,13 @@ def simulate_one(model, params, engine="auto", method="euler", time_step=None):
                           engine=engine)
 
 
-def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, runs_dir=None,
-                  observations="auto", kind=None, name=None, write=True, plots=True,
-                  time_step=None, command=None, progress=None,
+def run_scenarios(paths: Iterable[Path | str], engine: str = "auto", method: str = "euler",
+                  sets: Sequence[str] = (), model: CompiledModel | Path | str | None = None,
+                  runs_dir: Path | str | None = None, observations: Path | str | None = "auto",
+                  kind: str | None = None, name: str | None = None, write: bool = True,
+                  plots: bool = True, time_step: float | None = None,
+                  command: Sequence[str] | None = None,
+                  progress: Callable[[int, int, str], object] | None = None,
                   allow_large: bool = False) -> RunOutput:
     """Simulate scenario files and write a run folder.
 
@@ -235,7 +251,7 @@ def run_scenarios(paths, engine="auto", method="euler", sets=(), model=None, run
     return out
 
 
-def check_contract(cm, profile: Profile) -> None:
+def check_contract(cm: CompiledModel, profile: Profile) -> None:
     """The summary tables need the model contract (the profile's summary variables and gap
     ratios, :mod:`aigap.core.profile`): a model with none of them is refused instead of
     printing empty tables. A profile file is checked against its model when loaded; this
@@ -261,7 +277,8 @@ def check_finite(results: dict) -> None:
                               f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"])
 
 
-def results_frame(results: dict, region_dim: str | None = None):
+def results_frame(results: Mapping[str, SimulationResult],
+                  region_dim: str | None = None) -> pd.DataFrame:
     """Tidy results of every scenario: scenario, time, variable, region, [other ranges], value.
 
     ``region`` holds the element of the profile's region range (``region_dim``, default the
@@ -284,7 +301,8 @@ def results_frame(results: dict, region_dim: str | None = None):
     return pd.concat(frames, ignore_index=True)
 
 
-def snapshot_inputs(folder: Path, model_path, scenarios, obs) -> list:
+def snapshot_inputs(folder: Path, model_path: Path | str, scenarios: Sequence[Scenario],
+                    obs: Observations | None) -> list[str]:
     """Copy the model, every scenario file of every chain and the observation file into
     ``folder`` so a run folder can be re-run even after the sources change.
 
@@ -348,7 +366,7 @@ def _point_extends(child: Path, parent: Path) -> None:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_safe(frame):
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas: a cell
     starting with ``= + - @``, tab or CR (e.g. a scenario named ``=HYPERLINK(...)``) gets a
     leading ``'`` (the OWASP CSV-injection rule); numbers are untouched."""

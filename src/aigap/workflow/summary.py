@@ -1,16 +1,25 @@
 """Summary and gap tables: year-end values per scenario, region and year."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.formatting import format_value, format_when, scale_suffix  # noqa: F401  (re-exported)
 from ..core.keys import GAP_LABELS, PROFILE, YEARS  # noqa: F401  (re-exported)
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..core.profile import Profile
+    from ..engine import SimulationResult
+
 SUMMARY_VARIABLES = PROFILE.table_variables
 
 
-def year_end(result, name: str, year: int, run: int = 0) -> np.ndarray:
+def year_end(result: SimulationResult, name: str, year: int, run: int = 0) -> np.ndarray:
     """Value of ``name`` at the end of ``year`` (time ``year + 1``), over subscripts."""
     t = np.asarray(result.time, dtype=float)
     x = np.asarray(result[name][run], dtype=float)
@@ -36,7 +45,10 @@ def _undefined_ratio(result, name: str, year: int, profile=PROFILE) -> bool:
     return float(np.atleast_1d(year_end(result, base, year))[elems.index(den)]) == 0.0
 
 
-def summary_frame(results: dict, years=None, variables=None, units=None, profile=PROFILE):
+def summary_frame(results: Mapping[str, SimulationResult], years: Sequence[int] | None = None,
+                  variables: Sequence[str] | None = None,
+                  units: Mapping[str, str | None] | None = None,
+                  profile: Profile = PROFILE) -> pd.DataFrame:
     """Tidy table of year-end values.
 
     Parameters
@@ -86,7 +98,8 @@ def _grid(header, rows) -> str:
     return "\n".join(lines)
 
 
-def format_summary(frame, scenario: str, years=None, profile=PROFILE) -> str:
+def format_summary(frame: pd.DataFrame, scenario: str, years: Sequence[int] | None = None,
+                   profile: Profile = PROFILE) -> str:
     """Table of one scenario: rows variable x region, columns years."""
     years = profile.report_years if years is None else years
     sub = frame[frame.scenario == scenario]
@@ -101,7 +114,8 @@ def format_summary(frame, scenario: str, years=None, profile=PROFILE) -> str:
     return _grid(["year-end", *map(str, years)], rows)
 
 
-def format_gap_table(frame, years=None, profile=PROFILE) -> str:
+def format_gap_table(frame: pd.DataFrame, years: Sequence[int] | None = None,
+                     profile: Profile = PROFILE) -> str:
     """Compare table: for each gap ratio (and the first summary variable per region, e.g.
     Total AI ARR), scenarios x years."""
     years = profile.report_years if years is None else years
@@ -124,7 +138,7 @@ def format_gap_table(frame, years=None, profile=PROFILE) -> str:
     return "\n\n".join(blocks)
 
 
-def format_fit(fit) -> str:
+def format_fit(fit: pd.DataFrame) -> str:
     """Observed vs simulated, % error and pass/fail, one line per observation."""
     rows = []
     for r in fit.itertuples():
