@@ -146,7 +146,7 @@ def test_analysis_hook_is_called():
     assert {"run", "compare", "list", "params", "check"} <= before
     assert set(sub.choices) - before == {"sweep", "sensitivity", "calibrate", "discover",
                                          "report", "posterior", "loops", "optimize",
-                                         "export"}
+                                         "export", "oat"}
 
 
 @pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),

@@ -86,6 +86,8 @@ def _base(kind):
     data = yaml_data(SHIPPED[kind][0] if kind != "scenario" else SCEN / "baseline.yaml")
     if kind == "sweep":
         data["scenario"] = str(SCEN / "china_entry_point.yaml")
+    if kind == "profile":
+        data.pop("docs")        # generator scripts are looked up beside the file (not in tmp)
     return data
 
 
