@@ -214,6 +214,27 @@ def machine_costs(threads, lanes, reps=2000):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def numpy_costs(n, reps=200):
+    """CPU seconds per element of numpy's operations on arrays of ``n`` runs (one thread,
+    expressions allocating their result as the numpy backend's do): what one operation of
+    the kernel's count costs numpy, to set beside the kernel's own costs."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1, 2, n), rng.uniform(0.5, 1, n)
+    cases = {"div": lambda: a / b, "arith": lambda: a * b, "exp": lambda: np.exp(b),
+             "pow": lambda: a ** b, "compare": lambda: np.where(a > b, a, b)}
+    res = {}
+    for name, fn in cases.items():
+        fn()
+        best = 1e9
+        for _ in range(5):
+            c = time.process_time()
+            for _ in range(reps):
+                fn()
+            best = min(best, time.process_time() - c)
+        res[name] = best / (reps * n) / (2 if name == "compare" else 1)  # compare + select
+    return res
+
+
 def random_params(cm, n, seed):
     rng = np.random.default_rng(seed)
     return {k: v.default * rng.uniform(0.9, 1.1, size=(n,) + v.default.shape)
@@ -245,26 +266,44 @@ import json, sys, time
 import numba  # noqa: F401  (imported before the clock: not part of the compile)
 from aigap.engine import compile_model
 cm = compile_model(sys.argv[1])
+print(json.dumps({"start": [time.time(), time.process_time()]}), flush=True)
 w, c = time.perf_counter(), time.process_time()
 cm.simulate(n_runs=8, outputs=json.loads(sys.argv[2])[:1], method=sys.argv[3], engine="compiled")
 print(json.dumps([time.perf_counter() - w, time.process_time() - c]))
 """
 
 
-def compile_times(path):
+def no_core_dump():
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def compile_times(path, lanes_compile_only=False):
     """Wall and CPU seconds of the first compiled call (code generation, numba compile, 8
     runs) of the Euler and the RK4 kernel, each in a new process with an empty kernel cache
     (``$AIGAP_CACHE_DIR``): ``"kernel"`` with the shared helpers already compiled on this
     machine (the usual case: a new model or engine version), ``"cold"`` with numba's cache
-    empty too (the first kernel after installing)."""
+    empty too (the first kernel after installing). ``lanes_compile_only`` (a CPU without
+    AVX-512F) adds ``"lanes"``: the lock-step kernel compiled, helpers compiled, timed up to
+    the illegal instruction its first libmvec call dies of (compilation is over by then)."""
+    import signal
     import tempfile
 
-    def run(method, aigap_cache, numba_cache):
-        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache)
-        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
-                              method], capture_output=True, text=True, check=True, cwd=ROOT,
-                             env=env)
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    def run(method, aigap_cache, numba_cache, **extra):
+        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache, **extra)
+        proc = subprocess.Popen([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
+                                 method], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, cwd=ROOT, env=env, preexec_fn=no_core_dump)
+        lines = proc.stdout.read().strip().splitlines()
+        _, status, usage = os.wait4(proc.pid, 0)
+        end = time.time()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode == 0:
+            return json.loads(lines[-1])
+        if extra and proc.returncode == -signal.SIGILL:
+            w0, c0 = json.loads(lines[0])["start"]
+            return [end - w0, usage.ru_utime + usage.ru_stime - c0]
+        raise subprocess.CalledProcessError(proc.returncode, "compile_times " + method)
 
     res = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -272,6 +311,9 @@ def compile_times(path):
             helpers = f"{tmp}/{method}-numba"           # numba's cache: helpers, then kernels
             res[method, "cold"] = run(method, f"{tmp}/{method}-cold", helpers)
             res[method, "kernel"] = run(method, f"{tmp}/{method}-kernel", helpers)
+            if lanes_compile_only:
+                res[method, "lanes"] = run(method, f"{tmp}/{method}-lanes", helpers,
+                                           AIGAP_NUMBA_LANES="1")
     return res
 
 
@@ -323,6 +365,27 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
         print(f"  {m}: divisions {div * 1e6:.2f} us per run; exp/pow {calls * 1e6:.2f} + other "
               f"ops at one FMA each {other * 1e6:.2f} us per run -> floor {floors[m] * 1e6:.2f} "
               "us per run per core (divider and FMA pipes overlap: the larger bounds)")
+
+    # ---------------------------------------------------------------- per-op breakdown
+    # Where the per-core ratio comes from: each operation of the kernel's count, timed in
+    # numpy's shape (arrays of 10,000 runs) and in the kernel's (the floor's costs above).
+    npc = numpy_costs(10_000)
+    kc = {"div": cost["div"], "arith": cost["fma"], "compare": cost["fma"],
+          "exp": cost["exp"], "pow": cost["pow"]}
+    print("\nPer operation, one thread, CPU ns: numpy on 10,000-run arrays / kernel shape "
+          "(ratio); share of the Euler count's time at each cost")
+    c = counts["euler"]
+    per = {"div": c["div"], "arith": c["arith"], "compare": c.get("compare", 0),
+           "exp": c.get("call:exp", 0), "pow": c.get("call:power", 0)}
+    tn, tk = (sum(per[k] * x[k] for k in per) for x in (npc, kc))
+    for k in per:
+        print(f"  {k:>8}: {npc[k] * 1e9:6.3f} / {kc[k] * 1e9:6.3f} ns ({npc[k] / kc[k]:4.1f}x); "
+              f"{per[k]:4.0f} per step: {per[k] * npc[k] / tn:4.0%} of numpy's, "
+              f"{per[k] * kc[k] / tk:4.0%} of the kernel's")
+    print(f"  the Euler count at numpy's costs {tn * steps * 1e6:.1f} us per run, at the "
+          f"kernel's {tk * steps * 1e6:.1f} us per run ({tn / tk:.1f}x: the per-core speed-up "
+          "if both ran exactly this count at these costs; numpy computes time-invariant "
+          "values once per run, the kernel at every step)")
 
     # ---------------------------------------------------------------- PySD
     pysd_per_run = None
@@ -383,13 +446,19 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     ct = None
     if compile_time:
         la = loadavg()
-        ct = compile_times(path)
+        no_lanes = os.environ.get("AIGAP_NUMBA_LANES") == "0"
+        ct = compile_times(path, lanes_compile_only=no_lanes and not avx512())
         print("\none kernel per model and method (any outputs, time series, SAVEPER); first "
               "compiled call in a new process, empty kernel cache, shared helpers compiled / "
               "numba's cache empty too:")
         for m in ("euler", "rk4"):
             (wk, ck), (wc, cc) = ct[m, "kernel"], ct[m, "cold"]
-            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)")
+            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)"
+                  + (" (one-run kernel)" if no_lanes else ""))
+            if (m, "lanes") in ct:
+                wl, cl = ct[m, "lanes"]
+                print(f"  {m}, lock-step kernel, compile only (helpers compiled): {wl:.1f} s "
+                      f"wall ({cl:.1f} s CPU)")
         print(f"  (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
     print(f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
