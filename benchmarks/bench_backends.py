@@ -184,12 +184,6 @@ def loadavg():
     return os.getloadavg()[0]
 
 
-def avx512():
-    """Whether this CPU has AVX-512F, which the lock-step kernel's libmvec calls need."""
-    import llvmlite.binding as llb
-    return bool(llb.get_host_cpu_features().get("avx512f"))
-
-
 def child_env(**extra):
     """Environment of a subprocess: this checkout's ``src`` first on the path."""
     env = dict(os.environ, **extra)
@@ -266,44 +260,26 @@ import json, sys, time
 import numba  # noqa: F401  (imported before the clock: not part of the compile)
 from aigap.engine import compile_model
 cm = compile_model(sys.argv[1])
-print(json.dumps({"start": [time.time(), time.process_time()]}), flush=True)
 w, c = time.perf_counter(), time.process_time()
 cm.simulate(n_runs=8, outputs=json.loads(sys.argv[2])[:1], method=sys.argv[3], engine="compiled")
 print(json.dumps([time.perf_counter() - w, time.process_time() - c]))
 """
 
 
-def no_core_dump():
-    import resource
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def compile_times(path, lanes_compile_only=False):
+def compile_times(path):
     """Wall and CPU seconds of the first compiled call (code generation, numba compile, 8
     runs) of the Euler and the RK4 kernel, each in a new process with an empty kernel cache
     (``$AIGAP_CACHE_DIR``): ``"kernel"`` with the shared helpers already compiled on this
     machine (the usual case: a new model or engine version), ``"cold"`` with numba's cache
-    empty too (the first kernel after installing). ``lanes_compile_only`` (a CPU without
-    AVX-512F) adds ``"lanes"``: the lock-step kernel compiled, helpers compiled, timed up to
-    the illegal instruction its first libmvec call dies of (compilation is over by then)."""
-    import signal
+    empty too (the first kernel after installing)."""
     import tempfile
 
-    def run(method, aigap_cache, numba_cache, **extra):
-        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache, **extra)
-        proc = subprocess.Popen([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
-                                 method], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, cwd=ROOT, env=env, preexec_fn=no_core_dump)
-        lines = proc.stdout.read().strip().splitlines()
-        _, status, usage = os.wait4(proc.pid, 0)
-        end = time.time()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode == 0:
-            return json.loads(lines[-1])
-        if extra and proc.returncode == -signal.SIGILL:
-            w0, c0 = json.loads(lines[0])["start"]
-            return [end - w0, usage.ru_utime + usage.ru_stime - c0]
-        raise subprocess.CalledProcessError(proc.returncode, "compile_times " + method)
+    def run(method, aigap_cache, numba_cache):
+        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache)
+        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
+                              method], capture_output=True, text=True, check=True, cwd=ROOT,
+                             env=env)
+        return json.loads(out.stdout.strip().splitlines()[-1])
 
     res = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -311,9 +287,6 @@ def compile_times(path, lanes_compile_only=False):
             helpers = f"{tmp}/{method}-numba"           # numba's cache: helpers, then kernels
             res[method, "cold"] = run(method, f"{tmp}/{method}-cold", helpers)
             res[method, "kernel"] = run(method, f"{tmp}/{method}-kernel", helpers)
-            if lanes_compile_only:
-                res[method, "lanes"] = run(method, f"{tmp}/{method}-lanes", helpers,
-                                           AIGAP_NUMBA_LANES="1")
     return res
 
 
@@ -329,16 +302,13 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
 
     threads = numba.get_num_threads()        # the compiled engine's threads (NUMBA_NUM_THREADS)
     cm = compile_model(path, check=True)
-    if cm.compiled_program.lanes and not avx512():
-        # The engine's libmvec check reads "-avx512f" in LLVM's feature string as present
-        # and would run AVX-512 code on this CPU (SIGILL): measure the kernel it should pick.
-        os.environ["AIGAP_NUMBA_LANES"] = "0"
-        print("CPU without AVX-512F: lock-step kernel disabled (AIGAP_NUMBA_LANES=0), the "
-              "one-run kernel is measured")
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
     print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
           f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
-    print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs")
+    print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
+          + ("lock-step kernel (libmvec AVX-512)" if cm.compiled_program.lanes else
+             "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
+             "no AVX-512 libmvec on this machine)"))
 
     # ---------------------------------------------------------------- op counts
     counts = {m: op_counts(cm.program.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
@@ -446,19 +416,13 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     ct = None
     if compile_time:
         la = loadavg()
-        no_lanes = os.environ.get("AIGAP_NUMBA_LANES") == "0"
-        ct = compile_times(path, lanes_compile_only=no_lanes and not avx512())
+        ct = compile_times(path)
         print("\none kernel per model and method (any outputs, time series, SAVEPER); first "
               "compiled call in a new process, empty kernel cache, shared helpers compiled / "
               "numba's cache empty too:")
         for m in ("euler", "rk4"):
             (wk, ck), (wc, cc) = ct[m, "kernel"], ct[m, "cold"]
-            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)"
-                  + (" (one-run kernel)" if no_lanes else ""))
-            if (m, "lanes") in ct:
-                wl, cl = ct[m, "lanes"]
-                print(f"  {m}, lock-step kernel, compile only (helpers compiled): {wl:.1f} s "
-                      f"wall ({cl:.1f} s CPU)")
+            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)")
         print(f"  (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
     print(f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
