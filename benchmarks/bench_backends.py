@@ -14,9 +14,15 @@ the IR); the machine's measured throughput for divisions, fused multiply-adds,
 ``exp`` and ``pow`` in the code shape the kernel runs (the lock-step kernel's
 rows of eight runs: vectorised division, libmvec ``exp``/``pow``; or scalar
 code for the one-run kernel), on one thread; the per-core floor they imply;
-numpy and the compiled kernel on one thread each (the per-core comparison and
-the distance to the floor) and on every thread; and the first call of the
-compiled backend in a new process with a warm kernel cache.
+the same operations timed in numpy's shape (arrays of 10,000 runs), where the
+per-core ratio comes from; numpy and the compiled kernel on one thread each
+(the per-core comparison and the distance to the floor) and on every thread,
+PySD over the compiled kernel per core; the first compiled call of the Euler
+and the RK4 kernel, each in a new process with an empty kernel cache; and the
+first call in a new process with a warm kernel cache. Ends with the per-core
+table as Markdown (README.md, "Engine backends"). Run it with this checkout's
+``src`` first on ``PYTHONPATH`` or without: it puts it there, also for its
+subprocesses.
 
 The machine may be shared: the load average is printed beside every row, and
 every timing is CPU time per run (what the run costs a core), wall in brackets.
