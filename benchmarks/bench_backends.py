@@ -14,9 +14,15 @@ the IR); the machine's measured throughput for divisions, fused multiply-adds,
 ``exp`` and ``pow`` in the code shape the kernel runs (the lock-step kernel's
 rows of eight runs: vectorised division, libmvec ``exp``/``pow``; or scalar
 code for the one-run kernel), on one thread; the per-core floor they imply;
-numpy and the compiled kernel on one thread each (the per-core comparison and
-the distance to the floor) and on every thread; and the first call of the
-compiled backend in a new process with a warm kernel cache.
+the same operations timed in numpy's shape (arrays of 10,000 runs), where the
+per-core ratio comes from; numpy and the compiled kernel on one thread each
+(the per-core comparison and the distance to the floor) and on every thread,
+PySD over the compiled kernel per core; the first compiled call of the Euler
+and the RK4 kernel, each in a new process with an empty kernel cache; and the
+first call in a new process with a warm kernel cache. Ends with the per-core
+table as Markdown (README.md, "Engine backends"). Run it with this checkout's
+``src`` first on ``PYTHONPATH`` or without: it puts it there, also for its
+subprocesses.
 
 The machine may be shared: the load average is printed beside every row, and
 every timing is CPU time per run (what the run costs a core), wall in brackets.
@@ -35,6 +41,19 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))       # this checkout's engine, here and in subprocesses
+
+# ----------------------------------------------------------------------------------------
+# Every name this benchmark takes from the engine. Only ``compile_model`` (and the
+# CompiledModel it returns) is public; the rest are engine internals whose modules may move
+# (e.g. into aigap.engine.backends/): update these lines, nothing below imports the engine.
+from aigap.engine import compile_model  # noqa: E402
+from aigap.engine.backends.numba.opcount import op_counts  # noqa: E402
+from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd  # noqa: E402
+
+VECMATH = "aigap.engine.backends.numba.vecmath"      # vexp, vpow: imported by the floor's subprocess
+# ----------------------------------------------------------------------------------------
+
 PROJECT = ROOT / "model" / "ai_gap.mdl"
 OUTPUTS = ["Total AI ARR", "ARR Gap Ratio", "Return Gap Ratio"]
 SAVEPER = 1.0
@@ -114,7 +133,7 @@ import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
-from aigap.engine.backends.numba.vecmath import vexp, vpow
+from #VECMATH# import vexp, vpow
 
 # The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
 # group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
@@ -163,11 +182,20 @@ rng = np.random.default_rng(0)
 data = [(rng.uniform(1, 2, (rows, 8)), rng.uniform(0.5, 1, (rows, 8))) for _ in range(threads)]
 CASES = (("div", div, 1, 1), ("fma", fma, 8, 8), ("exp", exp, 4, 1), ("pow", pow_, 8, 1))
 '''.replace("#FMA#", "\n".join(f"                {v} = {v} * 0.9999999 + 1e-9"  # unrolled:
-                                    for _ in range(8) for v in "abcdefgh")) + TIMING  # l innermost
+                                    for _ in range(8) for v in "abcdefgh")
+                    ).replace("#VECMATH#", VECMATH) + TIMING    # l innermost
 
 
 def loadavg():
     return os.getloadavg()[0]
+
+
+def child_env(**extra):
+    """Environment of a subprocess: this checkout's ``src`` first on the path."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                      env.get("PYTHONPATH")]))
+    return env
 
 
 def machine_costs(threads, lanes, reps=2000):
@@ -175,7 +203,7 @@ def machine_costs(threads, lanes, reps=2000):
     the way the kernel runs: the lock-step kernel's SIMD shape when ``lanes`` (vectorised
     division, libmvec exp/pow on rows of eight runs), else scalar code with the
     vectorizer off (the one-run kernel)."""
-    env = dict(os.environ)
+    env = child_env()
     if lanes:
         code, reps = MICRO_LANES, reps
     else:
@@ -184,6 +212,27 @@ def machine_costs(threads, lanes, reps=2000):
     out = subprocess.run([sys.executable, "-c", code, str(threads), str(reps)], env=env,
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def numpy_costs(n, reps=200):
+    """CPU seconds per element of numpy's operations on arrays of ``n`` runs (one thread,
+    expressions allocating their result as the numpy backend's do): what one operation of
+    the kernel's count costs numpy, to set beside the kernel's own costs."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1, 2, n), rng.uniform(0.5, 1, n)
+    cases = {"div": lambda: a / b, "arith": lambda: a * b, "exp": lambda: np.exp(b),
+             "pow": lambda: a ** b, "compare": lambda: np.where(a > b, a, b)}
+    res = {}
+    for name, fn in cases.items():
+        fn()
+        best = 1e9
+        for _ in range(5):
+            c = time.process_time()
+            for _ in range(reps):
+                fn()
+            best = min(best, time.process_time() - c)
+        res[name] = best / (reps * n) / (2 if name == "compare" else 1)  # compare + select
+    return res
 
 
 def random_params(cm, n, seed):
@@ -214,48 +263,58 @@ print(json.dumps({"imports_and_model": t1 - t0, "first_call": t2 - t1}))
 
 COMPILE = """
 import json, sys, time
+import numba  # noqa: F401  (imported before the clock: not part of the compile)
 from aigap.engine import compile_model
 cm = compile_model(sys.argv[1])
-out = {}
-for method in ("euler", "rk4"):
-    w, c = time.perf_counter(), time.process_time()
-    cm.simulate(n_runs=8, outputs=json.loads(sys.argv[2])[:1], method=method, engine="compiled")
-    out[method] = [time.perf_counter() - w, time.process_time() - c]
-print(json.dumps(out))
+w, c = time.perf_counter(), time.process_time()
+cm.simulate(n_runs=8, outputs=json.loads(sys.argv[2])[:1], method=sys.argv[3], engine="compiled")
+print(json.dumps([time.perf_counter() - w, time.process_time() - c]))
 """
 
 
 def compile_times(path):
-    """Wall and CPU seconds to compile the Euler and the RK4 kernel (empty kernel cache)."""
+    """Wall and CPU seconds of the first compiled call (code generation, numba compile, 8
+    runs) of the Euler and the RK4 kernel, each in a new process with an empty kernel cache
+    (``$AIGAP_CACHE_DIR``): ``"kernel"`` with the shared helpers already compiled on this
+    machine (the usual case: a new model or engine version), ``"cold"`` with numba's cache
+    empty too (the first kernel after installing)."""
     import tempfile
+
+    def run(method, aigap_cache, numba_cache):
+        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache)
+        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
+                              method], capture_output=True, text=True, check=True, cwd=ROOT,
+                             env=env)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    res = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-        env["AIGAP_CACHE_DIR"] = tmp
-        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS)],
-                             capture_output=True, text=True, check=True, cwd=ROOT, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        for method in ("euler", "rk4"):
+            helpers = f"{tmp}/{method}-numba"           # numba's cache: helpers, then kernels
+            res[method, "cold"] = run(method, f"{tmp}/{method}-cold", helpers)
+            res[method, "kernel"] = run(method, f"{tmp}/{method}-kernel", helpers)
+    return res
 
 
 def first_call_new_process(path):
     out = subprocess.run([sys.executable, "-c", FIRST_CALL, str(path), json.dumps(OUTPUTS),
-                          str(SAVEPER)], capture_output=True, text=True, check=True, cwd=ROOT)
+                          str(SAVEPER)], capture_output=True, text=True, check=True, cwd=ROOT,
+                         env=child_env())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     import numba
 
-    from aigap.engine import compile_model
-    from aigap.engine.backends.numba.opcount import op_counts
-    from aigap.engine.backends.numba import n_threads
-    from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd
-
-    threads = n_threads()
+    threads = numba.get_num_threads()        # the compiled engine's threads (NUMBA_NUM_THREADS)
     cm = compile_model(path, check=True)
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
     print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
           f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
-    print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs")
+    print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
+          + ("lock-step kernel (libmvec AVX-512)" if cm.plan("compiled").lanes else
+             "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
+             "no AVX-512 libmvec on this machine)"))
 
     # ---------------------------------------------------------------- op counts
     counts = {m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
@@ -283,15 +342,37 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
               f"ops at one FMA each {other * 1e6:.2f} us per run -> floor {floors[m] * 1e6:.2f} "
               "us per run per core (divider and FMA pipes overlap: the larger bounds)")
 
+    # ---------------------------------------------------------------- per-op breakdown
+    # Where the per-core ratio comes from: each operation of the kernel's count, timed in
+    # numpy's shape (arrays of 10,000 runs) and in the kernel's (the floor's costs above).
+    npc = numpy_costs(10_000)
+    kc = {"div": cost["div"], "arith": cost["fma"], "compare": cost["fma"],
+          "exp": cost["exp"], "pow": cost["pow"]}
+    print("\nPer operation, one thread, CPU ns: numpy on 10,000-run arrays / kernel shape "
+          "(ratio); share of the Euler count's time at each cost")
+    c = counts["euler"]
+    per = {"div": c["div"], "arith": c["arith"], "compare": c.get("compare", 0),
+           "exp": c.get("call:exp", 0), "pow": c.get("call:power", 0)}
+    tn, tk = (sum(per[k] * x[k] for k in per) for x in (npc, kc))
+    for k in per:
+        print(f"  {k:>8}: {npc[k] * 1e9:6.3f} / {kc[k] * 1e9:6.3f} ns ({npc[k] / kc[k]:4.1f}x); "
+              f"{per[k]:4.0f} per step: {per[k] * npc[k] / tn:4.0%} of numpy's, "
+              f"{per[k] * kc[k] / tk:4.0%} of the kernel's")
+    print(f"  the Euler count at numpy's costs {tn * steps * 1e6:.1f} us per run, at the "
+          f"kernel's {tk * steps * 1e6:.1f} us per run ({tn / tk:.1f}x: the per-core speed-up "
+          "if both ran exactly this count at these costs; numpy computes time-invariant "
+          "values once per run, the kernel at every step)")
+
     # ---------------------------------------------------------------- PySD
     pysd_per_run = None
     if pysd_runs:
         load_pysd_model(path)
         pp = random_params(cm, pysd_runs, seed=2)
-        _, wall, _ = timed(lambda: simulate_pysd(path, pp, outputs=OUTPUTS, saveper=SAVEPER,
-                                                 model=cm))
-        pysd_per_run = wall / pysd_runs
-        print(f"\nPySD: {pysd_per_run:.2f} s per run ({pysd_runs} runs)")
+        _, wall, cpu = timed(lambda: simulate_pysd(path, pp, outputs=OUTPUTS, saveper=SAVEPER,
+                                                   model=cm))
+        pysd_per_run = cpu / pysd_runs
+        print(f"\nPySD: {pysd_per_run:.2f} s CPU per run ({wall / pysd_runs:.2f} s wall; "
+              f"{pysd_runs} runs, one thread)")
 
     # ---------------------------------------------------------------- engines
     first = {}
@@ -302,10 +383,12 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     print(f"\nfirst call in this process (code generation, numba compile or cache load): "
           f"numpy {first['numpy']:.2f} s, compiled {first['compiled']:.2f} s")
     print(f"load average now {loadavg():.2f}")
-    print("\nPer run, microseconds of CPU time (wall in brackets). numpy runs on one core;")
-    print(f"compiled 1T = one thread (per-core comparison), compiled {threads}T = every thread.")
-    print(f"{'method':>6} {'N':>9} {'numpy':>15} {'compiled 1T':>15} {'per core':>9} "
-          f"{'/floor':>7} {f'compiled {threads}T':>15} {'PySD/compiled':>14} {'load':>5}")
+    print("\nPer run, microseconds of CPU time (wall in brackets). 1T: one thread (numpy always")
+    print(f"runs on one); {threads}T: the compiled engine on every thread, wall time per run. "
+          "/floor: compiled 1T over")
+    print("the per-core floor; PySD/compiled: PySD's CPU time per run over compiled 1T's.")
+    print(f"{'method':>6} {'N':>9} {'numpy 1T':>15} {'compiled 1T':>15} {'per core':>9} "
+          f"{f'compiled {threads}T':>13} {'/floor':>7} {'PySD/compiled':>14} {'load':>5}")
     rows = []
     for method in ("euler", "rk4"):
         for n in ns:
@@ -326,26 +409,46 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
             numba.set_num_threads(threads)
             del params
             row["load"] = loadavg()
+            row["per_core"] = row["numpy_cpu"] / row["c1_cpu"]
+            row["floor"] = row["c1_cpu"] / floors[method]
+            row["pysd"] = pysd_per_run / row["c1_cpu"] if pysd_per_run else None
             rows.append(row)
-            per_core = row["numpy_cpu"] / row["c1_cpu"]
             print(f"{method:>6} {n:>9,} {row['numpy_cpu'] * 1e6:>7.1f} ({row['numpy'] * 1e6:>5.1f})"
-                  f" {row['c1_cpu'] * 1e6:>7.1f} ({row['c1'] * 1e6:>5.1f}) {per_core:>8.1f}x "
-                  f"{row['c1_cpu'] / floors[method]:>6.1f}x {row['cT'] * 1e6:>15.1f} "
-                  + (f"{pysd_per_run / row['cT']:>14,.0f}" if pysd_per_run else f"{'':>14}")
+                  f" {row['c1_cpu'] * 1e6:>7.1f} ({row['c1'] * 1e6:>5.1f}) "
+                  f"{row['per_core']:>8.1f}x {row['cT'] * 1e6:>13.1f} {row['floor']:>6.1f}x "
+                  + (f"{row['pysd']:>14,.0f}" if row["pysd"] else f"{'':>14}")
                   + f" {row['load']:>5.2f}", flush=True)
 
+    ct = None
     if compile_time:
         la = loadavg()
         ct = compile_times(path)
-        print("\none kernel per model and method (any outputs, time series, SAVEPER); compile "
-              "time from an empty cache: " + ", ".join(
-                  f"{m} {w:.1f} s wall, {c:.1f} s CPU" for m, (w, c) in ct.items())
-              + f" (load average {la:.2f} -> {loadavg():.2f})")
+        print("\none kernel per model and method (any outputs, time series, SAVEPER); first "
+              "compiled call in a new process, empty kernel cache, shared helpers compiled / "
+              "numba's cache empty too:")
+        for m in ("euler", "rk4"):
+            (wk, ck), (wc, cc) = ct[m, "kernel"], ct[m, "cold"]
+            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)")
+        print(f"  (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
     print(f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
           f"first compiled call (1,000 runs) {fc['first_call']:.2f} s")
     print(f"load average at the end {loadavg():.2f} (2 cores shared with the team)")
-    return rows, fc
+    print("\n" + markdown(rows, threads))
+    return rows, fc, ct
+
+
+def markdown(rows, threads):
+    """The per-core table as Markdown, for README.md."""
+    out = [f"| method | N | numpy, 1 thread | compiled, 1 thread | per-core speed-up | "
+           f"compiled, {threads} threads (wall) | compiled / floor | PySD / compiled |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        pysd = f"{r['pysd']:,.0f}" if r["pysd"] else ""
+        out.append(f"| {'Euler' if r['method'] == 'euler' else 'RK4'} | {r['n']:,} | "
+                   f"{r['numpy_cpu'] * 1e6:,.1f} | {r['c1_cpu'] * 1e6:,.1f} | "
+                   f"{r['per_core']:.1f}x | {r['cT'] * 1e6:,.1f} | {r['floor']:.1f}x | {pysd} |")
+    return "\n".join(out)
 
 
 def main(argv=None):
