@@ -19,7 +19,9 @@ def available() -> bool:
     """True when libmvec's AVX-512 functions can be called on this machine."""
     try:
         import llvmlite.binding as llb
-        if "avx512f" not in llb.get_host_cpu_features().flatten():
+        # a FeatureMap {name: bool}: its flatten() text lists "-avx512f" for a CPU *without*
+        # it, so a substring test would say yes on every x86 CPU (SIGILL on AMD Zen 3)
+        if not llb.get_host_cpu_features().get("avx512f", False):
             return False
         llb.load_library_permanently(LIBMVEC)
         return all(llb.address_of_symbol(s) for s in SYMBOLS.values())
