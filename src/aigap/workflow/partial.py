@@ -21,7 +21,8 @@ import numpy as np
 
 from ..scenarios import InputError
 
-__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process"]
+__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process",
+           "chunk_items"]
 
 LOCK = "lock"
 
@@ -137,9 +138,15 @@ def read_chunk(path: Path, keys, rows: int, n_times: int | None = None):
     return arrays, None
 
 
-def run_in_process(fn, context, items: dict):
-    """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items``, in order."""
-    for key, item in items.items():
+def chunk_items(items):
+    """``(key, item)`` pairs of a dict or of an iterable of pairs (drawn lazily)."""
+    return iter(items.items()) if isinstance(items, dict) else iter(items)
+
+
+def run_in_process(fn, context, items):
+    """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items`` (a dict or
+    an iterable of pairs, consumed one at a time), in order."""
+    for key, item in chunk_items(items):
         yield key, fn(context, item)
 
 
