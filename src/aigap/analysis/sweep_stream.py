@@ -13,10 +13,10 @@ percentiles of one (output, element, year) are :func:`numpy.percentile` of that 
 every run, gathered from the chunks one year at a time. The tables are therefore equal,
 value for value, to those of the same sweep kept in memory. Memory: the design is drawn
 chunk by chunk (:mod:`.design_stream`) and only a few chunks are in flight; the tables
-hold three bytes of flags and one byte per condition per run, and one column (``runs x
+hold the flags and masks and one byte per condition per run, and one column (``runs x
 elements x 8`` bytes) with :func:`numpy.percentile`'s copies of one element of it at a
-time: about 40 bytes per run at the peak (a 10M-run sweep: about 0.4 GiB), nothing per
-output, saved time or chunk.
+time: 62 bytes a run measured for ``gap_drivers.yaml`` (peak RSS 371 MiB at 2M runs, 488
+MiB at 4M; see README "Running on a cluster"), nothing per output, saved time or chunk.
 """
 from __future__ import annotations
 
@@ -76,14 +76,14 @@ def aggregate_size(cm, runs: int, d: int, outputs, n_conditions: int, steps: int
 
 def memory_share(cm, size: JobSize, d: int, outputs, n_conditions: int) -> float:
     """Memory held at once per byte of ``size`` (the chunk files on disk): per run, the
-    flags and masks (8 bytes), the condition outcomes (one byte each), one output column
+    flags and masks (16 bytes), the condition outcomes (one byte each), one output column
     and three copies of one of its elements (:func:`aigap.analysis.sweep_job.stats_row`:
     the valid runs, their finite values, :func:`numpy.percentile`'s work copy); the design
     is drawn chunk by chunk (``d`` is not held). The ``copies`` of
     :func:`aigap.workflow.budget.check_job_size`."""
     widest = max((len(cm.dims[cm.variables[n].dims[0]]) if cm.variables[n].dims else 1)
                  for n in outputs) if outputs else 1
-    return (8 + n_conditions + 8 * widest + 3 * 8) / (8 * size.values)
+    return (16 + n_conditions + 8 * widest + 3 * 8) / (8 * size.values)
 
 
 def _chunk(folder: Path, k, rows, keys):
