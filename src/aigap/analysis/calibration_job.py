@@ -34,6 +34,7 @@ from ..scenarios import InputError, load_scenario, resolve_params, safe_name
 from ..core.errors import closest
 from ..scenarios.schema import constant_limits
 from ..workflow.manifest import build_manifest, engine_record, write_manifest
+from ..workflow.partial import chunk_runner
 from ..workflow.rundir import check_output_path, new_run_dir
 from . import fitting as core
 from .distributions import Distribution
@@ -180,11 +181,14 @@ MIN_UNCERTAINTY_SET = 20     # fewer accepted fresh draws: no uncertainty set is
 def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
                     popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
                     output=None, n_uncertainty: int = 2000, plots: bool = True,
-                    command=None, progress=True, engine: str = "auto") -> CalibrationOutput:
+                    command=None, progress=True, engine: str = "auto",
+                    dask: str | None = None) -> CalibrationOutput:
     """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is used for every ensemble
-    call; the manifest records the backend(s) that actually ran.
+    call; the manifest records the backend(s) that actually ran. ``dask`` (a scheduler
+    address or ``local[:N]``): batches of parameter sets large enough to split (the
+    uncertainty draws) are Dask tasks (:mod:`.batches`); same results.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -218,23 +222,29 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     log_scale = (bounds[:, 0] > 0) & (bounds[:, 1] / np.maximum(bounds[:, 0], 1e-300) >= 100)
     prior = np.clip(_prior(cm, base, targets), bounds[:, 0], bounds[:, 1])
     n_sim = [0]
-    ran = set()
+    from .batches import BatchEvaluator
+    evaluate = BatchEvaluator(residual_batch, ResidualTask(cm, base, targets, variables, train),
+                              engine=engine)
 
-    def residuals(X, which=train):
-        res = simulate_design(cm, base, targets, X, variables, engine=engine)
-        ran.add(res.meta["engine"])
+    def residuals(X):
         n_sim[0] += X.shape[0]
-        return core.scaled_residuals(which, simulated_matrix(which, res))
+        return evaluate(X)
 
     report_progress(f"calibrating {len(targets)} constants to {len(train)} observations"
                     + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None
                        else ""), progress)
-    fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
-                   maxiter=maxiter, x0=prior, progress=sys.stderr if progress is True else progress)
-    accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
-                                                  n_extra=n_uncertainty)
-    rows, ident = core.identifiability(fit, residuals, accepted if len(accepted) >= 2
-                                       else np.vstack([fit.x[None], accepted]), len(train))
+    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_batches:
+        evaluate.run = None if dask is None else run_batches
+        fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
+                       maxiter=maxiter, x0=prior,
+                       progress=sys.stderr if progress is True else progress)
+        accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
+                                                      n_extra=n_uncertainty)
+        rows, ident = core.identifiability(fit, residuals, accepted if len(accepted) >= 2
+                                           else np.vstack([fit.x[None], accepted]),
+                                           len(train))
+        dask_info = None if dask is None else {**run_batches.info, "tasks": evaluate.tasks}
+    ran = set(evaluate.engines)
     best_res = cm.simulate(params=design_params(cm, base, targets, fit.x[None]), n_runs=1,
                            engine=engine)
     prior_res = cm.simulate(params=design_params(cm, base, targets, prior[None]), n_runs=1,
@@ -288,7 +298,7 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                 "optimizer": fit.message, "engine_calls": fit.n_calls,
                 "simulated_runs": n_sim[0], "identifiability": ident,
                 "out_of_sample": oos, "calibrated_scenario": inside.name,
-                "output_scenario": str(target) if target else None},
+                "output_scenario": str(target) if target else None, "dask": dask_info},
                 **engine_extra}))
     out.run_dir = rd.final_path
     out.written = rd.final_path / inside.name
@@ -298,6 +308,25 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
                                    target))
         out.written = target
     return out
+
+
+@dataclass
+class ResidualTask:
+    """What every residual batch shares (scattered once to each Dask worker)."""
+
+    cm: object
+    base: dict
+    targets: list
+    variables: list
+    train: list
+
+
+def residual_batch(task: ResidualTask, item):
+    """``(scaled residuals (rows, observations), engine)`` of ``item = (X, engine)``."""
+    X, engine = item
+    res = simulate_design(task.cm, task.base, task.targets, X, task.variables, engine=engine)
+    return (core.scaled_residuals(task.train, simulated_matrix(task.train, res)),
+            res.meta["engine"])
 
 
 def promote_command(written: Path, scenario_path: Path) -> str:

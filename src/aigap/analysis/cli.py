@@ -45,9 +45,9 @@ def _common(p) -> None:
                         "disk or an hour")
 
 
-def _dask_option(p) -> None:
+def _dask_option(p, what: str = "the chunks") -> None:
     p.add_argument("--dask", metavar="ADDRESS|local[:N]",
-                   help="run the chunks on a Dask cluster: a scheduler address "
+                   help=f"run {what} on a Dask cluster: a scheduler address "
                         "(tcp://HOST:8786) or local[:N] (N worker processes on this machine, "
                         "started and stopped by the command); same results as without it. "
                         "Needs pip install aigap[dask]")
@@ -129,6 +129,7 @@ def register(sub) -> None:
                         "the command prints how to promote it beside the base scenario")
     p.add_argument("--force", action="store_true",
                    help="print the promote command even when the fit is not identified")
+    _dask_option(p, "batches of 512 parameter sets or more (the uncertainty draws)")
     _common(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -295,7 +296,7 @@ def cmd_sweep(args) -> int:
         return 130
     spec = out.spec
     print(f"Sweep '{spec.name}': {spec.description}")
-    print(f"  base scenario {spec.scenario_path}, {out.X.shape[0]} runs ({spec.sampler}, "
+    print(f"  base scenario {spec.scenario_path}, {out.n_runs} runs ({spec.sampler}, "
           f"seed {spec.seed}), {spec.problem.d} uncertain inputs"
           + (f"; resumed after {out.resumed_from} chunks" if out.resumed_from else ""))
     if out.non_finite:
@@ -345,7 +346,7 @@ def _print_consistency(out) -> bool:
     figures are to be conditioned on them."""
     from .sweep_job import FEW_CONSISTENT
 
-    k, n = out.n_consistent, out.X.shape[0]
+    k, n = out.n_consistent, out.n_runs
     if k is None:
         print("  no observations: figures are over all runs (not conditioned on data)")
         return False
@@ -393,7 +394,7 @@ def cmd_calibrate(args) -> int:
                           seed=args.seed, popsize=args.popsize, maxiter=args.maxiter,
                           model=args.model, runs_dir=args.runs_dir,
                           output=args.output_scenario, plots=not args.no_plots,
-                          command=_command(), engine=args.engine)
+                          command=_command(), engine=args.engine, dask=args.dask)
     print(f"\nOptimizer: {out.fit.message}")
     print(f"  payoff {out.fit.payoff:.4g} (sum of squared weighted log errors in tolerance "
           f"units), {out.fit.n_calls} engine calls, {out.extra['n_simulated_runs']} runs")

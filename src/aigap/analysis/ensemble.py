@@ -18,9 +18,16 @@ import numpy as np
 
 from ..engine import TimeSeries
 
-__all__ = ["design_params", "simulate_design", "column_targets", "STEP_EPS"]
+__all__ = ["design_params", "simulate_design", "column_targets", "STEP_EPS", "resolve_engine"]
 
 STEP_EPS = 1e-6     # width of the step from the base to the sampled value (years)
+
+
+def resolve_engine(engine: str, n_runs: int) -> str:
+    """``"numpy"`` or ``"compiled"`` for a job (or batch) of ``n_runs`` (the engine's
+    ``choose_engine``): resolved once, so every chunk or piece of it runs the same engine."""
+    from ..engine.backends import choose_engine
+    return choose_engine(engine, n_runs)
 
 
 def column_targets(cm, uncertain) -> list:

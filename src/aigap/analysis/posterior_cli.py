@@ -47,6 +47,9 @@ def register_posterior(sub, common) -> None:
                    "before DATE (2026.0 or 2025-12-31), predict the later ones")
     p.add_argument("--fresh", action="store_true", help="ignore an interrupted run")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    from .cli import _dask_option
+    _dask_option(p, "batches of 512 parameter sets or more (the prior draws that start the "
+                    "walkers; each step's walkers when chains x walkers >= 512)")
     common(p)
     p.set_defaults(func=cmd_posterior, engine="compiled")
 
@@ -67,7 +70,7 @@ def cmd_posterior(args) -> int:
                             plots=not args.no_plots, command=["aigap", *sys.argv[1:]],
                             progress=None if args.quiet else sys.stderr,
                             engine=args.engine, fresh=args.fresh,
-                            burn_frac=args.burn, n_init=args.init_draws)
+                            burn_frac=args.burn, n_init=args.init_draws, dask=args.dask)
     except KeyboardInterrupt:
         print("aigap posterior: interrupted; finished chunks are kept. Run the same command "
               "again to resume (or add --fresh).", file=sys.stderr)

@@ -33,7 +33,7 @@ from ..scenarios import InputError, load_scenario, resolve_params
 from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
 from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
-from ..workflow.partial import FolderLock, load_npz
+from ..workflow.partial import FolderLock, chunk_runner, load_npz
 from ..workflow.rundir import new_run_dir, runs_root
 from . import mcmc as pm
 from .calibration_job import _prior as scenario_values
@@ -43,6 +43,35 @@ from .priors_file import load_priors
 from .sweep_job import STATE, _save_npz, find_partial, report_progress
 
 MAX_DRAWS = 2000
+INIT_ROWS = 2000         # prior draws per engine call (or Dask task) at the start
+
+
+class LikelihoodTask:
+    """What every likelihood batch shares (scattered once to each Dask worker)."""
+
+    def __init__(self, cm, base, targets, outputs, train):
+        self.cm, self.base, self.targets, self.outputs = cm, base, targets, outputs
+        self.train = list(train)
+        self._like = None
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_like"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _like=None)
+
+    def like(self):
+        """The :class:`aigap.analysis.mcmc.FastLikelihood` of the training observations."""
+        if self._like is None:
+            self._like = pm.FastLikelihood(self.train)
+        return self._like
+
+
+def log_likelihood_batch(task: LikelihoodTask, item):
+    """``(log L per row, engine)`` of parameter values ``X`` (``item = (X, engine)``)."""
+    X, engine = item
+    res = simulate_design(task.cm, task.base, task.targets, X, task.outputs, engine=engine)
+    return task.like()(res), res.meta["engine"]
 
 
 @dataclass
@@ -95,13 +124,14 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
                   chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
                   command=None, progress=True, engine: str = "compiled",
                   fresh: bool = False, n_predictive: int = 500, burn_frac: float = 0.2,
-                  n_init: int = 10000) -> PosteriorOutput:
+                  n_init: int = 10000, dask: str | None = None) -> PosteriorOutput:
     """Sample the posterior of the priors file's constants given an observation file.
 
     ``walkers=None`` uses ``2 x parameters + 4``. The walkers start from ``n_init`` prior
     draws resampled by likelihood (:func:`aigap.analysis.mcmc.importance_start`;
     ``n_init=0``: a ball around the scenario's values); the first ``burn_frac`` of each
-    chain is discarded as burn-in.
+    chain is discarded as burn-in. ``dask`` (a scheduler address or ``local[:N]``): the
+    batches of parameter sets are Dask tasks (:mod:`.batches`); same results.
     """
     from ..engine import CompiledModel, compile_model
     from ..workflow.runner import find_model
@@ -149,16 +179,14 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
     T = pm.PriorTransform([u.dist for u in targets])
     # one output set for the likelihood and the predictive runs: one compiled kernel
     outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
-    ran, n_eval = set(), [0]
-    like = pm.FastLikelihood(train)
+    ran = set()
+    from .batches import BatchEvaluator
+    evaluate = BatchEvaluator(log_likelihood_batch,
+                              LikelihoodTask(cm, base, targets, outputs, train), engine=engine)
 
-    def log_prob(Y):
+    def log_prob(Y, rows=None):
         Y = np.atleast_2d(Y)
-        X = T.to_x(Y)
-        res = simulate_design(cm, base, targets, X, outputs, engine=engine)
-        ran.add(res.meta["engine"])
-        n_eval[0] += X.shape[0]
-        return like(res) + T.log_jacobian(Y)
+        return evaluate(T.to_x(Y), rows) + T.log_jacobian(Y)
 
     state = {"kind": "posterior", "model_sha256": cm.model_hash, "priors_sha256": spec.sha256,
              "observations": file_record(obs.path)["sha256"],
@@ -177,8 +205,10 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
                     + f": {chains} chains x {walkers} walkers x {steps} steps = "
                     f"{chains * walkers * steps:,} model evaluations", progress)
     t_sample = time.perf_counter()
-    with new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd, \
+    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_batches, \
+            new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd, \
             FolderLock(partial if partial is not None else rd.path):
+        evaluate.run = None if dask is None else run_batches
         if partial is not None:
             rd.discard()
             rd.path = partial
@@ -237,6 +267,7 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
         Xd = T.to_x(Yd)
         out = _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t,
                          rng, engine, n_predictive, ran)
+        ran |= evaluate.engines
         out.diagnostics = diag
         _write(rd.path, out, spec, out_chains, plots, scenario.name, cm, obs, until_t)
         shutil.rmtree(rd.path / "chunks")          # chains.npz holds them; the folder is done
@@ -260,7 +291,10 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
                 "n_train": len(train), "n_test": len(test), "draws": int(len(Xd)),
                 "converged": diag["converged"], "resumed": partial is not None,
                 "likelihood": "Gaussian on log error, sd = tolerance/2; bounds/ranges: "
-                              "half-Gaussian penalty outside, same sd"}, **engine_extra}))
+                              "half-Gaussian penalty outside, same sd",
+                "dask": None if dask is None else {**run_batches.info,
+                                                   "tasks": evaluate.tasks}},
+                **engine_extra}))
     out.run_dir = rd.final_path
     return out
 
@@ -274,7 +308,7 @@ def _start(log_prob, T, x0, walkers, chains, n_init, seed, progress):
         return T.to_y(x0)[None, None] + 0.3 * g.standard_normal((chains, walkers, d))
     report_progress(f"  start: {n_init:,} prior draws resampled by likelihood", progress)
     Y = T.to_y(T.prior_sample(n_init, g))
-    ll = np.concatenate([log_prob(Y[k:k + 2000]) for k in range(0, n_init, 2000)])
+    ll = log_prob(Y, rows=INIT_ROWS)         # engine calls (or Dask tasks) of 2000 draws
     ll = ll - T.log_jacobian(Y)
     start = pm.importance_start(ll, Y, walkers * chains, g)
     return start.reshape(chains, walkers, d)

@@ -16,7 +16,7 @@ from scipy.stats import qmc
 from ..core.errors import AigapError
 from .problem import Problem
 
-__all__ = ["SAMPLERS", "SamplerError", "unit_sample", "grid_unit", "sample", "check_sampler"]
+__all__ = ["SAMPLERS", "SamplerError", "unit_sample", "grid_unit", "grid_axes", "sample", "check_sampler"]
 
 SAMPLERS = ("grid", "mc", "lhs", "sobol")
 
@@ -53,13 +53,8 @@ def unit_sample(method: str, n: int, d: int, seed: int) -> np.ndarray:
     raise SamplerError("use grid_unit() for the grid sampler")
 
 
-def grid_unit(problem: Problem, levels: int) -> np.ndarray:
-    """Full-factorial design in the unit cube.
-
-    A continuous input gets ``levels`` points at the quantile midpoints ``(k + 0.5) / levels``;
-    a discrete input gets each of its levels (at the middle of its probability mass), so the
-    transformed grid hits every declared level exactly.
-    """
+def grid_axes(problem: Problem, levels: int) -> list:
+    """The points of each input of the full factorial (see :func:`grid_unit`)."""
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
         raise SamplerError(f"grid levels must be a positive integer, got {levels!r}")
     axes = []
@@ -69,7 +64,17 @@ def grid_unit(problem: Problem, levels: int) -> np.ndarray:
             axes.append(np.cumsum(p) - p / 2)
         else:
             axes.append((np.arange(levels) + 0.5) / levels)
-    return np.array(list(itertools.product(*axes)), dtype=float)
+    return axes
+
+
+def grid_unit(problem: Problem, levels: int) -> np.ndarray:
+    """Full-factorial design in the unit cube.
+
+    A continuous input gets ``levels`` points at the quantile midpoints ``(k + 0.5) / levels``;
+    a discrete input gets each of its levels (at the middle of its probability mass), so the
+    transformed grid hits every declared level exactly.
+    """
+    return np.array(list(itertools.product(*grid_axes(problem, levels))), dtype=float)
 
 
 def sample(problem: Problem, N: int | None, seed: int, method: str = "lhs",

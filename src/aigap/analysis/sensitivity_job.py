@@ -178,9 +178,9 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     report_progress(f"{method}: {problem.d} uncertain inputs"
                     f"{f' in {len(factors)} groups' if groups else ''}, {X.shape[0]} runs "
                     f"({'N' if method == 'sobol' else 'trajectories'} = {N})", progress)
-    from ..engine.backends import choose_engine
+    from .ensemble import resolve_engine
     task = SensitivityTask(cm, base, spec.uncertain, tuple(targets), spec.method,
-                           choose_engine(engine, X.shape[0]))   # once: every chunk the same
+                           resolve_engine(engine, X.shape[0]))   # once: every chunk the same
     step = X.shape[0] if dask is None else (chunk_size or DASK_CHUNK)
     items = {a: X[a:a + step] for a in range(0, X.shape[0], step)}
     ts = time.perf_counter()

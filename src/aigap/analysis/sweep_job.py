@@ -54,6 +54,7 @@ __all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
 PERCENTILES = (5, 25, 50, 75, 95)
 FEW_CONSISTENT = 100     # fewer consistent runs than this -> the printout warns
 STATE = "sweep_state.json"
+DIGEST = "design.sha256"     # aggregates-only: the design's hash instead of samples.npy
 
 
 @dataclass
@@ -61,7 +62,7 @@ class SweepOutput:
     """A finished sweep (arrays in memory, files in ``run_dir``)."""
 
     spec: SweepSpec
-    X: np.ndarray
+    X: np.ndarray | None            # the design; None for an aggregates-only sweep
     time: np.ndarray
     outputs: dict
     coords: dict
@@ -75,6 +76,11 @@ class SweepOutput:
     non_finite: int = 0
     consistent: np.ndarray | None = None     # (runs,) bool; None without observations
     negative_stock: np.ndarray | None = None  # (runs,) bool: a money stock went below 0
+
+    @property
+    def n_runs(self) -> int:
+        """Runs of the sweep."""
+        return self.X.shape[0] if self.X is not None else int(self.negative_stock.size)
 
     @property
     def n_negative(self) -> int:
@@ -198,6 +204,21 @@ def _check_saved_design(folder: Path, X: np.ndarray) -> None:
     if saved.shape != X.shape or not np.array_equal(saved, X):
         raise InputError([f"{folder}: the interrupted sweep's design differs from "
                           "this one (another numpy/scipy?); rerun with --fresh"])
+
+
+def _check_design_digest(folder: Path, digest: str, resumed: bool) -> None:
+    """Aggregates-only sweeps keep the design's sha256 (``design.sha256``), not the design:
+    a resumed folder's must equal this one's; a missing copy is rewritten."""
+    path = folder / DIGEST
+    try:
+        saved = path.read_text().strip() if resumed else None
+    except OSError:
+        saved = None
+    if saved and saved != digest:
+        raise InputError([f"{folder}: the interrupted sweep's design differs from "
+                          "this one (another numpy/scipy?); rerun with --fresh"])
+    if saved != digest:
+        path.write_text(digest + "\n")
 
 
 def _valid_chunks(folder: Path, chunks, keys, progress) -> list:
@@ -337,22 +358,34 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     check_job_size(size, allow_large, root, where=where,     # before the design is drawn
                    copies=copies)
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
-    X = design(spec)
-    n = X.shape[0]
-    from ..engine.backends import choose_engine
-    job_engine = choose_engine(engine, n)      # once for the job: every chunk runs the same
+    stream = None
+    if aggregates_only:                        # drawn chunk by chunk: memory flat in runs
+        from .design_stream import DesignStream
+        stream, X = DesignStream(spec), None
+        n = stream.n
+    else:
+        X = design(spec)
+        n = X.shape[0]
+    from .ensemble import resolve_engine
+    job_engine = resolve_engine(engine, n)      # once for the job: every chunk runs the same
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
     with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks, \
             new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
-            FolderLock(partial if partial is not None else rd.path):
+            FolderLock(partial if partial is not None else rd.path), \
+            (stream or contextlib.nullcontext()):
         if partial is not None:
             rd.discard()
             rd.path = partial
+        if stream is not None:
+            stream.scratch = rd.path
+            _check_design_digest(rd.path, stream.digest(), partial is not None)
+        elif partial is not None:
             _check_saved_design(partial, X)
         else:
             _save_npz(rd.path / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
+        if partial is None:
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
         (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
         keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
@@ -370,7 +403,9 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                          spec.saveper, job_engine, lever_from, money,
                          tuple(items) if obs is not None else None,
                          tuple(spec.conditions), aggregates_only)
-        todo = {k: X[a:b] for k, (a, b) in enumerate(chunks) if k not in done}
+        n_todo = len(chunks) - len(set(done))
+        todo = stream.chunks(chunks, done) if stream is not None else \
+            ((k, X[a:b]) for k, (a, b) in enumerate(chunks) if k not in done)
         with contextlib.closing(run_chunks(sweep_chunk, task, todo)) as results:
             ran_now = 0
             while True:
@@ -388,7 +423,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                 a, b = chunks[k]
                 _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
                 ran_now += 1
-                left = len(todo) - ran_now
+                left = n_todo - ran_now
                 eta = (time.perf_counter() - t_sim) / ran_now * left
                 report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
                                 f"({len(done) + ran_now}/{len(chunks)} chunks done, "
@@ -465,7 +500,8 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
         # the resume state goes last: a crash before this line leaves a folder that resumes
         # (missing chunks or samples are recomputed); after it, only the rename is left
         shutil.rmtree(rd.path / "chunks")
-        (rd.path / "samples.npy").unlink(missing_ok=True)
+        for f in ("samples.npy", DIGEST):
+            (rd.path / f).unlink(missing_ok=True)
         (rd.path / STATE).unlink()
     out.run_dir = rd.final_path
     return out

@@ -11,10 +11,12 @@ written.
 Exact, not approximate: condition probabilities and run counts are sums over chunks; the
 percentiles of one (output, element, year) are :func:`numpy.percentile` of that column of
 every run, gathered from the chunks one year at a time. The tables are therefore equal,
-value for value, to those of the same sweep kept in memory. Memory: the design
-(``runs x inputs x 8`` bytes), three bytes of flags per run and one column (``runs x
-elements x 8`` bytes) at a time; it grows with the runs but not with outputs, saved times
-or chunks (a 10M-run sweep: about 0.2 GiB besides its design).
+value for value, to those of the same sweep kept in memory. Memory: the design is drawn
+chunk by chunk (:mod:`.design_stream`) and only a few chunks are in flight; the tables
+hold the flags and masks and one byte per condition per run, and one column (``runs x
+elements x 8`` bytes) with :func:`numpy.percentile`'s copies of one element of it at a
+time: 62 bytes a run measured for ``gap_drivers.yaml`` (peak RSS 371 MiB at 2M runs, 488
+MiB at 4M; see README "Running on a cluster"), nothing per output, saved time or chunk.
 """
 from __future__ import annotations
 
@@ -73,12 +75,15 @@ def aggregate_size(cm, runs: int, d: int, outputs, n_conditions: int, steps: int
 
 
 def memory_share(cm, size: JobSize, d: int, outputs, n_conditions: int) -> float:
-    """Memory held at once per byte of ``size`` (the chunk files on disk): the design row,
-    the flags and condition outcomes (one byte each) and one output column per run; the
-    ``copies`` of :func:`aigap.workflow.budget.check_job_size`."""
+    """Memory held at once per byte of ``size`` (the chunk files on disk): per run, the
+    flags and masks (16 bytes), the condition outcomes (one byte each), one output column
+    and three copies of one of its elements (:func:`aigap.analysis.sweep_job.stats_row`:
+    the valid runs, their finite values, :func:`numpy.percentile`'s work copy); the design
+    is drawn chunk by chunk (``d`` is not held). The ``copies`` of
+    :func:`aigap.workflow.budget.check_job_size`."""
     widest = max((len(cm.dims[cm.variables[n].dims[0]]) if cm.variables[n].dims else 1)
                  for n in outputs) if outputs else 1
-    return (8 * d + 3 + n_conditions + 8 * widest) / (8 * size.values)
+    return (16 + n_conditions + 8 * widest + 3 * 8) / (8 * size.values)
 
 
 def _chunk(folder: Path, k, rows, keys):
@@ -88,6 +93,12 @@ def _chunk(folder: Path, k, rows, keys):
         raise InputError([f"{folder}: chunk {k + 1} became unreadable ({why}) while "
                           "finishing; run the same command again"])
     return z
+
+
+def _member(folder: Path, k, key):
+    """One array of chunk ``k`` (only that member of the file is read)."""
+    with open(folder / f"chunk_{k:05d}.npz", "rb") as fh, np.load(fh) as z:
+        return z[key]
 
 
 def stream_tables(folder: Path, chunks, keys, outputs, dims, coords, conditions,
@@ -120,11 +131,13 @@ def stream_tables(folder: Path, chunks, keys, outputs, dims, coords, conditions,
             for c, h in zip(conditions, hits)]
     del hits
     rows = []
+    n = chunks[-1][1] if chunks else 0
     for i, name in enumerate(outputs):
         elems = _elements(dims[name], coords)
+        col = np.empty((n, len(elems)) if elems else n)
         for y, year in enumerate(YEARS):          # one column of every run at a time
-            col = np.concatenate([_chunk(folder, k, b - a, [f"e{i}"])[f"e{i}"][:, y]
-                                  for k, (a, b) in enumerate(chunks)])
+            for k, (a, b) in enumerate(chunks):   # (read checked every chunk in pass 1)
+                col[a:b] = _member(folder, k, f"e{i}")[:, y]
             for r, region in enumerate(elems or ("",)):
                 x = col[:, r] if elems else col
                 if not np.isfinite(x).any():

@@ -7,12 +7,14 @@ context (model, base parameters, outputs: scattered once to every worker, so eac
 deserialises the model and loads its compiled kernel once) and one small argument per
 chunk (its rows of the design). Results come back per chunk as they finish
 (``as_completed``) and the job writes them with the same chunk-writing and resume code as
-in-process. A task on a lost worker is recomputed by the scheduler; ``RETRIES`` more
+in-process. Chunks are submitted as earlier ones finish, a few per worker ahead
+(``IN_FLIGHT``), so a 10M-run sweep never has all its chunk arguments in memory. A task on a lost worker is recomputed by the scheduler; ``RETRIES`` more
 attempts are allowed when a task itself fails.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 
 from ..scenarios import InputError
@@ -21,6 +23,7 @@ __all__ = ["parse_address", "dask_runner", "RETRIES", "CONNECT_TIMEOUT"]
 
 RETRIES = 3                 # extra attempts of a failed task (a lost worker's are re-run anyway)
 CONNECT_TIMEOUT = "5s"      # an unreachable scheduler is reported after this long
+IN_FLIGHT = 3               # chunk tasks submitted ahead per worker
 
 
 def parse_address(text: str):
@@ -98,21 +101,53 @@ class _Runner:
             if _takes_n_workers(client) else client.scheduler_info().get("workers", {})
         self.info = {"address": address, "scheduler": client.scheduler.address,
                      "workers": len(workers), "retries": RETRIES}
+        self._shared = None          # (context, its future on the workers)
+        self._calls = 0              # tasks submitted: unique keys across calls
 
-    def __call__(self, fn, context, items: dict):
-        if not items:
-            return
-        shared = self.client.scatter(context, broadcast=True, hash=False)
-        futures = {self.client.submit(fn, shared, item, retries=RETRIES, pure=False,
-                                      key=f"{getattr(fn, '__name__', 'chunk')}-{key}-"
-                                          f"{os.getpid()}-{id(shared)}"): key
-                   for key, item in items.items()}
+    def __call__(self, fn, context, items):
+        """Yield ``(key, fn(context, item))`` as tasks finish. ``items``: a dict or an
+        iterable of ``(key, item)`` pairs, drawn lazily: at most :meth:`window` tasks are
+        in flight, a new one submitted as each finishes, so neither this process nor the
+        scheduler holds the arguments of every chunk at once."""
+        from .partial import chunk_items
+        pending = chunk_items(items)
+        futures = {}
+        ac = self._distributed.as_completed()
+        name = getattr(fn, "__name__", "chunk")
+
+        def submit(n):
+            for key, item in itertools.islice(pending, n):
+                shared = self._scatter(context)
+                self._calls += 1
+                fut = self.client.submit(fn, shared, item, retries=RETRIES, pure=False,
+                                         key=f"{name}-{key}-{os.getpid()}-{id(shared)}"
+                                             f"-{self._calls}")
+                futures[fut] = key
+                ac.add(fut)
         try:
-            for fut in self._distributed.as_completed(futures):
-                yield futures[fut], fut.result()
+            submit(self.window())
+            for fut in ac:
+                key = futures.pop(fut)
+                result = fut.result()
                 fut.release()
+                submit(1)
+                yield key, result
         finally:
-            self.client.cancel(list(futures))
+            if futures:
+                self.client.cancel(list(futures))
+
+    def _scatter(self, context):
+        """The context's future on every worker: scattered once, reused by later calls
+        with the same object (a posterior's many batches share one model)."""
+        if self._shared is None or self._shared[0] is not context:
+            self._shared = (context, self.client.scatter(context, broadcast=True,
+                                                         hash=False))
+        return self._shared[1]
+
+    def window(self) -> int:
+        """Tasks kept in flight: ``IN_FLIGHT`` per worker (so none idles while a result
+        travels back), at least 4."""
+        return max(4, IN_FLIGHT * self.info["workers"])
 
 
 def _takes_n_workers(client) -> bool:

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..scenarios import InputError
 
-__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process"]
+__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process",
+           "chunk_items"]
 
 LOCK = "lock"
 
@@ -141,10 +142,16 @@ def read_chunk(path: Path, keys: Iterable[str], rows: int,
     return arrays, None
 
 
+def chunk_items(items: Any) -> Iterator[tuple[Any, Any]]:
+    """``(key, item)`` pairs of a dict or of an iterable of pairs (drawn lazily)."""
+    return iter(items.items()) if isinstance(items, dict) else iter(items)
+
+
 def run_in_process(fn: Callable[[Any, Any], Any], context: Any,
-                   items: dict) -> Iterator[tuple[Any, Any]]:
-    """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items``, in order."""
-    for key, item in items.items():
+                   items: Any) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items`` (a dict or
+    an iterable of pairs, consumed one at a time), in order."""
+    for key, item in chunk_items(items):
         yield key, fn(context, item)
 
 
