@@ -20,7 +20,7 @@ def plot_run_outputs(folder, out) -> list:
     plot_key_variables(paths[0], out.results, units, out.observations,
                        title=f"Key variables: {label}")
     plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}",
-                    data_end_time=data_end(out.observations))
+                    data_end_time=data_end(out.observations), observations=out.observations)
     if out.fit is not None:
         first = next(iter(out.results))
         fit = out.fit[out.fit.scenario == first]
