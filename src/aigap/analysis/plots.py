@@ -12,7 +12,7 @@ import numpy as np
 from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
 from ..plotting.timeseries import obs_legend_handles, overlay_observations
 
-__all__ = ["fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box",
+__all__ = ["effect_sizes", "fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box",
            "plot_second_order"]
 
 FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
@@ -100,39 +100,109 @@ def fan_charts(folder, out, observations, cm) -> list:
     return paths
 
 
+RAISES, LOWERS = "#c8102e", "#1f5fa8"   # bar colours: a higher input raises / lowers
+
+
+def effect_sizes(X, Y, share: float = 0.2):
+    """Signed size of each input's effect on each output, in the output's units, ``(d, k)``:
+    the mean output of the runs whose input lies in its top ``share`` of the sample minus
+    the mean of those in its bottom ``share`` (positive: a higher input raises the output)."""
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    out = np.zeros((X.shape[1], Y.shape[1]))
+    for i in range(X.shape[1]):
+        lo, hi = np.quantile(X[:, i], [share, 1 - share])
+        top, bottom = X[:, i] >= hi, X[:, i] <= lo
+        if top.any() and bottom.any() and hi > lo:
+            out[i] = Y[top].mean(axis=0) - Y[bottom].mean(axis=0)
+    return out
+
+
+def format_effect(value: float, label: str, unit: str = "") -> str:
+    """A change of an output with its unit: ``+12.3`` (gap ratio points), ``-$1.20B``,
+    ``+3.09 pp/yr`` (a rate), ``+0.312 log10``; exactly 0 is "no effect"."""
+    from ..core.formatting import format_value, sig3
+
+    if value == 0 or not np.isfinite(value):
+        return "no effect" if value == 0 else "n/a"
+    sign = "+" if value >= 0 else "-"
+    if label.startswith("log10 "):
+        return f"{sign}{sig3(abs(value))} log10"
+    if (unit or "").replace(" ", "") == "1/Year":
+        return f"{sign}{sig3(100 * abs(value))} pp/yr"
+    if "Ratio" in label:
+        return sign + sig3(abs(value))
+    return sign + format_value(abs(value), unit)
+
+
 def plot_indices(path, names, outputs_labels, first, first_err, total, total_err,
-                 title: str, first_label="first order S1", total_label="total ST") -> None:
+                 title: str, first_label="first order S1", total_label="total ST",
+                 effects=None, units=None, effect_label="top vs bottom fifth of the input"):
     """Horizontal bars per input (sorted by the first output's total index), one panel
-    per output; error bars are the confidence intervals ``(2, d)``."""
+    per output; error bars are the confidence intervals ``(2, d)``.
+
+    With ``effects`` (``(d, k)``, signed, in output units), bars are red where a higher input
+    raises the output and blue where it lowers it, and each bar is labelled with the size
+    of the effect (``units``: the outputs' units, for the label). Writes a PNG when ``path``
+    is given; returns the Figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     k = len(outputs_labels)
     d = len(names)
     ncols = min(k, 2)
     nrows = int(np.ceil(k / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, (0.42 * d + 1.4) * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.8 * ncols, (0.42 * d + 1.5) * nrows),
                              squeeze=False)
     flat = axes.ravel()
     for ax in flat[k:]:
         ax.remove()
     order = np.argsort(total[:, 0])
     y = np.arange(d)
+    units = list(units) if units is not None else [""] * k
     for j, ax in enumerate(flat[:k]):
+        if effects is None:
+            dark, light = ["#1f5fa8"] * d, ["#7aa6d6"] * d
+        else:
+            up = effects[order, j] >= 0
+            dark = np.where(up, RAISES, LOWERS)
+            light = np.where(up, "#eb9aa6", "#9dbbe0")
         if first is not None:
             ax.barh(y + 0.2, first[order, j], 0.4, xerr=first_err[:, order, j],
-                    color="#7aa6d6", label=first_label, capsize=2)
+                    color=light, label=first_label, capsize=2)
         ax.barh(y - 0.2 if first is not None else y, total[order, j],
                 0.4 if first is not None else 0.6, xerr=total_err[:, order, j],
-                color="#1f5fa8", label=total_label, capsize=2)
+                color=dark, label=total_label, capsize=2)
+        if effects is not None:
+            right = total[order, j] + total_err[1, order, j]
+            for row, i in enumerate(order):
+                ax.annotate(format_effect(effects[i, j], outputs_labels[j], units[j]),
+                            (right[row], y[row] - (0.2 if first is not None else 0.0)),
+                            xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=7.5, color=dark[row])
+            ax.set_xlim(0, ax.get_xlim()[1] * 1.22)   # room for the labels
         ax.set_yticks(y)
         ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d,
                            fontsize=8)
         ax.set_title(outputs_labels[j], fontsize=10)
         ax.axvline(0, color="0.3", lw=0.6)
         ax.grid(axis="y", alpha=0)
-    flat[0].legend(loc="lower right")
+    handles, _ = flat[0].get_legend_handles_labels()
+    if effects is None:
+        flat[0].legend(handles=handles, loc="lower right")
+    else:
+        handles = [Patch(color=c, label=h.get_label())
+                   for h, c in zip(handles, ("0.7", "0.35") if first is not None else ("0.35",))]
+        handles += [Patch(color=RAISES, label="a higher input raises the output"),
+                    Patch(color=LOWERS, label="a higher input lowers it")]
+        fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
+                   bbox_to_anchor=(0.5, 0.0))
+        fig.text(0.5, -0.035, f"numbers: change of the output ({effect_label}), in its units; "
+                 "gap ratios in ratio points, rates in percentage points", ha="center",
+                 fontsize=8.5, color="0.3")
     fig.suptitle(title, fontsize=12)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:

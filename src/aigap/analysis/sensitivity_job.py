@@ -220,8 +220,13 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                  outputs=np.array(labels), layout=np.array(_layout(method, second_order)),
                  groups=np.array(groups if groups else problem.names))
         if plots:
+            from .plots import effect_sizes
+
+            units = [cm.variables[t.variable].units if t.variable in cm.variables else ""
+                     for t in targets]
+            sobol_effects = effect_sizes(X, Y) if method == "sobol" and not groups else None
             _plot(rd.path / "sensitivity.png", method, factors, labels, ind, spec.name,
-                  X.shape[0])
+                  X.shape[0], effects=sobol_effects, units=units)
             if second_order:
                 from .plots import plot_second_order
 
@@ -341,7 +346,10 @@ def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
     return "\n\n".join(blocks)
 
 
-def _plot(path, method, names, labels, ind, sweep_name, runs):
+def _plot(path, method, names, labels, ind, sweep_name, runs, effects=None, units=None):
+    """sensitivity.png; bars coloured by the direction of ``effects`` and labelled with
+    their size (Sobol: top vs bottom fifth of each input; Morris: the signed mean
+    elementary effect mu over the input's whole range, which needs no extra estimate)."""
     from .plots import plot_indices
 
     if method == "sobol":
@@ -349,9 +357,12 @@ def _plot(path, method, names, labels, ind, sweep_name, runs):
         eT = np.stack([ind.ST - ind.ST_low, ind.ST_high - ind.ST])
         plot_indices(path, names, labels, ind.S1, np.clip(e1, 0, None), ind.ST,
                      np.clip(eT, 0, None),
-                     f"Sobol indices with 95% CIs ({sweep_name}, {runs} runs)")
+                     f"Sobol indices with 95% CIs ({sweep_name}, {runs} runs)",
+                     effects=effects, units=units)
     else:
         err = np.stack([ind.mu_star_conf, ind.mu_star_conf])
         plot_indices(path, names, labels, None, None, ind.mu_star, err,
                      f"Morris screening mu* ({sweep_name}, {runs} runs)",
-                     total_label="mu* (per unit of input quantile)")
+                     total_label="mu* (mean |effect| over the input's range)",
+                     effects=ind.mu, units=units,
+                     effect_label="mu, mean signed effect over the input's range")
