@@ -157,3 +157,20 @@ def test_sensitivity_bars_show_direction_and_size():
     assert {RAISES, LOWERS} <= colours
     texts = [t.get_text() for t in ax.texts]
     assert any(t.startswith("+$1.6") for t in texts) and any(t.startswith("-$") for t in texts)
+
+
+def test_fan_chart_draws_the_scenario_as_written():
+    """A sweep's fans carry the base scenario's own line (dash-dotted, labelled)."""
+    from aigap.analysis.plots import plot_fan_panels
+    from aigap.engine import SimulationResult
+
+    t = np.linspace(2024, 2031, 29)
+    runs = np.random.default_rng(1).lognormal(0, 0.2, (50, 1)) * (20 + t - 2024)[None]
+    base = SimulationResult(time=t, data={"ARR Gap Ratio": (20 + t - 2024)[None]},
+                            dims={"ARR Gap Ratio": ("run", "time")}, coords={}, n_runs=1)
+    fig = plot_fan_panels(None, t, {"ARR Gap Ratio": runs}, {"ARR Gap Ratio": ("run", "time")},
+                          {}, ["ARR Gap Ratio"], {}, gap=True, base=base,
+                          base_label="'baseline' as written")
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "'baseline' as written"]
+    assert line.get_linestyle() == "-." and np.allclose(line.get_ydata(), 20 + t - 2024)
+    assert "'baseline' as written" in [x.get_text() for x in fig.legends[0].get_texts()]

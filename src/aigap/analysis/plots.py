@@ -12,8 +12,8 @@ import numpy as np
 from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
 from ..plotting.timeseries import obs_legend_handles, overlay_observations
 
-__all__ = ["effect_sizes", "fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box",
-           "plot_second_order"]
+__all__ = ["effect_sizes", "fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff",
+           "plot_box", "plot_second_order"]
 
 FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
 PLOT_END = 2031.0   # end of 2030
@@ -27,15 +27,18 @@ def _regional(values, dims, coords):
 
 def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, units: dict,
                     observations=None, title: str = "", gap: bool = False,
-                    consistent=None) -> bool:
+                    consistent=None, base=None, base_label: str = "scenario as written"):
     """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region.
 
     With ``consistent`` (a ``(runs,)`` bool mask with at least one True), the fans are over
     the data-consistent runs and the all-run 5/50/95% lines are drawn dashed beside them.
+    ``base`` (a one-run result of the sweep's scenario at its own values) is drawn as a
+    dash-dotted black line per region, so the fan is read against the scenario. Writes a
+    PNG when ``path`` is given; returns the Figure (None when no variable is in outputs).
     """
     names = [n for n in names if n in outputs]
     if not names:
-        return False
+        return None
     keep = t <= PLOT_END + 1e-9
     fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
     for ax, name in zip(axes, names):
@@ -58,6 +61,12 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
                     label=(f"{region} " if region else "") + "median"
                     + (" (data-consistent runs)" if consistent is not None else ""))
             shown.append(q.ravel())
+            if base is not None and name in base:
+                b = np.asarray(base[name][0], dtype=float).reshape(len(base.time), -1)[:, k]
+                b = np.interp(t[keep], base.time, b)
+                ax.plot(t[keep], b, color="black", lw=1.3, ls="-.", zorder=5,
+                        label=base_label if k == 0 else None)
+                shown.append(b)
         shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
         format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))
         if gap:
@@ -71,15 +80,17 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
                 Patch(color="0.5", alpha=0.18, label="5-95%")]
     if observations is not None and observations.fitted and not gap:
         handles += obs_legend_handles()
-    axes[0].legend(handles=handles, loc="best")
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
     if title:
         fig.suptitle(title, fontsize=12)
-    save(fig, path)
-    return True
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
-def fan_charts(folder, out, observations, cm) -> list:
-    """``fan_key_variables.png`` and ``fan_gap_ratios.png`` of a sweep."""
+def fan_charts(folder, out, observations, cm, base=None) -> list:
+    """``fan_key_variables.png`` and ``fan_gap_ratios.png`` of a sweep; ``base``: the
+    sweep's scenario at its own values (one run), drawn over the fans."""
     folder = Path(folder)
     units = {n: v.units for n, v in cm.variables.items()}
     n = out.X.shape[0]
@@ -90,12 +101,12 @@ def fan_charts(folder, out, observations, cm) -> list:
     gaps = [v for v in GAP_VARIABLES if v in out.outputs]
     paths = []
     if plot_fan_panels(folder / "fan_key_variables.png", out.time, out.outputs, out.dims,
-                       out.coords, regional, units, observations, consistent=mask,
-                       title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
+                       out.coords, regional, units, observations, consistent=mask, base=base,
+                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
         paths.append(folder / "fan_key_variables.png")
     if plot_fan_panels(folder / "fan_gap_ratios.png", out.time, out.outputs, out.dims,
-                       out.coords, gaps, units, None, gap=True, consistent=mask,
-                       title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
+                       out.coords, gaps, units, None, gap=True, consistent=mask, base=base,
+                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
         paths.append(folder / "fan_gap_ratios.png")
     return paths
 
