@@ -253,32 +253,52 @@ def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:
     save(fig, path)
 
 
-def plot_box(path, names, box, full: np.ndarray, title: str) -> None:
-    """Restricted ranges of a box, each normalised to the input's sampled range."""
+def plot_box(path, names, box, full: np.ndarray, title: str, units=None, log_inputs=()):
+    """Restricted ranges of a box, each drawn within the input's sampled range.
+
+    Inputs in ``log_inputs`` (sampled log-uniformly) are placed on a log scale, the others
+    linearly; each row is labelled with its limits and sampled range in the input's unit
+    (``units``: input -> unit; ``$99.8B``, not ``9.978e+10``). Writes a PNG when ``path``
+    is given; returns the Figure (None when the box restricts nothing)."""
     import matplotlib.pyplot as plt
+
+    from ..core.formatting import format_quantity
 
     idx = list(box.restricted)
     if not idx:
-        return
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(idx) + 1.4))
+        return None
+    units = units or {}
+    fig, ax = plt.subplots(figsize=(8.2, 0.62 * len(idx) + 1.5))
     for row, j in enumerate(idx):
         lo, hi = full[j]
         a, b = box.limits[j]
-        span = (hi - lo) or 1.0
+        log = names[j] in log_inputs and lo > 0
+
+        def pos(v, lo=lo, hi=hi, log=log):
+            if log:
+                return (np.log(v) - np.log(lo)) / ((np.log(hi) - np.log(lo)) or 1.0)
+            return (v - lo) / ((hi - lo) or 1.0)
+
         ax.barh(row, 1.0, left=0.0, color="0.9", height=0.6)
-        ax.barh(row, (b - a) / span, left=(a - lo) / span, color="#c8102e", height=0.6)
-        if b - a < 0.01 * span:      # a single discrete level
-            ax.plot([(a - lo) / span], [row], "D", color="#c8102e", ms=9)
-        ax.text(1.02, row, f"{a:.3g} .. {b:.3g}  (of {lo:.3g} .. {hi:.3g})", va="center",
-                fontsize=8)
+        ax.barh(row, pos(b) - pos(a), left=pos(a), color="#c8102e", height=0.6)
+        if pos(b) - pos(a) < 0.01:      # a single discrete level
+            ax.plot([pos(a)], [row], "D", color="#c8102e", ms=9)
+        if log:                          # decade ticks inside the row
+            for d in 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1):
+                ax.plot([pos(d)] * 2, [row - 0.3, row + 0.3], color="0.55", lw=0.6)
+        q = lambda v: format_quantity(v, units.get(names[j], ""))   # noqa: E731
+        ax.text(1.02, row, f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}"
+                + (", log scale)" if log else ")"), va="center", fontsize=8)
     ax.set_yticks(range(len(idx)))
     ax.set_yticklabels([names[j] for j in idx], fontsize=8)
-    ax.set_xlim(0, 1.6)
-    ax.set_xticks([0, 0.5, 1])
-    ax.set_xlabel("position within the sampled range")
+    ax.set_xlim(0, 1.75)
+    ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+    ax.set_xlabel("position within the sampled range (log-uniform inputs on a log scale)")
     ax.grid(axis="y", alpha=0)
     ax.set_title(title, fontsize=10)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> None:
