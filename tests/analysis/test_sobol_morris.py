@@ -174,3 +174,15 @@ def test_fan_chart_draws_the_scenario_as_written():
     (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "'baseline' as written"]
     assert line.get_linestyle() == "-." and np.allclose(line.get_ydata(), 20 + t - 2024)
     assert "'baseline' as written" in [x.get_text() for x in fig.legends[0].get_texts()]
+
+
+def test_morris_numbers_print_with_units():
+    """Morris statistics print in the output's unit at three significant figures: ratio
+    points for gap ratios, pp/yr for rates, $ for money; round-off (4.9e-15) prints 0."""
+    from aigap.analysis.sensitivity_job import output_quantity
+
+    assert output_quantity(17.84, "Model ARR Gap Ratio@2030", "Dmnl") == "17.8"
+    assert output_quantity(0.03106, "Return on AI Capital[US]@2030", "1/Year") == "3.11 pp/yr"
+    assert output_quantity(4.903e-15, "Return on AI Capital[US]@2030", "1/Year") == "0"
+    assert output_quantity(-1.2e9, "Model ARR[CN]@2030", "USD/Year") == "-$1.20B/yr"
+    assert output_quantity(0.3123, "log10 Model ARR[CN]@2030", "USD/Year") == "0.312 log10"
