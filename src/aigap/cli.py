@@ -122,13 +122,13 @@ def build_parser():
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("schema", parents=[model_opt],
-                       help="print the JSON Schema of scenario, sweep, observation or priors "
-                            "files (for editor completion and checks)",
+                       help="print the JSON Schema of scenario, sweep, observation, priors or "
+                            "policy files (for editor completion and checks)",
                        description="Print a draft 2020-12 JSON Schema generated from the file "
                        "checker and the model (constant and variable names, elements, ranges). "
                        "The shipped YAML files reference the copies in schemas/ by a "
                        "'# yaml-language-server: $schema=...' first line.")
-    p.add_argument("kind", choices=("scenario", "sweep", "observations", "priors"))
+    p.add_argument("kind", choices=("scenario", "sweep", "observations", "priors", "policy"))
     p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
     p.set_defaults(func=cmd_schema)
 
