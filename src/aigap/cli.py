@@ -132,6 +132,16 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of printing")
     p.set_defaults(func=cmd_schema)
 
+    p = sub.add_parser("diagram", parents=[model_opt],
+                       help="draw the model's stock-and-flow diagram (PNG)",
+                       description="Draw the stock-and-flow diagram of the model from its parsed "
+                       "IR: stocks, flows, key stock-to-stock links with +/- polarity (the sign "
+                       "of the mean Loops-That-Matter link score over one baseline run) and "
+                       "their loop, the levers the scenarios set and the US/China gap outputs.")
+    p.add_argument("-o", "--output", metavar="FILE", default="model/ai_gap_diagram.png",
+                   help="PNG to write (default model/ai_gap_diagram.png)")
+    p.set_defaults(func=cmd_diagram)
+
     p = sub.add_parser("explore", parents=[model_opt],
                        help="write the live scenario explorer (one offline HTML page)",
                        description="Write one self-contained HTML page: sliders for every "
@@ -370,6 +380,22 @@ def cmd_schema(args) -> int:
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_diagram(args) -> int:
+    """`aigap diagram [-o FILE]`: the model's stock-and-flow diagram as a PNG."""
+    from .analysis.ltm import mean_link_scores
+    from .engine import compile_model
+    from .plotting.diagram import plot_diagram
+    from .workflow import find_model
+    cm = compile_model(find_model(args.model))
+    _, st = plot_diagram(cm, mean_link_scores(cm), args.output)
+    signed = sum(1 for v in st["influences"].values() if v)
+    print(f"{args.output}: {len(st['stocks'])} stocks, "
+          f"{sum(len(f) for f in st['stocks'].values())} flow ends, {len(st['influences'])} "
+          f"stock-to-stock influences ({signed} with a polarity), {len(st['levers'])} lever "
+          f"links, {len(st['gaps'])} links into the gap outputs")
     return 0
 
 
