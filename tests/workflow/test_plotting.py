@@ -104,6 +104,9 @@ def test_fit_plot_relative_error_on_a_linear_core_and_held_out_marked():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].endswith("held out") and "year-end 2024" in labels[-1]
     assert "held-out" in ax.get_title()
+    clipped = [line for line in ax.lines if line.get_marker() == ">"]     # +4,000%: at the edge
+    assert len(clipped) == 1 and clipped[0].get_xdata()[0] < ax.get_xlim()[1]
+    assert "ok (+4,000%)" in [t.get_text() for t in ax.texts]
     open_marker = [line for line in ax.lines if abs(line.get_xdata()[0] - 12.0) < 1e-9][0]
     assert open_marker.get_markerfacecolor() == "white"
 

@@ -14,6 +14,7 @@ PASS, FAIL = "#2a7d2a", "#c8102e"
 HELD_OUT = "#fff3d6"     # row background of observations held out of the fit
 LINEAR_PCT = 100.0       # the x axis is linear in [-100%, +100%], logarithmic beyond
 MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
+CAP_PCT = 1000.0         # errors beyond +1,000% are drawn at the right edge (value written)
 
 
 def accepted_zone(row) -> tuple:
@@ -36,7 +37,7 @@ def _pct(value, _pos=None) -> str:
 
 def _ticks(hi: float) -> list:
     ticks = [-100, -50, -20, 0, 20, 50, 100]
-    ticks += [t for t in (1000, 10000, 100000, 1000000) if t <= hi]
+    ticks += [t for t in (1000,) if t <= hi]
     return ticks
 
 
@@ -46,7 +47,7 @@ def plot_fit(path, fit, title="Fit to observations"):
     The reference is the observed value (point), the bound (lower/upper) or the geometric
     centre of a range; the accepted zone is shaded. The axis is linear within +-100% (so
     errors of a few percent stay readable) and logarithmic beyond (bounds met by a wide
-    margin). Observations held out of a calibration (``sample == "out"``) are drawn open
+    margin; beyond +1,000% drawn at the right edge as ">" with the value written). Observations held out of a calibration (``sample == "out"``) are drawn open
     on a tinted row. ``fit`` is a table from :func:`aigap.observations.fit_table`.
     Writes a PNG when ``path`` is given; returns the Figure (None for an empty table).
     """
@@ -54,7 +55,7 @@ def plot_fit(path, fit, title="Fit to observations"):
         return None
     n = len(fit)
     held = (fit["sample"] == "out").to_numpy() if "sample" in fit else np.zeros(n, bool)
-    fig, (ax,) = axes_grid(1, size=(9.5, 0.9 + 0.36 * n))
+    fig, (ax,) = axes_grid(1, size=(12.5, 0.9 + 0.36 * n))   # wide: long labels
     errors, labels = [], []
     for k, row in enumerate(fit.itertuples()):
         ref = np.sqrt(row.low * row.high) if row.kind == "range" else row.observed
@@ -66,16 +67,23 @@ def plot_fit(path, fit, title="Fit to observations"):
         zlo, zhi = 100 * (lo - 1), 100 * (min(hi, 1e4) - 1)
         ax.barh(y, zhi - zlo, left=zlo, height=0.6, color="0.86", zorder=1)
         color = PASS if row.passed else FAIL
-        ax.plot(err, y, MARKERS[row.kind], color=color, mfc="white" if held[k] else color,
-                mew=1.6, ms=6.5, zorder=3)
-        ax.annotate(f"{row.pct_error:+.0f}%" if row.kind == "point" or not row.passed
-                    else "ok", (err, y), xytext=(6, -3), textcoords="offset points",
-                    fontsize=7.5, color="0.25")
+        clipped = err > CAP_PCT
+        shown = min(err, CAP_PCT * 1.2)
+        ax.plot(shown, y, ">" if clipped else MARKERS[row.kind], color=color,
+                mfc="white" if held[k] else color, mew=1.6, ms=6.5, zorder=3)
+        text = (f"{row.pct_error:+.0f}%" if row.kind == "point" or not row.passed else "ok")
+        if clipped:
+            text = f"{text} ({err:+,.0f}%)" if text == "ok" else f"{err:+,.0f}%"
+        ax.annotate(text, (shown, y), xytext=(-6 if clipped else 6, -3),
+                    textcoords="offset points", ha="right" if clipped else "left",
+                    fontsize=7.5, color="0.25", zorder=4,
+                    bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.8}
+                    if clipped else None)
         where = f"{row.variable}[{row.region}]" if row.region else row.variable
         labels.append(f"{row.id}  ({where}, {format_when(row.time)})"
                       + ("  held out" if held[k] else ""))
         errors.append(err)
-    top = max(200.0, 2.5 * max(errors))
+    top = max(200.0, min(2.5 * max(errors), CAP_PCT * 1.4))
     ax.set_xscale("symlog", linthresh=LINEAR_PCT, linscale=2.5)
     ax.set_xlim(-100, top)
     ax.xaxis.set_major_locator(FixedLocator(_ticks(top)))
