@@ -27,9 +27,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_backends.py
 
-## Regenerate the JSON Schemas of scenario, sweep, observation and priors files (schemas/).
+## Regenerate the JSON Schemas of scenario, sweep, observation, priors and policy files (schemas/).
 schemas: $(STAMP)
-	for k in scenario sweep observations priors profile; do $(BIN)/aigap schema $$k -o schemas/$$k.schema.json; done
+	for k in scenario sweep observations priors profile policy; do $(BIN)/aigap schema $$k -o schemas/$$k.schema.json; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -123,7 +123,7 @@ def build_parser():
 
     p = sub.add_parser("schema", parents=[model_opt],
                        help="print the JSON Schema of scenario, sweep, observation, priors or "
-                            "profile files (for editor completion and checks)",
+                            "profile or policy files (for editor completion and checks)",
                        description="Print a draft 2020-12 JSON Schema generated from the file "
                        "checker and the model (constant and variable names, elements, ranges). "
                        "The shipped YAML files reference the copies in schemas/ by a "
@@ -146,6 +146,16 @@ def build_parser():
     mode.add_argument("--refit", action="store_true",
                       help="recompute stored results (slow), then rewrite the tables")
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("diagram", parents=[model_opt],
+                       help="draw the model's stock-and-flow diagram (PNG)",
+                       description="Draw the stock-and-flow diagram of the model from its parsed "
+                       "IR: stocks, flows, key stock-to-stock links with +/- polarity (the sign "
+                       "of the mean Loops-That-Matter link score over one baseline run) and "
+                       "their loop, the levers the scenarios set and the US/China gap outputs.")
+    p.add_argument("-o", "--output", metavar="FILE", default="model/ai_gap_diagram.png",
+                   help="PNG to write (default model/ai_gap_diagram.png)")
+    p.set_defaults(func=cmd_diagram)
 
     p = sub.add_parser("explore", parents=[model_opt],
                        help="write the live scenario explorer (one offline HTML page)",
@@ -420,6 +430,22 @@ def cmd_schema(args) -> int:
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_diagram(args) -> int:
+    """`aigap diagram [-o FILE]`: the model's stock-and-flow diagram as a PNG."""
+    from .analysis.ltm import mean_link_scores
+    from .engine import compile_model
+    from .plotting.diagram import plot_diagram
+    from .workflow import find_model
+    cm = compile_model(find_model(args.model))
+    _, st = plot_diagram(cm, mean_link_scores(cm), args.output)
+    signed = sum(1 for v in st["influences"].values() if v)
+    print(f"{args.output}: {len(st['stocks'])} stocks, "
+          f"{sum(len(f) for f in st['stocks'].values())} flow ends, {len(st['influences'])} "
+          f"stock-to-stock influences ({signed} with a polarity), {len(st['levers'])} lever "
+          f"links, {len(st['gaps'])} links into the gap outputs")
     return 0
 
 

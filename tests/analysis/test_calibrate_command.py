@@ -219,3 +219,27 @@ def test_unidentified_fit_prints_no_promote_command_without_force(synthetic, tmp
     assert "not identifiable" in out
     assert ("To promote it" in out) == force
     assert ("Not promoting" in out) != force
+
+
+def test_calibration_fit_draws_the_fitted_line_on_top(tmp_path):
+    """calibration_fit.png: the calibrated run is the thick line on top; "before" is thinner
+    beneath it (not hiding the fit) and left out where it lies on the calibrated line."""
+    from aigap.analysis.calibration_job import _plots
+    from aigap.engine import SimulationResult, compile_model
+    from aigap.workflow.runner import find_model
+
+    cm = compile_model(find_model())
+    t = np.linspace(2024, 2031, 29)
+    def res(f):
+        arr = np.stack([1e10 * np.exp(0.5 * (t - 2024)), f * 1e9 * np.exp(0.3 * (t - 2024))], -1)
+        return SimulationResult(time=t, data={"Model ARR": arr[None]},
+                                dims={"Model ARR": ("run", "time", "Region")},
+                                coords={"Region": ("US", "CN")}, n_runs=1)
+    fig = _plots(tmp_path, cm, None, res(1.5), res(1.0), None, ["Model ARR"], "baseline")
+    ax = fig.axes[0]
+    cal = [ln for ln in ax.lines if ln.get_label() == "calibrated"]
+    before = [ln for ln in ax.lines if ln.get_label() == "before"]
+    assert len(cal) == 2 and len(before) == 1          # US before = calibrated: not drawn
+    assert min(ln.get_zorder() for ln in cal) > before[0].get_zorder()
+    assert min(ln.get_linewidth() for ln in cal) > before[0].get_linewidth()
+    assert (tmp_path / "calibration_fit.png").is_file()

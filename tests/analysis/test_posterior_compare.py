@@ -174,3 +174,23 @@ def test_rank_drivers_finds_the_driver_among_correlated_draws():
     assert r[0]["prcc"] > 0.95 and abs(r[1]["prcc"]) < 0.1 and abs(r[2]["prcc"]) < 0.1
     assert r[1]["spearman"] > 0.6           # the marginal correlation alone would blame b
 
+
+
+def test_gap_fan_draws_the_base_scenario_as_written():
+    """fan_gaps.png carries the base scenario at its own constants (dashed) beside the
+    posterior medians and bands; minor ticks are labelled at 2, 3, 5 only."""
+    import pandas as _pd
+
+    from aigap.analysis.posterior_plots import plot_gap_fans
+
+    rows = [{"scenario": s, "variable": "ARR Gap Ratio", "year": y, "p5": 10.0 + k,
+             "median": 20.0 + k, "p95": 40.0 + k}
+            for s in ("baseline", "other") for k, y in enumerate(range(2026, 2031))]
+    own = {"ARR Gap Ratio": [21.0, 22.0, 23.0, 24.0, 25.0]}
+    fig = plot_gap_fans(None, _pd.DataFrame(rows), "baseline", "t", own=own)
+    ax = fig.axes[0]
+    (line,) = [ln for ln in ax.lines if ln.get_label() == "baseline as written (no posterior)"]
+    assert line.get_linestyle() == "--" and list(line.get_ydata()) == own["ARR Gap Ratio"]
+    fig.canvas.draw()
+    minor = [t.get_text() for t in ax.yaxis.get_minorticklabels() if t.get_text()]
+    assert minor and set(minor) <= {"2x", "3x", "5x", "20x", "30x", "50x", "0.2x", "0.3x", "0.5x"}

@@ -86,3 +86,28 @@ def test_prune_drops_irrelevant_restrictions():
     assert pruned.coverage > box.coverage and pruned.density == pytest.approx(1.0)
     # a restriction that matters is kept
     assert prim.prune(X, y, box, tol=0.0, full=full).restricted == (0,)
+
+
+def test_box_plot_log_inputs_and_readable_units():
+    """PRIM box plot: a log-uniform input is placed on a log scale within its sampled range
+    and its limits read as money ($1.00B), not 1e+09; the discover text uses the same."""
+    from types import SimpleNamespace
+
+    from aigap.analysis.plots import plot_box
+    from aigap.core.formatting import format_quantity
+
+    full = np.array([[1e8, 1e10], [0.0, 1.0]])
+    box = SimpleNamespace(restricted=(0, 1), limits={0: (1e9, 1e10), 1: (0.2, 0.6)})
+    fig = plot_box(None, ["Budget", "Share"], box, full, "t", units={"Budget": "USD"},
+                   log_inputs={"Budget"})
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_facecolor()[1] < 0.5
+]
+    assert [round(p.get_x(), 6) for p in bars] == [0.5, 0.2]    # 1e9 is half-way in log space
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[0] == "$1.00B .. $10.0B  (of $100M .. $10.0B, log scale)"
+    assert texts[1] == "0.200 .. 0.600  (of 0 .. 1.00)"
+    assert format_quantity(9.978e10, "USD") == "$99.8B"
+    assert format_quantity(4.903e-15, "") == "4.90e-15"
+    assert format_quantity(0.124, "1/Year") == "12.4%/yr"
+    assert format_quantity(-2e6, "USD/Year") == "-$2.00M/yr"

@@ -131,3 +131,58 @@ def test_large_offset_does_not_blow_up_intervals():
     np.testing.assert_allclose(a.S1, b.S1, atol=1e-9)
     np.testing.assert_allclose(a.S1_high - a.S1_low, b.S1_high - b.S1_low, atol=1e-9)
     assert np.all(b.S1_high - b.S1_low < 0.2)
+
+
+def test_sensitivity_bars_show_direction_and_size():
+    """Bars are red where a higher input raises the output, blue where it lowers it, and
+    each is labelled with the signed effect in the output's units (top vs bottom fifth)."""
+    from aigap.analysis.plots import LOWERS, RAISES, effect_sizes, format_effect, plot_indices
+    from matplotlib.colors import to_hex
+
+    rng = np.random.default_rng(0)
+    X = rng.random((4000, 3))
+    Y = np.column_stack([2e9 * X[:, 0] - 1e9 * X[:, 1], 30 * X[:, 1]])   # input 3: no effect
+    eff = effect_sizes(X, Y)
+    assert eff[0, 0] == pytest.approx(2e9 * 0.8, rel=0.05)      # mean of top - bottom fifth
+    assert eff[1, 0] == pytest.approx(-1e9 * 0.8, rel=0.05) and abs(eff[2, 0]) < 0.05e9
+    assert format_effect(eff[1, 0], "Model ARR[US]@2030", "USD/Year").startswith("-$")
+    assert format_effect(0.0312, "Return on AI Capital[US]@2030", "1/Year") == "+3.12 pp/yr"
+    assert format_effect(17.8, "Model ARR Gap Ratio@2030") == "+17.8"
+    total = np.abs(eff) / np.abs(eff).max(axis=0)
+    err = np.zeros((2, 3, 2))
+    fig = plot_indices(None, ["a", "b", "c"], ["Model ARR[US]@2030", "Model ARR Gap Ratio@2030"],
+                       None, None, total, err, "t", effects=eff, units=["USD/Year", ""])
+    ax = fig.axes[0]
+    colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+    assert {RAISES, LOWERS} <= colours
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("+$1.6") for t in texts) and any(t.startswith("-$") for t in texts)
+
+
+def test_fan_chart_draws_the_scenario_as_written():
+    """A sweep's fans carry the base scenario's own line (dash-dotted, labelled)."""
+    from aigap.analysis.plots import plot_fan_panels
+    from aigap.engine import SimulationResult
+
+    t = np.linspace(2024, 2031, 29)
+    runs = np.random.default_rng(1).lognormal(0, 0.2, (50, 1)) * (20 + t - 2024)[None]
+    base = SimulationResult(time=t, data={"ARR Gap Ratio": (20 + t - 2024)[None]},
+                            dims={"ARR Gap Ratio": ("run", "time")}, coords={}, n_runs=1)
+    fig = plot_fan_panels(None, t, {"ARR Gap Ratio": runs}, {"ARR Gap Ratio": ("run", "time")},
+                          {}, ["ARR Gap Ratio"], {}, gap=True, base=base,
+                          base_label="'baseline' as written")
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "'baseline' as written"]
+    assert line.get_linestyle() == "-." and np.allclose(line.get_ydata(), 20 + t - 2024)
+    assert "'baseline' as written" in [x.get_text() for x in fig.legends[0].get_texts()]
+
+
+def test_morris_numbers_print_with_units():
+    """Morris statistics print in the output's unit at three significant figures: ratio
+    points for gap ratios, pp/yr for rates, $ for money; round-off (4.9e-15) prints 0."""
+    from aigap.analysis.sensitivity_job import output_quantity
+
+    assert output_quantity(17.84, "Model ARR Gap Ratio@2030", "Dmnl") == "17.8"
+    assert output_quantity(0.03106, "Return on AI Capital[US]@2030", "1/Year") == "3.11 pp/yr"
+    assert output_quantity(4.903e-15, "Return on AI Capital[US]@2030", "1/Year") == "0"
+    assert output_quantity(-1.2e9, "Model ARR[CN]@2030", "USD/Year") == "-$1.20B/yr"
+    assert output_quantity(0.3123, "log10 Model ARR[CN]@2030", "USD/Year") == "0.312 log10"

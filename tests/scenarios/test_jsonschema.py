@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from aigap.analysis.file_schemas import SCHEMA_FILES, SCHEMA_KINDS, file_schema, schema_text
+from aigap.analysis.policy_file import load_policy
 from aigap.analysis.priors_file import load_priors
 from aigap.analysis.sweep_file import load_sweep
 from aigap.core.errors import InputError
@@ -28,9 +29,11 @@ SHIPPED = {"scenario": sorted(SCEN.glob("*.yaml")),
            "sweep": sorted((SCEN / "sweeps").glob("*.yaml")),
            "observations": [SCEN / "data" / "observations.yaml"],
            "priors": sorted((SCEN / "priors").glob("*.yaml")),
-           "profile": [ROOT / "model" / "ai_gap.profile.yaml"]}
+           "profile": [ROOT / "model" / "ai_gap.profile.yaml"],
+           "policy": sorted((SCEN / "policies").glob("*.yaml"))}
 LOADERS = {"scenario": load_scenario, "sweep": load_sweep,
-           "observations": load_observations, "priors": load_priors, "profile": load_profile}
+           "observations": load_observations, "priors": load_priors, "profile": load_profile,
+           "policy": lambda path, model: load_policy(path, model, read_worlds=False)}
 HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
 
 
@@ -88,6 +91,8 @@ def _base(kind):
         data["scenario"] = str(SCEN / "china_entry_point.yaml")
     if kind == "profile":
         data.pop("docs")        # generator scripts are looked up beside the file (not in tmp)
+    if kind == "policy":
+        data["scenario"] = str(SCEN / "baseline.yaml")
     return data
 
 
@@ -155,6 +160,13 @@ BAD = [
     ("profile", "fractional report year", _mut(["report_years", "first"], 2026.5)),
     ("profile", "missing last report year", lambda d: d["report_years"].pop("last")),
     ("profile", "bad scenario name", _mut(["default_scenarios", 0], "../etc/passwd")),
+    ("policy", "unknown lever key", _mut(["levers"], {"Embedding Push": {
+        "CN": {"low": 0.3, "hi": 1.0}}})),
+    ("policy", "unknown constant", _mut(["levers"], {"Embeding Push": {"low": 0, "high": 1}})),
+    ("policy", "unknown statistic", _mut(["objectives", 0, "statistic"], "average")),
+    ("policy", "objective without sense", _mut(["objectives"], [
+        {"variable": "ARR Gap Ratio", "year": 2030}])),
+    ("policy", "missing seed", _pop("seed")),
 ]
 
 
@@ -186,5 +198,8 @@ def test_cli_schema(aigap, tmp_path):
     schema = json.loads(out.read_text(encoding="utf-8"))
     assert schema["$schema"].endswith("2020-12/schema")
     assert "Price War Intensity" in schema["properties"]["priors"]["properties"]  # mini model
+    p = aigap("schema", "policy", model=None)                     # aigap optimize files
+    assert p.returncode == 0 and json.loads(p.stdout) == json.loads(
+        (ROOT / "schemas" / SCHEMA_FILES["policy"]).read_text(encoding="utf-8"))
     p = aigap("schema", "scenarios", model=None)
     assert p.returncode == 2 and "invalid choice" in p.stderr

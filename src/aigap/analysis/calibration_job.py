@@ -408,13 +408,17 @@ def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) 
         "# over its parameter uncertainty set.\n" + yaml.safe_dump(doc, sort_keys=False, width=100))
 
 
-def _plots(folder, cm, obs, prior_res, best_res, fr, variables, name) -> None:
+def _plots(folder, cm, obs, prior_res, best_res, fr, variables, name):
+    """calibration_fit.png and fit.png; returns the calibration_fit Figure."""
     from ..plotting import plot_fit
     from ..plotting.timeseries import plot_panels
 
     units = {n: v.units for n, v in cm.variables.items()}
     # (no suptitle beyond 9 panels: the shared layout would let it overlap the first row)
     title = f"Calibration of '{name}': observed vs fitted" if len(variables) <= 9 else ""
-    plot_panels(folder / "calibration_fit.png", {"before": prior_res, "calibrated": best_res},
-                variables, units, obs, title=title)
+    # the calibrated run first: drawn on top (thick, black); "before" thinner beneath it,
+    # and not drawn where it lies on the calibrated line (the panel says so)
+    runs = {"calibrated": best_res, "before": prior_res}
+    fig = plot_panels(folder / "calibration_fit.png", runs, variables, units, obs, title=title)
     plot_fit(folder / "fit.png", fr, title=f"Calibrated '{name}': fit to observations")
+    return fig

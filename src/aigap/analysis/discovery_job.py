@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from ..core.formatting import format_quantity
 from ..scenarios import InputError
 from ..workflow.manifest import build_manifest, write_manifest
 from ..workflow.rundir import new_run_dir
@@ -63,6 +64,29 @@ class DiscoverOutput:
     first: tuple | None = None   # (trajectory, chosen) of the first peel (also with no box)
     run_dir: Path | None = None
     elapsed: float = 0.0
+    units: dict = field(default_factory=dict)    # input -> the model's unit
+    log_inputs: frozenset = frozenset()          # inputs sampled log-uniformly
+
+
+def _input_info(manifest: dict, names) -> tuple:
+    """``(units, log_inputs)`` of a sweep's inputs: units from the sweep's model (when the
+    file is still there), log-uniform inputs from the recorded distributions."""
+    uncertain = (manifest.get("sweep") or {}).get("uncertain") or {}
+    logs = frozenset(n for n, d in uncertain.items()
+                     if isinstance(d, dict) and d.get("dist") == "loguniform")
+    units = {}
+    path = (manifest.get("model") or {}).get("path")
+    if path and Path(path).is_file():
+        try:
+            from ..engine import compile_model
+            variables = compile_model(path).variables
+        except Exception:        # a changed or broken model: plain numbers, no units
+            variables = {}
+        for n in names:
+            v = variables.get(n.split("[")[0])
+            if v is not None:
+                units[n] = v.units or ""
+    return units, logs
 
 
 def cases_of_interest(sweep: dict, texts, named: dict | None = None) -> tuple:
@@ -128,7 +152,9 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
         else:                       # no convincing box: still show the trade-off
             traj = prim.peel(X, y, alpha, min_mass)
             first = (traj, prim.select(traj, min_coverage))
-    out = DiscoverOutput(conds, names, k / n, n, boxes, full, first)
+    units, logs = _input_info(sweep["manifest"], names)
+    out = DiscoverOutput(conds, names, k / n, n, boxes, full, first, units=units,
+                         log_inputs=logs)
     sweep_name = sweep["manifest"].get("name", folder.name)
     with new_run_dir("discover", f"{sweep_name}-discover", runs_dir=runs_dir) as rd:
         _tables(rd.path, out)
@@ -139,7 +165,8 @@ def run_discover(folder, conditions, min_coverage: float = 0.5, max_boxes: int =
                           f"PRIM peeling trajectory: {label}\n(base rate {k / n:.1%} of {n} runs)",
                           final=boxes[0][2] if boxes else None)
             for i, (_, _, box, _) in enumerate(boxes, start=1):
-                plot_box(rd.path / f"box_{i}.png", names, box, full,
+                plot_box(rd.path / f"box_{i}.png", names, box, full, units=units,
+                         log_inputs=logs, title=
                          f"Box {i}: coverage {box.coverage:.0%}, density {box.density:.0%} "
                          f"(base rate {k / n:.0%})\n{label}")
         out.elapsed = time.perf_counter() - t0
@@ -245,14 +272,17 @@ def format_boxes(out: DiscoverOutput) -> str:
         for r in sorted(restr, key=lambda r: r["density_without"]):
             name = out.names[r["index"]]
             lo_s, hi_s = out.full[r["index"]]
+            unit = out.units.get(name, "")
+            q = lambda v: format_quantity(v, unit)   # noqa: E731
             lim = []
             if r["low"] == r["high"]:
-                lim.append(f"= {r['low']:.4g}")
+                lim.append(f"= {q(r['low'])}")
             elif r["low"] > lo_s:
-                lim.append(f">= {r['low']:.4g}")
+                lim.append(f">= {q(r['low'])}")
             if r["high"] < hi_s and r["low"] != r["high"]:
-                lim.append(f"<= {r['high']:.4g}")
-            lines.append(f"  {name:<44} {' and '.join(lim):<24} (sampled {lo_s:.3g}..{hi_s:.3g};"
+                lim.append(f"<= {q(r['high'])}")
+            lines.append(f"  {name:<44} {' and '.join(lim):<24} (sampled {q(lo_s)}..{q(hi_s)}"
+                         f"{', log-uniform' if name in out.log_inputs else ''};"
                          f" density without this limit {r['density_without']:.0%})")
         lines.append("  trade-off along the peeling trajectory (coverage -> density):")
         lines.append("    " + _tradeoff_line(traj, chosen, box))

@@ -1,4 +1,4 @@
-"""JSON Schemas (draft 2020-12) of scenario, sweep, observation and priors files.
+"""JSON Schemas (draft 2020-12) of scenario, sweep, observation, priors and policy files.
 
 Generated from the checkers' own key tuples and allowed values (``TOP_LEVEL_KEYS``,
 ``ITEM_KEYS``, ``KINDS``, ``SAMPLERS``, ``DIST_KEYS``, ``CONTINUOUS``, ``OPS`` ...) and from a
@@ -19,6 +19,9 @@ from ..scenarios.jsonschema import (META_SCHEMA, bounded_number, constants_objec
                                     scenario_schema)
 from .conditions import CONDITION_KEYS, OPS
 from .distributions import DIST_KEYS
+from .policy_file import LEVER_KEYS, OPTIMIZER_KEYS, WORLD_KEYS
+from .policy_file import TOP_LEVEL_KEYS as POLICY_KEYS
+from .policy_items import CONSTRAINT_KEYS, OBJECTIVE_KEYS
 from .priors_file import CONTINUOUS
 from .priors_file import TOP_LEVEL_KEYS as PRIORS_KEYS
 from .samplers import SAMPLERS
@@ -28,7 +31,8 @@ from .sweep_file import TOP_LEVEL_KEYS as SWEEP_KEYS
 __all__ = ["SCHEMA_KINDS", "SCHEMA_FILES", "file_schema", "schema_text"]
 
 SCHEMA_FILES = {"scenario": "scenario.schema.json", "sweep": "sweep.schema.json",
-                "observations": "observations.schema.json", "priors": "priors.schema.json", "profile": "profile.schema.json"}
+                "observations": "observations.schema.json", "priors": "priors.schema.json",
+                "profile": "profile.schema.json", "policy": "policy.schema.json"}
 SCHEMA_KINDS = tuple(SCHEMA_FILES)
 _ARRAY_KEYS = {"levels": 1, "values": 2, "weights": 1}     # list keys and their minimum size
 _TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
@@ -210,9 +214,80 @@ def profile_schema(model) -> dict:
             "properties": {k: props[k] for k in PROFILE_KEYS}}
 
 
+def _statistic() -> dict:
+    """A robustness statistic over the worlds (as ``policy_items.parse_stat`` reads it)."""
+    pct = {"type": "number", "minimum": 0, "maximum": 100}
+    one = lambda key, value: {"type": "object", "additionalProperties": False,   # noqa: E731
+                              "required": [key], "properties": {key: value}}
+    return {"anyOf": [
+        {"enum": ["mean", "median", "worst"]},
+        one("percentile", pct),
+        one("regret", {"anyOf": [{"enum": ["max", "mean"]}, pct]}),
+        one("satisfice", {"type": "object", "additionalProperties": False,
+                          "required": ["op", "value"],
+                          "properties": {"op": {"enum": list(OPS)},
+                                         "value": {"type": "number"}}})],
+        "description": "mean, median, worst, {percentile: Q}, {regret: max|mean|Q} or "
+                       "{satisfice: {op, value}}; default mean"}
+
+
+def _policy_item(model, keys, required) -> dict:
+    props = {"name": _TEXT, "variable": _variable(model),
+             "region": {"enum": _elements(model)},
+             "year": {"type": "integer", "description": "year-end of this calendar year"},
+             "over": {"type": "array", "minItems": 2, "maxItems": 2,
+                      "items": {"type": "integer"},
+                      "description": "[first, last] year: summed over the year ends"},
+             "sense": {"enum": ["min", "max"]}, "statistic": {"$ref": "#/$defs/statistic"},
+             "op": {"enum": list(OPS)}, "value": {"type": "number"}}
+    return {"type": "object", "additionalProperties": False, "required": required,
+            "properties": {k: props[k] for k in keys},
+            "oneOf": [{"required": ["year"]}, {"required": ["over"]}]}
+
+
+def policy_schema(model) -> dict:
+    """The JSON Schema of a policy file (``aigap optimize``) for ``model``."""
+    def lever(info):
+        b = {k: v for k, v in bounded_number(info).items() if k != "type"}
+        number = {"type": "number", **b}
+        start = {"anyOf": [{"type": "number"}, {"const": "start"}, {
+            "type": "object", "additionalProperties": False, "required": ["low", "high"],
+            "properties": {"low": {"type": "number"}, "high": {"type": "number"},
+                           "step": _POSITIVE}}]}
+        props = {"low": number, "high": number, "from": start,
+                 "ramp": {"type": "number", "minimum": 0}}
+        return {"type": "object", "additionalProperties": False, "required": ["low", "high"],
+                "properties": {k: props[k] for k in LEVER_KEYS}}
+
+    levers, defs = constants_object(model, lever, several=False, what="range")
+    levers.update(minProperties=1, description="Constant -> allowed range {low, high, from, "
+                  "ramp} (or element -> range)")
+    count = {"type": "integer", "minimum": 1}
+    worlds = {"type": "object", "additionalProperties": False, "properties": {
+        k: v for k, v in {"parameter_sets": dict(_TEXT, description="posterior folder, CSV "
+                                                 "or 'latest'"), "count": count}.items()
+        if k in WORLD_KEYS}}
+    optimizer = {"type": "object", "additionalProperties": False, "properties": {
+        k: {"tolerance": {"type": "number", "minimum": 0}}.get(k, count)
+        for k in OPTIMIZER_KEYS}}
+    props = {
+        "description": dict(_TEXT, description="What the search asks (required)"),
+        "name": _TEXT, "scenario": dict(_TEXT, description="Base scenario: a name or a path"),
+        "seed": {"type": "integer", "minimum": 0}, "worlds": worlds, "levers": levers,
+        "objectives": {"type": "array", "minItems": 1, "items": _policy_item(
+            model, OBJECTIVE_KEYS, ["variable", "sense"])},
+        "constraints": {"type": "array", "items": _policy_item(
+            model, CONSTRAINT_KEYS, ["variable", "op", "value"])},
+        "optimizer": optimizer, "method": {"enum": list(METHODS)}, "saveper": _POSITIVE}
+    return {**_head("policy", model, "aigap policy file"),
+            "required": ["description", "scenario", "seed", "levers", "objectives"],
+            "properties": {k: props[k] for k in POLICY_KEYS},
+            "$defs": {"statistic": _statistic(), **defs}}
+
+
 _BUILDERS = {"scenario": scenario_schema, "sweep": sweep_schema,
              "observations": observations_schema, "priors": priors_schema,
-             "profile": profile_schema}
+             "profile": profile_schema, "policy": policy_schema}
 
 
 def file_schema(kind: str, model) -> dict:

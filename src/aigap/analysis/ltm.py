@@ -311,3 +311,17 @@ def simulate_loops(cm, params=None, time_step=None, limit: int = MAX_LOOPS):
     for lp in loops:
         lp.name = loop_label(prog, lp)
     return res.time[1:], loops, rel
+
+
+def mean_link_scores(cm, params=None) -> dict:
+    """``{(x, z): mean link score}`` of one run stored at every step: every link of the
+    causal graph (scalar names), its sign the link's polarity (0: never active). Used for
+    the +/- of the model diagram (``aigap diagram``)."""
+    dt = float(cm.time_step)
+    res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
+    prog = cm.program.ir
+    data = {k: v[0] for k, v in res.data.items()}
+    ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
+            "final_time": float(cm.final_time), "saveper": dt}
+    env = scalar_series(prog, data, res.time, ctrl)
+    return {k: float(np.nanmean(v)) for k, v in link_scores(prog, env, res.time, ctrl).items()}

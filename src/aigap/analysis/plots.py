@@ -12,8 +12,8 @@ import numpy as np
 from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
 from ..plotting.timeseries import obs_legend_handles, overlay_observations
 
-__all__ = ["fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff", "plot_box",
-           "plot_second_order"]
+__all__ = ["effect_sizes", "fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff",
+           "plot_box", "plot_second_order"]
 
 FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
 PLOT_END = 2031.0   # end of 2030
@@ -27,15 +27,18 @@ def _regional(values, dims, coords):
 
 def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, units: dict,
                     observations=None, title: str = "", gap: bool = False,
-                    consistent=None) -> bool:
+                    consistent=None, base=None, base_label: str = "scenario as written"):
     """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region.
 
     With ``consistent`` (a ``(runs,)`` bool mask with at least one True), the fans are over
     the data-consistent runs and the all-run 5/50/95% lines are drawn dashed beside them.
+    ``base`` (a one-run result of the sweep's scenario at its own values) is drawn as a
+    dash-dotted black line per region, so the fan is read against the scenario. Writes a
+    PNG when ``path`` is given; returns the Figure (None when no variable is in outputs).
     """
     names = [n for n in names if n in outputs]
     if not names:
-        return False
+        return None
     keep = t <= PLOT_END + 1e-9
     fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
     for ax, name in zip(axes, names):
@@ -58,6 +61,12 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
                     label=(f"{region} " if region else "") + "median"
                     + (" (data-consistent runs)" if consistent is not None else ""))
             shown.append(q.ravel())
+            if base is not None and name in base:
+                b = np.asarray(base[name][0], dtype=float).reshape(len(base.time), -1)[:, k]
+                b = np.interp(t[keep], base.time, b)
+                ax.plot(t[keep], b, color="black", lw=1.3, ls="-.", zorder=5,
+                        label=base_label if k == 0 else None)
+                shown.append(b)
         shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
         format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))
         if gap:
@@ -71,15 +80,17 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
                 Patch(color="0.5", alpha=0.18, label="5-95%")]
     if observations is not None and observations.fitted and not gap:
         handles += obs_legend_handles()
-    axes[0].legend(handles=handles, loc="best")
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
     if title:
         fig.suptitle(title, fontsize=12)
-    save(fig, path)
-    return True
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
-def fan_charts(folder, out, observations, cm) -> list:
-    """``fan_key_variables.png`` and ``fan_gap_ratios.png`` of a sweep."""
+def fan_charts(folder, out, observations, cm, base=None) -> list:
+    """``fan_key_variables.png`` and ``fan_gap_ratios.png`` of a sweep; ``base``: the
+    sweep's scenario at its own values (one run), drawn over the fans."""
     folder = Path(folder)
     units = {n: v.units for n, v in cm.variables.items()}
     n = out.X.shape[0]
@@ -90,49 +101,119 @@ def fan_charts(folder, out, observations, cm) -> list:
     gaps = [v for v in GAP_VARIABLES if v in out.outputs]
     paths = []
     if plot_fan_panels(folder / "fan_key_variables.png", out.time, out.outputs, out.dims,
-                       out.coords, regional, units, observations, consistent=mask,
-                       title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
+                       out.coords, regional, units, observations, consistent=mask, base=base,
+                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
         paths.append(folder / "fan_key_variables.png")
     if plot_fan_panels(folder / "fan_gap_ratios.png", out.time, out.outputs, out.dims,
-                       out.coords, gaps, units, None, gap=True, consistent=mask,
-                       title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
+                       out.coords, gaps, units, None, gap=True, consistent=mask, base=base,
+                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
         paths.append(folder / "fan_gap_ratios.png")
     return paths
 
 
+RAISES, LOWERS = "#c8102e", "#1f5fa8"   # bar colours: a higher input raises / lowers
+
+
+def effect_sizes(X, Y, share: float = 0.2):
+    """Signed size of each input's effect on each output, in the output's units, ``(d, k)``:
+    the mean output of the runs whose input lies in its top ``share`` of the sample minus
+    the mean of those in its bottom ``share`` (positive: a higher input raises the output)."""
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    out = np.zeros((X.shape[1], Y.shape[1]))
+    for i in range(X.shape[1]):
+        lo, hi = np.quantile(X[:, i], [share, 1 - share])
+        top, bottom = X[:, i] >= hi, X[:, i] <= lo
+        if top.any() and bottom.any() and hi > lo:
+            out[i] = Y[top].mean(axis=0) - Y[bottom].mean(axis=0)
+    return out
+
+
+def format_effect(value: float, label: str, unit: str = "") -> str:
+    """A change of an output with its unit: ``+12.3`` (gap ratio points), ``-$1.20B``,
+    ``+3.09 pp/yr`` (a rate), ``+0.312 log10``; exactly 0 is "no effect"."""
+    from ..core.formatting import format_value, sig3
+
+    if value == 0 or not np.isfinite(value):
+        return "no effect" if value == 0 else "n/a"
+    sign = "+" if value >= 0 else "-"
+    if label.startswith("log10 "):
+        return f"{sign}{sig3(abs(value))} log10"
+    if (unit or "").replace(" ", "") == "1/Year":
+        return f"{sign}{sig3(100 * abs(value))} pp/yr"
+    if "Ratio" in label:
+        return sign + sig3(abs(value))
+    return sign + format_value(abs(value), unit)
+
+
 def plot_indices(path, names, outputs_labels, first, first_err, total, total_err,
-                 title: str, first_label="first order S1", total_label="total ST") -> None:
+                 title: str, first_label="first order S1", total_label="total ST",
+                 effects=None, units=None, effect_label="top vs bottom fifth of the input"):
     """Horizontal bars per input (sorted by the first output's total index), one panel
-    per output; error bars are the confidence intervals ``(2, d)``."""
+    per output; error bars are the confidence intervals ``(2, d)``.
+
+    With ``effects`` (``(d, k)``, signed, in output units), bars are red where a higher input
+    raises the output and blue where it lowers it, and each bar is labelled with the size
+    of the effect (``units``: the outputs' units, for the label). Writes a PNG when ``path``
+    is given; returns the Figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     k = len(outputs_labels)
     d = len(names)
     ncols = min(k, 2)
     nrows = int(np.ceil(k / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, (0.42 * d + 1.4) * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.8 * ncols, (0.42 * d + 1.5) * nrows),
                              squeeze=False)
     flat = axes.ravel()
     for ax in flat[k:]:
         ax.remove()
     order = np.argsort(total[:, 0])
     y = np.arange(d)
+    units = list(units) if units is not None else [""] * k
     for j, ax in enumerate(flat[:k]):
+        if effects is None:
+            dark, light = ["#1f5fa8"] * d, ["#7aa6d6"] * d
+        else:
+            up = effects[order, j] >= 0
+            dark = np.where(up, RAISES, LOWERS)
+            light = np.where(up, "#eb9aa6", "#9dbbe0")
         if first is not None:
             ax.barh(y + 0.2, first[order, j], 0.4, xerr=first_err[:, order, j],
-                    color="#7aa6d6", label=first_label, capsize=2)
+                    color=light, label=first_label, capsize=2)
         ax.barh(y - 0.2 if first is not None else y, total[order, j],
                 0.4 if first is not None else 0.6, xerr=total_err[:, order, j],
-                color="#1f5fa8", label=total_label, capsize=2)
+                color=dark, label=total_label, capsize=2)
+        if effects is not None:
+            right = total[order, j] + total_err[1, order, j]
+            for row, i in enumerate(order):
+                ax.annotate(format_effect(effects[i, j], outputs_labels[j], units[j]),
+                            (right[row], y[row] - (0.2 if first is not None else 0.0)),
+                            xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=7.5, color=dark[row])
+            ax.set_xlim(0, ax.get_xlim()[1] * 1.22)   # room for the labels
         ax.set_yticks(y)
         ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d,
                            fontsize=8)
         ax.set_title(outputs_labels[j], fontsize=10)
         ax.axvline(0, color="0.3", lw=0.6)
         ax.grid(axis="y", alpha=0)
-    flat[0].legend(loc="lower right")
+    handles, _ = flat[0].get_legend_handles_labels()
+    if effects is None:
+        flat[0].legend(handles=handles, loc="lower right")
+    else:
+        handles = [Patch(color=c, label=h.get_label())
+                   for h, c in zip(handles, ("0.7", "0.35") if first is not None else ("0.35",))]
+        handles += [Patch(color=RAISES, label="a higher input raises the output"),
+                    Patch(color=LOWERS, label="a higher input lowers it")]
+        fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
+                   bbox_to_anchor=(0.5, 0.0))
+        fig.text(0.5, -0.035, f"numbers: change of the output ({effect_label}), in its units; "
+                 "gap ratios in ratio points, rates in percentage points", ha="center",
+                 fontsize=8.5, color="0.3")
     fig.suptitle(title, fontsize=12)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:
@@ -172,32 +253,52 @@ def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:
     save(fig, path)
 
 
-def plot_box(path, names, box, full: np.ndarray, title: str) -> None:
-    """Restricted ranges of a box, each normalised to the input's sampled range."""
+def plot_box(path, names, box, full: np.ndarray, title: str, units=None, log_inputs=()):
+    """Restricted ranges of a box, each drawn within the input's sampled range.
+
+    Inputs in ``log_inputs`` (sampled log-uniformly) are placed on a log scale, the others
+    linearly; each row is labelled with its limits and sampled range in the input's unit
+    (``units``: input -> unit; ``$99.8B``, not ``9.978e+10``). Writes a PNG when ``path``
+    is given; returns the Figure (None when the box restricts nothing)."""
     import matplotlib.pyplot as plt
+
+    from ..core.formatting import format_quantity
 
     idx = list(box.restricted)
     if not idx:
-        return
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(idx) + 1.4))
+        return None
+    units = units or {}
+    fig, ax = plt.subplots(figsize=(8.2, 0.62 * len(idx) + 1.5))
     for row, j in enumerate(idx):
         lo, hi = full[j]
         a, b = box.limits[j]
-        span = (hi - lo) or 1.0
+        log = names[j] in log_inputs and lo > 0
+
+        def pos(v, lo=lo, hi=hi, log=log):
+            if log:
+                return (np.log(v) - np.log(lo)) / ((np.log(hi) - np.log(lo)) or 1.0)
+            return (v - lo) / ((hi - lo) or 1.0)
+
         ax.barh(row, 1.0, left=0.0, color="0.9", height=0.6)
-        ax.barh(row, (b - a) / span, left=(a - lo) / span, color="#c8102e", height=0.6)
-        if b - a < 0.01 * span:      # a single discrete level
-            ax.plot([(a - lo) / span], [row], "D", color="#c8102e", ms=9)
-        ax.text(1.02, row, f"{a:.3g} .. {b:.3g}  (of {lo:.3g} .. {hi:.3g})", va="center",
-                fontsize=8)
+        ax.barh(row, pos(b) - pos(a), left=pos(a), color="#c8102e", height=0.6)
+        if pos(b) - pos(a) < 0.01:      # a single discrete level
+            ax.plot([pos(a)], [row], "D", color="#c8102e", ms=9)
+        if log:                          # decade ticks inside the row
+            for d in 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1):
+                ax.plot([pos(d)] * 2, [row - 0.3, row + 0.3], color="0.55", lw=0.6)
+        q = lambda v: format_quantity(v, units.get(names[j], ""))   # noqa: E731
+        ax.text(1.02, row, f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}"
+                + (", log scale)" if log else ")"), va="center", fontsize=8)
     ax.set_yticks(range(len(idx)))
     ax.set_yticklabels([names[j] for j in idx], fontsize=8)
-    ax.set_xlim(0, 1.6)
-    ax.set_xticks([0, 0.5, 1])
-    ax.set_xlabel("position within the sampled range")
+    ax.set_xlim(0, 1.75)
+    ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+    ax.set_xlabel("position within the sampled range (log-uniform inputs on a log scale)")
     ax.grid(axis="y", alpha=0)
     ax.set_title(title, fontsize=10)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> None:

@@ -297,9 +297,14 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
             f"{s}|{g}": draws[s][g] for s in names for g in gaps})
         if plots:
             from .posterior_plots import plot_gap_fans
+            # the base scenario as written (its own constants, no posterior draws)
+            sc0 = next(sc for sc in scenarios if sc.name == baseline)
+            res0 = cm.simulate(params=resolve_params(cm, sc0, sets), n_runs=1, outputs=gaps,
+                               engine="numpy")
+            own = {g: year_end_matrix(res0.time, np.asarray(res0[g]))[0] for g in gaps}
             plot_gap_fans(rd.path / "fan_gaps.png", out.gaps, baseline,
                           f"US/China gaps over {X.shape[0]} posterior draws",
-                          present=out.extra["present"] if now else None)
+                          present=out.extra["present"] if now else None, own=own)
         ran_engine, engine_extra = engine_record(ran, engine)
         write_manifest(rd.path, build_manifest(
             kind, name, started, model=cm, engine=ran_engine, method="euler",

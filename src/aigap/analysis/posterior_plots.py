@@ -93,13 +93,15 @@ def plot_bands(path, res, fit, cm, title="") -> None:
     save(fig, path)
 
 
-def plot_gap_fans(path, gaps, baseline, title, present=None) -> None:
+def plot_gap_fans(path, gaps, baseline, title, present=None, own=None):
     """One panel per gap ratio: per scenario the posterior median (line) and the 5-95%
     band (shaded) at each year end, on a log scale (``gaps``: the compare gaps table).
 
     ``present`` (rows ``scenario, variable, time, p5, median, p95``: the gaps at the last
     fitted observation) starts each fan where the data are, so the band is seen to widen
-    from the present into the projection."""
+    from the present into the projection. ``own`` (``{gap: year-end values}``, years as in
+    ``gaps``) is the base scenario as written (its own constants, no draws), drawn dashed.
+    Writes a PNG when ``path`` is given; returns the Figure."""
     from matplotlib.ticker import FuncFormatter
 
     import pandas as pd
@@ -129,9 +131,16 @@ def plot_gap_fans(path, gaps, baseline, title, present=None) -> None:
                         color=color, lw=2 if s == baseline else 1.3, capsize=2,
                         marker="o", ms=3,
                         label=s + (" (baseline)" if s == baseline and s != "baseline" else ""))
+        if own is not None and name in own:
+            years = sorted(set(gaps.year))
+            ax.plot(years, own[name], "--", color="black", lw=1.4, marker="D", ms=4,
+                    mfc="white", zorder=6, label=f"{baseline} as written (no posterior)")
         ax.set_yscale("log")
-        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
-            axis(FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+        # minor ticks labelled at 2, 3 and 5 per decade only (1-9 crowd the axis)
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f"{v:g}x" if round(v / 10 ** np.floor(np.log10(v)), 6) in (2, 3, 5)
+            else ""))
         ax.set_title(GAP_LABELS.get(name, name), fontsize=9)
         ax.set_ylabel("US / China (x): median, 5%-95%", fontsize=8)
         ticks = sorted(set(gaps.year))
@@ -147,4 +156,6 @@ def plot_gap_fans(path, gaps, baseline, title, present=None) -> None:
     fig.legend(handles, names_, fontsize=8, loc="lower center", ncol=min(len(names_), 6),
                bbox_to_anchor=(0.5, -0.08), frameon=False)
     fig.suptitle(title, fontsize=10, y=1.02)
-    save(fig, path)
+    if path is not None:
+        save(fig, path)
+    return fig

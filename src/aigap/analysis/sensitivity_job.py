@@ -100,6 +100,7 @@ class SensitivityOutput:
     elapsed: float = 0.0
     sim_seconds: float = 0.0
     second_order: object = None
+    units: tuple = ()            # the outputs' units (for printed numbers)
 
 
 def check_targets(texts, cm) -> list:
@@ -209,8 +210,11 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
     members = _members(problem, groups)
     table, ranking = _tables(method, factors, labels, ind, members)
     pairs = _pairs(factors, labels, ind) if second_order else None
+    out_units = tuple(cm.variables[t.variable].units if t.variable in cm.variables else ""
+                      for t in targets)
     out = SensitivityOutput(method, tuple(factors), tuple(labels), ind, table, ranking,
-                            X.shape[0], sim_seconds=sim_seconds, second_order=pairs)
+                            X.shape[0], sim_seconds=sim_seconds, second_order=pairs,
+                            units=out_units)
     with new_run_dir("sensitivity", f"{spec.name}-{method}", runs_dir=runs_dir) as rd:
         table.to_csv(rd.path / "indices.csv", index=False, float_format="%.6g")
         ranking.to_csv(rd.path / "ranking.csv", index=False, float_format="%.6g")
@@ -220,8 +224,12 @@ def run_sensitivity(sweep_path, method: str = "sobol", N: int | None = None, tar
                  outputs=np.array(labels), layout=np.array(_layout(method, second_order)),
                  groups=np.array(groups if groups else problem.names))
         if plots:
+            from .plots import effect_sizes
+
+            units = list(out_units)
+            sobol_effects = effect_sizes(X, Y) if method == "sobol" and not groups else None
             _plot(rd.path / "sensitivity.png", method, factors, labels, ind, spec.name,
-                  X.shape[0])
+                  X.shape[0], effects=sobol_effects, units=units)
             if second_order:
                 from .plots import plot_second_order
 
@@ -315,8 +323,10 @@ def _pairs(names, labels, ind):
 def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
     """Text table: per output, inputs by total effect (Sobol) or mu* (Morris)."""
     blocks = []
+    units = dict(zip(out.targets, out.units))
     for lab in out.targets:
         sub = out.ranking[out.ranking.output == lab].head(top)
+        q = lambda v, lab=lab: output_quantity(v, lab, units.get(lab, ""))   # noqa: E731
         if out.method == "sobol":
             head = f"{'rank':>4}  {'input':<44} {'ST [95% CI]':>22} {'S1 [95% CI]':>22}"
             lines = [f"{r.rank:>4}  {r.input:<44} "
@@ -324,9 +334,13 @@ def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
                      f"{r.S1:>6.3f} [{r.S1_low:6.3f},{r.S1_high:6.3f}]"
                      for r in sub.itertuples()]
         else:
-            head = f"{'rank':>4}  {'input':<44} {'mu*':>10} {'+/-':>9} {'sigma':>10}"
-            lines = [f"{r.rank:>4}  {r.input:<44} {r.mu_star:>10.4g} {r.mu_star_conf:>9.3g} "
-                     f"{r.sigma:>10.4g}" for r in sub.itertuples()]
+            head = (f"{'rank':>4}  {'input':<44} {'mu*':>12} {'+/-':>12} {'mu (sign)':>12} "
+                    f"{'sigma':>12}")
+            lines = [f"{r.rank:>4}  {r.input:<44} {q(r.mu_star):>12} {q(r.mu_star_conf):>12} "
+                     f"{q(r.mu):>12} {q(r.sigma):>12}" for r in sub.itertuples()]
+        if out.method == "morris":
+            head += ("\n      (change of the output across each input's range, in its units"
+                     + ("; gap ratios in ratio points" if "Ratio" in lab else "") + ")")
         blocks.append(f"What drives {lab}:\n{head}\n" + "\n".join(lines))
         if out.second_order is not None:
             pairs = out.second_order[out.second_order.output == lab].head(3)
@@ -341,7 +355,29 @@ def format_ranking(out: SensitivityOutput, top: int = 12) -> str:
     return "\n\n".join(blocks)
 
 
-def _plot(path, method, names, labels, ind, sweep_name, runs):
+def output_quantity(value: float, label: str, unit: str) -> str:
+    """A Morris statistic in its output's unit: gap ratios in ratio points (``17.8``),
+    rates in percentage points (``3.09 pp/yr``), money ``$1.20B/yr``, log outputs
+    ``0.312 log10``; three significant figures (``4.90e-15``, never ``4.903e-15``)."""
+    from ..core.formatting import format_quantity, sig3
+
+    if not np.isfinite(value):
+        return "n/a"
+    if abs(value) < 1e-12:       # round-off of an input that does not reach the output
+        return "0"
+    if label.startswith("log10 "):
+        return f"{sig3(value)} log10" if abs(value) >= 1e-3 else f"{value:.2e} log10"
+    if (unit or "").replace(" ", "") == "1/Year":
+        return f"{sig3(100 * value)} pp/yr" if abs(value) >= 1e-5 else f"{100 * value:.2e} pp/yr"
+    if "Ratio" in label:
+        return format_quantity(value)
+    return format_quantity(value, unit)
+
+
+def _plot(path, method, names, labels, ind, sweep_name, runs, effects=None, units=None):
+    """sensitivity.png; bars coloured by the direction of ``effects`` and labelled with
+    their size (Sobol: top vs bottom fifth of each input; Morris: the signed mean
+    elementary effect mu over the input's whole range, which needs no extra estimate)."""
     from .plots import plot_indices
 
     if method == "sobol":
@@ -349,9 +385,12 @@ def _plot(path, method, names, labels, ind, sweep_name, runs):
         eT = np.stack([ind.ST - ind.ST_low, ind.ST_high - ind.ST])
         plot_indices(path, names, labels, ind.S1, np.clip(e1, 0, None), ind.ST,
                      np.clip(eT, 0, None),
-                     f"Sobol indices with 95% CIs ({sweep_name}, {runs} runs)")
+                     f"Sobol indices with 95% CIs ({sweep_name}, {runs} runs)",
+                     effects=effects, units=units)
     else:
         err = np.stack([ind.mu_star_conf, ind.mu_star_conf])
         plot_indices(path, names, labels, None, None, ind.mu_star, err,
                      f"Morris screening mu* ({sweep_name}, {runs} runs)",
-                     total_label="mu* (per unit of input quantile)")
+                     total_label="mu* (mean |effect| over the input's range)",
+                     effects=ind.mu, units=units,
+                     effect_label="mu, mean signed effect over the input's range")

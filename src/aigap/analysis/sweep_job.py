@@ -464,7 +464,7 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             if plots:
                 from .plots import fan_charts
                 tp = time.perf_counter()
-                fan_charts(rd.path, out, obs, cm)
+                fan_charts(rd.path, out, obs, cm, base=meta)   # meta: the scenario as written
                 timings["plots"] = time.perf_counter() - tp
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)

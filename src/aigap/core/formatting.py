@@ -57,3 +57,20 @@ def format_when(t: object) -> str:
     if frac < 1e-6:
         return f"year-end {year - 1}"
     return f"{MONTHS[min(int(frac * 12 + 1e-6), 11)]} {year}"
+
+
+def format_quantity(value: float, unit: str = "") -> str:
+    """A constant's value with its unit, three significant figures: ``$99.8B`` (USD),
+    ``$4.90M/yr`` (USD/Year), ``12.4%/yr`` (1/Year), ``0.350`` (Dmnl), ``4.39M Person``;
+    a value too small for a suffix keeps three significant figures (``4.90e-15``)."""
+    if not np.isfinite(value):
+        return "n/a"
+    if value < 0:
+        return "-" + format_quantity(-value, unit)
+    u = (unit or "").replace(" ", "")
+    if u.startswith("USD"):
+        return format_value(value, "USD") + ("/yr" if u[3:] == "/Year" else u[3:])
+    if u == "1/Year":
+        return format_value(value, u)
+    text = format_value(value) if value >= 1e-3 or value == 0 else f"{value:.2e}"
+    return text if u in ("", "Dmnl", "1") else f"{text} {unit.strip()}"

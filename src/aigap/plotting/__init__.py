@@ -50,7 +50,8 @@ def plot_run_outputs(folder: Path | str, out: RunOutputs) -> list[Path]:
     plot_key_variables(paths[0], out.results, units, out.observations,
                        title=f"Key variables: {label}", variables=keys)
     plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}",
-                    data_end_time=data_end(out.observations), variables=gaps)
+                    data_end_time=data_end(out.observations), variables=gaps,
+                    observations=out.observations)
     if out.fit is not None:
         first = next(iter(out.results))
         fit = out.fit[out.fit.scenario == first]

@@ -84,6 +84,51 @@ def _mark_data_end(ax, t_end, first: bool) -> None:
             fontsize=7.5, color="0.35", va="top", ha="left")
 
 
+def observed_gaps(observations, max_apart: float = 0.25) -> dict:
+    """``{gap: (time, ratio, low, high)}``: the latest US / CN ratio implied by point
+    observations of the gap's regional variable in both regions at most ``max_apart`` years
+    apart (value / share each; the band combines both tolerances in quadrature)."""
+    from ..core.keys import GAP_OF
+
+    out = {}
+    points = [o for o in (observations.fitted if observations is not None else ())
+              if o.kind == "point"]
+    for gap, var in GAP_OF.items():
+        us = [o for o in points if o.variable == var and o.region == "US"]
+        cn = [o for o in points if o.variable == var and o.region == "CN"]
+        pairs = [(max(a.time, b.time), a, b) for a in us for b in cn
+                 if abs(a.time - b.time) <= max_apart]
+        if not pairs:
+            continue
+        _, a, b = max(pairs, key=lambda p: p[0])
+        ratio = (a.value / a.share) / (b.value / b.share)
+        tol = float(np.hypot(a.tolerance, b.tolerance))
+        out[gap] = ((a.time + b.time) / 2, ratio, ratio * np.exp(-tol), ratio * np.exp(tol))
+    return out
+
+
+def _mark_observed_gap(ax, name, observed, res, t_end) -> None:
+    """The observed gap (diamond, +-tolerance) where observations imply one, else the model's
+    value where the data end; both labelled with their month."""
+    from ..core.formatting import format_value, format_when
+
+    if name in observed:
+        t, v, lo, hi = observed[name]
+        ax.errorbar(t, v, yerr=[[v - lo], [hi - v]], fmt="D", color="0.15", mfc="#f2c14e",
+                    ms=6.5, capsize=3, zorder=7, label="observed gap (±tol.)")
+        text = f"observed {format_when(t)}: {format_value(v, ratio=True)}"
+    elif t_end is not None and res is not None and name in res:
+        y = _series(res, name)[0][1]
+        t, v = t_end, float(np.interp(t_end, res.time, y))
+        ax.plot(t, v, "D", color="0.15", mfc="white", ms=5.5, zorder=7)
+        text = f"model {format_when(t)}: {format_value(v, ratio=True)}"
+    else:
+        return
+    ax.annotate(text, (t, v), textcoords="offset points", xytext=(-6, 8), ha="right",
+                fontsize=7.5, color="0.15", zorder=8,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.7", "lw": 0.5})
+
+
 def _label_year_ends(ax, res, name, color, first: bool) -> None:
     """Year-end 2026-2030 markers; the first scenario's values written beside them."""
     from ..core.formatting import format_value
@@ -100,13 +145,28 @@ def _label_year_ends(ax, res, name, color, first: bool) -> None:
                         xytext=(0, 6), ha="center", fontsize=7.5, color=color, zorder=6)
 
 
+COINCIDE = 0.005   # scenarios within 0.5% of the reference line at every time are not drawn
+
+
+def _coincides(ref, t, y) -> bool:
+    """True when ``y`` stays within ``COINCIDE`` (relative) of the reference series."""
+    if ref is None or len(ref[0]) != len(t) or not np.allclose(ref[0], t):
+        return False
+    r = ref[1]
+    scale = np.maximum(np.abs(r), 1e-12)
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.abs(y - r) <= COINCIDE * scale))
+
+
 def plot_panels(path: Path | str | None, results: Mapping[str, SimulationResult],
                 names: Iterable[str], units: Mapping[str, str | None],
                 observations: Observations | None = None, title: str = "", gap: bool = False,
                 data_end_time: float | None = None) -> Figure | None:
     """One panel per variable; every scenario (colour) and region (line style).
 
-    With one scenario, regions get their own colours (US blue, CN red). A dashed line marks
+    With one scenario, regions get their own colours (US blue, CN red). A scenario that
+    stays within 0.5% of the first one (per region) is not drawn over it; the panel says how
+    many lie on the first scenario's line. A dashed line marks
     where the data end (the last fitted observation, or ``data_end_time``); gap panels mark
     year-ends 2026-2030 and label the first scenario's values. Writes a PNG when ``path``
     is given; returns the matplotlib Figure (None when no variable is in the results).
@@ -115,11 +175,12 @@ def plot_panels(path: Path | str | None, results: Mapping[str, SimulationResult]
     if not names:
         return None
     t_end = data_end_time if data_end_time is not None else data_end(observations)
+    observed = observed_gaps(observations) if gap else {}
     single = len(results) == 1
     colors = scenario_colors(results)
     fig, axes = axes_grid(len(names), ncols=3 if len(names) > 4 else len(names))
     for ax, name in zip(axes, names):
-        values = []
+        values, ref, same = [], {}, {}
         for scen, res in results.items():
             if name not in res:
                 continue
@@ -128,14 +189,23 @@ def plot_panels(path: Path | str | None, results: Mapping[str, SimulationResult]
                 ls = "-" if single else REGION_STYLES.get(region, "-")
                 label = (region or name) if single else scen
                 first = scen == next(iter(results))
+                if first:
+                    ref[region] = (res.time, y)
+                elif _coincides(ref.get(region), res.time, y):
+                    same.setdefault(region, []).append(scen)
+                    continue         # hidden under the reference line: said in the panel
                 ax.plot(res.time, y, ls, color=color, lw=2.4 if first and not single else 1.7,
                         label=label, zorder=3 if first else 2, alpha=1 if single else 0.9)
                 values.append(y)
         values = [np.concatenate(values)]
-        values += overlay_observations(ax, observations, name,
-                                       lambda r: region_color(r) if single else "0.2")
+        if not gap:
+            values += overlay_observations(ax, observations, name,
+                                           lambda r: region_color(r) if single else "0.2")
+        elif name in observed:
+            values.append(np.array(observed[name][1:]))
         format_axis(ax, units.get(name), np.concatenate([np.ravel(v) for v in values]))
         if gap:
+            _mark_observed_gap(ax, name, observed, next(iter(results.values())), t_end)
             for j, (scen, res) in enumerate(results.items()):
                 if name in res:
                     _label_year_ends(ax, res, name, region_color("", 0) if single
@@ -151,6 +221,12 @@ def plot_panels(path: Path | str | None, results: Mapping[str, SimulationResult]
                     max(r.time[-1] for r in results.values()))
         if t_end is not None:
             _mark_data_end(ax, t_end, ax is axes[0])
+        if same:
+            ref_name = next(iter(results))
+            note = "; ".join(f"{r + ': ' if r else ''}{len(v)} of {len(results) - 1}"
+                             for r, v in ((r, same[r]) for r in ref if r in same))
+            ax.text(0.99, 0.02, f"on the {ref_name} line ({note})", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7, color="0.35", zorder=8)
     _legend(fig, axes[0], results, single, observations, gap)
     if title:
         fig.suptitle(title, fontsize=12)
@@ -191,8 +267,10 @@ def plot_key_variables(path: Path | str | None, results: Mapping[str, Simulation
 def plot_gap_ratios(path: Path | str | None, results: Mapping[str, SimulationResult],
                     units: Mapping[str, str | None], title: str = "",
                     data_end_time: float | None = None,
+                    observations: Observations | None = None,
                     variables: Sequence[str] | None = None) -> Figure | None:
-    """US/China gap ratios of every scenario, year-ends marked; returns the Figure (None
-    when the results hold no gap ratio). ``variables``: default the shipped profile's."""
+    """US/China gap ratios of every scenario, year-ends marked, the gap the observations
+    imply (or the model's value) where the data end; returns the Figure (None when the
+    results hold no gap ratio). ``variables``: default the shipped profile's."""
     return plot_panels(path, results, GAP_VARIABLES if variables is None else variables,
-                       units, None, title, gap=True, data_end_time=data_end_time)
+                       units, observations, title, gap=True, data_end_time=data_end_time)
