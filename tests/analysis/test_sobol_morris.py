@@ -155,7 +155,7 @@ def test_sensitivity_bars_show_direction_and_size():
     ax = fig.axes[0]
     colours = {to_hex(p.get_facecolor()) for p in ax.patches}
     assert {RAISES, LOWERS} <= colours
-    texts = [t.get_text() for t in ax.texts]
+    texts = [t.get_text().replace("\\$", "$") for t in ax.texts]
     assert any(t.startswith("+$1.6") for t in texts) and any(t.startswith("-$") for t in texts)
 
 

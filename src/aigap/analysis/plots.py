@@ -186,7 +186,8 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
         if effects is not None:
             right = total[order, j] + total_err[1, order, j]
             for row, i in enumerate(order):
-                ax.annotate(format_effect(effects[i, j], outputs_labels[j], units[j]),
+                ax.annotate(format_effect(effects[i, j], outputs_labels[j],
+                                          units[j]).replace("$", r"\$"),   # not mathtext
                             (right[row], y[row] - (0.2 if first is not None else 0.0)),
                             xytext=(4, 0), textcoords="offset points",
                             va="center", fontsize=7.5, color=dark[row])
@@ -286,7 +287,7 @@ def plot_box(path, names, box, full: np.ndarray, title: str, units=None, log_inp
         if log:                          # decade ticks inside the row
             for d in 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1):
                 ax.plot([pos(d)] * 2, [row - 0.3, row + 0.3], color="0.55", lw=0.6)
-        q = lambda v: format_quantity(v, units.get(names[j], ""))   # noqa: E731
+        q = lambda v: format_quantity(v, units.get(names[j], "")).replace("$", r"\$")  # noqa: E731
         ax.text(1.02, row, f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}"
                 + (", log scale)" if log else ")"), va="center", fontsize=8)
     ax.set_yticks(range(len(idx)))
