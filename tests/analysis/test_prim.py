@@ -104,7 +104,8 @@ def test_box_plot_log_inputs_and_readable_units():
     bars = [p for p in ax.patches if p.get_facecolor()[1] < 0.5
 ]
     assert [round(p.get_x(), 6) for p in bars] == [0.5, 0.2]    # 1e9 is half-way in log space
-    texts = [t.get_text() for t in ax.texts]
+    assert "\\$1.00B" in ax.texts[0].get_text()          # escaped: two $ are not mathtext
+    texts = [t.get_text().replace("\\$", "$") for t in ax.texts]
     assert texts[0] == "$1.00B .. $10.0B  (of $100M .. $10.0B, log scale)"
     assert texts[1] == "0.200 .. 0.600  (of 0 .. 1.00)"
     assert format_quantity(9.978e10, "USD") == "$99.8B"

@@ -155,7 +155,7 @@ def test_sensitivity_bars_show_direction_and_size():
     ax = fig.axes[0]
     colours = {to_hex(p.get_facecolor()) for p in ax.patches}
     assert {RAISES, LOWERS} <= colours
-    texts = [t.get_text() for t in ax.texts]
+    texts = [t.get_text().replace("\\$", "$") for t in ax.texts]
     assert any(t.startswith("+$1.6") for t in texts) and any(t.startswith("-$") for t in texts)
 
 
@@ -186,3 +186,14 @@ def test_morris_numbers_print_with_units():
     assert output_quantity(4.903e-15, "Return on AI Capital[US]@2030", "1/Year") == "0"
     assert output_quantity(-1.2e9, "Model ARR[CN]@2030", "USD/Year") == "-$1.20B/yr"
     assert output_quantity(0.3123, "log10 Model ARR[CN]@2030", "USD/Year") == "0.312 log10"
+
+
+def test_sensitivity_labels_of_negligible_inputs_are_grey():
+    from aigap.analysis.plots import plot_indices
+
+    total = np.array([[1.0], [0.5], [0.001]])
+    fig = plot_indices(None, ["a", "b", "c"], ["Model ARR Gap Ratio@2030"], None, None, total,
+                       np.zeros((2, 3, 1)), "t", effects=np.array([[5.0], [-2.0], [-3.3]]),
+                       units=[""])
+    by_text = {t.get_text(): t for t in fig.axes[0].texts}
+    assert by_text["-3.30"].get_style() == "italic" and by_text["+5.00"].get_style() == "normal"

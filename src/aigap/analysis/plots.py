@@ -185,11 +185,14 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
                 color=dark, label=total_label, capsize=2)
         if effects is not None:
             right = total[order, j] + total_err[1, order, j]
+            weak = total[order, j] < 0.01 * max(float(np.nanmax(total[:, j])), 1e-300)
             for row, i in enumerate(order):
-                ax.annotate(format_effect(effects[i, j], outputs_labels[j], units[j]),
+                ax.annotate(format_effect(effects[i, j], outputs_labels[j],
+                                          units[j]).replace("$", r"\$"),   # not mathtext
                             (right[row], y[row] - (0.2 if first is not None else 0.0)),
-                            xytext=(4, 0), textcoords="offset points",
-                            va="center", fontsize=7.5, color=dark[row])
+                            xytext=(4, 0), textcoords="offset points", va="center",
+                            fontsize=7.5, color="0.6" if weak[row] else dark[row],
+                            style="italic" if weak[row] else "normal")
             ax.set_xlim(0, ax.get_xlim()[1] * 1.22)   # room for the labels
         ax.set_yticks(y)
         ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d,
@@ -208,7 +211,8 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
         fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
                    bbox_to_anchor=(0.5, 0.0))
         fig.text(0.5, -0.035, f"numbers: change of the output ({effect_label}), in its units; "
-                 "gap ratios in ratio points, rates in percentage points", ha="center",
+                 "gap ratios in ratio points, rates in percentage points; grey italics: index "
+                 "under 1% of the largest (the change is noise)", ha="center",
                  fontsize=8.5, color="0.3")
     fig.suptitle(title, fontsize=12)
     if path is not None:
@@ -286,7 +290,7 @@ def plot_box(path, names, box, full: np.ndarray, title: str, units=None, log_inp
         if log:                          # decade ticks inside the row
             for d in 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1):
                 ax.plot([pos(d)] * 2, [row - 0.3, row + 0.3], color="0.55", lw=0.6)
-        q = lambda v: format_quantity(v, units.get(names[j], ""))   # noqa: E731
+        q = lambda v: format_quantity(v, units.get(names[j], "")).replace("$", r"\$")  # noqa: E731
         ax.text(1.02, row, f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}"
                 + (", log scale)" if log else ")"), va="center", fontsize=8)
     ax.set_yticks(range(len(idx)))

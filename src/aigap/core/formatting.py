@@ -61,7 +61,8 @@ def format_when(t: object) -> str:
 
 def format_quantity(value: float, unit: str = "") -> str:
     """A constant's value with its unit, three significant figures: ``$99.8B`` (USD),
-    ``$4.90M/yr`` (USD/Year), ``12.4%/yr`` (1/Year), ``0.350`` (Dmnl), ``4.39M Person``;
+    ``$4.90M/yr`` (USD/Year), ``12.4%/yr`` (1/Year), ``0.350`` (Dmnl), ``4.39M people``,
+    ``3.20 years``;
     a value too small for a suffix keeps three significant figures (``4.90e-15``)."""
     if not np.isfinite(value):
         return "n/a"
@@ -73,4 +74,5 @@ def format_quantity(value: float, unit: str = "") -> str:
     if u == "1/Year":
         return format_value(value, u)
     text = format_value(value) if value >= 1e-3 or value == 0 else f"{value:.2e}"
-    return text if u in ("", "Dmnl", "1") else f"{text} {unit.strip()}"
+    words = {"Year": "years", "Month": "months", "Person": "people"}
+    return text if u in ("", "Dmnl", "1") else f"{text} {words.get(u, unit.strip())}"
