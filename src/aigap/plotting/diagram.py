@@ -10,6 +10,7 @@ the boxes below is hand-made.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -18,6 +19,12 @@ from ..core.keys import GAPS
 from ..engine import ir
 from ..engine.ordering import expr_vars
 from .style import plt, save
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..engine import CompiledModel
 
 __all__ = ["LAYOUT", "KEY_LINKS", "LEVERS", "structure", "plot_diagram"]
 
@@ -86,7 +93,7 @@ def _polarity(paths) -> str:
     return "+" if total > 0 else "-" if total < 0 else ""
 
 
-def structure(cm, links: dict, element: str = "US") -> dict:
+def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
     """What the diagram draws, from the IR and the mean link scores ``links``.
 
     Returns ``{"stocks": {stock: [(flow, +1|-1)]}, "influences": {(a, b): "+"|"-"|"±"},
@@ -199,7 +206,8 @@ def _arrow(ax, a, b, color, label="", rad=0.22, lw=1.4, scale=22, shrink=22):
                 bbox={"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.85})
 
 
-def plot_diagram(cm, links: dict, path=None, element: str = "US"):
+def plot_diagram(cm: CompiledModel, links: dict, path: Path | str | None = None,
+                 element: str = "US") -> tuple[Figure, dict]:
     """Draw the diagram of ``cm`` (``links``: :func:`aigap.analysis.ltm.mean_link_scores`);
     writes a PNG when ``path`` is given; returns ``(Figure, structure)``.
 
@@ -281,7 +289,8 @@ def plot_diagram(cm, links: dict, path=None, element: str = "US"):
     return fig, st
 
 
-def pipe(ax, start, end, label, cloud_start=False, cloud_end=False):
+def pipe(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str,
+         cloud_start: bool = False, cloud_end: bool = False) -> None:
     """A flow: a pipe with an arrowhead, a valve (red) and its name; o = outside."""
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="simple,head_width=1.2,head_length=1.0",
                                  mutation_scale=12, color="#444444", lw=0.4, zorder=2))

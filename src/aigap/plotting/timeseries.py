@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.lines import Line2D
 
+from ..core.keys import YEARS
 from .style import (GAP_VARIABLES, KEY_VARIABLES, REGION_STYLES, axes_grid, format_axis,
                     region_color, save, scenario_colors)
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from ..engine import SimulationResult
     from ..observations import Observations
 
-YEAR_ENDS = tuple(float(y + 1) for y in range(2026, 2031))   # year-end 2026..2030
+YEAR_ENDS = tuple(float(y + 1) for y in YEARS)   # the shipped profile's report year-ends
 OBS_MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
 
 
@@ -84,7 +85,7 @@ def _mark_data_end(ax, t_end, first: bool) -> None:
             fontsize=7.5, color="0.35", va="top", ha="left")
 
 
-def observed_gaps(observations, max_apart: float = 0.25) -> dict:
+def observed_gaps(observations: Observations | None, max_apart: float = 0.25) -> dict:
     """``{gap: (time, ratio, low, high)}``: the latest US / CN ratio implied by point
     observations of the gap's regional variable in both regions at most ``max_apart`` years
     apart (value / share each; the band combines both tolerances in quadrature)."""
