@@ -319,7 +319,7 @@ def mean_link_scores(cm, params=None) -> dict:
     the +/- of the model diagram (``aigap diagram``)."""
     dt = float(cm.time_step)
     res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
-    prog = cm.program.ir
+    prog = cm.ir
     data = {k: v[0] for k, v in res.data.items()}
     ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
             "final_time": float(cm.final_time), "saveper": dt}

@@ -101,7 +101,7 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
     subscripted variables read at ``element``). A link's polarity is the sign of the sum over
     its paths of the products of their mean link scores (its net effect in the run).
     """
-    prog = cm.program.ir
+    prog = cm.ir
     states = {st.sid: st for st in prog.states}
     by_target = {a.target: a for a in prog.assigns}
     integ = {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)
