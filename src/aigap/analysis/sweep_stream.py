@@ -15,8 +15,9 @@ value for value, to those of the same sweep kept in memory. Memory: the design i
 chunk by chunk (:mod:`.design_stream`) and only a few chunks are in flight; the tables
 hold the flags and masks and one byte per condition per run, and one column (``runs x
 elements x 8`` bytes) with :func:`numpy.percentile`'s copies of one element of it at a
-time: 62 bytes a run measured for ``gap_drivers.yaml`` (peak RSS 371 MiB at 2M runs, 488
-MiB at 4M; see README "Running on a cluster"), nothing per output, saved time or chunk.
+time: about 60 bytes a run measured for ``gap_drivers.yaml`` (peak RSS 371 MiB at 2M
+runs, 488 MiB at 4M, 704 MiB at 10M; see README "Running on a cluster"), nothing per
+output, saved time or chunk.
 """
 from __future__ import annotations
 
