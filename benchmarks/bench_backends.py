@@ -311,10 +311,11 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
     print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
           f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
+    from aigap.engine.backends.numba.vecmath import isa
     print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
-          + ("lock-step kernel (libmvec AVX-512)" if cm.plan("compiled").lanes else
+          + (f"lock-step kernel (libmvec {isa()})" if cm.plan("compiled").lanes else
              "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
-             "no AVX-512 libmvec on this machine)"))
+             "no AVX-512/AVX2 libmvec on this machine)"))
 
     # ---------------------------------------------------------------- op counts
     counts = {m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
