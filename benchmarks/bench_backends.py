@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "src"))       # this checkout's engine, here and i
 from aigap.engine import compile_model  # noqa: E402
 from aigap.engine.backends.numba.opcount import op_counts  # noqa: E402
 from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd  # noqa: E402
+from aigap.engine.backends.numba.vecmath import isa  # noqa: E402  (libmvec variant: avx512/avx2)
 
 VECMATH = "aigap.engine.backends.numba.vecmath"      # vexp, vpow: imported by the floor's subprocess
 # ----------------------------------------------------------------------------------------
@@ -311,7 +312,6 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
     print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
           f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
-    from aigap.engine.backends.numba.vecmath import isa
     print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
           + (f"lock-step kernel (libmvec {isa()})" if cm.plan("compiled").lanes else
              "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
