@@ -138,10 +138,15 @@ from #VECMATH# import vexp, vpow
 
 # The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
 # group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
-# per row of eight runs. Rows are independent: throughput, not latency.
+# per row of eight runs. Rows are independent: throughput, not latency. As in the
+# kernel, V is a local array of a constant shape: with arrays passed in, LLVM cannot
+# rule out that rows overlap and divides one lane at a time (vdivsd, 3x slower on
+# AMD Zen 3 than the kernel's vdivpd).
 
 @njit(nogil=True, error_model="numpy")
-def div(V, W, reps):
+def div(V0, W0, reps):
+    V, W = np.empty((rows, 8)), np.empty((rows, 8))   # rows: a global, a constant here
+    V[:], W[:] = V0, W0
     for r in range(reps):
         for k in range(V.shape[0]):
             for l in range(8):
@@ -149,9 +154,11 @@ def div(V, W, reps):
     return V[0, 0]
 
 @njit(nogil=True, error_model="numpy", fastmath={"contract"})
-def fma(V, W, reps):
+def fma(V0, W, reps):
     # as in a lane loop: rows loaded into registers, eight dependent multiply-adds
     # each, eight rows interleaved (independent chains hide the latency), stored once
+    V = np.empty((rows, 8))
+    V[:] = V0
     for r in range(reps):
         for k in range(0, V.shape[0], 8):
             for l in range(8):
