@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "src"))       # this checkout's engine, here and i
 from aigap.engine import compile_model  # noqa: E402
 from aigap.engine.backends.numba.opcount import op_counts  # noqa: E402
 from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd  # noqa: E402
+from aigap.engine.backends.numba.vecmath import isa  # noqa: E402  (libmvec variant: avx512/avx2)
 
 VECMATH = "aigap.engine.backends.numba.vecmath"      # vexp, vpow: imported by the floor's subprocess
 # ----------------------------------------------------------------------------------------
@@ -137,10 +138,15 @@ from #VECMATH# import vexp, vpow
 
 # The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
 # group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
-# per row of eight runs. Rows are independent: throughput, not latency.
+# per row of eight runs. Rows are independent: throughput, not latency. As in the
+# kernel, V is a local array of a constant shape: with arrays passed in, LLVM cannot
+# rule out that rows overlap and divides one lane at a time (vdivsd, 3x slower on
+# AMD Zen 3 than the kernel's vdivpd).
 
 @njit(nogil=True, error_model="numpy")
-def div(V, W, reps):
+def div(V0, W0, reps):
+    V, W = np.empty((rows, 8)), np.empty((rows, 8))   # rows: a global, a constant here
+    V[:], W[:] = V0, W0
     for r in range(reps):
         for k in range(V.shape[0]):
             for l in range(8):
@@ -148,9 +154,11 @@ def div(V, W, reps):
     return V[0, 0]
 
 @njit(nogil=True, error_model="numpy", fastmath={"contract"})
-def fma(V, W, reps):
+def fma(V0, W, reps):
     # as in a lane loop: rows loaded into registers, eight dependent multiply-adds
     # each, eight rows interleaved (independent chains hide the latency), stored once
+    V = np.empty((rows, 8))
+    V[:] = V0
     for r in range(reps):
         for k in range(0, V.shape[0], 8):
             for l in range(8):
@@ -312,9 +320,9 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
           f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
     print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
-          + ("lock-step kernel (libmvec AVX-512)" if cm.plan("compiled").lanes else
+          + (f"lock-step kernel (libmvec {isa()})" if cm.plan("compiled").lanes else
              "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
-             "no AVX-512 libmvec on this machine)"))
+             "no AVX-512/AVX2 libmvec on this machine)"))
 
     # ---------------------------------------------------------------- op counts
     counts = {m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)

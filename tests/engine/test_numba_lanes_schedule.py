@@ -1,5 +1,7 @@
 """The lock-step kernel's scheduler: independent exp/pow calls share one phase, and
 no statement moves before what it reads or before a call reading what it overwrites."""
+import pytest
+
 from aigap.engine.backends.numba.lanes import LaneGenerator
 
 
@@ -46,21 +48,50 @@ def test_overwrite_waits_for_the_call_that_reads_the_row():
     assert lines[:call].count("V[1, l] = " + lines[2].split(" = ")[0]) == 1
 
 
-def test_libmvec_needs_avx512f_enabled_not_merely_listed(monkeypatch):
-    """llvmlite's feature string lists disabled features too ("-avx512f"): a CPU without
-    AVX-512 must not get the libmvec kernel (it dies with SIGILL)."""
+@pytest.mark.parametrize("avx512f, avx2, fma, expected", [
+    (True, True, True, "avx512"),      # AVX-512F: the 8-lane symbols
+    (False, True, True, "avx2"),       # AVX2 + FMA only (AMD Zen 3): two 4-lane calls
+    (False, True, False, None),        # libmvec's AVX2 variants use FMA
+    (False, False, False, None),       # neither: the one-run kernel
+])
+def test_libmvec_variant_follows_enabled_features_not_listed_ones(monkeypatch, avx512f, avx2,
+                                                                  fma, expected):
+    """llvmlite's feature string lists disabled features too ("-avx512f"): the variant
+    comes from the FeatureMap's values (a wrong one dies with SIGILL)."""
     import llvmlite.binding as llb
 
     from aigap.engine.backends.numba import vecmath
 
-    for enabled in (False, True):
-        features = llb.targets.FeatureMap(avx512f=enabled, avx2=True)
-        assert ("avx512f" in features.flatten()) is True        # listed either way
-        monkeypatch.setattr(llb, "get_host_cpu_features", lambda f=features: f)
-        monkeypatch.setattr(llb, "load_library_permanently", lambda name: None)
-        monkeypatch.setattr(llb, "address_of_symbol", lambda name: 1)
-        vecmath.available.cache_clear()
-        try:
-            assert vecmath.available() is enabled
-        finally:
-            vecmath.available.cache_clear()
+    features = llb.targets.FeatureMap(avx512f=avx512f, avx2=avx2, fma=fma)
+    assert "avx512f" in features.flatten() and "avx2" in features.flatten()  # listed either way
+    looked_up = []
+    monkeypatch.setattr(llb, "get_host_cpu_features", lambda: features)
+    monkeypatch.setattr(llb, "load_library_permanently", lambda name: None)
+    monkeypatch.setattr(llb, "address_of_symbol", lambda name: looked_up.append(name) or 1)
+    vecmath.isa.cache_clear()
+    try:
+        assert vecmath.isa() == expected
+        assert vecmath.available() is (expected is not None)
+        if expected:
+            assert set(vecmath.VARIANTS[expected][2].values()) <= set(looked_up)
+    finally:
+        vecmath.isa.cache_clear()
+
+
+def test_no_libmvec_means_no_variant(monkeypatch):
+    """A CPU with AVX2 but a C library without libmvec (musl): the one-run kernel."""
+    import llvmlite.binding as llb
+
+    from aigap.engine.backends.numba import vecmath
+
+    def missing(name):
+        raise OSError(name)
+
+    monkeypatch.setattr(llb, "get_host_cpu_features",
+                        lambda: llb.targets.FeatureMap(avx512f=False, avx2=True, fma=True))
+    monkeypatch.setattr(llb, "load_library_permanently", missing)
+    vecmath.isa.cache_clear()
+    try:
+        assert vecmath.isa() is None and vecmath.available() is False
+    finally:
+        vecmath.isa.cache_clear()

@@ -81,7 +81,9 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     engine : str or None
     extra : dict
         ``engine_requested``, ``engine_version`` and, per backend that ran, its
-        version (the compiled backend's code-generator version and numba's, PySD's).
+        version (the compiled backend's code-generator version and numba's, and the
+        libmvec variant its lock-step kernel can call on this machine, ``"avx512"`` or
+        ``"avx2"``, ``None`` where only the one-run kernel runs; PySD's).
     """
     from ..engine.version import ENGINE_VERSION
 
@@ -89,8 +91,9 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     versions = {}
     if "compiled" in used:
         from ..engine.backends.numba import BACKEND_VERSION, numba_status
+        from ..engine.backends.numba.vecmath import isa
         versions["compiled"] = {"backend_version": BACKEND_VERSION,
-                                "numba": numba_status()[1]}
+                                "numba": numba_status()[1], "libmvec": isa()}
     if "pysd" in used:
         import pysd
         versions["pysd"] = {"pysd": pysd.__version__}

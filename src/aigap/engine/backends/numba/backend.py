@@ -64,10 +64,13 @@ def module_path(model_hash: str, src: str):
 
 def _imported_digest() -> str:
     """Digest of the modules every kernel imports (helpers, libmvec intrinsics), whose
-    code numba's cache of a kernel holds inlined: part of the kernel's cache key."""
+    code numba's cache of a kernel holds inlined, and of the libmvec variant they call
+    here (AVX-512 or AVX2: a cache shared between machines never mixes them): part of
+    the kernel's cache key."""
+    from .vecmath import isa
     here = Path(__file__).parent
     data = b"".join((here / name).read_bytes() for name in ("shared.py", "vecmath.py"))
-    return hashlib.sha256(data).hexdigest()[:16]
+    return hashlib.sha256(data + f"\0libmvec={isa()}".encode()).hexdigest()[:16]
 
 
 def is_compiled(model_hash: str, src: str) -> bool:

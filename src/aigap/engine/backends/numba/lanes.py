@@ -5,8 +5,8 @@ program; this module rewrites the same lines so that every IR scalar is a row
 of a ``(rows, 8)`` array ``V`` (one column per run of a group of eight), the
 per-step statements run inside ``for l in range(8)`` loops that LLVM
 vectorises, and ``exp``/``ln``/``pow`` of the step are lifted out of those
-loops into one call of glibc's AVX-512 libmvec per eight runs
-(:mod:`aigap.engine.backends.numba.vecmath`). Initialisation stays scalar (once per run).
+loops into one call per eight runs of glibc's libmvec (AVX-512: one 8-lane call;
+AVX2: two 4-lane calls; :mod:`aigap.engine.backends.numba.vecmath`). Initialisation stays scalar (once per run).
 Same statements, same order, same association as the numpy backend; only the
 three functions come from another library (results within a few ulp).
 
