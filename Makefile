@@ -17,9 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/aigap compare
 
-## Lint (ruff, configured in pyproject.toml) and the whole test suite (CI runs exactly this).
+## Lint and format check (ruff, configured in pyproject.toml) and the whole test suite (CI runs exactly this).
 test: $(STAMP)
 	$(BIN)/ruff check src tests model benchmarks
+	$(BIN)/ruff format --check src tests model benchmarks setup.py
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -4,6 +4,7 @@ One source of truth: ``model/``, ``scenarios/`` and ``schemas/`` of the checkout
 into the build at build time (never kept twice in the repository). Installed outside a
 checkout, ``aigap.workflow.project`` finds them there. Everything else is in pyproject.toml.
 """
+
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,15 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 #: project files shipped with the package (glob patterns relative to the checkout)
-PROJECT_FILES = ("model/ai_gap.mdl", "model/ai_gap.profile.yaml", "model/checks.yaml", "model/ai_gap.loops.yaml",
-                 "scenarios/**/*.yaml", "scenarios/**/*.csv", "schemas/*.json")
+PROJECT_FILES = (
+    "model/ai_gap.mdl",
+    "model/ai_gap.profile.yaml",
+    "model/checks.yaml",
+    "model/ai_gap.loops.yaml",
+    "scenarios/**/*.yaml",
+    "scenarios/**/*.csv",
+    "schemas/*.json",
+)
 
 
 class BuildWithProject(build_py):
@@ -21,7 +29,7 @@ class BuildWithProject(build_py):
 
     def run(self):
         super().run()
-        if getattr(self, "editable_mode", False):     # an editable install uses the checkout
+        if getattr(self, "editable_mode", False):  # an editable install uses the checkout
             return
         target = Path(self.build_lib) / "aigap" / "_project"
         for pattern in PROJECT_FILES:

@@ -21,9 +21,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = REPO / "scenarios" / "sweeps" / "gap_drivers.yaml"
 CALIBRATION_PARAMS = [
-    "Price War Intensity[CN]", "Embedding Conversion Rate", "Capability Catch Up Rate",
-    "Base Substitution Rate", "Developer Flywheel Strength", "Developer Value Scale[CN]",
-    "Price Anchor Weight", "Token Demand Elasticity", "Model Direct Share[CN]",
+    "Price War Intensity[CN]",
+    "Embedding Conversion Rate",
+    "Capability Catch Up Rate",
+    "Base Substitution Rate",
+    "Developer Flywheel Strength",
+    "Developer Value Scale[CN]",
+    "Price Anchor Weight",
+    "Token Demand Elasticity",
+    "Model Direct Share[CN]",
     "Contract Churn Rate[CN]",
 ]
 
@@ -35,31 +41,49 @@ def main() -> int:
     from aigap.engine import compile_model
 
     cm = compile_model(REPO / "model" / "ai_gap.mdl").check()
-    cm.simulate(n_runs=2)                     # warm-up (code cache, imports)
+    cm.simulate(n_runs=2)  # warm-up (code cache, imports)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        sw = run_sweep(SWEEP, model=cm, runs_dir=tmp, runs=10_000, progress=None,
-                       command=["bench"])
+        sw = run_sweep(SWEEP, model=cm, runs_dir=tmp, runs=10_000, progress=None, command=["bench"])
         dt = time.perf_counter() - t
         parts = ", ".join(f"{k} {v:.1f} s" for k, v in sw.timings.items())
         rows.append(("10,000-run LHS sweep, end to end", dt, 10.0, f"{parts}"))
 
         t = time.perf_counter()
-        se = run_sensitivity(SWEEP, method="sobol", N=2048, model=cm, runs_dir=tmp,
-                             progress=None, command=["bench"])
+        se = run_sensitivity(
+            SWEEP, method="sobol", N=2048, model=cm, runs_dir=tmp, progress=None, command=["bench"]
+        )
         dt = time.perf_counter() - t
-        rows.append((f"Sobol, {len(se.names)} constants, {se.n_runs:,} runs", dt, 30.0,
-                     f"simulation {se.sim_seconds:.1f} s"))
+        rows.append(
+            (
+                f"Sobol, {len(se.names)} constants, {se.n_runs:,} runs",
+                dt,
+                30.0,
+                f"simulation {se.sim_seconds:.1f} s",
+            )
+        )
 
         t = time.perf_counter()
-        ca = run_calibration(REPO / "scenarios" / "baseline.yaml", CALIBRATION_PARAMS,
-                             model=cm, runs_dir=tmp, output=Path(tmp) / "cal.yaml",
-                             progress=None, command=["bench"])
+        ca = run_calibration(
+            REPO / "scenarios" / "baseline.yaml",
+            CALIBRATION_PARAMS,
+            model=cm,
+            runs_dir=tmp,
+            output=Path(tmp) / "cal.yaml",
+            progress=None,
+            command=["bench"],
+        )
         dt = time.perf_counter() - t
-        rows.append((f"calibration, {len(ca.labels)} constants", dt, 60.0,
-                     f"{ca.extra['n_simulated_runs']:,} runs in {ca.fit.n_calls} engine calls,"
-                     f" payoff {ca.fit.payoff:.3g}"))
+        rows.append(
+            (
+                f"calibration, {len(ca.labels)} constants",
+                dt,
+                60.0,
+                f"{ca.extra['n_simulated_runs']:,} runs in {ca.fit.n_calls} engine calls,"
+                f" payoff {ca.fit.payoff:.3g}",
+            )
+        )
     print(f"{'benchmark':<42} {'time':>8} {'target':>8}  detail")
     ok = True
     for name, dt, target, detail in rows:

@@ -27,6 +27,7 @@ subprocesses.
 The machine may be shared: the load average is printed beside every row, and
 every timing is CPU time per run (what the run costs a core), wall in brackets.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))       # this checkout's engine, here and in subprocesses
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's engine, here and in subprocesses
 
 # ----------------------------------------------------------------------------------------
 # Every name this benchmark takes from the engine. Only ``compile_model`` (and the
@@ -52,14 +53,14 @@ from aigap.engine.backends.numba.opcount import op_counts  # noqa: E402
 from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd  # noqa: E402
 from aigap.engine.backends.numba.vecmath import isa  # noqa: E402  (libmvec variant: avx512/avx2)
 
-VECMATH = "aigap.engine.backends.numba.vecmath"      # vexp, vpow: imported by the floor's subprocess
+VECMATH = "aigap.engine.backends.numba.vecmath"  # vexp, vpow: imported by the floor's subprocess
 # ----------------------------------------------------------------------------------------
 
 PROJECT = ROOT / "model" / "ai_gap.mdl"
 OUTPUTS = ["Total AI ARR", "ARR Gap Ratio", "Return Gap Ratio"]
 SAVEPER = 1.0
 
-TIMING = r'''
+TIMING = r"""
 pool = ThreadPoolExecutor(threads)
 res = {}
 for name, fn, scale, per in CASES:       # per: operations per element and repetition
@@ -72,9 +73,10 @@ for name, fn, scale, per in CASES:       # per: operations per element and repet
         best = min(best, time.process_time() - c)
     res[name] = best / (threads * n * r * per)     # CPU seconds per operation
 print(json.dumps(res))
-'''
+"""
 
-MICRO = r'''
+MICRO = (
+    r"""
 import json, math, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -126,10 +128,13 @@ n, reps = 2048, int(sys.argv[2])
 rng = np.random.default_rng(0)
 data = [(rng.uniform(-1, 1, n), rng.uniform(1, 2, n), np.zeros(n)) for _ in range(threads)]
 CASES = (("div", div, 1, 1), ("fma", fma, 1, 1), ("exp", exp, 8, 1), ("pow", pow_, 16, 1))
-''' + TIMING
+"""
+    + TIMING
+)
 
 
-MICRO_LANES = r'''
+MICRO_LANES = (
+    r"""
 import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -189,9 +194,16 @@ n = rows * 8
 rng = np.random.default_rng(0)
 data = [(rng.uniform(1, 2, (rows, 8)), rng.uniform(0.5, 1, (rows, 8))) for _ in range(threads)]
 CASES = (("div", div, 1, 1), ("fma", fma, 8, 8), ("exp", exp, 4, 1), ("pow", pow_, 8, 1))
-'''.replace("#FMA#", "\n".join(f"                {v} = {v} * 0.9999999 + 1e-9"  # unrolled:
-                                    for _ in range(8) for v in "abcdefgh")
-                    ).replace("#VECMATH#", VECMATH) + TIMING    # l innermost
+""".replace(
+        "#FMA#",
+        "\n".join(
+            f"                {v} = {v} * 0.9999999 + 1e-9"  # unrolled:
+            for _ in range(8)
+            for v in "abcdefgh"
+        ),
+    ).replace("#VECMATH#", VECMATH)
+    + TIMING
+)  # l innermost
 
 
 def loadavg():
@@ -201,8 +213,7 @@ def loadavg():
 def child_env(**extra):
     """Environment of a subprocess: this checkout's ``src`` first on the path."""
     env = dict(os.environ, **extra)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
-                                                      env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return env
 
 
@@ -217,8 +228,14 @@ def machine_costs(threads, lanes, reps=2000):
     else:
         code, reps = MICRO, reps * 10
         env.update(NUMBA_LOOP_VECTORIZE="0", NUMBA_SLP_VECTORIZE="0")
-    out = subprocess.run([sys.executable, "-c", code, str(threads), str(reps)], env=env,
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(threads), str(reps)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -228,8 +245,13 @@ def numpy_costs(n, reps=200):
     the kernel's count costs numpy, to set beside the kernel's own costs."""
     rng = np.random.default_rng(0)
     a, b = rng.uniform(1, 2, n), rng.uniform(0.5, 1, n)
-    cases = {"div": lambda: a / b, "arith": lambda: a * b, "exp": lambda: np.exp(b),
-             "pow": lambda: a ** b, "compare": lambda: np.where(a > b, a, b)}
+    cases = {
+        "div": lambda: a / b,
+        "arith": lambda: a * b,
+        "exp": lambda: np.exp(b),
+        "pow": lambda: a**b,
+        "compare": lambda: np.where(a > b, a, b),
+    }
     res = {}
     for name, fn in cases.items():
         fn()
@@ -245,8 +267,10 @@ def numpy_costs(n, reps=200):
 
 def random_params(cm, n, seed):
     rng = np.random.default_rng(seed)
-    return {k: v.default * rng.uniform(0.9, 1.1, size=(n,) + v.default.shape)
-            for k, v in cm.constants.items()}
+    return {
+        k: v.default * rng.uniform(0.9, 1.1, size=(n,) + v.default.shape)
+        for k, v in cm.constants.items()
+    }
 
 
 def timed(fn):
@@ -290,43 +314,62 @@ def compile_times(path):
 
     def run(method, aigap_cache, numba_cache):
         env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache)
-        out = subprocess.run([sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS),
-                              method], capture_output=True, text=True, check=True, cwd=ROOT,
-                             env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS), method],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     res = {}
     with tempfile.TemporaryDirectory() as tmp:
         for method in ("euler", "rk4"):
-            helpers = f"{tmp}/{method}-numba"           # numba's cache: helpers, then kernels
+            helpers = f"{tmp}/{method}-numba"  # numba's cache: helpers, then kernels
             res[method, "cold"] = run(method, f"{tmp}/{method}-cold", helpers)
             res[method, "kernel"] = run(method, f"{tmp}/{method}-kernel", helpers)
     return res
 
 
 def first_call_new_process(path):
-    out = subprocess.run([sys.executable, "-c", FIRST_CALL, str(path), json.dumps(OUTPUTS),
-                          str(SAVEPER)], capture_output=True, text=True, check=True, cwd=ROOT,
-                         env=child_env())
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_CALL, str(path), json.dumps(OUTPUTS), str(SAVEPER)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=child_env(),
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     import numba
 
-    threads = numba.get_num_threads()        # the compiled engine's threads (NUMBA_NUM_THREADS)
+    threads = numba.get_num_threads()  # the compiled engine's threads (NUMBA_NUM_THREADS)
     cm = compile_model(path, check=True)
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
-    print(f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
-          f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year")
-    print(f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
-          + (f"lock-step kernel (libmvec {isa()})" if cm.plan("compiled").lanes else
-             "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
-             "no AVX-512/AVX2 libmvec on this machine)"))
+    print(
+        f"model {path.name}: {len(cm.variables)} variables, {len(cm.constants)} constants, "
+        f"{steps} steps of {cm.time_step}, outputs {OUTPUTS} every {SAVEPER} year"
+    )
+    print(
+        f"numba {numba.__version__}, {threads} engine threads, {os.cpu_count()} CPUs, "
+        + (
+            f"lock-step kernel (libmvec {isa()})"
+            if cm.plan("compiled").lanes
+            else "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
+            "no AVX-512/AVX2 libmvec on this machine)"
+        )
+    )
 
     # ---------------------------------------------------------------- op counts
-    counts = {m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
-              for m in ("euler", "rk4")}
+    counts = {
+        m: op_counts(cm.ir, OUTPUTS, m, save_fraction=cm.time_step / SAVEPER)
+        for m in ("euler", "rk4")
+    }
     print("\nOperations per step per run (compiled IR):")
     keys = sorted({k for c in counts.values() for k in c if k != "total"}) + ["total"]
     print("  " + " ".join(f"{k:>12}" for k in ["method"] + keys))
@@ -342,61 +385,97 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
     floors = {}
     for m, c in counts.items():
         div = c["div"] * steps * cost["div"]
-        calls = steps * sum(v * cost["pow" if k == "call:power" else "exp"]
-                            for k, v in c.items() if k.startswith("call:"))
+        calls = steps * sum(
+            v * cost["pow" if k == "call:power" else "exp"]
+            for k, v in c.items()
+            if k.startswith("call:")
+        )
         other = steps * (c["arith"] + c.get("compare", 0)) * cost["fma"]
         floors[m] = max(div, calls + other)
-        print(f"  {m}: divisions {div * 1e6:.2f} us per run; exp/pow {calls * 1e6:.2f} + other "
-              f"ops at one FMA each {other * 1e6:.2f} us per run -> floor {floors[m] * 1e6:.2f} "
-              "us per run per core (divider and FMA pipes overlap: the larger bounds)")
+        print(
+            f"  {m}: divisions {div * 1e6:.2f} us per run; exp/pow {calls * 1e6:.2f} + other "
+            f"ops at one FMA each {other * 1e6:.2f} us per run -> floor {floors[m] * 1e6:.2f} "
+            "us per run per core (divider and FMA pipes overlap: the larger bounds)"
+        )
 
     # ---------------------------------------------------------------- per-op breakdown
     # Where the per-core ratio comes from: each operation of the kernel's count, timed in
     # numpy's shape (arrays of 10,000 runs) and in the kernel's (the floor's costs above).
     npc = numpy_costs(10_000)
-    kc = {"div": cost["div"], "arith": cost["fma"], "compare": cost["fma"],
-          "exp": cost["exp"], "pow": cost["pow"]}
-    print("\nPer operation, one thread, CPU ns: numpy on 10,000-run arrays / kernel shape "
-          "(ratio); share of the Euler count's time at each cost")
+    kc = {
+        "div": cost["div"],
+        "arith": cost["fma"],
+        "compare": cost["fma"],
+        "exp": cost["exp"],
+        "pow": cost["pow"],
+    }
+    print(
+        "\nPer operation, one thread, CPU ns: numpy on 10,000-run arrays / kernel shape "
+        "(ratio); share of the Euler count's time at each cost"
+    )
     c = counts["euler"]
-    per = {"div": c["div"], "arith": c["arith"], "compare": c.get("compare", 0),
-           "exp": c.get("call:exp", 0), "pow": c.get("call:power", 0)}
+    per = {
+        "div": c["div"],
+        "arith": c["arith"],
+        "compare": c.get("compare", 0),
+        "exp": c.get("call:exp", 0),
+        "pow": c.get("call:power", 0),
+    }
     tn, tk = (sum(per[k] * x[k] for k in per) for x in (npc, kc))
     for k in per:
-        print(f"  {k:>8}: {npc[k] * 1e9:6.3f} / {kc[k] * 1e9:6.3f} ns ({npc[k] / kc[k]:4.1f}x); "
-              f"{per[k]:4.0f} per step: {per[k] * npc[k] / tn:4.0%} of numpy's, "
-              f"{per[k] * kc[k] / tk:4.0%} of the kernel's")
-    print(f"  the Euler count at numpy's costs {tn * steps * 1e6:.1f} us per run, at the "
-          f"kernel's {tk * steps * 1e6:.1f} us per run ({tn / tk:.1f}x: the per-core speed-up "
-          "if both ran exactly this count at these costs; numpy computes time-invariant "
-          "values once per run, the kernel at every step)")
+        print(
+            f"  {k:>8}: {npc[k] * 1e9:6.3f} / {kc[k] * 1e9:6.3f} ns ({npc[k] / kc[k]:4.1f}x); "
+            f"{per[k]:4.0f} per step: {per[k] * npc[k] / tn:4.0%} of numpy's, "
+            f"{per[k] * kc[k] / tk:4.0%} of the kernel's"
+        )
+    print(
+        f"  the Euler count at numpy's costs {tn * steps * 1e6:.1f} us per run, at the "
+        f"kernel's {tk * steps * 1e6:.1f} us per run ({tn / tk:.1f}x: the per-core speed-up "
+        "if both ran exactly this count at these costs; numpy computes time-invariant "
+        "values once per run, the kernel at every step)"
+    )
 
     # ---------------------------------------------------------------- PySD
     pysd_per_run = None
     if pysd_runs:
         load_pysd_model(path)
         pp = random_params(cm, pysd_runs, seed=2)
-        _, wall, cpu = timed(lambda: simulate_pysd(path, pp, outputs=OUTPUTS, saveper=SAVEPER,
-                                                   model=cm))
+        _, wall, cpu = timed(
+            lambda: simulate_pysd(path, pp, outputs=OUTPUTS, saveper=SAVEPER, model=cm)
+        )
         pysd_per_run = cpu / pysd_runs
-        print(f"\nPySD: {pysd_per_run:.2f} s CPU per run ({wall / pysd_runs:.2f} s wall; "
-              f"{pysd_runs} runs, one thread)")
+        print(
+            f"\nPySD: {pysd_per_run:.2f} s CPU per run ({wall / pysd_runs:.2f} s wall; "
+            f"{pysd_runs} runs, one thread)"
+        )
 
     # ---------------------------------------------------------------- engines
     first = {}
     for engine in ("numpy", "compiled"):
-        _, first[engine], _ = timed(lambda: cm.simulate(
-            n_runs=2, outputs=OUTPUTS, saveper=SAVEPER, engine=engine,
-            params={k: v[:2] for k, v in random_params(cm, 2, 9).items()}))
-    print(f"\nfirst call in this process (code generation, numba compile or cache load): "
-          f"numpy {first['numpy']:.2f} s, compiled {first['compiled']:.2f} s")
+        _, first[engine], _ = timed(
+            lambda: cm.simulate(
+                n_runs=2,
+                outputs=OUTPUTS,
+                saveper=SAVEPER,
+                engine=engine,
+                params={k: v[:2] for k, v in random_params(cm, 2, 9).items()},
+            )
+        )
+    print(
+        f"\nfirst call in this process (code generation, numba compile or cache load): "
+        f"numpy {first['numpy']:.2f} s, compiled {first['compiled']:.2f} s"
+    )
     print(f"load average now {loadavg():.2f}")
     print("\nPer run, microseconds of CPU time (wall in brackets). 1T: one thread (numpy always")
-    print(f"runs on one); {threads}T: the compiled engine on every thread, wall time per run. "
-          "/floor: compiled 1T over")
+    print(
+        f"runs on one); {threads}T: the compiled engine on every thread, wall time per run. "
+        "/floor: compiled 1T over"
+    )
     print("the per-core floor; PySD/compiled: PySD's CPU time per run over compiled 1T's.")
-    print(f"{'method':>6} {'N':>9} {'numpy 1T':>15} {'compiled 1T':>15} {'per core':>9} "
-          f"{f'compiled {threads}T':>13} {'/floor':>7} {'PySD/compiled':>14} {'load':>5}")
+    print(
+        f"{'method':>6} {'N':>9} {'numpy 1T':>15} {'compiled 1T':>15} {'per core':>9} "
+        f"{f'compiled {threads}T':>13} {'/floor':>7} {'PySD/compiled':>14} {'load':>5}"
+    )
     rows = []
     for method in ("euler", "rk4"):
         for n in ns:
@@ -404,15 +483,20 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
                 continue
             params = random_params(cm, n, seed=3)
             row = {"method": method, "n": n}
-            for label, engine, k in (("numpy", "numpy", 1), ("c1", "compiled", 1),
-                                     ("cT", "compiled", threads)):
+            for label, engine, k in (
+                ("numpy", "numpy", 1),
+                ("c1", "compiled", 1),
+                ("cT", "compiled", threads),
+            ):
                 numba.set_num_threads(k)
-                kw = dict(params=params, outputs=OUTPUTS, saveper=SAVEPER, method=method,
-                          engine=engine)
+                kw = dict(
+                    params=params, outputs=OUTPUTS, saveper=SAVEPER, method=method, engine=engine
+                )
                 cm.simulate(**{**kw, "params": {q: v[:1] for q, v in params.items()}})
                 reps = 3 if n <= 10_000 else 1
-                best = min((timed(lambda: cm.simulate(**kw))[1:] for _ in range(reps)),
-                           key=lambda x: x[1])
+                best = min(
+                    (timed(lambda: cm.simulate(**kw))[1:] for _ in range(reps)), key=lambda x: x[1]
+                )
                 row[label], row[label + "_cpu"] = best[0] / n, best[1] / n
             numba.set_num_threads(threads)
             del params
@@ -421,26 +505,33 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
             row["floor"] = row["c1_cpu"] / floors[method]
             row["pysd"] = pysd_per_run / row["c1_cpu"] if pysd_per_run else None
             rows.append(row)
-            print(f"{method:>6} {n:>9,} {row['numpy_cpu'] * 1e6:>7.1f} ({row['numpy'] * 1e6:>5.1f})"
-                  f" {row['c1_cpu'] * 1e6:>7.1f} ({row['c1'] * 1e6:>5.1f}) "
-                  f"{row['per_core']:>8.1f}x {row['cT'] * 1e6:>13.1f} {row['floor']:>6.1f}x "
-                  + (f"{row['pysd']:>14,.0f}" if row["pysd"] else f"{'':>14}")
-                  + f" {row['load']:>5.2f}", flush=True)
+            print(
+                f"{method:>6} {n:>9,} {row['numpy_cpu'] * 1e6:>7.1f} ({row['numpy'] * 1e6:>5.1f})"
+                f" {row['c1_cpu'] * 1e6:>7.1f} ({row['c1'] * 1e6:>5.1f}) "
+                f"{row['per_core']:>8.1f}x {row['cT'] * 1e6:>13.1f} {row['floor']:>6.1f}x "
+                + (f"{row['pysd']:>14,.0f}" if row["pysd"] else f"{'':>14}")
+                + f" {row['load']:>5.2f}",
+                flush=True,
+            )
 
     ct = None
     if compile_time:
         la = loadavg()
         ct = compile_times(path)
-        print("\none kernel per model and method (any outputs, time series, SAVEPER); first "
-              "compiled call in a new process, empty kernel cache, shared helpers compiled / "
-              "numba's cache empty too:")
+        print(
+            "\none kernel per model and method (any outputs, time series, SAVEPER); first "
+            "compiled call in a new process, empty kernel cache, shared helpers compiled / "
+            "numba's cache empty too:"
+        )
         for m in ("euler", "rk4"):
             (wk, ck), (wc, cc) = ct[m, "kernel"], ct[m, "cold"]
             print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)")
         print(f"  (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
-    print(f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
-          f"first compiled call (1,000 runs) {fc['first_call']:.2f} s")
+    print(
+        f"\nnew process, warm cache: imports + compile_model {fc['imports_and_model']:.2f} s, "
+        f"first compiled call (1,000 runs) {fc['first_call']:.2f} s"
+    )
     print(f"load average at the end {loadavg():.2f} (2 cores shared with the team)")
     print("\n" + markdown(rows, threads))
     return rows, fc, ct
@@ -448,14 +539,18 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
 
 def markdown(rows, threads):
     """The per-core table as Markdown, for README.md."""
-    out = [f"| method | N | numpy, 1 thread | compiled, 1 thread | per-core speed-up | "
-           f"compiled, {threads} threads (wall) | compiled / floor | PySD / compiled |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"| method | N | numpy, 1 thread | compiled, 1 thread | per-core speed-up | "
+        f"compiled, {threads} threads (wall) | compiled / floor | PySD / compiled |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         pysd = f"{r['pysd']:,.0f}" if r["pysd"] else ""
-        out.append(f"| {'Euler' if r['method'] == 'euler' else 'RK4'} | {r['n']:,} | "
-                   f"{r['numpy_cpu'] * 1e6:,.1f} | {r['c1_cpu'] * 1e6:,.1f} | "
-                   f"{r['per_core']:.1f}x | {r['cT'] * 1e6:,.1f} | {r['floor']:.1f}x | {pysd} |")
+        out.append(
+            f"| {'Euler' if r['method'] == 'euler' else 'RK4'} | {r['n']:,} | "
+            f"{r['numpy_cpu'] * 1e6:,.1f} | {r['c1_cpu'] * 1e6:,.1f} | "
+            f"{r['per_core']:.1f}x | {r['cT'] * 1e6:,.1f} | {r['floor']:.1f}x | {pysd} |"
+        )
     return "\n".join(out)
 
 
@@ -463,19 +558,31 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="N up to 10,000, 1 PySD run")
     ap.add_argument("--max-n", type=int, default=1_000_000, help="largest ensemble")
-    ap.add_argument("--rk4-max-n", type=int, default=10_000,
-                    help="largest ensemble timed with RK4 (four evaluations per step)")
+    ap.add_argument(
+        "--rk4-max-n",
+        type=int,
+        default=10_000,
+        help="largest ensemble timed with RK4 (four evaluations per step)",
+    )
     ap.add_argument("--pysd-runs", type=int, default=None, help="PySD runs (0: skip)")
     ap.add_argument("--model", type=Path, default=PROJECT, help="benchmark this .mdl")
-    ap.add_argument("--no-compile", action="store_true",
-                    help="skip timing the kernels' compilation from an empty cache")
+    ap.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip timing the kernels' compilation from an empty cache",
+    )
     args = ap.parse_args(argv)
-    ns = [n for n in (1, 1_000, 10_000, 100_000, 1_000_000)
-          if n <= (10_000 if args.quick else args.max_n)]
+    ns = [
+        n
+        for n in (1, 1_000, 10_000, 100_000, 1_000_000)
+        if n <= (10_000 if args.quick else args.max_n)
+    ]
     pysd_runs = args.pysd_runs if args.pysd_runs is not None else (1 if args.quick else 2)
-    print(textwrap.dedent(f"""\
+    print(
+        textwrap.dedent(f"""\
         python {sys.version.split()[0]}, numpy {np.__version__}, load average {loadavg():.2f}
-        """).rstrip())
+        """).rstrip()
+    )
     bench(args.model.resolve(), ns, pysd_runs, args.rk4_max_n, not args.no_compile)
 
 

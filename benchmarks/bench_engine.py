@@ -12,6 +12,7 @@ and a synthetic two-region model with lookups and smooths written to a temp
 dir. Peak memory of the 100,000-run case is measured in a fresh subprocess
 (its maximum resident set size).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -174,14 +175,17 @@ TIME STEP  = 0.03125
 
 def random_params(cm, n, seed=0):
     rng = np.random.default_rng(seed)
-    return {k: v.default * rng.uniform(0.9, 1.1, size=(n,) + v.default.shape)
-            for k, v in cm.constants.items()}
+    return {
+        k: v.default * rng.uniform(0.9, 1.1, size=(n,) + v.default.shape)
+        for k, v in cm.constants.items()
+    }
 
 
 def pick_outputs(cm):
     names = [n for n in PREFERRED if n in cm.variables]
-    others = [n for n, v in cm.variables.items()
-              if v.kind in ("stock", "flow", "aux") and n not in names]
+    others = [
+        n for n, v in cm.variables.items() if v.kind in ("stock", "flow", "aux") and n not in names
+    ]
     return (names + others)[:5]
 
 
@@ -189,12 +193,13 @@ def peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-ENGINE = {"engine": "numpy"}      # this benchmark measures the portable numpy backend
+ENGINE = {"engine": "numpy"}  # this benchmark measures the portable numpy backend
 
 
 def child(path, n, block):
     """Run in a fresh process: time n runs and report peak resident memory."""
     from aigap.engine import compile_model
+
     cm = compile_model(path)
     outs = pick_outputs(cm)
     params = random_params(cm, n, seed=1)
@@ -216,33 +221,43 @@ def bench_model(path, ns, pysd_runs, block):
     compile_s = time.perf_counter() - t
     outs = pick_outputs(cm)
     steps = int(round((cm.final_time - cm.initial_time) / cm.time_step))
-    print(f"{len(cm.variables)} variables, {len(cm.constants)} constants, dims {cm.dims}, "
-          f"{steps} steps of {cm.time_step}; outputs: {outs}")
+    print(
+        f"{len(cm.variables)} variables, {len(cm.constants)} constants, dims {cm.dims}, "
+        f"{steps} steps of {cm.time_step}; outputs: {outs}"
+    )
     print(f"compile_model (parse + compile, or disk cache): {compile_s:.2f} s")
 
-    load_pysd_model(path)                 # translation is not part of a run
+    load_pysd_model(path)  # translation is not part of a run
     pparams = random_params(cm, pysd_runs, seed=2)
     t = time.perf_counter()
     ref = simulate_pysd(path, pparams, outputs=outs, model=cm)
     pysd_per_run = (time.perf_counter() - t) / pysd_runs
     mine = cm.simulate(params=pparams, outputs=outs, **ENGINE)
-    err = max(float(np.max(np.abs(mine[k] - ref[k]) / np.maximum(np.abs(ref[k]), 1e-300)))
-              for k in outs)
-    print(f"PySD: {pysd_per_run:.3f} s per run ({pysd_runs} runs); "
-          f"max relative difference engine vs PySD: {err:.1e}")
+    err = max(
+        float(np.max(np.abs(mine[k] - ref[k]) / np.maximum(np.abs(ref[k]), 1e-300))) for k in outs
+    )
+    print(
+        f"PySD: {pysd_per_run:.3f} s per run ({pysd_runs} runs); "
+        f"max relative difference engine vs PySD: {err:.1e}"
+    )
 
     rows = []
     for n in ns:
         if n >= 100_000:
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), str(n),
-                                  str(block or 0)], capture_output=True, text=True,
-                                 check=True, cwd=ROOT)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(path), str(n), str(block or 0)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             info = json.loads(out.stdout.strip().splitlines()[-1])
             wall, peak = info["wall"], info["peak_gib"]
         else:
             params = random_params(cm, n, seed=3)
-            cm.simulate(params={k: v[:1] for k, v in params.items()}, outputs=outs,
-                        **ENGINE)  # warm
+            cm.simulate(
+                params={k: v[:1] for k, v in params.items()}, outputs=outs, **ENGINE
+            )  # warm
             t = time.perf_counter()
             cm.simulate(params=params, outputs=outs, block_size=block, **ENGINE)
             wall = time.perf_counter() - t
@@ -261,9 +276,11 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="N up to 10,000 and 1 PySD run")
     ap.add_argument("--block", type=int, default=None, help="runs per block (engine default)")
     ap.add_argument("--model", type=Path, help="benchmark this .mdl instead")
-    ap.add_argument("--synthetic", action="store_true",
-                    help="benchmark the conformance + synthetic models even if the project "
-                         "model exists")
+    ap.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="benchmark the conformance + synthetic models even if the project model exists",
+    )
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -272,8 +289,10 @@ def main(argv=None):
         return
     ns = [1, 1_000, 10_000] + ([] if args.quick else [100_000])
     pysd_runs = 1 if args.quick else 3
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+    )
     if args.model:
         bench_model(args.model.resolve(), ns, pysd_runs, args.block)
     elif PROJECT.is_file() and not args.synthetic:

@@ -13,6 +13,7 @@ median and max over the moves) for the single run and with 500 posterior draws
 seed 0); the JS kernel's per-run time in node against the numpy engine's single
 run and the numba (compiled) engine's, alone and per run in an ensemble. The load average is printed beside the figures: the machine may be shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,12 +51,12 @@ def _draws(cm, folder, n, seed=0):
 def _page_latency(browser, path, moves):
     """(wall s to first charts, page ms to first charts, slider latencies in ms)."""
     from browser_helpers import open_page, wait_js
+
     t = time.perf_counter()
     page = open_page(browser, path)
     open_wall = time.perf_counter() - t
-    first = page.evaluate("window.aigap.firstChartsMs")   # ms since navigation start
-    k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]',
-                           "data-k")
+    first = page.evaluate("window.aigap.firstChartsMs")  # ms since navigation start
+    k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]', "data-k")
     lat = []
     for i in range(moves):
         runs = page.evaluate("window.aigap.runs")
@@ -69,9 +70,9 @@ def _page_latency(browser, path, moves):
 def _screenshot(browser, path, png):
     """The 500-draw page, China's price war eased to 0.3 and baseline overlaid."""
     from browser_helpers import open_page, wait_js
+
     page = open_page(browser, path)
-    k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]',
-                           "data-k")
+    k = page.get_attribute('.ctl[data-constant="Price War Intensity"][data-element="CN"]', "data-k")
     runs = page.evaluate("window.aigap.runs")
     page.select_option("#compare", "baseline")
     page.fill(f"#num-{k}", "0.3")
@@ -83,9 +84,12 @@ def _screenshot(browser, path, png):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="also save a screenshot of the 500-draw page after a move "
-                             "with 'compare with baseline' (README's picture)")
+    parser.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="also save a screenshot of the 500-draw page after a move "
+        "with 'compare with baseline' (README's picture)",
+    )
     args = parser.parse_args(argv)
     from conftest import ARGS, CHROMIUM
     from playwright.sync_api import sync_playwright
@@ -106,15 +110,19 @@ def main(argv=None):
         n_draws = len(read_draws(tmp / "post", cm, n_max=500))
         assert n_draws == 500, f"the page holds {n_draws} draws, not 500"
         print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
-        print(f"file size: {single.stat().st_size / 1e6:.2f} MB single, "
-              f"{bands.stat().st_size / 1e6:.2f} MB with 500 draws")
+        print(
+            f"file size: {single.stat().st_size / 1e6:.2f} MB single, "
+            f"{bands.stat().st_size / 1e6:.2f} MB with 500 draws"
+        )
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             for label, path in (("single run", single), ("500 draws", bands)):
                 wall, first, lat = _page_latency(browser, path, moves)
-                print(f"{label}: page open -> first charts {first:.0f} ms (page clock; "
-                      f"{wall * 1e3:.0f} ms wall incl. browser tab); slider move -> charts "
-                      f"median {np.median(lat):.0f} ms, max {np.max(lat):.0f} ms ({moves} moves)")
+                print(
+                    f"{label}: page open -> first charts {first:.0f} ms (page clock; "
+                    f"{wall * 1e3:.0f} ms wall incl. browser tab); slider move -> charts "
+                    f"median {np.median(lat):.0f} ms, max {np.max(lat):.0f} ms ({moves} moves)"
+                )
             if args.screenshot:
                 _screenshot(browser, bands, args.screenshot)
             browser.close()
@@ -127,9 +135,11 @@ def main(argv=None):
     for _ in range(n_np):
         cm.simulate(outputs=outputs, engine="numpy")
     numpy_run = (time.perf_counter() - t) / n_np
-    print(f"one run, project model: JS kernel (node) {js * 1e3:.2f} ms, numpy engine "
-          f"{numpy_run * 1e3:.2f} ms ({numpy_run / js:.1f}x)")
-    cm.simulate(outputs=outputs, engine="compiled")         # numba: compile / load the cache
+    print(
+        f"one run, project model: JS kernel (node) {js * 1e3:.2f} ms, numpy engine "
+        f"{numpy_run * 1e3:.2f} ms ({numpy_run / js:.1f}x)"
+    )
+    cm.simulate(outputs=outputs, engine="compiled")  # numba: compile / load the cache
     t = time.perf_counter()
     for _ in range(n_np):
         cm.simulate(outputs=outputs, engine="compiled")
@@ -139,9 +149,11 @@ def main(argv=None):
     t = time.perf_counter()
     cm.simulate(n_runs=n_ens, outputs=outputs, engine="compiled")
     numba_per = (time.perf_counter() - t) / n_ens
-    print(f"numba (compiled) engine: one run {numba_one * 1e3:.2f} ms (call overhead included); "
-          f"per run in a {n_ens}-run ensemble {numba_per * 1e6:.1f} us; "
-          f"JS kernel / numba ensemble per run: {js / numba_per:.1f}x")
+    print(
+        f"numba (compiled) engine: one run {numba_one * 1e3:.2f} ms (call overhead included); "
+        f"per run in a {n_ens}-run ensemble {numba_per * 1e6:.1f} us; "
+        f"JS kernel / numba ensemble per run: {js / numba_per:.1f}x"
+    )
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 

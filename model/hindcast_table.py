@@ -13,6 +13,7 @@ model, priors and observations they were fitted to::
     python model/hindcast_table.py --check   # exit 1 unless the stored hindcasts belong to the
                                              # current inputs and the README shows them
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,19 +30,24 @@ SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 PRIORS = ROOT / "scenarios" / "priors" / "ai_gap_priors.yaml"
 OBSERVATIONS = ROOT / "scenarios" / "data" / "observations.yaml"
 CUTOFFS = (2025.5, 2026.0, 2026.3)
-STEPS = 6000        # per chain: enough for the summaries; the table says if a fit did not converge
+STEPS = 6000  # per chain: enough for the summaries; the table says if a fit did not converge
 SEED = 0
 
 
 def _sha(path) -> str:
     import hashlib
+
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def inputs(cm) -> dict:
     """sha256 of what a hindcast depends on."""
-    return {"model": cm.model_hash, "priors": _sha(PRIORS), "observations": _sha(OBSERVATIONS),
-            "scenario": _sha(SCENARIO)}
+    return {
+        "model": cm.model_hash,
+        "priors": _sha(PRIORS),
+        "observations": _sha(OBSERVATIONS),
+        "scenario": _sha(SCENARIO),
+    }
 
 
 def fit_cutoffs(cm) -> None:
@@ -51,9 +57,18 @@ def fit_cutoffs(cm) -> None:
     STORE.mkdir(parents=True, exist_ok=True)
     for until in CUTOFFS:
         with tempfile.TemporaryDirectory() as tmp:
-            out = run_posterior(SCENARIO, PRIORS, until=until, steps=STEPS, seed=SEED, model=cm,
-                                runs_dir=tmp, plots=False, progress=None,
-                                command=["python", "model/hindcast_table.py", "--write"])
+            out = run_posterior(
+                SCENARIO,
+                PRIORS,
+                until=until,
+                steps=STEPS,
+                seed=SEED,
+                model=cm,
+                runs_dir=tmp,
+                plots=False,
+                progress=None,
+                command=["python", "model/hindcast_table.py", "--write"],
+            )
         h = dict(out.hindcast or {})
         h["converged"] = bool(out.diagnostics.get("converged"))
         h["n_fitted"] = int((out.fit["sample"] == "in").sum())
@@ -71,8 +86,11 @@ def problems(cm) -> list:
             out.append(f"{p.relative_to(ROOT)}: missing")
             continue
         got = json.loads(p.read_text()).get("inputs", {})
-        out += [f"{p.relative_to(ROOT)}: {k} changed since it was fitted"
-                for k in want if got.get(k) != want[k]]
+        out += [
+            f"{p.relative_to(ROOT)}: {k} changed since it was fitted"
+            for k in want
+            if got.get(k) != want[k]
+        ]
     return out
 
 
@@ -83,20 +101,23 @@ def table() -> str:
     fit = pd.read_csv(HERE / "posterior" / "fit.csv")
     ins = fit[fit["sample"] == "in"]
     pts = ins[ins.kind == "point"]
-    lines = ["| fitted to | observations fitted | predicted (after the cut-off) | inside 50% "
-             "| inside 90% | mean CRPS (log) | mean abs error of the median | converged |",
-             "|---|---|---|---|---|---|---|---|",
-             f"| all (in-sample) | {len(ins)} | - | {ins.inside50.mean():.0%} | "
-             f"{ins.inside90.mean():.0%} | {pts.crps_log.mean():.3f} | "
-             f"{pts.median_pct_error.abs().mean():.1f}% | yes |"]
+    lines = [
+        "| fitted to | observations fitted | predicted (after the cut-off) | inside 50% "
+        "| inside 90% | mean CRPS (log) | mean abs error of the median | converged |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| all (in-sample) | {len(ins)} | - | {ins.inside50.mean():.0%} | "
+        f"{ins.inside90.mean():.0%} | {pts.crps_log.mean():.3f} | "
+        f"{pts.median_pct_error.abs().mean():.1f}% | yes |",
+    ]
     for until in CUTOFFS:
         h = json.loads((STORE / f"until_{until}.json").read_text())
         crps = "-" if h.get("crps_log_mean") is None else f"{h['crps_log_mean']:.3f}"
-        err = ("-" if h.get("median_abs_pct_error") is None
-               else f"{h['median_abs_pct_error']:.1f}%")
-        lines.append(f"| before {until} | {h['n_fitted']} | {h['n']} | {h['coverage50']:.0%} | "
-                     f"{h['coverage90']:.0%} | {crps} | {err} | "
-                     f"{'yes' if h['converged'] else 'no'} |")
+        err = "-" if h.get("median_abs_pct_error") is None else f"{h['median_abs_pct_error']:.1f}%"
+        lines.append(
+            f"| before {until} | {h['n_fitted']} | {h['n']} | {h['coverage50']:.0%} | "
+            f"{h['coverage90']:.0%} | {crps} | {err} | "
+            f"{'yes' if h['converged'] else 'no'} |"
+        )
     lines += ["", "Regenerate: `python model/hindcast_table.py --write`; check: `--check`."]
     return "\n".join(lines)
 
@@ -105,6 +126,7 @@ def render(text: str, body: str) -> str:
     """``text`` with the hindcast block replaced (posterior_tables' marker rule)."""
     sys.path.insert(0, str(HERE))
     from posterior_tables import replace
+
     return replace(text, "hindcast", body)
 
 
@@ -115,8 +137,9 @@ def main(argv=None) -> int:
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="refit every cut-off, then write")
     mode.add_argument("--check", action="store_true")
-    mode.add_argument("--tables", action="store_true",
-                      help="rewrite the table from the stored fits (no refit)")
+    mode.add_argument(
+        "--tables", action="store_true", help="rewrite the table from the stored fits (no refit)"
+    )
     args = ap.parse_args(argv)
     cm = compile_model(HERE / "ai_gap.mdl")
     if args.write:
@@ -132,8 +155,11 @@ def main(argv=None) -> int:
         if args.write or args.tables:
             README.write_text(new, encoding="utf-8")
         else:
-            print("model/README.md: hindcast table out of date; run "
-                  "python model/hindcast_table.py --write", file=sys.stderr)
+            print(
+                "model/README.md: hindcast table out of date; run "
+                "python model/hindcast_table.py --write",
+                file=sys.stderr,
+            )
             return 1
     return 0
 

@@ -13,6 +13,7 @@ policy search over 100 of its draws (15 generations). Usage::
 round differently, and the optimum is flat in some levers): objective statistics within 3%,
 lever values within 0.1 of their range, start years within 0.5 year.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,52 +40,95 @@ def compute() -> dict:
 
     cm = compile_model(ROOT / "model" / "ai_gap.mdl")
     with tempfile.TemporaryDirectory() as tmp:
-        post = run_posterior(ROOT / "scenarios" / "baseline.yaml",
-                             ROOT / "scenarios" / "priors" / "ai_gap_priors.yaml",
-                             walkers=None, steps=600, chains=2, seed=1, model=cm, runs_dir=tmp,
-                             plots=False, progress=None, command=["model/policy_table.py"])
-        out = run_policy(POLICY, model=cm, runs_dir=tmp, progress=None, plots=False,
-                         worlds=post.run_dir, count=100, generations=15,
-                         command=["model/policy_table.py"])
+        post = run_posterior(
+            ROOT / "scenarios" / "baseline.yaml",
+            ROOT / "scenarios" / "priors" / "ai_gap_priors.yaml",
+            walkers=None,
+            steps=600,
+            chains=2,
+            seed=1,
+            model=cm,
+            runs_dir=tmp,
+            plots=False,
+            progress=None,
+            command=["model/policy_table.py"],
+        )
+        out = run_policy(
+            POLICY,
+            model=cm,
+            runs_dir=tmp,
+            progress=None,
+            plots=False,
+            worlds=post.run_dir,
+            count=100,
+            generations=15,
+            command=["model/policy_table.py"],
+        )
         worlds = pd.read_csv(out.run_dir / "worlds.csv")
     best = out.best.iloc[0]
     rows = {}
     for label, key in (("no change", "no change"), ("best policy", "policy_1")):
         gap = worlds[worlds.policy == key].arr_gap_2030.to_numpy()
-        rows[label] = {"mean": float(gap.mean()), "p5": float(np.percentile(gap, 5)),
-                       "p95": float(np.percentile(gap, 95)),
-                       "ret": float(out.baseline["cn_return_floor"] if key == "no change"
-                                    else best["cn_return_floor"])}
+        rows[label] = {
+            "mean": float(gap.mean()),
+            "p5": float(np.percentile(gap, 5)),
+            "p95": float(np.percentile(gap, 95)),
+            "ret": float(
+                out.baseline["cn_return_floor"] if key == "no change" else best["cn_return_floor"]
+            ),
+        }
     levers = {lv.label: float(best[lv.label]) for lv in out.spec.levers}
-    levers.update({f"{lv.label} from": float(best[f"{lv.label} from"])
-                   for lv in out.spec.levers if lv.timed})
+    levers.update(
+        {f"{lv.label} from": float(best[f"{lv.label} from"]) for lv in out.spec.levers if lv.timed}
+    )
     bounds = {lv.label: (lv.low, lv.high) for lv in out.spec.levers}
     return {"rows": rows, "levers": levers, "bounds": bounds, "worlds": out.n_worlds}
 
 
 def render(fig: dict) -> str:
-    lines = [f"Over {fig['worlds']} posterior draws (`python model/policy_table.py`):", "",
-             "| policy | mean 2030 ARR gap | 5-95% across worlds | CN 2030 return on AI "
-             "capital, 10th percentile |", "|---|---|---|---|"]
+    lines = [
+        f"Over {fig['worlds']} posterior draws (`python model/policy_table.py`):",
+        "",
+        "| policy | mean 2030 ARR gap | 5-95% across worlds | CN 2030 return on AI "
+        "capital, 10th percentile |",
+        "|---|---|---|---|",
+    ]
     for label, r in fig["rows"].items():
-        lines.append(f"| {label} | {r['mean']:.3g}x | {r['p5']:.3g}x-{r['p95']:.3g}x | "
-                     f"{100 * r['ret']:.1f}%/yr |")
-    lines += ["", "Best policy: " + "; ".join(
-        f"{k} {v:g}" if k.endswith(" from") else f"{k} {v:.2f}"
-        for k, v in fig["levers"].items()) + ".", ""]
+        lines.append(
+            f"| {label} | {r['mean']:.3g}x | {r['p5']:.3g}x-{r['p95']:.3g}x | "
+            f"{100 * r['ret']:.1f}%/yr |"
+        )
+    lines += [
+        "",
+        "Best policy: "
+        + "; ".join(
+            f"{k} {v:g}" if k.endswith(" from") else f"{k} {v:.2f}"
+            for k, v in fig["levers"].items()
+        )
+        + ".",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def parse(block: str) -> dict:
     """The figures written in a block (for ``--check``)."""
     rows = {}
-    for m in re.finditer(r"^\| (no change|best policy) \| ([\d.e+]+)x \| ([\d.e+]+)x-([\d.e+]+)x"
-                         r" \| ([-\d.]+)%/yr \|", block, re.M):
-        rows[m.group(1)] = {"mean": float(m.group(2)), "p5": float(m.group(3)),
-                            "p95": float(m.group(4)), "ret": float(m.group(5)) / 100}
+    for m in re.finditer(
+        r"^\| (no change|best policy) \| ([\d.e+]+)x \| ([\d.e+]+)x-([\d.e+]+)x"
+        r" \| ([-\d.]+)%/yr \|",
+        block,
+        re.M,
+    ):
+        rows[m.group(1)] = {
+            "mean": float(m.group(2)),
+            "p5": float(m.group(3)),
+            "p95": float(m.group(4)),
+            "ret": float(m.group(5)) / 100,
+        }
     best = re.search(r"Best policy: (.*)\.\n", block)
     levers = {}
-    for part in (best.group(1).split("; ") if best else []):
+    for part in best.group(1).split("; ") if best else []:
         name, _, value = part.rpartition(" ")
         levers[name] = float(value)
     return {"rows": rows, "levers": levers}
@@ -126,10 +170,12 @@ def main(argv=None) -> int:
         for b in bad:
             print(b, file=sys.stderr)
         if bad:
-            print("model/README.md policy table is out of date: run python "
-                  "model/policy_table.py", file=sys.stderr)
+            print(
+                "model/README.md policy table is out of date: run python model/policy_table.py",
+                file=sys.stderr,
+            )
         return 1 if bad else 0
-    README.write_text(text[:m.start(2)] + render(fig) + text[m.end(2):])
+    README.write_text(text[: m.start(2)] + render(fig) + text[m.end(2) :])
     return 0
 
 

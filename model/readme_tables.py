@@ -9,6 +9,7 @@ fit). Usage::
     python model/readme_tables.py          # rewrite model/README.md in place
     python model/readme_tables.py --check  # exit 1 if the README is out of date
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,14 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 README = HERE / "README.md"
-SCENARIOS = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
-             "china_anthropic_copy", "price_war_truce")
+SCENARIOS = (
+    "baseline",
+    "us_substitution",
+    "china_entry_point",
+    "china_embedding",
+    "china_anthropic_copy",
+    "price_war_truce",
+)
 
 
 def money(v: float, unit: str) -> str:
@@ -40,10 +47,13 @@ def money(v: float, unit: str) -> str:
 
 def fit_section(cm) -> str:
     from aigap.observations import fit_table, load_observations
+
     obs = load_observations(ROOT / "scenarios" / "data" / "observations.yaml", model=cm)
     tab = fit_table(obs, cm.simulate())
-    lines = ["| observation | variable | kind | observed | simulated | error |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| observation | variable | kind | observed | simulated | error |",
+        "|---|---|---|---|---|---|",
+    ]
     for _, r in tab.iterrows():
         var = f"`{r.variable}`" + (f"[{r.region}]" if r.region else "")
         var += f" x {r.share:g}" if r.share != 1 else ""
@@ -53,51 +63,77 @@ def fit_section(cm) -> str:
             ref = {"lower": "> ", "upper": "< "}.get(r.kind, "") + money(r.observed, r.unit)
         sim = money(r.simulated / r.share, r.unit) if r.share != 1 else money(r.simulated, r.unit)
         err = f"{r.pct_error:+.1f}%" if r.kind == "point" else ("ok" if r.passed else "FAILS")
-        lines.append(f"| {r.id} | {var} | {r.kind} | {ref} | "
-                     f"{money(r.simulated, r.unit)} (variable {sim}) | {err} |")
+        lines.append(
+            f"| {r.id} | {var} | {r.kind} | {ref} | "
+            f"{money(r.simulated, r.unit)} (variable {sim}) | {err} |"
+        )
     points = tab[tab.kind == "point"]
     lines.append("")
-    lines.append(f"{int(tab.passed.sum())} of {len(tab)} pass; root-mean-square log error of the "
-                 f"{len(points)} points {np.sqrt(np.mean(points.log_error ** 2)):.3f}, largest "
-                 f"{np.abs(points.log_error).max():.3f} (tolerance 0.25).")
+    lines.append(
+        f"{int(tab.passed.sum())} of {len(tab)} pass; root-mean-square log error of the "
+        f"{len(points)} points {np.sqrt(np.mean(points.log_error**2)):.3f}, largest "
+        f"{np.abs(points.log_error).max():.3f} (tolerance 0.25)."
+    )
     return "\n".join(lines)
 
 
 def gaps_section(cm) -> str:
     from aigap.scenarios import load_scenario, resolve_params
     from aigap.workflow.summary import format_gap_table, summary_frame
-    results = {name: cm.simulate(params=resolve_params(
-        cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm))) for name in SCENARIOS}
+
+    results = {
+        name: cm.simulate(
+            params=resolve_params(cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm))
+        )
+        for name in SCENARIOS
+    }
     return "```\n" + format_gap_table(summary_frame(results)).rstrip() + "\n```"
 
 
 def oat_section(cm) -> str:
     from aigap.analysis.oat import format_oat, run_oat
     from aigap.core.keys import PROFILE
+
     return "```\n" + format_oat(run_oat(cm, PROFILE), 10) + "\n```"
 
 
 def constants_section(cm) -> str:
-    lines = ["| constant | US / CN (or scalar) | unit | range | source / reasoning |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| constant | US / CN (or scalar) | unit | range | source / reasoning |",
+        "|---|---|---|---|---|",
+    ]
     for name, c in cm.constants.items():
         vals = " / ".join(f"{x:g}" for x in np.atleast_1d(c.default))
         doc = (c.doc or "").replace("|", "/").replace("\n", " ")
-        lines.append(f"| {name} | {vals} | {c.units} | [{c.limits[0]:g}, {c.limits[1]:g}] | "
-                     f"{doc} |")
+        lines.append(
+            f"| {name} | {vals} | {c.units} | [{c.limits[0]:g}, {c.limits[1]:g}] | {doc} |"
+        )
     return "\n".join(lines)
 
 
 # How company facts are mapped to model variables: each assumption behind an observation's
 # ``share`` (observations.yaml) and the observations that rest on it.
 MAPPINGS = (
-    ("OpenAI + Anthropic make up 90% of US model-layer ARR (all OpenAI/Anthropic shares)",
-     ("openai_arr_2024_end", "anthropic_arr_2024_end", "openai_arr_2025_06",
-      "anthropic_arr_2025_h1", "openai_arr_2025_08", "openai_arr_2025_end",
-      "anthropic_arr_2025_end", "openai_anthropic_arr_2025_end", "anthropic_arr_2026_05",
-      "anthropic_arr_2026_06")),
-    ("Anthropic is 0.6 of the US model layer in May-June 2026 (OpenAI about $27B; not in the "
-     "seeds)", ("anthropic_arr_2026_05", "anthropic_arr_2026_06")),
+    (
+        "OpenAI + Anthropic make up 90% of US model-layer ARR (all OpenAI/Anthropic shares)",
+        (
+            "openai_arr_2024_end",
+            "anthropic_arr_2024_end",
+            "openai_arr_2025_06",
+            "anthropic_arr_2025_h1",
+            "openai_arr_2025_08",
+            "openai_arr_2025_end",
+            "anthropic_arr_2025_end",
+            "openai_anthropic_arr_2025_end",
+            "anthropic_arr_2026_05",
+            "anthropic_arr_2026_06",
+        ),
+    ),
+    (
+        "Anthropic is 0.6 of the US model layer in May-June 2026 (OpenAI about $27B; not in the "
+        "seeds)",
+        ("anthropic_arr_2026_05", "anthropic_arr_2026_06"),
+    ),
     ("Zhipu is 0.22 of China's model layer", ("zhipu_maas_arr_2026_05",)),
     ("Kimi is 0.2 of China's model layer", ("kimi_arr_2026_03", "kimi_arr_2026_04")),
     ("ChatGPT is 0.7 of US AI-app MAU", ("chatgpt_mau_2025_03",)),
@@ -111,6 +147,7 @@ def mapping_section(cm) -> str:
     from dataclasses import replace
 
     from aigap.observations import load_observations, passes, residuals, simulated_matrix
+
     obs = load_observations(ROOT / "scenarios" / "data" / "observations.yaml", model=cm)
     res = cm.simulate()
 
@@ -119,23 +156,31 @@ def mapping_section(cm) -> str:
         ok = passes(items, r[None])[0]
         pts = np.array([o.kind == "point" for o in items])
         failing = [o.id for o, good in zip(items, ok) if not good]
-        return (f"{int(ok.sum())}/{len(items)}, RMS {np.sqrt(np.mean(r[pts] ** 2)):.3f}"
-                + (f" (fails {', '.join(failing)})" if failing else ""))
+        return f"{int(ok.sum())}/{len(items)}, RMS {np.sqrt(np.mean(r[pts] ** 2)):.3f}" + (
+            f" (fails {', '.join(failing)})" if failing else ""
+        )
 
     base = list(obs.fitted)
-    lines = [f"Baseline: {score(base)} (RMS = root-mean-square log error of the points).", "",
-             "| mapping assumption | observations | " + " | ".join(
-                 f"share x {f:g}: pass, RMS" for f in MAPPING_FACTORS) + " |",
-             "|---|---|" + "---|" * len(MAPPING_FACTORS)]
+    lines = [
+        f"Baseline: {score(base)} (RMS = root-mean-square log error of the points).",
+        "",
+        "| mapping assumption | observations | "
+        + " | ".join(f"share x {f:g}: pass, RMS" for f in MAPPING_FACTORS)
+        + " |",
+        "|---|---|" + "---|" * len(MAPPING_FACTORS),
+    ]
     for label, ids in MAPPINGS:
-        cells = [score([replace(o, share=o.share * f) if o.id in ids else o for o in base])
-                 for f in MAPPING_FACTORS]
+        cells = [
+            score([replace(o, share=o.share * f) if o.id in ids else o for o in base])
+            for f in MAPPING_FACTORS
+        ]
         lines.append(f"| {label} | {len(ids)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def claims_section(cm) -> str:
     import claims
+
     return claims.table(claims.measure(cm), claims.measure_posterior(cm))
 
 
@@ -147,15 +192,21 @@ def loops_section(cm) -> str:
     from aigap.analysis.loops_file import load_loop_names, loops_file
     from aigap.analysis.loopstable import dominance_markdown
     from aigap.scenarios import load_scenario, resolve_params
+
     named = load_loop_names(loops_file(cm.path), cm.variables)
-    scen = {name: (resolve_params(cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml",
-                                                    model=cm)), regions)
-            for name, regions in LOOP_SCENARIOS.items()}
+    scen = {
+        name: (
+            resolve_params(cm, load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm)),
+            regions,
+        )
+        for name, regions in LOOP_SCENARIOS.items()
+    }
     return dominance_markdown(cm, scen, named)
 
 
 def family_section(cm) -> str:
     import claims
+
     return claims.family_table(claims.family_member(cm))
 
 
@@ -192,8 +243,9 @@ def ledger_section(cm) -> str:
         rows[ledger_kind(c.doc)].append(name)
     lines = ["| kind | count | constants |", "|---|---|---|"]
     for kind in LEDGER_KINDS:
-        lines.append(f"| {kind} | {len(rows[kind])} | " + ", ".join(f"`{n}`" for n in rows[kind])
-                     + " |")
+        lines.append(
+            f"| {kind} | {len(rows[kind])} | " + ", ".join(f"`{n}`" for n in rows[kind]) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -204,17 +256,22 @@ def overseas_section(cm) -> str:
     from aigap.workflow.summary import YEARS
 
     outs = ["Overseas AI ARR", "Overseas Revenue Share", "ARR Gap Ratio", "Global ARR Gap Ratio"]
-    rows = ["| scenario | year-end | CN overseas ARR | overseas share of CN subscriptions "
-            "| ARR gap (domestic) | global ARR gap (home + abroad) |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| scenario | year-end | CN overseas ARR | overseas share of CN subscriptions "
+        "| ARR gap (domestic) | global ARR gap (home + abroad) |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in ("baseline", "china_overseas"):
         sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", model=cm)
         res = cm.simulate(params=resolve_params(cm, sc), outputs=outs)
         for year in (YEARS[0], YEARS[-1]):
             i = int(np.argmin(np.abs(res.time - (year + 1))))
-            rows.append(f"| {name} | {year} | ${res['Overseas AI ARR'][0, i, 1] / 1e9:.3g}B | "
-                        f"{100 * res['Overseas Revenue Share'][0, i, 1]:.0f}% | "
-                        f"{res['ARR Gap Ratio'][0, i]:.3g}x | "
-                        f"{res['Global ARR Gap Ratio'][0, i]:.3g}x |")
+            rows.append(
+                f"| {name} | {year} | ${res['Overseas AI ARR'][0, i, 1] / 1e9:.3g}B | "
+                f"{100 * res['Overseas Revenue Share'][0, i, 1]:.0f}% | "
+                f"{res['ARR Gap Ratio'][0, i]:.3g}x | "
+                f"{res['Global ARR Gap Ratio'][0, i]:.3g}x |"
+            )
     return "\n".join(rows)
 
 
@@ -227,20 +284,41 @@ def render(text: str, sections: dict) -> str:
     return text
 
 
-def sections(cm, names=("fit", "gaps", "oat", "constants", "claims", "ledger",
-                           "family", "mapping", "loops", "overseas")) -> dict:
+def sections(
+    cm,
+    names=(
+        "fit",
+        "gaps",
+        "oat",
+        "constants",
+        "claims",
+        "ledger",
+        "family",
+        "mapping",
+        "loops",
+        "overseas",
+    ),
+) -> dict:
     """Generated Markdown of the named README sections."""
     sys.path.insert(0, str(HERE))
-    make = {"fit": lambda: fit_section(cm), "gaps": lambda: gaps_section(cm),
-            "oat": lambda: oat_section(cm), "constants": lambda: constants_section(cm),
-            "claims": lambda: claims_section(cm), "ledger": lambda: ledger_section(cm),
-            "family": lambda: family_section(cm), "mapping": lambda: mapping_section(cm),
-            "loops": lambda: loops_section(cm), "overseas": lambda: overseas_section(cm)}
+    make = {
+        "fit": lambda: fit_section(cm),
+        "gaps": lambda: gaps_section(cm),
+        "oat": lambda: oat_section(cm),
+        "constants": lambda: constants_section(cm),
+        "claims": lambda: claims_section(cm),
+        "ledger": lambda: ledger_section(cm),
+        "family": lambda: family_section(cm),
+        "mapping": lambda: mapping_section(cm),
+        "loops": lambda: loops_section(cm),
+        "overseas": lambda: overseas_section(cm),
+    }
     return {name: make[name]() for name in names}
 
 
 def main(argv):
     from aigap.engine import compile_model
+
     cm = compile_model(str(HERE / "ai_gap.mdl"))
     sections_ = sections(cm)
     old = README.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ The engine cache: ``pytest_configure`` runs before collection, so even compiles 
 time or in module fixtures, and every ``aigap`` subprocess (it inherits the environment),
 use a private cache: the tests never write to the user's ``~/.cache/aigap``.
 """
+
 import os
 import shutil
 import subprocess
@@ -24,12 +25,14 @@ SHARED = ROOT / ".." / "shared"
 
 def pytest_configure(config):
     if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not (
-            (SHARED / "sd-conformance" / "manifest.json").is_file()
-            and (SHARED / "seeds").is_dir()):
+        (SHARED / "sd-conformance" / "manifest.json").is_file() and (SHARED / "seeds").is_dir()
+    ):
         # in CI the conformance suite and the source articles are part of the contract:
         # their absence fails the run instead of turning their tests into skips
-        raise pytest.UsageError(f"CI=true but {SHARED.resolve()} (sd-conformance/, seeds/) "
-                                "is missing: clone the repository beside ../shared")
+        raise pytest.UsageError(
+            f"CI=true but {SHARED.resolve()} (sd-conformance/, seeds/) "
+            "is missing: clone the repository beside ../shared"
+        )
     _SAVED["old"] = os.environ.get("AIGAP_CACHE_DIR")
     _SAVED["dir"] = tempfile.mkdtemp(prefix="aigap-test-cache-")
     os.environ["AIGAP_CACHE_DIR"] = _SAVED["dir"]
@@ -48,14 +51,26 @@ def pytest_unconfigure(config):
 @pytest.fixture
 def aigap(tmp_path):
     """aigap(*args, model=FIXTURE|None, cwd=ROOT) -> CompletedProcess; runs go to tmp_path/runs."""
+
     def _run(*args, model=FIXTURES / "mini_gap.mdl", cwd=ROOT, env=None):
-        full_env = {**os.environ, "AIGAP_RUNS_DIR": str(tmp_path / "runs"),
-                    "MPLBACKEND": "Agg", **(env or {})}
+        full_env = {
+            **os.environ,
+            "AIGAP_RUNS_DIR": str(tmp_path / "runs"),
+            "MPLBACKEND": "Agg",
+            **(env or {}),
+        }
         full_env.pop("AIGAP_MODEL", None)
         if model is not None:
             full_env["AIGAP_MODEL"] = str(model)
-        return subprocess.run([str(AIGAP), *map(str, args)], cwd=cwd, env=full_env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [str(AIGAP), *map(str, args)],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
     return _run
 
 

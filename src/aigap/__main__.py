@@ -1,4 +1,5 @@
 """``python -m aigap ...``: the ``aigap`` command line."""
+
 import sys
 
 from .cli import main

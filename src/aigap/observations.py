@@ -18,6 +18,7 @@ range      ln(sim / low) below, ln(sim / high) above, else 0; passes inside
 ``pct_error = 100 * (exp(r) - 1)``. The pure functions :func:`simulated_matrix`
 and :func:`residuals` work on whole ensembles, ``(runs, observations)``, for calibration.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .core.errors import InputError, IssueList, closest
-from .scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_null,
-                                  is_sequence, line_of, mapping_items, number, string)
+from .scenarios.yamlnodes import (
+    compose_file,
+    construct,
+    describe,
+    is_mapping,
+    is_null,
+    is_sequence,
+    line_of,
+    mapping_items,
+    number,
+    string,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +51,23 @@ if TYPE_CHECKING:
 
 KINDS = ("point", "lower", "upper", "range")
 TOP_LEVEL_KEYS = ("currency", "observations", "description", "notes")
-ITEM_KEYS = ("id", "description", "variable", "region", "share", "time", "kind", "value",
-             "low", "high", "unit", "weight", "tolerance", "source", "notes")
+ITEM_KEYS = (
+    "id",
+    "description",
+    "variable",
+    "region",
+    "share",
+    "time",
+    "kind",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "weight",
+    "tolerance",
+    "source",
+    "notes",
+)
 DEFAULT_TOLERANCE = 0.25
 _TINY = 1e-300
 
@@ -100,6 +126,7 @@ class Observations:
 
 # --------------------------------------------------------------------------- loading
 
+
 def load_observations(path: Path | str, model: CompiledModel | None = None) -> Observations:
     """Load and validate an observation file.
 
@@ -118,14 +145,17 @@ def load_observations(path: Path | str, model: CompiledModel | None = None) -> O
     root = compose_file(path, issues)
     items, currency = [], None
     if root is not None and not is_mapping(root):
-        issues.add(line_of(root), "", "an observation file must be a mapping with "
-                   "'observations'")
+        issues.add(line_of(root), "", "an observation file must be a mapping with 'observations'")
     elif root is not None:
         found = {}
         for key, knode, vnode in mapping_items(root, issues, ""):
             if key not in TOP_LEVEL_KEYS:
-                issues.add(line_of(knode), key, f"unknown top-level key (allowed: "
-                           f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
+                issues.add(
+                    line_of(knode),
+                    key,
+                    f"unknown top-level key (allowed: {', '.join(TOP_LEVEL_KEYS)})",
+                    closest(key, TOP_LEVEL_KEYS),
+                )
             found[key] = vnode
         currency = check_currency(found.get("currency"), issues)
         partial = []
@@ -150,19 +180,26 @@ def check_currency(node: Node | None, issues: IssueList) -> dict | None:
         if key.startswith("usd_per_"):
             value = number(vnode)
             if value is None or value <= 0:
-                issues.add(line_of(vnode), f"currency.{key}",
-                           f"expected a positive number, got {describe(vnode)}")
+                issues.add(
+                    line_of(vnode),
+                    f"currency.{key}",
+                    f"expected a positive number, got {describe(vnode)}",
+                )
             out[key] = value
         elif key in ("source", "note", "notes"):
             out[key] = construct(vnode)
         else:
-            issues.add(line_of(knode), f"currency.{key}",
-                       "unknown key (allowed: usd_per_<currency>, source, note)")
+            issues.add(
+                line_of(knode),
+                f"currency.{key}",
+                "unknown key (allowed: usd_per_<currency>, source, note)",
+            )
     return out
 
 
-def check_items(node: Node | None, issues: IssueList,
-                partial: list | None = None) -> list[Observation]:
+def check_items(
+    node: Node | None, issues: IssueList, partial: list | None = None
+) -> list[Observation]:
     """The ``observations`` list: each item checked by :func:`check_item`; ids unique.
     Items with errors go to ``partial`` (when given) so the model checks still run on
     them: one error in an item never hides its others."""
@@ -178,16 +215,20 @@ def check_items(node: Node | None, issues: IssueList,
         if obs is None:
             continue
         if obs.id in ids:
-            issues.add(obs.line_of("id"), f"observations[{i}].id",
-                       f"duplicate id '{obs.id}' (first on line {ids[obs.id]})")
+            issues.add(
+                obs.line_of("id"),
+                f"observations[{i}].id",
+                f"duplicate id '{obs.id}' (first on line {ids[obs.id]})",
+            )
             continue
         ids[obs.id] = obs.line
         out.append(obs)
     return out
 
 
-def check_item(node: Node, i: int, issues: IssueList,
-               partial: list | None = None) -> Observation | None:
+def check_item(
+    node: Node, i: int, issues: IssueList, partial: list | None = None
+) -> Observation | None:
     """One observation: known keys, types, kind-specific values."""
     where = f"observations[{i}]"
     if not is_mapping(node):
@@ -213,8 +254,9 @@ def check_item(node: Node, i: int, issues: IssueList,
         value = number(vnode)
         if value is None or (positive and value <= 0) or value < 0:
             need = "a positive" if positive else "a non-negative"
-            issues.add(line_of(vnode), f"{where}.{key}", f"expected {need} number, "
-                       f"got {describe(vnode)}")
+            issues.add(
+                line_of(vnode), f"{where}.{key}", f"expected {need} number, got {describe(vnode)}"
+            )
             return default
         return value
 
@@ -224,27 +266,41 @@ def check_item(node: Node, i: int, issues: IssueList,
             return None
         value = string(vnode)
         if value is None:
-            issues.add(line_of(vnode), f"{where}.{key}",
-                       f"expected a string or null, got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                f"{where}.{key}",
+                f"expected a string or null, got {describe(vnode)}",
+            )
         return value
 
     kind = text("kind") or "point"
     if kind not in KINDS:
-        issues.add(line_of(fields["kind"]), f"{where}.kind", f"unknown kind '{kind}' "
-                   f"(allowed: {', '.join(KINDS)})", closest(kind, KINDS))
+        issues.add(
+            line_of(fields["kind"]),
+            f"{where}.kind",
+            f"unknown kind '{kind}' (allowed: {', '.join(KINDS)})",
+            closest(kind, KINDS),
+        )
     time = fields.get("time")
     t = number(time) if time is not None else None
     if t is None:
-        issues.add(line_of(time or node), f"{where}.time",
-                   "expected a decimal year (e.g. 2026.4)" if time is not None
-                   else "missing required decimal year")
+        issues.add(
+            line_of(time or node),
+            f"{where}.time",
+            "expected a decimal year (e.g. 2026.4)"
+            if time is not None
+            else "missing required decimal year",
+        )
     variable = text("variable")
     need = ("low", "high") if kind == "range" else ("value",)
     vals = {k: num(k, positive=True, required=variable is not None) for k in need}
     for k in {"value", "low", "high"} - set(need):
         if k in fields and not is_null(fields[k]):
-            issues.add(line_of(fields[k]), f"{where}.{k}", f"not used by kind '{kind}' "
-                       f"(a {kind} takes {' and '.join(need)})")
+            issues.add(
+                line_of(fields[k]),
+                f"{where}.{k}",
+                f"not used by kind '{kind}' (a {kind} takes {' and '.join(need)})",
+            )
     if kind == "range" and None not in vals.values() and vals["low"] > vals["high"]:
         issues.add(line_of(fields["low"]), f"{where}.low", "low is greater than high")
     source = fields.get("source")
@@ -253,13 +309,23 @@ def check_item(node: Node, i: int, issues: IssueList,
     if failed and (partial is None or variable is None):
         return None
     obs = Observation(
-        id=ident or str(i), variable=variable, region=text("region"), time=t, kind=kind,
-        value=vals.get("value"), low=vals.get("low"), high=vals.get("high"),
-        share=num("share", 1.0, positive=True), weight=num("weight", 1.0),
-        tolerance=num("tolerance", DEFAULT_TOLERANCE, positive=True), unit=text("unit"),
-        description=text("description") or "", line=line_of(node),
+        id=ident or str(i),
+        variable=variable,
+        region=text("region"),
+        time=t,
+        kind=kind,
+        value=vals.get("value"),
+        low=vals.get("low"),
+        high=vals.get("high"),
+        share=num("share", 1.0, positive=True),
+        weight=num("weight", 1.0),
+        tolerance=num("tolerance", DEFAULT_TOLERANCE, positive=True),
+        unit=text("unit"),
+        description=text("description") or "",
+        line=line_of(node),
         key_lines={key: line_of(knode) for key, knode, _ in items},
-        source=construct(source) if source is not None else None)
+        source=construct(source) if source is not None else None,
+    )
     if failed:
         partial.append(obs)
         return None
@@ -275,14 +341,20 @@ def check_source(snode: Node | None, item_node: Node, where: str, issues: IssueL
     Every number the model is held to must say where it comes from (README, observations).
     """
     if snode is None or is_null(snode):
-        issues.add(line_of(item_node), where,
-                   "missing required source (e.g. {file: article.txt, quote: \"...\"})")
+        issues.add(
+            line_of(item_node),
+            where,
+            'missing required source (e.g. {file: article.txt, quote: "..."})',
+        )
         return
     if not is_mapping(snode):
         text = string(snode)
         if text is None or not text.strip():
-            issues.add(line_of(snode), where, "expected a citation string or a mapping "
-                       f"{{file, quote}}, got {describe(snode)}")
+            issues.add(
+                line_of(snode),
+                where,
+                f"expected a citation string or a mapping {{file, quote}}, got {describe(snode)}",
+            )
         return
     found = {}
     for key, knode, vnode in mapping_items(snode, issues, where):
@@ -291,8 +363,11 @@ def check_source(snode: Node | None, item_node: Node, where: str, issues: IssueL
             continue
         value = string(vnode)
         if value is None or not value.strip():
-            issues.add(line_of(vnode), f"{where}.{key}",
-                       f"expected a non-empty string, got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                f"{where}.{key}",
+                f"expected a non-empty string, got {describe(vnode)}",
+            )
         found[key] = value
     for key in ("file", "quote"):
         if key not in found:
@@ -306,25 +381,43 @@ def check_against_model(obs: Observation, model: CompiledModel, issues: IssueLis
     key = f"observations[{obs.id}]"
     info = model.variables.get(obs.variable)
     if info is None:
-        issues.add(obs.line_of("variable"), f"{key}.variable", f"unknown model variable '{obs.variable}'",
-                   closest(obs.variable, model.variables))
+        issues.add(
+            obs.line_of("variable"),
+            f"{key}.variable",
+            f"unknown model variable '{obs.variable}'",
+            closest(obs.variable, model.variables),
+        )
         return
     elements = [e for d in info.dims for e in model.dims[d]]
-    if not info.dims:          # unit and time are checked for scalar variables too
+    if not info.dims:  # unit and time are checked for scalar variables too
         if obs.region is not None:
-            issues.add(obs.line_of("region"), f"{key}.region",
-                       f"'{obs.variable}' is not subscripted; region must be null")
+            issues.add(
+                obs.line_of("region"),
+                f"{key}.region",
+                f"'{obs.variable}' is not subscripted; region must be null",
+            )
     elif len(info.dims) > 1:
-        issues.add(obs.line_of("variable"), f"{key}.variable", f"'{obs.variable}' has several subscript "
-                   f"ranges {info.dims}; only one range is supported")
+        issues.add(
+            obs.line_of("variable"),
+            f"{key}.variable",
+            f"'{obs.variable}' has several subscript "
+            f"ranges {info.dims}; only one range is supported",
+        )
     elif obs.region not in elements:
-        issues.add(obs.line_of("region"), f"{key}.region", f"region must be one of {', '.join(elements)} "
-                   f"for '{obs.variable}', got {obs.region!r}",
-                   closest(obs.region or "", elements) if obs.region else None)
+        issues.add(
+            obs.line_of("region"),
+            f"{key}.region",
+            f"region must be one of {', '.join(elements)} for '{obs.variable}', got {obs.region!r}",
+            closest(obs.region or "", elements) if obs.region else None,
+        )
     check_unit(obs, info, issues)
     if obs.time is not None and not (model.initial_time <= obs.time <= model.final_time):
-        issues.add(obs.line_of("time"), f"{key}.time", f"{obs.time:g} is outside the simulated period "
-                   f"[{model.initial_time:g}, {model.final_time:g}]")
+        issues.add(
+            obs.line_of("time"),
+            f"{key}.time",
+            f"{obs.time:g} is outside the simulated period "
+            f"[{model.initial_time:g}, {model.final_time:g}]",
+        )
 
 
 def _norm_unit(unit: str) -> str:
@@ -339,14 +432,20 @@ def check_unit(obs: Observation, info: VariableInfo, issues: IssueList) -> None:
     if obs.unit is None or info.units is None:
         return
     if _norm_unit(obs.unit) != _norm_unit(info.units):
-        issues.add(obs.line_of("unit"), f"observations[{obs.id}].unit", f"'{obs.unit}' differs from the "
-                   f"unit of '{obs.variable}' ({info.units}); convert the value")
+        issues.add(
+            obs.line_of("unit"),
+            f"observations[{obs.id}].unit",
+            f"'{obs.unit}' differs from the "
+            f"unit of '{obs.variable}' ({info.units}); convert the value",
+        )
 
 
 # --------------------------------------------------------------------------- fit
 
-def simulated_matrix(observations: Observations | Sequence[Observation],
-                     result: SimulationResult) -> np.ndarray:
+
+def simulated_matrix(
+    observations: Observations | Sequence[Observation], result: SimulationResult
+) -> np.ndarray:
     """``share * variable[region]`` at each observation's time: array ``(runs, n_obs)``.
 
     Only observations with a variable (``observations.fitted``) are columns.
@@ -362,8 +461,12 @@ def simulated_matrix(observations: Observations | Sequence[Observation],
             series = result.sel(obs.variable, **{dim: obs.region})
         series = series.reshape(result.n_runs, t.size)
         if not (t[0] - 1e-9 <= obs.time <= t[-1] + 1e-9):
-            raise InputError([f"observation '{obs.id}' at {obs.time:g} is outside the "
-                              f"simulated period [{t[0]:g}, {t[-1]:g}]"])
+            raise InputError(
+                [
+                    f"observation '{obs.id}' at {obs.time:g} is outside the "
+                    f"simulated period [{t[0]:g}, {t[-1]:g}]"
+                ]
+            )
         i = int(np.clip(np.searchsorted(t, obs.time, side="right") - 1, 0, max(t.size - 2, 0)))
         if t.size == 1:
             out[:, j] = series[:, 0]
@@ -396,11 +499,10 @@ def passes(items: Sequence[Observation], res: np.ndarray) -> np.ndarray:
 def loss(items: Sequence[Observation], res: np.ndarray) -> np.ndarray:
     """Weighted sum of squared residuals per run, ``(runs,)``."""
     w = np.array([o.weight for o in items])
-    return (w * res ** 2).sum(axis=1)
+    return (w * res**2).sum(axis=1)
 
 
-def fit_table(observations: Observations, result: SimulationResult,
-              run: int = 0) -> pd.DataFrame:
+def fit_table(observations: Observations, result: SimulationResult, run: int = 0) -> pd.DataFrame:
     """Observed vs simulated for one run: a pandas DataFrame, one row per fitted observation.
 
     Columns: id, variable, region, time, kind, observed, low, high, unit, simulated,
@@ -414,14 +516,27 @@ def fit_table(observations: Observations, result: SimulationResult,
     ok = passes(items, res)
     rows = []
     for j, o in enumerate(items):
-        rows.append({
-            "id": o.id, "variable": o.variable, "region": o.region or "", "time": o.time,
-            "kind": o.kind, "observed": o.value if o.kind != "range" else np.nan,
-            "low": o.low if o.kind == "range" else np.nan,
-            "high": o.high if o.kind == "range" else np.nan, "unit": o.unit or "",
-            "share": o.share, "simulated": sim[run, j], "log_error": res[run, j],
-            "pct_error": 100 * np.expm1(res[run, j]), "tolerance": o.tolerance,
-            "weight": o.weight, "passed": bool(ok[run, j]), "description": o.description})
+        rows.append(
+            {
+                "id": o.id,
+                "variable": o.variable,
+                "region": o.region or "",
+                "time": o.time,
+                "kind": o.kind,
+                "observed": o.value if o.kind != "range" else np.nan,
+                "low": o.low if o.kind == "range" else np.nan,
+                "high": o.high if o.kind == "range" else np.nan,
+                "unit": o.unit or "",
+                "share": o.share,
+                "simulated": sim[run, j],
+                "log_error": res[run, j],
+                "pct_error": 100 * np.expm1(res[run, j]),
+                "tolerance": o.tolerance,
+                "weight": o.weight,
+                "passed": bool(ok[run, j]),
+                "description": o.description,
+            }
+        )
     return pd.DataFrame(rows)
 
 

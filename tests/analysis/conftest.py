@@ -12,6 +12,7 @@ SWEEPS = REPO / "scenarios" / "sweeps"
 @pytest.fixture(scope="session")
 def cm():
     from aigap.engine import compile_model
+
     return compile_model(MODEL)
 
 
@@ -19,9 +20,17 @@ def cm():
 def sweep_folder(tmp_path_factory, cm):
     """A small finished sweep of the shipped china_embedding_uncertainty.yaml (200 runs)."""
     from aigap.analysis.sweep_job import run_sweep
+
     root = tmp_path_factory.mktemp("sweep_runs")
-    out = run_sweep(SWEEPS / "china_embedding_uncertainty.yaml", model=cm, runs_dir=root,
-                    runs=200, chunk_size=64, progress=None, command=["test"])
+    out = run_sweep(
+        SWEEPS / "china_embedding_uncertainty.yaml",
+        model=cm,
+        runs_dir=root,
+        runs=200,
+        chunk_size=64,
+        progress=None,
+        command=["test"],
+    )
     return out
 
 

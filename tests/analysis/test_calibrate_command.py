@@ -19,10 +19,19 @@ from aigap.scenarios import load_scenario, resolve_params
 REPO = Path(__file__).resolve().parents[2]
 SCEN = REPO / "scenarios"
 MODEL = REPO / "model" / "ai_gap.mdl"
-TRUTH = {"Price War Intensity[CN]": 0.6, "Embedding Conversion Rate": 0.7,
-         "Developer Value Scale[CN]": 0.8}
-SERIES = [("Model ARR", "CN"), ("Model ARR", "US"), ("Application ARR", "CN"),
-          ("Total AI ARR", "CN"), ("Developer WTP", "CN"), ("Paying Developers", "CN")]
+TRUTH = {
+    "Price War Intensity[CN]": 0.6,
+    "Embedding Conversion Rate": 0.7,
+    "Developer Value Scale[CN]": 0.8,
+}
+SERIES = [
+    ("Model ARR", "CN"),
+    ("Model ARR", "US"),
+    ("Application ARR", "CN"),
+    ("Total AI ARR", "CN"),
+    ("Developer WTP", "CN"),
+    ("Paying Developers", "CN"),
+]
 TIMES = (2025.0, 2025.5, 2026.0, 2026.5, 2027.0, 2028.0)
 FAST = ["--popsize", "8", "--maxiter", "30"]
 
@@ -43,16 +52,31 @@ def synthetic(tmp_path_factory, cm):
     for var, reg in SERIES:
         y = res.sel(var, Region=reg)[0]
         for t in TIMES:
-            items.append({"id": f"{var}_{reg}_{t}".replace(" ", "_"), "variable": var,
-                          "region": reg, "time": t, "kind": "point",
-                          "value": float(np.interp(t, res.time, y)),
-                          # exact synthetic data: a tight tolerance, so the accepted set
-                          # measures identifiability, not a 25% measurement error
-                          "tolerance": 0.05,
-                          "source": {"file": "synthetic", "quote": "the model itself"}})
-    items.append({"id": "cn_model_more_than", "variable": "Model ARR", "region": "CN",
-                  "time": 2026.0, "kind": "lower", "value": 1.0e6,
-                  "source": {"file": "synthetic", "quote": "a loose bound"}})
+            items.append(
+                {
+                    "id": f"{var}_{reg}_{t}".replace(" ", "_"),
+                    "variable": var,
+                    "region": reg,
+                    "time": t,
+                    "kind": "point",
+                    "value": float(np.interp(t, res.time, y)),
+                    # exact synthetic data: a tight tolerance, so the accepted set
+                    # measures identifiability, not a 25% measurement error
+                    "tolerance": 0.05,
+                    "source": {"file": "synthetic", "quote": "the model itself"},
+                }
+            )
+    items.append(
+        {
+            "id": "cn_model_more_than",
+            "variable": "Model ARR",
+            "region": "CN",
+            "time": 2026.0,
+            "kind": "lower",
+            "value": 1.0e6,
+            "source": {"file": "synthetic", "quote": "a loose bound"},
+        }
+    )
     obs = d / "observations.yaml"
     obs.write_text(yaml.safe_dump({"observations": items}, sort_keys=False))
     return base, obs
@@ -67,8 +91,20 @@ def _params(*labels):
 
 def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     base, obs = synthetic
-    code = main(["calibrate", str(base), *_params(*TRUTH), "--observations", str(obs),
-                 "--runs-dir", str(tmp_path), "--model", str(MODEL), *FAST])
+    code = main(
+        [
+            "calibrate",
+            str(base),
+            *_params(*TRUTH),
+            "--observations",
+            str(obs),
+            "--runs-dir",
+            str(tmp_path),
+            "--model",
+            str(MODEL),
+            *FAST,
+        ]
+    )
     captured = capsys.readouterr()
     out = captured.out
     assert code == 0, out
@@ -81,10 +117,9 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     assert "identified: every parameter is constrained" in out
     fit = pd.read_csv(folder / "fit.csv")
     assert fit.passed.all() and np.abs(fit.log_error).max() < 0.01
-    assert (fit.pct_error_before.abs() > 1).any()          # the prior did not fit
+    assert (fit.pct_error_before.abs() > 1).any()  # the prior did not fit
     # the new scenario file: only inside the run folder, loads from there, reproduces the fit
-    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml",
-                                                             "observations.yaml"]
+    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml", "observations.yaml"]
     new = folder / "baseline_calibrated.yaml"
     assert f"Calibrated scenario (new file): {new}" in out
     sc = load_scenario(new, model=cm)
@@ -118,34 +153,67 @@ def test_recovers_known_parameters(synthetic, cm, tmp_path, capsys):
     assert "calibration_fit.png" in page or "Calibration fit" in page
     # the uncertainty set, when exported, is a ready sweep
     if exported[0]:
-        code = main(["sweep", str(folder / "uncertainty_sweep.yaml"), "--runs", "32",
-                     "--runs-dir", str(tmp_path / "sw"), "--quiet", "--no-plots"])
+        code = main(
+            [
+                "sweep",
+                str(folder / "uncertainty_sweep.yaml"),
+                "--runs",
+                "32",
+                "--runs-dir",
+                str(tmp_path / "sw"),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
         assert code == 0, capsys.readouterr().err
         (swf,) = list((tmp_path / "sw").iterdir())
-        drawn = pd.read_csv(swf / "samples.csv").drop(columns=["run", "flags"],
-                                                         errors="ignore").to_numpy()
+        drawn = (
+            pd.read_csv(swf / "samples.csv")
+            .drop(columns=["run", "flags"], errors="ignore")
+            .to_numpy()
+        )
         accepted = pd.read_csv(folder / "uncertainty_set.csv").drop(columns="payoff").to_numpy()
         assert all(np.isclose(accepted, row).all(axis=1).any() for row in drawn)  # joint rows
     # --output-scenario: an explicit file, never overwritten (a new file with a suffix)
     explicit = tmp_path / "mine" / "cal.yaml"
     explicit.parent.mkdir()
     for k in (1, 2):
-        again = run_calibration(base, list(TRUTH), observations=obs, seed=1, popsize=5,
-                                maxiter=3, model=cm, runs_dir=tmp_path / "again", plots=False,
-                                n_uncertainty=50, progress=None, output=explicit)
+        again = run_calibration(
+            base,
+            list(TRUTH),
+            observations=obs,
+            seed=1,
+            popsize=5,
+            maxiter=3,
+            model=cm,
+            runs_dir=tmp_path / "again",
+            plots=False,
+            n_uncertainty=50,
+            progress=None,
+            output=explicit,
+        )
         assert again.written == (explicit if k == 1 else explicit.with_name("cal-2.yaml"))
         assert Path(load_scenario(again.written, model=cm).files[0]).resolve() == base.resolve()
-    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml",
-                                                             "observations.yaml"]
+    assert sorted(p.name for p in base.parent.iterdir()) == ["baseline.yaml", "observations.yaml"]
 
 
 def test_non_identifiable_parameter_is_reported(synthetic, cm, tmp_path):
     base, obs = synthetic
     # Subscription Push is 0 in the baseline, so its effect size cannot matter
-    out = run_calibration(base, ["Price War Intensity[CN]", "Subscription Push Effect"],
-                          observations=obs, seed=0, popsize=8, maxiter=15, model=cm,
-                          runs_dir=tmp_path, plots=False, output=tmp_path / "c.yaml",
-                          n_uncertainty=400, progress=None)
+    out = run_calibration(
+        base,
+        ["Price War Intensity[CN]", "Subscription Push Effect"],
+        observations=obs,
+        seed=0,
+        popsize=8,
+        maxiter=15,
+        model=cm,
+        runs_dir=tmp_path,
+        plots=False,
+        output=tmp_path / "c.yaml",
+        n_uncertainty=400,
+        progress=None,
+    )
     status = dict(zip(out.params_frame.parameter, out.params_frame.status))
     assert status["Subscription Push Effect"] == "not identified"
     assert not out.ident["identified"] and "not identifiable" in out.ident["verdict"]
@@ -154,9 +222,23 @@ def test_non_identifiable_parameter_is_reported(synthetic, cm, tmp_path):
 
 def test_hindcast_reports_out_of_sample_error(synthetic, tmp_path, capsys):
     base, obs = synthetic
-    code = main(["calibrate", str(base), *_params("Price War Intensity[CN]"), "--observations",
-                 str(obs), "--until", "2026-06-30", "--runs-dir", str(tmp_path),
-                 "--output-scenario", str(tmp_path / "h.yaml"), "--no-plots", *FAST])
+    code = main(
+        [
+            "calibrate",
+            str(base),
+            *_params("Price War Intensity[CN]"),
+            "--observations",
+            str(obs),
+            "--until",
+            "2026-06-30",
+            "--runs-dir",
+            str(tmp_path),
+            "--output-scenario",
+            str(tmp_path / "h.yaml"),
+            "--no-plots",
+            *FAST,
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "Hindcast:" in out
@@ -176,18 +258,22 @@ def test_parse_until():
     assert parse_until(None) is None
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--param", "Price War Intensty[CN]"], "did you mean 'Price War Intensity'"),
-    (["--param", "Price War Intensity[EU]"], "unknown element 'EU'"),
-    (["--param", "Months per Year"], "declares no [min, max] range"),
-    (["--param", "Embedding Push", "--param", "Embedding Push[CN]"], "not both"),
-    (["--param", "Price War Intensity[CN]", "--until", "soon"], "expected a decimal year"),
-    (["--param", "Price War Intensity[CN]", "--until", "2020"], "no observations"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--param", "Price War Intensty[CN]"], "did you mean 'Price War Intensity'"),
+        (["--param", "Price War Intensity[EU]"], "unknown element 'EU'"),
+        (["--param", "Months per Year"], "declares no [min, max] range"),
+        (["--param", "Embedding Push", "--param", "Embedding Push[CN]"], "not both"),
+        (["--param", "Price War Intensity[CN]", "--until", "soon"], "expected a decimal year"),
+        (["--param", "Price War Intensity[CN]", "--until", "2020"], "no observations"),
+    ],
+)
 def test_bad_calibration_input(args, message, synthetic, tmp_path, capsys):
     base, obs = synthetic
-    code = main(["calibrate", str(base), *args, "--observations", str(obs),
-                 "--runs-dir", str(tmp_path)])
+    code = main(
+        ["calibrate", str(base), *args, "--observations", str(obs), "--runs-dir", str(tmp_path)]
+    )
     assert code == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
@@ -196,10 +282,22 @@ def test_bad_calibration_input(args, message, synthetic, tmp_path, capsys):
 def test_bad_observation_file(synthetic, tmp_path, capsys):
     base, _ = synthetic
     bad = tmp_path / "obs.yaml"
-    bad.write_text("observations:\n  - id: x\n    variable: Model ARR\n    region: CN\n"
-                   "    time: 2026.0\n    kind: pointt\n    value: 1.0e+9\n    valeu: 3\n")
-    code = main(["calibrate", str(base), "--param", "Price War Intensity[CN]",
-                 "--observations", str(bad), "--runs-dir", str(tmp_path / "r")])
+    bad.write_text(
+        "observations:\n  - id: x\n    variable: Model ARR\n    region: CN\n"
+        "    time: 2026.0\n    kind: pointt\n    value: 1.0e+9\n    valeu: 3\n"
+    )
+    code = main(
+        [
+            "calibrate",
+            str(base),
+            "--param",
+            "Price War Intensity[CN]",
+            "--observations",
+            str(bad),
+            "--runs-dir",
+            str(tmp_path / "r"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert f"{bad}:6: observations[x].kind: unknown kind 'pointt'" in err
@@ -207,13 +305,24 @@ def test_bad_observation_file(synthetic, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("force", [False, True])
-def test_unidentified_fit_prints_no_promote_command_without_force(synthetic, tmp_path, capsys,
-                                                                 force):
+def test_unidentified_fit_prints_no_promote_command_without_force(
+    synthetic, tmp_path, capsys, force
+):
     base, obs = synthetic
-    code = main(["calibrate", str(base), *_params("Price War Intensity[CN]",
-                                                  "Subscription Push Effect"),
-                 "--observations", str(obs), "--runs-dir", str(tmp_path), "--no-plots",
-                 *FAST, *(["--force"] if force else [])])
+    code = main(
+        [
+            "calibrate",
+            str(base),
+            *_params("Price War Intensity[CN]", "Subscription Push Effect"),
+            "--observations",
+            str(obs),
+            "--runs-dir",
+            str(tmp_path),
+            "--no-plots",
+            *FAST,
+            *(["--force"] if force else []),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "not identifiable" in out
@@ -230,16 +339,22 @@ def test_calibration_fit_draws_the_fitted_line_on_top(tmp_path):
 
     cm = compile_model(find_model())
     t = np.linspace(2024, 2031, 29)
+
     def res(f):
         arr = np.stack([1e10 * np.exp(0.5 * (t - 2024)), f * 1e9 * np.exp(0.3 * (t - 2024))], -1)
-        return SimulationResult(time=t, data={"Model ARR": arr[None]},
-                                dims={"Model ARR": ("run", "time", "Region")},
-                                coords={"Region": ("US", "CN")}, n_runs=1)
+        return SimulationResult(
+            time=t,
+            data={"Model ARR": arr[None]},
+            dims={"Model ARR": ("run", "time", "Region")},
+            coords={"Region": ("US", "CN")},
+            n_runs=1,
+        )
+
     fig = _plots(tmp_path, cm, None, res(1.5), res(1.0), None, ["Model ARR"], "baseline")
     ax = fig.axes[0]
     cal = [ln for ln in ax.lines if ln.get_label() == "calibrated"]
     before = [ln for ln in ax.lines if ln.get_label() == "before"]
-    assert len(cal) == 2 and len(before) == 1          # US before = calibrated: not drawn
+    assert len(cal) == 2 and len(before) == 1  # US before = calibrated: not drawn
     assert min(ln.get_zorder() for ln in cal) > before[0].get_zorder()
     assert min(ln.get_linewidth() for ln in cal) > before[0].get_linewidth()
     assert (tmp_path / "calibration_fit.png").is_file()

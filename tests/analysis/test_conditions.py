@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from aigap.analysis.conditions import (
-    ConditionError, check_condition, condition_from_mapping, evaluate, parse_condition)
+    ConditionError,
+    check_condition,
+    condition_from_mapping,
+    evaluate,
+    parse_condition,
+)
 
 VARS = {"ARR Gap Ratio": (), "Model ARR": ("Region",)}
 COORDS = {"Region": ("US", "CN")}
@@ -20,9 +25,17 @@ def test_parse_string_form():
     assert c.time == 2030.5 and parse_condition(c.label) == c
 
 
-@pytest.mark.parametrize("text", [
-    "ARR Gap Ratio < 50", "ARR Gap Ratio@2030 == 50", "ARR Gap Ratio@2030 < 1 or 1",
-    "ARR Gap Ratio@2030 < 5e", "ARR Gap Ratio@30 < 5", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ARR Gap Ratio < 50",
+        "ARR Gap Ratio@2030 == 50",
+        "ARR Gap Ratio@2030 < 1 or 1",
+        "ARR Gap Ratio@2030 < 5e",
+        "ARR Gap Ratio@30 < 5",
+        "",
+    ],
+)
 def test_parse_rejects_bad_strings(text):
     with pytest.raises(ConditionError, match="cannot parse condition"):
         parse_condition(text)
@@ -30,18 +43,28 @@ def test_parse_rejects_bad_strings(text):
 
 def test_code_is_data_never_evaluated():
     c = parse_condition("__import__('os').system('x')@2030 < 1")
-    assert c.variable == "__import__('os').system('x')"     # just a (bad) name
+    assert c.variable == "__import__('os').system('x')"  # just a (bad) name
     with pytest.raises(ConditionError, match="unknown variable"):
         check_condition(c, VARS, COORDS)
 
 
 def test_mapping_form_and_errors():
-    c = condition_from_mapping({"name": "cn_big", "variable": "Model ARR", "region": "CN",
-                                "year": 2030, "op": ">", "value": 5e9})
+    c = condition_from_mapping(
+        {
+            "name": "cn_big",
+            "variable": "Model ARR",
+            "region": "CN",
+            "year": 2030,
+            "op": ">",
+            "value": 5e9,
+        }
+    )
     assert c.key == "cn_big" and c.time == 2031.0
     bad = [
-        ({"variable": "X", "year": 2030, "op": "<", "value": 1, "valeu": 2},
-         "did you mean 'value'"),
+        (
+            {"variable": "X", "year": 2030, "op": "<", "value": 1, "valeu": 2},
+            "did you mean 'value'",
+        ),
         ({"variable": "X", "year": 2030, "op": "!=", "value": 1}, "'op' must be one of"),
         ({"variable": "X", "year": 2030, "time": 2030.0, "op": "<", "value": 1}, "exactly one"),
         ({"variable": "X", "year": "2030", "op": "<", "value": 1}, "integer year"),
@@ -56,11 +79,13 @@ def test_mapping_form_and_errors():
 
 def test_check_against_model():
     check_condition(parse_condition("Model ARR[CN]@2030 > 1"), VARS, COORDS, (2024, 2031))
-    cases = [("Model AR[CN]@2030 > 1", "did you mean 'Model ARR'"),
-             ("Model ARR@2030 > 1", "give a region"),
-             ("Model ARR[EU]@2030 > 1", "unknown region 'EU'"),
-             ("ARR Gap Ratio[US]@2030 > 1", "not subscripted"),
-             ("ARR Gap Ratio@2040 > 1", "outside the simulated span")]
+    cases = [
+        ("Model AR[CN]@2030 > 1", "did you mean 'Model ARR'"),
+        ("Model ARR@2030 > 1", "give a region"),
+        ("Model ARR[EU]@2030 > 1", "unknown region 'EU'"),
+        ("ARR Gap Ratio[US]@2030 > 1", "not subscripted"),
+        ("ARR Gap Ratio@2040 > 1", "outside the simulated span"),
+    ]
     for text, msg in cases:
         with pytest.raises(ConditionError, match=msg):
             check_condition(parse_condition(text), VARS, COORDS, (2024, 2031))
@@ -69,12 +94,12 @@ def test_check_against_model():
 def test_evaluate_on_arrays_with_interpolation():
     times = np.array([2030.0, 2031.0, 2032.0])
     vals = np.zeros((3, 3, 2))
-    vals[:, 1, 1] = [1e9, 6e9, 5e9]          # CN at end of 2030
+    vals[:, 1, 1] = [1e9, 6e9, 5e9]  # CN at end of 2030
     vals[:, 1, 0] = 1e12
     c = parse_condition("Model ARR[CN]@2030 > 5e9")
     np.testing.assert_array_equal(evaluate(c, vals, times, ("US", "CN")), [False, True, False])
     ratio = np.array([[10.0, 20.0, 30.0], [40.0, 60.0, np.nan]])
-    c2 = parse_condition("ARR Gap Ratio@2030.5 < 50")   # halfway between 2030 and 2031
+    c2 = parse_condition("ARR Gap Ratio@2030.5 < 50")  # halfway between 2030 and 2031
     np.testing.assert_array_equal(evaluate(c2, ratio, times), [True, False])
     c3 = parse_condition("ARR Gap Ratio@2030.5 > 0")
     assert not evaluate(c3, np.array([[np.nan, np.nan, np.nan]]), times)[0]

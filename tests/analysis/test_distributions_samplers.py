@@ -41,31 +41,37 @@ def test_discrete_levels_with_weights():
     u = np.random.default_rng(0).random(40000)
     x = d.ppf(u)
     assert set(np.unique(x)) == {0.2, 0.5, 0.8}
-    np.testing.assert_allclose([(x == v).mean() for v in (0.2, 0.5, 0.8)],
-                               [0.25, 0.5, 0.25], atol=0.01)
+    np.testing.assert_allclose(
+        [(x == v).mean() for v in (0.2, 0.5, 0.8)], [0.25, 0.5, 0.25], atol=0.01
+    )
 
 
-@pytest.mark.parametrize("spec, msg", [
-    ({"dist": "normal", "mean": 0}, "'dist' must be one of"),
-    ({"dist": "uniform", "low": 1}, "needs 'high'"),
-    ({"dist": "uniform", "low": 1, "high": 0}, "low < high"),
-    ({"dist": "uniform", "low": 0, "high": 1, "mode": 0.5}, "unknown key 'mode'"),
-    ({"dist": "loguniform", "low": 0, "high": 1}, "low > 0"),
-    ({"dist": "triangular", "low": 0, "mode": 2, "high": 1}, "low <= mode <= high"),
-    ({"dist": "truncnormal", "mean": 0, "sd": -1, "low": 0, "high": 1}, "sd > 0"),
-    ({"dist": "uniform", "low": "a", "high": 1}, "must be a number"),
-    ({"dist": "discrete", "levels": []}, "non-empty list"),
-    ({"dist": "discrete", "levels": [1, 2], "weights": [1]}, "one per level"),
-    ("uniform", "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "spec, msg",
+    [
+        ({"dist": "normal", "mean": 0}, "'dist' must be one of"),
+        ({"dist": "uniform", "low": 1}, "needs 'high'"),
+        ({"dist": "uniform", "low": 1, "high": 0}, "low < high"),
+        ({"dist": "uniform", "low": 0, "high": 1, "mode": 0.5}, "unknown key 'mode'"),
+        ({"dist": "loguniform", "low": 0, "high": 1}, "low > 0"),
+        ({"dist": "triangular", "low": 0, "mode": 2, "high": 1}, "low <= mode <= high"),
+        ({"dist": "truncnormal", "mean": 0, "sd": -1, "low": 0, "high": 1}, "sd > 0"),
+        ({"dist": "uniform", "low": "a", "high": 1}, "must be a number"),
+        ({"dist": "discrete", "levels": []}, "non-empty list"),
+        ({"dist": "discrete", "levels": [1, 2], "weights": [1]}, "one per level"),
+        ("uniform", "must be a mapping"),
+    ],
+)
 def test_bad_specs(spec, msg):
     with pytest.raises(DistributionError, match=msg):
         from_spec(spec)
 
 
 def _problem(d):
-    return Problem(tuple(f"x{i}" for i in range(d)),
-                   tuple(from_spec({"dist": "uniform", "low": 0, "high": 1}) for _ in range(d)))
+    return Problem(
+        tuple(f"x{i}" for i in range(d)),
+        tuple(from_spec({"dist": "uniform", "low": 0, "high": 1}) for _ in range(d)),
+    )
 
 
 def test_lhs_is_stratified_in_every_dimension():
@@ -73,7 +79,7 @@ def test_lhs_is_stratified_in_every_dimension():
     u = unit_sample("lhs", n, d, seed=3)
     for j in range(d):
         strata = np.floor(u[:, j] * n).astype(int)
-        assert sorted(strata) == list(range(n))      # exactly one point per stratum
+        assert sorted(strata) == list(range(n))  # exactly one point per stratum
 
 
 def test_sobol_sequence_is_balanced():
@@ -98,8 +104,13 @@ def test_same_seed_same_sample_other_seed_differs():
 
 
 def test_grid_is_full_factorial_and_hits_discrete_levels():
-    p = Problem(("a", "b"), (from_spec({"dist": "uniform", "low": 0, "high": 1}),
-                             from_spec({"dist": "discrete", "levels": [1, 2, 5]})))
+    p = Problem(
+        ("a", "b"),
+        (
+            from_spec({"dist": "uniform", "low": 0, "high": 1}),
+            from_spec({"dist": "discrete", "levels": [1, 2, 5]}),
+        ),
+    )
     x = sample(p, None, 0, "grid", levels=4)
     assert x.shape == (12, 2)
     np.testing.assert_allclose(np.unique(x[:, 0]), [0.125, 0.375, 0.625, 0.875])

@@ -46,15 +46,31 @@ def _check(m, requested):
 
 
 def test_sweep_manifest_records_engine_that_ran(cm, spy, tmp_path):
-    out = run_sweep(SWEEPS / "price_war.yaml", model=cm, runs_dir=tmp_path, runs=8,
-                    chunk_size=4, progress=None, plots=False, engine="compiled")
+    out = run_sweep(
+        SWEEPS / "price_war.yaml",
+        model=cm,
+        runs_dir=tmp_path,
+        runs=8,
+        chunk_size=4,
+        progress=None,
+        plots=False,
+        engine="compiled",
+    )
     assert "compiled" in spy
     _check(_manifest(out.run_dir), "compiled")
 
 
 def test_sensitivity_manifest_records_engine_that_ran(cm, spy, tmp_path):
-    out = run_sensitivity(SWEEPS / "price_war.yaml", "morris", N=2, model=cm,
-                          runs_dir=tmp_path, progress=None, plots=False, n_boot=10)
+    out = run_sensitivity(
+        SWEEPS / "price_war.yaml",
+        "morris",
+        N=2,
+        model=cm,
+        runs_dir=tmp_path,
+        progress=None,
+        plots=False,
+        n_boot=10,
+    )
     # the engine is decided once for the whole job (a small Morris design: numpy), one call
     assert len(spy) == 1 and spy[0] in ("numpy", "compiled")
     _check(_manifest(out.run_dir), "auto")
@@ -63,37 +79,80 @@ def test_sensitivity_manifest_records_engine_that_ran(cm, spy, tmp_path):
 def test_calibration_manifest_records_engine_that_ran(cm, spy, tmp_path):
     base = tmp_path / "baseline.yaml"
     shutil.copyfile(REPO / "scenarios" / "baseline.yaml", base)
-    out = run_calibration(base, ["Price War Intensity[CN]"],
-                          observations=REPO / "scenarios" / "data" / "observations.yaml",
-                          model=cm, runs_dir=tmp_path / "runs", popsize=4, maxiter=2,
-                          n_uncertainty=20, plots=False, progress=None, engine="numpy")
+    out = run_calibration(
+        base,
+        ["Price War Intensity[CN]"],
+        observations=REPO / "scenarios" / "data" / "observations.yaml",
+        model=cm,
+        runs_dir=tmp_path / "runs",
+        popsize=4,
+        maxiter=2,
+        n_uncertainty=20,
+        plots=False,
+        progress=None,
+        engine="numpy",
+    )
     assert set(spy) == {"numpy"}
     _check(_manifest(out.run_dir), "numpy")
 
 
 def test_real_numpy_runs_are_recorded_as_numpy(cm, tmp_path):
-    out = run_sweep(SWEEPS / "price_war.yaml", model=cm, runs_dir=tmp_path, runs=4,
-                    chunk_size=4, progress=None, plots=False, engine="numpy")
+    out = run_sweep(
+        SWEEPS / "price_war.yaml",
+        model=cm,
+        runs_dir=tmp_path,
+        runs=4,
+        chunk_size=4,
+        progress=None,
+        plots=False,
+        engine="numpy",
+    )
     m = _manifest(out.run_dir)
     assert m["engine"] == "numpy" and m["engine_backends"] == {}
 
 
-@pytest.mark.parametrize("command", [
-    ["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "4", "--quiet"],
-    ["sensitivity", str(SWEEPS / "price_war.yaml"), "--method", "morris", "--N", "2",
-     "--n-boot", "10"],
-    ["calibrate", "--param", "Price War Intensity[CN]", "--popsize", "4", "--maxiter", "2",
-     "--output-scenario", "{tmp}/cal.yaml"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "4", "--quiet"],
+        [
+            "sensitivity",
+            str(SWEEPS / "price_war.yaml"),
+            "--method",
+            "morris",
+            "--N",
+            "2",
+            "--n-boot",
+            "10",
+        ],
+        [
+            "calibrate",
+            "--param",
+            "Price War Intensity[CN]",
+            "--popsize",
+            "4",
+            "--maxiter",
+            "2",
+            "--output-scenario",
+            "{tmp}/cal.yaml",
+        ],
+    ],
+)
 def test_cli_engine_option(command, cm, tmp_path, capsys):
     from aigap.cli import main
+
     command = [c.replace("{tmp}", str(tmp_path)) for c in command]
-    common = ["--runs-dir", str(tmp_path / "runs"), "--no-plots",
-              "--model", str(REPO / "model" / "ai_gap.mdl")]
+    common = [
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--no-plots",
+        "--model",
+        str(REPO / "model" / "ai_gap.mdl"),
+    ]
     assert main([*command, *common, "--engine", "numpy"]) == 0
     (folder,) = (tmp_path / "runs").iterdir()
     m = _manifest(folder)
     assert m["engine"] == "numpy" and m["engine_requested"] == "numpy"
-    with pytest.raises(SystemExit) as exc:          # pysd is for run/compare only
+    with pytest.raises(SystemExit) as exc:  # pysd is for run/compare only
         main([*command, *common, "--engine", "pysd"])
     assert exc.value.code == 2 and "invalid choice: 'pysd'" in capsys.readouterr().err

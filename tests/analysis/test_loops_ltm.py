@@ -1,4 +1,5 @@
 """Loops That Matter: loop discovery, link/loop scores on models with known dominance."""
+
 from pathlib import Path
 
 import numpy as np
@@ -61,14 +62,26 @@ def test_discovery_hand_built_graphs():
 
 def test_cli_loops_on_project_model(tmp_path, capsys):
     from aigap.cli import main
+
     root = Path(__file__).resolve().parents[2]
-    rc = main(["loops", str(root / "scenarios/baseline.yaml"), "--variable", "Capability[CN]",
-               "--runs-dir", str(tmp_path), "--top", "2"])
+    rc = main(
+        [
+            "loops",
+            str(root / "scenarios/baseline.yaml"),
+            "--variable",
+            "Capability[CN]",
+            "--runs-dir",
+            str(tmp_path),
+            "--top",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "2027:" in out and "Capability[CN]" in out
     (folder,) = tmp_path.iterdir()
     import csv
+
     with open(folder / "loops.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all("Capability[CN]" in r["loop"] for r in rows)
@@ -84,8 +97,17 @@ def test_cli_loops_on_project_model(tmp_path, capsys):
 
 def test_cli_loops_unknown_variable(tmp_path, capsys):
     from aigap.cli import main
-    rc = main(["loops", str(FIX.parent.parent / "scenarios/baseline.yaml"), "--variable",
-               "Capabilty[CN]", "--runs-dir", str(tmp_path)])
+
+    rc = main(
+        [
+            "loops",
+            str(FIX.parent.parent / "scenarios/baseline.yaml"),
+            "--variable",
+            "Capabilty[CN]",
+            "--runs-dir",
+            str(tmp_path),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
     assert "Capabilty" in err and "'Capability'" in err
@@ -94,22 +116,34 @@ def test_cli_loops_unknown_variable(tmp_path, capsys):
 
 def test_cli_loops_any_model(tmp_path, capsys):
     from aigap.cli import main
+
     sc = tmp_path / "s.yaml"
     sc.write_text("name: s\ndescription: goal seek\n")
-    rc = main(["loops", str(sc), "--model", str(FIX / "ltm_goal_seek.mdl"),
-               "--runs-dir", str(tmp_path / "runs"), "--no-plots"])
+    rc = main(
+        [
+            "loops",
+            str(sc),
+            "--model",
+            str(FIX / "ltm_goal_seek.mdl"),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--no-plots",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0 and "-100% Level -> Gap -> Adjustment" in out
-    assert "  9: -100%" in out and "  10:" not in out   # last period [9, 10)
+    assert "  9: -100%" in out and "  10:" not in out  # last period [9, 10)
 
 
 def test_named_loops_of_project_model_are_all_found():
     from aigap.analysis.loops_file import load_loop_names, loops_file, name_loops
     from aigap.analysis.ltm import loop_label
+
     root = Path(__file__).resolve().parents[2]
     cm = compile_model(root / "model/ai_gap.mdl")
     named = load_loop_names(loops_file(cm.path), cm.variables)
     from aigap.analysis.ltm import feedback_loops
+
     loops = feedback_loops(cm.ir)
     for lp in loops:
         lp.name = loop_label(cm.ir, lp)
@@ -120,6 +154,7 @@ def test_named_loops_of_project_model_are_all_found():
 def test_named_loops_bad_file(tmp_path):
     from aigap.analysis.loops_file import load_loop_names
     from aigap.scenarios import InputError
+
     f = tmp_path / "m.loops.yaml"
     f.write_text("loops:\n  R1:\n    titel: x\n    variables: [Levl]\n")
     with pytest.raises(InputError) as exc:
@@ -172,11 +207,12 @@ def test_strongest_path_search_finds_the_dominant_loops():
 def test_table_covers_calendar_years_and_explains_inactive_ones():
     from aigap.analysis.ltm import Loop
     from aigap.analysis.loops_job import INACTIVE, format_table, periods
-    times = 2024 + 0.25 * np.arange(1, 29)             # steps ending 2024.25 ... 2031.0
-    assert periods(times) == list(range(2024, 2031))     # year-end 2030 is period 2030
+
+    times = 2024 + 0.25 * np.arange(1, 29)  # steps ending 2024.25 ... 2031.0
+    assert periods(times) == list(range(2024, 2031))  # year-end 2030 is period 2030
     rel = np.zeros((2, len(times)))
     rel[0, 4:] = 0.75
-    rel[1, 4:] = -0.25                                   # nothing moves in 2024
+    rel[1, 4:] = -0.25  # nothing moves in 2024
     text = format_table("s", times, [Loop(("a",), "A"), Loop(("b",), "B")], rel)
     lines = text.splitlines()
     assert lines[1] == f"  2024: {INACTIVE}"
@@ -189,10 +225,24 @@ def test_loops_folder_has_manifest_dominance_and_report_section(tmp_path, capsys
 
     from aigap.analysis.report import build_report
     from aigap.cli import main
+
     sc = tmp_path / "s.yaml"
     sc.write_text("name: s\ndescription: logistic\n")
-    assert main(["loops", str(sc), "--model", str(FIX / "ltm_logistic.mdl"), "--top", "2",
-                 "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert (
+        main(
+            [
+                "loops",
+                str(sc),
+                "--model",
+                str(FIX / "ltm_logistic.mdl"),
+                "--top",
+                "2",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     (folder,) = (tmp_path / "runs").iterdir()
     assert (folder / "manifest.json").is_file()

@@ -1,4 +1,5 @@
 """One-at-a-time sensitivity: pure methods, the library job and `aigap oat`."""
+
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_design_moves_one_constant_per_row_and_clips():
-    params, cases = oat_design({"a": np.array(1.0), "b": np.array([2.0, 10.0])},
-                               {"a": (0.0, 1.1), "b": (0.0, np.inf)}, spread=0.2)
+    params, cases = oat_design(
+        {"a": np.array(1.0), "b": np.array([2.0, 10.0])},
+        {"a": (0.0, 1.1), "b": (0.0, np.inf)},
+        spread=0.2,
+    )
     assert cases == [("a", 0.8), ("a", 1.2), ("b", 0.8), ("b", 1.2)]
-    assert params["a"].tolist() == [1.0, 0.8, 1.1, 1.0, 1.0]          # 1.2 clipped to 1.1
+    assert params["a"].tolist() == [1.0, 0.8, 1.1, 1.0, 1.0]  # 1.2 clipped to 1.1
     assert params["b"][3].tolist() == [1.6, 8.0] and params["b"][0].tolist() == [2.0, 10.0]
     with pytest.raises(ValueError):
         oat_design({"a": 1.0}, {"a": (0, 1)}, spread=1.5)
@@ -30,6 +34,7 @@ def test_effects_are_the_largest_log_change_and_flag_sign_changes():
 @pytest.fixture(scope="module")
 def real():
     from aigap.engine import compile_model
+
     return compile_model(ROOT / "model" / "ai_gap.mdl")
 
 
@@ -39,6 +44,7 @@ def test_run_oat_matches_single_runs(real):
     top = max(res.effects, key=lambda n: res.effects[n][0])
     info = real.constants[top]
     from aigap.workflow.summary import year_end
+
     base = year_end(real.simulate(outputs=["ARR Gap Ratio"]), "ARR Gap Ratio", 2030)
     moved = []
     for f in (0.8, 1.2):
@@ -61,11 +67,14 @@ def test_oat_command_prints_the_table(aigap, real):
     assert first == sorted(first, reverse=True)
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--spread", "2"), "--spread: expected a number in (0, 1)"),
-    (("--year", "2040"), "--year: year-end 2040 is outside the model's run"),
-    (("no_such_scenario",), "no_such_scenario"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--spread", "2"), "--spread: expected a number in (0, 1)"),
+        (("--year", "2040"), "--year: year-end 2040 is outside the model's run"),
+        (("no_such_scenario",), "no_such_scenario"),
+    ],
+)
 def test_oat_bad_input_exits_2(aigap, args, message):
     p = aigap("oat", *args, model=None)
     assert p.returncode == 2, p.stdout + p.stderr

@@ -1,5 +1,6 @@
 """Policy-search methods on closed-form cases: robustness statistics, regret, satisficing,
 Pareto ranks, crowding, DE and NSGA-II optima, lever paths, integrals."""
+
 import numpy as np
 import pytest
 
@@ -7,18 +8,14 @@ from aigap.analysis import policy as pm
 from aigap.analysis.policy import Statistic
 
 # 3 policies x 4 worlds (a gap: smaller is better)
-V = np.array([[10.0, 20.0, 30.0, 40.0],
-              [15.0, 15.0, 15.0, 15.0],
-              [5.0, 25.0, 35.0, 60.0]])
+V = np.array([[10.0, 20.0, 30.0, 40.0], [15.0, 15.0, 15.0, 15.0], [5.0, 25.0, 35.0, 60.0]])
 
 
 def test_mean_median_percentile_worst():
     assert pm.robust_statistic(V, Statistic("mean")).tolist() == [25.0, 15.0, 31.25]
     assert pm.robust_statistic(V, Statistic("median")).tolist() == [25.0, 15.0, 30.0]
-    np.testing.assert_allclose(pm.robust_statistic(V, Statistic("percentile", q=100)),
-                               [40, 15, 60])
-    np.testing.assert_allclose(pm.robust_statistic(V, Statistic("percentile", q=50)),
-                               [25, 15, 30])
+    np.testing.assert_allclose(pm.robust_statistic(V, Statistic("percentile", q=100)), [40, 15, 60])
+    np.testing.assert_allclose(pm.robust_statistic(V, Statistic("percentile", q=50)), [25, 15, 30])
     assert pm.robust_statistic(V, Statistic("worst"), "min").tolist() == [40, 15, 60]
     assert pm.robust_statistic(V, Statistic("worst"), "max").tolist() == [10, 15, 5]
 
@@ -28,14 +25,14 @@ def test_regret_against_best_policy_per_world():
     R = pm.regret(V, "min")
     np.testing.assert_array_equal(R, [[5, 5, 15, 25], [10, 0, 0, 0], [0, 10, 20, 45]])
     assert pm.robust_statistic(V, Statistic("regret", of="max")).tolist() == [25, 10, 45]
-    assert pm.robust_statistic(V, Statistic("regret", of="mean")).tolist() == [12.5, 2.5,
-                                                                              18.75]
+    assert pm.robust_statistic(V, Statistic("regret", of="mean")).tolist() == [12.5, 2.5, 18.75]
     # maximising: regret = best - value; an explicit reference overrides the set's best
     Rmax = pm.regret(V, "max", reference=np.array([100.0, 100, 100, 100]))
     assert Rmax[1].tolist() == [85, 85, 85, 85]
     # minimax regret picks the steady policy; mean picks it too; best-case would not
-    loss = pm.to_loss(pm.robust_statistic(V, Statistic("regret", of="max")),
-                      Statistic("regret"), "min")
+    loss = pm.to_loss(
+        pm.robust_statistic(V, Statistic("regret", of="max")), Statistic("regret"), "min"
+    )
     assert int(np.argmin(loss)) == 1
 
 
@@ -45,7 +42,7 @@ def test_satisficing_share_and_loss_sign():
     assert share.tolist() == [0.25, 1.0, 0.25]
     assert pm.to_loss(share, st, "min").tolist() == [-0.25, -1.0, -0.25]
     v = V.copy()
-    v[1, 0] = np.nan                              # a failed run never satisfies
+    v[1, 0] = np.nan  # a failed run never satisfies
     assert pm.robust_statistic(v, st)[1] == 0.75
 
 
@@ -73,12 +70,13 @@ def test_pareto_front_of_known_points():
 def test_constraint_domination():
     F = np.array([[0.0, 0.0], [5.0, 5.0], [1.0, 1.0]])
     rank = pm.nondominated_sort(F, cv=np.array([2.0, 0.0, 1.0]))
-    assert rank.tolist() == [2, 0, 1]            # feasible first, then by violation
+    assert rank.tolist() == [2, 0, 1]  # feasible first, then by violation
 
 
 def test_nsga2_one_batch_per_generation_and_identical_replay():
     """pymoo's NSGA-II asks for the whole population at once, and the same seed asks for
     the same batches (what the job's resume relies on)."""
+
     def run(seed):
         batches, seen = [], []
 
@@ -87,14 +85,20 @@ def test_nsga2_one_batch_per_generation_and_identical_replay():
             f = np.column_stack([X[:, 0], (1 + X[:, 1]) * (1 - np.sqrt(X[:, 0]))])
             return f, np.zeros(len(X))
 
-        out = pm.nsga2(evaluate, [(0, 1), (0, 2)], 11, 5, np.random.default_rng(seed),
-                       on_generation=lambda g, X, F, CV: seen.append((g, len(X))))
+        out = pm.nsga2(
+            evaluate,
+            [(0, 1), (0, 2)],
+            11,
+            5,
+            np.random.default_rng(seed),
+            on_generation=lambda g, X, F, CV: seen.append((g, len(X))),
+        )
         return batches, seen, out
 
     b1, seen, (X, F, _) = run(4)
     b2, _, (X2, F2, _) = run(4)
     b3, _, _ = run(5)
-    assert seen == [(g, 12) for g in range(6)] and len(b1) == 6      # pop rounded to even
+    assert seen == [(g, 12) for g in range(6)] and len(b1) == 6  # pop rounded to even
     assert all(b.shape == (12, 2) for b in b1)
     assert all(np.array_equal(a, b) for a, b in zip(b1, b2, strict=True))
     np.testing.assert_array_equal(X, X2)
@@ -110,13 +114,14 @@ def test_de_finds_quadratic_optimum_under_a_constraint():
     def evaluate(X):
         calls.append(X.shape[0])
         f = ((X - c) ** 2).sum(axis=1)
-        cv = np.maximum(X[:, 2] - 0.2, 0.0)       # x3 <= 0.2: optimum moves to the bound
+        cv = np.maximum(X[:, 2] - 0.2, 0.0)  # x3 <= 0.2: optimum moves to the bound
         return f[:, None], cv
 
-    res = pm.differential_evolution(evaluate, [(-1, 1)] * 3, 30, 200,
-                                    np.random.default_rng(3), tol=1e-10)
+    res = pm.differential_evolution(
+        evaluate, [(-1, 1)] * 3, 30, 200, np.random.default_rng(3), tol=1e-10
+    )
     np.testing.assert_allclose(res.x, [0.3, -0.7, 0.2], atol=2e-3)
-    assert len(set(calls)) == 1 and calls[0] == 30      # one call per generation
+    assert len(set(calls)) == 1 and calls[0] == 30  # one call per generation
 
 
 def test_de_is_deterministic_in_the_seed():
@@ -139,13 +144,13 @@ def test_nsga2_front_matches_the_analytic_front():
     assert front.sum() >= 30
     np.testing.assert_allclose(np.sqrt(F[front, 0]) + np.sqrt(F[front, 1]), 1.0, atol=0.02)
     assert np.median(X[front, 1]) < 0.005 and X[front, 1].max() < 0.08
-    assert X[front, 0].min() < 0.1 and X[front, 0].max() > 0.9     # spread over the front
+    assert X[front, 0].min() < 0.1 and X[front, 0].max() > 0.9  # spread over the front
 
 
 def test_nsga2_respects_constraints():
     def evaluate(X):
         f = np.column_stack([X[:, 0], 1 - X[:, 0] + X[:, 1]])
-        return f, np.maximum(0.4 - X[:, 0], 0.0)        # x1 >= 0.4
+        return f, np.maximum(0.4 - X[:, 0], 0.0)  # x1 >= 0.4
 
     X, _, CV = pm.nsga2(evaluate, [(0, 1), (0, 1)], 20, 30, np.random.default_rng(2))
     assert (CV == 0).all() and X[:, 0].min() >= 0.4 - 1e-12
@@ -158,12 +163,12 @@ def test_penalised_ranks_infeasible_last():
 
 def test_lever_path_step_and_ramp():
     grid = np.array([2024.0, 2026.0 - 1e-6, 2026.0, 2027.0, 2028.0, 2030.0])
-    base = np.array([0.1, 0.1, 0.1, 0.1, 0.3, 0.3])      # base itself rises after 2027
-    step = pm.lever_path(grid, base, np.array([2026.0 - 1e-6]), np.array([2026.0]),
-                         np.array([0.9]))
+    base = np.array([0.1, 0.1, 0.1, 0.1, 0.3, 0.3])  # base itself rises after 2027
+    step = pm.lever_path(grid, base, np.array([2026.0 - 1e-6]), np.array([2026.0]), np.array([0.9]))
     np.testing.assert_allclose(step[0], [0.1, 0.1, 0.9, 0.9, 0.9, 0.9])
-    ramp = pm.lever_path(grid, base, np.array([2026.0, 2027.0]), np.array([2028.0, 2028.0]),
-                         np.array([0.5, 0.7]))
+    ramp = pm.lever_path(
+        grid, base, np.array([2026.0, 2027.0]), np.array([2028.0, 2028.0]), np.array([0.5, 0.7])
+    )
     np.testing.assert_allclose(ramp[0], [0.1, 0.1, 0.1, 0.3, 0.5, 0.5])
     np.testing.assert_allclose(ramp[1], [0.1, 0.1, 0.1, 0.1, 0.7, 0.7])
 
@@ -172,7 +177,7 @@ def test_integral_of_a_line():
     t = np.linspace(2024, 2031, 29)
     v = np.vstack([2 * t - 4000, np.ones_like(t)])
     got = pm.integral(v, t, 2026.1, 2030.0)
-    exact = (2030.0 ** 2 - 2026.1 ** 2) - 4000 * (2030.0 - 2026.1)
+    exact = (2030.0**2 - 2026.1**2) - 4000 * (2030.0 - 2026.1)
     np.testing.assert_allclose(got, [exact, 3.9])
 
 
@@ -181,9 +186,13 @@ def test_lever_spread():
     np.testing.assert_allclose(pm.lever_spread(X, [(0, 1), (0, 2)]), [0.8, 0.0])
 
 
-@pytest.mark.parametrize("stat,label", [(Statistic("percentile", q=90), "p90"),
-                                        (Statistic("regret", of="max"), "regret max"),
-                                        (Statistic("satisfice", op="<", threshold=20),
-                                         "share < 20")])
+@pytest.mark.parametrize(
+    "stat,label",
+    [
+        (Statistic("percentile", q=90), "p90"),
+        (Statistic("regret", of="max"), "regret max"),
+        (Statistic("satisfice", op="<", threshold=20), "share < 20"),
+    ],
+)
 def test_labels(stat, label):
     assert stat.label == label

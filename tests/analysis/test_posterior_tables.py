@@ -13,8 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_posterior_tables_check_passes():
-    proc = subprocess.run([sys.executable, str(REPO / "model" / "posterior_tables.py"),
-                           "--check"], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "model" / "posterior_tables.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -30,8 +34,9 @@ def test_posterior_tables_check_detects_stale_inputs(tmp_path, monkeypatch, cm):
     man["model"]["sha256"] = "0" * 64
     (store / "manifest.json").write_text(json.dumps(man))
     monkeypatch.setattr(pt, "STORE", store)
-    assert pt.provenance_problems(cm) == ["model/ai_gap.mdl changed since the posterior was "
-                                          "sampled"]
+    assert pt.provenance_problems(cm) == [
+        "model/ai_gap.mdl changed since the posterior was sampled"
+    ]
     readme = tmp_path / "README.md"
     readme.write_text("x\n<!-- BEGIN posterior_gaps -->\nold\n<!-- END posterior_gaps -->\n")
     assert "old" not in pt.replace(readme.read_text(), "posterior_gaps", "new")

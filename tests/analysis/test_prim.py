@@ -9,7 +9,7 @@ from aigap.analysis import prim
 def _data(n=3000, seed=0, noise=0.0):
     rng = np.random.default_rng(seed)
     X = rng.random((n, 5))
-    y = (X[:, 0] > 0.6) & (X[:, 2] < 0.3)          # the true box: x0 > 0.6, x2 < 0.3
+    y = (X[:, 0] > 0.6) & (X[:, 2] < 0.3)  # the true box: x0 > 0.6, x2 < 0.3
     if noise:
         flip = rng.random(n) < noise
         y = np.where(flip, ~y, y)
@@ -22,7 +22,7 @@ def test_peeling_finds_the_known_box(objective):
     traj = prim.peel(X, y, alpha=0.05, min_mass=0.02, objective=objective)
     assert traj[0].coverage == 1.0 and traj[0].density == y.mean()
     dens = [b.density for b in traj]
-    assert all(b >= a - 1e-12 for a, b in zip(dens, dens[1:]))   # peeling never lowers density
+    assert all(b >= a - 1e-12 for a, b in zip(dens, dens[1:]))  # peeling never lowers density
     k = prim.select(traj, min_coverage=0.8)
     box = prim.paste(X, y, traj[k])
     assert set(box.restricted) == {0, 2}
@@ -35,9 +35,9 @@ def test_box_is_robust_to_label_noise_and_restrictions_report():
     boxes = prim.find_boxes(X, y, max_boxes=1, min_coverage=0.7)
     assert len(boxes) == 1
     traj, k, box = boxes[0]
-    assert set(box.restricted) == {0, 2}          # pruning drops restrictions that barely matter
+    assert set(box.restricted) == {0, 2}  # pruning drops restrictions that barely matter
     rows = {r["index"]: r for r in prim.restrictions(X, y, box)}
-    for j in (0, 2):                                  # dropping a true restriction hurts density
+    for j in (0, 2):  # dropping a true restriction hurts density
         assert rows[j]["density_without"] < box.density - 0.2
 
 
@@ -67,7 +67,7 @@ def test_lenient_objective_resists_coarse_discrete_peels():
     X = np.column_stack([rng.random(n), rng.choice([0.3, 0.5, 0.8], n)])
     u = rng.random(n)
     y = ((X[:, 0] > 0.6) & (u < 0.8)) | ((X[:, 1] != 0.3) & (u < 0.15))
-    assert prim.peel(X, y, objective="original")[1].restricted == (1,)   # drops a level
+    assert prim.peel(X, y, objective="original")[1].restricted == (1,)  # drops a level
     assert prim.peel(X, y, objective="lenient")[1].restricted == (0,)
     with pytest.raises(ValueError, match="objective"):
         prim.peel(X, y, objective="greedy")
@@ -78,7 +78,7 @@ def test_prune_drops_irrelevant_restrictions():
     X = rng.random((4000, 3))
     y = X[:, 0] > 0.5
     full = np.array([[0.0, 1.0]] * 3)
-    limits = np.array([[0.5, 1.0], [0.0, 0.9], [0.1, 1.0]])    # x1, x2 limits do not matter
+    limits = np.array([[0.5, 1.0], [0.0, 0.9], [0.1, 1.0]])  # x1, x2 limits do not matter
     box = prim._stats(X, y, limits, int(y.sum()), len(y), full)
     assert box.restricted == (0, 1, 2)
     pruned = prim.prune(X, y, box, tol=0.02, full=full)
@@ -98,13 +98,13 @@ def test_box_plot_log_inputs_and_readable_units():
 
     full = np.array([[1e8, 1e10], [0.0, 1.0]])
     box = SimpleNamespace(restricted=(0, 1), limits={0: (1e9, 1e10), 1: (0.2, 0.6)})
-    fig = plot_box(None, ["Budget", "Share"], box, full, "t", units={"Budget": "USD"},
-                   log_inputs={"Budget"})
+    fig = plot_box(
+        None, ["Budget", "Share"], box, full, "t", units={"Budget": "USD"}, log_inputs={"Budget"}
+    )
     ax = fig.axes[0]
-    bars = [p for p in ax.patches if p.get_facecolor()[1] < 0.5
-]
-    assert [round(p.get_x(), 6) for p in bars] == [0.5, 0.2]    # 1e9 is half-way in log space
-    assert "\\$1.00B" in ax.texts[0].get_text()          # escaped: two $ are not mathtext
+    bars = [p for p in ax.patches if p.get_facecolor()[1] < 0.5]
+    assert [round(p.get_x(), 6) for p in bars] == [0.5, 0.2]  # 1e9 is half-way in log space
+    assert "\\$1.00B" in ax.texts[0].get_text()  # escaped: two $ are not mathtext
     texts = [t.get_text().replace("\\$", "$") for t in ax.texts]
     assert texts[0] == "$1.00B .. $10.0B  (of $100M .. $10.0B, log scale)"
     assert texts[1] == "0.200 .. 0.600  (of 0 .. 1.00)"

@@ -24,7 +24,7 @@ def _cli_gap_table(stdout: str, title: str) -> dict:
     lines = stdout.splitlines()
     start = lines.index(f"{title} (year-end)")
     rows = {}
-    for line in lines[start + 3:]:
+    for line in lines[start + 3 :]:
         if not line.strip():
             break
         name, *cells = line.split()
@@ -40,28 +40,52 @@ def briefing(tmp_path_factory, sweep_folder):
     mp.chdir(REPO)
     import contextlib
     import io
+
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        assert main(["compare", "baseline", "china_embedding", "--no-plots",
-                     "--runs-dir", str(root)]) == 0
+        assert (
+            main(["compare", "baseline", "china_embedding", "--no-plots", "--runs-dir", str(root)])
+            == 0
+        )
     compare_out = buf.getvalue()
     page_path = root / "report.html"
     with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["report", "latest:compare", str(sweep_folder.run_dir), "--runs-dir",
-                     str(root), "--output", str(page_path)]) == 0
+        assert (
+            main(
+                [
+                    "report",
+                    "latest:compare",
+                    str(sweep_folder.run_dir),
+                    "--runs-dir",
+                    str(root),
+                    "--output",
+                    str(page_path),
+                ]
+            )
+            == 0
+        )
     mp.undo()
     (compare,) = [p for p in root.iterdir() if p.name.endswith("-compare")]
-    return {"page": page_path.read_text(encoding="utf-8"), "path": page_path,
-            "stdout": compare_out, "compare": compare, "sweep": sweep_folder.run_dir,
-            "root": root}
+    return {
+        "page": page_path.read_text(encoding="utf-8"),
+        "path": page_path,
+        "stdout": compare_out,
+        "compare": compare,
+        "sweep": sweep_folder.run_dir,
+        "root": root,
+    }
 
 
 def test_summary_comes_first_and_gap_tables_equal_compare(briefing):
     page = briefing["page"]
     # the summary (question, findings, gap tables) comes before any folder section
-    assert page.index('id="summary"') < page.index('class="folder"') < \
-        page.index('id="assumptions"') < page.index('id="glossary"') < \
-        page.index('id="provenance"')
+    assert (
+        page.index('id="summary"')
+        < page.index('class="folder"')
+        < page.index('id="assumptions"')
+        < page.index('id="glossary"')
+        < page.index('id="provenance"')
+    )
     for gap in ("ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio"):
         (tab,) = _tables(page, **{"data-variable": gap})
         tab = tab.set_index("scenario")
@@ -74,15 +98,17 @@ def test_summary_comes_first_and_gap_tables_equal_compare(briefing):
         row = pct[(pct.variable == gap) & (pct.year == 2030)].iloc[0]
         band = [r for r in tab.index if r.startswith("sweep ")]
         assert len(band) == 1 and "data-consistent runs" in band[0]
-        med, lo, hi = (format_value(row[f"{k}_consistent"], ratio=True)
-                       for k in ("p50", "p5", "p95"))
+        med, lo, hi = (
+            format_value(row[f"{k}_consistent"], ratio=True) for k in ("p50", "p5", "p95")
+        )
         assert tab.loc[band[0], "2030"] == f"{med} ({lo}-{hi})"
 
 
 def test_findings_are_generated_from_the_results(briefing):
     page = briefing["page"]
-    items = re.findall(r"<li>(.*?)</li>", page.split('<ol class="findings">')[1]
-                       .split("</ol>")[0], re.S)
+    items = re.findall(
+        r"<li>(.*?)</li>", page.split('<ol class="findings">')[1].split("</ol>")[0], re.S
+    )
     assert 3 <= len(items) <= 5
     summary = pd.read_csv(briefing["compare"] / "summary.csv")
     base = summary[(summary.scenario == "baseline") & (summary.variable == "ARR Gap Ratio")]
@@ -96,9 +122,9 @@ def test_nothing_cut_off_and_every_figure_captioned(briefing):
     assert "see fit.csv" not in page and "first 80" not in page
     fit = pd.read_csv(briefing["compare"] / "fit.csv")
     (shown,) = [t for t in _tables(page) if "observation" in t.columns and "fit" in t.columns]
-    assert len(shown) == len(fit) == 2 * fit.id.nunique()       # every row, collapsible
+    assert len(shown) == len(fit) == 2 * fit.id.nunique()  # every row, collapsible
     assert f"{len(fit)} rows: click to show all" in page
-    assert "ci_low" not in page                                  # readable column names
+    assert "ci_low" not in page  # readable column names
     figs = re.findall(r"<figcaption><b>Figure \d+\.</b> ([^<]+)", page)
     assert len(figs) == len(list(briefing["sweep"].glob("*.png"))) >= 2
     assert all(len(c) > 30 for c in figs)
@@ -148,12 +174,16 @@ def test_export_round_trips(briefing, tmp_path, capsys):
     summary = pd.read_csv(compare / "summary.csv")
     pd.testing.assert_frame_equal(sheets["summary"], summary, check_dtype=False)
     results = pd.read_csv(compare / "results.csv").fillna({"region": ""})
-    assert (sheets["results"].unit[sheets["results"].variable == "Total AI ARR"]
-            == "USD/Year").all()
+    assert (
+        sheets["results"].unit[sheets["results"].variable == "Total AI ARR"] == "USD/Year"
+    ).all()
     ds = xr.load_dataset(nc, engine="scipy")
     assert ds["Total AI ARR"].attrs["units"] == "USD/Year"
-    sub = results[(results.variable == "Total AI ARR") & (results.region == "CN")
-                  & (results.scenario == "china_embedding")]
+    sub = results[
+        (results.variable == "Total AI ARR")
+        & (results.region == "CN")
+        & (results.scenario == "china_embedding")
+    ]
     got = ds["Total AI ARR"].sel(scenario="china_embedding", Region="CN").values
     np.testing.assert_allclose(got, sub.value.to_numpy(), rtol=1e-12)
     long = pd.read_csv(csv, keep_default_na=False)
@@ -176,21 +206,52 @@ def test_export_round_trips(briefing, tmp_path, capsys):
 
 def test_scenario_names_and_run_folder_names(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
-    assert main(["run", "baseline", "--no-plots", "--no-observations", "--set",
-                 "Price War Intensity[CN]=0.5", "--runs-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "baseline",
+                "--no-plots",
+                "--no-observations",
+                "--set",
+                "Price War Intensity[CN]=0.5",
+                "--runs-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     assert folder.name.endswith("-baseline-price_war_intensity_cn_0.5")
     assert main(["run", "basline", "--runs-dir", str(tmp_path)]) == 2
     assert "did you mean 'baseline'?" in capsys.readouterr().err
-    assert main(["run", "baseline", "--no-plots", "--no-observations", "--name", "mine",
-                 "--runs-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "baseline",
+                "--no-plots",
+                "--no-observations",
+                "--name",
+                "mine",
+                "--runs-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert any(p.name.endswith("-mine") for p in tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("command, term", [("sensitivity", "Morris mu* / sigma: Mean absolute"),
-                                           ("calibrate", "Payoff: Calibration's error score"),
-                                           ("discover", "PRIM box: A set of input ranges"),
-                                           ("report", "Gap ratio: US value divided")])
+@pytest.mark.parametrize(
+    "command, term",
+    [
+        ("sensitivity", "Morris mu* / sigma: Mean absolute"),
+        ("calibrate", "Payoff: Calibration's error score"),
+        ("discover", "PRIM box: A set of input ranges"),
+        ("report", "Gap ratio: US value divided"),
+    ],
+)
 def test_terms_of_art_explained_in_help(command, term, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])

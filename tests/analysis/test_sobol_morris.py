@@ -16,10 +16,10 @@ def ishigami(X):
 
 
 def ishigami_indices():
-    V = A ** 2 / 8 + B * np.pi ** 4 / 5 + B ** 2 * np.pi ** 8 / 18 + 0.5
-    V1 = 0.5 * (1 + B * np.pi ** 4 / 5) ** 2
-    V2 = A ** 2 / 8
-    V13 = B ** 2 * np.pi ** 8 * (1 / 18 - 1 / 50)
+    V = A**2 / 8 + B * np.pi**4 / 5 + B**2 * np.pi**8 / 18 + 0.5
+    V1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2
+    V2 = A**2 / 8
+    V13 = B**2 * np.pi**8 * (1 / 18 - 1 / 50)
     S1 = np.array([V1, V2, 0.0]) / V
     ST = np.array([V1 + V13, V2, V13]) / V
     return S1, ST
@@ -46,7 +46,7 @@ def test_saltelli_design_layout():
 
 def test_ishigami_indices_within_ci_and_tolerance():
     p = _pi_problem()
-    X = sobol.sample(p, 2 ** 13, seed=42)
+    X = sobol.sample(p, 2**13, seed=42)
     res = sobol.analyze(p, ishigami(X), n_boot=200, seed=1)
     S1, ST = ishigami_indices()
     np.testing.assert_allclose(res.S1[:, 0], S1, atol=0.03)
@@ -54,26 +54,29 @@ def test_ishigami_indices_within_ci_and_tolerance():
     # the analytic values fall inside (slightly widened) bootstrap intervals
     assert np.all(res.S1_low[:, 0] - 0.01 <= S1) and np.all(S1 <= res.S1_high[:, 0] + 0.01)
     assert np.all(res.ST_low[:, 0] - 0.01 <= ST) and np.all(ST <= res.ST_high[:, 0] + 0.01)
-    assert res.ranking() == [0, 1, 2]                   # total effects: x1 > x2 > x3
+    assert res.ranking() == [0, 1, 2]  # total effects: x1 > x2 > x3
     # intervals shrink with N
-    small = sobol.analyze(p, ishigami(sobol.sample(p, 2 ** 9, seed=42)), n_boot=200, seed=1)
+    small = sobol.analyze(p, ishigami(sobol.sample(p, 2**9, seed=42)), n_boot=200, seed=1)
     assert np.mean(small.ST_high - small.ST_low) > np.mean(res.ST_high - res.ST_low)
 
 
 def test_agrees_with_scipy_sobol_indices():
     p = _pi_problem()
-    X = sobol.sample(p, 2 ** 12, seed=5)
+    X = sobol.sample(p, 2**12, seed=5)
     ours = sobol.analyze(p, ishigami(X), n_boot=10)
-    ref = stats.sobol_indices(func=lambda x: ishigami(x.T), n=2 ** 12,
-                              dists=[stats.uniform(-np.pi, 2 * np.pi)] * 3,
-                              rng=np.random.default_rng(5))
+    ref = stats.sobol_indices(
+        func=lambda x: ishigami(x.T),
+        n=2**12,
+        dists=[stats.uniform(-np.pi, 2 * np.pi)] * 3,
+        rng=np.random.default_rng(5),
+    )
     np.testing.assert_allclose(ours.S1[:, 0], ref.first_order, atol=0.04)
     np.testing.assert_allclose(ours.ST[:, 0], ref.total_order, atol=0.04)
 
 
 def test_multiple_outputs_and_dummy_input():
-    p = _pi_problem(4)                                   # x4 is not used by the function
-    X = sobol.sample(p, 2 ** 10, seed=3)
+    p = _pi_problem(4)  # x4 is not used by the function
+    X = sobol.sample(p, 2**10, seed=3)
     Y = np.column_stack([ishigami(X), 2 * X[:, 3] * 0 + X[:, 0]])
     res = sobol.analyze(p, Y, n_boot=50)
     assert res.S1.shape == (4, 2)
@@ -110,7 +113,7 @@ def test_morris_ranks_linear_function():
     # linear input without interactions: mu* equals |coef| * (range) and sigma small
     assert res.mu_star[0, 0] == pytest.approx(10 + 2 * X[:, 1].mean(), rel=0.15)
     assert res.sigma[2, 0] == pytest.approx(0.0, abs=1e-12)
-    assert res.sigma[1, 0] > 0                            # interaction with a
+    assert res.sigma[1, 0] > 0  # interaction with a
 
 
 def test_morris_bad_input():
@@ -125,7 +128,7 @@ def test_large_offset_does_not_blow_up_intervals():
     """Outputs like gap ratios have a mean far above their spread: indices and CIs must not
     depend on the offset (the estimator works on centred outputs)."""
     p = _pi_problem()
-    X = sobol.sample(p, 2 ** 10, seed=9)
+    X = sobol.sample(p, 2**10, seed=9)
     a = sobol.analyze(p, ishigami(X), n_boot=100, seed=2)
     b = sobol.analyze(p, ishigami(X) + 1e4, n_boot=100, seed=2)
     np.testing.assert_allclose(a.S1, b.S1, atol=1e-9)
@@ -141,17 +144,27 @@ def test_sensitivity_bars_show_direction_and_size():
 
     rng = np.random.default_rng(0)
     X = rng.random((4000, 3))
-    Y = np.column_stack([2e9 * X[:, 0] - 1e9 * X[:, 1], 30 * X[:, 1]])   # input 3: no effect
+    Y = np.column_stack([2e9 * X[:, 0] - 1e9 * X[:, 1], 30 * X[:, 1]])  # input 3: no effect
     eff = effect_sizes(X, Y)
-    assert eff[0, 0] == pytest.approx(2e9 * 0.8, rel=0.05)      # mean of top - bottom fifth
+    assert eff[0, 0] == pytest.approx(2e9 * 0.8, rel=0.05)  # mean of top - bottom fifth
     assert eff[1, 0] == pytest.approx(-1e9 * 0.8, rel=0.05) and abs(eff[2, 0]) < 0.05e9
     assert format_effect(eff[1, 0], "Model ARR[US]@2030", "USD/Year").startswith("-$")
     assert format_effect(0.0312, "Return on AI Capital[US]@2030", "1/Year") == "+3.12 pp/yr"
     assert format_effect(17.8, "Model ARR Gap Ratio@2030") == "+17.8"
     total = np.abs(eff) / np.abs(eff).max(axis=0)
     err = np.zeros((2, 3, 2))
-    fig = plot_indices(None, ["a", "b", "c"], ["Model ARR[US]@2030", "Model ARR Gap Ratio@2030"],
-                       None, None, total, err, "t", effects=eff, units=["USD/Year", ""])
+    fig = plot_indices(
+        None,
+        ["a", "b", "c"],
+        ["Model ARR[US]@2030", "Model ARR Gap Ratio@2030"],
+        None,
+        None,
+        total,
+        err,
+        "t",
+        effects=eff,
+        units=["USD/Year", ""],
+    )
     ax = fig.axes[0]
     colours = {to_hex(p.get_facecolor()) for p in ax.patches}
     assert {RAISES, LOWERS} <= colours
@@ -166,11 +179,25 @@ def test_fan_chart_draws_the_scenario_as_written():
 
     t = np.linspace(2024, 2031, 29)
     runs = np.random.default_rng(1).lognormal(0, 0.2, (50, 1)) * (20 + t - 2024)[None]
-    base = SimulationResult(time=t, data={"ARR Gap Ratio": (20 + t - 2024)[None]},
-                            dims={"ARR Gap Ratio": ("run", "time")}, coords={}, n_runs=1)
-    fig = plot_fan_panels(None, t, {"ARR Gap Ratio": runs}, {"ARR Gap Ratio": ("run", "time")},
-                          {}, ["ARR Gap Ratio"], {}, gap=True, base=base,
-                          base_label="'baseline' as written")
+    base = SimulationResult(
+        time=t,
+        data={"ARR Gap Ratio": (20 + t - 2024)[None]},
+        dims={"ARR Gap Ratio": ("run", "time")},
+        coords={},
+        n_runs=1,
+    )
+    fig = plot_fan_panels(
+        None,
+        t,
+        {"ARR Gap Ratio": runs},
+        {"ARR Gap Ratio": ("run", "time")},
+        {},
+        ["ARR Gap Ratio"],
+        {},
+        gap=True,
+        base=base,
+        base_label="'baseline' as written",
+    )
     (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "'baseline' as written"]
     assert line.get_linestyle() == "-." and np.allclose(line.get_ydata(), 20 + t - 2024)
     assert "'baseline' as written" in [x.get_text() for x in fig.legends[0].get_texts()]
@@ -192,8 +219,17 @@ def test_sensitivity_labels_of_negligible_inputs_are_grey():
     from aigap.analysis.plots import plot_indices
 
     total = np.array([[1.0], [0.5], [0.001]])
-    fig = plot_indices(None, ["a", "b", "c"], ["Model ARR Gap Ratio@2030"], None, None, total,
-                       np.zeros((2, 3, 1)), "t", effects=np.array([[5.0], [-2.0], [-3.3]]),
-                       units=[""])
+    fig = plot_indices(
+        None,
+        ["a", "b", "c"],
+        ["Model ARR Gap Ratio@2030"],
+        None,
+        None,
+        total,
+        np.zeros((2, 3, 1)),
+        "t",
+        effects=np.array([[5.0], [-2.0], [-3.3]]),
+        units=[""],
+    )
     by_text = {t.get_text(): t for t in fig.axes[0].texts}
     assert by_text["-3.30"].get_style() == "italic" and by_text["+5.00"].get_style() == "normal"

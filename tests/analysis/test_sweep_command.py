@@ -20,8 +20,16 @@ SHIPPED = sorted(SWEEPS.glob("*.yaml"))
 
 def test_sweep_folder_contents(sweep_folder):
     d = sweep_folder.run_dir
-    for f in ("samples.csv", "outputs.npz", "percentiles.csv", "conditions.csv",
-              "fan_key_variables.png", "fan_gap_ratios.png", "manifest.json", "sweep.yaml"):
+    for f in (
+        "samples.csv",
+        "outputs.npz",
+        "percentiles.csv",
+        "conditions.csv",
+        "fan_key_variables.png",
+        "fan_gap_ratios.png",
+        "manifest.json",
+        "sweep.yaml",
+    ):
         assert (d / f).is_file() and (d / f).stat().st_size > 0, f
     assert not (d / "chunks").exists()
     m = json.loads((d / "manifest.json").read_text())
@@ -51,7 +59,7 @@ def test_condition_probabilities_match_outputs(sweep_folder):
 def test_samples_follow_the_distributions(sweep_folder):
     X = sweep_folder.X
     names = list(sweep_folder.spec.problem.names)
-    lhs_col = X[:, names.index("Embedding Conversion Rate")]          # loguniform, LHS
+    lhs_col = X[:, names.index("Embedding Conversion Rate")]  # loguniform, LHS
     u = np.log(lhs_col / 1.5) / np.log(4.0 / 1.5)
     assert sorted(np.floor(u * 200).astype(int)) == list(range(200))  # stratified
     levels = set(X[:, names.index("Developer Value Scale[CN]")])
@@ -62,8 +70,20 @@ def test_samples_follow_the_distributions(sweep_folder):
 def test_shipped_sweep_files_run(path, cm, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     runs = 64
-    code = main(["sweep", str(path), "--runs", str(runs), "--runs-dir", str(tmp_path),
-                 "--quiet", "--no-plots", "--model", str(REPO / "model" / "ai_gap.mdl")])
+    code = main(
+        [
+            "sweep",
+            str(path),
+            "--runs",
+            str(runs),
+            "--runs-dir",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+            "--model",
+            str(REPO / "model" / "ai_gap.mdl"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "ARR Gap Ratio (US / CN, year end): percentiles" in out.out
@@ -82,18 +102,35 @@ def test_interrupted_sweep_resumes_from_last_chunk(cm, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(path, model=cm, runs_dir=tmp_path / "a", runs=256, chunk_size=64,
-                  progress=None, on_chunk=stop_after_two, plots=False)
+        run_sweep(
+            path,
+            model=cm,
+            runs_dir=tmp_path / "a",
+            runs=256,
+            chunk_size=64,
+            progress=None,
+            on_chunk=stop_after_two,
+            plots=False,
+        )
     partial = list((tmp_path / "a").glob(".tmp-*"))
     assert len(partial) == 1
     assert len(list((partial[0] / "chunks").glob("chunk_*.npz"))) == 2
     seen = []
-    out = run_sweep(path, model=cm, runs_dir=tmp_path / "a", runs=256, chunk_size=64,
-                    progress=None, on_chunk=lambda k, n: seen.append(k), plots=False)
-    assert out.resumed_from == 2 and seen == [2, 3]        # only the missing chunks ran
+    out = run_sweep(
+        path,
+        model=cm,
+        runs_dir=tmp_path / "a",
+        runs=256,
+        chunk_size=64,
+        progress=None,
+        on_chunk=lambda k, n: seen.append(k),
+        plots=False,
+    )
+    assert out.resumed_from == 2 and seen == [2, 3]  # only the missing chunks ran
     assert not list((tmp_path / "a").glob(".tmp-*"))
-    fresh = run_sweep(path, model=cm, runs_dir=tmp_path / "b", runs=256, chunk_size=64,
-                      progress=None, plots=False)
+    fresh = run_sweep(
+        path, model=cm, runs_dir=tmp_path / "b", runs=256, chunk_size=64, progress=None, plots=False
+    )
     np.testing.assert_array_equal(out.X, fresh.X)
     for name in fresh.outputs:
         np.testing.assert_array_equal(out.outputs[name], fresh.outputs[name])
@@ -104,52 +141,96 @@ def test_interrupted_sweep_resumes_from_last_chunk(cm, tmp_path):
 def test_fresh_ignores_partial_and_changed_file_does_not_resume(cm, tmp_path):
     src = SWEEPS / "price_war.yaml"
     path = tmp_path / "pw.yaml"
-    path.write_text(src.read_text().replace("scenario: china_entry_point",
-                                            f"scenario: {SCEN / 'china_entry_point.yaml'}"))
+    path.write_text(
+        src.read_text().replace(
+            "scenario: china_entry_point", f"scenario: {SCEN / 'china_entry_point.yaml'}"
+        )
+    )
 
     def stop(k, n):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(path, model=cm, runs_dir=tmp_path / "r", runs=128, chunk_size=64,
-                  progress=None, on_chunk=stop, plots=False)
+        run_sweep(
+            path,
+            model=cm,
+            runs_dir=tmp_path / "r",
+            runs=128,
+            chunk_size=64,
+            progress=None,
+            on_chunk=stop,
+            plots=False,
+        )
     path.write_text(path.read_text().replace("seed: 7", "seed: 8"))
-    out = run_sweep(path, model=cm, runs_dir=tmp_path / "r", runs=128, chunk_size=64,
-                    progress=None, plots=False)
-    assert out.resumed_from == 0                 # a different sweep never reuses chunks
+    out = run_sweep(
+        path, model=cm, runs_dir=tmp_path / "r", runs=128, chunk_size=64, progress=None, plots=False
+    )
+    assert out.resumed_from == 0  # a different sweep never reuses chunks
 
 
 BAD = [
     ("samplr: lhs\n", "samplr: unknown top-level key", "did you mean 'sampler'"),
-    ("uncertain:\n  Price War Intensty:\n    CN: {dist: uniform, low: 0.1, high: 0.5}\n",
-     "uncertain.Price War Intensty: unknown model constant", "did you mean 'Price War Intensity'"),
-    ("uncertain:\n  Price War Intensity:\n    EU: {dist: uniform, low: 0.1, high: 0.5}\n",
-     "unknown subscript element 'EU'", None),
-    ("uncertain:\n  Price War Intensity:\n    CN: {dist: uniform, low: 0.1, high: 1.5}\n",
-     "outside the constant's allowed range [0, 1]", None),
-    ("uncertain:\n  Price War Intensity:\n    CN: {dist: gaussian, low: 0.1, high: 0.5}\n",
-     "'dist' must be one of", None),
-    ("uncertain:\n  Price War Intensity:\n    CN: {dist: uniform, low: 0.5}\n",
-     "needs 'high'", None),
-    ("sampler: sobol\nruns: 1000\n", "runs: the sobol sampler needs runs to be a power of two",
-     None),
-    ("conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '=', value: 5}\n",
-     "'op' must be one of", None),
-    ("conditions:\n  - {variable: Model ARR, year: 2030, op: '<', value: 5}\n",
-     "give a region", None),
-    ("conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: abc}\n",
-     "'value' must be a finite number, got 'abc'", None),
-    ("conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: '5e9'}\n",
-     "'value' must be a finite number, got '5e9'", None),
-    ("outputs: [Total AI AR]\n", "unknown model variable 'Total AI AR'",
-     "did you mean 'Total AI ARR'"),
+    (
+        "uncertain:\n  Price War Intensty:\n    CN: {dist: uniform, low: 0.1, high: 0.5}\n",
+        "uncertain.Price War Intensty: unknown model constant",
+        "did you mean 'Price War Intensity'",
+    ),
+    (
+        "uncertain:\n  Price War Intensity:\n    EU: {dist: uniform, low: 0.1, high: 0.5}\n",
+        "unknown subscript element 'EU'",
+        None,
+    ),
+    (
+        "uncertain:\n  Price War Intensity:\n    CN: {dist: uniform, low: 0.1, high: 1.5}\n",
+        "outside the constant's allowed range [0, 1]",
+        None,
+    ),
+    (
+        "uncertain:\n  Price War Intensity:\n    CN: {dist: gaussian, low: 0.1, high: 0.5}\n",
+        "'dist' must be one of",
+        None,
+    ),
+    (
+        "uncertain:\n  Price War Intensity:\n    CN: {dist: uniform, low: 0.5}\n",
+        "needs 'high'",
+        None,
+    ),
+    (
+        "sampler: sobol\nruns: 1000\n",
+        "runs: the sobol sampler needs runs to be a power of two",
+        None,
+    ),
+    (
+        "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '=', value: 5}\n",
+        "'op' must be one of",
+        None,
+    ),
+    (
+        "conditions:\n  - {variable: Model ARR, year: 2030, op: '<', value: 5}\n",
+        "give a region",
+        None,
+    ),
+    (
+        "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: abc}\n",
+        "'value' must be a finite number, got 'abc'",
+        None,
+    ),
+    (
+        "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: '5e9'}\n",
+        "'value' must be a finite number, got '5e9'",
+        None,
+    ),
+    (
+        "outputs: [Total AI AR]\n",
+        "unknown model variable 'Total AI AR'",
+        "did you mean 'Total AI ARR'",
+    ),
 ]
 
 
 @pytest.mark.parametrize("extra, message, hint", BAD)
 def test_bad_sweep_files_give_file_line_errors(extra, message, hint, tmp_path, capsys):
-    base = ("description: bad sweep\nscenario: " + str(SCEN / "baseline.yaml") +
-            "\nseed: 1\n")
+    base = "description: bad sweep\nscenario: " + str(SCEN / "baseline.yaml") + "\nseed: 1\n"
     text = base
     if not extra.startswith(("uncertain", "sampler: sobol")):
         text += "runs: 16\n"
@@ -183,8 +264,9 @@ def test_missing_keys_and_scenario(tmp_path, capsys):
 
 
 def test_bad_runs_override(capsys, tmp_path):
-    code = main(["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "100",
-                 "--runs-dir", str(tmp_path)])
+    code = main(
+        ["sweep", str(SWEEPS / "price_war.yaml"), "--runs", "100", "--runs-dir", str(tmp_path)]
+    )
     assert code == 2 and "power of two" in capsys.readouterr().err
 
 
@@ -197,14 +279,16 @@ def test_partial_folder_is_not_a_sweep_folder(tmp_path, capsys):
 
 def test_grid_sweep_is_full_factorial(cm, tmp_path, capsys):
     path = tmp_path / "grid.yaml"
-    path.write_text(f"description: grid\nscenario: {SCEN / 'baseline.yaml'}\nsampler: grid\n"
-                    "levels: 2\nseed: 0\nuncertain:\n"
-                    "  Price War Intensity:\n    CN: {dist: uniform, low: 0.2, high: 1.0}\n"
-                    "  Embedding Push:\n    CN: {dist: discrete, levels: [0.1, 0.5, 0.9]}\n"
-                    "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: 1e9}\n")
+    path.write_text(
+        f"description: grid\nscenario: {SCEN / 'baseline.yaml'}\nsampler: grid\n"
+        "levels: 2\nseed: 0\nuncertain:\n"
+        "  Price War Intensity:\n    CN: {dist: uniform, low: 0.2, high: 1.0}\n"
+        "  Embedding Push:\n    CN: {dist: discrete, levels: [0.1, 0.5, 0.9]}\n"
+        "conditions:\n  - {variable: ARR Gap Ratio, year: 2030, op: '<', value: 1e9}\n"
+    )
     out = run_sweep(path, model=cm, runs_dir=tmp_path / "r", progress=None, plots=False)
     assert out.X.shape == (6, 2)
-    assert sorted(set(out.X[:, 0])) == [0.4, 0.8]             # quantile midpoints 1/4, 3/4
+    assert sorted(set(out.X[:, 0])) == [0.4, 0.8]  # quantile midpoints 1/4, 3/4
     assert sorted(set(out.X[:, 1])) == [0.1, 0.5, 0.9]
     assert out.conditions.probability.iloc[0] == 1.0
     assert out.non_finite == 0
@@ -219,12 +303,24 @@ def test_cli_sweep_interrupted_with_ctrl_c_then_resumed(tmp_path):
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "aigap.cli", "sweep", str(SWEEPS / "gap_drivers.yaml"),
-           "--runs", "1500", "--chunk-size", "100", "--no-plots",
-           "--runs-dir", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "aigap.cli",
+        "sweep",
+        str(SWEEPS / "gap_drivers.yaml"),
+        "--runs",
+        "1500",
+        "--chunk-size",
+        "100",
+        "--no-plots",
+        "--runs-dir",
+        str(tmp_path),
+    ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
     seen = 0
     for line in proc.stderr:
         if "chunk " in line:
@@ -248,8 +344,10 @@ def test_cli_sweep_interrupted_with_ctrl_c_then_resumed(tmp_path):
 def _sets_sweep(tmp_path, csv_text, extra=""):
     (tmp_path / "sets.csv").write_text(csv_text)
     path = tmp_path / "sets.yaml"
-    path.write_text(f"description: joint sets\nscenario: {SCEN / 'baseline.yaml'}\n"
-                    f"parameter_sets: sets.csv\nruns: 50\nseed: 3\n{extra}")
+    path.write_text(
+        f"description: joint sets\nscenario: {SCEN / 'baseline.yaml'}\n"
+        f"parameter_sets: sets.csv\nruns: 50\nseed: 3\n{extra}"
+    )
     return path
 
 
@@ -257,24 +355,31 @@ def test_parameter_sets_sweep_keeps_rows_together(cm, tmp_path):
     rng = np.random.default_rng(0)
     a = rng.uniform(0.3, 0.9, 20)
     rows = "\n".join(f"{i},{x:.6f},{1.2 - x:.6f}" for i, x in enumerate(a))
-    path = _sets_sweep(tmp_path, "payoff,Price War Intensity[CN],Embedding Conversion Rate\n"
-                       + rows + "\n")
+    path = _sets_sweep(
+        tmp_path, "payoff,Price War Intensity[CN],Embedding Conversion Rate\n" + rows + "\n"
+    )
     out = run_sweep(path, model=cm, runs_dir=tmp_path / "r", progress=None, plots=False)
     assert out.X.shape == (50, 2)
-    np.testing.assert_allclose(out.X.sum(axis=1), 1.2, atol=1e-9)   # whole rows drawn
+    np.testing.assert_allclose(out.X.sum(axis=1), 1.2, atol=1e-9)  # whole rows drawn
     assert set(np.round(out.X[:, 0], 6)) <= set(np.round(a, 6))
     m = json.loads((out.run_dir / "manifest.json").read_text())
     assert m["sweep"]["parameter_sets"]["rows"] == 20 and m["sweep"]["sampler"] == "resample"
 
 
-@pytest.mark.parametrize("csv_text, extra, message", [
-    ("Price War Intensty[CN]\n0.5\n0.6\n", "", "did you mean 'Price War Intensity'"),
-    ("Price War Intensity[CN]\n0.5\n1.6\n", "", "outside the allowed range"),
-    ("Price War Intensity[CN]\n0.5\nabc\n", "", "non-numeric"),
-    ("Price War Intensity[CN]\n0.5\n0.6\n", "sampler: lhs\n", "allowed with parameter_sets"),
-    ("Price War Intensity[CN]\n0.5\n0.6\n",
-     "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n", "exactly one of"),
-])
+@pytest.mark.parametrize(
+    "csv_text, extra, message",
+    [
+        ("Price War Intensty[CN]\n0.5\n0.6\n", "", "did you mean 'Price War Intensity'"),
+        ("Price War Intensity[CN]\n0.5\n1.6\n", "", "outside the allowed range"),
+        ("Price War Intensity[CN]\n0.5\nabc\n", "", "non-numeric"),
+        ("Price War Intensity[CN]\n0.5\n0.6\n", "sampler: lhs\n", "allowed with parameter_sets"),
+        (
+            "Price War Intensity[CN]\n0.5\n0.6\n",
+            "uncertain:\n  Embedding Push: {dist: uniform, low: 0.1, high: 0.9}\n",
+            "exactly one of",
+        ),
+    ],
+)
 def test_bad_parameter_sets(csv_text, extra, message, tmp_path, capsys):
     path = _sets_sweep(tmp_path, csv_text, extra)
     assert main(["sweep", str(path), "--runs-dir", str(tmp_path / "r")]) == 2

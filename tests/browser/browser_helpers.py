@@ -1,4 +1,5 @@
 """Page helpers for the browser tests (a uniquely named module: every test folder has a conftest)."""
+
 from pathlib import Path
 
 
@@ -15,6 +16,7 @@ def open_page(browser, path, requests=None):
 def wait_js(page, expression, timeout=20.0):
     """Poll ``expression`` until true (the page's CSP forbids Playwright's eval-based wait)."""
     import time
+
     end = time.monotonic() + timeout
     while not page.evaluate(expression):
         if time.monotonic() > end:

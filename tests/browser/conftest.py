@@ -1,4 +1,5 @@
 """Browser fixtures: Playwright driving Debian's chromium (installed by .ci/run; no download)."""
+
 import os
 from pathlib import Path
 
@@ -6,8 +7,15 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("AIGAP_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,4 +38,5 @@ def browser():
 @pytest.fixture(scope="session")
 def explorer_file(tmp_path_factory):
     from aigap.explorer.build import explore
+
     return explore([], tmp_path_factory.mktemp("explorer") / "explorer.html")

@@ -1,4 +1,5 @@
 """The explorer page in headless Chromium: live runs equal the Python engine, YAML, offline."""
+
 import shutil
 
 import matplotlib.image as mpimg
@@ -21,15 +22,20 @@ def cm():
 
 def _engine(cm, scenario_path, sets=()):
     sc = load_scenario(scenario_path, cm)
-    names = ["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio", "Total AI ARR",
-             "Model ARR"]
+    names = [
+        "ARR Gap Ratio",
+        "Model ARR Gap Ratio",
+        "Return Gap Ratio",
+        "Total AI ARR",
+        "Model ARR",
+    ]
     return cm.simulate(params=resolve_params(cm, sc, sets), outputs=names, engine="numpy")
 
 
 def _assert_page_equals(page, res):
     last = page.evaluate("window.aigap.last")
     for name in res.names:
-        expected = res[name][0].reshape(res[name][0].shape[0], -1).T   # element x time
+        expected = res[name][0].reshape(res[name][0].shape[0], -1).T  # element x time
         got = np.array(last[name], dtype=float)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=name)
 
@@ -67,19 +73,23 @@ def _bands_on(browser, page_file, scenario):
 def _assert_bands(bands, res, n, rtol):
     """Page bands equal the 5/95% quantiles of the engine's year-end ARR gap over ``n`` runs."""
     from aigap.workflow.summary import year_end
+
     for k, year in enumerate(range(2026, 2031)):
         v = [float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)]
-        np.testing.assert_allclose(bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]),
-                                   rtol=rtol)
+        np.testing.assert_allclose(
+            bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]), rtol=rtol
+        )
 
 
 def _k(page, constant, element):
-    return page.get_attribute(f'.ctl[data-constant="{constant}"][data-element="{element}"]',
-                              "data-k")
+    return page.get_attribute(
+        f'.ctl[data-constant="{constant}"][data-element="{element}"]', "data-k"
+    )
 
 
-def test_slider_move_equals_engine_and_yaml_round_trips(browser, explorer_file, cm, tmp_path,
-                                                        capsys):
+def test_slider_move_equals_engine_and_yaml_round_trips(
+    browser, explorer_file, cm, tmp_path, capsys
+):
     requests = []
     page = open_page(browser, explorer_file, requests)
     _assert_page_equals(page, _engine(cm, scenarios_dir() / "baseline.yaml"))
@@ -119,6 +129,7 @@ def test_scenario_picker_and_compare_overlay(browser, explorer_file, cm):
     # the loop panel shows the picked scenario's measured dominance, year by year
     from aigap.analysis.loops_file import load_loop_names, loops_file
     from aigap.analysis.loopstable import yearly_dominance
+
     named = load_loop_names(loops_file(cm.path), cm.variables)
     params = resolve_params(cm, load_scenario(scenarios_dir() / "price_war_truce.yaml", cm))
     dom = yearly_dominance(cm, params, named)
@@ -172,12 +183,16 @@ def test_posterior_bands_are_the_draws_resimulated(browser, cm, tmp_path):
     pwi = np.tile(np.array(cm.constants[CONSTANT].default, dtype=float), (n, 1))
     pwi[:, 0] = pw_us
     pwi[:, 1] = VALUE
-    res = cm.simulate(params={"Frontier Advance Rate": adv, CONSTANT: pwi},
-                      outputs=["ARR Gap Ratio"], engine="numpy")
+    res = cm.simulate(
+        params={"Frontier Advance Rate": adv, CONSTANT: pwi},
+        outputs=["ARR Gap Ratio"],
+        engine="numpy",
+    )
     for k, year in enumerate(range(2026, 2031)):
         v = np.sort([float(year_end(res, "ARR Gap Ratio", year, run=r)) for r in range(n)])
-        np.testing.assert_allclose(bands["ARR Gap Ratio"][k],
-                                   np.quantile(v, [0.05, 0.95]), rtol=1e-11)
+        np.testing.assert_allclose(
+            bands["ARR Gap Ratio"][k], np.quantile(v, [0.05, 0.95]), rtol=1e-11
+        )
     assert page.locator('path[opacity="0.12"]').count() >= 3
     page.screenshot(path=str(tmp_path / "bands.png"))
     page.close()
@@ -203,10 +218,10 @@ def test_time_varying_lever_edited_by_points(browser, explorer_file, cm, tmp_pat
     k = _k(page, CONSTANT, ELEMENT)
     base = float(page.input_value(f"#num-{k}"))
     runs = int(page.evaluate("window.aigap.runs"))
-    page.click(f"#tsb-{k}")                              # constant -> two points 2024, 2031
+    page.click(f"#tsb-{k}")  # constant -> two points 2024, 2031
     wait_js(page, f"window.aigap.runs > {runs} && !window.aigap.busy")
     assert page.locator(f"#ts-{k} .tp").count() == 2
-    page.click(f"#ts-{k} .tp-add")                       # a point between them
+    page.click(f"#ts-{k} .tp-add")  # a point between them
     wait_js(page, f"document.querySelectorAll('#ts-{k} .tp').length === 3 && !window.aigap.busy")
     for i, (field, value) in enumerate([("tp-t", 2027.0), ("tp-v", 0.05)]):
         runs = int(page.evaluate("window.aigap.runs"))
@@ -217,9 +232,17 @@ def test_time_varying_lever_edited_by_points(browser, explorer_file, cm, tmp_pat
     times = [2024.0, 2027.0, 2031.0]
     values = np.array(cm.constants[CONSTANT].default, dtype=float)[:, None].repeat(3, 1)
     values[1] = [base, base, 0.05]
-    ref = cm.simulate(params={CONSTANT: TimeSeries(times, values)},
-                      outputs=["ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio",
-                               "Total AI ARR", "Model ARR"], engine="numpy")
+    ref = cm.simulate(
+        params={CONSTANT: TimeSeries(times, values)},
+        outputs=[
+            "ARR Gap Ratio",
+            "Model ARR Gap Ratio",
+            "Return Gap Ratio",
+            "Total AI ARR",
+            "Model ARR",
+        ],
+        engine="numpy",
+    )
     _assert_page_equals(page, ref)
     target, text = _download_checked(page, tmp_path, "stop2027.yaml", capsys)
     assert "points: [[2024, 0.85], [2027, 0.85], [2031, 0.05]]" in text, text
@@ -243,20 +266,24 @@ def test_posterior_draws_apply_on_top_of_the_selected_scenario(browser, cm, tmp_
     adv = np.random.default_rng(9).uniform(0.8, 1.2, n)
     run = tmp_path / "run"
     run.mkdir()
-    (run / "draws.csv").write_text("Frontier Advance Rate\n"
-                                   + "".join(f"{float(a)!r}\n" for a in adv))
-    bands = _bands_on(browser, explore([], tmp_path / "post.html", posterior=run),
-                      "price_war_truce")
+    (run / "draws.csv").write_text(
+        "Frontier Advance Rate\n" + "".join(f"{float(a)!r}\n" for a in adv)
+    )
+    bands = _bands_on(
+        browser, explore([], tmp_path / "post.html", posterior=run), "price_war_truce"
+    )
     params = resolve_params(cm, load_scenario(scenarios_dir() / "price_war_truce.yaml", cm))
     from aigap.engine.params import TimeSeries
-    for name, v in params.items():                       # one copy of the ramps per draw
+
+    for name, v in params.items():  # one copy of the ramps per draw
         if isinstance(v, TimeSeries):
             vals = np.asarray(v.values, dtype=float)
             vals = vals.reshape((1,) * (vals.ndim == 2) + vals.shape)
             params[name] = TimeSeries(v.times, np.repeat(vals, n, axis=0))
     params["Frontier Advance Rate"] = adv
-    _assert_bands(bands, cm.simulate(params=params, outputs=["ARR Gap Ratio"],
-                                     engine="numpy"), n, 1e-11)
+    _assert_bands(
+        bands, cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy"), n, 1e-11
+    )
 
 
 def test_bad_max_draws_and_bad_draws_file(tmp_path, capsys):
@@ -280,6 +307,7 @@ def test_feature_the_js_backend_cannot_print_is_one_line_exit_2(tmp_path, capsys
 
     from aigap.engine import ir
     from aigap.explorer import kernel
+
     real = kernel.generate_js
 
     def patched(prog, *args):
@@ -305,23 +333,38 @@ def test_sweep_folder_bands_are_its_consistent_runs_from_its_start_time(browser,
     from aigap.explorer.build import explore
 
     src = scenarios_dir() / "sweeps" / "price_war.yaml"
-    text = src.read_text().replace("scenario: china_entry_point",
-                                   f"scenario: {(scenarios_dir() / 'china_entry_point.yaml').resolve()}")
+    text = src.read_text().replace(
+        "scenario: china_entry_point",
+        f"scenario: {(scenarios_dir() / 'china_entry_point.yaml').resolve()}",
+    )
     (tmp_path / "pw.yaml").write_text(text)
-    out = run_sweep(tmp_path / "pw.yaml", model=cm, runs_dir=tmp_path / "runs", progress=None,
-                    plots=False, runs=64)
+    out = run_sweep(
+        tmp_path / "pw.yaml",
+        model=cm,
+        runs_dir=tmp_path / "runs",
+        progress=None,
+        plots=False,
+        runs=64,
+    )
     keep = np.asarray(out.consistent, dtype=bool)
     assert 0 < keep.sum() < 64
-    bands = _bands_on(browser, explore([], tmp_path / "sweep.html", posterior=out.run_dir),
-                      "china_entry_point")
+    bands = _bands_on(
+        browser, explore([], tmp_path / "sweep.html", posterior=out.run_dir), "china_entry_point"
+    )
     base = resolve_params(cm, load_scenario(scenarios_dir() / "china_entry_point.yaml", cm))
     import json
+
     start = json.loads((out.run_dir / "manifest.json").read_text())["sweep"]["swept_values_from"]
     assert start > cm.initial_time
     # the values as the folder holds them (samples.csv, 10 significant digits)
     import pandas as pd
+
     X = pd.read_csv(out.run_dir / "samples.csv").drop(columns=["run", "flags"]).to_numpy()
     np.testing.assert_allclose(X, out.X, rtol=1e-9)
     params = design_params(cm, base, out.spec.uncertain, X[keep], from_time=start)
-    _assert_bands(bands, cm.simulate(params=params, outputs=["ARR Gap Ratio"],
-                                     engine="numpy"), int(keep.sum()), 1e-10)
+    _assert_bands(
+        bands,
+        cm.simulate(params=params, outputs=["ARR Gap Ratio"], engine="numpy"),
+        int(keep.sum()),
+        1e-10,
+    )

@@ -1,4 +1,5 @@
 """The explorer reads the shipped posterior folder (draws.csv with its log_post column)."""
+
 from pathlib import Path
 
 from aigap.engine import compile_model

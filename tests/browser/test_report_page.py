@@ -1,4 +1,5 @@
 """The `aigap report` briefing in headless Chromium: offline, images decode, long tables open."""
+
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -17,8 +18,21 @@ def report_file(tmp_path_factory):
     try:
         assert main(["compare", "baseline", "price_war_truce", "--runs-dir", str(root)]) == 0
         out = root / "briefing.html"
-        assert main(["report", "latest:compare", "--runs-dir", str(root), "--title",
-                     "US/China AI gap briefing", "--output", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "report",
+                    "latest:compare",
+                    "--runs-dir",
+                    str(root),
+                    "--title",
+                    "US/China AI gap briefing",
+                    "--output",
+                    str(out),
+                ]
+            )
+            == 0
+        )
     finally:
         mp.undo()
     return out
@@ -44,8 +58,10 @@ def test_report_page_offline_and_readable(browser, report_file, tmp_path):
     assert len(sizes) == 3 and all(w > 100 and ok for w, ok in sizes)
     # printed (Print to PDF), every collapsed table is expanded
     page.emulate_media(media="print")
-    assert all(page.locator("details table").nth(k).is_visible()
-               for k in range(page.locator("details table").count()))
+    assert all(
+        page.locator("details table").nth(k).is_visible()
+        for k in range(page.locator("details table").count())
+    )
     page.emulate_media(media="screen")
     # a collapsed table shows all its rows once opened
     details = page.locator("details").first
@@ -56,7 +72,7 @@ def test_report_page_offline_and_readable(browser, report_file, tmp_path):
     shot = tmp_path / "top.png"
     page.screenshot(path=str(shot))
     img = mpimg.imread(shot)[..., :3]
-    assert img.std() > 0.05 and (img < 0.5).mean() > 0.01      # text drawn, not a blank page
+    assert img.std() > 0.05 and (img < 0.5).mean() > 0.01  # text drawn, not a blank page
     page.close()
 
 
@@ -71,15 +87,19 @@ def test_report_pdf_printed_by_the_browser(tmp_path):
     try:
         assert main(["run", "baseline", "--no-plots", "--runs-dir", str(root)]) == 0
         out = tmp_path / "brief.html"
-        assert main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out),
-                     "--pdf"]) == 0
+        assert (
+            main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out), "--pdf"])
+            == 0
+        )
         pdf = out.with_suffix(".pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
         # a second run refuses (exit 2) instead of overwriting the html or the pdf
         out.unlink()
-        assert main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out),
-                     "--pdf"]) == 2
+        assert (
+            main(["report", "latest:run", "--runs-dir", str(root), "--output", str(out), "--pdf"])
+            == 2
+        )
         assert not out.exists()
         # into a new run folder: report.html and report.pdf side by side
         assert main(["report", "latest:run", "--runs-dir", str(root), "--pdf"]) == 0

@@ -1,4 +1,5 @@
 """``aigap diff``: structural diff, behavioural buckets, git revisions, the report files."""
+
 import subprocess
 from pathlib import Path
 
@@ -12,10 +13,8 @@ from aigap.scenarios import InputError
 
 TANK = Path(__file__).parent / "fixtures" / "tank.mdl"
 # Downstream of Drain Fraction in the tank model (itself included); the rest is upstream.
-DOWNSTREAM = {"Drain Fraction", "Drain", "Level", "Cumulative Drain", "Full Share",
-              "Total Level"}
-UPSTREAM = {"Fill Rate", "Fill", "Fixed Drain", "Initial Level", "Capacity",
-            "Cumulative Fill"}
+DOWNSTREAM = {"Drain Fraction", "Drain", "Level", "Cumulative Drain", "Full Share", "Total Level"}
+UPSTREAM = {"Fill Rate", "Fill", "Fixed Drain", "Initial Level", "Capacity", "Cumulative Fill"}
 
 
 def changed_copy(tmp_path, old="\t0.2\n", new="\t0.25\n", name="tank2.mdl") -> Path:
@@ -34,7 +33,7 @@ def test_pct_of_range_and_buckets():
     flat = np.full(3, 4.0)
     assert pct_of_range(flat, flat * 1.1)[0] == pytest.approx(100 * 0.4 / 4.4)  # magnitude
     noise = np.full(3, 0.43)
-    assert pct_of_range(noise, noise + 1e-16)[0] < 1e-3                # rounding stays tiny
+    assert pct_of_range(noise, noise + 1e-16)[0] < 1e-3  # rounding stays tiny
     assert np.isnan(pct_of_range(old, np.array([0.0, np.nan, 10.0]))[0])
     assert [bucket(p, False) for p in (0.5, 3, 7, 40)] == ["<1%", "<5%", "<10%", ">=10%"]
     assert bucket(0.0, True) == "identical"
@@ -50,10 +49,11 @@ def test_equations_by_variable():
 def test_structural_diff_kinds(tmp_path):
     text = TANK.read_text()
     assert structural_diff(text, text) == []
-    new = (text.replace("\t0.2\n", "\t0.25\n").replace("~\tFractional outflow.",
-                                                         "~\tOutflow share per year.")
-           .replace("Capacity=\n\t100\n\t~\tWidget [0,1000]", "Capacity=\n\t100\n\t~\t"
-                                                             "Widget [0,2000]"))
+    new = (
+        text.replace("\t0.2\n", "\t0.25\n")
+        .replace("~\tFractional outflow.", "~\tOutflow share per year.")
+        .replace("Capacity=\n\t100\n\t~\tWidget [0,1000]", "Capacity=\n\t100\n\t~\tWidget [0,2000]")
+    )
     new += "\nSpare=\n\t1\n\t~\tDmnl\n\t~\tNew.\n\t|\n"
     kinds = {c.name: c.kind for c in structural_diff(text, new)}
     assert kinds == {"Drain Fraction": "equation", "Capacity": "units", "Spare": "added"}
@@ -81,11 +81,18 @@ def test_one_changed_constant_moves_exactly_its_downstream(tmp_path):
     lvl = next(d for d in out.diffs if d.label == "Level[A]")
     assert lvl.bucket == ">=10%" and lvl.time == 10.0
     files = {p.name for p in out.run_dir.iterdir()}
-    assert {"report.html", "summary.txt", "differences.csv", "equations.diff",
-            "manifest.json", "biggest_changes.png", "models"} <= files
+    assert {
+        "report.html",
+        "summary.txt",
+        "differences.csv",
+        "equations.diff",
+        "manifest.json",
+        "biggest_changes.png",
+        "models",
+    } <= files
     html = (out.run_dir / "report.html").read_text()
     assert "Drain Fraction" in html and "data:image/png;base64," in html
-    assert "http://" not in html and "https://" not in html        # offline page
+    assert "http://" not in html and "https://" not in html  # offline page
     assert "-Drain Fraction= 0.2" in (out.run_dir / "equations.diff").read_text()
 
 
@@ -96,14 +103,17 @@ def test_scenarios_run_under_both_models(tmp_path):
     (scen / "odd.yaml").write_text("description: x\nconstants: {Drain Fraction: 0.5}\n")
     new = tmp_path / "renamed.mdl"
     new.write_text(TANK.read_text().replace("Drain Fraction", "Outflow Fraction"))
-    out = diff_models(str(TANK), str(new), scenarios=[scen / "low.yaml", scen / "odd.yaml"],
-                      runs_dir=tmp_path / "runs")
+    out = diff_models(
+        str(TANK),
+        str(new),
+        scenarios=[scen / "low.yaml", scen / "odd.yaml"],
+        runs_dir=tmp_path / "runs",
+    )
     assert {d.scenario for d in out.diffs} == {"low"}
     assert any("scenario odd does not run under the new model" in n for n in out.notes)
     kinds = {c.name: c.kind for c in out.changes}
-    assert kinds == {"Drain Fraction": "removed", "Outflow Fraction": "added",
-                     "Drain": "equation"}
-    assert {d.bucket for d in out.diffs} == {"identical"}       # a pure rename
+    assert kinds == {"Drain Fraction": "removed", "Outflow Fraction": "added", "Drain": "equation"}
+    assert {d.bucket for d in out.diffs} == {"identical"}  # a pure rename
 
 
 def test_git_revision(tmp_path, monkeypatch):
@@ -113,8 +123,13 @@ def test_git_revision(tmp_path, monkeypatch):
     model.write_bytes(TANK.read_bytes())
 
     def git(*a):
-        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *a], cwd=repo,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.email=t@t", "-c", "user.name=t", *a],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
     git("init", "-q")
     git("add", "-A")
     git("commit", "-qm", "one")
@@ -123,21 +138,31 @@ def test_git_revision(tmp_path, monkeypatch):
     out = diff_models("HEAD", None, scenarios=[], runs_dir=tmp_path / "runs", plots=False)
     assert out.old == "HEAD:model/ai_gap.mdl" and out.new.endswith("ai_gap.mdl")
     assert [c.name for c in out.changes] == ["Drain Fraction"]
-    out = diff_models("HEAD:model/ai_gap.mdl", str(model), scenarios=[],
-                      runs_dir=tmp_path / "runs", plots=False)
+    out = diff_models(
+        "HEAD:model/ai_gap.mdl", str(model), scenarios=[], runs_dir=tmp_path / "runs", plots=False
+    )
     assert [c.name for c in out.changes] == ["Drain Fraction"]
     with pytest.raises(InputError, match="neither a model file nor a git revision"):
         diff_models("nosuchrev", None, scenarios=[], runs_dir=tmp_path / "runs")
-    assert {p.name for p in (tmp_path / "runs").iterdir()
-            if p.name.startswith(".tmp")} == set()                # nothing half-written
+    assert {
+        p.name for p in (tmp_path / "runs").iterdir() if p.name.startswith(".tmp")
+    } == set()  # nothing half-written
 
 
 def test_checks_under_both_models(tmp_path):
     checks = tmp_path / "checks.yaml"
-    checks.write_text("description: x\nchecks:\n  - name: tank A fills above 40\n    expect:\n"
-                      "      - {variable: Level, element: A, at: 10, '>=': 40}\n")
-    out = diff_models(str(TANK), str(changed_copy(tmp_path)), scenarios=[], plots=False,
-                      runs_dir=tmp_path / "runs", checks=str(checks))
+    checks.write_text(
+        "description: x\nchecks:\n  - name: tank A fills above 40\n    expect:\n"
+        "      - {variable: Level, element: A, at: 10, '>=': 40}\n"
+    )
+    out = diff_models(
+        str(TANK),
+        str(changed_copy(tmp_path)),
+        scenarios=[],
+        plots=False,
+        runs_dir=tmp_path / "runs",
+        checks=str(checks),
+    )
     assert out.checks == [("tank A fills above 40", "ok 1/1", "FAIL 0/1")]
     assert "tank A fills above 40" in out.summary and "CHANGED" in out.summary
     assert "Reality checks" in (out.run_dir / "report.html").read_text()

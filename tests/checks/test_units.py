@@ -1,4 +1,5 @@
 """Units check: each rule passing and failing on small models, and the project model."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -8,8 +9,10 @@ import pytest
 from aigap.checks.units import UnitsSyntaxError, check_units, parse_units
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTROLS = "".join(f"{n} = {v}\n\t~\tYear\n\t~\t|\n" for n, v in
-                   (("INITIAL TIME", 0), ("FINAL TIME", 4), ("TIME STEP", 1), ("SAVEPER", 1)))
+CONTROLS = "".join(
+    f"{n} = {v}\n\t~\tYear\n\t~\t|\n"
+    for n, v in (("INITIAL TIME", 0), ("FINAL TIME", 4), ("TIME STEP", 1), ("SAVEPER", 1))
+)
 
 
 def model(tmp_path, body):
@@ -25,15 +28,25 @@ def eq(name, expr, units):
 BASE = eq("P", "10", "Person") + eq("Q", "5", "USD") + eq("R", "0.1", "1/Year")
 
 
-@pytest.mark.parametrize("expr,units,ok", [
-    ("P + 3", "Person", True), ("P + Q", "Person", False),
-    ("IF THEN ELSE(P > 3, P, 0)", "Person", True), ("IF THEN ELSE(P > Q, P, 0)", "Person", False),
-    ("MIN(P, 2)", "Person", True), ("MAX(P, Q)", "Person", False),
-    ("Q / P", "USD/Person", True), ("Q * P", "USD/Person", False),
-    ("EXP(R * 2)", "Dmnl", False), ("EXP(R * TIME STEP)", "Dmnl", True),
-    ("P ^ 2", "Person^2", True), ("P ^ R", "Person", False),
-    ("SMOOTH(P, 2)", "Person", True), ("SMOOTH(P, Q)", "Person", False),
-])
+@pytest.mark.parametrize(
+    "expr,units,ok",
+    [
+        ("P + 3", "Person", True),
+        ("P + Q", "Person", False),
+        ("IF THEN ELSE(P > 3, P, 0)", "Person", True),
+        ("IF THEN ELSE(P > Q, P, 0)", "Person", False),
+        ("MIN(P, 2)", "Person", True),
+        ("MAX(P, Q)", "Person", False),
+        ("Q / P", "USD/Person", True),
+        ("Q * P", "USD/Person", False),
+        ("EXP(R * 2)", "Dmnl", False),
+        ("EXP(R * TIME STEP)", "Dmnl", True),
+        ("P ^ 2", "Person^2", True),
+        ("P ^ R", "Person", False),
+        ("SMOOTH(P, 2)", "Person", True),
+        ("SMOOTH(P, Q)", "Person", False),
+    ],
+)
 def test_rules(tmp_path, expr, units, ok):
     problems = model(tmp_path, BASE + eq("X", expr, units))
     assert (problems == []) is ok, problems
@@ -64,6 +77,9 @@ def test_parse_units():
 def test_project_model_passes_and_cli_exit_codes(tmp_path):
     assert check_units(str(ROOT / "model" / "ai_gap.mdl")) == []
     (tmp_path / "bad.mdl").write_text("{UTF-8}\n" + BASE + eq("X", "P + Q", "Person") + CONTROLS)
-    r = subprocess.run([sys.executable, "-m", "aigap.cli", "check", "--units",
-                        str(tmp_path / "bad.mdl")], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "aigap.cli", "check", "--units", str(tmp_path / "bad.mdl")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "X: expected Person, got USD" in r.stderr

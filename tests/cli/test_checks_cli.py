@@ -1,4 +1,5 @@
 """The real `aigap check --model-checks`, bare `aigap check` and `aigap diff` commands."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +39,16 @@ def test_model_checks_pass_and_fail(aigap, tmp_path):
 
 def test_model_checks_bad_file(aigap, tmp_path):
     f = tmp_path / "checks.yaml"
-    f.write_text(CHECKS.replace("FIXED", "0").replace("non_negative: true}\n  - name: a",
-                                                     "non_negativ: true}\n  - name: a", 1))
+    f.write_text(
+        CHECKS.replace("FIXED", "0").replace(
+            "non_negative: true}\n  - name: a", "non_negativ: true}\n  - name: a", 1
+        )
+    )
     p = aigap("check", "--model-checks", f, model=TANK)
     assert p.returncode == 2
-    assert p.stderr.startswith(f"{f}:5: checks[levels stay non-negative].expect[0]."
-                               "non_negativ: unknown key or predicate")
+    assert p.stderr.startswith(
+        f"{f}:5: checks[levels stay non-negative].expect[0].non_negativ: unknown key or predicate"
+    )
     assert "did you mean 'non_negative'?" in p.stderr and p.stdout == ""
 
 
@@ -59,7 +64,7 @@ def test_diff_command(aigap, tmp_path, runs):
     p = aigap("diff", TANK, new, model=TANK)
     assert p.returncode == 0, p.stderr
     assert "Structure: equation 1 (Drain Fraction)" in p.stdout
-    assert "identical 10" in p.stdout                # the 10 upstream series
+    assert "identical 10" in p.stdout  # the 10 upstream series
     (folder,) = [d for d in runs.iterdir() if d.name.endswith("-diff")]
     assert (folder / "report.html").is_file() and (folder / "biggest_changes.png").is_file()
     p = aigap("diff", TANK, new, "--fail-above", "5", "--no-plots", model=TANK)
@@ -78,8 +83,9 @@ POLICY = ROOT / "scenarios" / "policies" / "china_levers.yaml"
 
 def _policy(tmp_path, old="", new=""):
     """The shipped policy file in ``tmp_path`` (base scenario by absolute path), edited."""
-    text = POLICY.read_text().replace("scenario: baseline",
-                                      f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}")
+    text = POLICY.read_text().replace(
+        "scenario: baseline", f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}"
+    )
     assert old in text
     f = tmp_path / "policy.yaml"
     f.write_text(text.replace(old, new, 1))
@@ -95,8 +101,10 @@ def test_check_recognises_and_validates_policy_files(aigap, tmp_path):
     assert "2 objectives" in p.stdout
     # worlds named by path are read: 6 parameter sets, 'count: 200' keeps them all
     draws = tmp_path / "draws.csv"
-    draws.write_text("Base Usage Growth,Capital per ARR\n"
-                     + "".join(f"{0.7 + 0.05 * i},{2 + 0.2 * i}\n" for i in range(6)))
+    draws.write_text(
+        "Base Usage Growth,Capital per ARR\n"
+        + "".join(f"{0.7 + 0.05 * i},{2 + 0.2 * i}\n" for i in range(6))
+    )
     f = _policy(tmp_path, "parameter_sets: latest", f"parameter_sets: {draws}")
     p = aigap("check", f, model=None)
     assert p.returncode == 0, p.stderr

@@ -1,4 +1,5 @@
 """The aigap commands end to end (subprocess) on the fixture model and scenarios."""
+
 import json
 from pathlib import Path
 
@@ -17,15 +18,31 @@ def test_run_prints_summary_and_writes_folder(aigap, runs):
     p = aigap("run", SCEN / "baseline.yaml", "--set", "Price War Intensity[CN]=0.5")
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
-    for text in ("Scenario 'baseline'", "Total AI ARR [US]", "Model ARR [CN]",
-                 "Return on AI Capital [US]", "Total AI ARR gap, US/CN", "2026", "2030",
-                 "Fit to observations", "observations within tolerance", "Run folder:"):
+    for text in (
+        "Scenario 'baseline'",
+        "Total AI ARR [US]",
+        "Model ARR [CN]",
+        "Return on AI Capital [US]",
+        "Total AI ARR gap, US/CN",
+        "2026",
+        "2030",
+        "Fit to observations",
+        "observations within tolerance",
+        "Run folder:",
+    ):
         assert text in p.stdout
     (folder,) = run_folders(runs)
-    assert folder.name.endswith("-baseline-price_war_intensity_cn_0.5")   # what differs
+    assert folder.name.endswith("-baseline-price_war_intensity_cn_0.5")  # what differs
     assert {f.name for f in folder.iterdir()} == {
-        "results.csv", "summary.csv", "fit.csv", "manifest.json", "key_variables.png",
-        "gap_ratios.png", "fit.png", "inputs"}
+        "results.csv",
+        "summary.csv",
+        "fit.csv",
+        "manifest.json",
+        "key_variables.png",
+        "gap_ratios.png",
+        "fit.png",
+        "inputs",
+    }
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["sets"] == ["Price War Intensity[CN]=0.5"]
     assert manifest["command"][:2] == ["aigap", "run"]
@@ -46,8 +63,13 @@ def test_compare(aigap, runs):
     assert "Model ARR gap, US/CN (year-end)" in p.stdout
     (folder,) = run_folders(runs)
     assert folder.name.endswith("-compare")
-    assert {"results.csv", "summary.csv", "manifest.json", "key_variables.png",
-            "gap_ratios.png"} <= {f.name for f in folder.iterdir()}
+    assert {
+        "results.csv",
+        "summary.csv",
+        "manifest.json",
+        "key_variables.png",
+        "gap_ratios.png",
+    } <= {f.name for f in folder.iterdir()}
 
 
 def test_list(aigap):
@@ -68,7 +90,8 @@ def test_params(aigap):
     assert p.stdout.splitlines() == [
         "name,dims,element,unit,value,default,min,max,source",
         "Depreciation Rate,,,1/Year,0.2,0.2,0.05,0.5,"
-        "Straight-line depreciation of AI capital; fixture value."]
+        "Straight-line depreciation of AI capital; fixture value.",
+    ]
 
 
 def test_check_ok(aigap):
@@ -78,14 +101,20 @@ def test_check_ok(aigap):
 
 
 BAD = [
-    ("description: x\nconstants:\n  Price War Intensty: 0.5\n",
-     "{f}:3: constants.Price War Intensty: unknown model constant; "
-     "did you mean 'Price War Intensity'?"),
-    ("description: x\nextends: basline\n",
-     "{f}:2: extends: parent scenario 'basline' not found (looked for {d}/basline.yaml); "
-     "did you mean 'baseline'?"),
-    ("description: x\nconstants:\n  Depreciation Rate: 2\n",
-     "{f}:3: constants.Depreciation Rate: 2 is outside the allowed range [0.05, 0.5] 1/Year"),
+    (
+        "description: x\nconstants:\n  Price War Intensty: 0.5\n",
+        "{f}:3: constants.Price War Intensty: unknown model constant; "
+        "did you mean 'Price War Intensity'?",
+    ),
+    (
+        "description: x\nextends: basline\n",
+        "{f}:2: extends: parent scenario 'basline' not found (looked for {d}/basline.yaml); "
+        "did you mean 'baseline'?",
+    ),
+    (
+        "description: x\nconstants:\n  Depreciation Rate: 2\n",
+        "{f}:3: constants.Depreciation Rate: 2 is outside the allowed range [0.05, 0.5] 1/Year",
+    ),
 ]
 
 
@@ -123,7 +152,8 @@ def test_bad_set_exit_2(aigap, runs):
     p = aigap("run", SCEN / "baseline.yaml", "--set", "Price War Intensity[CN]=7")
     assert p.returncode == 2
     assert p.stderr.splitlines() == [
-        "--set: Price War Intensity[CN]=7: 7 is outside the allowed range [0, 1] Dmnl"]
+        "--set: Price War Intensity[CN]=7: 7 is outside the allowed range [0, 1] Dmnl"
+    ]
     assert run_folders(runs) == []
 
 
@@ -131,7 +161,9 @@ def test_missing_files_and_model(aigap, runs, tmp_path):
     p = aigap("run", tmp_path / "nope.yaml")
     assert p.returncode == 2 and p.stderr.strip() == f"{tmp_path / 'nope.yaml'}: file not found"
     p = aigap("run", SCEN / "baseline.yaml", model=tmp_path / "none.mdl")
-    assert p.returncode == 2 and p.stderr.strip() == f"{tmp_path / 'none.mdl'}: model file not found"
+    assert (
+        p.returncode == 2 and p.stderr.strip() == f"{tmp_path / 'none.mdl'}: model file not found"
+    )
     p = aigap("run", SCEN / "baseline.yaml", "--engine", "pysd", "--method", "rk4")
     assert p.returncode == 2 and "euler only" in p.stderr
     assert run_folders(runs) == []
@@ -140,17 +172,28 @@ def test_missing_files_and_model(aigap, runs, tmp_path):
 def test_analysis_hook_is_called():
     """The commands registered by aigap.analysis.cli appear in the parser."""
     from aigap.cli import build_parser, register_analysis
+
     parser, sub = build_parser()
     before = set(sub.choices)
     register_analysis(sub)
     assert {"run", "compare", "list", "params", "check"} <= before
-    assert set(sub.choices) - before == {"sweep", "sensitivity", "calibrate", "discover",
-                                         "report", "posterior", "loops", "optimize",
-                                         "export", "oat"}
+    assert set(sub.choices) - before == {
+        "sweep",
+        "sensitivity",
+        "calibrate",
+        "discover",
+        "report",
+        "posterior",
+        "loops",
+        "optimize",
+        "export",
+        "oat",
+    }
 
 
-@pytest.mark.parametrize("engine, ran", [("auto", "numpy"), ("numpy", "numpy"),
-                                         ("compiled", "compiled")])
+@pytest.mark.parametrize(
+    "engine, ran", [("auto", "numpy"), ("numpy", "numpy"), ("compiled", "compiled")]
+)
 def test_engine_option_reaches_the_engine(aigap, runs, engine, ran):
     p = aigap("run", SCEN / "truce.yaml", "--no-plots", "--no-observations", "--engine", engine)
     assert p.returncode == 0, p.stderr

@@ -1,4 +1,5 @@
 """The aigap commands end to end on the real model, scenarios and observations."""
+
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ OBS = SCEN / "data" / "observations.yaml"
 @pytest.fixture(scope="module")
 def real_model():
     from aigap.engine import compile_model
+
     return compile_model(ROOT / "model" / "ai_gap.mdl")
 
 
@@ -69,6 +71,7 @@ def test_run_scenario(aigap, runs):
 
 def test_run_baseline_prints_fit(aigap, runs):
     from aigap.observations import load_observations
+
     p = aigap("run", SCEN / "baseline.yaml", "--no-plots", model=None)
     assert p.returncode == 0, p.stderr
     assert "Fit to observations" in p.stdout and "observations within tolerance" in p.stdout
@@ -84,12 +87,14 @@ def test_compare_default_scenarios(aigap, runs):
         assert name in p.stdout
     (folder,) = runs.iterdir()
     assert set(pd.read_csv(folder / "summary.csv").scenario) == set(DEFAULT_SCENARIOS)
-    assert {"key_variables.png", "gap_ratios.png", "results.csv",
-            "manifest.json"} <= {f.name for f in folder.iterdir()}
+    assert {"key_variables.png", "gap_ratios.png", "results.csv", "manifest.json"} <= {
+        f.name for f in folder.iterdir()
+    }
     # the README's example table is this output, character for character
     assert readme_gap_table() == gap_table(p.stdout), (
         "README.md's gap table is stale: replace the block after 'make demo` (= `aigap "
-        "compare`) prints' with:\n" + gap_table(p.stdout))
+        "compare`) prints' with:\n" + gap_table(p.stdout)
+    )
 
 
 README_TABLE_TITLE = "Total AI ARR gap, US/CN (year-end)"
@@ -121,5 +126,6 @@ def test_typo_in_a_real_scenario(aigap, runs, tmp_path, real_model):
     p = aigap("run", bad, model=None)
     assert p.returncode == 2
     assert p.stderr.splitlines() == [
-        f"{bad}:4: constants.{typo}: unknown model constant; did you mean '{name}'?"]
+        f"{bad}:4: constants.{typo}: unknown model constant; did you mean '{name}'?"
+    ]
     assert not runs.exists() or not any(runs.iterdir())

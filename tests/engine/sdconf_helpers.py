@@ -1,4 +1,5 @@
 """Helpers for the SD conformance suite (../shared/sd-conformance beside the repo)."""
+
 from __future__ import annotations
 
 import csv
@@ -88,8 +89,8 @@ def compare(cm, res, expected_path, rtol, atol):
     failures, n = [], 0
     rows = []
     spacing = float(np.min(np.diff(res.time))) if len(res.time) > 1 else np.inf
-    for t in times:          # every expected time must be a saved time (never the nearest);
-        i = int(np.argmin(np.abs(res.time - t)))       # files print ~6 significant digits
+    for t in times:  # every expected time must be a saved time (never the nearest);
+        i = int(np.argmin(np.abs(res.time - t)))  # files print ~6 significant digits
         if abs(res.time[i] - t) > min(1e-5 * max(1.0, abs(t)), 0.25 * spacing):
             failures.append(f"time {t!r} is not a saved time of the result")
         rows.append(i)
@@ -105,7 +106,7 @@ def compare(cm, res, expected_path, rtol, atol):
             if cand.lower() in lower:
                 key = lower[cand.lower()]
                 break
-        if key is None:          # a column the result cannot match fails, never skips
+        if key is None:  # a column the result cannot match fails, never skips
             failures.append(f"{col}: no such output in the result")
             continue
         name, idx = cmap[key]
@@ -151,7 +152,11 @@ TIME STEP  = {dt}
 def write_mdl(folder, name, equations, final=1, initial=0, dt=0.125, saveper="TIME STEP"):
     """Write a small Vensim model: ``equations`` is the text of the model equations."""
     path = Path(folder) / name
-    text = "{UTF-8}\n" + equations.strip() + "\n\n" + CONTROL.format(
-        final=final, initial=initial, dt=dt, saveper=saveper)
+    text = (
+        "{UTF-8}\n"
+        + equations.strip()
+        + "\n\n"
+        + CONTROL.format(final=final, initial=initial, dt=dt, saveper=saveper)
+    )
     path.write_text(text)
     return path

@@ -5,6 +5,7 @@ large numbers (a conservation check that must stay 0) is compared relative to th
 largest value of its unit in the run: its own value is rounding noise of 1e11-sized
 operands, and 1e-12 of those operands is what "equal to rounding" means for it.
 """
+
 import numpy as np
 import pytest
 from sdconf_helpers import SUITE, entry_id, manifest
@@ -32,7 +33,7 @@ def _assert_equal(cm, js, ref, outputs, what):
         floor = RTOL * scale[cm.variables[name].units]
         both_nan = np.isnan(a) & np.isnan(e)
         ok = both_nan | (np.abs(a - e) <= RTOL * np.abs(e) + floor) | (a == e)
-        assert ok.all(), (f"{what}: {name} differs: js {a[~ok][:3]} numpy {e[~ok][:3]}")
+        assert ok.all(), f"{what}: {name} differs: js {a[~ok][:3]} numpy {e[~ok][:3]}"
 
 
 @pytest.fixture(scope="module")
@@ -92,38 +93,50 @@ def test_conformance_models_it_supports():
             assert "variable '" in str(exc)
             refused.append(entry_id(entry))
             continue
-        except EngineError:   # models the engine itself refuses: tested in test_conformance
+        except EngineError:  # models the engine itself refuses: tested in test_conformance
             continue
         js = run_node(bundle, [pack_params(cm, {})])["out"][0]
-        _assert_equal(cm, js, cm.simulate(outputs=outputs, engine="numpy"), outputs,
-                      entry_id(entry))
+        _assert_equal(
+            cm, js, cm.simulate(outputs=outputs, engine="numpy"), outputs, entry_id(entry)
+        )
         supported += 1
-    assert supported == len(CONF) == 53, (supported, refused)   # every suite model prints
+    assert supported == len(CONF) == 53, (supported, refused)  # every suite model prints
 
 
 def test_rk4_of_scalar_states_equals_numpy(tmp_path):
     from sdconf_helpers import write_mdl
-    path = write_mdl(tmp_path, "m.mdl", "Stock = INTEG(Rate, 1) ~ u ~ |\n"
-                     "Rate = 0.3 * Stock * SIN(Time) + STEP(2, 0.5) ~ u ~ |\n")
+
+    path = write_mdl(
+        tmp_path,
+        "m.mdl",
+        "Stock = INTEG(Rate, 1) ~ u ~ |\nRate = 0.3 * Stock * SIN(Time) + STEP(2, 0.5) ~ u ~ |\n",
+    )
     cm = compile_model(path)
     outputs = _outputs(cm)
     js = run_node(kernel_bundle(cm, outputs, method="rk4"), [pack_params(cm, {})])["out"][0]
-    _assert_equal(cm, js, cm.simulate(outputs=outputs, method="rk4", engine="numpy"),
-                  outputs, "rk4")
+    _assert_equal(
+        cm, js, cm.simulate(outputs=outputs, method="rk4", engine="numpy"), outputs, "rk4"
+    )
 
 
 def test_rk4_with_a_chain_state_names_the_variable(project):
     with pytest.raises(UnsupportedFeatureError, match="variable '.*'.*RK4"):
-        generate_js(project.ir, frozenset(), ("Total AI ARR",) if
-                    "Total AI ARR" in project.variables else (), "rk4")
+        generate_js(
+            project.ir,
+            frozenset(),
+            ("Total AI ARR",) if "Total AI ARR" in project.variables else (),
+            "rk4",
+        )
 
 
 def test_ir_node_without_js_code_names_the_variable(tmp_path):
     """An IR feature the JS printer lacks is an UnsupportedFeatureError naming the variable."""
     from aigap.engine import ir
     from sdconf_helpers import write_mdl
-    path = write_mdl(tmp_path, "m.mdl", "Stock = INTEG(Rate, 1) ~ u ~ |\n"
-                     "Rate = 0.5 * Stock ~ u ~ |\n")
+
+    path = write_mdl(
+        tmp_path, "m.mdl", "Stock = INTEG(Rate, 1) ~ u ~ |\nRate = 0.5 * Stock ~ u ~ |\n"
+    )
     prog = compile_model(path).ir
     for a in prog.assigns:
         if a.element == "Rate":

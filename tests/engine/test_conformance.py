@@ -1,4 +1,5 @@
 """The public SD conformance suite: every model must match its canonical output."""
+
 import pytest
 
 from aigap.engine import compile_model

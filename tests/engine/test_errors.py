@@ -1,9 +1,15 @@
 """Unsupported features fail at compile time; bad parameters fail with clear messages."""
+
 import numpy as np
 import pytest
 
-from aigap.engine import (EngineError, ParameterError, TimeSeries, UnsupportedFeatureError,
-                          compile_model)
+from aigap.engine import (
+    EngineError,
+    ParameterError,
+    TimeSeries,
+    UnsupportedFeatureError,
+    compile_model,
+)
 
 from sdconf_helpers import write_mdl
 
@@ -42,29 +48,33 @@ def model(tmp_path_factory):
     return compile_model(write_mdl(tmp_path_factory.mktemp("err"), "base.mdl", BASE))
 
 
-@pytest.mark.parametrize("equation, feature", [
-    ("RANDOM NORMAL(0, 1, 0.5, 0.1, 3)", "RANDOM NORMAL"),
-    ("SAMPLE IF TRUE(Time > 0.5, Stock, 0)", "SAMPLE IF TRUE"),
-    ("FORECAST(Stock, 1, 2)", "FORECAST"),
-    ("GET TIME VALUE(0, 0, 0)", "GET TIME VALUE"),
-])
+@pytest.mark.parametrize(
+    "equation, feature",
+    [
+        ("RANDOM NORMAL(0, 1, 0.5, 0.1, 3)", "RANDOM NORMAL"),
+        ("SAMPLE IF TRUE(Time > 0.5, Stock, 0)", "SAMPLE IF TRUE"),
+        ("FORECAST(Stock, 1, 2)", "FORECAST"),
+        ("GET TIME VALUE(0, 0, 0)", "GET TIME VALUE"),
+    ],
+)
 def test_unsupported_feature_names_variable_function_and_line(tmp_path, equation, feature):
     text = BASE + f"\nOdd Variable=\n\t{equation}\n\t~\tWidget\n\t~\t|\n"
     path = write_mdl(tmp_path, "odd.mdl", text)
     line = path.read_text().splitlines().index("Odd Variable=") + 1
     with pytest.raises(UnsupportedFeatureError) as info:
-        compile_model(path)                       # at compile time, not at the first run
+        compile_model(path)  # at compile time, not at the first run
     msg = str(info.value)
     assert "'Odd Variable'" in msg and feature in msg and f"odd.mdl:{line}:" in msg
-    cm = compile_model(path, check=False)         # metadata still available...
+    cm = compile_model(path, check=False)  # metadata still available...
     assert "Initial Stock" in cm.constants
     with pytest.raises(UnsupportedFeatureError):  # ...but never a wrong number
         cm.simulate()
 
 
 def test_unknown_parameter_suggests_closest_name(model):
-    with pytest.raises(ParameterError,
-                       match="unknown model constant 'Initial Stok'.*'Initial Stock'"):
+    with pytest.raises(
+        ParameterError, match="unknown model constant 'Initial Stok'.*'Initial Stock'"
+    ):
         model.simulate(params={"Initial Stok": 3.0})
     with pytest.raises(ParameterError, match="did you mean 'Growth'"):
         model.simulate(params={"growth": 3.0})
@@ -122,7 +132,9 @@ def test_errors_are_engine_errors(model):
 
 
 def test_algebraic_loop_is_reported_with_file_line(tmp_path):
-    text = BASE + """
+    text = (
+        BASE
+        + """
 Loop A=
 	Loop B + 1
 	~	Widget
@@ -133,10 +145,14 @@ Loop B=
 	~	Widget
 	~		|
 """
+    )
     path = write_mdl(tmp_path, "loop.mdl", text)
     line = path.read_text().splitlines().index("Loop A=") + 1
-    with pytest.raises(EngineError, match=rf"loop.mdl:{line}: circular dependency.*Loop A -> "
-                                          r"Loop B -> Loop A"):
+    with pytest.raises(
+        EngineError,
+        match=rf"loop.mdl:{line}: circular dependency.*Loop A -> "
+        r"Loop B -> Loop A",
+    ):
         compile_model(path, check=True)
 
 
@@ -158,8 +174,10 @@ def test_line_numbers_with_other_line_endings(tmp_path, newline):
     path = write_mdl(tmp_path, "odd.mdl", text)
     lines = path.read_text().splitlines()
     path.write_bytes(newline.join(lines).encode())
-    with pytest.raises(UnsupportedFeatureError,
-                       match=rf"odd.mdl:{lines.index('Odd Variable=') + 1}: .*RANDOM UNIFORM"):
+    with pytest.raises(
+        UnsupportedFeatureError,
+        match=rf"odd.mdl:{lines.index('Odd Variable=') + 1}: .*RANDOM UNIFORM",
+    ):
         compile_model(path, check=True)
 
 
@@ -178,13 +196,21 @@ def test_delay_n_order_below_one_has_its_own_message(tmp_path):
     literal = BASE + "\nLate=\n\tDELAY N(Growth, 2, 0, 0.5)\n\t~\t1/Month\n\t~\t|\n"
     path = write_mdl(tmp_path, "literal.mdl", literal)
     line = path.read_text().splitlines().index("Late=") + 1
-    with pytest.raises(EngineError, match=rf"literal.mdl:{line}: 'Late': the order of the "
-                                          r"delay is 0.5; a DELAY N order must be at least 1"):
+    with pytest.raises(
+        EngineError,
+        match=rf"literal.mdl:{line}: 'Late': the order of the "
+        r"delay is 0.5; a DELAY N order must be at least 1",
+    ):
         compile_model(path)
-    text = BASE + ("\nLate=\n\tDELAY N(Growth, 2, 0, Order)\n\t~\t1/Month\n\t~\t|\n"
-                   "\nOrder=\n\t3\n\t~\tDmnl\n\t~\t|\n")
+    text = BASE + (
+        "\nLate=\n\tDELAY N(Growth, 2, 0, Order)\n\t~\t1/Month\n\t~\t|\n"
+        "\nOrder=\n\t3\n\t~\tDmnl\n\t~\t|\n"
+    )
     cm = compile_model(write_mdl(tmp_path, "param.mdl", text))
     for engine in ("numpy", "compiled"):
-        with pytest.raises(EngineError, match=r"Late: the order of the delay is 0.5; a DELAY N "
-                                              "order must be at least 1"):
+        with pytest.raises(
+            EngineError,
+            match=r"Late: the order of the delay is 0.5; a DELAY N "
+            "order must be at least 1",
+        ):
             cm.simulate(params={"Order": 0.5}, outputs=["Late"], engine=engine)

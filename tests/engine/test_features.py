@@ -1,4 +1,5 @@
 """Many Vensim features in one model, against PySD with per-run parameters."""
+
 import numpy as np
 import pytest
 
@@ -133,15 +134,19 @@ Nested Delay[Region]=
 
 @pytest.fixture(scope="module")
 def cm(tmp_path_factory):
-    path = write_mdl(tmp_path_factory.mktemp("features"), "features.mdl", MODEL, final=10,
-                     dt=0.125, saveper=0.5)
+    path = write_mdl(
+        tmp_path_factory.mktemp("features"), "features.mdl", MODEL, final=10, dt=0.125, saveper=0.5
+    )
     return compile_model(path, check=True)
 
 
 def test_features_match_pysd(cm):
     rng = np.random.default_rng(11)
-    params = {k: v.default * rng.uniform(0.8, 1.2, (3,) + v.default.shape)
-              for k, v in cm.constants.items() if k != "Order"}
+    params = {
+        k: v.default * rng.uniform(0.8, 1.2, (3,) + v.default.shape)
+        for k, v in cm.constants.items()
+        if k != "Order"
+    }
     names = [n for n, v in cm.variables.items() if v.kind != "lookup"]
     res = cm.simulate(params=params, outputs=names)
     ref = simulate_pysd(cm.path, params, outputs=names, model=cm)
@@ -156,8 +161,7 @@ def test_delay_fixed_pipe_length_may_differ_per_run(cm):
     for run, delay in enumerate([1.0, 2.0]):
         later = t >= delay
         shifted = np.searchsorted(t, t[later] - delay)
-        np.testing.assert_allclose(res["Fixed"][run, later], res["Input"][run, shifted],
-                                   rtol=1e-12)
+        np.testing.assert_allclose(res["Fixed"][run, later], res["Input"][run, shifted], rtol=1e-12)
         np.testing.assert_array_equal(res["Fixed"][run, ~later], [[1, 2]] * (~later).sum())
 
 

@@ -9,6 +9,7 @@ the defaults must match the suite's canonical output at the manifest's
 tolerance. When numpy refuses a parameter set (e.g. a delay order that would
 differ between runs), the compiled backend must refuse it with the same message.
 """
+
 import numpy as np
 import pytest
 
@@ -17,6 +18,7 @@ from aigap.engine import EngineError, compile_model
 from sdconf_helpers import SUITE, compare, entry_id, manifest, tolerance
 
 import numba  # noqa: F401,E402 - a declared dependency: a broken install fails, never skips
+
 ENTRIES = manifest()
 pytestmark = pytest.mark.skipif(not ENTRIES, reason=f"conformance suite not found at {SUITE}")
 RTOL = 1e-12
@@ -52,11 +54,13 @@ def assert_same(a, b, label, units=None):
         x, y = a[name], b[name]
         finite = np.isfinite(x)
         np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=f"{label}: {name}")
-        np.testing.assert_array_equal(x[~finite & ~np.isnan(x)], y[~finite & ~np.isnan(x)],
-                                      err_msg=f"{label}: {name}")
+        np.testing.assert_array_equal(
+            x[~finite & ~np.isnan(x)], y[~finite & ~np.isnan(x)], err_msg=f"{label}: {name}"
+        )
         scale = max(peak[name], by_unit.get((units or {}).get(name), 0.0))
-        np.testing.assert_allclose(y[finite], x[finite], rtol=RTOL, atol=RTOL * scale,
-                                   err_msg=f"{label}: {name}")
+        np.testing.assert_allclose(
+            y[finite], x[finite], rtol=RTOL, atol=RTOL * scale, err_msg=f"{label}: {name}"
+        )
 
 
 def simulate_both(cm, **kw):
@@ -80,7 +84,7 @@ def test_compiled_backend_on_conformance_model(entry):
         ref, res = simulate_both(cm, params=params, method=method)
         if isinstance(ref, str) or isinstance(res, str):
             assert res == ref, f"{method}: numpy says {ref!r}, compiled says {res!r}"
-            ref, res = simulate_both(cm, method=method)     # defaults only
+            ref, res = simulate_both(cm, method=method)  # defaults only
         assert not isinstance(res, str), res
         assert res.meta["engine"] == "compiled"
         assert_same(ref, res, method)
@@ -89,4 +93,6 @@ def test_compiled_backend_on_conformance_model(entry):
             rtol, atol = tolerance(entry)
             n, failures = compare(cm, one, folder / entry["expected"], rtol, atol)
             assert n > 0, "no column of the expected output matched a model variable"
-            assert not failures, f"{len(failures)} of {n} columns differ: " + "; ".join(failures[:3])
+            assert not failures, f"{len(failures)} of {n} columns differ: " + "; ".join(
+                failures[:3]
+            )

@@ -1,5 +1,6 @@
 """Compiled (numba) backend on the project model: every scenario and 1,000 random
 parameter sets agree with the numpy backend to 1e-12, Euler and RK4."""
+
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from aigap.engine import TimeSeries, compile_model
 from test_numba_conformance import assert_same
 
 import numba  # noqa: F401,E402 - a declared dependency: a broken install fails, never skips
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "model" / "ai_gap.mdl"
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -74,11 +76,12 @@ def random_sets(cm, n, seed):
 @pytest.mark.parametrize("method", ["euler", "rk4"])
 def test_every_scenario_matches_numpy(cm, method):
     import aigap.scenarios as scenarios
-    resolved = [scenarios.resolve_params(cm, scenarios.load_scenario(p, model=cm))
-                for p in SCENARIOS]
+
+    resolved = [
+        scenarios.resolve_params(cm, scenarios.load_scenario(p, model=cm)) for p in SCENARIOS
+    ]
     params = stack_scenarios(cm, resolved)
-    kw = dict(params=params, n_runs=len(resolved), method=method,
-              outputs=outputs_for(cm, method))
+    kw = dict(params=params, n_runs=len(resolved), method=method, outputs=outputs_for(cm, method))
     ref = cm.simulate(engine="numpy", **kw)
     res = cm.simulate(engine="compiled", **kw)
     assert res.meta["engine"] == "compiled"
@@ -92,7 +95,7 @@ def test_thousand_random_parameter_sets_match_numpy(cm, method):
     ref = cm.simulate(engine="numpy", **kw)
     res = cm.simulate(engine="compiled", **kw)
     assert res.n_runs == 1000 and res.meta["engine"] == "compiled"
-    assert np.isfinite(ref["Total AI ARR"]).mean() > 0.99    # the draws are meaningful runs
+    assert np.isfinite(ref["Total AI ARR"]).mean() > 0.99  # the draws are meaningful runs
     assert_same(ref, res, method, units_of(cm))
 
 
@@ -100,6 +103,7 @@ def test_kernel_kind(cm):
     """Euler and RK4 run eight runs in lock-step with libmvec where the machine has it
     (models with delay chains use the one-run kernel)."""
     from aigap.engine.backends.numba.lanes import lanes_supported
+
     prog = cm.plan("compiled")
     for method in ("euler", "rk4"):
         assert ("lock-step" in prog.source(method)) == lanes_supported(cm.ir)

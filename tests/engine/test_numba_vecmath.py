@@ -1,5 +1,6 @@
 """libmvec's vector calls are used only where the CPU has the ISA they need (else
 SIGILL); the feature-flag logic itself is tested in test_numba_lanes_schedule.py."""
+
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +13,21 @@ def _flags():
     info = Path("/proc/cpuinfo")
     if not info.is_file():
         pytest.skip("no /proc/cpuinfo (not Linux)")
-    return next((line.split(":", 1)[1].split() for line in info.read_text().splitlines()
-                 if line.startswith("flags")), [])
+    return next(
+        (
+            line.split(":", 1)[1].split()
+            for line in info.read_text().splitlines()
+            if line.startswith("flags")
+        ),
+        [],
+    )
 
 
 def test_host_detection_agrees_with_the_cpu_flags():
     """On Linux, /proc/cpuinfo's flags say which libmvec variant this CPU can run."""
     flags = _flags()
     if "avx512f" in flags:
-        assert vecmath.isa() in ("avx512", None)        # None: no glibc libmvec
+        assert vecmath.isa() in ("avx512", None)  # None: no glibc libmvec
     elif "avx2" in flags and "fma" in flags:
         assert vecmath.isa() in ("avx2", None)
     else:

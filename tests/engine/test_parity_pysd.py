@@ -1,4 +1,5 @@
 """Parity with PySD at every saved time (rtol 1e-9) on random parameter sets."""
+
 import numpy as np
 import pytest
 
@@ -10,9 +11,14 @@ from sdconf_helpers import SUITE, entry_id, manifest
 RTOL, ATOL = 1e-9, 1e-12
 RUNS_PER_MODEL = 6
 # models whose constants are safe to perturb by +-20 % (they stay well defined)
-ENTRIES = [e for e in manifest() if e["path"] not in (
-    "tests/delay_numeric_error",      # delay order is tuned to TIME STEP
-)]
+ENTRIES = [
+    e
+    for e in manifest()
+    if e["path"]
+    not in (
+        "tests/delay_numeric_error",  # delay order is tuned to TIME STEP
+    )
+]
 
 
 def _random_params(cm, rng, n):
@@ -27,8 +33,9 @@ def _random_params(cm, rng, n):
 def assert_same(res, ref, names):
     np.testing.assert_allclose(res.time, ref.time, rtol=0, atol=1e-12)
     for name in names:
-        np.testing.assert_allclose(res[name], ref[name], rtol=RTOL, atol=ATOL,
-                                   err_msg=f"variable {name}")
+        np.testing.assert_allclose(
+            res[name], ref[name], rtol=RTOL, atol=ATOL, err_msg=f"variable {name}"
+        )
 
 
 def _models():
@@ -67,8 +74,9 @@ def test_at_least_100_parameter_sets():
 def test_time_series_parameter_matches_pysd():
     """A constant replaced by (time, value) points behaves as PySD's pandas.Series param."""
     cm = compile_model(SUITE / "samples/SIR/SIR.mdl")
-    ts = TimeSeries([0.0, 20.0, 35.5, 60.0], np.array([[0.2, 0.45, 0.3, 0.25],
-                                                          [0.4, 0.1, 0.2, 0.3]]))
+    ts = TimeSeries(
+        [0.0, 20.0, 35.5, 60.0], np.array([[0.2, 0.45, 0.3, 0.25], [0.4, 0.1, 0.2, 0.3]])
+    )
     params = {"Contact Infectivity": ts, "Duration": [4.0, 6.0]}
     names = ["Infectious", "Recovered", "Contact Infectivity"]
     res = cm.simulate(params=params, outputs=names)
@@ -80,7 +88,7 @@ def test_time_series_parameter_matches_pysd():
 def test_subscripted_time_series_and_control_overrides_match_pysd():
     cm = compile_model(SUITE / "tests/subscript_2d_arrays/test_subscript_2d_arrays.mdl")
     values = np.linspace(0.01, 0.09, 6 * 3).reshape(3, 2, 3)
-    params = {"Rate A": TimeSeries([10.0, 30.0, 50.0], values)}   # held before 10, after 50
+    params = {"Rate A": TimeSeries([10.0, 30.0, 50.0], values)}  # held before 10, after 50
     names = ["Stock A", "Inflow A"]
     kw = dict(time_step=0.5, final_time=60.0, saveper=2.0)
     res = cm.simulate(params=params, outputs=names, **kw)

@@ -1,4 +1,5 @@
 """The project model: the engine equals PySD at every saved time (slow: PySD ~10 s/run)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,15 @@ from aigap.core.keys import KEY_OUTPUTS
 
 MODEL = Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl"
 SCENARIOS = sorted((MODEL.parents[1] / "scenarios").glob("*.yaml"))
-NAMED = {"baseline", "us_substitution", "china_entry_point", "china_embedding",
-         "china_anthropic_copy", "price_war_truce"}
-pytestmark = pytest.mark.slow      # the model is part of the repository: never skipped
+NAMED = {
+    "baseline",
+    "us_substitution",
+    "china_entry_point",
+    "china_embedding",
+    "china_anthropic_copy",
+    "price_war_truce",
+}
+pytestmark = pytest.mark.slow  # the model is part of the repository: never skipped
 
 
 def test_project_model_and_scenarios_are_present():
@@ -28,7 +35,7 @@ def cm():
 
 def test_default_and_random_parameter_sets_match_pysd(cm):
     rng = np.random.default_rng(2026)
-    n = 3                                    # run 0: defaults; runs 1-2: random +-10 %
+    n = 3  # run 0: defaults; runs 1-2: random +-10 %
     params = {}
     for name, info in cm.constants.items():
         factor = rng.uniform(0.9, 1.1, size=(n,) + info.default.shape)
@@ -39,8 +46,7 @@ def test_default_and_random_parameter_sets_match_pysd(cm):
     ref = simulate_pysd(cm.path, params, outputs=names, model=cm)
     np.testing.assert_allclose(res.time, ref.time, rtol=0, atol=1e-12)
     for name in names:
-        np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 # the contract outputs of docs/architecture.md (PySD is slow: keep these runs lean)
@@ -57,5 +63,4 @@ def test_every_scenario_matches_pysd(cm, path):
     res = cm.simulate(params=params, outputs=names)
     ref = simulate_pysd(cm.path, params, outputs=names, model=cm)
     for name in names:
-        np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-9, atol=1e-12, err_msg=name)

@@ -1,4 +1,5 @@
 """SimulationResult: named axes, selection and the tidy table; metadata of a model."""
+
 import numpy as np
 import pytest
 
@@ -49,8 +50,9 @@ Region:
 
 @pytest.fixture(scope="module")
 def cm(tmp_path_factory):
-    return compile_model(write_mdl(tmp_path_factory.mktemp("res"), "gap.mdl", MODEL,
-                                   final=2, dt=0.25, saveper=1))
+    return compile_model(
+        write_mdl(tmp_path_factory.mktemp("res"), "gap.mdl", MODEL, final=2, dt=0.25, saveper=1)
+    )
 
 
 def test_metadata(cm):
@@ -68,8 +70,10 @@ def test_metadata(cm):
 
 
 def test_named_axes_and_values(cm):
-    res = cm.simulate(params={"Capex Share": [[0.1, 0.2], [0.0, 0.0]]},
-                      outputs=["Capital", "Gap Ratio", "Total Capital"])
+    res = cm.simulate(
+        params={"Capex Share": [[0.1, 0.2], [0.0, 0.0]]},
+        outputs=["Capital", "Gap Ratio", "Total Capital"],
+    )
     assert res.dims["Capital"] == (RUN, TIME, "Region")
     assert res.dims["Gap Ratio"] == (RUN, TIME)
     assert res.coords == {"Region": ("US", "CN")}
@@ -90,7 +94,7 @@ def test_to_frame_is_tidy(cm):
     assert list(df.columns) == [RUN, TIME, "variable", "Region", "value"]
     assert len(df) == 2 * 3 * 2 + 2 * 3
     row = df[(df.variable == "Capital") & (df.Region == "CN") & (df.run == 1) & (df.time == 2)]
-    assert float(row.value.iloc[0]) == pytest.approx(50 * 1.05 ** 8)
+    assert float(row.value.iloc[0]) == pytest.approx(50 * 1.05**8)
     assert df[df.variable == "Gap Ratio"].Region.isna().all()
 
 
@@ -104,18 +108,19 @@ def test_to_xarray_named_axes_and_units():
 
     cm = compile_model(Path(__file__).resolve().parents[2] / "model" / "ai_gap.mdl")
     pw = np.linspace(0.2, 1.0, 4)[:, None] * [0, 1]
-    res = cm.simulate(params={"Price War Intensity": pw},
-                      outputs=["Total AI ARR", "ARR Gap Ratio"])
+    res = cm.simulate(params={"Price War Intensity": pw}, outputs=["Total AI ARR", "ARR Gap Ratio"])
     ds = res.to_xarray(units={"Total AI ARR": "USD/Year"})
     assert ds["Total AI ARR"].dims == ("run", "time", "Region")
     assert ds["ARR Gap Ratio"].dims == ("run", "time")
     assert list(ds.Region.values) == ["US", "CN"] and ds.sizes["run"] == 4
     assert ds["Total AI ARR"].attrs["units"] == "USD/Year"
-    np.testing.assert_array_equal(ds["Total AI ARR"].sel(Region="CN").values,
-                                  res.sel("Total AI ARR", Region="CN"))
+    np.testing.assert_array_equal(
+        ds["Total AI ARR"].sel(Region="CN").values, res.sel("Total AI ARR", Region="CN")
+    )
     # year-end 2030 is model time 2031.0
-    np.testing.assert_array_equal(ds["ARR Gap Ratio"].sel(time=2031.0).values,
-                                  res["ARR Gap Ratio"][:, -1])
+    np.testing.assert_array_equal(
+        ds["ARR Gap Ratio"].sel(time=2031.0).values, res["ARR Gap Ratio"][:, -1]
+    )
 
 
 def test_scenario_parameters_plus_an_array_of_runs():
@@ -135,13 +140,20 @@ def test_scenario_parameters_plus_an_array_of_runs():
     base = resolve_params(cm, load_scenario(root / "scenarios" / "price_war_truce.yaml", cm))
     assert any(getattr(v, "values", np.zeros(0)).shape[:1] == (1,) for v in base.values())
     values = np.linspace(0.2, 1.0, 7)
-    many = cm.simulate(params={**base, "Token Demand Elasticity": values},
-                       outputs=["ARR Gap Ratio"])
+    many = cm.simulate(
+        params={**base, "Token Demand Elasticity": values}, outputs=["ARR Gap Ratio"]
+    )
     assert many["ARR Gap Ratio"].shape[0] == 7
-    one = cm.simulate(params={**base, "Token Demand Elasticity": values[3]},
-                      outputs=["ARR Gap Ratio"])
+    one = cm.simulate(
+        params={**base, "Token Demand Elasticity": values[3]}, outputs=["ARR Gap Ratio"]
+    )
     np.testing.assert_array_equal(many["ARR Gap Ratio"][3], one["ARR Gap Ratio"][0])
-    with pytest.raises(ParameterError, match="'Price War Intensity' has 3 runs but 'Token "
-                                             "Demand Elasticity' has 5"):
-        cm.simulate(params={"Token Demand Elasticity": np.full(5, 0.5),
-                            "Price War Intensity": np.full(3, 0.5)})
+    with pytest.raises(
+        ParameterError, match="'Price War Intensity' has 3 runs but 'Token Demand Elasticity' has 5"
+    ):
+        cm.simulate(
+            params={
+                "Token Demand Elasticity": np.full(5, 0.5),
+                "Price War Intensity": np.full(3, 0.5),
+            }
+        )

@@ -1,4 +1,5 @@
 """RK4 beside Euler: convergence orders on a model with a known solution."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """Windows-1252 files (Vensim's encoding): the conformance reader and the model parser
 decode them; valid UTF-8 stays UTF-8."""
+
 import numpy as np
 
 from aigap.engine import compile_model
@@ -25,9 +26,11 @@ def test_read_expected_cp1252_header(tmp_path):
 
 def test_cp1252_model_keeps_its_accented_names(tmp_path):
     """PySD alone would decode as UTF-8 and drop the byte of 'é' ('Caf Stock')."""
-    text = ("Caf\u00e9 Stock= INTEG(Cr\u00e8me Flow, 1)\n\t~\tcup\n\t~\t|\n"
-            "Cr\u00e8me Flow= 0.5 * Caf\u00e9 Stock\n\t~\tcup/Month\n\t~\t|\n\n"
-            + CONTROL.format(final=2, initial=0, dt=0.5, saveper="TIME STEP"))
+    text = (
+        "Caf\u00e9 Stock= INTEG(Cr\u00e8me Flow, 1)\n\t~\tcup\n\t~\t|\n"
+        "Cr\u00e8me Flow= 0.5 * Caf\u00e9 Stock\n\t~\tcup/Month\n\t~\t|\n\n"
+        + CONTROL.format(final=2, initial=0, dt=0.5, saveper="TIME STEP")
+    )
     path = tmp_path / "accents.mdl"
     path.write_bytes(text.encode("cp1252"))
     cm = compile_model(path, check=True)

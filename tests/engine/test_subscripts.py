@@ -1,4 +1,5 @@
 """Subscripts: mapping, subranges, transposition, SUM/VMAX over dim!, :EXCEPT:."""
+
 import numpy as np
 import pytest
 
@@ -105,8 +106,7 @@ def folder(tmp_path_factory):
 
 
 def test_mapping_subranges_transposition_and_sums_match_pysd(folder):
-    cm = compile_model(write_mdl(folder, "map.mdl", MODEL, final=5, dt=0.25, saveper=1),
-                       check=True)
+    cm = compile_model(write_mdl(folder, "map.mdl", MODEL, final=5, dt=0.25, saveper=1), check=True)
     assert cm.variables["Transposed"].dims == ("DimB", "DimA")
     assert cm.variables["Sub Values"].dims == ("SubA",)
     names = [n for n, v in cm.variables.items() if v.kind != "lookup"]
@@ -221,8 +221,7 @@ def _parity(cm, names, params=None):
     for engine in ("numpy", "compiled"):
         res = cm.simulate(params=params, outputs=names, engine=engine)
         for name in names:
-            np.testing.assert_allclose(res[name], ref[name], rtol=1e-12,
-                                       err_msg=f"{engine} {name}")
+            np.testing.assert_allclose(res[name], ref[name], rtol=1e-12, err_msg=f"{engine} {name}")
     return res
 
 

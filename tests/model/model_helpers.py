@@ -1,4 +1,5 @@
 """Small helpers for the model tests (importable: tests/model is on sys.path)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -8,20 +9,52 @@ MODEL = ROOT / "model" / "ai_gap.mdl"
 SCENARIOS = ROOT / "scenarios"
 OBSERVATIONS = SCENARIOS / "data" / "observations.yaml"
 SEEDS = ROOT / ".." / "shared" / "seeds"
-SCENARIO_NAMES = ("baseline", "us_substitution", "china_entry_point", "china_embedding",
-                  "china_anthropic_copy", "price_war_truce")
+SCENARIO_NAMES = (
+    "baseline",
+    "us_substitution",
+    "china_entry_point",
+    "china_embedding",
+    "china_anthropic_copy",
+    "price_war_truce",
+)
 # Scenarios beyond the six named ones (what a strategist asks next; not in `aigap compare`).
 EXTRA_SCENARIOS = ("china_overseas",)
 # Stocks that must never go negative (all of them: money, people, capital, prices, shares).
-NON_NEGATIVE = ("AI Capital", "Token Price", "Developer WTP", "Paying Developers",
-                "AI App Users", "Seat Software Budget", "Substituted Seat Budget",
-                "Unserved Enterprise Pool", "Embedded Enterprise Budget", "Interface Orientation",
-                "Model Contract ARR", "Application Contract ARR", "AI Capex", "Model ARR",
-                "Application ARR", "Total AI ARR", "Overseas Paying Users", "Overseas AI ARR",
-                "Global AI ARR")
-KEY_OUTPUTS = ("Total AI ARR", "Model ARR", "Application ARR", "AI Capital", "AI Capex",
-               "Return on AI Capital", "Token Price", "Developer WTP", "Paying Developers",
-               "ARR Gap Ratio", "Model ARR Gap Ratio", "Return Gap Ratio")
+NON_NEGATIVE = (
+    "AI Capital",
+    "Token Price",
+    "Developer WTP",
+    "Paying Developers",
+    "AI App Users",
+    "Seat Software Budget",
+    "Substituted Seat Budget",
+    "Unserved Enterprise Pool",
+    "Embedded Enterprise Budget",
+    "Interface Orientation",
+    "Model Contract ARR",
+    "Application Contract ARR",
+    "AI Capex",
+    "Model ARR",
+    "Application ARR",
+    "Total AI ARR",
+    "Overseas Paying Users",
+    "Overseas AI ARR",
+    "Global AI ARR",
+)
+KEY_OUTPUTS = (
+    "Total AI ARR",
+    "Model ARR",
+    "Application ARR",
+    "AI Capital",
+    "AI Capex",
+    "Return on AI Capital",
+    "Token Price",
+    "Developer WTP",
+    "Paying Developers",
+    "ARR Gap Ratio",
+    "Model ARR Gap Ratio",
+    "Return Gap Ratio",
+)
 
 
 def at(result, name, time, element=None):

@@ -1,6 +1,7 @@
 """The claims table of model/README.md: each seed claim's structure is knocked out (or its lever
 moved) and the output the claim is about must move as the recorded verdict says; the published
 table and the assumptions ledger are exactly what model/claims.py and readme_tables.py generate."""
+
 import importlib.util
 import sys
 
@@ -23,21 +24,33 @@ readme_tables = _load("readme_tables")
 # Recorded verdict of each claim (the README table says the same; a model change that flips one
 # must update this list and the prose of model/README.md together).
 VERDICTS = {
-    "us_flywheel_2026": "agrees", "us_flywheel_2030": "agrees",
-    "price_war_breaks_flywheel": "agrees", "price_war_cuts_developer_pay": "agrees",
-    "price_war_cuts_revenue": "agrees", "embedding_route": "agrees",
-    "us_seat_substitution": "contradicts", "team_procurement": "agrees",
-    "deployments_not_subscriptions": "agrees", "traffic_without_revenue": "agrees",
-    "capability_gap_narrows": "agrees", "gap_not_technical": "agrees",
-    "weak_monetisation_less_capex": "agrees", "model_layer_split": "agrees",
-    "model_direct_share": "agrees", "anthropic_copy_fails": "contradicts",
+    "us_flywheel_2026": "agrees",
+    "us_flywheel_2030": "agrees",
+    "price_war_breaks_flywheel": "agrees",
+    "price_war_cuts_developer_pay": "agrees",
+    "price_war_cuts_revenue": "agrees",
+    "embedding_route": "agrees",
+    "us_seat_substitution": "contradicts",
+    "team_procurement": "agrees",
+    "deployments_not_subscriptions": "agrees",
+    "traffic_without_revenue": "agrees",
+    "capability_gap_narrows": "agrees",
+    "gap_not_technical": "agrees",
+    "weak_monetisation_less_capex": "agrees",
+    "model_layer_split": "agrees",
+    "model_direct_share": "agrees",
+    "anthropic_copy_fails": "contradicts",
     "overseas_revenue": "agrees",
 }
 
 
 # Verdict over the posterior (model/posterior/ draws): 'uncertain' = the data do not decide it.
-POSTERIOR_VERDICTS = {**VERDICTS, "price_war_cuts_developer_pay": "uncertain",
-                      "us_seat_substitution": "uncertain", "anthropic_copy_fails": "uncertain"}
+POSTERIOR_VERDICTS = {
+    **VERDICTS,
+    "price_war_cuts_developer_pay": "uncertain",
+    "us_seat_substitution": "uncertain",
+    "anthropic_copy_fails": "uncertain",
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +86,9 @@ def test_flywheel_sets_2026_and_the_2030_level(rows):
 
 def test_routes_not_a_multiplier_carry_the_2030_levels(rows):
     # revenue is drawn from the budget each route reaches (no wallet multiple any more)
-    assert rows["embedding_route"]["change"] < -0.6          # China: embedding
-    assert rows["us_seat_substitution"]["change"] < -0.35    # US: seat substitution ...
-    assert rows["team_procurement"]["change"] < -0.25        # ... and team procurement
+    assert rows["embedding_route"]["change"] < -0.6  # China: embedding
+    assert rows["us_seat_substitution"]["change"] < -0.35  # US: seat substitution ...
+    assert rows["team_procurement"]["change"] < -0.25  # ... and team procurement
     # the price war acts through step 1 of the flywheel in China
     assert rows["price_war_breaks_flywheel"]["change"] > 0.25
 
@@ -111,10 +124,12 @@ def test_posterior_verdict_rule():
 
 def test_readme_claims_and_ledger_are_current(cm):
     readme = (MODEL.parent / "README.md").read_text(encoding="utf-8")
-    generated = readme_tables.sections(cm, names=("claims", "ledger", "family", "mapping",
-                                                  "overseas"))
-    assert readme_tables.render(readme, generated) == readme, \
+    generated = readme_tables.sections(
+        cm, names=("claims", "ledger", "family", "mapping", "overseas")
+    )
+    assert readme_tables.render(readme, generated) == readme, (
         "model/README.md is out of date: run python model/readme_tables.py"
+    )
 
 
 def test_ledger_classifies_every_constant(cm):
@@ -124,7 +139,7 @@ def test_ledger_classifies_every_constant(cm):
     assert kinds["Price War Intensity"] == "lever"
     assert kinds["Flywheel Price Threshold"] == "sourced"
     assert kinds["Team AI Budget per Paying Developer"] == "calibrated"
-    assert kinds["Model Direct Share"] == "assumed"   # "(assumption 0.7)" in its doc
+    assert kinds["Model Direct Share"] == "assumed"  # "(assumption 0.7)" in its doc
     assert kinds["Hurdle Return on AI Capital"] == "calibrated"
     assert readme_tables.ledger_kind("") == "assumed"
 

@@ -1,5 +1,6 @@
 """The model diagram is drawn from the parsed IR: stocks, flows, key links with polarity,
 levers and gap outputs (aigap.plotting.diagram, `aigap diagram`)."""
+
 import pytest
 
 from aigap.analysis.ltm import mean_link_scores
@@ -17,7 +18,7 @@ def drawn():
 def test_diagram_structure_matches_model(drawn):
     _, st = drawn
     stocks = st["stocks"]
-    assert set(stocks) == set(LAYOUT)                     # every stock placed, none invented
+    assert set(stocks) == set(LAYOUT)  # every stock placed, none invented
     assert ("Budget Substitution", -1) in stocks["Seat Software Budget"]
     assert ("Budget Substitution", 1) in stocks["Substituted Seat Budget"]
     assert {(a, b) for a, b, _ in KEY_LINKS} <= set(st["influences"])
@@ -26,18 +27,18 @@ def test_diagram_structure_matches_model(drawn):
     assert st["influences"][("AI Capital", "Token Price")] == "-"
     assert st["influences"][("AI Capital", "Capability")] == "+"
     assert st["gaps"][("Model Contract ARR", "Model ARR Gap Ratio")] == "+"
-    assert {lever for lever, _ in st["levers"]} == set(LEVERS)   # every lever joined
+    assert {lever for lever, _ in st["levers"]} == set(LEVERS)  # every lever joined
 
 
 def test_diagram_figure_labels(drawn, tmp_path):
     fig, _ = drawn
     ax = fig.axes[0]
     texts = [t.get_text() for t in ax.texts]
-    assert "+ R2" in texts and "- B1" in texts                  # polarity beside the loop
+    assert "+ R2" in texts and "- B1" in texts  # polarity beside the loop
     assert set(LEVERS) <= set(texts)
     assert {"ARR Gap Ratio\n(US / CN)", "Model ARR Gap Ratio\n(US / CN)"} <= set(texts)
     heads = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
-    assert max(p.get_mutation_scale() for p in heads) >= 20     # arrowheads visible
+    assert max(p.get_mutation_scale() for p in heads) >= 20  # arrowheads visible
 
 
 def test_cli_diagram(aigap, tmp_path):

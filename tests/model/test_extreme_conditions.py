@@ -7,6 +7,7 @@ pools conserved; zero capex, zero pools, price war at 0 and 1, zero WTP), run by
 here needs closed forms a predicate cannot state (first-order decay exp(-t/life), the subsidy
 depth, cost x (1 + markup)) or constants outside their declared ranges.
 """
+
 import numpy as np
 
 from model_helpers import NON_NEGATIVE
@@ -17,7 +18,7 @@ US, CN = 0, 1
 
 def run(cm, params, outputs=None):
     res = cm.simulate(params=params, outputs=outputs)
-    for name in (outputs or cm.variables):
+    for name in outputs or cm.variables:
         if cm.variables[name].kind != "lookup":
             assert np.isfinite(res[name]).all(), name
     for name in NON_NEGATIVE:
@@ -31,9 +32,9 @@ def test_zero_capex_capital_decays_and_nothing_explodes(cm, baseline):
     res = run(cm, params)
     assert np.abs(res["AI Capex"]).max() == 0
     cap = res["AI Capital"][0]
-    assert (np.diff(cap, axis=0) < 0).all()                       # only depreciation
+    assert (np.diff(cap, axis=0) < 0).all()  # only depreciation
     expected = cm.constants["Initial AI Capital"].default * np.exp(-7 / 5)
-    np.testing.assert_allclose(cap[-1], expected, rtol=0.02)      # first-order decay, 5-yr life
+    np.testing.assert_allclose(cap[-1], expected, rtol=0.02)  # first-order decay, 5-yr life
     # slower capability progress and no more revenue than with capex
     assert (at(res, "Capability", 2031) < at(baseline, "Capability", 2031)).all()
     # compute runs short: demand growth is capped, revenue far below the baseline
@@ -49,8 +50,15 @@ def test_zero_budget_pools_no_enterprise_bookings(cm):
     # the third reached budget: team budgets opened by developer-led procurement
     params = with_constant(cm, "Team AI Budget per Paying Developer", 0.0, params=params)
     res = run(cm, params)
-    for name in ("Seat Software Budget", "Unserved Enterprise Pool", "Budget Substitution",
-                 "Embedding Conversion", "Model Bookings", "Application Bookings", "AI Wallet"):
+    for name in (
+        "Seat Software Budget",
+        "Unserved Enterprise Pool",
+        "Budget Substitution",
+        "Embedding Conversion",
+        "Model Bookings",
+        "Application Bookings",
+        "AI Wallet",
+    ):
         assert np.abs(res[name]).max() == 0, name
     # contracted ARR can only shrink (churn, no wallet to expand into)
     for name in ("Model Contract ARR", "Application Contract ARR"):
@@ -64,10 +72,10 @@ def test_extreme_price_war_prices_stay_positive_and_revenue_falls(cm, baseline):
     res = run(cm, params)
     price, cost = res["Token Price"][0, -1], res["Unit Token Cost"][0, -1]
     target = res["Target Token Price"][0, -1]
-    assert (price > 0).all() and (price < cost).all()             # sold below cost ...
+    assert (price > 0).all() and (price < cost).all()  # sold below cost ...
     sub = cm.constants["Price War Subsidy Depth"].default
     np.testing.assert_allclose(target / cost, 1 - sub, rtol=1e-9)  # ... by a bounded subsidy
-    np.testing.assert_allclose(price, target, rtol=0.3)            # price lags a falling cost
+    np.testing.assert_allclose(price, target, rtol=0.3)  # price lags a falling cost
     assert (res["Developer Plan Price"][0] > 0).all()
     assert (at(res, "Total AI ARR", 2031) < at(baseline, "Total AI ARR", 2031)).all()
     assert (at(res, "Developer WTP", 2031) < at(baseline, "Developer WTP", 2031)).all()
@@ -86,8 +94,8 @@ def test_zero_willingness_to_pay_no_paying_developers(cm, baseline):
     params = with_constant(cm, "Frontier Developer Value", 0.0, params=params)
     res = run(cm, params)
     assert np.abs(res["Developer WTP"]).max() == 0
-    assert np.abs(res["Developer Adoption"]).max() < 1e-20           # exp(-100) at WTP = 0
-    assert (np.diff(res["Paying Developers"][0], axis=0) < 0).all()   # churn only
+    assert np.abs(res["Developer Adoption"]).max() < 1e-20  # exp(-100) at WTP = 0
+    assert (np.diff(res["Paying Developers"][0], axis=0) < 0).all()  # churn only
     assert np.abs(res["Consumer Subscription ARR"]).max() == 0
     assert (at(res, "Total AI ARR", 2031) < at(baseline, "Total AI ARR", 2031)).all()
 

@@ -1,5 +1,6 @@
 """The 2024-2026 history the data describe: revenue grows from early 2024 in both regions (no
 start-up transient from initial stocks out of balance with the budgets AI has reached)."""
+
 import sys
 
 import numpy as np
@@ -21,7 +22,7 @@ def _falls(res, until=2026.5):
 def test_total_arr_never_falls_before_mid_2026_in_any_named_scenario(cm, scenario_params):
     for name in SCENARIO_NAMES:
         if name == "china_entry_point":
-            continue          # its story is a harder price war from mid-2026 (tested below)
+            continue  # its story is a harder price war from mid-2026 (tested below)
         res = cm.simulate(params=scenario_params[name], outputs=["Total AI ARR"])
         assert (_falls(res) == 0).all(), name
 

@@ -1,5 +1,6 @@
 """Loop knockout tests: cutting each named feedback loop (model/README.md) changes the behaviour
 it is said to produce, in the direction and roughly the size documented."""
+
 import numpy as np
 import pytest
 
@@ -14,12 +15,15 @@ US, CN = "US", "CN"
 def knock(cm):
     def run(**overrides):
         return cm.simulate(params={k.replace("_", " "): v for k, v in overrides.items()})
+
     return run
 
 
 def test_r1_developer_flywheel_drives_us_adoption_and_substitution(baseline, knock):
     res = knock(Developer_Word_of_Mouth=0.0, Developer_Flywheel_Strength=0.0)
-    assert at(res, "Paying Developers", 2027, US) < 0.3 * at(baseline, "Paying Developers", 2027, US)
+    assert at(res, "Paying Developers", 2027, US) < 0.3 * at(
+        baseline, "Paying Developers", 2027, US
+    )
     assert at(res, "Total AI ARR", 2027, US) < 0.7 * at(baseline, "Total AI ARR", 2027, US)
 
 
@@ -44,7 +48,9 @@ def test_b3_low_returns_brake_capex(cm, baseline):
     # a higher hurdle return (the same revenue is worth less capital) means less capital
     strict = cm.simulate(params=with_constant(cm, "Hurdle Return on AI Capital", 0.6))
     for region in (US, CN):
-        assert at(strict, "AI Capital", 2031, region) < 0.85 * at(baseline, "AI Capital", 2031, region)
+        assert at(strict, "AI Capital", 2031, region) < 0.85 * at(
+            baseline, "AI Capital", 2031, region
+        )
 
 
 def test_r4_price_anchoring_holds_chinese_wtp_down(baseline, knock):
@@ -68,8 +74,9 @@ def test_b2_unreached_pool_stays_unserved(cm, baseline, knock):
     push[1] = 0.0
     small = knock(Embedding_Push=push)
     big = knock(Embedding_Push=push, Initial_Unserved_Enterprise_Pool=np.array([2e10, 2.4e11]))
-    np.testing.assert_allclose(at(big, "Total AI ARR", 2031, CN),
-                               at(small, "Total AI ARR", 2031, CN), rtol=1e-9)
+    np.testing.assert_allclose(
+        at(big, "Total AI ARR", 2031, CN), at(small, "Total AI ARR", 2031, CN), rtol=1e-9
+    )
     assert at(small, "Total AI ARR", 2031, CN) < 0.3 * at(baseline, "Total AI ARR", 2031, CN)
 
 

@@ -1,4 +1,5 @@
 """Numerical validity: TIME STEP halving, budget-pool conservation, integration method."""
+
 import numpy as np
 import pytest
 
@@ -23,21 +24,30 @@ def test_euler_and_rk4_agree_within_1pct(cm):
     euler = cm.simulate(outputs=list(KEY_OUTPUTS))
     rk4 = cm.simulate(outputs=list(KEY_OUTPUTS), method="rk4")
     for name in KEY_OUTPUTS:
-        np.testing.assert_allclose(year_end_2030(euler, name), year_end_2030(rk4, name),
-                                   rtol=0.01, err_msg=name)
+        np.testing.assert_allclose(
+            year_end_2030(euler, name), year_end_2030(rk4, name), rtol=0.01, err_msg=name
+        )
 
 
 def conservation_error(res):
     """|pools + moved budget - initial - cumulative growth| relative to the pools' size."""
     err = np.abs(res["Budget Pool Conservation Error"])
-    size = (res["Seat Software Budget"] + res["Substituted Seat Budget"]
-            + res["Unserved Enterprise Pool"] + res["Embedded Enterprise Budget"])
+    size = (
+        res["Seat Software Budget"]
+        + res["Substituted Seat Budget"]
+        + res["Unserved Enterprise Pool"]
+        + res["Embedded Enterprise Budget"]
+    )
     return err / np.maximum(size, 1.0)
 
 
-CONSERVATION_OUTPUTS = ["Budget Pool Conservation Error", "Seat Software Budget",
-                        "Substituted Seat Budget", "Unserved Enterprise Pool",
-                        "Embedded Enterprise Budget"]
+CONSERVATION_OUTPUTS = [
+    "Budget Pool Conservation Error",
+    "Seat Software Budget",
+    "Substituted Seat Budget",
+    "Unserved Enterprise Pool",
+    "Embedded Enterprise Budget",
+]
 
 
 @pytest.mark.parametrize("scenario", SCENARIO_NAMES)

@@ -1,6 +1,7 @@
 """Scenarios as clean experiments: each scenario changes only the levers its story names, and
 each of its levers, reset alone to the baseline, moves the outputs its story is about
 (year-end 2030, relative change of the full scenario against the scenario without that lever)."""
+
 import numpy as np
 import pytest
 import yaml
@@ -11,22 +12,33 @@ US, CN = 0, 1
 # scenario -> lever -> [(output, region index or None, expected sign, smallest |change|)]
 STORY = {
     "us_substitution": {
-        "Substitutable Share": [("Substituted Seat Budget", US, +1, 0.2),
-                                ("Total AI ARR", US, +1, 0.1), ("ARR Gap Ratio", None, +1, 0.1)],
+        "Substitutable Share": [
+            ("Substituted Seat Budget", US, +1, 0.2),
+            ("Total AI ARR", US, +1, 0.1),
+            ("ARR Gap Ratio", None, +1, 0.1),
+        ],
         "Model Direct Share": [("Model ARR", US, +1, 0.02), ("Application ARR", US, -1, 0.05)],
     },
     "china_entry_point": {
-        "Price War Intensity": [("Token Price", CN, -1, 0.1),
-                                ("Developer Subscription ARR", CN, -1, 0.1),
-                                ("Total AI ARR", CN, -1, 0.05)],
-        "Embedding Push": [("Embedded Enterprise Budget", CN, -1, 0.3),
-                           ("Application ARR", CN, -1, 0.1), ("ARR Gap Ratio", None, +1, 0.1)],
+        "Price War Intensity": [
+            ("Token Price", CN, -1, 0.1),
+            ("Developer Subscription ARR", CN, -1, 0.1),
+            ("Total AI ARR", CN, -1, 0.05),
+        ],
+        "Embedding Push": [
+            ("Embedded Enterprise Budget", CN, -1, 0.3),
+            ("Application ARR", CN, -1, 0.1),
+            ("ARR Gap Ratio", None, +1, 0.1),
+        ],
         "Consumer Paying Share": [("Consumer Subscription ARR", CN, -1, 0.3)],
     },
     "china_embedding": {
-        "Embedding Push": [("Embedded Enterprise Budget", CN, +1, 0.3),
-                           ("Application ARR", CN, +1, 0.2), ("Interface Orientation", CN, +1, 0.1),
-                           ("ARR Gap Ratio", None, -1, 0.1)],
+        "Embedding Push": [
+            ("Embedded Enterprise Budget", CN, +1, 0.3),
+            ("Application ARR", CN, +1, 0.2),
+            ("Interface Orientation", CN, +1, 0.1),
+            ("ARR Gap Ratio", None, -1, 0.1),
+        ],
         "Model Supplier Share": [("Model ARR", CN, +1, 0.1), ("Application ARR", CN, -1, 0.02)],
     },
     "china_anthropic_copy": {
@@ -35,12 +47,19 @@ STORY = {
         "Model Direct Share": [("Model ARR", CN, +1, 0.05)],
     },
     "china_overseas": {
-        "Overseas Reach": [("Overseas AI ARR", CN, +1, 0.5), ("Global AI ARR", CN, +1, 0.05),
-                           ("Global ARR Gap Ratio", None, -1, 0.05)],
+        "Overseas Reach": [
+            ("Overseas AI ARR", CN, +1, 0.5),
+            ("Global AI ARR", CN, +1, 0.05),
+            ("Global ARR Gap Ratio", None, -1, 0.05),
+        ]
     },
     "price_war_truce": {
-        "Price War Intensity": [("Token Price", CN, +1, 0.5), ("Developer WTP", CN, +1, 0.1),
-                                ("Total AI ARR", CN, +1, 0.2), ("ARR Gap Ratio", None, -1, 0.1)],
+        "Price War Intensity": [
+            ("Token Price", CN, +1, 0.5),
+            ("Developer WTP", CN, +1, 0.1),
+            ("Total AI ARR", CN, +1, 0.2),
+            ("ARR Gap Ratio", None, -1, 0.1),
+        ]
     },
 }
 CASES = [(s, lever) for s, levers in STORY.items() for lever in levers]

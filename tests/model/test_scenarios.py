@@ -1,4 +1,5 @@
 """Every project scenario: its constants exist, it runs, outputs are finite, stocks stay >= 0."""
+
 import numpy as np
 import pytest
 
@@ -8,6 +9,7 @@ from model_helpers import NON_NEGATIVE, SCENARIO_NAMES, SCENARIOS
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_scenario_constants_exist_in_model(cm, name):
     import yaml
+
     data = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
     assert data["description"].strip()
     assert name == "baseline" or data["extends"] == "baseline"
@@ -43,12 +45,15 @@ def test_scenarios_tell_distinct_stories(cm, scenario_params):
     assert gap["china_embedding"] < 0.85 * gap["baseline"]
     assert gap["price_war_truce"] < 0.85 * gap["baseline"]
     # embedding money goes mostly to the platforms (application layer)
-    assert end("china_embedding", "Application ARR", CN) > 1.2 * end("baseline", "Application ARR", CN)
+    assert end("china_embedding", "Application ARR", CN) > 1.2 * end(
+        "baseline", "Application ARR", CN
+    )
     # the US route grows US revenue, not Chinese
     assert end("us_substitution", "Total AI ARR", US) > 1.2 * end("baseline", "Total AI ARR", US)
     # (China is touched only through the capability frontier it catches up with)
     assert end("us_substitution", "Total AI ARR", CN) == pytest.approx(
-        end("baseline", "Total AI ARR", CN), rel=0.01)
+        end("baseline", "Total AI ARR", CN), rel=0.01
+    )
     # copying Anthropic (embedding left at the baseline): fewer paying developers, more for model
     # companies; the Chinese total grows a little (the model contradicts seed 004 here, see the
     # claims table) but stays below the embedding route

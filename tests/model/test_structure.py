@@ -1,4 +1,5 @@
 """The model file: loads and runs in PySD, carries the contract names, units, ranges, sources."""
+
 import re
 
 import numpy as np
@@ -8,12 +9,18 @@ from model_helpers import KEY_OUTPUTS, MODEL
 
 # Contract table of docs/architecture.md: name -> (subscripted?, unit)
 CONTRACT = {
-    "Total AI ARR": (True, "USD/Year"), "Model ARR": (True, "USD/Year"),
-    "Application ARR": (True, "USD/Year"), "AI Capital": (True, "USD"),
-    "AI Capex": (True, "USD/Year"), "Return on AI Capital": (True, "1/Year"),
-    "Token Price": (True, "USD/Mtoken"), "Developer WTP": (True, "USD/(Person*Month)"),
-    "Paying Developers": (True, "Person"), "ARR Gap Ratio": (False, "Dmnl"),
-    "Model ARR Gap Ratio": (False, "Dmnl"), "Return Gap Ratio": (False, "Dmnl"),
+    "Total AI ARR": (True, "USD/Year"),
+    "Model ARR": (True, "USD/Year"),
+    "Application ARR": (True, "USD/Year"),
+    "AI Capital": (True, "USD"),
+    "AI Capex": (True, "USD/Year"),
+    "Return on AI Capital": (True, "1/Year"),
+    "Token Price": (True, "USD/Mtoken"),
+    "Developer WTP": (True, "USD/(Person*Month)"),
+    "Paying Developers": (True, "Person"),
+    "ARR Gap Ratio": (False, "Dmnl"),
+    "Model ARR Gap Ratio": (False, "Dmnl"),
+    "Return Gap Ratio": (False, "Dmnl"),
 }
 
 
@@ -54,9 +61,10 @@ def test_every_constant_has_range_default_inside_and_a_source(cm):
 
 def test_every_equation_has_exactly_units_and_comment_fields():
     """A stray '~' or '|' inside a comment would silently truncate it."""
-    text = MODEL.read_text(encoding="utf-8").split("\\\\\\---///")[0]   # before any sketch
-    blocks = [b for b in text.split("|")
-              if "~" in b and not b.strip().startswith("*")]          # skip group headers
+    text = MODEL.read_text(encoding="utf-8").split("\\\\\\---///")[0]  # before any sketch
+    blocks = [
+        b for b in text.split("|") if "~" in b and not b.strip().startswith("*")
+    ]  # skip group headers
     bad = [b.strip().splitlines()[0] for b in blocks if b.count("~") != 2]
     assert bad == []
 
@@ -65,9 +73,18 @@ def test_stocks_are_integrated_with_named_flows():
     text = MODEL.read_text(encoding="utf-8")
     stocks = re.findall(r"^([A-Za-z ]+)(?:\[Region\])?= INTEG \(", text, re.M)
     assert len(stocks) >= 12
-    for core in ("AI Capital", "Token Price", "Developer WTP", "Paying Developers",
-                 "Seat Software Budget", "Unserved Enterprise Pool", "Model Contract ARR",
-                 "Application Contract ARR", "Capability", "Interface Orientation"):
+    for core in (
+        "AI Capital",
+        "Token Price",
+        "Developer WTP",
+        "Paying Developers",
+        "Seat Software Budget",
+        "Unserved Enterprise Pool",
+        "Model Contract ARR",
+        "Application Contract ARR",
+        "Capability",
+        "Interface Orientation",
+    ):
         assert core in stocks
 
 
@@ -76,6 +93,7 @@ def test_model_loads_and_runs_in_pysd(cm, baseline):
     import warnings
 
     import pysd
+
     model = pysd.read_vensim(str(MODEL))
     cols = [f"{n}[{r}]" for n in KEY_OUTPUTS[:4] for r in ("US", "CN")]
     with warnings.catch_warnings():
@@ -95,14 +113,17 @@ def test_model_loads_and_runs_in_pysd(cm, baseline):
 def test_readme_documents_every_stock_and_is_up_to_date(cm):
     """model/README.md names every stock; its generated fit and constants tables are current."""
     import importlib.util
+
     readme = (MODEL.parent / "README.md").read_text(encoding="utf-8")
     text = MODEL.read_text(encoding="utf-8")
     for stock in re.findall(r"^([A-Za-z ]+)(?:\[Region\])?= INTEG \(", text, re.M):
         assert f"`{stock}`" in readme, stock
-    spec = importlib.util.spec_from_file_location("readme_tables",
-                                                  MODEL.parent / "readme_tables.py")
+    spec = importlib.util.spec_from_file_location(
+        "readme_tables", MODEL.parent / "readme_tables.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     generated = module.sections(cm, names=("fit", "constants"))
-    assert module.render(readme, generated) == readme, \
+    assert module.render(readme, generated) == readme, (
         "model/README.md is out of date: run python model/readme_tables.py"
+    )

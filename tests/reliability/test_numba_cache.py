@@ -1,5 +1,6 @@
 """Issue 8: numba's on-disk kernel cache is verified by content before use: an edited
 module or a garbled machine-code index is rebuilt, never imported or unpickled."""
+
 import json
 import os
 import subprocess
@@ -10,11 +11,13 @@ import numba  # noqa: F401 - a declared dependency: a broken install fails, neve
 import pytest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
-RUN = ("import json, sys; from aigap.engine import compile_model; "
-       "r = compile_model(sys.argv[1]).simulate(n_runs=3, engine='compiled', "
-       "method=sys.argv[2]); "
-       "print(json.dumps({'engine': r.meta['engine'], "
-       "'arr': r['Total AI ARR'][:, -1].tolist()}))")
+RUN = (
+    "import json, sys; from aigap.engine import compile_model; "
+    "r = compile_model(sys.argv[1]).simulate(n_runs=3, engine='compiled', "
+    "method=sys.argv[2]); "
+    "print(json.dumps({'engine': r.meta['engine'], "
+    "'arr': r['Total AI ARR'][:, -1].tolist()}))"
+)
 
 
 def _run(cache, method="euler", numba_cache=None):
@@ -22,8 +25,13 @@ def _run(cache, method="euler", numba_cache=None):
     env.pop("NUMBA_CACHE_DIR", None)
     if numba_cache is not None:
         env["NUMBA_CACHE_DIR"] = str(numba_cache)
-    r = subprocess.run([sys.executable, "-c", RUN, str(FIX / "mini_gap.mdl"), method], env=env,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-c", RUN, str(FIX / "mini_gap.mdl"), method],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.splitlines()[-1])
 
@@ -36,11 +44,11 @@ def test_tampered_numba_cache_is_rebuilt(tmp_path):
     folder = cache / "numba"
     (mod,) = folder.glob("k*.py")
     code = sorted((folder / "__pycache__").glob(f"{mod.stem}.*.nbi"))
-    assert code and mod.with_suffix(".sha256").is_file()       # sealed after compiling
-    code[0].write_bytes(b"\x80\x04garbage")                     # UnpicklingError if trusted
+    assert code and mod.with_suffix(".sha256").is_file()  # sealed after compiling
+    code[0].write_bytes(b"\x80\x04garbage")  # UnpicklingError if trusted
     assert _run(cache) == ref
     mod.write_text(mod.read_text().replace("+", "-", 1) + "\nraise SystemExit('tampered')\n")
-    assert _run(cache) == ref                                   # edited module: rewritten
+    assert _run(cache) == ref  # edited module: rewritten
     assert "tampered" not in mod.read_text()
 
 
@@ -51,10 +59,9 @@ def test_tampered_cache_of_the_shared_helpers_is_rebuilt(tmp_path):
     cache, nb = tmp_path / "cache", tmp_path / "numba"
     ref = _run(cache, numba_cache=nb)
     helpers = sorted(nb.glob("numba_*/shared.*.nbi"))
-    assert helpers and list((cache / "numba").glob("shared-*.sha256"))   # sealed
-    helpers[0].write_bytes(b"\x80\x04garbage")     # a garbled entry: never trusted
-    out = _run(cache, "rk4", numba_cache=nb)         # a new kernel compiles against the helpers
+    assert helpers and list((cache / "numba").glob("shared-*.sha256"))  # sealed
+    helpers[0].write_bytes(b"\x80\x04garbage")  # a garbled entry: never trusted
+    out = _run(cache, "rk4", numba_cache=nb)  # a new kernel compiles against the helpers
     assert out["engine"] == "compiled" and out != ref
-    assert helpers[0].read_bytes() != b"\x80\x04garbage"      # rebuilt, and sealed again
+    assert helpers[0].read_bytes() != b"\x80\x04garbage"  # rebuilt, and sealed again
     assert _run(cache, "rk4", numba_cache=nb) == out
-

@@ -1,5 +1,6 @@
 """Issue 8: faults in a resumable sweep: garbled/truncated chunks, a crash while finishing,
 two processes on one partial folder, and jobs too large to start."""
+
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ KW = dict(runs=128, chunk_size=32, progress=None, plots=False)
 @pytest.fixture(scope="module")
 def cm():
     from aigap.engine import compile_model
+
     return compile_model(REPO / "model" / "ai_gap.mdl")
 
 
@@ -33,6 +35,7 @@ def _interrupt_after(n):
     def stop(k, _):
         if k == n - 1:
             raise KeyboardInterrupt
+
     return stop
 
 
@@ -66,9 +69,8 @@ def test_bad_chunk_is_recomputed_on_resume(cm, reference, tmp_path, damage):
         z = dict(np.load(chunk))
         np.savez(chunk, **{k: (v[:5] if k.startswith("v") else v) for k, v in z.items()})
     seen = []
-    out = run_sweep(SWEEP, model=cm, runs_dir=tmp_path, on_chunk=lambda k, n: seen.append(k),
-                    **KW)
-    assert seen == [1, 3]                       # the bad chunk and the missing one ran
+    out = run_sweep(SWEEP, model=cm, runs_dir=tmp_path, on_chunk=lambda k, n: seen.append(k), **KW)
+    assert seen == [1, 3]  # the bad chunk and the missing one ran
     _same(out, reference)
 
 
@@ -79,6 +81,7 @@ def test_crash_while_finishing_still_resumes(cm, reference, tmp_path, removed):
         run_sweep(SWEEP, model=cm, runs_dir=tmp_path, on_chunk=_interrupt_after(4), **KW)
     part = _partial(tmp_path)
     import shutil
+
     for name in removed:
         shutil.rmtree(part / name) if (part / name).is_dir() else (part / name).unlink()
     out = run_sweep(SWEEP, model=cm, runs_dir=tmp_path, **KW)
@@ -93,8 +96,7 @@ def test_second_process_on_a_partial_folder_is_refused(cm, tmp_path):
     part = _partial(tmp_path)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (part / "lock").write_text(json.dumps({"pid": sleeper.pid,
-                                               "host": os.uname().nodename}))
+        (part / "lock").write_text(json.dumps({"pid": sleeper.pid, "host": os.uname().nodename}))
         before = sorted(p.name for p in (part / "chunks").iterdir())
         with pytest.raises(InputError, match=f"in use by PID {sleeper.pid}"):
             run_sweep(SWEEP, model=cm, runs_dir=tmp_path, **KW)
@@ -102,7 +104,7 @@ def test_second_process_on_a_partial_folder_is_refused(cm, tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
-    out = run_sweep(SWEEP, model=cm, runs_dir=tmp_path, **KW)   # the dead owner's lock is stale
+    out = run_sweep(SWEEP, model=cm, runs_dir=tmp_path, **KW)  # the dead owner's lock is stale
     assert out.resumed_from == 1
 
 
@@ -112,7 +114,7 @@ def test_folder_lock_is_exclusive(tmp_path):
             # same PID is alive: a second holder in this process is refused too
             FolderLock(tmp_path).acquire()
     assert not (tmp_path / "lock").exists()
-    (tmp_path / "lock").write_text("{garbled")       # crash while writing the lock
+    (tmp_path / "lock").write_text("{garbled")  # crash while writing the lock
     with FolderLock(tmp_path) as lk:
         assert lk.held
 
@@ -129,8 +131,9 @@ def test_read_chunk_reasons(tmp_path):
 
 def test_sweep_size_estimated_before_the_design(cm, tmp_path):
     text, fragment = "runs: 1073741824\n", "price_war.yaml:8: runs: job too large"
-    src = SWEEP.read_text().replace("scenario: china_entry_point",
-                                    f"scenario: {REPO / 'scenarios' / 'china_entry_point.yaml'}")
+    src = SWEEP.read_text().replace(
+        "scenario: china_entry_point", f"scenario: {REPO / 'scenarios' / 'china_entry_point.yaml'}"
+    )
     path = tmp_path / "price_war.yaml"
     path.write_text(src.replace("runs: 2048\n", text))
     with pytest.raises(InputError) as exc:
@@ -141,13 +144,20 @@ def test_sweep_size_estimated_before_the_design(cm, tmp_path):
 
 
 def test_grid_of_1e24_runs_refused_without_materialising(cm, tmp_path):
-    unc = "".join(f"  {n}: {{dist: uniform, low: 0.3, high: 0.9}}\n" for n in (
-        "Price War Subsidy Depth", "Price Anchor Weight", "Token Demand Elasticity"))
+    unc = "".join(
+        f"  {n}: {{dist: uniform, low: 0.3, high: 0.9}}\n"
+        for n in ("Price War Subsidy Depth", "Price Anchor Weight", "Token Demand Elasticity")
+    )
     path = tmp_path / "grid.yaml"
-    path.write_text(f"description: huge grid\nscenario: {REPO / 'scenarios' / 'baseline.yaml'}\n"
-                    f"sampler: grid\nlevels: 100000000\nseed: 1\nuncertain:\n{unc}")
-    with pytest.raises(InputError, match=r"grid.yaml:4: runs: job too large "
-                                         r"\(1,000,000,000,000,000,000,000,000 runs"):
+    path.write_text(
+        f"description: huge grid\nscenario: {REPO / 'scenarios' / 'baseline.yaml'}\n"
+        f"sampler: grid\nlevels: 100000000\nseed: 1\nuncertain:\n{unc}"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"grid.yaml:4: runs: job too large "
+        r"\(1,000,000,000,000,000,000,000,000 runs",
+    ):
         run_sweep(path, model=cm, runs_dir=tmp_path / "runs", progress=None, plots=False)
 
 
@@ -159,9 +169,10 @@ def test_negative_money_stock_runs_flagged_and_left_out(cm, reference, tmp_path)
     import pandas as pd
 
     from aigap.analysis.sweep_job import money_stocks, negative_runs, write_sweep_tables
+
     assert "Seat Software Budget" in money_stocks(cm) and "Token Price" in money_stocks(cm)
     res = cm.simulate(n_runs=2, outputs=["Seat Software Budget"])
-    res.data["Seat Software Budget"][1, 5, 0] = -1.0          # one run, one time, US
+    res.data["Seat Software Budget"][1, 5, 0] = -1.0  # one run, one time, US
     assert list(negative_runs(res, ["Seat Software Budget"])) == [False, True]
     out = copy.copy(reference)
     out.negative_stock = np.zeros(out.X.shape[0], dtype=bool)
@@ -180,15 +191,21 @@ def test_negative_money_stock_runs_flagged_and_left_out(cm, reference, tmp_path)
     assert m["negative_stock_runs"] == 0
 
 
-@pytest.mark.parametrize("fname,damage", [
-    ("manifest.json", b"{not json"), ("coords.json", b'{"coords": '),
-    ("percentiles.csv", b'"unclosed\n\x00\x00'), ("outputs.npz", None)])
+@pytest.mark.parametrize(
+    "fname,damage",
+    [
+        ("manifest.json", b"{not json"),
+        ("coords.json", b'{"coords": '),
+        ("percentiles.csv", b'"unclosed\n\x00\x00'),
+        ("outputs.npz", None),
+    ],
+)
 @pytest.mark.parametrize("command", ["report", "discover"])
-def test_damaged_sweep_folder_names_the_file(reference, tmp_path, capsys, fname, damage,
-                                             command):
+def test_damaged_sweep_folder_names_the_file(reference, tmp_path, capsys, fname, damage, command):
     import shutil
 
     from aigap.cli import main
+
     folder = tmp_path / reference.run_dir.name
     shutil.copytree(reference.run_dir, folder)
     target = folder / fname
@@ -196,14 +213,22 @@ def test_damaged_sweep_folder_names_the_file(reference, tmp_path, capsys, fname,
     if command == "report":
         args = ["report", str(folder), "--output", str(tmp_path / "r.html")]
     else:
-        args = ["discover", str(folder), "--condition", "Model ARR Gap Ratio@2030 < 20",
-                "--runs-dir", str(tmp_path / "runs")]
+        args = [
+            "discover",
+            str(folder),
+            "--condition",
+            "Model ARR Gap Ratio@2030 < 20",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ]
     code = main(args)
     err = capsys.readouterr().err
-    reads = {"report": ("manifest.json", "percentiles.csv"),
-             "discover": ("manifest.json", "coords.json", "outputs.npz")}[command]
+    reads = {
+        "report": ("manifest.json", "percentiles.csv"),
+        "discover": ("manifest.json", "coords.json", "outputs.npz"),
+    }[command]
     if fname not in reads:
-        assert code == 0, err                    # a file the command never reads
+        assert code == 0, err  # a file the command never reads
         return
     assert code == 2, err
     assert f"{target}: unreadable" in err and "internal error" not in err, err

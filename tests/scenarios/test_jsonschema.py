@@ -4,6 +4,7 @@ The schemas are generated from the checkers' key tuples and the model; these tes
 committed copies current, validate every shipped file, and check that the schema and the
 checker refuse the same broken files.
 """
+
 import copy
 import json
 import re
@@ -25,21 +26,29 @@ from aigap.scenarios.profile_file import load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCEN = ROOT / "scenarios"
-SHIPPED = {"scenario": sorted(SCEN.glob("*.yaml")),
-           "sweep": sorted((SCEN / "sweeps").glob("*.yaml")),
-           "observations": [SCEN / "data" / "observations.yaml"],
-           "priors": sorted((SCEN / "priors").glob("*.yaml")),
-           "profile": [ROOT / "model" / "ai_gap.profile.yaml"],
-           "policy": sorted((SCEN / "policies").glob("*.yaml"))}
-LOADERS = {"scenario": load_scenario, "sweep": load_sweep,
-           "observations": load_observations, "priors": load_priors, "profile": load_profile,
-           "policy": lambda path, model: load_policy(path, model, read_worlds=False)}
+SHIPPED = {
+    "scenario": sorted(SCEN.glob("*.yaml")),
+    "sweep": sorted((SCEN / "sweeps").glob("*.yaml")),
+    "observations": [SCEN / "data" / "observations.yaml"],
+    "priors": sorted((SCEN / "priors").glob("*.yaml")),
+    "profile": [ROOT / "model" / "ai_gap.profile.yaml"],
+    "policy": sorted((SCEN / "policies").glob("*.yaml")),
+}
+LOADERS = {
+    "scenario": load_scenario,
+    "sweep": load_sweep,
+    "observations": load_observations,
+    "priors": load_priors,
+    "profile": load_profile,
+    "policy": lambda path, model: load_policy(path, model, read_worlds=False),
+}
 HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
 
 
 @pytest.fixture(scope="module")
 def real():
     from aigap.engine import compile_model
+
     return compile_model(ROOT / "model" / "ai_gap.mdl")
 
 
@@ -56,8 +65,9 @@ def validators(real):
 @pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_committed_schemas_are_current(real, kind):
     committed = (ROOT / "schemas" / SCHEMA_FILES[kind]).read_text(encoding="utf-8")
-    assert committed == schema_text(kind, real), \
+    assert committed == schema_text(kind, real), (
         f"schemas/{SCHEMA_FILES[kind]} is stale: run `make schemas`"
+    )
 
 
 def test_schema_enumerates_the_models_constants(cm, real):
@@ -80,8 +90,10 @@ def test_every_shipped_file_validates_and_names_its_schema(validators, kind):
         assert head, f"{path}: first line must be '# yaml-language-server: $schema=...'"
         target = (path.parent / head.group(1)).resolve()
         assert target == (ROOT / "schemas" / SCHEMA_FILES[kind]).resolve(), path
-        errors = [f"{list(e.absolute_path)}: {e.message[:200]}"
-                  for e in validators[kind].iter_errors(yaml_data(path))]
+        errors = [
+            f"{list(e.absolute_path)}: {e.message[:200]}"
+            for e in validators[kind].iter_errors(yaml_data(path))
+        ]
         assert not errors, f"{path}: {errors}"
 
 
@@ -90,7 +102,7 @@ def _base(kind):
     if kind == "sweep":
         data["scenario"] = str(SCEN / "china_entry_point.yaml")
     if kind == "profile":
-        data.pop("docs")        # generator scripts are looked up beside the file (not in tmp)
+        data.pop("docs")  # generator scripts are looked up beside the file (not in tmp)
     if kind == "policy":
         data["scenario"] = str(SCEN / "baseline.yaml")
     return data
@@ -102,6 +114,7 @@ def _set(path):
         for k in head:
             d = d[k]
         d[last] = change.value
+
     return change
 
 
@@ -122,30 +135,70 @@ BAD = [
     ("scenario", "value out of range", _mut(["constants"], {"Price War Intensity": 7})),
     ("scenario", "string value", _mut(["constants"], {"Price War Intensity": "high"})),
     ("scenario", "unknown element", _mut(["constants"], {"Price War Intensity": {"EU": 0.5}})),
-    ("scenario", "ramp without to", _mut(["constants"], {"Price War Intensity": {
-        "ramp": {"start": 2026, "end": 2028, "from": 0.5}}})),
+    (
+        "scenario",
+        "ramp without to",
+        _mut(
+            ["constants"],
+            {"Price War Intensity": {"ramp": {"start": 2026, "end": 2028, "from": 0.5}}},
+        ),
+    ),
     ("scenario", "missing description", _pop("description")),
     ("sweep", "unknown sampler", _mut(["sampler"], "lhss")),
     ("sweep", "runs not an integer", _mut(["runs"], "many")),
     ("sweep", "seed negative", _mut(["seed"], -1)),
-    ("sweep", "unknown distribution key", _mut(["uncertain"], {
-        "Price War Subsidy Depth": {"dist": "uniform", "low": 0.2, "hi": 0.8}})),
-    ("sweep", "support outside the range", _mut(["uncertain"], {
-        "Price War Subsidy Depth": {"dist": "uniform", "low": 0.2, "high": 80}})),
+    (
+        "sweep",
+        "unknown distribution key",
+        _mut(
+            ["uncertain"], {"Price War Subsidy Depth": {"dist": "uniform", "low": 0.2, "hi": 0.8}}
+        ),
+    ),
+    (
+        "sweep",
+        "support outside the range",
+        _mut(
+            ["uncertain"], {"Price War Subsidy Depth": {"dist": "uniform", "low": 0.2, "high": 80}}
+        ),
+    ),
     ("sweep", "unknown output", _mut(["outputs"], ["Total AI ARRR"])),
-    ("sweep", "unknown condition op", _mut(["conditions"], [
-        {"variable": "ARR Gap Ratio", "year": 2030, "op": "=<", "value": 1}])),
+    (
+        "sweep",
+        "unknown condition op",
+        _mut(["conditions"], [{"variable": "ARR Gap Ratio", "year": 2030, "op": "=<", "value": 1}]),
+    ),
     ("observations", "unknown kind", _mut(["observations", 0, "kind"], "pont")),
     ("observations", "negative value", _mut(["observations", 0, "value"], -3)),
     ("observations", "unknown item key", _mut(["observations", 0, "wieght"], 1)),
-    ("observations", "range without high", _mut(["observations", 0], {
-        "id": "a", "variable": "Model ARR", "region": "US", "time": 2026, "kind": "range",
-        "low": 1})),
+    (
+        "observations",
+        "range without high",
+        _mut(
+            ["observations", 0],
+            {
+                "id": "a",
+                "variable": "Model ARR",
+                "region": "US",
+                "time": 2026,
+                "kind": "range",
+                "low": 1,
+            },
+        ),
+    ),
     ("observations", "unknown region", _mut(["observations", 0, "region"], "EU")),
-    ("priors", "missing rationale", _mut(["priors"], {
-        "Agentic Usage Growth": {"dist": "uniform", "low": 1, "high": 2}})),
-    ("priors", "discrete prior", _mut(["priors"], {"Agentic Usage Growth": {
-        "dist": "discrete", "levels": [1, 2], "rationale": "x"}})),
+    (
+        "priors",
+        "missing rationale",
+        _mut(["priors"], {"Agentic Usage Growth": {"dist": "uniform", "low": 1, "high": 2}}),
+    ),
+    (
+        "priors",
+        "discrete prior",
+        _mut(
+            ["priors"],
+            {"Agentic Usage Growth": {"dist": "discrete", "levels": [1, 2], "rationale": "x"}},
+        ),
+    ),
     ("priors", "unknown top-level key", _mut(["prior"], {})),
     ("profile", "unknown top-level key", _mut(["key_variable"], ["Model ARR"])),
     ("profile", "unknown key variable", _mut(["key_variables", 0], "Total AI ARRR")),
@@ -154,30 +207,40 @@ BAD = [
     ("profile", "one region element", _mut(["regions", "elements"], ["US"])),
     ("profile", "unknown region element", _mut(["regions", "elements"], ["US", "EU"])),
     ("profile", "bad colour", _mut(["regions", "colors", "US"], "blue")),
-    ("profile", "gap of an unknown variable", _mut(["gap_ratios", "ARR Gap Ratio", "of"],
-                                                  "Total ARR")),
+    (
+        "profile",
+        "gap of an unknown variable",
+        _mut(["gap_ratios", "ARR Gap Ratio", "of"], "Total ARR"),
+    ),
     ("profile", "unknown gap ratio key", _mut(["gap_ratios", "ARR Gap Ratio", "over"], "x")),
     ("profile", "fractional report year", _mut(["report_years", "first"], 2026.5)),
     ("profile", "missing last report year", lambda d: d["report_years"].pop("last")),
     ("profile", "bad scenario name", _mut(["default_scenarios", 0], "../etc/passwd")),
-    ("policy", "unknown lever key", _mut(["levers"], {"Embedding Push": {
-        "CN": {"low": 0.3, "hi": 1.0}}})),
+    (
+        "policy",
+        "unknown lever key",
+        _mut(["levers"], {"Embedding Push": {"CN": {"low": 0.3, "hi": 1.0}}}),
+    ),
     ("policy", "unknown constant", _mut(["levers"], {"Embeding Push": {"low": 0, "high": 1}})),
     ("policy", "unknown statistic", _mut(["objectives", 0, "statistic"], "average")),
-    ("policy", "objective without sense", _mut(["objectives"], [
-        {"variable": "ARR Gap Ratio", "year": 2030}])),
+    (
+        "policy",
+        "objective without sense",
+        _mut(["objectives"], [{"variable": "ARR Gap Ratio", "year": 2030}]),
+    ),
     ("policy", "missing seed", _pop("seed")),
 ]
 
 
 @pytest.mark.parametrize("kind, what, change", BAD, ids=[f"{k}-{w}" for k, w, _ in BAD])
-def test_schema_and_checker_refuse_the_same_bad_file(real, validators, tmp_path, kind,
-                                                    what, change):
+def test_schema_and_checker_refuse_the_same_bad_file(
+    real, validators, tmp_path, kind, what, change
+):
     data = _base(kind)
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert validators[kind].is_valid(yaml_data(good))
-    LOADERS[kind](good, model=real)                           # the unchanged file is valid
+    LOADERS[kind](good, model=real)  # the unchanged file is valid
     bad_data = copy.deepcopy(data)
     change(bad_data)
     bad = tmp_path / "bad.yaml"
@@ -191,15 +254,17 @@ def test_cli_schema(aigap, tmp_path):
     p = aigap("schema", "scenario", model=None)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == json.loads(
-        (ROOT / "schemas" / SCHEMA_FILES["scenario"]).read_text(encoding="utf-8"))
+        (ROOT / "schemas" / SCHEMA_FILES["scenario"]).read_text(encoding="utf-8")
+    )
     out = tmp_path / "s.json"
     p = aigap("schema", "priors", "--output", out)
     assert p.returncode == 0 and out.is_file(), p.stderr
     schema = json.loads(out.read_text(encoding="utf-8"))
     assert schema["$schema"].endswith("2020-12/schema")
     assert "Price War Intensity" in schema["properties"]["priors"]["properties"]  # mini model
-    p = aigap("schema", "policy", model=None)                     # aigap optimize files
+    p = aigap("schema", "policy", model=None)  # aigap optimize files
     assert p.returncode == 0 and json.loads(p.stdout) == json.loads(
-        (ROOT / "schemas" / SCHEMA_FILES["policy"]).read_text(encoding="utf-8"))
+        (ROOT / "schemas" / SCHEMA_FILES["policy"]).read_text(encoding="utf-8")
+    )
     p = aigap("schema", "scenarios", model=None)
     assert p.returncode == 2 and "invalid choice" in p.stderr

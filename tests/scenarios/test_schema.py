@@ -1,4 +1,5 @@
 """Scenario validation: every bad input gives the exact one-line error with file:line: key."""
+
 import pytest
 
 from aigap.scenarios import Points, ScenarioError, load_scenario
@@ -13,78 +14,117 @@ constants:
 BAD_CASES = {
     "unknown_top_level_key": (
         "description: x\nconstant:\n  Embedding Push: 0.3\n",
-        ["{f}:2: constant: unknown top-level key (allowed: name, description, extends, "
-         "constants); did you mean 'constants'?"]),
+        [
+            "{f}:2: constant: unknown top-level key (allowed: name, description, extends, "
+            "constants); did you mean 'constants'?"
+        ],
+    ),
     "missing_description": (
         "constants: {}\n",
-        ["{f}:1: description: missing required key (a one-line description)"]),
+        ["{f}:1: description: missing required key (a one-line description)"],
+    ),
     "unknown_constant": (
         "description: x\nconstants:\n  Embedding Push: 0.3\n\n\n\n  Price War Intensty: 0.5\n",
-        ["{f}:7: constants.Price War Intensty: unknown model constant; "
-         "did you mean 'Price War Intensity'?"]),
+        [
+            "{f}:7: constants.Price War Intensty: unknown model constant; "
+            "did you mean 'Price War Intensity'?"
+        ],
+    ),
     "variable_not_constant": (
         "description: x\nconstants:\n  Total AI ARR: 5\n",
-        ["{f}:3: constants.Total AI ARR: 'Total AI ARR' is a model aux, not a constant; "
-         "only constants can be overridden"]),
+        [
+            "{f}:3: constants.Total AI ARR: 'Total AI ARR' is a model aux, not a constant; "
+            "only constants can be overridden"
+        ],
+    ),
     "unknown_element": (
         "description: x\nconstants:\n  Price War Intensity:\n    CX: 0.5\n",
-        ["{f}:4: constants.Price War Intensity.CX: unknown subscript element 'CX' of Region "
-         "(valid: US, CN); did you mean 'CN'?"]),
+        [
+            "{f}:4: constants.Price War Intensity.CX: unknown subscript element 'CX' of Region "
+            "(valid: US, CN); did you mean 'CN'?"
+        ],
+    ),
     "element_of_scalar": (
         "description: x\nconstants:\n  Embedding Push:\n    CN: 0.5\n",
-        ["{f}:4: constants.Embedding Push.CN: 'Embedding Push' is not subscripted; "
-         "give one value"]),
+        ["{f}:4: constants.Embedding Push.CN: 'Embedding Push' is not subscripted; give one value"],
+    ),
     "wrong_type_string": (
         "description: x\nconstants:\n  Embedding Push: high\n",
-        ["{f}:3: constants.Embedding Push: expected a number, a mapping of subscript elements, "
-         "or a time-varying spec (points/step/ramp), got a string ('high')"]),
+        [
+            "{f}:3: constants.Embedding Push: expected a number, a mapping of subscript elements, "
+            "or a time-varying spec (points/step/ramp), got a string ('high')"
+        ],
+    ),
     "wrong_type_bool": (
         "description: x\nconstants:\n  Embedding Push: yes\n",
-        ["{f}:3: constants.Embedding Push: expected a number, a mapping of subscript elements, "
-         "or a time-varying spec (points/step/ramp), got a boolean (yes)"]),
+        [
+            "{f}:3: constants.Embedding Push: expected a number, a mapping of subscript elements, "
+            "or a time-varying spec (points/step/ramp), got a boolean (yes)"
+        ],
+    ),
     "wrong_type_description": (
         "description: [a, b]\n",
-        ["{f}:1: description: expected a non-empty string, got a list"]),
+        ["{f}:1: description: expected a non-empty string, got a list"],
+    ),
     "constants_not_mapping": (
         "description: x\nconstants: [1, 2]\n",
-        ["{f}:2: constants: expected a mapping of constant names to values, got a list"]),
+        ["{f}:2: constants: expected a mapping of constant names to values, got a list"],
+    ),
     "out_of_range": (
         "description: x\nconstants:\n  Price War Intensity:\n    US: 0.2\n    CN: 1.5\n",
-        ["{f}:5: constants.Price War Intensity.CN: 1.5 is outside the allowed range [0, 1] Dmnl"]),
+        ["{f}:5: constants.Price War Intensity.CN: 1.5 is outside the allowed range [0, 1] Dmnl"],
+    ),
     "out_of_range_points": (
         "description: x\nconstants:\n  Embedding Push:\n    points:\n      - [2024, 0.1]\n"
         "      - [2027, 1.2]\n",
-        ["{f}:6: constants.Embedding Push: 1.2 is outside the allowed range [0, 1] Dmnl"]),
+        ["{f}:6: constants.Embedding Push: 1.2 is outside the allowed range [0, 1] Dmnl"],
+    ),
     "points_not_increasing": (
         "description: x\nconstants:\n  Embedding Push: {points: [[2027, 0.1], [2025, 0.2]]}\n",
-        ["{f}:3: constants.Embedding Push.points[1]: times must be strictly increasing "
-         "(2025 after 2027)"]),
+        [
+            "{f}:3: constants.Embedding Push.points[1]: times must be strictly increasing "
+            "(2025 after 2027)"
+        ],
+    ),
     "points_bad_pair": (
         "description: x\nconstants:\n  Embedding Push: {points: [[2027, 0.1, 3]]}\n",
-        ["{f}:3: constants.Embedding Push.points[0]: expected a [time, value] pair of numbers, "
-         "got a list"]),
+        [
+            "{f}:3: constants.Embedding Push.points[0]: expected a [time, value] pair of numbers, "
+            "got a list"
+        ],
+    ),
     "ramp_backwards": (
         "description: x\nconstants:\n  Embedding Push:\n    ramp: {start: 2028, end: 2026, "
         "from: 0, to: 1}\n",
-        ["{f}:4: constants.Embedding Push.ramp.end: must be later than start"]),
+        ["{f}:4: constants.Embedding Push.ramp.end: must be later than start"],
+    ),
     "step_missing_key": (
         "description: x\nconstants:\n  Embedding Push:\n    step: {time: 2027, before: 0}\n",
-        ["{f}:4: constants.Embedding Push.step: missing after"]),
+        ["{f}:4: constants.Embedding Push.step: missing after"],
+    ),
     "step_unknown_key": (
         "description: x\nconstants:\n  Embedding Push:\n    step: {time: 2027, before: 0, "
         "after: 1, aftr: 2}\n",
-        ["{f}:4: constants.Embedding Push.step.aftr: unknown key (allowed: time, before, "
-         "after); did you mean 'after'?"]),
+        [
+            "{f}:4: constants.Embedding Push.step.aftr: unknown key (allowed: time, before, "
+            "after); did you mean 'after'?"
+        ],
+    ),
     "spec_mixed_keys": (
         "description: x\nconstants:\n  Embedding Push: {points: [[2024, 0]], US: 1}\n",
-        ["{f}:3: constants.Embedding Push: a time-varying value has exactly one of "
-         "points/step/ramp; unexpected US"]),
+        [
+            "{f}:3: constants.Embedding Push: a time-varying value has exactly one of "
+            "points/step/ramp; unexpected US"
+        ],
+    ),
     "duplicate_key": (
         "description: x\nconstants:\n  Embedding Push: 0.1\n  Embedding Push: 0.2\n",
-        ["{f}:4: constants.Embedding Push: duplicate key"]),
+        ["{f}:4: constants.Embedding Push: duplicate key"],
+    ),
     "yaml_syntax": (
         "description: x\nconstants:\n  Embedding Push: [0.1\n",
-        None),  # message comes from PyYAML; checked separately
+        None,
+    ),  # message comes from PyYAML; checked separately
 }
 
 
@@ -103,17 +143,24 @@ def test_bad_input_exact_message(case, cm, write):
 
 
 def test_all_errors_of_a_file_are_collected(cm, write):
-    path = write("x.yaml", """
+    path = write(
+        "x.yaml",
+        """
 descripton: typo
 constants:
   Price War Intensty: 0.5
   Embedding Push: 2
-""")
+""",
+    )
     with pytest.raises(ScenarioError) as info:
         load_scenario(path, model=cm)
     keys = [i.key for i in info.value.issues]
-    assert keys == ["descripton", "description", "constants.Price War Intensty",
-                    "constants.Embedding Push"]
+    assert keys == [
+        "descripton",
+        "description",
+        "constants.Price War Intensty",
+        "constants.Embedding Push",
+    ]
     assert [i.line for i in info.value.issues] == [1, 1, 3, 4]
 
 
@@ -124,7 +171,8 @@ def test_extends_cycle(cm, write):
         load_scenario(a, model=cm)
     b = a.parent / "b.yaml"
     assert [str(i) for i in info.value.issues] == [
-        f"{b}:3: extends: cycle in 'extends': {a} -> {b} -> {a}"]
+        f"{b}:3: extends: cycle in 'extends': {a} -> {b} -> {a}"
+    ]
 
 
 def test_extends_self(cm, write):
@@ -140,7 +188,8 @@ def test_missing_parent_suggests_closest(cm, write):
         load_scenario(child, model=cm)
     assert [str(i) for i in info.value.issues] == [
         f"{child}:2: extends: parent scenario 'basline' not found (looked for "
-        f"{child.parent / 'basline.yaml'}); did you mean 'baseline'?"]
+        f"{child.parent / 'basline.yaml'}); did you mean 'baseline'?"
+    ]
 
 
 def test_errors_in_parent_name_the_parent_file(cm, write):
@@ -149,7 +198,8 @@ def test_errors_in_parent_name_the_parent_file(cm, write):
     with pytest.raises(ScenarioError) as info:
         load_scenario(child, model=cm)
     assert [str(i) for i in info.value.issues] == [
-        f"{parent}:3: constants.Embedding Push: 7 is outside the allowed range [0, 1] Dmnl"]
+        f"{parent}:3: constants.Embedding Push: 7 is outside the allowed range [0, 1] Dmnl"
+    ]
 
 
 def test_missing_file(cm, tmp_path):
@@ -166,7 +216,9 @@ def test_empty_and_non_mapping_files(cm, write):
 
 
 def test_good_file_and_value_forms(cm, write):
-    path = write("good.yaml", """
+    path = write(
+        "good.yaml",
+        """
 name: my_case
 description: all value forms
 constants:
@@ -177,7 +229,8 @@ constants:
   Model Growth Rate: {points: [[2024, 0.5], [2030, 1.5]]}
   Initial Model ARR: {US: 3e10, CN: 2.5e9}
   ARR Churn Rate: 0.2
-""")
+""",
+    )
     sc = load_scenario(path, model=cm)
     assert sc.name == "my_case" and sc.description == "all value forms"
     assert sc.files == (str(path),)

@@ -1,4 +1,5 @@
 """`aigap docs`: the profile's table generators, run in order (rewrite, --check, --refit)."""
+
 import shutil
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SIR = ROOT / ".." / "shared" / "sd-conformance" / "samples" / "SIR" / "SIR.mdl"
-GENERATOR = '''import sys
+GENERATOR = """import sys
 from pathlib import Path
 here = Path(__file__).parent
 mode = sys.argv[1]
@@ -21,7 +22,7 @@ if mode == "--check":
 if "{name}" == "broken":
     raise RuntimeError("boom")
 table.write_text("fresh")
-'''
+"""
 
 
 def _project(tmp_path, names):
@@ -31,7 +32,8 @@ def _project(tmp_path, names):
     for name in names:
         (folder / f"{name}.py").write_text(GENERATOR.replace("{name}", name))
     (folder / "SIR.profile.yaml").write_text(
-        "key_variables: [Infectious]\ndocs:\n" + "".join(f"  - {n}.py\n" for n in names))
+        "key_variables: [Infectious]\ndocs:\n" + "".join(f"  - {n}.py\n" for n in names)
+    )
     return folder
 
 
@@ -42,8 +44,10 @@ def test_check_reports_every_stale_table_and_writes_nothing(aigap, tmp_path):
     assert "first.py: stale" in p.stdout and "second.py: stale" in p.stdout
     assert "first.table is out of date" in p.stdout
     assert not list(folder.glob("*.table"))
-    assert (folder / "calls.log").read_text().split("\n")[:2] == ["first.py --check",
-                                                                  "second.py --check"]
+    assert (folder / "calls.log").read_text().split("\n")[:2] == [
+        "first.py --check",
+        "second.py --check",
+    ]
 
 
 def test_rewrite_runs_in_order_then_check_passes(aigap, tmp_path):
@@ -54,8 +58,10 @@ def test_rewrite_runs_in_order_then_check_passes(aigap, tmp_path):
     assert aigap("docs", "--check", model=folder / "SIR.mdl").returncode == 0
     p = aigap("docs", "--refit", model=folder / "SIR.mdl")
     assert p.returncode == 0
-    assert (folder / "calls.log").read_text().splitlines()[-2:] == ["first.py --write",
-                                                                    "second.py --write"]
+    assert (folder / "calls.log").read_text().splitlines()[-2:] == [
+        "first.py --write",
+        "second.py --write",
+    ]
 
 
 def test_a_crashing_generator_stops_the_rewrite(aigap, tmp_path):

@@ -1,4 +1,5 @@
 """One error hierarchy: every error aigap raises on purpose derives from AigapError."""
+
 import pytest
 
 from aigap.analysis.conditions import ConditionError
@@ -10,8 +11,18 @@ from aigap.engine import EngineError, compile_model
 from aigap.scenarios import ScenarioError
 
 
-@pytest.mark.parametrize("cls", [InputError, ScenarioError, EngineError, ConditionError,
-                                 DistributionError, SamplerError, UnitsSyntaxError])
+@pytest.mark.parametrize(
+    "cls",
+    [
+        InputError,
+        ScenarioError,
+        EngineError,
+        ConditionError,
+        DistributionError,
+        SamplerError,
+        UnitsSyntaxError,
+    ],
+)
 def test_one_base_class(cls):
     assert issubclass(cls, AigapError)
 

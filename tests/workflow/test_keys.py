@@ -1,5 +1,6 @@
 """The key-variable names are defined once (the profile, model/ai_gap.profile.yaml, read by
 aigap.core.keys) and imported elsewhere."""
+
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ def test_modules_use_the_one_definition():
     from aigap.analysis import report_data, report_sections, sweep_file
     from aigap.plotting import style
     from aigap.workflow import summary
+
     assert style.KEY_VARIABLES is keys.KEY_VARIABLES and style.GAP_VARIABLES is keys.GAPS
     assert summary.SUMMARY_VARIABLES == keys.REGIONAL + keys.GAPS
     assert summary.YEARS is keys.YEARS and summary.GAP_LABELS is keys.GAP_LABELS
@@ -25,12 +27,18 @@ def test_modules_use_the_one_definition():
 def test_no_module_repeats_a_name_list():
     """No workflow/analysis/plotting/CLI module but keys.py spells two key names in a row
     as a literal list."""
-    pair = re.compile(r'"(%s)",\s*"(%s)"' % ("|".join(keys.KEY_OUTPUTS),
-                                             "|".join(keys.KEY_OUTPUTS)))
-    files = [*SRC.glob("*.py"), *(SRC / "workflow").glob("*.py"),
-             *(SRC / "analysis").glob("*.py"), *(SRC / "plotting").glob("*.py"),
-             *(SRC / "scenarios").glob("*.py")]
+    pair = re.compile(
+        r'"(%s)",\s*"(%s)"' % ("|".join(keys.KEY_OUTPUTS), "|".join(keys.KEY_OUTPUTS))
+    )
+    files = [
+        *SRC.glob("*.py"),
+        *(SRC / "workflow").glob("*.py"),
+        *(SRC / "analysis").glob("*.py"),
+        *(SRC / "plotting").glob("*.py"),
+        *(SRC / "scenarios").glob("*.py"),
+    ]
     assert len(files) > 20
-    offenders = [str(p.relative_to(SRC)) for p in files
-                 if p.name != "keys.py" and pair.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(SRC)) for p in files if p.name != "keys.py" and pair.search(p.read_text())
+    ]
     assert offenders == []

@@ -1,13 +1,25 @@
 """The package's layers import downwards only, and never a private name of another package."""
+
 import ast
 import importlib.util
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "aigap"
 #: bottom to top; a package may import only packages of a lower rank
-LAYERS = {"core": 0, "engine": 1, "scenarios": 2, "observations": 3, "plotting": 4,
-          "workflow": 5, "analysis": 6, "checks": 7, "explorer": 7, "cli": 8, "__init__": 9,
-          "__main__": 9}
+LAYERS = {
+    "core": 0,
+    "engine": 1,
+    "scenarios": 2,
+    "observations": 3,
+    "plotting": 4,
+    "workflow": 5,
+    "analysis": 6,
+    "checks": 7,
+    "explorer": 7,
+    "cli": 8,
+    "__init__": 9,
+    "__main__": 9,
+}
 
 
 def _imports(path: Path):
@@ -21,9 +33,9 @@ def _imports(path: Path):
                 continue
             parts = node.module.split(".")[1:]
         else:
-            base = list(rel[:-1])[:len(rel) - node.level] if node.level > 1 else list(rel[:-1])
+            base = list(rel[:-1])[: len(rel) - node.level] if node.level > 1 else list(rel[:-1])
             parts = base + [m for m in (node.module or "").split(".") if m]
-        if parts:                     # ``from . import __version__`` in a top-level module
+        if parts:  # ``from . import __version__`` in a top-level module
             yield parts[0], [a.name for a in node.names], node.lineno
 
 
@@ -50,15 +62,23 @@ def test_layers_import_downwards_only():
 
 
 def test_no_private_names_across_packages():
-    bad = [f"{p.relative_to(SRC)}:{line}: {name} from {target}"
-           for p in sorted(SRC.rglob("*.py")) for target, names, line in _imports(p)
-           for name in names if target != _package(p) and name.startswith("_")]
+    bad = [
+        f"{p.relative_to(SRC)}:{line}: {name} from {target}"
+        for p in sorted(SRC.rglob("*.py"))
+        for target, names, line in _imports(p)
+        for name in names
+        if target != _package(p) and name.startswith("_")
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_core_imports_nothing_of_aigap():
-    bad = [f"{p.name}:{line}" for p in (SRC / "core").rglob("*.py")
-           for target, _, line in _imports(p) if target != "core"]
+    bad = [
+        f"{p.name}:{line}"
+        for p in (SRC / "core").rglob("*.py")
+        for target, _, line in _imports(p)
+        if target != "core"
+    ]
     assert not bad
 
 
@@ -69,7 +89,7 @@ def _engine_modules(path: Path):
     found = (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom))
     for node in found:
         mod = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
-        for alias in node.names:      # ``from .backends import numba`` names a module
+        for alias in node.names:  # ``from .backends import numba`` names a module
             sub = f"{mod}.{alias.name}"
             whole = sub if _is_module(sub) else mod
             if whole.startswith("aigap.engine."):
@@ -86,14 +106,24 @@ def test_backends_import_nothing_above_them():
     ordering, params, results...), never the layers above engine, nor simulate, which
     drives them; simulate and model reach a backend only through the registry."""
     folder = SRC / "engine" / "backends"
-    bad = [f"{p.relative_to(SRC)}:{line}: {pkg}" for p in sorted(folder.rglob("*.py"))
-           for pkg, _, line in _imports(p) if pkg not in ("core", "engine")]
-    bad += [f"{p.relative_to(SRC)}:{line}: engine.{m}" for p in sorted(folder.rglob("*.py"))
-            for m, line in _engine_modules(p) if m.split(".")[0] == "simulate"]
+    bad = [
+        f"{p.relative_to(SRC)}:{line}: {pkg}"
+        for p in sorted(folder.rglob("*.py"))
+        for pkg, _, line in _imports(p)
+        if pkg not in ("core", "engine")
+    ]
+    bad += [
+        f"{p.relative_to(SRC)}:{line}: engine.{m}"
+        for p in sorted(folder.rglob("*.py"))
+        for m, line in _engine_modules(p)
+        if m.split(".")[0] == "simulate"
+    ]
     for name in ("simulate.py", "model.py"):
-        bad += [f"engine/{name}:{line}: engine.{m}"
-                for m, line in _engine_modules(SRC / "engine" / name)
-                if m.startswith("backends.") and m != "backends.cache"]
+        bad += [
+            f"engine/{name}:{line}: engine.{m}"
+            for m, line in _engine_modules(SRC / "engine" / name)
+            if m.startswith("backends.") and m != "backends.cache"
+        ]
     assert not bad, "\n".join(bad)
     # the parser sees real edges: the numba backend imports the IR, simulate the registry
     assert "ir" in {m for m, _ in _engine_modules(folder / "numba" / "codegen.py")}

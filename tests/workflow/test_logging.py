@@ -1,4 +1,5 @@
 """Library code logs (never prints); the CLI shows warnings as one `warning: ...` line."""
+
 import ast
 import io
 import logging
@@ -9,9 +10,16 @@ from aigap.core.log import configure_cli, get_logger
 
 SRC = Path(aigap.__file__).resolve().parent
 #: modules that are commands (they print their results) or print to a stream they are given
-PRINTING = {"cli.py", "analysis/cli.py", "checks/diffjob.py", "checks/files.py",
-            "checks/run.py", "workflow/inspect.py", "analysis/fitting.py",
-            "analysis/sweep_job.py"}
+PRINTING = {
+    "cli.py",
+    "analysis/cli.py",
+    "checks/diffjob.py",
+    "checks/files.py",
+    "checks/run.py",
+    "workflow/inspect.py",
+    "analysis/fitting.py",
+    "analysis/sweep_job.py",
+}
 
 
 def test_library_modules_do_not_print_to_stdout():
@@ -21,8 +29,11 @@ def test_library_modules_do_not_print_to_stdout():
         if rel in PRINTING or rel.endswith("_cli.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print" and \
-                    not any(k.arg == "file" for k in node.keywords):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "print"
+                and not any(k.arg == "file" for k in node.keywords)
+            ):
                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
 
@@ -49,6 +60,8 @@ def test_partial_contract_warning_reaches_the_cli(aigap, tmp_path):
     p = aigap("run", fixtures / "scenarios" / "baseline.yaml", "--no-plots", model=model)
     assert p.returncode == 0, p.stderr
     lines = [s for s in p.stderr.splitlines() if s.startswith("warning:")]
-    assert lines == [f"warning: {model} lacks contract variable(s) Return Gap Ratio; "
-                     "their rows are left out of the tables"]
+    assert lines == [
+        f"warning: {model} lacks contract variable(s) Return Gap Ratio; "
+        "their rows are left out of the tables"
+    ]
     assert "Return on AI capital gap" not in p.stdout

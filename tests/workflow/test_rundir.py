@@ -1,4 +1,5 @@
 """Run folders: atomic, never overwritten, manifest complete."""
+
 import json
 import os
 import stat
@@ -59,9 +60,19 @@ def test_runs_root_precedence(tmp_path, monkeypatch):
 def test_manifest_contents(tmp_path, cm):
     scen = tmp_path / "s.yaml"
     scen.write_text("description: s\n")
-    m = build_manifest("run", "s", NOW, scenarios=[{"name": "s", "files": [scen]}], model=cm,
-                       engine="numpy", method="euler", time_step=0.03125, seed=None,
-                       command=["aigap", "run", str(scen)], extra={"sets": ["A=1"]})
+    m = build_manifest(
+        "run",
+        "s",
+        NOW,
+        scenarios=[{"name": "s", "files": [scen]}],
+        model=cm,
+        engine="numpy",
+        method="euler",
+        time_step=0.03125,
+        seed=None,
+        command=["aigap", "run", str(scen)],
+        extra={"sets": ["A=1"]},
+    )
     path = write_manifest(tmp_path, m)
     data = json.loads(path.read_text())
     assert data["scenarios"][0]["files"] == [{"path": str(scen), "sha256": sha256_file(scen)}]
@@ -80,7 +91,7 @@ def test_folder_permissions_follow_umask(tmp_path, umask, mode):
     old = os.umask(umask)
     try:
         with new_run_dir("run", "perm", runs_dir=tmp_path) as rd:
-            assert stat.S_IMODE(rd.path.stat().st_mode) == mode     # also while written
+            assert stat.S_IMODE(rd.path.stat().st_mode) == mode  # also while written
     finally:
         os.umask(old)
     assert stat.S_IMODE(rd.final_path.stat().st_mode) == mode

@@ -1,4 +1,5 @@
 """run_scenarios on the fixture model: results, tables, fit, run folder."""
+
 import json
 
 import numpy as np
@@ -26,35 +27,49 @@ def test_compare_folder_contents(compare):
     assert out.kind == "compare" and list(out.results) == ["baseline", "cn_push", "truce"]
     assert [p.parent for p in runs.iterdir()] == [runs] and out.run_dir.parent == runs
     files = sorted(p.name for p in out.run_dir.iterdir())
-    assert files == ["fit.csv", "fit.png", "gap_ratios.png", "inputs", "key_variables.png",
-                     "manifest.json", "results.csv", "summary.csv"]
+    assert files == [
+        "fit.csv",
+        "fit.png",
+        "gap_ratios.png",
+        "inputs",
+        "key_variables.png",
+        "manifest.json",
+        "results.csv",
+        "summary.csv",
+    ]
     inputs = sorted(p.name for p in (out.run_dir / "inputs").iterdir())
     assert inputs == ["baseline.yaml", "cn_push.yaml", "data", "mini_gap.mdl", "truce.yaml"]
-    assert ((out.run_dir / "inputs" / "data" / "observations.yaml").read_text()
-            == (SCEN / "data" / "observations.yaml").read_text())
+    assert (out.run_dir / "inputs" / "data" / "observations.yaml").read_text() == (
+        SCEN / "data" / "observations.yaml"
+    ).read_text()
     assert (out.run_dir / "inputs" / "truce.yaml").read_text() == (SCEN / "truce.yaml").read_text()
     res = pd.read_csv(out.run_dir / "results.csv")
     assert list(res.columns) == ["scenario", "time", "variable", "region", "value"]
     assert set(res.scenario) == {"baseline", "cn_push", "truce"}
     manifest = json.loads((out.run_dir / "manifest.json").read_text())
     assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "cn_push", "truce"]
-    assert len(manifest["scenarios"][2]["files"]) == 3          # truce's chain, root first
+    assert len(manifest["scenarios"][2]["files"]) == 3  # truce's chain, root first
     assert manifest["observations"]["path"].endswith("observations.yaml")
     assert manifest["engine"] == "numpy" and manifest["kind"] == "compare"
-    assert manifest["engine_requested"] == "auto"     # auto ran numpy for single runs
+    assert manifest["engine_requested"] == "auto"  # auto ran numpy for single runs
 
 
 def test_summary_year_end_values(compare):
     out, _ = compare
     s = out.summary
     res = out.results["truce"]
-    row = s[(s.scenario == "truce") & (s.variable == "Total AI ARR") & (s.region == "CN")
-            & (s.year == 2030)]
+    row = s[
+        (s.scenario == "truce")
+        & (s.variable == "Total AI ARR")
+        & (s.region == "CN")
+        & (s.year == 2030)
+    ]
     t = list(res.time).index(2031.0)
     assert row.value.item() == pytest.approx(res["Total AI ARR"][0, t, 1])
     gap = s[(s.scenario == "truce") & (s.variable == "ARR Gap Ratio") & (s.year == 2027)]
     assert gap.region.item() == "" and gap.value.item() == pytest.approx(
-        year_end(res, "Total AI ARR", 2027)[0] / year_end(res, "Total AI ARR", 2027)[1])
+        year_end(res, "Total AI ARR", 2027)[0] / year_end(res, "Total AI ARR", 2027)[1]
+    )
     assert set(s.year) == {2026, 2027, 2028, 2029, 2030}
     text = format_gap_table(s)
     assert "Total AI ARR gap, US/CN (year-end)" in text and "truce" in text
@@ -65,15 +80,20 @@ def test_scenarios_change_results(compare):
     out, _ = compare
     base = out.results["baseline"]["Model ARR"][0, -1]
     push = out.results["cn_push"]["Model ARR"][0, -1]
-    assert push[0] == pytest.approx(base[0])   # US untouched
-    assert push[1] > base[1]                   # CN price war eased + faster growth
+    assert push[0] == pytest.approx(base[0])  # US untouched
+    assert push[1] > base[1]  # CN price war eased + faster growth
 
 
 def test_fit_report(compare):
     out, _ = compare
     fit = out.fit[out.fit.scenario == "baseline"]
-    assert list(fit.id) == ["us_model_arr_2026", "anthropic_share", "cn_total_more_than",
-                            "cn_capex_at_most", "gap_range"]
+    assert list(fit.id) == [
+        "us_model_arr_2026",
+        "anthropic_share",
+        "cn_total_more_than",
+        "cn_capex_at_most",
+        "gap_range",
+    ]
     text = format_fit(fit)
     assert "observations within tolerance" in text and "0.45 x Model ARR[US]" in text
 
@@ -83,16 +103,15 @@ def test_engine_matches_pysd_reference(cm, tmp_path):
     a = run_scenarios([SCEN / "truce.yaml"], engine="numpy", **kw)
     b = run_scenarios([SCEN / "truce.yaml"], engine="pysd", **kw)
     for name in ("Total AI ARR", "Model ARR", "ARR Gap Ratio"):
-        np.testing.assert_allclose(a.results["truce"][name], b.results["truce"][name],
-                                   rtol=1e-9)
+        np.testing.assert_allclose(a.results["truce"][name], b.results["truce"][name], rtol=1e-9)
 
 
 def test_rk4_close_to_euler(cm):
     kw = dict(model=cm, write=False, observations=None)
     e = run_scenarios([SCEN / "baseline.yaml"], method="euler", **kw).summary.value
     r = run_scenarios([SCEN / "baseline.yaml"], method="rk4", **kw).summary.value
-    np.testing.assert_allclose(e, r, rtol=0.1)   # dt = 1/32: euler error is a few %
-    assert not np.allclose(e, r, rtol=1e-6)      # the method option reaches the engine
+    np.testing.assert_allclose(e, r, rtol=0.1)  # dt = 1/32: euler error is a few %
+    assert not np.allclose(e, r, rtol=1e-6)  # the method option reaches the engine
 
 
 def test_bad_input_writes_nothing(cm, tmp_path):
@@ -108,10 +127,15 @@ def test_bad_input_writes_nothing(cm, tmp_path):
 
 def test_model_too_short_is_a_clear_input_error(tmp_path):
     from aigap.scenarios import InputError
-    text = (FIXTURES / "mini_gap.mdl").read_text().replace("FINAL TIME  = 2031",
-                                                           "FINAL TIME  = 2029")
+
+    text = (
+        (FIXTURES / "mini_gap.mdl").read_text().replace("FINAL TIME  = 2031", "FINAL TIME  = 2029")
+    )
     short = tmp_path / "short.mdl"
     short.write_text(text)
-    with pytest.raises(InputError, match=r"year-end 2029 \(time 2030\) is outside the "
-                                         r"simulated period \[2024, 2029\]"):
+    with pytest.raises(
+        InputError,
+        match=r"year-end 2029 \(time 2030\) is outside the "
+        r"simulated period \[2024, 2029\]",
+    ):
         run_scenarios([SCEN / "baseline.yaml"], model=short, write=False, observations=None)

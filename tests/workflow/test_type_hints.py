@@ -5,6 +5,7 @@ underscore, plus the dunder methods of public classes (``__init__``, ``__enter__
 the class is used). ``self``/``cls`` need no annotation. Nested functions and private
 classes are not checked.
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,8 +29,9 @@ def _is_static(node: _Def) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
 
 
-def _defs(body: list[ast.stmt], prefix: str = "",
-          in_class: bool = False) -> Iterator[tuple[_Def, str, bool]]:
+def _defs(
+    body: list[ast.stmt], prefix: str = "", in_class: bool = False
+) -> Iterator[tuple[_Def, str, bool]]:
     """``(node, qualified name, is a method)`` of the public functions in ``body``, looking
     inside module-level ``if``/``try`` blocks and public classes."""
     for node in body:
@@ -40,9 +42,12 @@ def _defs(body: list[ast.stmt], prefix: str = "",
             if not node.name.startswith("_"):
                 yield from _defs(node.body, f"{prefix}{node.name}.", True)
         elif isinstance(node, ast.If | ast.Try):
-            blocks = [node.body, node.orelse, *([h.body for h in node.handlers]
-                                                if isinstance(node, ast.Try) else []),
-                      getattr(node, "finalbody", [])]
+            blocks = [
+                node.body,
+                node.orelse,
+                *([h.body for h in node.handlers] if isinstance(node, ast.Try) else []),
+                getattr(node, "finalbody", []),
+            ]
             for block in blocks:
                 yield from _defs(block, prefix, in_class)
 
@@ -55,7 +60,7 @@ def missing_hints(source: str, filename: str = "<string>") -> list[str]:
         a = node.args
         params = [*a.posonlyargs, *a.args]
         if method and params and not _is_static(node):
-            params = params[1:]                       # self / cls
+            params = params[1:]  # self / cls
         params += [*a.kwonlyargs, *(p for p in (a.vararg, a.kwarg) if p is not None)]
         missing = [p.arg for p in params if p.annotation is None]
         if node.returns is None:
@@ -74,9 +79,11 @@ def _typed_files() -> list[Path]:
 
 
 def test_public_functions_are_annotated():
-    offenders = [o for f in _typed_files()
-                 for o in missing_hints(f.read_text(encoding="utf-8"),
-                                        f.relative_to(SRC).as_posix())]
+    offenders = [
+        o
+        for f in _typed_files()
+        for o in missing_hints(f.read_text(encoding="utf-8"), f.relative_to(SRC).as_posix())
+    ]
     assert not offenders, "public functions without type hints:\n" + "\n".join(offenders)
 
 
@@ -86,12 +93,20 @@ def test_the_check_sees_the_packages():
     assert {f.relative_to(SRC).parts[0] for f in files} == set(TYPED)
     names = {name for f in files for _, name, _ in _defs(ast.parse(f.read_text("utf-8")).body)}
     assert len(names) > 100
-    assert {"closest", "IssueList.add", "IssueList.__init__", "load_scenario", "fit_table",
-            "plot_panels", "run_scenarios", "RunDir.__exit__"} <= names
+    assert {
+        "closest",
+        "IssueList.add",
+        "IssueList.__init__",
+        "load_scenario",
+        "fit_table",
+        "plot_panels",
+        "run_scenarios",
+        "RunDir.__exit__",
+    } <= names
     assert all((SRC / p).is_file() for p in NOT_YET)
 
 
-EXAMPLE = '''
+EXAMPLE = """
 from typing import TYPE_CHECKING
 
 def typed(a: int, *args: str, b: float = 1.0, **kw: object) -> None: ...
@@ -120,7 +135,7 @@ class _Private:
 
 def outer() -> None:
     def nested(x): ...
-'''
+"""
 
 
 def test_missing_hints_are_caught():

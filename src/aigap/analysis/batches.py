@@ -19,6 +19,7 @@ engine (``auto``) is resolved once per batch, for the whole batch, and sent with
 piece. ``tests/analysis/test_dask.py`` checks posterior and calibration jobs on a
 2-worker LocalCluster against the in-process job.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,7 @@ from .ensemble import resolve_engine
 
 __all__ = ["BatchEvaluator", "MIN_TASK_ROWS"]
 
-MIN_TASK_ROWS = 256      # smallest piece sent to a worker (the scheduler costs ~ms a task)
+MIN_TASK_ROWS = 256  # smallest piece sent to a worker (the scheduler costs ~ms a task)
 PIECES_PER_WORKER = 2
 
 
@@ -51,8 +52,8 @@ class BatchEvaluator:
     def __init__(self, fn, task, run=None, engine: str = "auto"):
         self.fn, self.task, self.run, self.engine = fn, task, run, engine
         self.engines: set = set()
-        self.tasks = 0               # pieces sent to workers
-        self.rows = 0                # parameter sets evaluated
+        self.tasks = 0  # pieces sent to workers
+        self.rows = 0  # parameter sets evaluated
 
     def _pieces(self, n: int, rows):
         if rows is not None:
@@ -71,8 +72,11 @@ class BatchEvaluator:
         if self.run is None or (rows is None and len(pieces) == 1):
             out = [self.fn(self.task, (X[a:b], engine)) for a, b in pieces]
         else:
-            got = dict(self.run(self.fn, self.task,
-                                ((k, (X[a:b], engine)) for k, (a, b) in enumerate(pieces))))
+            got = dict(
+                self.run(
+                    self.fn, self.task, ((k, (X[a:b], engine)) for k, (a, b) in enumerate(pieces))
+                )
+            )
             out = [got[k] for k in range(len(pieces))]
             self.tasks += len(pieces)
         self.rows += n

@@ -28,8 +28,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from ..observations import (Observations, default_observations_path, fit_table,
-                            load_observations, simulated_matrix)
+from ..observations import (
+    Observations,
+    default_observations_path,
+    fit_table,
+    load_observations,
+    simulated_matrix,
+)
 from ..scenarios import InputError, load_scenario, resolve_params, safe_name
 from ..core.errors import closest
 from ..scenarios.schema import constant_limits
@@ -108,8 +113,9 @@ def parse_until(text) -> float | None:
     try:
         d = datetime.strptime(s, "%Y-%m-%d")
     except ValueError:
-        raise InputError([f"--until {text!r}: expected a decimal year (2026.4) or a date "
-                          "(2026-05-31)"]) from None
+        raise InputError(
+            [f"--until {text!r}: expected a decimal year (2026.4) or a date (2026-05-31)"]
+        ) from None
     start = datetime(d.year, 1, 1)
     days = (datetime(d.year + 1, 1, 1) - start).days
     return d.year + ((d - start).days + 1) / days
@@ -128,29 +134,36 @@ def calibration_targets(cm, labels) -> list:
         info = cm.constants.get(name)
         if info is None:
             hint = closest(name, cm.constants)
-            problems.append(f"--param {label!r}: unknown model constant"
-                            + (f"; did you mean '{hint}'?" if hint else ""))
+            problems.append(
+                f"--param {label!r}: unknown model constant"
+                + (f"; did you mean '{hint}'?" if hint else "")
+            )
             continue
         elems = [e for d in info.dims for e in cm.dims[d]]
         if elem is not None and elem not in elems:
-            problems.append(f"--param {label!r}: unknown element '{elem}' "
-                            f"(valid: {', '.join(elems) or 'none, not subscripted'})")
+            problems.append(
+                f"--param {label!r}: unknown element '{elem}' "
+                f"(valid: {', '.join(elems) or 'none, not subscripted'})"
+            )
             continue
         lo, hi = constant_limits(info)
         if lo is None or hi is None or not lo < hi:
-            problems.append(f"--param {label!r}: the model declares no [min, max] range for "
-                            f"'{name}', so it cannot be calibrated")
+            problems.append(
+                f"--param {label!r}: the model declares no [min, max] range for "
+                f"'{name}', so it cannot be calibrated"
+            )
             continue
-        out.append(Uncertain(label, name, elem,
-                             Distribution("uniform", {"low": lo, "high": hi})))
+        out.append(Uncertain(label, name, elem, Distribution("uniform", {"low": lo, "high": hi})))
     labels_ = [u.label for u in out]
     if len(set(labels_)) != len(labels_):
         problems.append("--param: a constant is listed twice")
     whole = {u.constant for u in out if u.element is None}
     for u in out:
         if u.element is not None and u.constant in whole:
-            problems.append(f"--param {u.label!r}: '{u.constant}' is also fitted as a whole; "
-                            "give the whole constant or its elements, not both")
+            problems.append(
+                f"--param {u.label!r}: '{u.constant}' is also fitted as a whole; "
+                "give the whole constant or its elements, not both"
+            )
     if problems:
         raise InputError(problems)
     if not out:
@@ -164,25 +177,37 @@ def _prior(cm, base, targets) -> np.ndarray:
         info = cm.constants[u.constant]
         b = base.get(u.constant, np.asarray(info.default, dtype=float))
         arr = np.asarray(getattr(b, "values", b), dtype=float)
-        if hasattr(b, "times"):          # time-varying: take the first point's value
+        if hasattr(b, "times"):  # time-varying: take the first point's value
             arr = arr[..., 0].reshape(np.shape(info.default)) if arr.ndim else arr
         if u.element is not None and info.dims:
-            idx = [cm.dims[d].index(u.element) if u.element in cm.dims[d] else 0
-                   for d in info.dims]
+            idx = [cm.dims[d].index(u.element) if u.element in cm.dims[d] else 0 for d in info.dims]
             out.append(float(np.asarray(arr)[tuple(idx)]))
         else:
             out.append(float(np.mean(arr)))
     return np.array(out)
 
 
-MIN_UNCERTAINTY_SET = 20     # fewer accepted fresh draws: no uncertainty set is exported
+MIN_UNCERTAINTY_SET = 20  # fewer accepted fresh draws: no uncertainty set is exported
 
 
-def run_calibration(scenario_path, params, observations=None, until=None, seed: int = 0,
-                    popsize: int = 12, maxiter: int = 60, model=None, runs_dir=None,
-                    output=None, n_uncertainty: int = 2000, plots: bool = True,
-                    command=None, progress=True, engine: str = "auto",
-                    dask: str | None = None) -> CalibrationOutput:
+def run_calibration(
+    scenario_path,
+    params,
+    observations=None,
+    until=None,
+    seed: int = 0,
+    popsize: int = 12,
+    maxiter: int = 60,
+    model=None,
+    runs_dir=None,
+    output=None,
+    n_uncertainty: int = 2000,
+    plots: bool = True,
+    command=None,
+    progress=True,
+    engine: str = "auto",
+    dask: str | None = None,
+) -> CalibrationOutput:
     """Calibrate ``params`` (labels) of a scenario to an observation file; see module docs.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is used for every ensemble
@@ -204,8 +229,11 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     targets = calibration_targets(cm, params)
     for u in targets:
         if hasattr(base.get(u.constant), "times"):
-            report_progress(f"note: '{u.constant}' is time-varying in {scenario_path.name}; "
-                            "calibration fits one constant value instead", progress)
+            report_progress(
+                f"note: '{u.constant}' is time-varying in {scenario_path.name}; "
+                "calibration fits one constant value instead",
+                progress,
+            )
     obs_path = observations or default_observations_path(scenario_path)
     if obs_path is None:
         raise InputError(["no observation file: give --observations FILE"])
@@ -215,97 +243,167 @@ def run_calibration(scenario_path, params, observations=None, until=None, seed: 
     train = [o for o in items if until_t is None or o.time <= until_t]
     test = [o for o in items if until_t is not None and o.time > until_t]
     if not train:
-        raise InputError([f"{obs_path}: no observations with a model variable"
-                          + (f" up to {until_t:g}" if until_t is not None else "")])
+        raise InputError(
+            [
+                f"{obs_path}: no observations with a model variable"
+                + (f" up to {until_t:g}" if until_t is not None else "")
+            ]
+        )
     variables = sorted({o.variable for o in items})
     bounds = np.array([[u.dist.low, u.dist.high] for u in targets])
     log_scale = (bounds[:, 0] > 0) & (bounds[:, 1] / np.maximum(bounds[:, 0], 1e-300) >= 100)
     prior = np.clip(_prior(cm, base, targets), bounds[:, 0], bounds[:, 1])
     n_sim = [0]
     from .batches import BatchEvaluator
-    evaluate = BatchEvaluator(residual_batch, ResidualTask(cm, base, targets, variables, train),
-                              engine=engine)
+
+    evaluate = BatchEvaluator(
+        residual_batch, ResidualTask(cm, base, targets, variables, train), engine=engine
+    )
 
     def residuals(X):
         n_sim[0] += X.shape[0]
         return evaluate(X)
 
-    report_progress(f"calibrating {len(targets)} constants to {len(train)} observations"
-                    + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None
-                       else ""), progress)
+    report_progress(
+        f"calibrating {len(targets)} constants to {len(train)} observations"
+        + (f" up to {until_t:g} ({len(test)} held out)" if until_t is not None else ""),
+        progress,
+    )
     with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_batches:
         evaluate.run = None if dask is None else run_batches
-        fit = core.fit(residuals, bounds, seed=seed, log_scale=log_scale, popsize=popsize,
-                       maxiter=maxiter, x0=prior,
-                       progress=sys.stderr if progress is True else progress)
-        accepted, payoffs, thr = core.uncertainty_set(fit, residuals, seed=seed + 1,
-                                                      n_extra=n_uncertainty)
-        rows, ident = core.identifiability(fit, residuals, accepted if len(accepted) >= 2
-                                           else np.vstack([fit.x[None], accepted]),
-                                           len(train))
+        fit = core.fit(
+            residuals,
+            bounds,
+            seed=seed,
+            log_scale=log_scale,
+            popsize=popsize,
+            maxiter=maxiter,
+            x0=prior,
+            progress=sys.stderr if progress is True else progress,
+        )
+        accepted, payoffs, thr = core.uncertainty_set(
+            fit, residuals, seed=seed + 1, n_extra=n_uncertainty
+        )
+        rows, ident = core.identifiability(
+            fit,
+            residuals,
+            accepted if len(accepted) >= 2 else np.vstack([fit.x[None], accepted]),
+            len(train),
+        )
         dask_info = None if dask is None else {**run_batches.info, "tasks": evaluate.tasks}
     ran = set(evaluate.engines)
-    best_res = cm.simulate(params=design_params(cm, base, targets, fit.x[None]), n_runs=1,
-                           engine=engine)
-    prior_res = cm.simulate(params=design_params(cm, base, targets, prior[None]), n_runs=1,
-                            engine=engine)
+    best_res = cm.simulate(
+        params=design_params(cm, base, targets, fit.x[None]), n_runs=1, engine=engine
+    )
+    prior_res = cm.simulate(
+        params=design_params(cm, base, targets, prior[None]), n_runs=1, engine=engine
+    )
     sel = Observations(obs.path, tuple(items), obs.currency)
     fr = fit_table(sel, best_res).assign(
-        sample=["out" if until_t is not None and o.time > until_t else "in" for o in items])
+        sample=["out" if until_t is not None and o.time > until_t else "in" for o in items]
+    )
     prior_fr = fit_table(sel, prior_res)
     fr.insert(fr.columns.get_loc("simulated"), "simulated_before", prior_fr["simulated"])
     fr.insert(fr.columns.get_loc("pct_error"), "pct_error_before", prior_fr["pct_error"])
     oos = None
     if test:
         part = fr[fr["sample"] == "out"]
-        oos = {"n": int(len(part)), "passed": int(part.passed.sum()),
-               "rms_log_error": float(np.sqrt(np.mean(part.log_error ** 2))),
-               "rms_log_error_before": float(np.sqrt(np.mean(np.log1p(
-                   part.pct_error_before / 100) ** 2)))}
+        oos = {
+            "n": int(len(part)),
+            "passed": int(part.passed.sum()),
+            "rms_log_error": float(np.sqrt(np.mean(part.log_error**2))),
+            "rms_log_error_before": float(
+                np.sqrt(np.mean(np.log1p(part.pct_error_before / 100) ** 2))
+            ),
+        }
     pf = _params_frame(targets, prior, fit.x, rows, accepted)
-    out = CalibrationOutput(scenario_path, tuple(u.label for u in targets), prior, fit.x, fit,
-                            accepted, thr, rows, ident, fr, pf, oos)
+    out = CalibrationOutput(
+        scenario_path,
+        tuple(u.label for u in targets),
+        prior,
+        fit.x,
+        fit,
+        accepted,
+        thr,
+        rows,
+        ident,
+        fr,
+        pf,
+        oos,
+    )
     out.extra = {"n_simulated_runs": n_sim[0], "until": until_t, "payoffs": payoffs}
     target = _free_path(Path(output)) if output else None
     with new_run_dir("calibrate", f"{scenario.name}-calibration", runs_dir=runs_dir) as rd:
         # the run folder's copy extends the base by a path relative to the folder (the
         # temporary and the final folder are siblings, so it resolves from both)
         inside = rd.path / f"{safe_name(scenario.name)}_calibrated.yaml"
-        inside.write_text(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff,
-                                        until_t, inside))
+        inside.write_text(
+            scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff, until_t, inside)
+        )
         fr.to_csv(rd.path / "fit.csv", index=False, float_format="%.6g")
         pf.to_csv(rd.path / "parameters.csv", index=False, float_format="%.6g")
         if len(accepted) >= MIN_UNCERTAINTY_SET:
             _write_uncertainty(rd.path, targets, accepted, payoffs, inside.name, seed)
         else:
-            report_progress(f"note: only {len(accepted)} of {n_uncertainty} fresh draws lie in "
-                            "the likelihood-ratio region: no uncertainty set is exported "
-                            "(use `aigap posterior` for the uncertainty)", progress)
+            report_progress(
+                f"note: only {len(accepted)} of {n_uncertainty} fresh draws lie in "
+                "the likelihood-ratio region: no uncertainty set is exported "
+                "(use `aigap posterior` for the uncertainty)",
+                progress,
+            )
         if plots:
             _plots(rd.path, cm, obs, prior_res, best_res, fr, variables, scenario.name)
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
-        write_manifest(rd.path, build_manifest(
-            "calibrate", f"{scenario.name}-calibration", started, model=cm, engine=ran_engine,
-            method="euler", time_step=cm.time_step, seed=seed, observations=obs.path,
-            command=command if command is not None else sys.argv,
-            scenarios=[{"name": scenario.name, "description": scenario.description,
-                        "files": list(scenario.files)}],
-            extra={"calibration": {
-                "parameters": list(out.labels), "bounds": bounds, "log_scale": log_scale,
-                "until": until_t, "n_train": len(train), "n_test": len(test),
-                "payoff": fit.payoff, "threshold": thr, "n_accepted": int(len(accepted)),
-                "optimizer": fit.message, "engine_calls": fit.n_calls,
-                "simulated_runs": n_sim[0], "identifiability": ident,
-                "out_of_sample": oos, "calibrated_scenario": inside.name,
-                "output_scenario": str(target) if target else None, "dask": dask_info},
-                **engine_extra}))
+        write_manifest(
+            rd.path,
+            build_manifest(
+                "calibrate",
+                f"{scenario.name}-calibration",
+                started,
+                model=cm,
+                engine=ran_engine,
+                method="euler",
+                time_step=cm.time_step,
+                seed=seed,
+                observations=obs.path,
+                command=command if command is not None else sys.argv,
+                scenarios=[
+                    {
+                        "name": scenario.name,
+                        "description": scenario.description,
+                        "files": list(scenario.files),
+                    }
+                ],
+                extra={
+                    "calibration": {
+                        "parameters": list(out.labels),
+                        "bounds": bounds,
+                        "log_scale": log_scale,
+                        "until": until_t,
+                        "n_train": len(train),
+                        "n_test": len(test),
+                        "payoff": fit.payoff,
+                        "threshold": thr,
+                        "n_accepted": int(len(accepted)),
+                        "optimizer": fit.message,
+                        "engine_calls": fit.n_calls,
+                        "simulated_runs": n_sim[0],
+                        "identifiability": ident,
+                        "out_of_sample": oos,
+                        "calibrated_scenario": inside.name,
+                        "output_scenario": str(target) if target else None,
+                        "dask": dask_info,
+                    },
+                    **engine_extra,
+                },
+            ),
+        )
     out.run_dir = rd.final_path
     out.written = rd.final_path / inside.name
     if target is not None:
-        with open(target, "x", encoding="utf-8") as fh:      # "x": never overwrite
-            fh.write(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff, until_t,
-                                   target))
+        with open(target, "x", encoding="utf-8") as fh:  # "x": never overwrite
+            fh.write(scenario_yaml(scenario, targets, fit.x, obs_path, fit.payoff, until_t, target))
         out.written = target
     return out
 
@@ -325,8 +423,10 @@ def residual_batch(task: ResidualTask, item):
     """``(scaled residuals (rows, observations), engine)`` of ``item = (X, engine)``."""
     X, engine = item
     res = simulate_design(task.cm, task.base, task.targets, X, task.variables, engine=engine)
-    return (core.scaled_residuals(task.train, simulated_matrix(task.train, res)),
-            res.meta["engine"])
+    return (
+        core.scaled_residuals(task.train, simulated_matrix(task.train, res)),
+        res.meta["engine"],
+    )
 
 
 def promote_command(written: Path, scenario_path: Path) -> str:
@@ -337,13 +437,15 @@ def promote_command(written: Path, scenario_path: Path) -> str:
     base = Path(scenario_path)
     dest = _free_path(base.with_name(Path(written).name))
     extends = os.path.relpath(base.resolve(), dest.resolve().parent)
-    return (f"(set -C; sed 's#^extends: .*#extends: {extends}#' {shlex.quote(str(written))} "
-            f"> {shlex.quote(str(dest))})")
+    return (
+        f"(set -C; sed 's#^extends: .*#extends: {extends}#' {shlex.quote(str(written))} "
+        f"> {shlex.quote(str(dest))})"
+    )
 
 
 def _free_path(path: Path) -> Path:
     """``path`` if unused, else ``stem-2``, ``stem-3``... (never overwrite)."""
-    if not os.path.lexists(path):      # lexists: a dangling symlink is taken, not followed
+    if not os.path.lexists(path):  # lexists: a dangling symlink is taken, not followed
         return path
     for n in range(2, 10_000):
         cand = path.with_name(f"{path.stem}-{n}{path.suffix}")
@@ -355,12 +457,25 @@ def _free_path(path: Path) -> Path:
 def _params_frame(targets, prior, best, rows, accepted):
     import pandas as pd
 
-    return pd.DataFrame([{
-        "parameter": u.label, "low_bound": u.dist.low, "high_bound": u.dist.high,
-        "prior": prior[j], "best": best[j], "set_min": float(accepted[:, j].min()),
-        "set_max": float(accepted[:, j].max()), "ci_low": r["low"], "ci_high": r["high"],
-        "span_of_range": r["span"], "sensitivity": r["sensitivity"], "status": r["status"]}
-        for j, (u, r) in enumerate(zip(targets, rows))])
+    return pd.DataFrame(
+        [
+            {
+                "parameter": u.label,
+                "low_bound": u.dist.low,
+                "high_bound": u.dist.high,
+                "prior": prior[j],
+                "best": best[j],
+                "set_min": float(accepted[:, j].min()),
+                "set_max": float(accepted[:, j].max()),
+                "ci_low": r["low"],
+                "ci_high": r["high"],
+                "span_of_range": r["span"],
+                "sensitivity": r["sensitivity"],
+                "status": r["status"],
+            }
+            for j, (u, r) in enumerate(zip(targets, rows))
+        ]
+    )
 
 
 def scenario_yaml(scenario, targets, x, obs_path, payoff, until_t, target: Path) -> str:
@@ -375,13 +490,17 @@ def scenario_yaml(scenario, targets, x, obs_path, payoff, until_t, target: Path)
             if isinstance(entry, dict):
                 entry[u.element] = v
     when = f" up to {until_t:g}" if until_t is not None else ""
-    doc = {"description": f"{scenario.name} calibrated to {Path(obs_path).name}{when} "
-                          f"({len(targets)} constants, payoff {payoff:.3g})",
-           "extends": os.path.relpath(Path(scenario.path).resolve(), target.resolve().parent),
-           "constants": consts}
-    head = ("# Written by `aigap calibrate` (a new file; re-running never overwrites it).\n"
-            "# Values are the best fit; see the calibration run folder for the fit table and\n"
-            "# the parameter uncertainty set.\n")
+    doc = {
+        "description": f"{scenario.name} calibrated to {Path(obs_path).name}{when} "
+        f"({len(targets)} constants, payoff {payoff:.3g})",
+        "extends": os.path.relpath(Path(scenario.path).resolve(), target.resolve().parent),
+        "constants": consts,
+    }
+    head = (
+        "# Written by `aigap calibrate` (a new file; re-running never overwrites it).\n"
+        "# Values are the best fit; see the calibration run folder for the fit table and\n"
+        "# the parameter uncertainty set.\n"
+    )
     # wide lines: a long ``extends`` path stays on one line (promote_command edits it)
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096)
 
@@ -397,15 +516,20 @@ def _write_uncertainty(folder, targets, accepted, payoffs, scenario_file, seed) 
     df = pd.DataFrame(accepted, columns=[u.label for u in targets])
     df.insert(0, "payoff", payoffs)
     df.to_csv(folder / "uncertainty_set.csv", index=False, float_format="%.10g")
-    doc = {"description": "Parameter uncertainty from calibration: fresh uniform (Latin "
-                          "hypercube) draws within the payoff threshold of the best fit (no "
-                          "optimizer history), resampled jointly (correlations kept)",
-           "scenario": str(scenario_file),
-           "parameter_sets": "uncertainty_set.csv", "sampler": "resample", "runs": 1000,
-           "seed": int(seed)}
+    doc = {
+        "description": "Parameter uncertainty from calibration: fresh uniform (Latin "
+        "hypercube) draws within the payoff threshold of the best fit (no "
+        "optimizer history), resampled jointly (correlations kept)",
+        "scenario": str(scenario_file),
+        "parameter_sets": "uncertainty_set.csv",
+        "sampler": "resample",
+        "runs": 1000,
+        "seed": int(seed),
+    }
     (folder / "uncertainty_sweep.yaml").write_text(
         "# Written by `aigap calibrate`: `aigap sweep <this file>` runs the calibrated scenario\n"
-        "# over its parameter uncertainty set.\n" + yaml.safe_dump(doc, sort_keys=False, width=100))
+        "# over its parameter uncertainty set.\n" + yaml.safe_dump(doc, sort_keys=False, width=100)
+    )
 
 
 def _plots(folder, cm, obs, prior_res, best_res, fr, variables, name):

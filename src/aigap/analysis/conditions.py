@@ -30,28 +30,38 @@ import numpy as np
 from ..core.errors import AigapError
 
 __all__ = [
-    "Condition", "ConditionError", "CONDITION_KEYS", "OPS", "YEAR_END_OFFSET", "year_to_time",
-    "parse_condition", "condition_from_mapping", "check_condition", "evaluate",
-    "series_at", "Target", "parse_target",
+    "Condition",
+    "ConditionError",
+    "CONDITION_KEYS",
+    "OPS",
+    "YEAR_END_OFFSET",
+    "year_to_time",
+    "parse_condition",
+    "condition_from_mapping",
+    "check_condition",
+    "evaluate",
+    "series_at",
+    "Target",
+    "parse_target",
 ]
 
 #: comparison operators allowed in a condition
-OPS = {
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-}
+OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 #: model time of the end of calendar year Y is Y + YEAR_END_OFFSET
 YEAR_END_OFFSET = 1.0
 _KEYS = ("name", "variable", "region", "year", "time", "op", "value")
-CONDITION_KEYS = _KEYS   # public name (the JSON Schema of sweep files)
+CONDITION_KEYS = _KEYS  # public name (the JSON Schema of sweep files)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _STRING_FORM = re.compile(
     r"^\s*(?P<var>[^\[\]@<>=]+?)\s*(?:\[\s*(?P<reg>[^\[\]]+?)\s*\])?\s*@\s*"
-    r"(?P<year>\d{4}(?:\.\d+)?)\s*(?P<op><=|>=|<|>)\s*(?P<val>" + _NUMBER + r")\s*$")
+    r"(?P<year>\d{4}(?:\.\d+)?)\s*(?P<op><=|>=|<|>)\s*(?P<val>" + _NUMBER + r")\s*$"
+)
 
 
 _TARGET_FORM = re.compile(
     r"^\s*(?P<var>[^\[\]@<>=]+?)\s*(?:\[\s*(?P<reg>[^\[\]]+?)\s*\])?\s*@\s*"
-    r"(?P<year>\d{4}(?:\.\d+)?)\s*$")
+    r"(?P<year>\d{4}(?:\.\d+)?)\s*$"
+)
 
 
 class ConditionError(AigapError, ValueError):
@@ -110,9 +120,15 @@ def parse_condition(text: str) -> Condition:
     if not m:
         raise ConditionError(
             f"cannot parse condition {text!r}: expected 'Variable[REGION]@YEAR OP VALUE' "
-            "with OP one of <, <=, >, >= (e.g. 'Model ARR Gap Ratio@2030 < 20')")
-    return Condition(m.group("var").strip(), m.group("reg"), _time_of(m.group("year")),
-                     m.group("op"), float(m.group("val")))
+            "with OP one of <, <=, >, >= (e.g. 'Model ARR Gap Ratio@2030 < 20')"
+        )
+    return Condition(
+        m.group("var").strip(),
+        m.group("reg"),
+        _time_of(m.group("year")),
+        m.group("op"),
+        float(m.group("val")),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,8 +160,10 @@ def parse_target(text: str) -> Target:
     """Parse ``"Variable[REGION]@YEAR"`` (year end; a decimal is a model time)."""
     m = _TARGET_FORM.match(text or "")
     if not m:
-        raise ConditionError(f"cannot parse output {text!r}: expected 'Variable[REGION]@YEAR' "
-                             "(e.g. 'Model ARR[CN]@2030' or 'ARR Gap Ratio@2030')")
+        raise ConditionError(
+            f"cannot parse output {text!r}: expected 'Variable[REGION]@YEAR' "
+            "(e.g. 'Model ARR[CN]@2030' or 'ARR Gap Ratio@2030')"
+        )
     return Target(m.group("var").strip(), m.group("reg"), _time_of(m.group("year")))
 
 
@@ -193,9 +211,12 @@ def condition_from_mapping(spec) -> Condition:
     return Condition(var.strip(), region, time, op, _number("value", spec["value"]), name)
 
 
-def check_condition(cond: Condition, variables: dict[str, tuple[str, ...]],
-                    coords: dict[str, tuple[str, ...]],
-                    time_range: tuple[float, float] | None = None) -> None:
+def check_condition(
+    cond: Condition,
+    variables: dict[str, tuple[str, ...]],
+    coords: dict[str, tuple[str, ...]],
+    time_range: tuple[float, float] | None = None,
+) -> None:
     """Check a condition against the model.
 
     Parameters
@@ -217,19 +238,25 @@ def check_condition(cond: Condition, variables: dict[str, tuple[str, ...]],
     if dims and cond.region is None:
         elems = coords[dims[0]]
         raise ConditionError(
-            f"'{cond.variable}' is subscripted by {dims[0]}: give a region ({', '.join(elems)})")
+            f"'{cond.variable}' is subscripted by {dims[0]}: give a region ({', '.join(elems)})"
+        )
     if not dims and cond.region is not None:
         raise ConditionError(f"'{cond.variable}' is not subscripted; drop region '{cond.region}'")
     if dims and cond.region not in coords[dims[0]]:
         elems = coords[dims[0]]
         raise ConditionError(
-            f"unknown region '{cond.region}' for '{cond.variable}' (one of {', '.join(elems)})")
+            f"unknown region '{cond.region}' for '{cond.variable}' (one of {', '.join(elems)})"
+        )
     if time_range is not None and not time_range[0] <= cond.time <= time_range[1]:
         year = cond.time - YEAR_END_OFFSET
-        what = (f"year {year:g} (its end is time {cond.time:g})" if float(year).is_integer()
-                else f"time {cond.time:g}")
+        what = (
+            f"year {year:g} (its end is time {cond.time:g})"
+            if float(year).is_integer()
+            else f"time {cond.time:g}"
+        )
         raise ConditionError(
-            f"{what} is outside the simulated span {time_range[0]:g}-{time_range[1]:g}")
+            f"{what} is outside the simulated span {time_range[0]:g}-{time_range[1]:g}"
+        )
 
 
 def series_at(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
@@ -243,8 +270,9 @@ def series_at(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
     return values[:, k] * (1.0 - w) + values[:, k + 1] * w
 
 
-def evaluate(cond: Condition, values: np.ndarray, times: np.ndarray,
-             elements: tuple[str, ...] | None = None) -> np.ndarray:
+def evaluate(
+    cond: Condition, values: np.ndarray, times: np.ndarray, elements: tuple[str, ...] | None = None
+) -> np.ndarray:
     """Evaluate ``cond`` on one output array -> boolean ``(run,)``.
 
     Parameters

@@ -23,6 +23,7 @@ The inputs are then mapped to parameter values chunk by chunk (``Problem.transfo
 value by value). ``tests/analysis/test_design_stream.py`` checks every sampler against
 :func:`~aigap.analysis.sweep_job.design` at chunk sizes that do not divide the runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ from scipy.stats import qmc
 
 __all__ = ["DesignStream"]
 
-DIGEST_ROWS = 1 << 16          # rows per block when hashing the whole design
+DIGEST_ROWS = 1 << 16  # rows per block when hashing the whole design
 
 
 class DesignStream:
@@ -54,10 +55,11 @@ class DesignStream:
         self._rows = None
         if spec.sets is not None:
             rows = np.random.default_rng(spec.seed).integers(0, len(spec.sets), spec.runs)
-            self._rows = rows.astype(np.int32) if len(spec.sets) < 2 ** 31 else rows
+            self._rows = rows.astype(np.int32) if len(spec.sets) < 2**31 else rows
             self.n = int(spec.runs)
         elif spec.sampler == "grid":
             from .samplers import grid_axes
+
             self._axes = grid_axes(spec.problem, spec.levels)
             self.n = int(np.prod([len(a) for a in self._axes]))
         else:
@@ -108,11 +110,11 @@ class DesignStream:
             a = 0
             for m in sizes:
                 idx = np.unravel_index(np.arange(a, a + m), [len(x) for x in self._axes])
-                yield np.stack([ax[i] for ax, i in zip(self._axes, idx)], axis=1) \
-                    .astype(float)
+                yield np.stack([ax[i] for ax, i in zip(self._axes, idx)], axis=1).astype(float)
                 a += m
             return
         from .samplers import check_sampler
+
         check_sampler(spec.sampler, self.n)
         rng = np.random.default_rng(spec.seed)
         if spec.sampler == "mc":
@@ -120,7 +122,7 @@ class DesignStream:
                 yield rng.random((m, d))
         elif spec.sampler == "sobol":
             engine = qmc.Sobol(d=d, scramble=True, rng=rng)
-            with warnings.catch_warnings():     # chunks need not be powers of two
+            with warnings.catch_warnings():  # chunks need not be powers of two
                 warnings.simplefilter("ignore", UserWarning)
                 for m in sizes:
                     yield engine.random(m)
@@ -144,13 +146,13 @@ class DesignStream:
             raise ValueError("a streamed Latin hypercube needs a scratch folder")
         n, d = self.n, self.d
         rng = _qmc_rng(self.spec.seed)
-        rng.bit_generator.advance(n * d)      # past the uniforms: one 64-bit draw each
-        dtype = np.int32 if n < 2 ** 31 else np.int64
+        rng.bit_generator.advance(n * d)  # past the uniforms: one 64-bit draw each
+        dtype = np.int32 if n < 2**31 else np.int64
         path = self.scratch / "lhs_perms.bin"
         with open(path, "wb") as fh:
             for _ in range(d):
                 col = np.arange(1, n + 1, dtype=dtype)
-                rng.shuffle(col)              # the same draws as shuffling an int64 row
+                rng.shuffle(col)  # the same draws as shuffling an int64 row
                 fh.write(col.tobytes())
         self._perm_path = path
         return path
@@ -172,7 +174,7 @@ def _qmc_rng(seed: int) -> np.random.Generator:
 
 def _read_rows(path: Path, n: int, d: int, a: int, m: int) -> np.ndarray:
     """Rows ``a:a+m`` of the ``(n, d)`` permutations stored column after column."""
-    size = 4 if n < 2 ** 31 else 8
+    size = 4 if n < 2**31 else 8
     dtype = np.int32 if size == 4 else np.int64
     out = np.empty((m, d), dtype=np.int64)
     with open(path, "rb") as fh:

@@ -105,11 +105,14 @@ class Distribution:
             return np.exp(lo + u * (hi - lo))
         if self.kind == "triangular":
             lo, mode, hi = p["low"], p["mode"], p["high"]
-            c = (mode - lo) / (hi - lo)       # closed form of stats.triang.ppf (10x faster)
+            c = (mode - lo) / (hi - lo)  # closed form of stats.triang.ppf (10x faster)
             uc = np.clip(u, 0.0, 1.0)
             with np.errstate(invalid="ignore"):
-                x = np.where(uc < c, lo + np.sqrt(uc * (hi - lo) * (mode - lo)),
-                             hi - np.sqrt((1 - uc) * (hi - lo) * (hi - mode)))
+                x = np.where(
+                    uc < c,
+                    lo + np.sqrt(uc * (hi - lo) * (mode - lo)),
+                    hi - np.sqrt((1 - uc) * (hi - lo) * (hi - mode)),
+                )
             return np.where(np.isnan(u), np.nan, x)
         if self.kind == "truncnormal":
             a = (p["low"] - p["mean"]) / p["sd"]
@@ -121,9 +124,8 @@ class Distribution:
             cum[-1] = 1.0
             idx = np.searchsorted(cum, u, side="right")
             return levels[np.minimum(idx, len(levels) - 1)]
-        if self.kind == "empirical":      # inverse of the empirical CDF
-            return np.quantile(np.asarray(p["values"]), np.clip(u, 0.0, 1.0),
-                               method="inverted_cdf")
+        if self.kind == "empirical":  # inverse of the empirical CDF
+            return np.quantile(np.asarray(p["values"]), np.clip(u, 0.0, 1.0), method="inverted_cdf")
         raise DistributionError(f"unknown distribution {self.kind!r}")  # pragma: no cover
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
@@ -180,8 +182,7 @@ def from_spec(spec) -> Distribution:
         raise DistributionError(f"a distribution must be a mapping with 'dist', got {_short(spec)}")
     kind = spec.get("dist")
     if kind not in DIST_KEYS:
-        raise DistributionError(
-            f"'dist' must be one of {', '.join(DIST_KEYS)}, got {kind!r}")
+        raise DistributionError(f"'dist' must be one of {', '.join(DIST_KEYS)}, got {kind!r}")
     required, optional = DIST_KEYS[kind]
     for key in spec:
         if key != "dist" and key not in required and key not in optional:
@@ -196,8 +197,9 @@ def from_spec(spec) -> Distribution:
         vals = spec["values"]
         if not isinstance(vals, (list, tuple)) or len(vals) < 2:
             raise DistributionError("'values' must be a list of at least two numbers")
-        return Distribution("empirical", {"values": tuple(sorted(
-            _check_finite("values", v) for v in vals))})
+        return Distribution(
+            "empirical", {"values": tuple(sorted(_check_finite("values", v) for v in vals))}
+        )
     params = {k: _check_finite(k, spec[k]) for k in required}
     _check_continuous(kind, params)
     return Distribution(kind, params)
@@ -209,8 +211,7 @@ def _check_continuous(kind: str, p: dict) -> None:
     if kind == "loguniform" and p["low"] <= 0:
         raise DistributionError(f"dist loguniform needs low > 0, got {p['low']}")
     if kind == "triangular" and not p["low"] <= p["mode"] <= p["high"]:
-        raise DistributionError(
-            f"dist triangular needs low <= mode <= high, got mode {p['mode']}")
+        raise DistributionError(f"dist triangular needs low <= mode <= high, got mode {p['mode']}")
     if kind == "truncnormal" and p["sd"] <= 0:
         raise DistributionError(f"dist truncnormal needs sd > 0, got {p['sd']}")
 
@@ -227,7 +228,8 @@ def _discrete(spec: dict) -> Distribution:
     if weights is not None:
         if not isinstance(weights, list) or len(weights) != len(levels_t):
             raise DistributionError(
-                f"'weights' must be a list of {len(levels_t)} numbers (one per level)")
+                f"'weights' must be a list of {len(levels_t)} numbers (one per level)"
+            )
         weights_t = tuple(_check_finite("weights", w) for w in weights)
         if min(weights_t) < 0 or sum(weights_t) <= 0:
             raise DistributionError("'weights' must be non-negative with a positive sum")

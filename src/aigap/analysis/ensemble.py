@@ -20,13 +20,14 @@ from ..engine import TimeSeries
 
 __all__ = ["design_params", "simulate_design", "column_targets", "STEP_EPS", "resolve_engine"]
 
-STEP_EPS = 1e-6     # width of the step from the base to the sampled value (years)
+STEP_EPS = 1e-6  # width of the step from the base to the sampled value (years)
 
 
 def resolve_engine(engine: str, n_runs: int) -> str:
     """``"numpy"`` or ``"compiled"`` for a job (or batch) of ``n_runs`` (the engine's
     ``choose_engine``): resolved once, so every chunk or piece of it runs the same engine."""
     from ..engine.backends import choose_engine
+
     return choose_engine(engine, n_runs)
 
 
@@ -69,8 +70,9 @@ def design_params(cm, base: dict, uncertain, X: np.ndarray, from_time=None) -> d
         shape = tuple(len(cm.dims[d]) for d in info.dims)
         b = base.get(name, np.asarray(info.default, dtype=float))
         if isinstance(b, TimeSeries):
-            vals = np.broadcast_to(b.values.reshape((-1,) + shape + (b.times.size,)),
-                                   (n,) + shape + (b.times.size,)).copy()
+            vals = np.broadcast_to(
+                b.values.reshape((-1,) + shape + (b.times.size,)), (n,) + shape + (b.times.size,)
+            ).copy()
             for j, (c, idx) in enumerate(targets):
                 if c == name:
                     sel = (slice(None),) + (idx if idx is not Ellipsis else (Ellipsis,))
@@ -97,8 +99,9 @@ def _at(b, times, n, shape):
     if not isinstance(b, TimeSeries):
         v = np.broadcast_to(np.asarray(b, dtype=float), (n,) + shape)
         return np.repeat(v[..., None], len(times), axis=-1)
-    vals = np.broadcast_to(b.values.reshape((-1,) + shape + (b.times.size,)),
-                           (n,) + shape + (b.times.size,))
+    vals = np.broadcast_to(
+        b.values.reshape((-1,) + shape + (b.times.size,)), (n,) + shape + (b.times.size,)
+    )
     flat = vals.reshape(-1, b.times.size)
     out = np.stack([np.interp(times, b.times, row) for row in flat])
     return out.reshape((n,) + shape + (len(times),))
@@ -128,9 +131,18 @@ def _broadcast_runs(cm, name, value, n):
     return value
 
 
-def simulate_design(cm, base: dict, uncertain, X: np.ndarray, outputs, method: str = "euler",
-                    saveper: float | None = None, final_time: float | None = None,
-                    engine: str = "auto", from_time=None):
+def simulate_design(
+    cm,
+    base: dict,
+    uncertain,
+    X: np.ndarray,
+    outputs,
+    method: str = "euler",
+    saveper: float | None = None,
+    final_time: float | None = None,
+    engine: str = "auto",
+    from_time=None,
+):
     """Simulate every row of ``X`` in one engine call.
 
     ``engine`` (``"auto"``, ``"numpy"``, ``"compiled"``) is passed to
@@ -138,5 +150,12 @@ def simulate_design(cm, base: dict, uncertain, X: np.ndarray, outputs, method: s
     Returns a SimulationResult.
     """
     params = design_params(cm, base, uncertain, X, from_time=from_time)
-    return cm.simulate(params=params, n_runs=X.shape[0], method=method, saveper=saveper,
-                       final_time=final_time, outputs=list(outputs), engine=engine)
+    return cm.simulate(
+        params=params,
+        n_runs=X.shape[0],
+        method=method,
+        saveper=saveper,
+        final_time=final_time,
+        outputs=list(outputs),
+        engine=engine,
+    )

@@ -7,6 +7,7 @@ variable per model output over scenario/run x time x Region, units as attributes
 with scipy's netCDF3 writer, so no extra library). The file is written next to a temporary
 name and linked into place: an existing file is never overwritten.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,20 +24,22 @@ from ..workflow.rundir import check_output_path
 __all__ = ["FORMATS", "folder_units", "folder_dataset", "long_table", "export_folder"]
 
 FORMATS = {"xlsx": ".xlsx", "csv": ".csv", "netcdf": ".nc"}
-SHEET_NOTES = {"summary": "year-end values 2026-2030 per scenario, variable and region",
-               "results": "time series per scenario (tidy: one value per row)",
-               "fit": "per published observation: observed, simulated, error, pass/fail",
-               "percentiles": "5/25/50/75/95% and mean per variable, region and year-end "
-                              "(*_consistent: over the data-consistent runs)",
-               "conditions": "probability of each condition with its 95% Wilson interval",
-               "samples": "the sampled input values, one row per run",
-               "ranking": "inputs ranked by their effect on each output",
-               "indices": "sensitivity indices per output and input",
-               "parameters": "fitted constants, intervals and identification",
-               "boxes": "PRIM boxes: restricted input ranges, coverage, density",
-               "gaps": "posterior-predictive gap ratios per year-end",
-               "draws": "posterior draws, one row per draw",
-               "units": "unit of every model variable and constant"}
+SHEET_NOTES = {
+    "summary": "year-end values 2026-2030 per scenario, variable and region",
+    "results": "time series per scenario (tidy: one value per row)",
+    "fit": "per published observation: observed, simulated, error, pass/fail",
+    "percentiles": "5/25/50/75/95% and mean per variable, region and year-end "
+    "(*_consistent: over the data-consistent runs)",
+    "conditions": "probability of each condition with its 95% Wilson interval",
+    "samples": "the sampled input values, one row per run",
+    "ranking": "inputs ranked by their effect on each output",
+    "indices": "sensitivity indices per output and input",
+    "parameters": "fitted constants, intervals and identification",
+    "boxes": "PRIM boxes: restricted input ranges, coverage, density",
+    "gaps": "posterior-predictive gap ratios per year-end",
+    "draws": "posterior draws, one row per draw",
+    "units": "unit of every model variable and constant",
+}
 
 
 def _model_path(folder: Path, manifest: dict):
@@ -60,6 +63,7 @@ def folder_units(folder, manifest=None) -> dict:
     if path is None:
         return {}
     from ..engine import compile_model
+
     cm = compile_model(path)
     units = {n: (v.units or "") for n, v in cm.variables.items()}
     units.update({n: (c.units or "") for n, c in cm.constants.items()})
@@ -99,8 +103,7 @@ def folder_dataset(folder, units=None):
             data = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
             consistent = z["consistent"] if "consistent" in z.files else None
         coords = {"time": time, **{d: list(v) for d, v in meta["coords"].items()}}
-        ds = xr.Dataset({n: (tuple(meta["dims"][n]), a) for n, a in data.items()},
-                        coords=coords)
+        ds = xr.Dataset({n: (tuple(meta["dims"][n]), a) for n, a in data.items()}, coords=coords)
         ds = ds.assign_coords(run=np.arange(next(iter(data.values())).shape[0]))
         if consistent is not None:
             ds["consistent"] = ("run", consistent.astype("int8"))
@@ -114,16 +117,24 @@ def folder_dataset(folder, units=None):
             if (sub.region == "").all():
                 arrays[name] = sub.set_index(["scenario", "time"]).value.to_xarray()
             else:
-                arrays[name] = sub.rename(columns={"region": "Region"}).set_index(
-                    ["scenario", "time", "Region"]).value.to_xarray()
+                arrays[name] = (
+                    sub.rename(columns={"region": "Region"})
+                    .set_index(["scenario", "time", "Region"])
+                    .value.to_xarray()
+                )
         ds = xr.Dataset(arrays)
     else:
         return None
     for name in ds.data_vars:
         if _base(name) in units:
             ds[name].attrs["units"] = units[_base(name)]
-    ds.attrs.update({"source": str(folder), "created_by": "aigap export",
-                     "time_units": "model time in years (2031.0 = year-end 2030)"})
+    ds.attrs.update(
+        {
+            "source": str(folder),
+            "created_by": "aigap export",
+            "time_units": "model time in years (2031.0 = year-end 2030)",
+        }
+    )
     return ds
 
 
@@ -131,8 +142,12 @@ def long_table(folder, units=None):
     """One tidy long DataFrame of the folder's time series with a ``unit`` column."""
     ds = folder_dataset(folder, units)
     if ds is None:
-        raise InputError([f"{folder}: no time series to export (no results.csv or "
-                          "outputs.npz); use --format xlsx for its tables"])
+        raise InputError(
+            [
+                f"{folder}: no time series to export (no results.csv or "
+                "outputs.npz); use --format xlsx for its tables"
+            ]
+        )
     frames = []
     for name in ds.data_vars:
         if name == "consistent":
@@ -141,10 +156,12 @@ def long_table(folder, units=None):
         df = da.to_dataframe(name="value").reset_index()
         if "Region" not in df.columns:
             df["Region"] = ""
-        df = df.rename(columns={"Region": "region"}).assign(variable=name,
-                                                            unit=da.attrs.get("units", ""))
+        df = df.rename(columns={"Region": "region"}).assign(
+            variable=name, unit=da.attrs.get("units", "")
+        )
         frames.append(df)
     import pandas as pd
+
     out = pd.concat(frames, ignore_index=True)
     key = "scenario" if "scenario" in out.columns else "run"
     return out[[key, "time", "variable", "region", "value", "unit"]].dropna(subset=["value"])
@@ -157,8 +174,11 @@ def _sheets(folder: Path, units: dict) -> dict:
     for csv in sorted(folder.glob("*.csv")):
         df = pd.read_csv(csv)
         if "variable" in df.columns and "unit" not in df.columns:
-            df.insert(list(df.columns).index("variable") + 1, "unit",
-                      [units.get(_base(str(v)), "") for v in df.variable])
+            df.insert(
+                list(df.columns).index("variable") + 1,
+                "unit",
+                [units.get(_base(str(v)), "") for v in df.variable],
+            )
         sheets[csv.stem[:31]] = df
     if units:
         sheets["units"] = pd.DataFrame(sorted(units.items()), columns=["name", "unit"])
@@ -169,22 +189,36 @@ def _write_xlsx(path: Path, folder: Path, manifest: dict, units: dict) -> None:
     import pandas as pd
 
     sheets = _sheets(folder, units)
-    readme = [("aigap export of", str(folder)), ("kind", manifest.get("kind", "")),
-              ("name", manifest.get("name", "")),
-              ("command", " ".join(manifest.get("command") or [])),
-              ("model sha256", (manifest.get("model") or {}).get("sha256", "")
-               if isinstance(manifest.get("model"), dict) else ""),
-              ("time", "model time in years; a year-end Y is time Y+1 (2031.0 = year-end "
-                       "2030)"),
-              ("money", "USD/Year = annualised US dollars"), ("", "")]
-    readme += [(f"sheet {n}", SHEET_NOTES.get(n, "table of the run folder") +
-                f" ({len(df):,} rows)") for n, df in sheets.items()]
+    readme = [
+        ("aigap export of", str(folder)),
+        ("kind", manifest.get("kind", "")),
+        ("name", manifest.get("name", "")),
+        ("command", " ".join(manifest.get("command") or [])),
+        (
+            "model sha256",
+            (manifest.get("model") or {}).get("sha256", "")
+            if isinstance(manifest.get("model"), dict)
+            else "",
+        ),
+        ("time", "model time in years; a year-end Y is time Y+1 (2031.0 = year-end 2030)"),
+        ("money", "USD/Year = annualised US dollars"),
+        ("", ""),
+    ]
+    readme += [
+        (f"sheet {n}", SHEET_NOTES.get(n, "table of the run folder") + f" ({len(df):,} rows)")
+        for n, df in sheets.items()
+    ]
     if (folder / "outputs.npz").is_file():
-        readme.append(("per-run time series", "not in this workbook (too many rows); "
-                                              "aigap export --format netcdf or csv"))
+        readme.append(
+            (
+                "per-run time series",
+                "not in this workbook (too many rows); aigap export --format netcdf or csv",
+            )
+        )
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        pd.DataFrame(readme, columns=["item", "content"]).to_excel(xw, sheet_name="README",
-                                                                 index=False)
+        pd.DataFrame(readme, columns=["item", "content"]).to_excel(
+            xw, sheet_name="README", index=False
+        )
         for name, df in sheets.items():
             df.to_excel(xw, sheet_name=name, index=False)
         for ws in xw.book.worksheets:
@@ -202,11 +236,13 @@ def export_folder(folder, fmt: str = "xlsx", output=None) -> Path:
     out = Path(output) if output else Path(folder.name + FORMATS[fmt])
     check_output_path(out, "--output")
     units = folder_units(folder, manifest)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=FORMATS[fmt],
-                               dir=out.parent if str(out.parent) else ".")
+    fd, tmp = tempfile.mkstemp(
+        prefix=".export-", suffix=FORMATS[fmt], dir=out.parent if str(out.parent) else "."
+    )
     os.close(fd)
     from ..workflow.rundir import current_umask
-    os.chmod(tmp, 0o666 & ~current_umask())     # mkstemp's 0600 would hide the file
+
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 would hide the file
     try:
         if fmt == "xlsx":
             _write_xlsx(Path(tmp), folder, manifest, units)
@@ -215,11 +251,15 @@ def export_folder(folder, fmt: str = "xlsx", output=None) -> Path:
         else:
             ds = folder_dataset(folder, units)
             if ds is None:
-                raise InputError([f"{folder}: no time series to export (no results.csv or "
-                                  "outputs.npz); use --format xlsx for its tables"])
+                raise InputError(
+                    [
+                        f"{folder}: no time series to export (no results.csv or "
+                        "outputs.npz); use --format xlsx for its tables"
+                    ]
+                )
             ds.to_netcdf(tmp, engine="scipy")
         try:
-            os.link(tmp, out)      # atomic, and fails if the name was taken meanwhile
+            os.link(tmp, out)  # atomic, and fails if the name was taken meanwhile
         except FileExistsError:
             raise InputError([f"--output: {out}: exists; it is never overwritten"]) from None
     finally:

@@ -27,7 +27,7 @@ from ..observations import residuals as obs_residuals
 
 __all__ = ["scaled_residuals", "fit", "FitResult", "uncertainty_set", "identifiability"]
 
-_PENALTY = 1e3   # residual for a non-finite simulated value
+_PENALTY = 1e3  # residual for a non-finite simulated value
 
 
 def scaled_residuals(items, sim: np.ndarray) -> np.ndarray:
@@ -84,8 +84,8 @@ class FitResult:
     x: np.ndarray
     payoff: float
     residuals: np.ndarray
-    history_x: np.ndarray          # every evaluated parameter vector (n, d)
-    history_payoff: np.ndarray     # (n,)
+    history_x: np.ndarray  # every evaluated parameter vector (n, d)
+    history_payoff: np.ndarray  # (n,)
     n_evals: int
     n_calls: int
     message: str
@@ -120,9 +120,19 @@ class _Space:
         return (y - self.lo) / self.span
 
 
-def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
-        log_scale=None, popsize: int = 15, maxiter: int = 100, tol: float = 1e-7,
-        polish: bool = True, x0=None, atol: float = 1e-6, progress=None) -> FitResult:
+def fit(
+    residuals: Callable[[np.ndarray], np.ndarray],
+    bounds,
+    seed: int,
+    log_scale=None,
+    popsize: int = 15,
+    maxiter: int = 100,
+    tol: float = 1e-7,
+    polish: bool = True,
+    x0=None,
+    atol: float = 1e-6,
+    progress=None,
+) -> FitResult:
     """Minimise ``sum(residuals(X)**2)`` over a box.
 
     Parameters
@@ -158,15 +168,15 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     hx, hf = [], []
     calls = [0]
 
-    def batch(Z):                       # Z (n, d) -> residuals (n, m)
+    def batch(Z):  # Z (n, d) -> residuals (n, m)
         X = space.to_x(Z)
         R = np.asarray(residuals(X), dtype=float)
         calls[0] += 1
         hx.append(X)
-        hf.append(np.sum(R ** 2, axis=1))
+        hf.append(np.sum(R**2, axis=1))
         return R
 
-    def de_obj(zT):                     # DE passes (d, S)
+    def de_obj(zT):  # DE passes (d, S)
         return np.sum(batch(np.atleast_2d(zT.T)) ** 2, axis=1)
 
     gen = [0]
@@ -174,17 +184,32 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     def report(intermediate_result):
         gen[0] += 1
         if progress is not None and gen[0] % 10 == 0:
-            print(f"  generation {gen[0]}: best payoff {intermediate_result.fun:.4g} "
-                  f"({calls[0]} engine calls)", file=progress, flush=True)
+            print(
+                f"  generation {gen[0]}: best payoff {intermediate_result.fun:.4g} "
+                f"({calls[0]} engine calls)",
+                file=progress,
+                flush=True,
+            )
 
     rng = np.random.default_rng(seed)
     init = qmc.LatinHypercube(d=d, rng=rng).random(max(5, popsize * d))
     if x0 is not None:
         init[0] = np.clip(space.to_z(np.asarray(x0, float)), 0.0, 1.0)
     de = optimize.differential_evolution(
-        de_obj, [(0.0, 1.0)] * d, init=init, maxiter=maxiter, tol=tol, atol=atol, rng=rng,
-        polish=False, vectorized=True, updating="deferred", mutation=(0.5, 1.0),
-        recombination=0.7, callback=report)
+        de_obj,
+        [(0.0, 1.0)] * d,
+        init=init,
+        maxiter=maxiter,
+        tol=tol,
+        atol=atol,
+        rng=rng,
+        polish=False,
+        vectorized=True,
+        updating="deferred",
+        mutation=(0.5, 1.0),
+        recombination=0.7,
+        callback=report,
+    )
     z, f = de.x, float(de.fun)
     msg = f"differential evolution: {de.message} ({de.nit} generations)"
     if polish:
@@ -196,8 +221,9 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
             pay = np.sum(batch(Z) ** 2, axis=1)
             return pay[0], (pay[1:] - pay[0]) / step
 
-        loc = optimize.minimize(fg, z, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * d,
-                                options={"maxiter": 200})
+        loc = optimize.minimize(
+            fg, z, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * d, options={"maxiter": 200}
+        )
         if loc.fun < f:
             z, f = loc.x, float(loc.fun)
         msg += f"; L-BFGS-B polish: {loc.message}"
@@ -205,12 +231,28 @@ def fit(residuals: Callable[[np.ndarray], np.ndarray], bounds, seed: int,
     r = np.asarray(residuals(X[None]), dtype=float)[0]
     calls[0] += 1
     HX, HF = np.vstack(hx), np.concatenate(hf)
-    return FitResult(X, float(np.sum(r ** 2)), r, HX, HF, HX.shape[0] + 1, calls[0], msg,
-                     bool(de.success), {"space": space})
+    return FitResult(
+        X,
+        float(np.sum(r**2)),
+        r,
+        HX,
+        HF,
+        HX.shape[0] + 1,
+        calls[0],
+        msg,
+        bool(de.success),
+        {"space": space},
+    )
 
 
-def uncertainty_set(result: FitResult, residuals: Callable, seed: int, n_extra: int = 2000,
-                    level: float = 0.95, threshold: float | None = None):
+def uncertainty_set(
+    result: FitResult,
+    residuals: Callable,
+    seed: int,
+    n_extra: int = 2000,
+    level: float = 0.95,
+    threshold: float | None = None,
+):
     """An honest sample of the likelihood-ratio region: fresh draws, no optimizer history.
 
     The default threshold is ``chi2.ppf(level, d)`` (likelihood-ratio region, see module
@@ -247,8 +289,14 @@ def uncertainty_set(result: FitResult, residuals: Callable, seed: int, n_extra: 
     return Xe[keep], Fe[keep], thr
 
 
-def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray,
-                    n_obs_used: int, span_weak: float = 0.25, span_none: float = 0.6):
+def identifiability(
+    result: FitResult,
+    residuals: Callable,
+    accepted: np.ndarray,
+    n_obs_used: int,
+    span_weak: float = 0.25,
+    span_none: float = 0.6,
+):
     """Judge, per input, whether the data pin it down.
 
     Uses the finite-difference Jacobian of the residuals at the best fit (in z units) and the
@@ -263,7 +311,7 @@ def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray
     step = np.where(z0 + h <= 1.0, h, -h)
     Z = np.vstack([z0, z0 + np.diag(step)])
     R = np.asarray(residuals(space.to_x(Z)), dtype=float)
-    J = (R[1:] - R[0]).T / step                      # (m, d)
+    J = (R[1:] - R[0]).T / step  # (m, d)
     sv = np.linalg.svd(J, compute_uv=False) if J.size else np.zeros(0)
     rank = int(np.sum(sv > 1e-6 * max(sv.max(initial=0.0), 1e-300))) if sv.size else 0
     Za = space.to_z(accepted)
@@ -278,23 +326,39 @@ def identifiability(result: FitResult, residuals: Callable, accepted: np.ndarray
             status = "weakly identified"
         else:
             status = "identified"
-        rows.append({"sensitivity": float(colnorm[j]), "span": float(span[j]),
-                     "low": float(space.to_x(np.where(np.arange(d) == j, lo, z0))[j]),
-                     "high": float(space.to_x(np.where(np.arange(d) == j, hi, z0))[j]),
-                     "status": status})
+        rows.append(
+            {
+                "sensitivity": float(colnorm[j]),
+                "span": float(span[j]),
+                "low": float(space.to_x(np.where(np.arange(d) == j, lo, z0))[j]),
+                "high": float(space.to_x(np.where(np.arange(d) == j, hi, z0))[j]),
+                "status": status,
+            }
+        )
     bad = [j for j, r in enumerate(rows) if r["status"] == "not identified"]
     if n_obs_used < d:
-        verdict = (f"under-determined: {n_obs_used} observations for {d} parameters; the data "
-                   "cannot identify them all")
+        verdict = (
+            f"under-determined: {n_obs_used} observations for {d} parameters; the data "
+            "cannot identify them all"
+        )
     elif rank < d or bad:
-        verdict = (f"not identifiable: Jacobian rank {rank} of {d}; "
-                   f"{len(bad)} parameter(s) not pinned down by the data")
+        verdict = (
+            f"not identifiable: Jacobian rank {rank} of {d}; "
+            f"{len(bad)} parameter(s) not pinned down by the data"
+        )
     elif any(r["status"] == "weakly identified" for r in rows):
         weak = sum(r["status"] == "weakly identified" for r in rows)
-        verdict = (f"identified, but {weak} parameter(s) only weakly: their 95% range spans "
-                   f"{span_weak:.0%} or more of the search range")
+        verdict = (
+            f"identified, but {weak} parameter(s) only weakly: their 95% range spans "
+            f"{span_weak:.0%} or more of the search range"
+        )
     else:
         verdict = "identified: every parameter is constrained by the data"
-    return rows, {"rank": rank, "n_params": d, "n_obs": n_obs_used,
-                  "singular_values": sv.tolist(), "verdict": verdict,
-                  "identified": not bad and rank == d and n_obs_used >= d}
+    return rows, {
+        "rank": rank,
+        "n_params": d,
+        "n_obs": n_obs_used,
+        "singular_values": sv.tolist(),
+        "verdict": verdict,
+        "identified": not bad and rank == d and n_obs_used >= d,
+    }

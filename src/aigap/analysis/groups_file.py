@@ -35,8 +35,11 @@ def parse_groups(node, labels, issues: IssueList) -> tuple[str, ...] | None:
         return None
     labels = list(labels)
     if not is_mapping(node) or not node.value:
-        issues.add(line_of(node), "groups", "expected a mapping of group name -> list of "
-                   f"uncertain inputs, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "groups",
+            f"expected a mapping of group name -> list of uncertain inputs, got {describe(node)}",
+        )
         return None
     owner: dict[str, str] = {}
     constants = list(dict.fromkeys(split_label(lab)[0] for lab in labels))
@@ -44,8 +47,11 @@ def parse_groups(node, labels, issues: IssueList) -> tuple[str, ...] | None:
     for gname, knode, vnode in mapping_items(node, issues, "groups"):
         key = f"groups.{gname}"
         if not is_sequence(vnode) or not vnode.value:
-            issues.add(line_of(vnode), key, "expected a non-empty list of uncertain inputs, "
-                       f"got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                key,
+                f"expected a non-empty list of uncertain inputs, got {describe(vnode)}",
+            )
             ok = False
             continue
         for i, mnode in enumerate(vnode.value):
@@ -54,20 +60,30 @@ def parse_groups(node, labels, issues: IssueList) -> tuple[str, ...] | None:
             members = _members(name, labels) if name is not None else []
             if not members:
                 shown = name if name is not None else describe(mnode)
-                issues.add(line_of(mnode), where, f"'{shown}' is not an uncertain input of "
-                           "this sweep",
-                           closest(str(name), labels + constants))
+                issues.add(
+                    line_of(mnode),
+                    where,
+                    f"'{shown}' is not an uncertain input of this sweep",
+                    closest(str(name), labels + constants),
+                )
                 ok = False
             for lab in members:
                 if lab in owner and owner[lab] != gname:
-                    issues.add(line_of(mnode), where, f"'{lab}' is already in group "
-                               f"'{owner[lab]}' (an input belongs to one group)")
+                    issues.add(
+                        line_of(mnode),
+                        where,
+                        f"'{lab}' is already in group "
+                        f"'{owner[lab]}' (an input belongs to one group)",
+                    )
                     ok = False
                 owner.setdefault(lab, gname)
     clash = sorted(set(owner.values()) & (set(labels) - set(owner)))
     for gname in clash:
-        issues.add(line_of(node), f"groups.{gname}", "group name equals an ungrouped input; "
-                   "rename the group")
+        issues.add(
+            line_of(node),
+            f"groups.{gname}",
+            "group name equals an ungrouped input; rename the group",
+        )
         ok = False
     if not ok:
         return None

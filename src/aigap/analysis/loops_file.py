@@ -10,6 +10,7 @@ Schema::
 A discovered loop (per region) gets the name whose ``variables`` are all on it; the
 shortest such loop wins, so a named loop is the tightest cycle through its variables.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,11 +34,14 @@ def load_loop_names(path, variables) -> dict:
     issues = IssueList(str(path))
     root = compose_file(path, issues)
     out = {}
-    if root is not None and not (is_mapping(root) and [k.value for k, _ in root.value]
-                                 == ["loops"] and is_mapping(root.value[0][1])):
+    if root is not None and not (
+        is_mapping(root)
+        and [k.value for k, _ in root.value] == ["loops"]
+        and is_mapping(root.value[0][1])
+    ):
         issues.add(line_of(root), "loops", "expected one top-level key 'loops' (a mapping)")
         root = None
-    for knode, vnode in (root.value[0][1].value if root is not None else ()):
+    for knode, vnode in root.value[0][1].value if root is not None else ():
         name = knode.value
         if not is_mapping(vnode):
             issues.add(line_of(vnode), name, "expected a mapping with 'title' and 'variables'")
@@ -45,8 +49,7 @@ def load_loop_names(path, variables) -> dict:
         entry = {k.value: v for k, v in vnode.value}
         for k, v in vnode.value:
             if k.value not in KEYS:
-                issues.add(line_of(k), f"{name}.{k.value}", "unknown key",
-                           closest(k.value, KEYS))
+                issues.add(line_of(k), f"{name}.{k.value}", "unknown key", closest(k.value, KEYS))
         var = entry.get("variables")
         if var is None or not is_sequence(var) or not var.value:
             issues.add(line_of(vnode), f"{name}.variables", "expected a non-empty list")
@@ -54,8 +57,12 @@ def load_loop_names(path, variables) -> dict:
         names = []
         for item in var.value:
             if not isinstance(item.value, str) or item.value not in variables:
-                issues.add(line_of(item), f"{name}.variables", f"unknown variable "
-                           f"'{item.value}'", closest(str(item.value), variables))
+                issues.add(
+                    line_of(item),
+                    f"{name}.variables",
+                    f"unknown variable '{item.value}'",
+                    closest(str(item.value), variables),
+                )
             names.append(str(item.value))
         title = entry.get("title")
         out[name] = (str(title.value) if title is not None else "", tuple(names))
@@ -71,7 +78,8 @@ def name_loops(loops, named: dict) -> dict:
         on = {p.split("[")[0] for p in lp.name.split(": ")[-1].split(" -> ")}
         for name, (_, needed) in named.items():
             key = (name, region_of(lp.name))
-            if set(needed) <= on and (key not in best
-                                      or len(lp.nodes) < len(loops[best[key]].nodes)):
+            if set(needed) <= on and (
+                key not in best or len(lp.nodes) < len(loops[best[key]].nodes)
+            ):
                 best[key] = i
     return {i: name for (name, _), i in best.items()}

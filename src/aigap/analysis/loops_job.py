@@ -1,4 +1,5 @@
 """``aigap loops`` job: simulate scenarios, score their loops, write loops.csv and plots."""
+
 from __future__ import annotations
 
 import csv
@@ -18,6 +19,7 @@ TOP = 3
 @dataclass
 class LoopsOutput:
     """Per scenario: ``(times, loops, relative scores)``; and the run folder."""
+
     results: dict
     run_dir: Path
 
@@ -30,11 +32,20 @@ def _select(cm, loops, rel, variable):
     name, elem = (m.group(1), m.group(2)) if m else (variable, None)
     if name not in cm.variables:
         hint = closest(name, list(cm.variables))
-        raise InputError([f"--variable: unknown variable '{name}'"
-                          + (f"; did you mean '{hint}'?" if hint else "")])
-    keep = [i for i, lp in enumerate(loops)
-            if any(p == name or p.startswith(name + "[") and (elem is None or
-                   p == f"{name}[{elem}]") for p in lp.name.split(" -> "))]
+        raise InputError(
+            [
+                f"--variable: unknown variable '{name}'"
+                + (f"; did you mean '{hint}'?" if hint else "")
+            ]
+        )
+    keep = [
+        i
+        for i, lp in enumerate(loops)
+        if any(
+            p == name or p.startswith(name + "[") and (elem is None or p == f"{name}[{elem}]")
+            for p in lp.name.split(" -> ")
+        )
+    ]
     if not keep:
         raise InputError([f"--variable: '{variable}' is on no feedback loop"])
     sub = rel[keep]
@@ -66,39 +77,50 @@ def periods(times) -> list:
 def yearly(times, rel, years):
     """Mean relative score of each loop over the steps of each year: ``(loop, year)``."""
     per = period_of(times)
-    return np.stack([rel[:, per == y].mean(axis=1) if (per == y).any()
-                     else np.zeros(len(rel)) for y in years], axis=1)
+    return np.stack(
+        [rel[:, per == y].mean(axis=1) if (per == y).any() else np.zeros(len(rel)) for y in years],
+        axis=1,
+    )
 
 
-INACTIVE = ("no loop is active (every loop score is 0: on each loop some variable does not "
-            "change in this period, e.g. a constant, a lever before its start time or a MIN/MAX "
-            "at its limit)")
+INACTIVE = (
+    "no loop is active (every loop score is 0: on each loop some variable does not "
+    "change in this period, e.g. a constant, a lever before its start time or a MIN/MAX "
+    "at its limit)"
+)
 
 
 def format_table(label, times, loops, rel, years=None, top=TOP) -> str:
     """Per year: the ``top`` loops by |mean relative score|, with polarity and score."""
     years = periods(times) if years is None else years
-    lines = [(f"Scenario '{label}': dominant loops (mean relative loop score over the year; "
-              "+ reinforcing, - balancing)")]
+    lines = [
+        (
+            f"Scenario '{label}': dominant loops (mean relative loop score over the year; "
+            "+ reinforcing, - balancing)"
+        )
+    ]
     ys = yearly(times, rel, years)
     for j, y in enumerate(years):
         if not np.abs(ys[:, j]).sum() > 0:
             lines.append(f"  {y:g}: {INACTIVE}")
             continue
         order = [i for i in np.argsort(-np.abs(ys[:, j]))[:top] if ys[i, j] != 0]
-        lines.append(f"  {y:g}: " + "; ".join(
-            f"{ys[i, j]:+.0%} {loops[i].name}" for i in order))
+        lines.append(f"  {y:g}: " + "; ".join(f"{ys[i, j]:+.0%} {loops[i].name}" for i in order))
     if loops and loops[0].found_by != "enumeration":
-        lines.append(f"  ({len(loops)} loops found by the strongest-path search: too many "
-                     "to enumerate; scores are relative to these loops)")
+        lines.append(
+            f"  ({len(loops)} loops found by the strongest-path search: too many "
+            "to enumerate; scores are relative to these loops)"
+        )
     return "\n".join(lines)
 
 
 def plot_regions(path_stem: Path, label, times, loops, rel, top=8) -> list:
     """One stacked relative-loop-score PNG per region (Stella's dominance view)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     written = []
     regions = {}
     for i, lp in enumerate(loops):
@@ -145,11 +167,25 @@ def dominance_rows(results: dict, top=TOP) -> list:
         for j, y in enumerate(years):
             order = [i for i in np.argsort(-np.abs(ys[:, j]))[:top] if ys[i, j] != 0]
             if not order:
-                rows.append({"scenario": label, "year": y, "rank": "", "loop": INACTIVE,
-                             "relative_score": 0.0})
+                rows.append(
+                    {
+                        "scenario": label,
+                        "year": y,
+                        "rank": "",
+                        "loop": INACTIVE,
+                        "relative_score": 0.0,
+                    }
+                )
             for r, i in enumerate(order, start=1):
-                rows.append({"scenario": label, "year": y, "rank": r, "loop": loops[i].name,
-                             "relative_score": round(float(ys[i, j]), 4)})
+                rows.append(
+                    {
+                        "scenario": label,
+                        "year": y,
+                        "rank": r,
+                        "loop": loops[i].name,
+                        "relative_score": round(float(ys[i, j]), 4),
+                    }
+                )
     return rows
 
 
@@ -167,6 +203,7 @@ def report_html(folder) -> str:
     Self-contained: reads ``dominance.csv``; the report embeds the folder's PNGs itself.
     """
     import html
+
     path = Path(folder) / "dominance.csv"
     if not path.is_file():
         return ""
@@ -175,16 +212,28 @@ def report_html(folder) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['scenario'])}</td><td>{html.escape(r['year'])}</td>"
         f"<td>{html.escape(r['rank'])}</td><td>{float(r['relative_score']):+.0%}</td>"
-        f"<td style='text-align:left'>{html.escape(r['loop'])}</td></tr>" for r in rows)
-    return ("<h3>Loop dominance (Loops That Matter)</h3><p class='note'>Mean relative loop "
-            "score over each year: a loop's share of the change of all feedback loops "
-            "(+ reinforcing, - balancing; absolute values sum to 100% per step).</p>"
-            "<table><tr><th>scenario</th><th>year</th><th>rank</th><th>score</th>"
-            f"<th>loop</th></tr>{body}</table>")
+        f"<td style='text-align:left'>{html.escape(r['loop'])}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<h3>Loop dominance (Loops That Matter)</h3><p class='note'>Mean relative loop "
+        "score over each year: a loop's share of the change of all feedback loops "
+        "(+ reinforcing, - balancing; absolute values sum to 100% per step).</p>"
+        "<table><tr><th>scenario</th><th>year</th><th>rank</th><th>score</th>"
+        f"<th>loop</th></tr>{body}</table>"
+    )
 
 
-def run_loops(paths, model=None, variable=None, time_step=None, runs_dir=None, plots=True,
-              top=TOP, command=None):
+def run_loops(
+    paths,
+    model=None,
+    variable=None,
+    time_step=None,
+    runs_dir=None,
+    plots=True,
+    top=TOP,
+    command=None,
+):
     """Score the loops of each scenario file in ``paths``; write a ``loops`` run folder."""
     from datetime import datetime
 
@@ -193,6 +242,7 @@ def run_loops(paths, model=None, variable=None, time_step=None, runs_dir=None, p
     from ..workflow.rundir import new_run_dir
     from ..workflow.runner import find_model, load_inputs
     from .loops_file import load_loop_names, loops_file
+
     started = datetime.now().astimezone()
     cm = compile_model(find_model(model))
     named_file = loops_file(cm.path)
@@ -208,21 +258,38 @@ def run_loops(paths, model=None, variable=None, time_step=None, runs_dir=None, p
         if plots:
             for label, res in results.items():
                 plot_regions(rd.path / f"loops-{label}", label, *res)
-        write_manifest(rd.path, build_manifest(
-            "loops", "-vs-".join(results), started, model=cm, engine="numpy",
-            time_step=time_step or cm.time_step, command=command,
-            scenarios=[{"name": sc.name, "description": sc.description,
-                        "files": list(sc.files)} for sc in scenarios],
-            extra={"loops": {"variable": variable, "n_loops": {k: len(v[1]) for k, v in
-                                                               results.items()},
-                             "found_by": {k: v[1][0].found_by if v[1] else None
-                                          for k, v in results.items()}}}))
+        write_manifest(
+            rd.path,
+            build_manifest(
+                "loops",
+                "-vs-".join(results),
+                started,
+                model=cm,
+                engine="numpy",
+                time_step=time_step or cm.time_step,
+                command=command,
+                scenarios=[
+                    {"name": sc.name, "description": sc.description, "files": list(sc.files)}
+                    for sc in scenarios
+                ],
+                extra={
+                    "loops": {
+                        "variable": variable,
+                        "n_loops": {k: len(v[1]) for k, v in results.items()},
+                        "found_by": {
+                            k: v[1][0].found_by if v[1] else None for k, v in results.items()
+                        },
+                    }
+                },
+            ),
+        )
     return LoopsOutput(results, rd.final_path)
 
 
 def named_loops(cm, params, named: dict, time_step=None):
     """``simulate_loops`` with the loops that ``named`` names labelled ``R1 title: ...``."""
     from .loops_file import name_loops
+
     times, loops, rel = simulate_loops(cm, params, time_step=time_step)
     for i, name in name_loops(loops, named).items():
         loops[i].name = f"{name} {named[name][0]}: {loops[i].name}"

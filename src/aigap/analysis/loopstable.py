@@ -6,6 +6,7 @@ the knowledge spillover) are renormalised among themselves; each named loop (R1.
 ``model/<model>.loops.yaml``) gets its mean relative loop score per period and its rank
 among the region's loops, and the period's strongest loop is named.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,7 @@ PERIODS = ((2024, 2025), (2026, 2027), (2028, 2030))
 def period_scores(times, rel, periods=PERIODS) -> np.ndarray:
     """Mean relative score of each loop over the steps of each period: ``(loop, period)``."""
     per = period_of(times)
-    return np.stack([rel[:, (per >= a) & (per <= b)].mean(axis=1) for a, b in periods],
-                    axis=1)
+    return np.stack([rel[:, (per >= a) & (per <= b)].mean(axis=1) for a, b in periods], axis=1)
 
 
 def region_dominance(times, loops, rel, region, periods=PERIODS):
@@ -59,12 +59,15 @@ def verdict(name: str, scores, ranks, heads) -> str:
         text = f"minor (at most {top:.0%})"
     sign = scores[np.argmax(np.abs(scores))]
     if name[0] in "RB" and (sign > 0) != (name[0] == "R"):
-        text += "; measured " + ("reinforcing" if sign > 0 else "balancing") + \
-            f", named {'reinforcing' if name[0] == 'R' else 'balancing'}"
+        text += (
+            "; measured "
+            + ("reinforcing" if sign > 0 else "balancing")
+            + f", named {'reinforcing' if name[0] == 'R' else 'balancing'}"
+        )
     return text
 
 
-RANK_RESOLUTION = 1e-4   # scores closer than 0.01% of the total tie (libm noise, not signal)
+RANK_RESOLUTION = 1e-4  # scores closer than 0.01% of the total tie (libm noise, not signal)
 
 
 def score_ranks(scores, resolution: float = RANK_RESOLUTION) -> np.ndarray:
@@ -87,25 +90,42 @@ def dominance_markdown(cm, scenarios: dict, named: dict, periods=PERIODS) -> str
     ``load_loop_names`` output.
     """
     heads = [f"{a}-{b}" if a != b else f"{a}" for a, b in periods]
-    lines = ["| scenario | region | loop | " + " | ".join(heads) + " | measured |",
-             "|---|---|---|" + "---|" * len(heads) + "---|"]
+    lines = [
+        "| scenario | region | loop | " + " | ".join(heads) + " | measured |",
+        "|---|---|---|" + "---|" * len(heads) + "---|",
+    ]
     for label, (params, regions) in scenarios.items():
         times, loops, rel = named_loops(cm, params, named)
         for region in regions:
             idx, ps = region_dominance(times, loops, rel, region, periods)
             rank = score_ranks(ps)
-            rows = [(k, _label(loops[i].name)) for k, i in enumerate(idx)
-                    if _label(loops[i].name) in named]
+            rows = [
+                (k, _label(loops[i].name))
+                for k, i in enumerate(idx)
+                if _label(loops[i].name) in named
+            ]
             for k, name in sorted(rows, key=lambda r: r[1]):
                 cells = [f"{_pct(ps[k, j])} (#{rank[k, j]})" for j in range(len(periods))]
-                lines.append(f"| {label} | {region} | **{name}** {named[name][0]} | "
-                             + " | ".join(cells) + f" | {verdict(name, ps[k], rank[k], heads)} |")
+                lines.append(
+                    f"| {label} | {region} | **{name}** {named[name][0]} | "
+                    + " | ".join(cells)
+                    + f" | {verdict(name, ps[k], rank[k], heads)} |"
+                )
             top = [int(np.argmax(np.abs(ps[:, j]))) for j in range(len(periods))]
-            cells = [f"{_pct(ps[k, j])} " + (_label(loops[idx[k]].name)
-                     if _label(loops[idx[k]].name) in named else _short(loops[idx[k]].name))
-                     for j, k in enumerate(top)]
-            lines.append(f"| {label} | {region} | *strongest of {len(idx)} loops* | "
-                         + " | ".join(cells) + " | |")
+            cells = [
+                f"{_pct(ps[k, j])} "
+                + (
+                    _label(loops[idx[k]].name)
+                    if _label(loops[idx[k]].name) in named
+                    else _short(loops[idx[k]].name)
+                )
+                for j, k in enumerate(top)
+            ]
+            lines.append(
+                f"| {label} | {region} | *strongest of {len(idx)} loops* | "
+                + " | ".join(cells)
+                + " | |"
+            )
     return "\n".join(lines)
 
 
@@ -126,7 +146,12 @@ def yearly_dominance(cm, params, named: dict, regions=("US", "CN"), top=3) -> di
     out = {"years": years}
     for region in regions:
         idx, ys = region_dominance(times, loops, rel, region, [(y, y) for y in years])
-        out[region] = [[(round(float(ys[k, j]), 4), loop_title(loops[idx[k]].name, named))
-                        for k in np.argsort(-np.abs(ys[:, j]))[:top] if abs(ys[k, j]) >= 0.005]
-                       for j in range(len(years))]
+        out[region] = [
+            [
+                (round(float(ys[k, j]), 4), loop_title(loops[idx[k]].name, named))
+                for k in np.argsort(-np.abs(ys[:, j]))[:top]
+                if abs(ys[k, j]) >= 0.005
+            ]
+            for j in range(len(years))
+        ]
     return out

@@ -13,6 +13,7 @@ change`` (sign -1 for outflows); the link from the net flow to the stock is 1. C
 (SMOOTH, DELAY) pass their input's score unchanged (an approximation: LTM treats them as
 their internal stocks).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,15 +27,16 @@ from ..engine.ordering import expr_vars
 from ..engine.runtime import lk_extrapolate, lk_hold_backward
 
 MAX_LOOPS = 2000
-SEARCH_TIMES = 60      # time steps the strongest-path search looks at
+SEARCH_TIMES = 60  # time steps the strongest-path search looks at
 
 
 @dataclass
 class Loop:
     """An elementary feedback loop: ``nodes`` scalar names in causal order."""
+
     nodes: tuple
     name: str = ""
-    found_by: str = "enumeration"      # or "strongest path" (too many loops to enumerate)
+    found_by: str = "enumeration"  # or "strongest path" (too many loops to enumerate)
 
     def polarity(self, scores) -> str:
         """``R`` (reinforcing) or ``B`` (balancing) from the sign of its mean loop score."""
@@ -58,6 +60,7 @@ def causal_graph(prog: ir.Program) -> dict:
 
 def _scc_of(s, succ, pred, allowed) -> set:
     """Nodes of ``allowed`` on a cycle with ``s`` (its strongly connected component)."""
+
     def reach(adj):
         seen, todo = {s}, [s]
         while todo:
@@ -66,6 +69,7 @@ def _scc_of(s, succ, pred, allowed) -> set:
                     seen.add(w)
                     todo.append(w)
         return seen
+
     return reach(succ) & reach(pred)
 
 
@@ -108,7 +112,7 @@ def elementary_cycles(graph: dict, limit: int = MAX_LOOPS) -> list:
                 v, found = path.pop(), closed.pop()
                 if found:
                     todo = [v]
-                    while todo:                       # unblock v and what waits on it
+                    while todo:  # unblock v and what waits on it
                         u = todo.pop()
                         if u in blocked:
                             blocked.discard(u)
@@ -144,7 +148,7 @@ def strongest_cycles(links: dict, starts, steps) -> list:
             stack = [(s, 1.0, (s,))]
             while stack:
                 node, score, path = stack.pop()
-                for w_score, w in reversed(succ.get(node, ())):   # strongest popped first
+                for w_score, w in reversed(succ.get(node, ())):  # strongest popped first
                     sc = score * w_score
                     if w == s:
                         k = path.index(min(path))
@@ -183,8 +187,11 @@ class _Evaluator:
     def __init__(self, prog):
         self.prog, self.names = prog, NameTable()
         self.emit = Emitter(prog, self.names)
-        self.glb = {"np": np, "lk_extrapolate": lk_extrapolate,
-                    "lk_hold_backward": lk_hold_backward}
+        self.glb = {
+            "np": np,
+            "lk_extrapolate": lk_extrapolate,
+            "lk_hold_backward": lk_hold_backward,
+        }
         for i, tab in enumerate(prog.tables):
             self.glb[f"X{i}"], self.glb[f"Y{i}"] = tab.x, tab.y
         self.code = {}
@@ -196,8 +203,13 @@ class _Evaluator:
         loc = {self.names(k): v for k, v in env.items()}
         loc.update(t=t, **ctrl)
         with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(eval(self.code[key], self.glb, loc),  # noqa: S307
-                                              dtype=float), t.shape)
+            return np.broadcast_to(
+                np.asarray(
+                    eval(self.code[key], self.glb, loc),  # noqa: S307
+                    dtype=float,
+                ),
+                t.shape,
+            )
 
 
 def scalar_series(prog: ir.Program, data: dict, times, ctrl) -> dict:
@@ -277,8 +289,9 @@ def analyze(prog: ir.Program, data: dict, times, ctrl, limit: int = MAX_LOOPS):
     if len(loops) > limit:
         n = len(times) - 1
         steps = sorted(set(np.linspace(0, n - 1, min(n, SEARCH_TIMES)).round().astype(int)))
-        loops = _rotated(strongest_cycles(links, sorted(_stocks(prog)), steps),
-                         _stocks(prog), "strongest path")
+        loops = _rotated(
+            strongest_cycles(links, sorted(_stocks(prog)), steps), _stocks(prog), "strongest path"
+        )
     if not loops:
         return loops, np.zeros((0, len(times) - 1))
     return loops, relative_scores(loop_scores(loops, links))
@@ -305,8 +318,12 @@ def simulate_loops(cm, params=None, time_step=None, limit: int = MAX_LOOPS):
     res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
     prog = cm.ir
     data = {k: v[0] for k, v in res.data.items()}
-    ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
-            "final_time": float(cm.final_time), "saveper": dt}
+    ctrl = {
+        "dt": dt,
+        "initial_time": float(cm.initial_time),
+        "final_time": float(cm.final_time),
+        "saveper": dt,
+    }
     loops, rel = analyze(prog, data, res.time, ctrl, limit)
     for lp in loops:
         lp.name = loop_label(prog, lp)
@@ -321,7 +338,11 @@ def mean_link_scores(cm, params=None) -> dict:
     res = cm.simulate(params=params, time_step=dt, saveper=dt, n_runs=1, engine="numpy")
     prog = cm.ir
     data = {k: v[0] for k, v in res.data.items()}
-    ctrl = {"dt": dt, "initial_time": float(cm.initial_time),
-            "final_time": float(cm.final_time), "saveper": dt}
+    ctrl = {
+        "dt": dt,
+        "initial_time": float(cm.initial_time),
+        "final_time": float(cm.final_time),
+        "saveper": dt,
+    }
     env = scalar_series(prog, data, res.time, ctrl)
     return {k: float(np.nanmean(v)) for k, v in link_scores(prog, env, res.time, ctrl).items()}

@@ -29,9 +29,19 @@ from scipy import special
 
 from ..observations import residuals as obs_residuals
 
-__all__ = ["PriorTransform", "log_likelihood", "split_rhat", "diagnostics",
-           "predictive_scores", "crps_sample", "theil", "run_ensemble", "Lockstep",
-           "importance_start", "FastLikelihood"]
+__all__ = [
+    "PriorTransform",
+    "log_likelihood",
+    "split_rhat",
+    "diagnostics",
+    "predictive_scores",
+    "crps_sample",
+    "theil",
+    "run_ensemble",
+    "Lockstep",
+    "importance_start",
+    "FastLikelihood",
+]
 
 
 class PriorTransform:
@@ -87,31 +97,35 @@ class FastLikelihood:
     def __init__(self, items):
         self.items = list(items)
         self.kind = np.array([o.kind for o in self.items])
-        self.value = np.array([o.value if o.kind != "range" else np.nan
-                               for o in self.items], float)
-        self.low = np.array([o.low if o.kind == "range" else np.nan for o in self.items],
-                            float)
-        self.high = np.array([o.high if o.kind == "range" else np.nan for o in self.items],
-                             float)
-        self.scale = np.array([o.weight for o in self.items], float) / (
-            np.array([o.tolerance for o in self.items], float) / 2.0) ** 2
+        self.value = np.array([o.value if o.kind != "range" else np.nan for o in self.items], float)
+        self.low = np.array([o.low if o.kind == "range" else np.nan for o in self.items], float)
+        self.high = np.array([o.high if o.kind == "range" else np.nan for o in self.items], float)
+        self.scale = (
+            np.array([o.weight for o in self.items], float)
+            / (np.array([o.tolerance for o in self.items], float) / 2.0) ** 2
+        )
         self.plan = None
 
     def _plan(self, res):
         from ..observations import simulated_matrix
 
-        simulated_matrix(self.items, res) if res.n_runs else None   # same checks/errors
+        simulated_matrix(self.items, res) if res.n_runs else None  # same checks/errors
         t = np.asarray(res.time, float)
         plan = []
         for o in self.items:
             dims = res.dims[o.variable][2:]
             e = 0
             if o.region is not None:
-                e = int(np.ravel_multi_index(
-                    tuple(res.coords[d].index(o.region) if o.region in res.coords[d] else 0
-                          for d in dims), tuple(len(res.coords[d]) for d in dims)))
-            i = int(np.clip(np.searchsorted(t, o.time, side="right") - 1, 0,
-                            max(t.size - 2, 0)))
+                e = int(
+                    np.ravel_multi_index(
+                        tuple(
+                            res.coords[d].index(o.region) if o.region in res.coords[d] else 0
+                            for d in dims
+                        ),
+                        tuple(len(res.coords[d]) for d in dims),
+                    )
+                )
+            i = int(np.clip(np.searchsorted(t, o.time, side="right") - 1, 0, max(t.size - 2, 0)))
             w = 0.0 if t.size == 1 else (o.time - t[i]) / (t[i + 1] - t[i])
             plan.append((o.variable, e, i, min(i + 1, t.size - 1), w, o.share))
         return plan
@@ -136,17 +150,22 @@ class FastLikelihood:
         with np.errstate(all="ignore"):
             s = np.maximum(np.where(np.isfinite(sim) & (sim > 0), sim, 1.0), 1e-300)
             r = np.log(s / self.value)
-            e = np.where(self.kind == "point", r,
-                         np.where(self.kind == "lower", np.minimum(r, 0),
-                                  np.where(self.kind == "upper", np.maximum(r, 0), 0.0)))
+            e = np.where(
+                self.kind == "point",
+                r,
+                np.where(
+                    self.kind == "lower",
+                    np.minimum(r, 0),
+                    np.where(self.kind == "upper", np.maximum(r, 0), 0.0),
+                ),
+            )
             rng_e = np.minimum(np.log(s / self.low), 0) + np.maximum(np.log(s / self.high), 0)
             e = np.where(self.kind == "range", rng_e, e)
-        ll = -0.5 * np.sum(self.scale * e ** 2, axis=1)
+        ll = -0.5 * np.sum(self.scale * e**2, axis=1)
         return np.where(ok, ll, -np.inf)
 
 
-def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
-                 accepted=None):
+def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None, accepted=None):
     """Advance one emcee ensemble by ``n_steps`` from ``y0`` (or a saved ``state``).
 
     ``log_prob`` takes ``Y (k, d)`` and returns ``(k,)`` (one engine call per half
@@ -162,17 +181,23 @@ def run_ensemble(log_prob, y0, n_steps, seed, state=None, chain=None, lnp=None,
         sampler.random_state = np.random.RandomState(seed).get_state()
         start = emcee.State(np.asarray(y0, float))
     else:
-        start = emcee.State(state["coords"], log_prob=state["log_prob"],
-                            random_state=state["random_state"])
+        start = emcee.State(
+            state["coords"], log_prob=state["log_prob"], random_state=state["random_state"]
+        )
     last = sampler.run_mcmc(start, n_steps, progress=False)
     new_chain = sampler.get_chain()
     new_lnp = sampler.get_log_prob()
     acc = sampler.backend.accepted.astype(float)
-    return {"chain": new_chain if chain is None else np.concatenate([chain, new_chain]),
-            "log_prob": new_lnp if lnp is None else np.concatenate([lnp, new_lnp]),
-            "accepted": acc if accepted is None else accepted + acc,
-            "state": {"coords": last.coords, "log_prob": last.log_prob,
-                      "random_state": sampler.random_state}}
+    return {
+        "chain": new_chain if chain is None else np.concatenate([chain, new_chain]),
+        "log_prob": new_lnp if lnp is None else np.concatenate([lnp, new_lnp]),
+        "accepted": acc if accepted is None else accepted + acc,
+        "state": {
+            "coords": last.coords,
+            "log_prob": last.log_prob,
+            "random_state": sampler.random_state,
+        },
+    }
 
 
 class Lockstep:
@@ -200,7 +225,7 @@ class Lockstep:
             sizes = [len(y) for y in self.slots]
             lp = self.fn(np.concatenate(self.slots))
             self.out = np.split(lp, np.cumsum(sizes)[:-1])
-        except BaseException as exc:       # re-raised in every chain's thread
+        except BaseException as exc:  # re-raised in every chain's thread
             self.error = exc
             raise
 
@@ -215,6 +240,7 @@ class Lockstep:
             except threading.BrokenBarrierError:
                 raise self.error or RuntimeError("a chain stopped") from None
             return self.out[i]
+
         return log_prob
 
     def run(self, jobs: list) -> list:
@@ -227,11 +253,11 @@ class Lockstep:
         def work(k):
             try:
                 results[k] = jobs[k]()
-            except BaseException as exc:    # noqa: BLE001 - stop the others, re-raise
+            except BaseException as exc:  # noqa: BLE001 - stop the others, re-raise
                 errors.append(exc)
                 self.barrier.abort()
-        threads = [threading.Thread(target=work, args=(k,), daemon=True)
-                   for k in range(len(jobs))]
+
+        threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(len(jobs))]
         for t in threads:
             t.start()
         for t in threads:
@@ -273,7 +299,7 @@ def split_rhat(chains) -> np.ndarray:
     h = n // 2
     if h < 2:
         return np.full(d, np.nan)
-    parts = np.concatenate([chains[:, :h], chains[:, n - h:]], axis=0)   # (2m, h, d)
+    parts = np.concatenate([chains[:, :h], chains[:, n - h :]], axis=0)  # (2m, h, d)
     means = parts.mean(axis=1)
     B = h * means.var(axis=0, ddof=1)
     Wv = parts.var(axis=1, ddof=1).mean(axis=0)
@@ -281,8 +307,7 @@ def split_rhat(chains) -> np.ndarray:
     return np.sqrt(var / np.where(Wv > 0, Wv, np.nan))
 
 
-def diagnostics(chains, accepted, n_steps, burn, labels, tau_factor=50.0,
-                rhat_max=1.05) -> dict:
+def diagnostics(chains, accepted, n_steps, burn, labels, tau_factor=50.0, rhat_max=1.05) -> dict:
     """Convergence summary of ``chains``: a list of ``(steps, W, d)`` arrays (one per chain).
 
     ``converged`` needs every split-R-hat below ``rhat_max`` and a kept length of at least
@@ -293,12 +318,11 @@ def diagnostics(chains, accepted, n_steps, burn, labels, tau_factor=50.0,
 
     kept = [c[burn:] for c in chains]
     n_kept = kept[0].shape[0]
-    with np.errstate(invalid="ignore", divide="ignore"):   # a stuck walker: acf[0] = 0
-        taus = np.array([emcee.autocorr.integrated_time(c, tol=0, quiet=True)
-                         for c in kept])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a stuck walker: acf[0] = 0
+        taus = np.array([emcee.autocorr.integrated_time(c, tol=0, quiet=True) for c in kept])
     n_kept0 = kept[0].shape[0]
-    taus = np.where(np.isfinite(taus), taus, float(n_kept0))    # unknown: as bad as can be
-    tau = taus.max(axis=0)                                          # (d,)
+    taus = np.where(np.isfinite(taus), taus, float(n_kept0))  # unknown: as bad as can be
+    tau = taus.max(axis=0)  # (d,)
     W = kept[0].shape[1]
     ess = np.array([n_kept * W / t for t in taus]).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -312,18 +336,37 @@ def diagnostics(chains, accepted, n_steps, burn, labels, tau_factor=50.0,
     ok_acc = all(0.05 <= a <= 0.8 for a in acc)
     converged = bool(ok_len and ok_rhat and ok_acc)
     frac = n_kept / max(n_steps, 1)
-    more = 0 if converged else int(np.ceil(max(need / frac - n_steps, 0.5 * n_steps
-                                                if not ok_rhat else 0)))
-    return {"converged": converged, "n_steps": int(n_steps), "burn_in": int(burn),
-            "walkers": int(W), "chains": len(chains),
-            "acceptance_fraction": acc, "tau_max": float(np.nanmax(tau)),
-            "length_over_tau": float(n_kept / np.nanmax(tau)),
-            "more_steps": more, "checks": {"length >= %g tau" % tau_factor: bool(ok_len),
-                                           f"R-hat < {rhat_max}": ok_rhat,
-                                           "acceptance in [0.05, 0.8]": ok_acc},
-            "parameters": [{"parameter": lab, "tau": float(tau[k]), "ess": float(ess[k]),
-                            "rhat": float(rhat_w[k]), "rhat_chain_means": float(rhat[k])}
-                           for k, lab in enumerate(labels)]}
+    more = (
+        0
+        if converged
+        else int(np.ceil(max(need / frac - n_steps, 0.5 * n_steps if not ok_rhat else 0)))
+    )
+    return {
+        "converged": converged,
+        "n_steps": int(n_steps),
+        "burn_in": int(burn),
+        "walkers": int(W),
+        "chains": len(chains),
+        "acceptance_fraction": acc,
+        "tau_max": float(np.nanmax(tau)),
+        "length_over_tau": float(n_kept / np.nanmax(tau)),
+        "more_steps": more,
+        "checks": {
+            "length >= %g tau" % tau_factor: bool(ok_len),
+            f"R-hat < {rhat_max}": ok_rhat,
+            "acceptance in [0.05, 0.8]": ok_acc,
+        },
+        "parameters": [
+            {
+                "parameter": lab,
+                "tau": float(tau[k]),
+                "ess": float(ess[k]),
+                "rhat": float(rhat_w[k]),
+                "rhat_chain_means": float(rhat[k]),
+            }
+            for k, lab in enumerate(labels)
+        ],
+    }
 
 
 def crps_sample(samples, obs) -> np.ndarray:
@@ -332,7 +375,7 @@ def crps_sample(samples, obs) -> np.ndarray:
     n = x.shape[0]
     term1 = np.mean(np.abs(x - obs[None]), axis=0)
     i = np.arange(1, n + 1)[:, None]
-    term2 = np.sum((2 * i - n - 1) * x, axis=0) / n ** 2     # = 0.5 E|X - X'|
+    term2 = np.sum((2 * i - n - 1) * x, axis=0) / n**2  # = 0.5 E|X - X'|
     return term1 - term2
 
 
@@ -347,8 +390,12 @@ def theil(sim, obs) -> dict:
         return {"mse": 0.0, "U_M": 0.0, "U_S": 0.0, "U_C": 0.0}
     ss, sa = s.std(), a.std()
     r = float(np.corrcoef(s, a)[0, 1]) if ss > 0 and sa > 0 else 1.0
-    return {"mse": mse, "U_M": float((s.mean() - a.mean()) ** 2 / mse),
-            "U_S": float((ss - sa) ** 2 / mse), "U_C": float(2 * (1 - r) * ss * sa / mse)}
+    return {
+        "mse": mse,
+        "U_M": float((s.mean() - a.mean()) ** 2 / mse),
+        "U_S": float((ss - sa) ** 2 / mse),
+        "U_C": float(2 * (1 - r) * ss * sa / mse),
+    }
 
 
 def predictive_scores(items, sim) -> list:
@@ -363,21 +410,40 @@ def predictive_scores(items, sim) -> list:
     out = []
     for j, o in enumerate(items):
         p5, p25, p50, p75, p95 = q[:, j]
-        row = {"id": o.id, "variable": o.variable, "region": o.region, "time": o.time,
-               "kind": o.kind, "share": o.share, "observed": o.value, "low": o.low,
-               "high": o.high,
-               "p5": p5, "p25": p25, "median": p50, "p75": p75, "p95": p95}
+        row = {
+            "id": o.id,
+            "variable": o.variable,
+            "region": o.region,
+            "time": o.time,
+            "kind": o.kind,
+            "share": o.share,
+            "observed": o.value,
+            "low": o.low,
+            "high": o.high,
+            "p5": p5,
+            "p25": p25,
+            "median": p50,
+            "p75": p75,
+            "p95": p95,
+        }
         if o.kind == "point":
             v = o.value
-            row.update(inside50=bool(p25 <= v <= p75), inside90=bool(p5 <= v <= p95),
-                       median_pct_error=100 * (p50 / v - 1),
-                       crps_log=float(crps_sample(np.log(np.maximum(sim[:, [j]], 1e-300)),
-                                                  np.array([np.log(v)]))[0]))
+            row.update(
+                inside50=bool(p25 <= v <= p75),
+                inside90=bool(p5 <= v <= p95),
+                median_pct_error=100 * (p50 / v - 1),
+                crps_log=float(
+                    crps_sample(np.log(np.maximum(sim[:, [j]], 1e-300)), np.array([np.log(v)]))[0]
+                ),
+            )
         else:
             lo = o.low if o.kind == "range" else (o.value if o.kind == "lower" else -np.inf)
             hi = o.high if o.kind == "range" else (o.value if o.kind == "upper" else np.inf)
-            row.update(inside50=bool(p75 >= lo and p25 <= hi),
-                       inside90=bool(p95 >= lo and p5 <= hi), median_pct_error=np.nan,
-                       crps_log=np.nan)
+            row.update(
+                inside50=bool(p75 >= lo and p25 <= hi),
+                inside90=bool(p95 >= lo and p5 <= hi),
+                median_pct_error=np.nan,
+                crps_log=np.nan,
+            )
         out.append(row)
     return out

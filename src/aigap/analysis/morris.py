@@ -37,8 +37,10 @@ def sample_unit(d: int, N: int, seed: int, levels: int = 4, groups=None) -> np.n
     if N < 2:
         raise ValueError(f"Morris needs at least 2 trajectories, got {N}")
     names = list(dict.fromkeys(groups)) if groups is not None else list(range(d))
-    member = [np.flatnonzero([(groups[i] if groups is not None else i) == n for i in range(d)])
-              for n in names]
+    member = [
+        np.flatnonzero([(groups[i] if groups is not None else i) == n for i in range(d)])
+        for n in names
+    ]
     g = len(names)
     rng = np.random.default_rng(seed)
     delta = _delta(levels)
@@ -52,7 +54,7 @@ def sample_unit(d: int, N: int, seed: int, levels: int = 4, groups=None) -> np.n
         if groups is None:
             x = rng.choice(grid, size=d)
             step = np.where(x + delta <= 1.0 + 1e-12, delta, -delta)
-        else:         # one direction per group, so its inputs move together the same way
+        else:  # one direction per group, so its inputs move together the same way
             sign = rng.choice([-1.0, 1.0], size=g)[col_group]
             x = np.where(sign > 0, rng.choice(up, size=d), rng.choice(down, size=d))
             step = sign * delta
@@ -87,9 +89,16 @@ class MorrisIndices:
         return list(np.argsort(-self.mu_star[:, output], kind="stable"))
 
 
-def analyze(problem: Problem, X: np.ndarray, Y: np.ndarray, levels: int = 4,
-            n_boot: int = 500, conf: float = 0.95, seed: int = 0,
-            groups=None) -> MorrisIndices:
+def analyze(
+    problem: Problem,
+    X: np.ndarray,
+    Y: np.ndarray,
+    levels: int = 4,
+    n_boot: int = 500,
+    conf: float = 0.95,
+    seed: int = 0,
+    groups=None,
+) -> MorrisIndices:
     """Elementary-effect statistics from a design made by :func:`sample` (same ``groups``)."""
     from SALib.analyze import morris as salib_morris
 
@@ -100,18 +109,33 @@ def analyze(problem: Problem, X: np.ndarray, Y: np.ndarray, levels: int = 4,
     if Y.ndim == 1:
         Y = Y[:, None]
     if X.shape[0] != Y.shape[0] or X.shape[0] % (g + 1) or X.shape[0] == 0:
-        raise ValueError(f"X and Y need N * (g + 1) = N * {g + 1} matching rows; "
-                         f"got {X.shape[0]} and {Y.shape[0]}")
+        raise ValueError(
+            f"X and Y need N * (g + 1) = N * {g + 1} matching rows; "
+            f"got {X.shape[0]} and {Y.shape[0]}"
+        )
     if not np.isfinite(Y).all():
         raise ValueError("Morris analysis needs finite outputs for every run")
     U = problem.to_unit(X)
     sp = salib_problem(problem, groups)
     stats = {key: np.empty((g, Y.shape[1])) for key in ("mu", "mu_star", "sigma", "mu_star_conf")}
     for j in range(Y.shape[1]):
-        res = salib_morris.analyze(sp, U, np.ascontiguousarray(Y[:, j]), num_resamples=n_boot,
-                                   conf_level=conf, num_levels=levels, seed=seed)
+        res = salib_morris.analyze(
+            sp,
+            U,
+            np.ascontiguousarray(Y[:, j]),
+            num_resamples=n_boot,
+            conf_level=conf,
+            num_levels=levels,
+            seed=seed,
+        )
         for key, arr in stats.items():
             arr[:, j] = np.ma.filled(np.ma.asarray(res[key], dtype=float), np.nan)
-    return MorrisIndices(names, stats["mu"], stats["mu_star"], stats["sigma"],
-                         stats["mu_star_conf"], X.shape[0] // (g + 1),
-                         groups=tuple(groups) if groups is not None else None)
+    return MorrisIndices(
+        names,
+        stats["mu"],
+        stats["mu_star"],
+        stats["sigma"],
+        stats["mu_star_conf"],
+        X.shape[0] // (g + 1),
+        groups=tuple(groups) if groups is not None else None,
+    )

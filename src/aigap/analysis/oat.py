@@ -7,6 +7,7 @@ Methods (:func:`oat_design`, :func:`oat_effects`) are pure functions over arrays
 :func:`run_oat` calls the engine and :func:`format_oat` renders the table ``aigap oat``
 prints (and model/README.md shows).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,10 @@ def oat_design(defaults: dict, limits: dict, spread: float = 0.2):
     if not 0 < spread < 1:
         raise ValueError(f"spread must be in (0, 1), got {spread}")
     cases = [(n, f) for n in defaults for f in (1 - spread, 1 + spread)]
-    params = {n: np.repeat(np.asarray(v, float)[None, ...], len(cases) + 1, axis=0)
-              for n, v in defaults.items()}
+    params = {
+        n: np.repeat(np.asarray(v, float)[None, ...], len(cases) + 1, axis=0)
+        for n, v in defaults.items()
+    }
     for i, (n, f) in enumerate(cases, start=1):
         lo, hi = limits[n]
         params[n][i] = np.clip(np.asarray(defaults[n], float) * f, lo, hi)
@@ -111,36 +114,54 @@ def run_oat(cm, profile, params=None, spread: float = 0.2, year: int | None = No
     values = {k: v for k, v in (params or {}).items() if k not in series}
     limits = {n: _bounds(c.limits) for n, c in cm.constants.items()}
     names = [n for n in cm.constants if n not in series and limits[n][0] != limits[n][1]]
-    defaults = {n: np.asarray(values.get(n, cm.constants[n].default), float).reshape(
-        np.shape(cm.constants[n].default)) for n in names}
+    defaults = {
+        n: np.asarray(values.get(n, cm.constants[n].default), float).reshape(
+            np.shape(cm.constants[n].default)
+        )
+        for n in names
+    }
     design, cases = oat_design(defaults, {n: limits[n] for n in names}, spread)
     outs = _outputs(cm, profile)
     n = len(cases) + 1
-    res = cm.simulate(params={**values, **series, **design}, n_runs=n,
-                      outputs=list(dict.fromkeys(o[0] for o in outs)))
+    res = cm.simulate(
+        params={**values, **series, **design},
+        n_runs=n,
+        outputs=list(dict.fromkeys(o[0] for o in outs)),
+    )
     table = np.empty((n, len(outs)))
     for j, (name, k, _) in enumerate(outs):
         for r in range(n):
             table[r, j] = np.atleast_1d(year_end(res, name, year, run=r))[k or 0]
     units = [cm.variables[o[0]].units or "" for o in outs]
-    return OatResult([o[2] for o in outs], units, [o[0] in profile.gaps for o in outs],
-                     table[0], oat_effects(table, cases), spread, year)
+    return OatResult(
+        [o[2] for o in outs],
+        units,
+        [o[0] in profile.gaps for o in outs],
+        table[0],
+        oat_effects(table, cases),
+        spread,
+        year,
+    )
 
 
 def format_oat(result: OatResult, top: int = 15) -> str:
     """The base values and the ``top`` constants by effect on the first output."""
     from ..core.formatting import format_value
 
-    base = ", ".join(f"{lab} {format_value(v, u, ratio=r)}" for lab, v, u, r in
-                     zip(result.labels, result.base, result.units, result.ratio))
+    base = ", ".join(
+        f"{lab} {format_value(v, u, ratio=r)}"
+        for lab, v, u, r in zip(result.labels, result.base, result.units, result.ratio)
+    )
     width = max([len("constant"), *(len(n) for n in result.effects)]) + 2
     cols = [max(len(lab), 7) for lab in result.labels]
-    lines = [f"year-end {result.year}: {base}",
-             f"largest |log change| for a +-{100 * result.spread:g}% change of one constant "
-             f"(clipped to its range):",
-             f"{'constant':{width}s}" + "  ".join(f"{lab:>{w}s}" for lab, w in
-                                                   zip(result.labels, cols))]
+    lines = [
+        f"year-end {result.year}: {base}",
+        f"largest |log change| for a +-{100 * result.spread:g}% change of one constant "
+        f"(clipped to its range):",
+        f"{'constant':{width}s}" + "  ".join(f"{lab:>{w}s}" for lab, w in zip(result.labels, cols)),
+    ]
     for name, e in sorted(result.effects.items(), key=lambda kv: -kv[1][0])[:top]:
-        lines.append(f"{name:{width}s}" + "  ".join(f"{100 * x:{w - 1}.1f}%" for x, w in
-                                                       zip(e, cols)))
+        lines.append(
+            f"{name:{width}s}" + "  ".join(f"{100 * x:{w - 1}.1f}%" for x, w in zip(e, cols))
+        )
     return "\n".join(lines)

@@ -24,8 +24,7 @@ def quantile_rows(values) -> dict:
     if not v.size:
         return dict.fromkeys(("p5", "p25", "median", "p75", "p95"), np.nan) | {"n": 0}
     q = np.percentile(v, QUANTILES)
-    return {"p5": q[0], "p25": q[1], "median": q[2], "p75": q[3], "p95": q[4],
-            "n": int(v.size)}
+    return {"p5": q[0], "p25": q[1], "median": q[2], "p75": q[3], "p95": q[4], "n": int(v.size)}
 
 
 def paired_probabilities(gaps: dict, baseline: str) -> dict:
@@ -43,7 +42,7 @@ def paired_probabilities(gaps: dict, baseline: str) -> dict:
     names = list(gaps)
     if baseline not in gaps:
         raise ValueError(f"baseline '{baseline}' is not one of {names}")
-    G = np.stack([np.asarray(gaps[s], float) for s in names])     # (scenarios, draws)
+    G = np.stack([np.asarray(gaps[s], float) for s in names])  # (scenarios, draws)
     ok = np.all(np.isfinite(G), axis=0)
     G = G[:, ok]
     b = G[names.index(baseline)]
@@ -53,10 +52,12 @@ def paired_probabilities(gaps: dict, baseline: str) -> dict:
         n = G.shape[1]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = G[k] / b
-        out[s] = {"p_below_baseline": float(np.mean(G[k] < b)) if n else np.nan,
-                  "p_narrowest": float(np.mean(best == k)) if n else np.nan,
-                  "median_ratio": float(np.median(ratio)) if n else np.nan,
-                  "n": int(n)}
+        out[s] = {
+            "p_below_baseline": float(np.mean(G[k] < b)) if n else np.nan,
+            "p_narrowest": float(np.mean(best == k)) if n else np.nan,
+            "median_ratio": float(np.median(ratio)) if n else np.nan,
+            "n": int(n),
+        }
     return out
 
 
@@ -85,7 +86,12 @@ def rank_drivers(X, y) -> list:
         bx = np.linalg.lstsq(others, R[:, j], rcond=None)[0]
         by = np.linalg.lstsq(others, ry, rcond=None)[0]
         ex, ey = R[:, j] - others @ bx, ry - others @ by
-        den = np.sqrt(np.sum(ex ** 2) * np.sum(ey ** 2))
-        out.append({"spearman": sp, "prcc": float(np.sum(ex * ey) / den) if den > 0 else np.nan,
-                    "n": int(n)})
+        den = np.sqrt(np.sum(ex**2) * np.sum(ey**2))
+        out.append(
+            {
+                "spearman": sp,
+                "prcc": float(np.sum(ex * ey) / den) if den > 0 else np.nan,
+                "n": int(n),
+            }
+        )
     return out

@@ -12,11 +12,18 @@ import numpy as np
 from ..plotting.style import GAP_VARIABLES, axes_grid, format_axis, region_color, save
 from ..plotting.timeseries import obs_legend_handles, overlay_observations
 
-__all__ = ["effect_sizes", "fan_charts", "plot_fan_panels", "plot_indices", "plot_tradeoff",
-           "plot_box", "plot_second_order"]
+__all__ = [
+    "effect_sizes",
+    "fan_charts",
+    "plot_fan_panels",
+    "plot_indices",
+    "plot_tradeoff",
+    "plot_box",
+    "plot_second_order",
+]
 
-FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))   # rows of [p5, p25, p50, p75, p95], alpha
-PLOT_END = 2031.0   # end of 2030
+FAN_BANDS = ((0, 4, 0.18), (1, 3, 0.35))  # rows of [p5, p25, p50, p75, p95], alpha
+PLOT_END = 2031.0  # end of 2030
 
 
 def _regional(values, dims, coords):
@@ -25,9 +32,21 @@ def _regional(values, dims, coords):
     return [(e, values[:, :, i]) for i, e in enumerate(coords[dims[2]])]
 
 
-def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, units: dict,
-                    observations=None, title: str = "", gap: bool = False,
-                    consistent=None, base=None, base_label: str = "scenario as written"):
+def plot_fan_panels(
+    path,
+    t,
+    outputs: dict,
+    dims: dict,
+    coords: dict,
+    names,
+    units: dict,
+    observations=None,
+    title: str = "",
+    gap: bool = False,
+    consistent=None,
+    base=None,
+    base_label: str = "scenario as written",
+):
     """Percentile fans (5-95 light, 25-75 dark, median line) per variable and region.
 
     With ``consistent`` (a ``(runs,)`` bool mask with at least one True), the fans are over
@@ -49,23 +68,44 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
             if consistent is not None:
                 qa = np.nanpercentile(v, [5, 50, 95], axis=0)
                 for i, row in enumerate(qa):
-                    ax.plot(t[keep], row, color=c, lw=0.9, ls="--", alpha=0.8,
-                            label=(f"{region} " if region else "") + "all runs 5/50/95%"
-                            if i == 1 else None)
+                    ax.plot(
+                        t[keep],
+                        row,
+                        color=c,
+                        lw=0.9,
+                        ls="--",
+                        alpha=0.8,
+                        label=(f"{region} " if region else "") + "all runs 5/50/95%"
+                        if i == 1
+                        else None,
+                    )
                 shown.append(qa.ravel())
                 v = v[consistent]
             q = np.nanpercentile(v, [5, 25, 50, 75, 95], axis=0)
             for lo, hi, alpha in FAN_BANDS:
                 ax.fill_between(t[keep], q[lo], q[hi], color=c, alpha=alpha, lw=0)
-            ax.plot(t[keep], q[2], color=c, lw=1.8,
-                    label=(f"{region} " if region else "") + "median"
-                    + (" (data-consistent runs)" if consistent is not None else ""))
+            ax.plot(
+                t[keep],
+                q[2],
+                color=c,
+                lw=1.8,
+                label=(f"{region} " if region else "")
+                + "median"
+                + (" (data-consistent runs)" if consistent is not None else ""),
+            )
             shown.append(q.ravel())
             if base is not None and name in base:
                 b = np.asarray(base[name][0], dtype=float).reshape(len(base.time), -1)[:, k]
                 b = np.interp(t[keep], base.time, b)
-                ax.plot(t[keep], b, color="black", lw=1.3, ls="-.", zorder=5,
-                        label=base_label if k == 0 else None)
+                ax.plot(
+                    t[keep],
+                    b,
+                    color="black",
+                    lw=1.3,
+                    ls="-.",
+                    zorder=5,
+                    label=base_label if k == 0 else None,
+                )
                 shown.append(b)
         shown += [np.atleast_1d(overlay_observations(ax, observations, name, region_color))]
         format_axis(ax, units.get(name), np.concatenate([np.ravel(s) for s in shown]))
@@ -76,8 +116,11 @@ def plot_fan_panels(path, t, outputs: dict, dims: dict, coords: dict, names, uni
         ax.set_xlim(t[0], t[keep][-1])
     handles, labels = axes[0].get_legend_handles_labels()
     from matplotlib.patches import Patch
-    handles += [Patch(color="0.5", alpha=0.35, label="25-75%"),
-                Patch(color="0.5", alpha=0.18, label="5-95%")]
+
+    handles += [
+        Patch(color="0.5", alpha=0.35, label="25-75%"),
+        Patch(color="0.5", alpha=0.18, label="5-95%"),
+    ]
     if observations is not None and observations.fitted and not gap:
         handles += obs_legend_handles()
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
@@ -100,18 +143,41 @@ def fan_charts(folder, out, observations, cm, base=None) -> list:
     regional = [v for v in out.outputs if v not in GAP_VARIABLES]
     gaps = [v for v in GAP_VARIABLES if v in out.outputs]
     paths = []
-    if plot_fan_panels(folder / "fan_key_variables.png", out.time, out.outputs, out.dims,
-                       out.coords, regional, units, observations, consistent=mask, base=base,
-                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles"):
+    if plot_fan_panels(
+        folder / "fan_key_variables.png",
+        out.time,
+        out.outputs,
+        out.dims,
+        out.coords,
+        regional,
+        units,
+        observations,
+        consistent=mask,
+        base=base,
+        base_label=f"'{Path(out.spec.scenario_path).stem}' as written",
+        title=f"Sweep '{out.spec.name}': {runs}, 5/25/50/75/95 percentiles",
+    ):
         paths.append(folder / "fan_key_variables.png")
-    if plot_fan_panels(folder / "fan_gap_ratios.png", out.time, out.outputs, out.dims,
-                       out.coords, gaps, units, None, gap=True, consistent=mask, base=base,
-                       base_label=f"'{Path(out.spec.scenario_path).stem}' as written", title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})"):
+    if plot_fan_panels(
+        folder / "fan_gap_ratios.png",
+        out.time,
+        out.outputs,
+        out.dims,
+        out.coords,
+        gaps,
+        units,
+        None,
+        gap=True,
+        consistent=mask,
+        base=base,
+        base_label=f"'{Path(out.spec.scenario_path).stem}' as written",
+        title=f"Sweep '{out.spec.name}': US / China gap ratios ({runs})",
+    ):
         paths.append(folder / "fan_gap_ratios.png")
     return paths
 
 
-RAISES, LOWERS = "#c8102e", "#1f5fa8"   # bar colours: a higher input raises / lowers
+RAISES, LOWERS = "#c8102e", "#1f5fa8"  # bar colours: a higher input raises / lowers
 
 
 def effect_sizes(X, Y, share: float = 0.2):
@@ -145,9 +211,21 @@ def format_effect(value: float, label: str, unit: str = "") -> str:
     return sign + format_value(abs(value), unit)
 
 
-def plot_indices(path, names, outputs_labels, first, first_err, total, total_err,
-                 title: str, first_label="first order S1", total_label="total ST",
-                 effects=None, units=None, effect_label="top vs bottom fifth of the input"):
+def plot_indices(
+    path,
+    names,
+    outputs_labels,
+    first,
+    first_err,
+    total,
+    total_err,
+    title: str,
+    first_label="first order S1",
+    total_label="total ST",
+    effects=None,
+    units=None,
+    effect_label="top vs bottom fifth of the input",
+):
     """Horizontal bars per input (sorted by the first output's total index), one panel
     per output; error bars are the confidence intervals ``(2, d)``.
 
@@ -162,8 +240,9 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
     d = len(names)
     ncols = min(k, 2)
     nrows = int(np.ceil(k / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.8 * ncols, (0.42 * d + 1.5) * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(6.8 * ncols, (0.42 * d + 1.5) * nrows), squeeze=False
+    )
     flat = axes.ravel()
     for ax in flat[k:]:
         ax.remove()
@@ -178,25 +257,43 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
             dark = np.where(up, RAISES, LOWERS)
             light = np.where(up, "#eb9aa6", "#9dbbe0")
         if first is not None:
-            ax.barh(y + 0.2, first[order, j], 0.4, xerr=first_err[:, order, j],
-                    color=light, label=first_label, capsize=2)
-        ax.barh(y - 0.2 if first is not None else y, total[order, j],
-                0.4 if first is not None else 0.6, xerr=total_err[:, order, j],
-                color=dark, label=total_label, capsize=2)
+            ax.barh(
+                y + 0.2,
+                first[order, j],
+                0.4,
+                xerr=first_err[:, order, j],
+                color=light,
+                label=first_label,
+                capsize=2,
+            )
+        ax.barh(
+            y - 0.2 if first is not None else y,
+            total[order, j],
+            0.4 if first is not None else 0.6,
+            xerr=total_err[:, order, j],
+            color=dark,
+            label=total_label,
+            capsize=2,
+        )
         if effects is not None:
             right = total[order, j] + total_err[1, order, j]
             weak = total[order, j] < 0.01 * max(float(np.nanmax(total[:, j])), 1e-300)
             for row, i in enumerate(order):
-                ax.annotate(format_effect(effects[i, j], outputs_labels[j],
-                                          units[j]).replace("$", r"\$"),   # not mathtext
-                            (right[row], y[row] - (0.2 if first is not None else 0.0)),
-                            xytext=(4, 0), textcoords="offset points", va="center",
-                            fontsize=7.5, color="0.6" if weak[row] else dark[row],
-                            style="italic" if weak[row] else "normal")
-            ax.set_xlim(0, ax.get_xlim()[1] * 1.22)   # room for the labels
+                ax.annotate(
+                    format_effect(effects[i, j], outputs_labels[j], units[j]).replace(
+                        "$", r"\$"
+                    ),  # not mathtext
+                    (right[row], y[row] - (0.2 if first is not None else 0.0)),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7.5,
+                    color="0.6" if weak[row] else dark[row],
+                    style="italic" if weak[row] else "normal",
+                )
+            ax.set_xlim(0, ax.get_xlim()[1] * 1.22)  # room for the labels
         ax.set_yticks(y)
-        ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d,
-                           fontsize=8)
+        ax.set_yticklabels([names[i] for i in order] if j % ncols == 0 else [""] * d, fontsize=8)
         ax.set_title(outputs_labels[j], fontsize=10)
         ax.axvline(0, color="0.3", lw=0.6)
         ax.grid(axis="y", alpha=0)
@@ -204,16 +301,31 @@ def plot_indices(path, names, outputs_labels, first, first_err, total, total_err
     if effects is None:
         flat[0].legend(handles=handles, loc="lower right")
     else:
-        handles = [Patch(color=c, label=h.get_label())
-                   for h, c in zip(handles, ("0.7", "0.35") if first is not None else ("0.35",))]
-        handles += [Patch(color=RAISES, label="a higher input raises the output"),
-                    Patch(color=LOWERS, label="a higher input lowers it")]
-        fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5,
-                   bbox_to_anchor=(0.5, 0.0))
-        fig.text(0.5, -0.035, f"numbers: change of the output ({effect_label}), in its units; "
-                 "gap ratios in ratio points, rates in percentage points; grey italics: index "
-                 "under 1% of the largest (the change is noise)", ha="center",
-                 fontsize=8.5, color="0.3")
+        handles = [
+            Patch(color=c, label=h.get_label())
+            for h, c in zip(handles, ("0.7", "0.35") if first is not None else ("0.35",))
+        ]
+        handles += [
+            Patch(color=RAISES, label="a higher input raises the output"),
+            Patch(color=LOWERS, label="a higher input lowers it"),
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper center",
+            ncol=len(handles),
+            fontsize=8.5,
+            bbox_to_anchor=(0.5, 0.0),
+        )
+        fig.text(
+            0.5,
+            -0.035,
+            f"numbers: change of the output ({effect_label}), in its units; "
+            "gap ratios in ratio points, rates in percentage points; grey italics: index "
+            "under 1% of the largest (the change is noise)",
+            ha="center",
+            fontsize=8.5,
+            color="0.3",
+        )
     fig.suptitle(title, fontsize=12)
     if path is not None:
         save(fig, path)
@@ -235,18 +347,45 @@ def plot_tradeoff(path, traj, chosen: int, title: str, final=None) -> None:
     ax.plot(cov, den, "-", color="0.6", lw=1)
     sc = ax.scatter(cov, den, c=nres, cmap="viridis", s=28, zorder=3)
     if final is None:
-        ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none",
-                   edgecolors="#c8102e", lw=2, zorder=4, label=f"chosen box (step {chosen})")
+        ax.scatter(
+            [cov[chosen]],
+            [den[chosen]],
+            s=160,
+            facecolors="none",
+            edgecolors="#c8102e",
+            lw=2,
+            zorder=4,
+            label=f"chosen box (step {chosen})",
+        )
     else:
-        ax.scatter([cov[chosen]], [den[chosen]], s=160, facecolors="none", edgecolors="0.3",
-                   lw=1.5, zorder=4, label=f"selected peeling step {chosen}: "
-                   f"{cov[chosen]:.0%} / {den[chosen]:.0%}")
-        ax.annotate("", xy=(final.coverage, final.density), xytext=(cov[chosen], den[chosen]),
-                    arrowprops={"arrowstyle": "->", "color": "#c8102e", "lw": 1.2}, zorder=4)
-        ax.scatter([final.coverage], [final.density], marker="*", s=260, color="#c8102e",
-                   edgecolors="white", lw=0.8, zorder=5,
-                   label=f"reported box (pasted, pruned): {final.coverage:.0%} / "
-                         f"{final.density:.0%}")
+        ax.scatter(
+            [cov[chosen]],
+            [den[chosen]],
+            s=160,
+            facecolors="none",
+            edgecolors="0.3",
+            lw=1.5,
+            zorder=4,
+            label=f"selected peeling step {chosen}: {cov[chosen]:.0%} / {den[chosen]:.0%}",
+        )
+        ax.annotate(
+            "",
+            xy=(final.coverage, final.density),
+            xytext=(cov[chosen], den[chosen]),
+            arrowprops={"arrowstyle": "->", "color": "#c8102e", "lw": 1.2},
+            zorder=4,
+        )
+        ax.scatter(
+            [final.coverage],
+            [final.density],
+            marker="*",
+            s=260,
+            color="#c8102e",
+            edgecolors="white",
+            lw=0.8,
+            zorder=5,
+            label=f"reported box (pasted, pruned): {final.coverage:.0%} / {final.density:.0%}",
+        )
     fig.colorbar(sc, ax=ax, label="restricted inputs")
     ax.set_xlabel("coverage (share of all cases of interest inside the box)")
     ax.set_ylabel("density (share of runs in the box that are cases)")
@@ -285,14 +424,19 @@ def plot_box(path, names, box, full: np.ndarray, title: str, units=None, log_inp
 
         ax.barh(row, 1.0, left=0.0, color="0.9", height=0.6)
         ax.barh(row, pos(b) - pos(a), left=pos(a), color="#c8102e", height=0.6)
-        if pos(b) - pos(a) < 0.01:      # a single discrete level
+        if pos(b) - pos(a) < 0.01:  # a single discrete level
             ax.plot([pos(a)], [row], "D", color="#c8102e", ms=9)
-        if log:                          # decade ticks inside the row
+        if log:  # decade ticks inside the row
             for d in 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1):
                 ax.plot([pos(d)] * 2, [row - 0.3, row + 0.3], color="0.55", lw=0.6)
         q = lambda v: format_quantity(v, units.get(names[j], "")).replace("$", r"\$")  # noqa: E731
-        ax.text(1.02, row, f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}"
-                + (", log scale)" if log else ")"), va="center", fontsize=8)
+        ax.text(
+            1.02,
+            row,
+            f"{q(a)} .. {q(b)}  (of {q(lo)} .. {q(hi)}" + (", log scale)" if log else ")"),
+            va="center",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(idx)))
     ax.set_yticklabels([names[j] for j in idx], fontsize=8)
     ax.set_xlim(0, 1.75)
@@ -315,8 +459,13 @@ def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> N
     ncols = min(k, 2)
     nrows = int(np.ceil(k / ncols))
     side = 0.6 * max(g - 1, 1) + 2.6
-    fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols + 1.2, side * nrows),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(side * ncols + 1.2, side * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
     flat = axes.ravel()
     for ax in flat[k:]:
         ax.remove()
@@ -332,10 +481,20 @@ def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> N
         for a, b in zip(*iu):
             v, c = S2[a, b, j], S2_conf[a, b, j]
             if c >= abs(v):
-                ax.add_patch(plt.Rectangle((b - 1.5, a - 0.5), 1, 1, fill=False, hatch="///",
-                                           edgecolor="0.7", lw=0))
-            ax.text(b - 1, a, f"{v:.2f}\n±{c:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if abs(v) > 0.6 * vmax else "0.1")
+                ax.add_patch(
+                    plt.Rectangle(
+                        (b - 1.5, a - 0.5), 1, 1, fill=False, hatch="///", edgecolor="0.7", lw=0
+                    )
+                )
+            ax.text(
+                b - 1,
+                a,
+                f"{v:.2f}\n±{c:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if abs(v) > 0.6 * vmax else "0.1",
+            )
         ax.set_xticks(range(g - 1))
         ax.set_yticks(range(g - 1))
         ax.set_xticklabels(names[1:], rotation=40, ha="right", fontsize=7)
@@ -344,8 +503,12 @@ def plot_second_order(path, names, outputs_labels, S2, S2_conf, title: str) -> N
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
-    fig.colorbar(image, ax=flat[:k].tolist(), shrink=0.7,
-                 label="second-order index S2 (hatched: CI contains 0)")
+    fig.colorbar(
+        image,
+        ax=flat[:k].tolist(),
+        shrink=0.7,
+        label="second-order index S2 (hatched: CI contains 0)",
+    )
     fig.suptitle(title, fontsize=12)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

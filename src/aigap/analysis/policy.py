@@ -25,14 +25,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Statistic", "robust_statistic", "regret", "to_loss", "satisficing",
-           "nondominated_sort", "pareto_mask", "nsga2",
-           "differential_evolution", "penalised", "lever_spread", "lever_path", "integral",
-           "STAT_KINDS",
-           "INFEASIBLE"]
+__all__ = [
+    "Statistic",
+    "robust_statistic",
+    "regret",
+    "to_loss",
+    "satisficing",
+    "nondominated_sort",
+    "pareto_mask",
+    "nsga2",
+    "differential_evolution",
+    "penalised",
+    "lever_spread",
+    "lever_path",
+    "integral",
+    "STAT_KINDS",
+    "INFEASIBLE",
+]
 
 STAT_KINDS = ("mean", "median", "percentile", "worst", "regret", "satisfice")
-INFEASIBLE = 1e6      # penalised loss of an infeasible policy (losses are scaled to ~1)
+INFEASIBLE = 1e6  # penalised loss of an infeasible policy (losses are scaled to ~1)
 
 
 @dataclass(frozen=True)
@@ -89,8 +101,9 @@ def _worst(v, sense):
     return np.nanmax(v, axis=1) if sense == "min" else np.nanmin(v, axis=1)
 
 
-def robust_statistic(values: np.ndarray, stat: Statistic, sense: str = "min",
-                     reference=None) -> np.ndarray:
+def robust_statistic(
+    values: np.ndarray, stat: Statistic, sense: str = "min", reference=None
+) -> np.ndarray:
     """The statistic of each policy over the worlds, ``(P,)``, in the objective's units.
 
     Non-finite outcomes are left out of means and percentiles (the caller counts them as
@@ -140,8 +153,11 @@ def penalised(loss: np.ndarray, violation: np.ndarray) -> np.ndarray:
     loss = np.asarray(loss, dtype=float)
     cv = np.asarray(violation, dtype=float)
     bad = (cv > 0) | ~np.isfinite(loss)
-    return np.where(bad, INFEASIBLE * (1.0 + np.where(np.isfinite(cv), cv, 1e6)),
-                    np.where(np.isfinite(loss), loss, 0.0))
+    return np.where(
+        bad,
+        INFEASIBLE * (1.0 + np.where(np.isfinite(cv), cv, 1e6)),
+        np.where(np.isfinite(loss), loss, 0.0),
+    )
 
 
 def nondominated_sort(F: np.ndarray, cv=None) -> np.ndarray:
@@ -155,13 +171,13 @@ def nondominated_sort(F: np.ndarray, cv=None) -> np.ndarray:
     cv = np.zeros(n) if cv is None else np.asarray(cv, dtype=float)
     le = (F[:, None, :] <= F[None, :, :]).all(axis=2)
     lt = (F[:, None, :] < F[None, :, :]).any(axis=2)
-    dom = le & lt                                   # dom[i, j]: i dominates j
+    dom = le & lt  # dom[i, j]: i dominates j
     feas = cv <= 0
     dom = np.where(feas[:, None] & feas[None, :], dom, False)
     dom |= feas[:, None] & ~feas[None, :]
     both_bad = ~feas[:, None] & ~feas[None, :]
     dom |= both_bad & (cv[:, None] < cv[None, :])
-    count = dom.sum(axis=0)                         # how many dominate j
+    count = dom.sum(axis=0)  # how many dominate j
     rank = np.full(n, -1)
     front, r = np.flatnonzero(count == 0), 0
     while front.size:
@@ -222,7 +238,7 @@ def _batch_problem(evaluate, lo, hi):
         def _evaluate(self, X, out, *args, **kwargs):
             F, CV = evaluate(X)
             F = np.asarray(F, dtype=float)
-            self.n_obj = F.shape[1]              # known at the first batch
+            self.n_obj = F.shape[1]  # known at the first batch
             out["F_raw"] = F
             out["F"] = np.where(np.isfinite(F), F, INFEASIBLE)
             out["G"] = np.asarray(CV, dtype=float).reshape(-1, 1)
@@ -230,8 +246,9 @@ def _batch_problem(evaluate, lo, hi):
     return BatchProblem(n_var=lo.size, n_obj=1, n_ieq_constr=1, xl=lo, xu=hi)
 
 
-def differential_evolution(evaluate, bounds, population: int, generations: int, rng,
-                           tol: float = 1e-6, on_generation=None):
+def differential_evolution(
+    evaluate, bounds, population: int, generations: int, rng, tol: float = 1e-6, on_generation=None
+):
     """scipy's differential evolution, vectorized: one ``evaluate`` call per generation.
 
     ``evaluate(X (P, d)) -> (F (P, 1), CV (P,))``; infeasible policies are ranked behind
@@ -243,7 +260,7 @@ def differential_evolution(evaluate, bounds, population: int, generations: int, 
     d = len(bounds)
     gen = {"g": 0}
 
-    def fun(xt):                          # scipy passes (d, S)
+    def fun(xt):  # scipy passes (d, S)
         X = np.atleast_2d(np.asarray(xt, dtype=float).T)
         F, CV = evaluate(X)
         f = penalised(np.asarray(F, dtype=float)[:, 0], CV)
@@ -252,12 +269,24 @@ def differential_evolution(evaluate, bounds, population: int, generations: int, 
         gen["g"] += 1
         return f
 
-    kw = {"rng": rng} if "rng" in inspect.signature(optimize.differential_evolution).parameters \
+    kw = (
+        {"rng": rng}
+        if "rng" in inspect.signature(optimize.differential_evolution).parameters
         else {"seed": rng}
+    )
     return optimize.differential_evolution(
-        fun, bounds, popsize=max(1, int(np.ceil(population / d))), maxiter=generations,
-        tol=tol, atol=0.0, polish=False, init="latinhypercube", vectorized=True,
-        updating="deferred", **kw)
+        fun,
+        bounds,
+        popsize=max(1, int(np.ceil(population / d))),
+        maxiter=generations,
+        tol=tol,
+        atol=0.0,
+        polish=False,
+        init="latinhypercube",
+        vectorized=True,
+        updating="deferred",
+        **kw,
+    )
 
 
 def lever_spread(X: np.ndarray, bounds) -> np.ndarray:
@@ -271,8 +300,9 @@ def lever_spread(X: np.ndarray, bounds) -> np.ndarray:
     return np.where(hi > lo, width / np.where(hi > lo, hi - lo, 1.0), 0.0)
 
 
-def lever_path(grid: np.ndarray, base: np.ndarray, a: np.ndarray, e: np.ndarray,
-               value: np.ndarray) -> np.ndarray:
+def lever_path(
+    grid: np.ndarray, base: np.ndarray, a: np.ndarray, e: np.ndarray, value: np.ndarray
+) -> np.ndarray:
     """A lever's time path on ``grid (T,)`` for ``n`` runs, ``(n, T)``.
 
     ``base`` (``(T,)``, the same in every run) before ``a``; a straight line from the base value at
@@ -282,8 +312,9 @@ def lever_path(grid: np.ndarray, base: np.ndarray, a: np.ndarray, e: np.ndarray,
     grid = np.asarray(grid, dtype=float)
     n = np.asarray(value).size
     b = np.asarray(base, dtype=float).reshape(1, grid.size)
-    a, e, value = (np.broadcast_to(np.asarray(x, dtype=float), (n,)).reshape(n, 1)
-                   for x in (a, e, value))
+    a, e, value = (
+        np.broadcast_to(np.asarray(x, dtype=float), (n,)).reshape(n, 1) for x in (a, e, value)
+    )
     b_at_a = np.interp(a[:, 0], grid, b[0]).reshape(n, 1)
     w = np.clip((grid[None, :] - a) / np.maximum(e - a, 1e-300), 0.0, 1.0)
     ramp = b_at_a + (value - b_at_a) * w
@@ -293,9 +324,11 @@ def lever_path(grid: np.ndarray, base: np.ndarray, a: np.ndarray, e: np.ndarray,
 def integral(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> np.ndarray:
     """Trapezoid integral of ``values (n, T)`` over ``[t0, t1]`` (ends interpolated)."""
     from .conditions import series_at
+
     times = np.asarray(times, dtype=float)
     inside = (times > t0) & (times < t1)
     pts = np.concatenate([[t0], times[inside], [t1]])
-    v = np.column_stack([series_at(values, times, t0), values[:, inside],
-                         series_at(values, times, t1)])
+    v = np.column_stack(
+        [series_at(values, times, t0), values[:, inside], series_at(values, times, t1)]
+    )
     return (0.5 * (v[:, 1:] + v[:, :-1]) * np.diff(pts)).sum(axis=1)

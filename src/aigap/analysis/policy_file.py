@@ -58,11 +58,29 @@ from .policy_items import Constraint, Objective, keys_of, parse_items
 from .problem import make_label
 from .sweep_file import _check_target, _int, find_scenario, parse_parameter_sets
 
-__all__ = ["PolicyError", "PolicySpec", "Lever", "Objective", "Constraint", "load_policy",
-           "TOP_LEVEL_KEYS"]
+__all__ = [
+    "PolicyError",
+    "PolicySpec",
+    "Lever",
+    "Objective",
+    "Constraint",
+    "load_policy",
+    "TOP_LEVEL_KEYS",
+]
 
-TOP_LEVEL_KEYS = ("description", "name", "scenario", "seed", "worlds", "levers", "objectives",
-                  "constraints", "optimizer", "method", "saveper")
+TOP_LEVEL_KEYS = (
+    "description",
+    "name",
+    "scenario",
+    "seed",
+    "worlds",
+    "levers",
+    "objectives",
+    "constraints",
+    "optimizer",
+    "method",
+    "saveper",
+)
 LEVER_KEYS = ("low", "high", "from", "ramp")
 FROM_KEYS = ("low", "high", "step")
 WORLD_KEYS = ("parameter_sets", "count")
@@ -83,7 +101,7 @@ class Lever:
     element: str | None
     low: float
     high: float
-    start: object = None           # None: last observation; "start"; float; or (lo, hi, step)
+    start: object = None  # None: last observation; "start"; float; or (lo, hi, step)
     ramp: float = 0.0
 
     @property
@@ -104,10 +122,10 @@ class PolicySpec:
     levers: tuple
     objectives: tuple
     constraints: tuple
-    worlds_ref: str | None = None        # as written: a path, "latest", or None (baseline)
+    worlds_ref: str | None = None  # as written: a path, "latest", or None (baseline)
     worlds_count: int | None = None
     world_uncertain: tuple = ()
-    world_sets: object = None            # (rows, d) parameter sets of the worlds
+    world_sets: object = None  # (rows, d) parameter sets of the worlds
     world_record: dict | None = None
     population: int = 40
     generations: int = 30
@@ -156,43 +174,78 @@ def load_policy(path, model, runs_root=None, read_worlds: bool = True) -> Policy
                 issues.add(line_of(found[k]), k, f"expected a string, got {describe(found[k])}")
     method = text.get("method") or "euler"
     if method not in ("euler", "rk4"):
-        issues.add(line_of(found["method"]), "method", "expected euler or rk4",
-                   closest(method, ("euler", "rk4")))
+        issues.add(
+            line_of(found["method"]),
+            "method",
+            "expected euler or rk4",
+            closest(method, ("euler", "rk4")),
+        )
     seed = _int(found["seed"], "seed", issues, minimum=0) if "seed" in found else None
     saveper = model.saveper
     if "saveper" in found:
         saveper = number(found["saveper"])
         if saveper is None or saveper <= 0:
-            issues.add(line_of(found["saveper"]), "saveper",
-                       f"expected a positive number of years, got {describe(found['saveper'])}")
+            issues.add(
+                line_of(found["saveper"]),
+                "saveper",
+                f"expected a positive number of years, got {describe(found['saveper'])}",
+            )
     scen_path = None
     if text.get("scenario"):
         scen_path = find_scenario(text["scenario"], path)
         if not scen_path.exists():
-            issues.add(line_of(found["scenario"]), "scenario",
-                       f"base scenario '{text['scenario']}' not found (looked for {scen_path})")
+            issues.add(
+                line_of(found["scenario"]),
+                "scenario",
+                f"base scenario '{text['scenario']}' not found (looked for {scen_path})",
+            )
     levers = parse_levers(found.get("levers"), model, issues) if "levers" in found else []
     span = (model.initial_time, model.final_time)
-    objectives = [o for o in parse_items(found.get("objectives"), "objectives", model, issues,
-                                         span, constraint=False) if o is not None]
-    constraints = [c for c in parse_items(found.get("constraints"), "constraints", model,
-                                          issues, span, constraint=True) if c is not None]
+    objectives = [
+        o
+        for o in parse_items(
+            found.get("objectives"), "objectives", model, issues, span, constraint=False
+        )
+        if o is not None
+    ]
+    constraints = [
+        c
+        for c in parse_items(
+            found.get("constraints"), "constraints", model, issues, span, constraint=True
+        )
+        if c is not None
+    ]
     names = [o.name for o in objectives] + [c.name for c in constraints]
     if len(set(names)) != len(names):
-        issues.add(line_of(found["objectives"]), "objectives",
-                   "two objectives or constraints have the same name")
-    spec = PolicySpec(path=path, name=text.get("name") or path.stem,
-                      description=text.get("description") or "", scenario_path=scen_path,
-                      seed=seed, levers=tuple(levers), objectives=tuple(objectives),
-                      constraints=tuple(constraints), method=method, saveper=saveper)
+        issues.add(
+            line_of(found["objectives"]),
+            "objectives",
+            "two objectives or constraints have the same name",
+        )
+    spec = PolicySpec(
+        path=path,
+        name=text.get("name") or path.stem,
+        description=text.get("description") or "",
+        scenario_path=scen_path,
+        seed=seed,
+        levers=tuple(levers),
+        objectives=tuple(objectives),
+        constraints=tuple(constraints),
+        method=method,
+        saveper=saveper,
+    )
     if "optimizer" in found:
         parse_optimizer(found["optimizer"], spec, issues)
     if "worlds" in found:
         parse_worlds(found["worlds"], spec, model, issues, runs_root, read_worlds)
     clash = {u.constant for u in spec.world_uncertain} & {lv.constant for lv in levers}
     for name in sorted(clash):
-        issues.add(line_of(found["levers"]), f"levers.{name}", "is also a parameter of the "
-                   "worlds; a constant is either a decision or an uncertainty, not both")
+        issues.add(
+            line_of(found["levers"]),
+            f"levers.{name}",
+            "is also a parameter of the "
+            "worlds; a constant is either a decision or an uncertainty, not both",
+        )
     if issues:
         raise PolicyError(issues)
     spec.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -202,9 +255,13 @@ def load_policy(path, model, runs_root=None, read_worlds: bool = True) -> Policy
 def parse_levers(node, model, issues: IssueList) -> list:
     """``levers:`` -> list of :class:`Lever` (names, elements and ranges checked)."""
     from ..scenarios.schema import constant_limits, format_range
+
     if not is_mapping(node) or not node.value:
-        issues.add(line_of(node), "levers", "expected a mapping of constant names to "
-                   f"{{low, high}} ranges, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "levers",
+            f"expected a mapping of constant names to {{low, high}} ranges, got {describe(node)}",
+        )
         return []
     out = []
     for name, knode, vnode in mapping_items(node, issues, "levers"):
@@ -213,8 +270,12 @@ def parse_levers(node, model, issues: IssueList) -> list:
         if info is None:
             continue
         if not is_mapping(vnode):
-            issues.add(line_of(vnode), key, "expected {low, high[, from, ramp]} or a mapping "
-                       f"of subscript elements, got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                key,
+                "expected {low, high[, from, ramp]} or a mapping "
+                f"of subscript elements, got {describe(vnode)}",
+            )
             continue
         items = mapping_items(vnode, issues, key)
         if any(k in LEVER_KEYS for k, _, _ in items):
@@ -223,16 +284,23 @@ def parse_levers(node, model, issues: IssueList) -> list:
             specs = [(k, v, f"{key}.{k}") for k, _, v in items]
         lo_lim, hi_lim = constant_limits(info)
         for element, snode, skey in specs:
-            if element is not None and _check_target(name, element, skey, line_of(snode),
-                                                     model, issues) is None:
+            if (
+                element is not None
+                and _check_target(name, element, skey, line_of(snode), model, issues) is None
+            ):
                 continue
             lever = _lever(name, element, snode, skey, model, issues)
             if lever is None:
                 continue
-            if (lo_lim is not None and lever.low < lo_lim) or (hi_lim is not None
-                                                               and lever.high > hi_lim):
-                issues.add(line_of(snode), skey, f"range [{lever.low:g}, {lever.high:g}] is "
-                           f"outside the constant's allowed range {format_range(info)}")
+            if (lo_lim is not None and lever.low < lo_lim) or (
+                hi_lim is not None and lever.high > hi_lim
+            ):
+                issues.add(
+                    line_of(snode),
+                    skey,
+                    f"range [{lever.low:g}, {lever.high:g}] is "
+                    f"outside the constant's allowed range {format_range(info)}",
+                )
                 continue
             out.append(lever)
     labels = [lv.label for lv in out]
@@ -240,15 +308,19 @@ def parse_levers(node, model, issues: IssueList) -> list:
         issues.add(line_of(node), "levers", "a constant or element is listed twice")
     for lv in out:
         if lv.element is not None and make_label(lv.constant, None) in labels:
-            issues.add(line_of(node), f"levers.{lv.constant}", "give one range for the whole "
-                       "constant or one per element, not both")
+            issues.add(
+                line_of(node),
+                f"levers.{lv.constant}",
+                "give one range for the whole constant or one per element, not both",
+            )
     return out
 
 
 def _lever(name, element, node, key, model, issues):
     if not is_mapping(node):
-        issues.add(line_of(node), key, f"expected {{low, high[, from, ramp]}}, got "
-                   f"{describe(node)}")
+        issues.add(
+            line_of(node), key, f"expected {{low, high[, from, ramp]}}, got {describe(node)}"
+        )
         return None
     f = keys_of(node, key, LEVER_KEYS, issues)
     vals = {}
@@ -256,8 +328,7 @@ def _lever(name, element, node, key, model, issues):
         if k in f:
             vals[k] = number(f[k])
             if vals[k] is None:
-                issues.add(line_of(f[k]), f"{key}.{k}", f"expected a number, got "
-                           f"{describe(f[k])}")
+                issues.add(line_of(f[k]), f"{key}.{k}", f"expected a number, got {describe(f[k])}")
                 return None
     for k in ("low", "high"):
         if k not in vals:
@@ -273,8 +344,7 @@ def _lever(name, element, node, key, model, issues):
     start = _start(f.get("from"), f"{key}.from", model, issues) if "from" in f else None
     if start is False:
         return None
-    return Lever(make_label(name, element), name, element, vals["low"], vals["high"],
-                 start, ramp)
+    return Lever(make_label(name, element), name, element, vals["low"], vals["high"], start, ramp)
 
 
 def _start(node, key, model, issues):
@@ -285,13 +355,18 @@ def _start(node, key, model, issues):
     t = number(node)
     if t is not None:
         if not t0 <= t <= t1:
-            issues.add(line_of(node), key, f"time {t:g} is outside the simulated span "
-                       f"{t0:g}-{t1:g}")
+            issues.add(
+                line_of(node), key, f"time {t:g} is outside the simulated span {t0:g}-{t1:g}"
+            )
             return False
         return t
     if not is_mapping(node):
-        issues.add(line_of(node), key, "expected a time (e.g. 2026.5), 'start', or "
-                   f"{{low, high, step}} (a start-time decision), got {describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            "expected a time (e.g. 2026.5), 'start', or "
+            f"{{low, high, step}} (a start-time decision), got {describe(node)}",
+        )
         return False
     f = keys_of(node, key, FROM_KEYS, issues)
     v = {k: number(n) for k, n in f.items()}
@@ -304,8 +379,7 @@ def _start(node, key, model, issues):
         return False
     step = v.get("step", 0.25)
     if step <= 0 or v["high"] < v["low"] or not (t0 <= v["low"] and v["high"] <= t1):
-        issues.add(line_of(node), key, f"expected {t0:g} <= low <= high <= {t1:g} and "
-                   "step > 0")
+        issues.add(line_of(node), key, f"expected {t0:g} <= low <= high <= {t1:g} and step > 0")
         return False
     return (v["low"], v["high"], step)
 
@@ -333,6 +407,7 @@ def parse_optimizer(node, spec: PolicySpec, issues: IssueList) -> None:
 def latest_posterior(root: Path):
     """The newest finished ``aigap posterior`` folder under ``root`` (None if none)."""
     import json
+
     cands = []
     for p in Path(root).glob("*"):
         if p.name.startswith(".") or not (p / "draws.csv").is_file():
@@ -345,21 +420,27 @@ def latest_posterior(root: Path):
     return max(cands, key=lambda p: p.name) if cands else None
 
 
-def parse_worlds(node, spec: PolicySpec, model, issues: IssueList, runs_root=None,
-                 read: bool = True) -> None:
+def parse_worlds(
+    node, spec: PolicySpec, model, issues: IssueList, runs_root=None, read: bool = True
+) -> None:
     """``worlds:`` -> the world parameter sets (``baseline`` or omitted: one world)."""
     if string(node) == "baseline":
         return
     if not is_mapping(node):
-        issues.add(line_of(node), "worlds", "expected 'baseline' or {parameter_sets: FOLDER "
-                   f"| FILE.csv | latest, count: N}}, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "worlds",
+            "expected 'baseline' or {parameter_sets: FOLDER "
+            f"| FILE.csv | latest, count: N}}, got {describe(node)}",
+        )
         return
     f = keys_of(node, "worlds", WORLD_KEYS, issues)
     if "count" in f:
         spec.worlds_count = _int(f["count"], "worlds.count", issues, minimum=1)
     if "parameter_sets" not in f:
-        issues.add(line_of(node), "worlds.parameter_sets", "missing (a posterior folder, a "
-                   "CSV, or latest)")
+        issues.add(
+            line_of(node), "worlds.parameter_sets", "missing (a posterior folder, a CSV, or latest)"
+        )
         return
     ref = string(f["parameter_sets"])
     spec.worlds_ref = ref
@@ -368,11 +449,16 @@ def parse_worlds(node, spec: PolicySpec, model, issues: IssueList, runs_root=Non
         return
     if ref == LATEST:
         from ..workflow.rundir import runs_root as default_root
+
         root = Path(runs_root) if runs_root is not None else default_root()
         found = latest_posterior(root)
         if found is None:
-            issues.add(line_of(pnode), "worlds.parameter_sets", f"no posterior run folder in "
-                       f"{root}; run 'aigap posterior SCENARIO --priors FILE' first")
+            issues.add(
+                line_of(pnode),
+                "worlds.parameter_sets",
+                f"no posterior run folder in "
+                f"{root}; run 'aigap posterior SCENARIO --priors FILE' first",
+            )
             return
         pnode = type(pnode)(pnode.tag, str(found.resolve()), pnode.start_mark, pnode.end_mark)
     set_worlds(spec, pnode, model, issues)
@@ -384,8 +470,9 @@ def set_worlds(spec: PolicySpec, pnode, model, issues: IssueList) -> None:
     if sets is None:
         return
     if spec.worlds_count is not None and spec.worlds_count < len(sets):
-        rows = np.sort(np.random.default_rng(spec.seed).choice(len(sets), spec.worlds_count,
-                                                               replace=False))
+        rows = np.sort(
+            np.random.default_rng(spec.seed).choice(len(sets), spec.worlds_count, replace=False)
+        )
         sets = sets[rows]
         record = {**record, "rows_used": [int(r) for r in rows]}
     spec.world_uncertain, spec.world_sets, spec.world_record = tuple(uncertain), sets, record

@@ -66,16 +66,22 @@ class Constraint:
         o = Objective(self.name, self.variable, self.region, self.times, "min", self.stat)
         return f"{o.label} {self.stat.label} {self.op} {self.value:g}"
 
+
 def keys_of(node, key, allowed, issues):
     """``{name: value_node}`` of a mapping, unknown keys reported with the closest name."""
     out = {}
     for k, knode, v in mapping_items(node, issues, key):
         if k not in allowed:
-            issues.add(line_of(knode), f"{key}.{k}" if key else k, f"unknown key (allowed: "
-                       f"{', '.join(allowed)})", closest(k, allowed))
+            issues.add(
+                line_of(knode),
+                f"{key}.{k}" if key else k,
+                f"unknown key (allowed: {', '.join(allowed)})",
+                closest(k, allowed),
+            )
         else:
             out[k] = v
     return out
+
 
 def parse_stat(node, key, issues: IssueList):
     """``statistic:`` -> :class:`Statistic` or None after an issue."""
@@ -83,15 +89,22 @@ def parse_stat(node, key, issues: IssueList):
     if name is not None:
         if name in ("mean", "median", "worst"):
             return Statistic(name)
-        issues.add(line_of(node), key, f"unknown statistic '{name}' (allowed: mean, median, "
-                   "worst, {percentile: Q}, {regret: max|mean|Q}, {satisfice: {op, value}})",
-                   closest(name, STAT_NAMES))
+        issues.add(
+            line_of(node),
+            key,
+            f"unknown statistic '{name}' (allowed: mean, median, "
+            "worst, {percentile: Q}, {regret: max|mean|Q}, {satisfice: {op, value}})",
+            closest(name, STAT_NAMES),
+        )
         return None
     if not is_mapping(node) or len(node.value) != 1:
-        issues.add(line_of(node), key, f"expected a statistic name or a one-key mapping, got "
-                   f"{describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            f"expected a statistic name or a one-key mapping, got {describe(node)}",
+        )
         return None
-    (k, knode, v), = mapping_items(node, issues, key)
+    ((k, knode, v),) = mapping_items(node, issues, key)
     if k == "percentile":
         q = number(v)
         if q is None or not 0 <= q <= 100:
@@ -105,8 +118,7 @@ def parse_stat(node, key, issues: IssueList):
             return Statistic("regret", q=q, of="percentile")
         if of in ("max", "mean"):
             return Statistic("regret", of=of)
-        issues.add(line_of(v), f"{key}.regret", "expected max, mean or a percentile in "
-                   "[0, 100]")
+        issues.add(line_of(v), f"{key}.regret", "expected max, mean or a percentile in [0, 100]")
         return None
     if k == "satisfice":
         f = keys_of(v, f"{key}.satisfice", ("op", "value"), issues) if is_mapping(v) else None
@@ -127,8 +139,9 @@ def _times(f, key, issues):
     if "year" in f:
         y = number(f["year"])
         if y is None or not float(y).is_integer():
-            issues.add(line_of(f["year"]), f"{key}.year", f"expected a year, got "
-                       f"{describe(f['year'])}")
+            issues.add(
+                line_of(f["year"]), f"{key}.year", f"expected a year, got {describe(f['year'])}"
+            )
             return None
         return (y + YEAR_END_OFFSET,)
     node = f["over"]
@@ -174,11 +187,13 @@ def _parse_one(f, item, k, variables, model, issues, span, constraint):
             check_condition(Condition(var, region, t, "<", 0.0), variables, model.dims, span)
     except ConditionError as exc:
         hint = closest(var, model.variables) if var not in model.variables else None
-        issues.add(line_of(f["variable"]), f"{k}.variable", str(exc).split(" (did you")[0],
-                   hint)
+        issues.add(line_of(f["variable"]), f"{k}.variable", str(exc).split(" (did you")[0], hint)
         return None
-    stat = parse_stat(f["statistic"], f"{k}.statistic", issues) if "statistic" in f \
+    stat = (
+        parse_stat(f["statistic"], f"{k}.statistic", issues)
+        if "statistic" in f
         else Statistic("mean")
+    )
     if stat is None:
         return None
     name = string(f["name"]) if "name" in f else None
@@ -197,7 +212,11 @@ def _parse_one(f, item, k, variables, model, issues, span, constraint):
         return Constraint(name or f"constraint_{k}", var, region, times, stat, op, val)
     sense = string(f.get("sense")) if "sense" in f else None
     if sense not in ("min", "max"):
-        issues.add(line_of(f["sense"]) if "sense" in f else line, f"{k}.sense",
-                   "expected min or max", closest(str(sense), ("min", "max")) if sense else None)
+        issues.add(
+            line_of(f["sense"]) if "sense" in f else line,
+            f"{k}.sense",
+            "expected min or max",
+            closest(str(sense), ("min", "max")) if sense else None,
+        )
         return None
     return Objective(name or k, var, region, times, sense, stat)

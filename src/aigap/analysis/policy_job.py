@@ -35,12 +35,7 @@ import numpy as np
 from ..engine import TimeSeries
 from ..observations import default_observations_path, load_observations
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.manifest import (
-    build_manifest,
-    engine_record,
-    file_record,
-    write_manifest,
-)
+from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
 from ..workflow.rundir import new_run_dir, runs_root
 from . import policy as pm
 from .conditions import Target
@@ -50,7 +45,7 @@ from .sweep_job import STATE, _save_npz, find_partial, report_progress
 
 __all__ = ["run_policy", "PolicyOutput", "PolicyProblem"]
 
-STEP_EPS = 1e-6       # a step lever leaves its base value this long before its start (years)
+STEP_EPS = 1e-6  # a step lever leaves its base value this long before its start (years)
 
 
 @dataclass
@@ -58,9 +53,9 @@ class PolicyOutput:
     """A finished policy search (tables in memory, files in ``run_dir``)."""
 
     spec: PolicySpec
-    evaluations: object            # DataFrame: every policy evaluated
-    best: object                   # DataFrame: the top policies (or the Pareto front)
-    baseline: dict                 # objective/constraint statistics of the no-change policy
+    evaluations: object  # DataFrame: every policy evaluated
+    best: object  # DataFrame: the top policies (or the Pareto front)
+    baseline: dict  # objective/constraint statistics of the no-change policy
     n_worlds: int
     run_dir: Path | None = None
     elapsed: float = 0.0
@@ -72,8 +67,14 @@ class PolicyOutput:
 class PolicyProblem:
     """Decision vector <-> engine parameters, and outcome matrices per policy and world."""
 
-    def __init__(self, cm, spec: PolicySpec, base: dict, default_start: float | None,
-                 engine: str = "compiled"):
+    def __init__(
+        self,
+        cm,
+        spec: PolicySpec,
+        base: dict,
+        default_start: float | None,
+        engine: str = "compiled",
+    ):
         self.cm, self.spec, self.base, self.engine = cm, spec, base, engine
         self.W = 1 if spec.world_sets is None else len(spec.world_sets)
         self.columns, bounds = [], []
@@ -85,12 +86,14 @@ class PolicyProblem:
                 bounds.append(lv.start[:2])
         self.bounds = np.asarray(bounds, dtype=float)
         t0 = cm.initial_time
-        self.starts = [t0 if lv.start == "start" else
-                       (default_start if lv.start is None else lv.start)
-                       for lv in spec.levers]
+        self.starts = [
+            t0 if lv.start == "start" else (default_start if lv.start is None else lv.start)
+            for lv in spec.levers
+        ]
         self.starts = [t0 if s is None else s for s in self.starts]
-        self.outputs = list(dict.fromkeys(o.variable for o in (*spec.objectives,
-                                                                 *spec.constraints)))
+        self.outputs = list(
+            dict.fromkeys(o.variable for o in (*spec.objectives, *spec.constraints))
+        )
         self.ran = set()
 
     def no_change_row(self):
@@ -138,8 +141,9 @@ class PolicyProblem:
         if self.spec.world_sets is None:
             params = design_params(self.cm, self.base, (), np.zeros((n, 0)))
         else:
-            params = design_params(self.cm, self.base, self.spec.world_uncertain,
-                                   np.tile(self.spec.world_sets, (P, 1)))
+            params = design_params(
+                self.cm, self.base, self.spec.world_uncertain, np.tile(self.spec.world_sets, (P, 1))
+            )
         if X is None:
             return params, n
         vals, starts = self.decode(X)
@@ -157,18 +161,19 @@ class PolicyProblem:
                     for s in self._candidate_starts(lv, j):
                         knots.update(self.knots(lv, s))
             grid = np.array(sorted(knots))
-            bgrid = _base_on(b, grid, shape)                      # (*shape, T)
+            bgrid = _base_on(b, grid, shape)  # (*shape, T)
             out = np.broadcast_to(bgrid, (P,) + bgrid.shape).copy()
             for j, (lv, (c, idx)) in enumerate(zip(levers, targets)):
                 if c != name:
                     continue
                 a, e = self.knots(lv, starts[:, j])
                 for kk in np.ndindex(*shape):
-                    if idx is not Ellipsis and any(isinstance(i, int) and i != k
-                                                   for i, k in zip(idx, kk)):
+                    if idx is not Ellipsis and any(
+                        isinstance(i, int) and i != k for i, k in zip(idx, kk)
+                    ):
                         continue
                     out[(slice(None),) + kk] = pm.lever_path(grid, bgrid[kk], a, e, vals[:, j])
-            full = np.repeat(out, self.W, axis=0)                 # run = p * W + w
+            full = np.repeat(out, self.W, axis=0)  # run = p * W + w
             params[name] = TimeSeries(times=grid, values=full)
         return params, n
 
@@ -181,9 +186,14 @@ class PolicyProblem:
     def outcomes(self, X=None) -> dict:
         """``{name: (P, W)}`` of every objective and constraint, and ``nonfinite (P,)``."""
         params, n = self.params(X)
-        res = self.cm.simulate(params=params, n_runs=n, method=self.spec.method,
-                               saveper=self.spec.saveper, outputs=self.outputs,
-                               engine=self.engine)
+        res = self.cm.simulate(
+            params=params,
+            n_runs=n,
+            method=self.spec.method,
+            saveper=self.spec.saveper,
+            outputs=self.outputs,
+            engine=self.engine,
+        )
         self.ran.add(res.meta.get("engine", "unknown"))
         P = n // self.W
         out, bad = {}, np.zeros(P, dtype=bool)
@@ -208,8 +218,11 @@ def _base_on(b, grid, shape):
     if not isinstance(b, TimeSeries):
         v = np.broadcast_to(np.asarray(b, dtype=float), shape)
         return np.repeat(v[..., None], grid.size, axis=-1)
-    vals = b.values.reshape(shape + (b.times.size,)) if b.values.ndim == len(shape) + 1 \
+    vals = (
+        b.values.reshape(shape + (b.times.size,))
+        if b.values.ndim == len(shape) + 1
         else b.values.reshape((-1,) + shape + (b.times.size,))[0]
+    )
     flat = vals.reshape(-1, b.times.size)
     return np.stack([np.interp(grid, b.times, row) for row in flat]).reshape(shape + (grid.size,))
 
@@ -251,7 +264,7 @@ class BatchCache:
     def __init__(self, folder: Path, problem: PolicyProblem, progress):
         self.folder, self.problem, self.progress = folder, problem, progress
         self.k, self.replayed, self.simulated_runs = 0, 0, 0
-        self.archive = []            # (X, outcomes) of every batch, in order
+        self.archive = []  # (X, outcomes) of every batch, in order
 
     def __call__(self, X):
         path = self.folder / f"batch_{self.k:05d}.npz"
@@ -263,8 +276,12 @@ class BatchCache:
                     outs = {k[4:]: z[k] for k in z.files if k.startswith("out:")}
                     self.replayed += 1
             if outs is None:
-                raise InputError([f"{path}: the interrupted search differs from this one "
-                                  "(another numpy/scipy/pymoo?); rerun with --fresh"])
+                raise InputError(
+                    [
+                        f"{path}: the interrupted search differs from this one "
+                        "(another numpy/scipy/pymoo?); rerun with --fresh"
+                    ]
+                )
         if outs is None:
             outs = self.problem.outcomes(X)
             self.simulated_runs += key.shape[0] * self.problem.W
@@ -275,16 +292,22 @@ class BatchCache:
 
 
 def _state(spec, cm, scenario, overrides) -> dict:
-    return {"policy_sha256": spec.sha256, "model_sha256": cm.model_hash,
-            "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
-            "worlds": (spec.world_record or {}).get("sha256"), "seed": spec.seed,
-            "overrides": overrides}
+    return {
+        "policy_sha256": spec.sha256,
+        "model_sha256": cm.model_hash,
+        "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
+        "worlds": (spec.world_record or {}).get("sha256"),
+        "seed": spec.seed,
+        "overrides": overrides,
+    }
 
 
-def apply_overrides(spec, cm, seed=None, population=None, generations=None, worlds=None,
-                    count=None) -> dict:
+def apply_overrides(
+    spec, cm, seed=None, population=None, generations=None, worlds=None, count=None
+) -> dict:
     """Command-line values on top of the policy file (recorded in the manifest)."""
     from ..core.errors import IssueList
+
     done = {}
     for k, v in (("seed", seed), ("population", population), ("generations", generations)):
         if v is not None:
@@ -294,6 +317,7 @@ def apply_overrides(spec, cm, seed=None, population=None, generations=None, worl
         spec.worlds_count = done["count"] = count
     if worlds is not None or (count is not None and spec.world_record):
         import yaml
+
         ref = worlds if worlds is not None else spec.world_record["path"]
         issues = IssueList("--worlds")
         node = yaml.ScalarNode("tag:yaml.org,2002:str", str(Path(ref).resolve()))
@@ -307,9 +331,22 @@ def apply_overrides(spec, cm, seed=None, population=None, generations=None, worl
     return done
 
 
-def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plots=True,
-               command=None, engine="compiled", seed=None, population=None,
-               generations=None, worlds=None, count=None, on_batch=None) -> PolicyOutput:
+def run_policy(
+    path,
+    model=None,
+    runs_dir=None,
+    fresh=False,
+    progress=True,
+    plots=True,
+    command=None,
+    engine="compiled",
+    seed=None,
+    population=None,
+    generations=None,
+    worlds=None,
+    count=None,
+    on_batch=None,
+) -> PolicyOutput:
     """Run a policy file end to end (see the module docstring).
 
     ``on_batch(k)`` is called after batch ``k`` is saved (tests use it to interrupt).
@@ -330,28 +367,42 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plot
     last_obs = max((o.time for o in obs.fitted), default=None) if obs is not None else None
     problem = PolicyProblem(cm, spec, base, last_obs, engine=engine)
     d = len(problem.columns)
-    pop = spec.population + spec.population % 2 if spec.optimizer == "nsga2" else \
-        int(np.ceil(spec.population / d)) * d
+    pop = (
+        spec.population + spec.population % 2
+        if spec.optimizer == "nsga2"
+        else int(np.ceil(spec.population / d)) * d
+    )
     gens = spec.generations
     runs_est = (1 + spec.reference_policies + pop * (gens + 1)) * problem.W
-    report_progress(f"policy search '{spec.name}': {d} decision variables, "
-                    f"{len(spec.objectives)} objective(s) ({spec.optimizer}), "
-                    f"{problem.W} world(s); {pop} policies x {problem.W} worlds per "
-                    f"generation, up to {gens} generations: at most {runs_est:,} runs", progress)
-    early = [lv.label for lv, s0 in zip(spec.levers, problem.starts) if last_obs is not None
-             and (lv.start[0] if lv.timed else s0) < last_obs - 1e-9]
+    report_progress(
+        f"policy search '{spec.name}': {d} decision variables, "
+        f"{len(spec.objectives)} objective(s) ({spec.optimizer}), "
+        f"{problem.W} world(s); {pop} policies x {problem.W} worlds per "
+        f"generation, up to {gens} generations: at most {runs_est:,} runs",
+        progress,
+    )
+    early = [
+        lv.label
+        for lv, s0 in zip(spec.levers, problem.starts)
+        if last_obs is not None and (lv.start[0] if lv.timed else s0) < last_obs - 1e-9
+    ]
     if early:
-        report_progress(f"  note: {', '.join(early)} may act before the last fitted observation "
-                        f"({last_obs:g}): the policy rewrites observed history", progress)
+        report_progress(
+            f"  note: {', '.join(early)} may act before the last fitted observation "
+            f"({last_obs:g}): the policy rewrites observed history",
+            progress,
+        )
     state = _state(spec, cm, scenario, overrides)
     partial = None if fresh else find_partial(spec, state, runs_root(runs_dir))
     with new_run_dir("optimize", spec.name, runs_dir=runs_dir, keep_partial=True) as rd:
         if partial is not None:
             rd.discard()
             rd.path = partial
-            report_progress(f"resuming {partial.name}: replaying "
-                            f"{len(list((partial / 'chunks').glob('*.npz')))} saved batches",
-                            progress)
+            report_progress(
+                f"resuming {partial.name}: replaying "
+                f"{len(list((partial / 'chunks').glob('*.npz')))} saved batches",
+                progress,
+            )
         else:
             (rd.path / "chunks").mkdir()
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
@@ -361,10 +412,12 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plot
         ref_X = np.zeros((0, d))
         if spec.reference_policies:
             from scipy.stats import qmc
+
             u = qmc.LatinHypercube(d=d, rng=np.random.default_rng([spec.seed, 1])).random(
-                spec.reference_policies)
+                spec.reference_policies
+            )
             ref_X = problem.bounds[:, 0] + u * np.ptp(problem.bounds, axis=1)
-            keep = problem.no_change_row()        # so a front can end at "no change"
+            keep = problem.no_change_row()  # so a front can end at "no change"
             if keep is not None:
                 ref_X = np.vstack([keep, ref_X])
             ref_out = cache(ref_X)
@@ -378,38 +431,56 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plot
         def evaluate(X):
             outs = cache(X)
             st = statistics(spec, outs, reference)
-            F = np.column_stack([pm.to_loss(st[o.name], o.stat, o.sense) / scale[o.name]
-                                 for o in spec.objectives])
+            F = np.column_stack(
+                [pm.to_loss(st[o.name], o.stat, o.sense) / scale[o.name] for o in spec.objectives]
+            )
             return F, violation(spec, st, outs["nonfinite"])
 
         def on_generation(g, X, F, CV):
             feas = CV <= 0
-            best = float(np.nanmin(F[feas, 0])) if feas.any() and len(spec.objectives) == 1 \
-                else None
+            best = (
+                float(np.nanmin(F[feas, 0])) if feas.any() and len(spec.objectives) == 1 else None
+            )
             prev = [h["best_scaled_loss"] for h in history if h["best_scaled_loss"] is not None]
             if best is not None and prev:
-                best = min(best, min(prev))        # best so far
-            history.append({"generation": g, "feasible": int(feas.sum()), "policies": len(X),
-                            "best_scaled_loss": best})
+                best = min(best, min(prev))  # best so far
+            history.append(
+                {
+                    "generation": g,
+                    "feasible": int(feas.sum()),
+                    "policies": len(X),
+                    "best_scaled_loss": best,
+                }
+            )
             el = time.perf_counter() - t_sim
             left = el / (g + 1) * max(gens - g, 0)
-            report_progress(f"  generation {g}/{gens}: {int(feas.sum())}/{len(X)} feasible"
-                            + (f", best {best:.4g} (x baseline)" if best is not None else "")
-                            + f" ({el:.1f} s, about {left:.0f} s left)", progress)
+            report_progress(
+                f"  generation {g}/{gens}: {int(feas.sum())}/{len(X)} feasible"
+                + (f", best {best:.4g} (x baseline)" if best is not None else "")
+                + f" ({el:.1f} s, about {left:.0f} s left)",
+                progress,
+            )
             if on_batch is not None:
                 on_batch(cache.k - 1)
 
         rng = np.random.default_rng(spec.seed)
         if spec.optimizer == "de":
-            pm.differential_evolution(evaluate, problem.bounds.tolist(), pop, gens, rng,
-                                      tol=spec.tolerance, on_generation=on_generation)
+            pm.differential_evolution(
+                evaluate,
+                problem.bounds.tolist(),
+                pop,
+                gens,
+                rng,
+                tol=spec.tolerance,
+                on_generation=on_generation,
+            )
         else:
-            pm.nsga2(evaluate, problem.bounds.tolist(), pop, gens, rng,
-                     on_generation=on_generation)
+            pm.nsga2(evaluate, problem.bounds.tolist(), pop, gens, rng, on_generation=on_generation)
         timings = {"search": time.perf_counter() - t_sim}
         tw = time.perf_counter()
-        out = write_outputs(rd.path, spec, problem, cache, base_out, ref_X, history, cm,
-                            scenario, plots=plots)
+        out = write_outputs(
+            rd.path, spec, problem, cache, base_out, ref_X, history, cm, scenario, plots=plots
+        )
         timings["tables_and_plots"] = time.perf_counter() - tw
         shutil.rmtree(rd.path / "chunks")
         (rd.path / STATE).unlink()
@@ -418,25 +489,50 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plot
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(problem.ran or {"replayed"}, engine)
         manifest = build_manifest(
-            "optimize", spec.name, started, model=cm, engine=ran_engine, method=spec.method,
-            time_step=cm.time_step, seed=spec.seed, observations=obs.path if obs else None,
+            "optimize",
+            spec.name,
+            started,
+            model=cm,
+            engine=ran_engine,
+            method=spec.method,
+            time_step=cm.time_step,
+            seed=spec.seed,
+            observations=obs.path if obs else None,
             command=command if command is not None else sys.argv,
-            scenarios=[{"name": scenario.name, "description": scenario.description,
-                        "files": list(scenario.files)}],
-            extra={"policy": {**file_record(spec.path), "description": spec.description,
-                              "optimizer": spec.optimizer, "population": pop,
-                              "generations": gens, "reference_policies":
-                              spec.reference_policies, "decision_variables": problem.columns,
-                              "lever_default_start": last_obs,
-                              "objectives": [f"{o.sense} {o.stat.label} of {o.label}"
-                                             for o in spec.objectives],
-                              "constraints": [c.label for c in spec.constraints],
-                              "command_line_overrides": overrides},
-                   "worlds": {"count": problem.W, "source": spec.worlds_ref or "baseline",
-                              **(spec.world_record or {})},
-                   **engine_extra, "runs": n_runs,
-                   "batches_replayed_on_resume": cache.replayed,
-                   "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+            scenarios=[
+                {
+                    "name": scenario.name,
+                    "description": scenario.description,
+                    "files": list(scenario.files),
+                }
+            ],
+            extra={
+                "policy": {
+                    **file_record(spec.path),
+                    "description": spec.description,
+                    "optimizer": spec.optimizer,
+                    "population": pop,
+                    "generations": gens,
+                    "reference_policies": spec.reference_policies,
+                    "decision_variables": problem.columns,
+                    "lever_default_start": last_obs,
+                    "objectives": [
+                        f"{o.sense} {o.stat.label} of {o.label}" for o in spec.objectives
+                    ],
+                    "constraints": [c.label for c in spec.constraints],
+                    "command_line_overrides": overrides,
+                },
+                "worlds": {
+                    "count": problem.W,
+                    "source": spec.worlds_ref or "baseline",
+                    **(spec.world_record or {}),
+                },
+                **engine_extra,
+                "runs": n_runs,
+                "batches_replayed_on_resume": cache.replayed,
+                "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            },
+        )
         write_manifest(rd.path, manifest)
     out.run_dir = rd.final_path
     return out
@@ -445,9 +541,12 @@ def run_policy(path, model=None, runs_dir=None, fresh=False, progress=True, plot
 def _scale(stat, values) -> float:
     """Size of an objective, to scale losses near 1: the no-change statistic, else the
     no-change mean outcome, else 1."""
-    for s in (stat, np.nanmean(np.where(np.isfinite(values), values, np.nan))
-              if np.isfinite(values).any() else np.nan):
+    for s in (
+        stat,
+        np.nanmean(np.where(np.isfinite(values), values, np.nan))
+        if np.isfinite(values).any()
+        else np.nan,
+    ):
         if np.isfinite(s) and abs(s) > 0:
             return float(abs(s))
     return 1.0
-

@@ -39,7 +39,7 @@ def choose_top(F: np.ndarray, cv: np.ndarray, k: int, multi: bool) -> np.ndarray
     the feasible Pareto front sorted by the first objective, thinned to ``k`` evenly
     spaced members (both ends kept). Infeasible ones only when none is feasible."""
     feas = np.flatnonzero(cv <= 0)
-    pool = feas if feas.size else np.argsort(cv, kind="stable")[:max(k, 1)]
+    pool = feas if feas.size else np.argsort(cv, kind="stable")[: max(k, 1)]
     if not multi:
         return pool[np.argsort(F[pool, 0], kind="stable")][:k]
     front = pool[pm.pareto_mask(F[pool])]
@@ -55,8 +55,9 @@ def _unique_rows(D: np.ndarray) -> np.ndarray:
     return np.sort(first)
 
 
-def write_outputs(folder: Path, spec, problem, cache, base_out, ref_X, history, cm, scenario,
-                  plots=True):
+def write_outputs(
+    folder: Path, spec, problem, cache, base_out, ref_X, history, cm, scenario, plots=True
+):
     """Write every table, the scenarios and the plots; returns a PolicyOutput."""
     import pandas as pd
 
@@ -65,8 +66,7 @@ def write_outputs(folder: Path, spec, problem, cache, base_out, ref_X, history, 
     shutil.copyfile(spec.path, folder / "policy.yaml")
     X, outs, stage = _archive(cache, len(ref_X) > 0)
     vals, starts = problem.decode(X)
-    D = np.column_stack([vals] + [starts[:, [j]] for j, lv in enumerate(spec.levers)
-                                  if lv.timed])
+    D = np.column_stack([vals] + [starts[:, [j]] for j, lv in enumerate(spec.levers) if lv.timed])
     keep = _unique_rows(D)
     X, D, stage, vals, starts = X[keep], D[keep], stage[keep], vals[keep], starts[keep]
     outs = {k: v[keep] for k, v in outs.items()}
@@ -75,8 +75,7 @@ def write_outputs(folder: Path, spec, problem, cache, base_out, ref_X, history, 
     cv = violation(spec, st, outs["nonfinite"])
     F = np.column_stack([pm.to_loss(st[o.name], o.stat, o.sense) for o in spec.objectives])
     multi = len(spec.objectives) > 1
-    cols = [lv.label for lv in spec.levers] + [f"{lv.label} from" for lv in spec.levers
-                                                if lv.timed]
+    cols = [lv.label for lv in spec.levers] + [f"{lv.label} from" for lv in spec.levers if lv.timed]
     ev = pd.DataFrame(D, columns=cols)
     ev.insert(0, "stage", stage)
     ev.insert(0, "policy", np.arange(len(ev)))
@@ -105,26 +104,56 @@ def write_outputs(folder: Path, spec, problem, cache, base_out, ref_X, history, 
     best.to_csv(folder / "best.csv", index=False, float_format="%.8g")
     baseline = {name: float(v[0]) for name, v in base_st.items()}
     _worlds_table(folder, spec, base_out, outs, top)
-    spread_idx = np.flatnonzero(ev["pareto_rank"].to_numpy() == 0) if multi else \
-        _best_decile(F, cv)
-    lev = pd.DataFrame({"decision": cols, "low": problem.bounds[:, 0],
-                        "high": problem.bounds[:, 1], "best": D[top[0]] if len(top) else np.nan,
-                        "spread_on_front" if multi else "spread_in_best_decile":
-                        pm.lever_spread(D[spread_idx], problem.bounds) if spread_idx.size
-                        else np.nan})
+    spread_idx = np.flatnonzero(ev["pareto_rank"].to_numpy() == 0) if multi else _best_decile(F, cv)
+    lev = pd.DataFrame(
+        {
+            "decision": cols,
+            "low": problem.bounds[:, 0],
+            "high": problem.bounds[:, 1],
+            "best": D[top[0]] if len(top) else np.nan,
+            "spread_on_front" if multi else "spread_in_best_decile": pm.lever_spread(
+                D[spread_idx], problem.bounds
+            )
+            if spread_idx.size
+            else np.nan,
+        }
+    )
     lev.to_csv(folder / "levers.csv", index=False, float_format="%.6g")
     pd.DataFrame(history).to_csv(folder / "convergence.csv", index=False, float_format="%.8g")
     (folder / "policies").mkdir()
     for r, i in enumerate(top, start=1):
-        text = scenario_text(spec, problem, cm, scenario, vals[i], starts[i], r,
-                             best.iloc[r - 1], folder / "policies")
+        text = scenario_text(
+            spec,
+            problem,
+            cm,
+            scenario,
+            vals[i],
+            starts[i],
+            r,
+            best.iloc[r - 1],
+            folder / "policies",
+        )
         (folder / "policies" / f"policy_{r}.yaml").write_text(text)
     if plots:
         from .policy_plots import policy_plots
-        policy_plots(folder, spec, ev, F, cv, top, base_st, base_out, outs, D, cols,
-                     problem.bounds, history, spread_idx)
-    return PolicyOutput(spec=spec, evaluations=ev, best=best, baseline=baseline,
-                        n_worlds=problem.W)
+
+        policy_plots(
+            folder,
+            spec,
+            ev,
+            F,
+            cv,
+            top,
+            base_st,
+            base_out,
+            outs,
+            D,
+            cols,
+            problem.bounds,
+            history,
+            spread_idx,
+        )
+    return PolicyOutput(spec=spec, evaluations=ev, best=best, baseline=baseline, n_worlds=problem.W)
 
 
 def _best_decile(F, cv):
@@ -137,9 +166,11 @@ def _best_decile(F, cv):
 
 def _worlds_table(folder, spec, base_out, outs, top):
     import pandas as pd
+
     rows = []
-    for label, src, i in [("no change", base_out, 0)] + [(f"policy_{r}", outs, j)
-                                                        for r, j in enumerate(top, start=1)]:
+    for label, src, i in [("no change", base_out, 0)] + [
+        (f"policy_{r}", outs, j) for r, j in enumerate(top, start=1)
+    ]:
         frame = {"policy": label, "world": np.arange(src[spec.objectives[0].name].shape[1])}
         for item in (*spec.objectives, *spec.constraints):
             frame[item.name] = src[item.name][i]
@@ -154,13 +185,16 @@ def _fmt(x: float) -> str:
 def _element_spec(b_el, lv, s, v, t0):
     """The scenario value of one element: a number, a step, a ramp, or points."""
     from .policy_job import STEP_EPS
+
     if s <= t0 and lv.ramp <= 0:
         return _fmt(v)
     if not isinstance(b_el, tuple):
         if lv.ramp <= 0:
             return f"{{step: {{time: {_fmt(s)}, before: {_fmt(b_el)}, after: {_fmt(v)}}}}}"
-        return (f"{{ramp: {{start: {_fmt(s)}, end: {_fmt(s + lv.ramp)}, from: {_fmt(b_el)}, "
-                f"to: {_fmt(v)}}}}}")
+        return (
+            f"{{ramp: {{start: {_fmt(s)}, end: {_fmt(s + lv.ramp)}, from: {_fmt(b_el)}, "
+            f"to: {_fmt(v)}}}}}"
+        )
     times, values = b_el
     a, e = (s - STEP_EPS, s) if lv.ramp <= 0 else (s, s + lv.ramp)
     pts = [(t, y) for t, y in zip(times, values) if t < a]
@@ -171,16 +205,23 @@ def _element_spec(b_el, lv, s, v, t0):
 def scenario_text(spec, problem, cm, scenario, vals, starts, rank, row, where: Path) -> str:
     """A ready scenario: extends the base scenario and sets each lever of one policy."""
     extends = os.path.relpath(Path(spec.scenario_path).resolve(), where.resolve())
-    obj = "; ".join(f"{o.sense} {o.stat.label} of {o.label} = {row[o.name]:.4g}"
-                    for o in spec.objectives)
-    lines = [f"# Policy {rank} of the search '{spec.name}' ({spec.path.name}, seed {spec.seed}).",
-             f"# Over {problem.W} world(s): {obj}.",
-             "# This scenario runs the policy in the base scenario's world (aigap run FILE).",
-             f"description: >-\n  {spec.description.strip()} Policy {rank}: "
-             + ", ".join(f"{lv.label} {vals[j]:.3g} from {starts[j]:g}"
-                         + (f" (ramp {lv.ramp:g} y)" if lv.ramp > 0 else "")
-                         for j, lv in enumerate(spec.levers)) + ".",
-             f"extends: {extends}", "constants:"]
+    obj = "; ".join(
+        f"{o.sense} {o.stat.label} of {o.label} = {row[o.name]:.4g}" for o in spec.objectives
+    )
+    lines = [
+        f"# Policy {rank} of the search '{spec.name}' ({spec.path.name}, seed {spec.seed}).",
+        f"# Over {problem.W} world(s): {obj}.",
+        "# This scenario runs the policy in the base scenario's world (aigap run FILE).",
+        f"description: >-\n  {spec.description.strip()} Policy {rank}: "
+        + ", ".join(
+            f"{lv.label} {vals[j]:.3g} from {starts[j]:g}"
+            + (f" (ramp {lv.ramp:g} y)" if lv.ramp > 0 else "")
+            for j, lv in enumerate(spec.levers)
+        )
+        + ".",
+        f"extends: {extends}",
+        "constants:",
+    ]
     by_const = {}
     for j, lv in enumerate(spec.levers):
         by_const.setdefault(lv.constant, []).append(j)
@@ -194,8 +235,9 @@ def scenario_text(spec, problem, cm, scenario, vals, starts, rank, row, where: P
             for k, el in enumerate(elems):
                 if lv.element is not None and el != lv.element:
                     continue
-                per[el] = _element_spec(_base_el(b, k, info), lv, float(starts[j]),
-                                        float(vals[j]), cm.initial_time)
+                per[el] = _element_spec(
+                    _base_el(b, k, info), lv, float(starts[j]), float(vals[j]), cm.initial_time
+                )
         if list(per) == [None]:
             lines.append(f"  {name}: {per[None]}")
         else:

@@ -50,10 +50,17 @@ from .paired import paired_probabilities, quantile_rows, rank_drivers
 from .problem import split_label
 from .sweep_file import Uncertain
 
-__all__ = ["PosteriorDraws", "load_posterior_folder", "compare_posterior",
-           "PosteriorCompare", "lever_columns", "year_end_matrix", "GAP_YEAR"]
+__all__ = [
+    "PosteriorDraws",
+    "load_posterior_folder",
+    "compare_posterior",
+    "PosteriorCompare",
+    "lever_columns",
+    "year_end_matrix",
+    "GAP_YEAR",
+]
 
-GAP_YEAR = 2030          # the year of the paired probabilities
+GAP_YEAR = 2030  # the year of the paired probabilities
 NON_PARAMETER = ("log_post", "payoff", "run")
 
 
@@ -62,8 +69,8 @@ class PosteriorDraws:
     """The draws of an ``aigap posterior`` folder, checked against a model."""
 
     path: Path
-    targets: list            # Uncertain per column (constant, element)
-    X: np.ndarray            # (draws, columns)
+    targets: list  # Uncertain per column (constant, element)
+    X: np.ndarray  # (draws, columns)
     manifest: dict
     lever_start: float | None
     converged: bool | None
@@ -91,22 +98,33 @@ def load_posterior_folder(path, cm, option: str = "--posterior") -> PosteriorDra
     try:
         manifest = json.loads(mpath.read_text())
     except (OSError, ValueError):
-        raise InputError([f"{mpath}:1: manifest: missing or unreadable ({option} needs an "
-                          "`aigap posterior` run folder)"]) from None
+        raise InputError(
+            [
+                f"{mpath}:1: manifest: missing or unreadable ({option} needs an "
+                "`aigap posterior` run folder)"
+            ]
+        ) from None
     if manifest.get("kind") != "posterior":
-        raise InputError([f"{mpath}:1: kind: expected 'posterior', got "
-                          f"'{manifest.get('kind')}' ({option} needs an `aigap posterior` "
-                          "run folder)"])
+        raise InputError(
+            [
+                f"{mpath}:1: kind: expected 'posterior', got "
+                f"'{manifest.get('kind')}' ({option} needs an `aigap posterior` "
+                "run folder)"
+            ]
+        )
     sha = (manifest.get("model") or {}).get("sha256")
     if sha != cm.model_hash:
-        raise InputError([f"{mpath}:1: model.sha256: the posterior was sampled on another "
-                          f"model ({str(sha)[:12]} != {cm.model_hash[:12]} of {cm.path}); "
-                          "run `aigap posterior` again on this model"])
+        raise InputError(
+            [
+                f"{mpath}:1: model.sha256: the posterior was sampled on another "
+                f"model ({str(sha)[:12]} != {cm.model_hash[:12]} of {cm.path}); "
+                "run `aigap posterior` again on this model"
+            ]
+        )
     try:
         df = pd.read_csv(dpath)
     except (OSError, ValueError) as exc:
-        raise InputError([f"{dpath}:1: draws: cannot read ({exc.__class__.__name__})"]) \
-            from None
+        raise InputError([f"{dpath}:1: draws: cannot read ({exc.__class__.__name__})"]) from None
     cols = [c for c in df.columns if c not in NON_PARAMETER]
     if not cols or len(df) < 2:
         raise InputError([f"{dpath}:1: draws: needs parameter columns and >= 2 rows"])
@@ -119,8 +137,12 @@ def load_posterior_folder(path, cm, option: str = "--posterior") -> PosteriorDra
         info = cm.constants.get(name)
         if info is None:
             near = closest(name, cm.constants)
-            raise InputError([f"{dpath}:1: {c}: not a model constant"
-                              + (f" (did you mean '{near}'?)" if near else "")])
+            raise InputError(
+                [
+                    f"{dpath}:1: {c}: not a model constant"
+                    + (f" (did you mean '{near}'?)" if near else "")
+                ]
+            )
         if elem is not None and not any(elem in cm.dims[d] for d in info.dims):
             raise InputError([f"{dpath}:1: {c}: '{elem}' is not an element of {name}"])
         targets.append(Uncertain(str(c), name, elem, None, 1))
@@ -129,8 +151,15 @@ def load_posterior_folder(path, cm, option: str = "--posterior") -> PosteriorDra
     if bad.size:
         raise InputError([f"{dpath}:{bad[0] + 2}: draws: non-numeric or missing value"])
     post = manifest.get("posterior") or {}
-    return PosteriorDraws(p, targets, X, manifest, _last_fitted_time(p),
-                          post.get("converged"), hashlib.sha256(dpath.read_bytes()).hexdigest())
+    return PosteriorDraws(
+        p,
+        targets,
+        X,
+        manifest,
+        _last_fitted_time(p),
+        post.get("converged"),
+        hashlib.sha256(dpath.read_bytes()).hexdigest(),
+    )
 
 
 def _last_fitted_time(folder: Path):
@@ -171,8 +200,9 @@ def paired_params(cm, scenario, sets, post: PosteriorDraws, X) -> dict:
     from .ensemble import _from
 
     base = resolve_params(cm, scenario, sets)
-    levers = lever_columns(tuple(scenario.overrides) + tuple(parse_sets(sets)),
-                           post.targets, post.lever_start)
+    levers = lever_columns(
+        tuple(scenario.overrides) + tuple(parse_sets(sets)), post.targets, post.lever_start
+    )
     keep = [j for j in range(len(post.targets)) if j not in levers]
     free = [j for j in levers if levers[j] is None or levers[j] <= cm.initial_time]
     keep_all = sorted(set(keep))
@@ -209,17 +239,26 @@ class PosteriorCompare:
     baseline: str
     gaps: object
     probabilities: object
-    draws: dict               # {scenario: {gap: (draws, years)}}
+    draws: dict  # {scenario: {gap: (draws, years)}}
     posterior: PosteriorDraws
     run_dir: Path | None = None
     elapsed: float = 0.0
     extra: dict = field(default_factory=dict)
 
 
-def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=None,
-                      engine: str = "auto", plots: bool = True, command=None,
-                      kind: str = "compare", max_draws: int | None = None,
-                      seed: int = 0) -> PosteriorCompare:
+def compare_posterior(
+    scenario_paths,
+    posterior,
+    model=None,
+    sets=(),
+    runs_dir=None,
+    engine: str = "auto",
+    plots: bool = True,
+    command=None,
+    kind: str = "compare",
+    max_draws: int | None = None,
+    seed: int = 0,
+) -> PosteriorCompare:
     """Simulate every scenario over the same posterior draws; write a run folder.
 
     ``max_draws`` limits the draws (chosen with ``numpy.random.default_rng(seed)``);
@@ -257,69 +296,103 @@ def compare_posterior(scenario_paths, posterior, model=None, sets=(), runs_dir=N
             for g in gaps:
                 y = np.asarray(res[g], float).reshape(X.shape[0], res.time.size)
                 at = np.array([np.interp(present, res.time, row) for row in y])
-                now.append({"scenario": sc.name, "variable": g, "time": present,
-                            **quantile_rows(at)})
+                now.append(
+                    {"scenario": sc.name, "variable": g, "time": present, **quantile_rows(at)}
+                )
     baseline = "baseline" if "baseline" in names else names[0]
     rows, prows = [], []
     for s in names:
         for g in gaps:
             for k, yr in enumerate(YEARS):
-                rows.append({"scenario": s, "variable": g, "year": yr,
-                             **quantile_rows(draws[s][g][:, k])})
+                rows.append(
+                    {"scenario": s, "variable": g, "year": yr, **quantile_rows(draws[s][g][:, k])}
+                )
     k30 = YEARS.index(GAP_YEAR)
     for g in gaps:
         probs = paired_probabilities({s: draws[s][g][:, k30] for s in names}, baseline)
         for s in names:
-            prows.append({"scenario": s, "variable": g, "year": GAP_YEAR,
-                          "baseline": baseline, **probs[s]})
+            prows.append(
+                {"scenario": s, "variable": g, "year": GAP_YEAR, "baseline": baseline, **probs[s]}
+            )
     drows = []
     for s in names:
         for g in gaps:
             for u, r in zip(post.targets, rank_drivers(X, np.log(draws[s][g][:, k30]))):
-                drows.append({"scenario": s, "variable": g, "year": GAP_YEAR,
-                              "parameter": u.label, **r})
-    out = PosteriorCompare(scenarios, baseline, pd.DataFrame(rows), pd.DataFrame(prows),
-                           draws, post)
+                drows.append(
+                    {"scenario": s, "variable": g, "year": GAP_YEAR, "parameter": u.label, **r}
+                )
+    out = PosteriorCompare(
+        scenarios, baseline, pd.DataFrame(rows), pd.DataFrame(prows), draws, post
+    )
     out.extra["drivers"] = pd.DataFrame(drows)
     out.extra["present"] = pd.DataFrame(now)
-    name = ("compare-posterior" if kind == "compare" else f"run-posterior-{names[0]}")
+    name = "compare-posterior" if kind == "compare" else f"run-posterior-{names[0]}"
     with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
         out.gaps.to_csv(rd.path / "gaps.csv", index=False, float_format="%.6g")
         if len(names) > 1:
-            out.probabilities.to_csv(rd.path / "probabilities.csv", index=False,
-                                     float_format="%.6g")
-        out.extra["drivers"].to_csv(rd.path / "drivers.csv", index=False,
-                                    float_format="%.4g")
+            out.probabilities.to_csv(
+                rd.path / "probabilities.csv", index=False, float_format="%.6g"
+            )
+        out.extra["drivers"].to_csv(rd.path / "drivers.csv", index=False, float_format="%.4g")
         if now:
-            out.extra["present"].to_csv(rd.path / "present.csv", index=False,
-                                        float_format="%.6g")
-        np.savez_compressed(rd.path / "gap_draws.npz", years=np.array(YEARS), **{
-            f"{s}|{g}": draws[s][g] for s in names for g in gaps})
+            out.extra["present"].to_csv(rd.path / "present.csv", index=False, float_format="%.6g")
+        np.savez_compressed(
+            rd.path / "gap_draws.npz",
+            years=np.array(YEARS),
+            **{f"{s}|{g}": draws[s][g] for s in names for g in gaps},
+        )
         if plots:
             from .posterior_plots import plot_gap_fans
+
             # the base scenario as written (its own constants, no posterior draws)
             sc0 = next(sc for sc in scenarios if sc.name == baseline)
-            res0 = cm.simulate(params=resolve_params(cm, sc0, sets), n_runs=1, outputs=gaps,
-                               engine="numpy")
+            res0 = cm.simulate(
+                params=resolve_params(cm, sc0, sets), n_runs=1, outputs=gaps, engine="numpy"
+            )
             own = {g: year_end_matrix(res0.time, np.asarray(res0[g]))[0] for g in gaps}
-            plot_gap_fans(rd.path / "fan_gaps.png", out.gaps, baseline,
-                          f"US/China gaps over {X.shape[0]} posterior draws",
-                          present=out.extra["present"] if now else None, own=own)
+            plot_gap_fans(
+                rd.path / "fan_gaps.png",
+                out.gaps,
+                baseline,
+                f"US/China gaps over {X.shape[0]} posterior draws",
+                present=out.extra["present"] if now else None,
+                own=own,
+            )
         ran_engine, engine_extra = engine_record(ran, engine)
-        write_manifest(rd.path, build_manifest(
-            kind, name, started, model=cm, engine=ran_engine, method="euler",
-            time_step=cm.time_step, seed=seed if max_draws else None,
-            command=command if command is not None else sys.argv,
-            scenarios=[{"name": s.name, "description": s.description,
-                        "files": list(s.files)} for s in scenarios],
-            extra={"posterior": {
-                "folder": str(post.path), "draws": file_record(post.path / "draws.csv"),
-                "n_draws": int(X.shape[0]), "converged": post.converged,
-                "parameters": list(post.labels), "lever_start": post.lever_start,
-                "baseline": baseline, "sets": list(sets),
-                "rule": "same draw in every scenario; a scenario's override of a posterior "
+        write_manifest(
+            rd.path,
+            build_manifest(
+                kind,
+                name,
+                started,
+                model=cm,
+                engine=ran_engine,
+                method="euler",
+                time_step=cm.time_step,
+                seed=seed if max_draws else None,
+                command=command if command is not None else sys.argv,
+                scenarios=[
+                    {"name": s.name, "description": s.description, "files": list(s.files)}
+                    for s in scenarios
+                ],
+                extra={
+                    "posterior": {
+                        "folder": str(post.path),
+                        "draws": file_record(post.path / "draws.csv"),
+                        "n_draws": int(X.shape[0]),
+                        "converged": post.converged,
+                        "parameters": list(post.labels),
+                        "lever_start": post.lever_start,
+                        "baseline": baseline,
+                        "sets": list(sets),
+                        "rule": "same draw in every scenario; a scenario's override of a posterior "
                         "constant acts from its first point (constant: from the last "
-                        "fitted observation)"}, **engine_extra}))
+                        "fitted observation)",
+                    },
+                    **engine_extra,
+                },
+            ),
+        )
     out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
     return out

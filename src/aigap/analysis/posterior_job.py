@@ -43,7 +43,7 @@ from .priors_file import load_priors
 from .sweep_job import STATE, _save_npz, find_partial, report_progress
 
 MAX_DRAWS = 2000
-INIT_ROWS = 2000         # prior draws per engine call (or Dask task) at the start
+INIT_ROWS = 2000  # prior draws per engine call (or Dask task) at the start
 
 
 class LikelihoodTask:
@@ -91,16 +91,29 @@ class PosteriorOutput:
 
 
 def _rs_arrays(rs) -> dict:
-    return {"rs_keys": rs[1], "rs_pos": np.array(rs[2]), "rs_gauss": np.array(rs[3]),
-            "rs_cached": np.array(rs[4])}
+    return {
+        "rs_keys": rs[1],
+        "rs_pos": np.array(rs[2]),
+        "rs_gauss": np.array(rs[3]),
+        "rs_cached": np.array(rs[4]),
+    }
 
 
 def _rs_tuple(z) -> tuple:
     return ("MT19937", z["rs_keys"], int(z["rs_pos"]), int(z["rs_gauss"]), float(z["rs_cached"]))
 
 
-CHUNK_KEYS = ("chain", "log_prob", "accepted", "coords", "last_lp", "rs_keys", "rs_pos",
-              "rs_gauss", "rs_cached")
+CHUNK_KEYS = (
+    "chain",
+    "log_prob",
+    "accepted",
+    "coords",
+    "last_lp",
+    "rs_keys",
+    "rs_pos",
+    "rs_gauss",
+    "rs_cached",
+)
 
 
 def read_chain_chunk(path: Path, steps: int, walkers: int, d: int):
@@ -109,22 +122,45 @@ def read_chain_chunk(path: Path, steps: int, walkers: int, d: int):
     z, why = load_npz(path, CHUNK_KEYS)
     if z is None:
         return None, why
-    shapes = {"chain": (steps, walkers, d), "log_prob": (steps, walkers),
-              "coords": (walkers, d), "last_lp": (walkers,)}
+    shapes = {
+        "chain": (steps, walkers, d),
+        "log_prob": (steps, walkers),
+        "coords": (walkers, d),
+        "last_lp": (walkers,),
+    }
     for k, shape in shapes.items():
         if z[k].shape != shape or (k in ("chain", "coords") and not np.isfinite(z[k]).all()):
             return None, f"{k} has shape {z[k].shape}, expected {shape}"
-    return {"chain": z["chain"], "log_prob": z["log_prob"], "accepted": z["accepted"],
-            "state": {"coords": z["coords"], "log_prob": z["last_lp"],
-                      "random_state": _rs_tuple(z)}}, None
+    return {
+        "chain": z["chain"],
+        "log_prob": z["log_prob"],
+        "accepted": z["accepted"],
+        "state": {"coords": z["coords"], "log_prob": z["last_lp"], "random_state": _rs_tuple(z)},
+    }, None
 
 
-def run_posterior(scenario_path, priors_path, observations=None, walkers: int | None = None,
-                  steps: int = 10000, chains: int = 2, seed: int = 0, until=None,
-                  chunk: int = 250, model=None, runs_dir=None, plots: bool = True,
-                  command=None, progress=True, engine: str = "compiled",
-                  fresh: bool = False, n_predictive: int = 500, burn_frac: float = 0.2,
-                  n_init: int = 10000, dask: str | None = None) -> PosteriorOutput:
+def run_posterior(
+    scenario_path,
+    priors_path,
+    observations=None,
+    walkers: int | None = None,
+    steps: int = 10000,
+    chains: int = 2,
+    seed: int = 0,
+    until=None,
+    chunk: int = 250,
+    model=None,
+    runs_dir=None,
+    plots: bool = True,
+    command=None,
+    progress=True,
+    engine: str = "compiled",
+    fresh: bool = False,
+    n_predictive: int = 500,
+    burn_frac: float = 0.2,
+    n_init: int = 10000,
+    dask: str | None = None,
+) -> PosteriorOutput:
     """Sample the posterior of the priors file's constants given an observation file.
 
     ``walkers=None`` uses ``2 x parameters + 4``. The walkers start from ``n_init`` prior
@@ -171,43 +207,74 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
     train = [o for o in items if until_t is None or o.time < until_t]
     test = [o for o in items if until_t is not None and o.time >= until_t]
     if not train:
-        raise InputError([f"--until {until}: no observation of {obs_path} is dated before it"
-                          if until_t is not None else f"{obs_path}: no fitted observations"])
+        raise InputError(
+            [
+                f"--until {until}: no observation of {obs_path} is dated before it"
+                if until_t is not None
+                else f"{obs_path}: no fitted observations"
+            ]
+        )
     if until_t is not None and not test:
-        raise InputError([f"--until {until}: no observation of {obs_path} is dated on or "
-                          "after it (nothing to predict)"])
+        raise InputError(
+            [
+                f"--until {until}: no observation of {obs_path} is dated on or "
+                "after it (nothing to predict)"
+            ]
+        )
     T = pm.PriorTransform([u.dist for u in targets])
     # one output set for the likelihood and the predictive runs: one compiled kernel
     outputs = sorted({o.variable for o in items} | set(KEY_VARIABLES + GAPS) & set(cm.variables))
     ran = set()
     from .batches import BatchEvaluator
-    evaluate = BatchEvaluator(log_likelihood_batch,
-                              LikelihoodTask(cm, base, targets, outputs, train), engine=engine)
+
+    evaluate = BatchEvaluator(
+        log_likelihood_batch, LikelihoodTask(cm, base, targets, outputs, train), engine=engine
+    )
 
     def log_prob(Y, rows=None):
         Y = np.atleast_2d(Y)
         return evaluate(T.to_x(Y), rows) + T.log_jacobian(Y)
 
-    state = {"kind": "posterior", "model_sha256": cm.model_hash, "priors_sha256": spec.sha256,
-             "observations": file_record(obs.path)["sha256"],
-             "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
-             "walkers": walkers, "steps": steps, "chains": chains, "seed": seed,
-             "until": until_t, "chunk": chunk, "engine": engine, "n_init": n_init}
+    state = {
+        "kind": "posterior",
+        "model_sha256": cm.model_hash,
+        "priors_sha256": spec.sha256,
+        "observations": file_record(obs.path)["sha256"],
+        "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
+        "walkers": walkers,
+        "steps": steps,
+        "chains": chains,
+        "seed": seed,
+        "until": until_t,
+        "chunk": chunk,
+        "engine": engine,
+        "n_init": n_init,
+    }
     name = f"posterior-{scenario.name}"
-    partial = None if fresh else find_partial(SimpleNamespace(name=name), state,
-                                              runs_root(runs_dir))
+    partial = (
+        None if fresh else find_partial(SimpleNamespace(name=name), state, runs_root(runs_dir))
+    )
     rng = np.random.default_rng(seed)
-    chain_seeds = rng.integers(0, 2 ** 31 - 1, size=chains)
-    x0 = np.array([min(max(v, u.dist.low), u.dist.high) for v, u in
-                   zip(scenario_values(cm, base, targets), targets)])
-    report_progress(f"posterior of {d} constants given {len(train)} observations"
-                    + (f" before {until_t:g} ({len(test)} held out)" if test else "")
-                    + f": {chains} chains x {walkers} walkers x {steps} steps = "
-                    f"{chains * walkers * steps:,} model evaluations", progress)
+    chain_seeds = rng.integers(0, 2**31 - 1, size=chains)
+    x0 = np.array(
+        [
+            min(max(v, u.dist.low), u.dist.high)
+            for v, u in zip(scenario_values(cm, base, targets), targets)
+        ]
+    )
+    report_progress(
+        f"posterior of {d} constants given {len(train)} observations"
+        + (f" before {until_t:g} ({len(test)} held out)" if test else "")
+        + f": {chains} chains x {walkers} walkers x {steps} steps = "
+        f"{chains * walkers * steps:,} model evaluations",
+        progress,
+    )
     t_sample = time.perf_counter()
-    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_batches, \
-            new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd, \
-            FolderLock(partial if partial is not None else rd.path):
+    with (
+        chunk_runner(dask, lambda m: report_progress(m, progress)) as run_batches,
+        new_run_dir("posterior", name, runs_dir=runs_dir, keep_partial=True) as rd,
+        FolderLock(partial if partial is not None else rd.path),
+    ):
         evaluate.run = None if dask is None else run_batches
         if partial is not None:
             rd.discard()
@@ -239,62 +306,123 @@ def run_posterior(scenario_path, priors_path, observations=None, walkers: int | 
             def job(k, c, n=n, lock=lock):
                 r = runs[c]
                 return lambda: pm.run_ensemble(
-                    lock.party(k), y0[c] if r is None else None, n, int(chain_seeds[c]),
+                    lock.party(k),
+                    y0[c] if r is None else None,
+                    n,
+                    int(chain_seeds[c]),
                     state=None if r is None else r["state"],
                     chain=None if r is None else r["chain"],
                     lnp=None if r is None else r["log_prob"],
-                    accepted=None if r is None else r["accepted"])
+                    accepted=None if r is None else r["accepted"],
+                )
+
             for c, run in zip(todo, lock.run([job(k, c) for k, c in enumerate(todo)])):
                 runs[c] = run
-                _save_npz(rd.path / "chunks" / f"chain{c}_{a:07d}.npz", {
-                    "chain": run["chain"], "log_prob": run["log_prob"],
-                    "accepted": run["accepted"], "coords": run["state"]["coords"],
-                    "last_lp": run["state"]["log_prob"],
-                    **_rs_arrays(run["state"]["random_state"])})
-            report_progress(f"  step {a + n}/{steps} of {chains} chains "
-                            f"({time.perf_counter() - tk:.1f} s)", progress)
+                _save_npz(
+                    rd.path / "chunks" / f"chain{c}_{a:07d}.npz",
+                    {
+                        "chain": run["chain"],
+                        "log_prob": run["log_prob"],
+                        "accepted": run["accepted"],
+                        "coords": run["state"]["coords"],
+                        "last_lp": run["state"]["log_prob"],
+                        **_rs_arrays(run["state"]["random_state"]),
+                    },
+                )
+            report_progress(
+                f"  step {a + n}/{steps} of {chains} chains ({time.perf_counter() - tk:.1f} s)",
+                progress,
+            )
         out_chains = [r["chain"] for r in runs]
         out_acc = [r["accepted"] for r in runs]
         t_sample = time.perf_counter() - t_sample
         burn = int(steps * burn_frac)
         diag = pm.diagnostics(out_chains, out_acc, steps, burn, spec.labels)
         pooled = np.concatenate([c[burn:].reshape(-1, d) for c in out_chains])
-        lp = np.concatenate([np.asarray(lpc)[burn:].reshape(-1) for lpc in
-                             _log_probs(rd.path, chains, steps, chunk)])
-        pick = np.sort(rng.choice(pooled.shape[0], min(MAX_DRAWS, pooled.shape[0]),
-                                  replace=False))
+        lp = np.concatenate(
+            [
+                np.asarray(lpc)[burn:].reshape(-1)
+                for lpc in _log_probs(rd.path, chains, steps, chunk)
+            ]
+        )
+        pick = np.sort(rng.choice(pooled.shape[0], min(MAX_DRAWS, pooled.shape[0]), replace=False))
         Yd, lpd = pooled[pick], lp[pick]
         Xd = T.to_x(Yd)
-        out = _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t,
-                         rng, engine, n_predictive, ran)
+        out = _summaries(
+            cm,
+            base,
+            targets,
+            T,
+            Xd,
+            lpd,
+            outputs,
+            items,
+            test,
+            until_t,
+            rng,
+            engine,
+            n_predictive,
+            ran,
+        )
         ran |= evaluate.engines
         out.diagnostics = diag
         _write(rd.path, out, spec, out_chains, plots, scenario.name, cm, obs, until_t)
-        shutil.rmtree(rd.path / "chunks")          # chains.npz holds them; the folder is done
+        shutil.rmtree(rd.path / "chunks")  # chains.npz holds them; the folder is done
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         diag["timing_s"] = {"sampling": t_sample, "total": out.elapsed}
         diag["model_evaluations"] = int(chains * walkers * steps + n_init)
         (rd.path / "diagnostics.json").write_text(json.dumps(diag, indent=1))
-        write_manifest(rd.path, build_manifest(
-            "posterior", name, started, model=cm, engine=ran_engine, method="euler",
-            time_step=cm.time_step, seed=seed, observations=obs.path,
-            command=command if command is not None else sys.argv,
-            scenarios=[{"name": scenario.name, "description": scenario.description,
-                        "files": list(scenario.files)}],
-            extra={"posterior": {
-                "priors": file_record(spec.path), "parameters": list(spec.labels),
-                "walkers": walkers, "steps": steps, "chains": chains, "burn_in": burn,
-                "init": (f"{n_init} prior draws resampled by likelihood" if n_init else
-                         "ball around the scenario's values"),
-                "chain_seeds": [int(s) for s in chain_seeds], "until": until_t,
-                "n_train": len(train), "n_test": len(test), "draws": int(len(Xd)),
-                "converged": diag["converged"], "resumed": partial is not None,
-                "likelihood": "Gaussian on log error, sd = tolerance/2; bounds/ranges: "
-                              "half-Gaussian penalty outside, same sd",
-                "dask": None if dask is None else {**run_batches.info,
-                                                   "tasks": evaluate.tasks}},
-                **engine_extra}))
+        write_manifest(
+            rd.path,
+            build_manifest(
+                "posterior",
+                name,
+                started,
+                model=cm,
+                engine=ran_engine,
+                method="euler",
+                time_step=cm.time_step,
+                seed=seed,
+                observations=obs.path,
+                command=command if command is not None else sys.argv,
+                scenarios=[
+                    {
+                        "name": scenario.name,
+                        "description": scenario.description,
+                        "files": list(scenario.files),
+                    }
+                ],
+                extra={
+                    "posterior": {
+                        "priors": file_record(spec.path),
+                        "parameters": list(spec.labels),
+                        "walkers": walkers,
+                        "steps": steps,
+                        "chains": chains,
+                        "burn_in": burn,
+                        "init": (
+                            f"{n_init} prior draws resampled by likelihood"
+                            if n_init
+                            else "ball around the scenario's values"
+                        ),
+                        "chain_seeds": [int(s) for s in chain_seeds],
+                        "until": until_t,
+                        "n_train": len(train),
+                        "n_test": len(test),
+                        "draws": int(len(Xd)),
+                        "converged": diag["converged"],
+                        "resumed": partial is not None,
+                        "likelihood": "Gaussian on log error, sd = tolerance/2; bounds/ranges: "
+                        "half-Gaussian penalty outside, same sd",
+                        "dask": None
+                        if dask is None
+                        else {**run_batches.info, "tasks": evaluate.tasks},
+                    },
+                    **engine_extra,
+                },
+            ),
+        )
     out.run_dir = rd.final_path
     return out
 
@@ -308,7 +436,7 @@ def _start(log_prob, T, x0, walkers, chains, n_init, seed, progress):
         return T.to_y(x0)[None, None] + 0.3 * g.standard_normal((chains, walkers, d))
     report_progress(f"  start: {n_init:,} prior draws resampled by likelihood", progress)
     Y = T.to_y(T.prior_sample(n_init, g))
-    ll = log_prob(Y, rows=INIT_ROWS)         # engine calls (or Dask tasks) of 2000 draws
+    ll = log_prob(Y, rows=INIT_ROWS)  # engine calls (or Dask tasks) of 2000 draws
     ll = ll - T.log_jacobian(Y)
     start = pm.importance_start(ll, Y, walkers * chains, g)
     return start.reshape(chains, walkers, d)
@@ -321,8 +449,9 @@ def _log_probs(folder, chains, steps, chunk):
             yield z["log_prob"]
 
 
-def _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t, rng,
-               engine, n_predictive, ran):
+def _summaries(
+    cm, base, targets, T, Xd, lpd, outputs, items, test, until_t, rng, engine, n_predictive, ran
+):
     import pandas as pd
 
     labels = tuple(u.label for u in targets)
@@ -334,29 +463,41 @@ def _summaries(cm, base, targets, T, Xd, lpd, outputs, items, test, until_t, rng
     fit = pd.DataFrame(rows)
     fit["sample"] = ["out" if o in test else "in" for o in items]
     prior = T.prior_sample(20000, rng)
-    pdf = pd.DataFrame({
-        "parameter": labels, "prior_mean": prior.mean(0), "prior_sd": prior.std(0),
-        "post_median": np.median(Xd, 0), "post_p5": np.percentile(Xd, 5, 0),
-        "post_p95": np.percentile(Xd, 95, 0), "post_mean": Xd.mean(0), "post_sd": Xd.std(0)})
+    pdf = pd.DataFrame(
+        {
+            "parameter": labels,
+            "prior_mean": prior.mean(0),
+            "prior_sd": prior.std(0),
+            "post_median": np.median(Xd, 0),
+            "post_p5": np.percentile(Xd, 5, 0),
+            "post_p95": np.percentile(Xd, 95, 0),
+            "post_mean": Xd.mean(0),
+            "post_sd": Xd.std(0),
+        }
+    )
     pdf["contraction"] = pdf.post_sd / pdf.prior_sd
-    pdf["verdict"] = np.where(pdf.contraction < 0.5, "identified",
-                              np.where(pdf.contraction < 0.9, "weakly identified",
-                                       "not identified (posterior ~ prior)"))
+    pdf["verdict"] = np.where(
+        pdf.contraction < 0.5,
+        "identified",
+        np.where(pdf.contraction < 0.9, "weakly identified", "not identified (posterior ~ prior)"),
+    )
     scores = fit_scores(fit[fit["sample"] == "in"])
     hind = None
     if test:
         part = fit[fit["sample"] == "out"]
         pts = part[part.kind == "point"]
-        hind = {"until": until_t, "n": int(len(part)), "n_points": int(len(pts)),
-                "coverage50": float(part.inside50.mean()),
-                "coverage90": float(part.inside90.mean()),
-                "crps_log_mean": float(pts.crps_log.mean()) if len(pts) else None,
-                "median_abs_pct_error": float(pts.median_pct_error.abs().mean())
-                if len(pts) else None,
-                "observations": part.replace({np.nan: None}).to_dict("records")}
+        hind = {
+            "until": until_t,
+            "n": int(len(part)),
+            "n_points": int(len(pts)),
+            "coverage50": float(part.inside50.mean()),
+            "coverage90": float(part.inside90.mean()),
+            "crps_log_mean": float(pts.crps_log.mean()) if len(pts) else None,
+            "median_abs_pct_error": float(pts.median_pct_error.abs().mean()) if len(pts) else None,
+            "observations": part.replace({np.nan: None}).to_dict("records"),
+        }
     out = PosteriorOutput(labels, Xd, {}, fit, pdf, hind, scores)
-    out.extra = {"log_post": lpd, "predictive": res, "predictive_X": sub,
-                 "gaps": gap_table(res)}
+    out.extra = {"log_post": lpd, "predictive": res, "predictive_X": sub, "gaps": gap_table(res)}
     return out
 
 
@@ -375,8 +516,17 @@ def gap_table(res):
         for year in YEARS:
             v = np.array([np.interp(year_to_time(year), t, yi) for yi in y])
             q = np.nanpercentile(v, [5, 25, 50, 75, 95])
-            rows.append({"variable": name, "year": year, "p5": q[0], "p25": q[1],
-                         "median": q[2], "p75": q[3], "p95": q[4]})
+            rows.append(
+                {
+                    "variable": name,
+                    "year": year,
+                    "p5": q[0],
+                    "p25": q[1],
+                    "median": q[2],
+                    "p75": q[3],
+                    "p95": q[4],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -384,12 +534,22 @@ def fit_scores(fit) -> dict:
     """MAPE of the posterior median over point observations and Theil's decomposition per
     series (variable, region) with at least two points."""
     pts = fit[fit.kind == "point"]
-    out = {"mape": float(np.mean(np.abs(pts["median"] / pts.observed - 1)) * 100)
-           if len(pts) else None, "theil": []}
+    out = {
+        "mape": float(np.mean(np.abs(pts["median"] / pts.observed - 1)) * 100)
+        if len(pts)
+        else None,
+        "theil": [],
+    }
     for (var, reg), g in pts.groupby(["variable", pts.region.fillna("")], sort=True):
         if len(g) >= 2:
-            out["theil"].append({"variable": var, "region": reg or None, "n": int(len(g)),
-                                 **pm.theil(g["median"].to_numpy(), g.observed.to_numpy())})
+            out["theil"].append(
+                {
+                    "variable": var,
+                    "region": reg or None,
+                    "n": int(len(g)),
+                    **pm.theil(g["median"].to_numpy(), g.observed.to_numpy()),
+                }
+            )
     return out
 
 
@@ -399,20 +559,24 @@ def _write(folder, out, spec, chains, plots, name, cm, obs, until_t):
     df = pd.DataFrame(out.draws, columns=list(out.labels))
     df["log_post"] = out.extra["log_post"]
     df.to_csv(folder / "draws.csv", index=False, float_format="%.10g")
-    np.savez_compressed(folder / "chains.npz", **{f"chain{c}": ch for c, ch in
-                                                 enumerate(chains)})
+    np.savez_compressed(folder / "chains.npz", **{f"chain{c}": ch for c, ch in enumerate(chains)})
     out.fit.to_csv(folder / "fit.csv", index=False, float_format="%.6g")
     out.extra["gaps"].to_csv(folder / "gaps.csv", index=False, float_format="%.6g")
     out.params.to_csv(folder / "parameters.csv", index=False, float_format="%.6g")
     (folder / "fit_scores.json").write_text(json.dumps(out.fit_scores, indent=1))
     if out.hindcast is not None:
-        (folder / "hindcast.json").write_text(json.dumps(out.hindcast, indent=1,
-                                                         default=float))
+        (folder / "hindcast.json").write_text(json.dumps(out.hindcast, indent=1, default=float))
     if plots:
         from .posterior_plots import plot_bands, plot_marginals, plot_pairs
+
         plot_marginals(folder / "marginals.png", spec, out.draws)
-        order = np.argsort(out.params.contraction.to_numpy())      # most informed first
+        order = np.argsort(out.params.contraction.to_numpy())  # most informed first
         plot_pairs(folder / "pairs.png", [out.labels[k] for k in order], out.draws[:, order])
-        plot_bands(folder / "bands.png", out.extra["predictive"], out.fit, cm,
-                   f"Posterior predictive of '{name}'" + (f" (fitted before {until_t:g})"
-                                                          if until_t else ""))
+        plot_bands(
+            folder / "bands.png",
+            out.extra["predictive"],
+            out.fit,
+            cm,
+            f"Posterior predictive of '{name}'"
+            + (f" (fitted before {until_t:g})" if until_t else ""),
+        )

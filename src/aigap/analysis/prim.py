@@ -44,10 +44,17 @@ def _stats(X, y, limits, total_pos, n_total, full) -> Box:
     m = _inside(X, limits)
     n = int(m.sum())
     pos = int(y[m].sum())
-    restricted = tuple(int(j) for j in np.flatnonzero(
-        (limits[:, 0] > full[:, 0]) | (limits[:, 1] < full[:, 1])))
-    return Box(limits.copy(), pos / total_pos if total_pos else 0.0,
-               pos / n if n else 0.0, n / n_total, n, restricted)
+    restricted = tuple(
+        int(j) for j in np.flatnonzero((limits[:, 0] > full[:, 0]) | (limits[:, 1] < full[:, 1]))
+    )
+    return Box(
+        limits.copy(),
+        pos / total_pos if total_pos else 0.0,
+        pos / n if n else 0.0,
+        n / n_total,
+        n,
+        restricted,
+    )
 
 
 def _check(X, y):
@@ -68,7 +75,7 @@ def _candidates(Xb: np.ndarray, limits: np.ndarray, alpha: float):
         levels = np.unique(col)
         if levels.size < 2:
             continue
-        if levels.size <= 10:   # discrete-like: peel one whole level
+        if levels.size <= 10:  # discrete-like: peel one whole level
             lo_new, hi_new = levels[1], levels[-2]
         else:
             lo_new = np.quantile(col, alpha)
@@ -83,8 +90,14 @@ def _candidates(Xb: np.ndarray, limits: np.ndarray, alpha: float):
     return out
 
 
-def peel(X, y, alpha: float = 0.05, min_mass: float = 0.05,
-         limits: np.ndarray | None = None, objective: str = "lenient") -> list[Box]:
+def peel(
+    X,
+    y,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    limits: np.ndarray | None = None,
+    objective: str = "lenient",
+) -> list[Box]:
     """Peeling trajectory: list of boxes from the full box to the smallest one.
 
     ``objective="lenient"`` (default, the EMA workbench's ``lenient1``) picks the peel with
@@ -110,7 +123,7 @@ def peel(X, y, alpha: float = 0.05, min_mass: float = 0.05,
             dens = yb[keep].mean()
             gain = dens - traj[-1].density
             if objective == "lenient":
-                gain /= (len(yb) - n_keep)
+                gain /= len(yb) - n_keep
             # tie-break: prefer the peel that removes fewer points
             score = (gain, n_keep)
             if best is None or score > best[0]:
@@ -138,8 +151,9 @@ def paste(X, y, box: Box, alpha: float = 0.05, full: np.ndarray | None = None) -
         best = None
         for j in range(X.shape[1]):
             others = np.delete(np.arange(X.shape[1]), j)
-            in_others = np.all((X[:, others] >= limits[others, 0])
-                               & (X[:, others] <= limits[others, 1]), axis=1)
+            in_others = np.all(
+                (X[:, others] >= limits[others, 0]) & (X[:, others] <= limits[others, 1]), axis=1
+            )
             below = np.sort(X[in_others & (X[:, j] < limits[j, 0]), j])[::-1]
             above = np.sort(X[in_others & (X[:, j] > limits[j, 1]), j])
             for side, cand in ((0, below), (1, above)):
@@ -185,9 +199,17 @@ def select(traj: list[Box], min_coverage: float = 0.5) -> int:
     return max(ok, key=lambda i: (round(traj[i].density, 12), -len(traj[i].restricted)))
 
 
-def find_boxes(X, y, max_boxes: int = 2, alpha: float = 0.05, min_mass: float = 0.05,
-               min_coverage: float = 0.5, min_density_gain: float = 0.05,
-               objective: str = "lenient", prune_tol: float = 0.02):
+def find_boxes(
+    X,
+    y,
+    max_boxes: int = 2,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+    min_density_gain: float = 0.05,
+    objective: str = "lenient",
+    prune_tol: float = 0.02,
+):
     """Covering PRIM: up to ``max_boxes`` boxes, each found on the points outside earlier ones.
 
     Returns a list of ``(trajectory, chosen_index, box)`` (the chosen box pasted, then
@@ -228,6 +250,13 @@ def restrictions(X, y, box: Box, full: np.ndarray | None = None) -> list[dict]:
         lim = box.limits.copy()
         lim[j] = full[j]
         b = _stats(X, y, lim, total_pos, n_total, full)
-        out.append({"index": j, "low": float(box.limits[j, 0]), "high": float(box.limits[j, 1]),
-                    "density_without": b.density, "coverage_without": b.coverage})
+        out.append(
+            {
+                "index": j,
+                "low": float(box.limits[j, 0]),
+                "high": float(box.limits[j, 1]),
+                "density_without": b.density,
+                "coverage_without": b.coverage,
+            }
+        )
     return out

@@ -28,8 +28,7 @@ import numpy as np
 from yaml.nodes import MappingNode
 
 from ..core.errors import InputError, IssueList, closest
-from ..scenarios.yamlnodes import (compose_file, describe, is_mapping, line_of,
-                                   mapping_items, string)
+from ..scenarios.yamlnodes import compose_file, describe, is_mapping, line_of, mapping_items, string
 from .problem import make_label
 from .sweep_file import Uncertain, _check_target, _dist
 
@@ -71,15 +70,20 @@ def load_priors(path, model) -> PriorsSpec:
     issues = IssueList(str(path))
     root = compose_file(path, issues)
     if root is not None and not is_mapping(root):
-        issues.add(line_of(root), "", "a priors file must be a mapping with 'description' "
-                   "and 'priors'")
+        issues.add(
+            line_of(root), "", "a priors file must be a mapping with 'description' and 'priors'"
+        )
     if issues:
         raise PriorsError(issues)
     found = {}
     for key, knode, vnode in mapping_items(root, issues, ""):
         if key not in TOP_LEVEL_KEYS:
-            issues.add(line_of(knode), key, f"unknown top-level key (allowed: "
-                       f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
+            issues.add(
+                line_of(knode),
+                key,
+                f"unknown top-level key (allowed: {', '.join(TOP_LEVEL_KEYS)})",
+                closest(key, TOP_LEVEL_KEYS),
+            )
         else:
             found[key] = vnode
     for req in TOP_LEVEL_KEYS:
@@ -88,18 +92,21 @@ def load_priors(path, model) -> PriorsSpec:
     desc = string(found["description"]) if "description" in found else None
     if "description" in found and not desc:
         issues.add(line_of(found["description"]), "description", "expected a non-empty string")
-    out, why = _parse_priors(found.get("priors"), model, issues) if "priors" in found \
-        else ([], [])
+    out, why = _parse_priors(found.get("priors"), model, issues) if "priors" in found else ([], [])
     if issues:
         raise PriorsError(issues)
-    return PriorsSpec(path, desc, tuple(out), tuple(why),
-                      hashlib.sha256(path.read_bytes()).hexdigest())
+    return PriorsSpec(
+        path, desc, tuple(out), tuple(why), hashlib.sha256(path.read_bytes()).hexdigest()
+    )
 
 
 def _parse_priors(node, model, issues: IssueList):
     if not is_mapping(node) or not node.value:
-        issues.add(line_of(node), "priors", "expected a mapping of constant names to "
-                   f"distributions, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "priors",
+            f"expected a mapping of constant names to distributions, got {describe(node)}",
+        )
         return [], []
     out, why = [], []
     for name, knode, vnode in mapping_items(node, issues, "priors"):
@@ -108,8 +115,12 @@ def _parse_priors(node, model, issues: IssueList):
         if info is None:
             continue
         if not is_mapping(vnode):
-            issues.add(line_of(vnode), key, "expected a distribution mapping (with 'dist' and "
-                       f"'rationale') or a mapping of subscript elements, got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                key,
+                "expected a distribution mapping (with 'dist' and "
+                f"'rationale') or a mapping of subscript elements, got {describe(vnode)}",
+            )
             continue
         items = mapping_items(vnode, issues, key)
         if any(k == "dist" for k, _, _ in items):
@@ -117,49 +128,68 @@ def _parse_priors(node, model, issues: IssueList):
         else:
             specs = [(k, v, f"{key}.{k}") for k, _, v in items]
         for element, snode, skey in specs:
-            if element is not None and _check_target(name, element, skey, line_of(snode),
-                                                     model, issues) is None:
+            if (
+                element is not None
+                and _check_target(name, element, skey, line_of(snode), model, issues) is None
+            ):
                 continue
             got = _entry(snode, skey, info, issues)
             if got is not None:
-                out.append(Uncertain(make_label(name, element), name, element, got[0],
-                                     line_of(snode)))
+                out.append(
+                    Uncertain(make_label(name, element), name, element, got[0], line_of(snode))
+                )
                 why.append(got[1])
     labels = [u.label for u in out]
     for u in out:
         if u.element is not None and make_label(u.constant, None) in labels:
-            issues.add(u.line, f"priors.{u.constant}", "give one prior for the whole constant "
-                       "or one per element, not both")
+            issues.add(
+                u.line,
+                f"priors.{u.constant}",
+                "give one prior for the whole constant or one per element, not both",
+            )
     return out, why
 
 
 def _entry(node, key, info, issues: IssueList):
     """``{dist: ..., rationale: ...}`` -> (Distribution, rationale) or None."""
     if not is_mapping(node):
-        issues.add(line_of(node), key, "expected a distribution mapping like {dist: uniform, "
-                   f"low: 0, high: 1, rationale: ...}}, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            "expected a distribution mapping like {dist: uniform, "
+            f"low: 0, high: 1, rationale: ...}}, got {describe(node)}",
+        )
         return None
     rationale, rest = None, []
     for k, v in node.value:
         if getattr(k, "value", None) == "rationale":
             rationale = string(v)
             if not rationale or not rationale.strip():
-                issues.add(line_of(v), f"{key}.rationale", "expected a non-empty string "
-                           "(a source quote or the reasoning behind the prior)")
+                issues.add(
+                    line_of(v),
+                    f"{key}.rationale",
+                    "expected a non-empty string "
+                    "(a source quote or the reasoning behind the prior)",
+                )
                 return None
         else:
             rest.append((k, v))
     if rationale is None:
-        issues.add(line_of(node), f"{key}.rationale", "missing required key (a source quote "
-                   "or the reasoning behind the prior)")
+        issues.add(
+            line_of(node),
+            f"{key}.rationale",
+            "missing required key (a source quote or the reasoning behind the prior)",
+        )
         return None
     kind = next((string(v) for k, v in rest if getattr(k, "value", None) == "dist"), None)
     if kind in ("discrete", "empirical"):
-        issues.add(line_of(node), f"{key}.dist", f"a prior needs a density: use one of "
-                   f"{', '.join(CONTINUOUS)}, not {kind}")
+        issues.add(
+            line_of(node),
+            f"{key}.dist",
+            f"a prior needs a density: use one of {', '.join(CONTINUOUS)}, not {kind}",
+        )
         return None
-    dist = _dist(MappingNode(node.tag, rest, node.start_mark, node.end_mark), key, info,
-                 issues)
+    dist = _dist(MappingNode(node.tag, rest, node.start_mark, node.end_mark), key, info, issues)
     if dist is None:
         return None
     if not np.isfinite(dist.low) or not dist.high > dist.low:

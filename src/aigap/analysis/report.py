@@ -22,8 +22,10 @@ from .report_words import GLOSSARY
 
 __all__ = ["briefing", "build_report", "render_html"]
 
-QUESTION = ("How large are the US/China gaps in AI revenue (ARR) and in the return on AI "
-            "capital at each year end 2026-2030, how sure are we, and what would close them?")
+QUESTION = (
+    "How large are the US/China gaps in AI revenue (ARR) and in the return on AI "
+    "capital at each year end 2026-2030, how sure are we, and what would close them?"
+)
 CAVEATS = (
     "Every number comes from a system-dynamics model calibrated to the published figures of the "
     "two source articles (scenarios/data/observations.yaml); it is a projection under the "
@@ -38,11 +40,18 @@ CAVEATS = (
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=PackageLoader("aigap.analysis", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["unit_words"] = lambda u: {"": "-", "Dmnl": "dimensionless", "1": "dimensionless"
-                                           }.get(u or "", u)
+    env = Environment(
+        loader=PackageLoader("aigap.analysis", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["unit_words"] = lambda u: {
+        "": "-",
+        "Dmnl": "dimensionless",
+        "1": "dimensionless",
+    }.get(u or "", u)
     return env
 
 
@@ -53,11 +62,17 @@ def briefing(folders) -> dict:
 
     tables = headline(folders)
     drv = drivers(folders)
-    return {"question": QUESTION, "headline": tables, "drivers": drv,
-            "has_bands": any(r["kind"] != "scenario" for t in tables for r in t["rows"]),
-            "findings": findings(folders, tables, drv), "assumptions": assumptions(folders),
-            "sections": [folder_section(f) for f in folders], "caveats": list(CAVEATS),
-            "glossary": GLOSSARY}
+    return {
+        "question": QUESTION,
+        "headline": tables,
+        "drivers": drv,
+        "has_bands": any(r["kind"] != "scenario" for t in tables for r in t["rows"]),
+        "findings": findings(folders, tables, drv),
+        "assumptions": assumptions(folders),
+        "sections": [folder_section(f) for f in folders],
+        "caveats": list(CAVEATS),
+        "glossary": GLOSSARY,
+    }
 
 
 def render_html(folders, title: str = "aigap report") -> str:
@@ -67,12 +82,21 @@ def render_html(folders, title: str = "aigap report") -> str:
 
     folders = [f if isinstance(f, Folder) else load_folder(f) for f in folders]
     now = datetime.now().astimezone().isoformat(timespec="seconds")
-    return _environment().get_template("report.html.j2").render(
-        title=title, generated=now, version=__version__, **briefing(folders))
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(title=title, generated=now, version=__version__, **briefing(folders))
+    )
 
 
-def build_report(folders, output=None, title: str = "aigap report", runs_dir=None,
-                 command=None, pdf: bool = False) -> Path:
+def build_report(
+    folders,
+    output=None,
+    title: str = "aigap report",
+    runs_dir=None,
+    command=None,
+    pdf: bool = False,
+) -> Path:
     """Write the report; returns the HTML path (a new run folder unless ``output``).
 
     ``pdf``: also ``report.pdf`` (or ``output`` with ``.pdf``), printed by a headless Chromium
@@ -103,7 +127,7 @@ def build_report(folders, output=None, title: str = "aigap report", runs_dir=Non
     if output is not None:
         out = Path(output)
         pdf_out = out.with_suffix(".pdf")
-        try:   # O_EXCL: never over an existing file, and never through a (dangling) symlink
+        try:  # O_EXCL: never over an existing file, and never through a (dangling) symlink
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             raise InputError([f"--output: {out}: exists; the report never overwrites a file"])
@@ -111,10 +135,11 @@ def build_report(folders, output=None, title: str = "aigap report", runs_dir=Non
             fh.write(page)
         if pdf:
             from .report_pdf import html_to_pdf
+
             tmp = pdf_out.with_name(f".{pdf_out.name}.tmp-{os.getpid()}")
             try:
                 html_to_pdf(out, tmp)
-                os.link(tmp, pdf_out)      # fails instead of replacing a file made meanwhile
+                os.link(tmp, pdf_out)  # fails instead of replacing a file made meanwhile
             finally:
                 tmp.unlink(missing_ok=True)
         return out
@@ -122,8 +147,16 @@ def build_report(folders, output=None, title: str = "aigap report", runs_dir=Non
         (rd.path / "report.html").write_text(page, encoding="utf-8")
         if pdf:
             from .report_pdf import html_to_pdf
+
             html_to_pdf(rd.path / "report.html", rd.path / "report.pdf")
-        write_manifest(rd.path, build_manifest(
-            "report", "report", started, command=command if command is not None else sys.argv,
-            extra={"folders": [str(p.resolve()) for p in paths]}))
+        write_manifest(
+            rd.path,
+            build_manifest(
+                "report",
+                "report",
+                started,
+                command=command if command is not None else sys.argv,
+                extra={"folders": [str(p.resolve()) for p in paths]},
+            ),
+        )
     return rd.final_path / "report.html"

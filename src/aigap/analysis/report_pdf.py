@@ -6,6 +6,7 @@ Long tables (``<details>``) are opened before printing, so nothing is cut off on
 Needs the ``pdf`` extra (``pip install aigap[pdf]``: Playwright) and a Chromium: ``$AIGAP_CHROMIUM``,
 else ``chromium`` / ``chromium-browser`` / ``google-chrome`` on the PATH, else Playwright's own.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,15 @@ from pathlib import Path
 
 from ..core.errors import InputError
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def find_chromium() -> str | None:
@@ -68,13 +76,20 @@ def _print(html_path: Path, pdf_path: Path) -> Path:
                 page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
                 page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
                 page.emulate_media(media="print")
-                page.pdf(path=str(pdf_path), format="A4", print_background=True,
-                         margin={"top": "12mm", "bottom": "12mm", "left": "10mm",
-                                 "right": "10mm"})
+                page.pdf(
+                    path=str(pdf_path),
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+                )
             finally:
                 browser.close()
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError([f"--pdf: the browser could not print the report ({first}); set "
-                          "AIGAP_CHROMIUM to a Chromium executable"]) from None
+        raise InputError(
+            [
+                f"--pdf: the browser could not print the report ({first}); set "
+                "AIGAP_CHROMIUM to a Chromium executable"
+            ]
+        ) from None
     return Path(pdf_path)

@@ -16,7 +16,15 @@ from scipy.stats import qmc
 from ..core.errors import AigapError
 from .problem import Problem
 
-__all__ = ["SAMPLERS", "SamplerError", "unit_sample", "grid_unit", "grid_axes", "sample", "check_sampler"]
+__all__ = [
+    "SAMPLERS",
+    "SamplerError",
+    "unit_sample",
+    "grid_unit",
+    "grid_axes",
+    "sample",
+    "check_sampler",
+]
 
 SAMPLERS = ("grid", "mc", "lhs", "sobol")
 
@@ -37,7 +45,8 @@ def check_sampler(method: str, n: int | None) -> None:
         lo = 1 << (int(n).bit_length() - 1)
         raise SamplerError(
             f"the sobol sampler needs runs to be a power of two (balance), got {n}; "
-            f"use {lo} or {lo * 2}")
+            f"use {lo} or {lo * 2}"
+        )
 
 
 def unit_sample(method: str, n: int, d: int, seed: int) -> np.ndarray:
@@ -77,8 +86,9 @@ def grid_unit(problem: Problem, levels: int) -> np.ndarray:
     return np.array(list(itertools.product(*grid_axes(problem, levels))), dtype=float)
 
 
-def sample(problem: Problem, N: int | None, seed: int, method: str = "lhs",
-           levels: int = 3) -> np.ndarray:
+def sample(
+    problem: Problem, N: int | None, seed: int, method: str = "lhs", levels: int = 3
+) -> np.ndarray:
     """Sample ``problem``: ``(N, d)`` parameter values.
 
     Parameters

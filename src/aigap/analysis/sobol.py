@@ -61,15 +61,20 @@ def n_rows(N: int, d: int, second_order: bool = False) -> int:
     return N * (2 * d + 2 if second_order else d + 2)
 
 
-def sample_unit(problem: Problem, N: int, seed: int, second_order: bool = False,
-                groups=None) -> np.ndarray:
+def sample_unit(
+    problem: Problem, N: int, seed: int, second_order: bool = False, groups=None
+) -> np.ndarray:
     """The design of :func:`sample` in the unit cube."""
     check_sampler("sobol", N)
     d = problem.d
     names = group_names(problem, groups)
     g = len(names)
-    member = np.array([[(groups[i] if groups is not None else problem.names[i]) == name
-                        for i in range(d)] for name in names])          # (g, d)
+    member = np.array(
+        [
+            [(groups[i] if groups is not None else problem.names[i]) == name for i in range(d)]
+            for name in names
+        ]
+    )  # (g, d)
     rng = np.random.default_rng(seed)
     base = qmc.Sobol(d=2 * d, scramble=True, rng=rng).random_base2(int(N).bit_length() - 1)
     A, B = base[:, None, :d], base[:, None, d:]
@@ -77,13 +82,14 @@ def sample_unit(problem: Problem, N: int, seed: int, second_order: bool = False,
     if second_order:
         blocks.append(np.where(member[None], A, B))
     blocks.append(B)
-    out = np.concatenate(blocks, axis=1)                                 # (N, rows per base, d)
+    out = np.concatenate(blocks, axis=1)  # (N, rows per base, d)
     assert out.shape[1] == n_rows(1, g, second_order)
     return out.reshape(-1, d)
 
 
-def sample(problem: Problem, N: int, seed: int, second_order: bool = False,
-           groups=None) -> np.ndarray:
+def sample(
+    problem: Problem, N: int, seed: int, second_order: bool = False, groups=None
+) -> np.ndarray:
     """Saltelli design in parameter space, SALib's row layout; ``N`` a power of two."""
     return problem.transform(sample_unit(problem, N, seed, second_order, groups))
 
@@ -128,8 +134,9 @@ def _block(N: int, g: int, n_boot: int) -> int:
     return int(np.clip(4_000_000 // max(N * max(g, 1), 1), 1, n_boot))
 
 
-def salib_indices(y: np.ndarray, g: int, second_order: bool, n_boot: int, conf: float,
-                  seed: int) -> dict:
+def salib_indices(
+    y: np.ndarray, g: int, second_order: bool, n_boot: int, conf: float, seed: int
+) -> dict:
     """What ``SALib.analyze.sobol.analyze(problem, y, ...)`` returns (S1, S1_conf, ST, ST_conf
     and S2, S2_conf), with SALib's estimator functions applied to all factors at once.
 
@@ -140,8 +147,12 @@ def salib_indices(y: np.ndarray, g: int, second_order: bool, n_boot: int, conf: 
     blocks of resamples. A test checks it against ``SALib.analyze.sobol.analyze``.
     """
     from scipy.stats import norm
-    from SALib.analyze.sobol import (first_order, second_order as s2_estimator,
-                                     separate_output_values, total_order)
+    from SALib.analyze.sobol import (
+        first_order,
+        second_order as s2_estimator,
+        separate_output_values,
+        total_order,
+    )
 
     step = n_rows(1, g, second_order)
     N = y.size // step
@@ -150,38 +161,45 @@ def salib_indices(y: np.ndarray, g: int, second_order: bool, n_boot: int, conf: 
     r = np.random.default_rng(seed).integers(N, size=(N, n_boot))
     Z = norm.ppf(0.5 + conf / 2)
     full = (N, g)
-    out = {"S1": first_order(np.broadcast_to(A[:, None], full), AB,
-                             np.broadcast_to(B[:, None], full)),
-           "ST": total_order(np.broadcast_to(A[:, None], full), AB,
-                             np.broadcast_to(B[:, None], full))}
+    out = {
+        "S1": first_order(np.broadcast_to(A[:, None], full), AB, np.broadcast_to(B[:, None], full)),
+        "ST": total_order(np.broadcast_to(A[:, None], full), AB, np.broadcast_to(B[:, None], full)),
+    }
     iu = np.triu_indices(g, 1)
     if second_order:
         out["S2"] = np.full((g, g), np.nan)
         for j in range(g - 1):
             m = (N, g - j - 1)
-            out["S2"][j, j + 1:] = s2_estimator(
-                np.broadcast_to(A[:, None], m), np.broadcast_to(AB[:, j:j + 1], m),
-                AB[:, j + 1:], np.broadcast_to(BA[:, j:j + 1], m), np.broadcast_to(B[:, None], m))
+            out["S2"][j, j + 1 :] = s2_estimator(
+                np.broadcast_to(A[:, None], m),
+                np.broadcast_to(AB[:, j : j + 1], m),
+                AB[:, j + 1 :],
+                np.broadcast_to(BA[:, j : j + 1], m),
+                np.broadcast_to(B[:, None], m),
+            )
     boot1, bootT = np.empty((n_boot, g)), np.empty((n_boot, g))
     boot2 = np.empty((n_boot, len(iu[0])))
     size = _block(N, g, n_boot)
     for lo in range(0, n_boot, size):
-        rr = r[:, lo:lo + size]
+        rr = r[:, lo : lo + size]
         shape = rr.shape + (g,)
         Ar = np.broadcast_to(A[rr][..., None], shape)
         Br = np.broadcast_to(B[rr][..., None], shape)
         ABr = AB[rr]
-        boot1[lo:lo + size] = first_order(Ar, ABr, Br)
-        bootT[lo:lo + size] = total_order(Ar, ABr, Br)
+        boot1[lo : lo + size] = first_order(Ar, ABr, Br)
+        bootT[lo : lo + size] = total_order(Ar, ABr, Br)
         if second_order:
             BAr = BA[rr]
             col = 0
             for j in range(g - 1):
                 m = rr.shape + (g - j - 1,)
-                boot2[lo:lo + size, col:col + m[2]] = s2_estimator(
-                    np.broadcast_to(Ar[..., :1], m), np.broadcast_to(ABr[..., j:j + 1], m),
-                    ABr[..., j + 1:], np.broadcast_to(BAr[..., j:j + 1], m),
-                    np.broadcast_to(Br[..., :1], m))
+                boot2[lo : lo + size, col : col + m[2]] = s2_estimator(
+                    np.broadcast_to(Ar[..., :1], m),
+                    np.broadcast_to(ABr[..., j : j + 1], m),
+                    ABr[..., j + 1 :],
+                    np.broadcast_to(BAr[..., j : j + 1], m),
+                    np.broadcast_to(Br[..., :1], m),
+                )
                 col += m[2]
     out["S1_conf"] = Z * boot1.std(axis=0, ddof=1)
     out["ST_conf"] = Z * bootT.std(axis=0, ddof=1)
@@ -191,8 +209,15 @@ def salib_indices(y: np.ndarray, g: int, second_order: bool, n_boot: int, conf: 
     return out
 
 
-def analyze(problem: Problem, Y: np.ndarray, n_boot: int = 500, conf: float = 0.95,
-            seed: int = 0, second_order: bool = False, groups=None) -> SobolIndices:
+def analyze(
+    problem: Problem,
+    Y: np.ndarray,
+    n_boot: int = 500,
+    conf: float = 0.95,
+    seed: int = 0,
+    second_order: bool = False,
+    groups=None,
+) -> SobolIndices:
     """First-order, total (and second-order) Sobol indices with confidence intervals.
 
     Parameters
@@ -219,12 +244,16 @@ def analyze(problem: Problem, Y: np.ndarray, n_boot: int = 500, conf: float = 0.
     g = len(names)
     step = n_rows(1, g, second_order)
     if Y.shape[0] % step or Y.shape[0] == 0:
-        raise ValueError(f"Y has {Y.shape[0]} rows; expected a multiple of "
-                         f"{'2 g + 2' if second_order else 'd + 2'} = {step}")
+        raise ValueError(
+            f"Y has {Y.shape[0]} rows; expected a multiple of "
+            f"{'2 g + 2' if second_order else 'd + 2'} = {step}"
+        )
     bad = ~np.isfinite(Y)
     if bad.any():
-        raise ValueError(f"{int(bad.any(axis=1).sum())} of {Y.shape[0]} model outputs are not "
-                         "finite; Sobol indices need every run")
+        raise ValueError(
+            f"{int(bad.any(axis=1).sum())} of {Y.shape[0]} model outputs are not "
+            "finite; Sobol indices need every run"
+        )
     N = Y.shape[0] // step
     k = Y.shape[1]
     S1, S1c, ST, STc = (np.zeros((g, k)) for _ in range(4))
@@ -234,19 +263,34 @@ def analyze(problem: Problem, Y: np.ndarray, n_boot: int = 500, conf: float = 0.
     variance = np.var(np.concatenate([rows[:, 0], rows[:, -1]]), axis=0)
     for j in range(k):
         y = Y[:, j]
-        if np.ptp(y) == 0:            # constant output: every index is zero, no CI
+        if np.ptp(y) == 0:  # constant output: every index is zero, no CI
             if second_order:
                 iu = np.triu_indices(g, 1)
                 S2[iu + (j,)] = 0.0
                 S2c[iu + (j,)] = 0.0
             continue
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)     # constant resamples: SALib warns
+            warnings.simplefilter("ignore", UserWarning)  # constant resamples: SALib warns
             res = salib_indices(y, g, second_order, n_boot, conf, _salib_seed(seed))
-        S1[:, j], S1c[:, j], ST[:, j], STc[:, j] = (res[key] for key in
-                                                    ("S1", "S1_conf", "ST", "ST_conf"))
+        S1[:, j], S1c[:, j], ST[:, j], STc[:, j] = (
+            res[key] for key in ("S1", "S1_conf", "ST", "ST_conf")
+        )
         if second_order:
             S2[..., j], S2c[..., j] = res["S2"], res["S2_conf"]
-    return SobolIndices(names, S1, S1 - S1c, S1 + S1c, ST, ST - STc, ST + STc, variance, conf,
-                        N, S1_conf=S1c, ST_conf=STc, S2=S2, S2_conf=S2c,
-                        groups=tuple(groups) if groups is not None else None)
+    return SobolIndices(
+        names,
+        S1,
+        S1 - S1c,
+        S1 + S1c,
+        ST,
+        ST - STc,
+        ST + STc,
+        variance,
+        conf,
+        N,
+        S1_conf=S1c,
+        ST_conf=STc,
+        S2=S2,
+        S2_conf=S2c,
+        groups=tuple(groups) if groups is not None else None,
+    )

@@ -38,10 +38,24 @@ import numpy as np
 
 from ..core.errors import InputError, IssueList, closest
 from ..scenarios.loader import find_parent
-from ..scenarios.schema import (Override, check_constant_name, check_elements, constant_limits,
-                                format_range)
-from ..scenarios.yamlnodes import (compose_file, construct, describe, is_mapping, is_sequence,
-                                   line_of, mapping_items, number, string)
+from ..scenarios.schema import (
+    Override,
+    check_constant_name,
+    check_elements,
+    constant_limits,
+    format_range,
+)
+from ..scenarios.yamlnodes import (
+    compose_file,
+    construct,
+    describe,
+    is_mapping,
+    is_sequence,
+    line_of,
+    mapping_items,
+    number,
+    string,
+)
 from ..core.keys import KEY_OUTPUTS
 from .conditions import Condition, ConditionError, check_condition, condition_from_mapping
 from .distributions import Distribution, DistributionError, from_spec
@@ -49,11 +63,27 @@ from .groups_file import parse_groups
 from .problem import Problem, make_label, split_label
 from .samplers import SAMPLERS, SamplerError, check_sampler
 
-TOP_LEVEL_KEYS = ("description", "name", "scenario", "sampler", "runs", "levels", "seed",
-                  "chunk_size", "saveper", "outputs", "observations", "uncertain",
-                  "parameter_sets", "conditions", "method", "from", "groups")
-METHODS = ("euler", "rk4")   # integration methods
-RESAMPLE = "resample"     # sampler of a parameter_sets sweep: rows drawn with replacement
+TOP_LEVEL_KEYS = (
+    "description",
+    "name",
+    "scenario",
+    "sampler",
+    "runs",
+    "levels",
+    "seed",
+    "chunk_size",
+    "saveper",
+    "outputs",
+    "observations",
+    "uncertain",
+    "parameter_sets",
+    "conditions",
+    "method",
+    "from",
+    "groups",
+)
+METHODS = ("euler", "rk4")  # integration methods
+RESAMPLE = "resample"  # sampler of a parameter_sets sweep: rows drawn with replacement
 DEFAULT_CHUNK = 2500
 DEFAULT_SAVEPER = 0.25
 
@@ -99,15 +129,16 @@ class SweepSpec:
     conditions: tuple
     sha256: str = ""
     extra: dict = field(default_factory=dict)
-    sets: object = None          # (rows, d) joint parameter sets of a ``parameter_sets`` sweep
-    from_time: object = None     # None: last observation; "start": from the initial time; float
+    sets: object = None  # (rows, d) joint parameter sets of a ``parameter_sets`` sweep
+    from_time: object = None  # None: last observation; "start": from the initial time; float
     groups: tuple | None = None  # group name per uncertain input (aigap sensitivity), or None
 
     @property
     def problem(self) -> Problem:
         """The uncertain inputs as a :class:`Problem` (labels and distributions)."""
-        return Problem(tuple(u.label for u in self.uncertain),
-                       tuple(u.dist for u in self.uncertain))
+        return Problem(
+            tuple(u.label for u in self.uncertain), tuple(u.dist for u in self.uncertain)
+        )
 
 
 def find_scenario(ref: str, sweep_path: Path) -> Path:
@@ -144,18 +175,29 @@ def load_sweep(path, model) -> SweepSpec:
     found = {}
     for key, knode, vnode in mapping_items(root, issues, ""):
         if key not in TOP_LEVEL_KEYS:
-            issues.add(line_of(knode), key, f"unknown top-level key (allowed: "
-                       f"{', '.join(TOP_LEVEL_KEYS)})", closest(key, TOP_LEVEL_KEYS))
+            issues.add(
+                line_of(knode),
+                key,
+                f"unknown top-level key (allowed: {', '.join(TOP_LEVEL_KEYS)})",
+                closest(key, TOP_LEVEL_KEYS),
+            )
         else:
             found[key] = vnode
     for req in ("description", "scenario", "seed"):
         if req not in found:
             issues.add(1, req, "missing required key")
     if ("uncertain" in found) == ("parameter_sets" in found):
-        issues.add(1, "uncertain", "give exactly one of 'uncertain' (distributions) or "
-                   "'parameter_sets' (a CSV of joint parameter vectors)")
-    text = {k: string(found[k]) for k in ("description", "name", "scenario", "sampler",
-                                           "observations", "method") if k in found}
+        issues.add(
+            1,
+            "uncertain",
+            "give exactly one of 'uncertain' (distributions) or "
+            "'parameter_sets' (a CSV of joint parameter vectors)",
+        )
+    text = {
+        k: string(found[k])
+        for k in ("description", "name", "scenario", "sampler", "observations", "method")
+        if k in found
+    }
     for k, v in text.items():
         if v is None:
             issues.add(line_of(found[k]), k, f"expected a string, got {describe(found[k])}")
@@ -163,9 +205,13 @@ def load_sweep(path, model) -> SweepSpec:
     sampler = text.get("sampler") or (RESAMPLE if joint else "lhs")
     allowed = (RESAMPLE,) if joint else SAMPLERS
     if sampler not in allowed:
-        issues.add(line_of(found["sampler"]), "sampler", f"unknown sampler '{sampler}' "
-                   f"(allowed{' with parameter_sets' if joint else ''}: {', '.join(allowed)})",
-                   closest(sampler, allowed))
+        issues.add(
+            line_of(found["sampler"]),
+            "sampler",
+            f"unknown sampler '{sampler}' "
+            f"(allowed{' with parameter_sets' if joint else ''}: {', '.join(allowed)})",
+            closest(sampler, allowed),
+        )
     method = text.get("method") or "euler"
     if method not in METHODS:
         issues.add(line_of(found["method"]), "method", f"expected {' or '.join(METHODS)}")
@@ -179,16 +225,21 @@ def load_sweep(path, model) -> SweepSpec:
             issues.add(line_of(found["runs"]), "runs", str(exc))
     levels = _int(found["levels"], "levels", issues) if "levels" in found else 3
     seed = _int(found["seed"], "seed", issues, minimum=0) if "seed" in found else None
-    chunk = _int(found["chunk_size"], "chunk_size", issues) if "chunk_size" in found \
-        else DEFAULT_CHUNK
+    chunk = (
+        _int(found["chunk_size"], "chunk_size", issues) if "chunk_size" in found else DEFAULT_CHUNK
+    )
     saveper = DEFAULT_SAVEPER
     if "saveper" in found:
         saveper = number(found["saveper"])
         if saveper is None or saveper <= 0:
-            issues.add(line_of(found["saveper"]), "saveper",
-                       f"expected a positive number of years, got {describe(found['saveper'])}")
+            issues.add(
+                line_of(found["saveper"]),
+                "saveper",
+                f"expected a positive number of years, got {describe(found['saveper'])}",
+            )
         elif model is not None:
             from ..workflow.budget import time_grid_problem
+
             bad = time_grid_problem(model, None, saveper, saveper_key="saveper")
             if bad:
                 issues.add(line_of(found["saveper"]), "saveper", bad.split(": ", 1)[1])
@@ -197,25 +248,36 @@ def load_sweep(path, model) -> SweepSpec:
         node = found["from"]
         from_time = "start" if string(node) == "start" else number(node)
         if from_time is None:
-            issues.add(line_of(node), "from", "expected a time (e.g. 2026.4) or 'start' "
-                       f"(rewrite history from the initial time), got {describe(node)}")
+            issues.add(
+                line_of(node),
+                "from",
+                "expected a time (e.g. 2026.4) or 'start' "
+                f"(rewrite history from the initial time), got {describe(node)}",
+            )
     scen_path = None
     if text.get("scenario"):
         scen_path = find_scenario(text["scenario"], path)
         if not scen_path.exists():
-            issues.add(line_of(found["scenario"]), "scenario",
-                       f"base scenario '{text['scenario']}' not found (looked for {scen_path})")
+            issues.add(
+                line_of(found["scenario"]),
+                "scenario",
+                f"base scenario '{text['scenario']}' not found (looked for {scen_path})",
+            )
     obs_path = None
     if text.get("observations"):
         obs_path = (path.parent / text["observations"]).resolve()
         if not obs_path.exists():
-            issues.add(line_of(found["observations"]), "observations",
-                       f"observation file not found: {obs_path}")
+            issues.add(
+                line_of(found["observations"]),
+                "observations",
+                f"observation file not found: {obs_path}",
+            )
     uncertain = parse_uncertain(found.get("uncertain"), model, issues)
     sets, sets_record = None, None
     if joint:
-        uncertain, sets, sets_record = parse_parameter_sets(found["parameter_sets"], path,
-                                                            model, issues)
+        uncertain, sets, sets_record = parse_parameter_sets(
+            found["parameter_sets"], path, model, issues
+        )
         runs = runs or (len(sets) if sets is not None else None)
     outputs = parse_outputs(found.get("outputs"), model, issues)
     conditions = parse_conditions(found.get("conditions"), model, issues)
@@ -227,15 +289,31 @@ def load_sweep(path, model) -> SweepSpec:
         runs = size
     if issues:
         raise SweepError(issues)
-    return SweepSpec(path=path, name=text.get("name") or path.stem,
-                     description=text["description"], scenario_path=scen_path, sampler=sampler,
-                     runs=runs, levels=levels, seed=seed, chunk_size=chunk, saveper=saveper,
-                     method=method, outputs=outputs, observations=obs_path,
-                     uncertain=tuple(uncertain), conditions=tuple(conditions),
-                     sha256=hashlib.sha256(path.read_bytes()).hexdigest(), sets=sets,
-                     from_time=from_time, groups=groups,
-                     extra={**({"parameter_sets": sets_record} if sets_record else {}),
-                            "size_line": _size_line(found)})
+    return SweepSpec(
+        path=path,
+        name=text.get("name") or path.stem,
+        description=text["description"],
+        scenario_path=scen_path,
+        sampler=sampler,
+        runs=runs,
+        levels=levels,
+        seed=seed,
+        chunk_size=chunk,
+        saveper=saveper,
+        method=method,
+        outputs=outputs,
+        observations=obs_path,
+        uncertain=tuple(uncertain),
+        conditions=tuple(conditions),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sets=sets,
+        from_time=from_time,
+        groups=groups,
+        extra={
+            **({"parameter_sets": sets_record} if sets_record else {}),
+            "size_line": _size_line(found),
+        },
+    )
 
 
 def _size_line(found) -> int:
@@ -246,14 +324,27 @@ def _size_line(found) -> int:
 
 def _check_target(name, element, key, line, model, issues: IssueList):
     """The ConstantInfo of ``name`` (element checked) or None after recording an issue."""
-    ov = Override(constant=name, value=None, file=issues.file, key=key, line=line,
-                  name_line=line, name_key=key)
+    ov = Override(
+        constant=name,
+        value=None,
+        file=issues.file,
+        key=key,
+        line=line,
+        name_line=line,
+        name_key=key,
+    )
     if not check_constant_name(ov, model, issues):
         return None
     info = model.constants[name]
     if element is not None:
-        elem_ov = Override(constant=name, value=None, file=issues.file, key=key, line=line,
-                           elements=((element, line),))
+        elem_ov = Override(
+            constant=name,
+            value=None,
+            file=issues.file,
+            key=key,
+            line=line,
+            elements=((element, line),),
+        )
         if check_elements(elem_ov, info, model.dims, issues) is None:
             return None
     return info
@@ -272,7 +363,7 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
         issues.add(line, "parameter_sets", f"expected a CSV file name, got {describe(node)}")
         return [], None, None
     csv = (path.parent / fname).resolve()
-    if csv.is_dir():                     # an ``aigap posterior`` run folder
+    if csv.is_dir():  # an ``aigap posterior`` run folder
         csv = csv / "draws.csv"
     try:
         df = pd.read_csv(csv)
@@ -299,15 +390,22 @@ def parse_parameter_sets(node, path: Path, model, issues: IssueList):
             issues.add(line, f"parameter_sets.{c}", f"{csv}: non-numeric or missing values")
             continue
         if (lo is not None and vals.min() < lo) or (hi is not None and vals.max() > hi):
-            issues.add(line, f"parameter_sets.{c}", f"{csv}: values [{vals.min():g}, "
-                       f"{vals.max():g}] outside the allowed range {format_range(info)}")
+            issues.add(
+                line,
+                f"parameter_sets.{c}",
+                f"{csv}: values [{vals.min():g}, "
+                f"{vals.max():g}] outside the allowed range {format_range(info)}",
+            )
             continue
         dist = Distribution("empirical", {"values": tuple(np.sort(vals))})
         out.append(Uncertain(str(c), name, elem, dist, line))
     if len(out) != len(cols):
         return out, None, None
-    record = {"path": str(csv), "sha256": hashlib.sha256(csv.read_bytes()).hexdigest(),
-              "rows": int(len(df))}
+    record = {
+        "path": str(csv),
+        "sha256": hashlib.sha256(csv.read_bytes()).hexdigest(),
+        "rows": int(len(df)),
+    }
     return out, df[cols].to_numpy(dtype=float), record
 
 
@@ -316,8 +414,11 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
     if node is None:
         return []
     if not is_mapping(node) or not node.value:
-        issues.add(line_of(node), "uncertain", "expected a mapping of constant names to "
-                   f"distributions, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "uncertain",
+            f"expected a mapping of constant names to distributions, got {describe(node)}",
+        )
         return []
     out = []
     for name, knode, vnode in mapping_items(node, issues, "uncertain"):
@@ -326,8 +427,12 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
         if info is None:
             continue
         if not is_mapping(vnode):
-            issues.add(line_of(vnode), key, f"expected a distribution mapping (with 'dist') "
-                       f"or a mapping of subscript elements, got {describe(vnode)}")
+            issues.add(
+                line_of(vnode),
+                key,
+                f"expected a distribution mapping (with 'dist') "
+                f"or a mapping of subscript elements, got {describe(vnode)}",
+            )
             continue
         items = mapping_items(vnode, issues, key)
         if any(k == "dist" for k, _, _ in items):
@@ -335,19 +440,24 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
         else:
             specs = [(k, v, f"{key}.{k}") for k, _, v in items]
         for element, snode, skey in specs:
-            if element is not None and _check_target(name, element, skey, line_of(snode),
-                                                     model, issues) is None:
+            if (
+                element is not None
+                and _check_target(name, element, skey, line_of(snode), model, issues) is None
+            ):
                 continue
             dist = _dist(snode, skey, info, issues)
             if dist is not None:
-                out.append(Uncertain(make_label(name, element), name, element, dist,
-                                     line_of(snode)))
+                out.append(
+                    Uncertain(make_label(name, element), name, element, dist, line_of(snode))
+                )
     labels = [u.label for u in out]
     for u in out:
         if u.element is not None and make_label(u.constant, None) in labels:
-            issues.add(u.line, f"uncertain.{u.constant}",
-                       "give one distribution for the whole constant or one per element, "
-                       "not both")
+            issues.add(
+                u.line,
+                f"uncertain.{u.constant}",
+                "give one distribution for the whole constant or one per element, not both",
+            )
     if len(set(labels)) != len(labels):
         issues.add(line_of(node), "uncertain", "a constant or element is listed twice")
     return out
@@ -355,8 +465,12 @@ def parse_uncertain(node, model, issues: IssueList) -> list:
 
 def _dist(node, key, info, issues: IssueList):
     if not is_mapping(node):
-        issues.add(line_of(node), key, f"expected a distribution mapping like "
-                   f"{{dist: uniform, low: 0, high: 1}}, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            f"expected a distribution mapping like "
+            f"{{dist: uniform, low: 0, high: 1}}, got {describe(node)}",
+        )
         return None
     spec = {}
     for k, _, v in mapping_items(node, issues, key):
@@ -373,8 +487,12 @@ def _dist(node, key, info, issues: IssueList):
         return None
     lo, hi = constant_limits(info)
     if (lo is not None and dist.low < lo) or (hi is not None and dist.high > hi):
-        issues.add(line_of(node), key, f"distribution support [{dist.low:g}, {dist.high:g}] "
-                   f"is outside the constant's allowed range {format_range(info)}")
+        issues.add(
+            line_of(node),
+            key,
+            f"distribution support [{dist.low:g}, {dist.high:g}] "
+            f"is outside the constant's allowed range {format_range(info)}",
+        )
         return None
     return dist
 
@@ -384,15 +502,22 @@ def parse_outputs(node, model, issues: IssueList) -> tuple:
     if node is None:
         return tuple(n for n in KEY_OUTPUTS if n in model.variables)
     if not is_sequence(node) or not node.value:
-        issues.add(line_of(node), "outputs", f"expected a list of model variable names, "
-                   f"got {describe(node)}")
+        issues.add(
+            line_of(node),
+            "outputs",
+            f"expected a list of model variable names, got {describe(node)}",
+        )
         return ()
     out = []
     for i, n in enumerate(node.value):
         name = string(n)
         if name not in model.variables:
-            issues.add(line_of(n), f"outputs[{i}]", f"unknown model variable '{name}'",
-                       closest(str(name), model.variables))
+            issues.add(
+                line_of(n),
+                f"outputs[{i}]",
+                f"unknown model variable '{name}'",
+                closest(str(name), model.variables),
+            )
         elif name not in out:
             out.append(name)
     return tuple(out)

@@ -33,8 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..observations import (default_observations_path, load_observations, passes, residuals,
-                            simulated_matrix)
+from ..observations import (
+    default_observations_path,
+    load_observations,
+    passes,
+    residuals,
+    simulated_matrix,
+)
 from ..scenarios import load_scenario, resolve_params
 from ..scenarios import InputError
 from ..workflow.budget import check_job_size, job_size
@@ -47,14 +52,23 @@ from .conditions import evaluate, year_to_time
 from .ensemble import simulate_design
 from .sweep_file import SweepSpec, load_sweep
 
-__all__ = ["run_sweep", "SweepOutput", "load_sweep_folder", "percentile_frame",
-           "condition_frame", "consistent_runs", "PERCENTILES", "FEW_CONSISTENT", "SweepTask",
-           "sweep_chunk"]
+__all__ = [
+    "run_sweep",
+    "SweepOutput",
+    "load_sweep_folder",
+    "percentile_frame",
+    "condition_frame",
+    "consistent_runs",
+    "PERCENTILES",
+    "FEW_CONSISTENT",
+    "SweepTask",
+    "sweep_chunk",
+]
 
 PERCENTILES = (5, 25, 50, 75, 95)
-FEW_CONSISTENT = 100     # fewer consistent runs than this -> the printout warns
+FEW_CONSISTENT = 100  # fewer consistent runs than this -> the printout warns
 STATE = "sweep_state.json"
-DIGEST = "design.sha256"     # aggregates-only: the design's hash instead of samples.npy
+DIGEST = "design.sha256"  # aggregates-only: the design's hash instead of samples.npy
 
 
 @dataclass
@@ -62,7 +76,7 @@ class SweepOutput:
     """A finished sweep (arrays in memory, files in ``run_dir``)."""
 
     spec: SweepSpec
-    X: np.ndarray | None            # the design; None for an aggregates-only sweep
+    X: np.ndarray | None  # the design; None for an aggregates-only sweep
     time: np.ndarray
     outputs: dict
     coords: dict
@@ -74,7 +88,7 @@ class SweepOutput:
     elapsed: float = 0.0
     timings: dict = field(default_factory=dict)
     non_finite: int = 0
-    consistent: np.ndarray | None = None     # (runs,) bool; None without observations
+    consistent: np.ndarray | None = None  # (runs,) bool; None without observations
     negative_stock: np.ndarray | None = None  # (runs,) bool: a money stock went below 0
 
     @property
@@ -104,8 +118,11 @@ def consistent_runs(items, result) -> np.ndarray:
 def money_stocks(cm) -> list:
     """The model's stocks measured in money (units starting with ``USD``): a negative
     value is impossible, so a run producing one is flagged and left out of aggregates."""
-    return [n for n, v in cm.variables.items()
-            if v.kind == "stock" and (v.units or "").replace(" ", "").startswith("USD")]
+    return [
+        n
+        for n, v in cm.variables.items()
+        if v.kind == "stock" and (v.units or "").replace(" ", "").startswith("USD")
+    ]
 
 
 def negative_runs(result, names) -> np.ndarray:
@@ -136,22 +153,28 @@ def report_progress(msg, stream):
 
 def design(spec: SweepSpec) -> np.ndarray:
     """The sweep's full design ``(runs, d)`` (deterministic in the seed)."""
-    if spec.sets is not None:           # joint parameter sets: draw whole rows
+    if spec.sets is not None:  # joint parameter sets: draw whole rows
         rows = np.random.default_rng(spec.seed).integers(0, len(spec.sets), spec.runs)
         return spec.sets[rows]
     return samplers.sample(spec.problem, spec.runs, spec.seed, spec.sampler, spec.levels)
 
 
 def _state(spec, cm, scenario) -> dict:
-    return {"sweep_sha256": spec.sha256, "model_sha256": cm.model_hash,
-            "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
-            "runs": spec.runs, "seed": spec.seed, "chunk_size": spec.chunk_size,
-            "parameter_sets": (spec.extra.get("parameter_sets") or {}).get("sha256")}
+    return {
+        "sweep_sha256": spec.sha256,
+        "model_sha256": cm.model_hash,
+        "scenario_files": [file_record(f)["sha256"] for f in scenario.files],
+        "runs": spec.runs,
+        "seed": spec.seed,
+        "chunk_size": spec.chunk_size,
+        "parameter_sets": (spec.extra.get("parameter_sets") or {}).get("sha256"),
+    }
 
 
 def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> None:
     """Command-line ``--runs``/``--seed``/``--chunk-size`` on top of the sweep file."""
     from ..scenarios import InputError
+
     problems = []
     if runs is not None:
         if spec.sampler == "grid":
@@ -167,8 +190,10 @@ def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> N
                 spec.runs = runs
             except samplers.SamplerError as exc:
                 problems.append(f"--runs: {exc}")
-    for flag, v, attr, lo in (("--seed", seed, "seed", 0), ("--chunk-size", chunk_size,
-                                                             "chunk_size", 1)):
+    for flag, v, attr, lo in (
+        ("--seed", seed, "seed", 0),
+        ("--chunk-size", chunk_size, "chunk_size", 1),
+    ):
         if v is not None:
             if v < lo:
                 problems.append(f"{flag} {v}: must be >= {lo}")
@@ -176,13 +201,17 @@ def apply_overrides(spec: SweepSpec, runs=None, seed=None, chunk_size=None) -> N
                 setattr(spec, attr, v)
     if problems:
         raise InputError(problems)
-    spec.extra["overrides"] = {k: v for k, v in (("runs", runs), ("seed", seed),
-                                                  ("chunk_size", chunk_size)) if v is not None}
+    spec.extra["overrides"] = {
+        k: v
+        for k, v in (("runs", runs), ("seed", seed), ("chunk_size", chunk_size))
+        if v is not None
+    }
 
 
 def find_partial(spec, state: dict, root: Path):
     """The newest kept partial folder of the same sweep, or None."""
     from ..scenarios import safe_name
+
     cands = []
     for p in root.glob(f".tmp-{safe_name(spec.name)}-*"):
         try:
@@ -202,8 +231,12 @@ def _check_saved_design(folder: Path, X: np.ndarray) -> None:
         _save_npz(folder / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
         return
     if saved.shape != X.shape or not np.array_equal(saved, X):
-        raise InputError([f"{folder}: the interrupted sweep's design differs from "
-                          "this one (another numpy/scipy?); rerun with --fresh"])
+        raise InputError(
+            [
+                f"{folder}: the interrupted sweep's design differs from "
+                "this one (another numpy/scipy?); rerun with --fresh"
+            ]
+        )
 
 
 def _check_design_digest(folder: Path, digest: str, resumed: bool) -> None:
@@ -215,8 +248,12 @@ def _check_design_digest(folder: Path, digest: str, resumed: bool) -> None:
     except OSError:
         saved = None
     if saved and saved != digest:
-        raise InputError([f"{folder}: the interrupted sweep's design differs from "
-                          "this one (another numpy/scipy?); rerun with --fresh"])
+        raise InputError(
+            [
+                f"{folder}: the interrupted sweep's design differs from "
+                "this one (another numpy/scipy?); rerun with --fresh"
+            ]
+        )
     if saved != digest:
         path.write_text(digest + "\n")
 
@@ -246,7 +283,7 @@ def _save_npz(path: Path, arrays: dict, save=None) -> None:
         with open(tmp, "wb") as fh:
             (save or np.savez)(fh, **arrays)
         os.replace(tmp, path)
-    except BaseException:            # disk full, interrupt: no half-written file is left
+    except BaseException:  # disk full, interrupt: no half-written file is left
         tmp.unlink(missing_ok=True)
         raise
 
@@ -265,20 +302,29 @@ class SweepTask:
     engine: str
     from_time: float | None
     money: list
-    items: tuple | None        # fitted observations; None without an observation file
+    items: tuple | None  # fitted observations; None without an observation file
     conditions: tuple = ()
-    aggregates: bool = False   # keep run-level year-end scalars only (sweep_stream)
+    aggregates: bool = False  # keep run-level year-end scalars only (sweep_stream)
 
 
 def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
     """Simulate the rows ``X`` of the design: the arrays of one chunk file."""
-    res = simulate_design(task.cm, task.base, task.uncertain, X, task.sim_outputs,
-                          task.method, task.saveper, engine=task.engine,
-                          from_time=task.from_time)
+    res = simulate_design(
+        task.cm,
+        task.base,
+        task.uncertain,
+        X,
+        task.sim_outputs,
+        task.method,
+        task.saveper,
+        engine=task.engine,
+        from_time=task.from_time,
+    )
     negative = negative_runs(res, task.money)
     consistent = consistent_runs(task.items, res) if task.items is not None else None
     if task.aggregates:
         from .sweep_stream import chunk_aggregates
+
         arrays = chunk_aggregates(res, task.outputs, task.conditions, negative, consistent)
         arrays["engine"] = np.array(res.meta["engine"])
         return arrays
@@ -291,11 +337,23 @@ def sweep_chunk(task: SweepTask, X: np.ndarray) -> dict:
     return arrays
 
 
-def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=True,
-              plots: bool = True, on_chunk=None, command=None, runs: int | None = None,
-              seed: int | None = None, chunk_size: int | None = None,
-              engine: str = "auto", allow_large: bool = False,
-              dask: str | None = None, aggregates_only: bool = False) -> SweepOutput:
+def run_sweep(
+    path,
+    model=None,
+    runs_dir=None,
+    fresh: bool = False,
+    progress=True,
+    plots: bool = True,
+    on_chunk=None,
+    command=None,
+    runs: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    engine: str = "auto",
+    allow_large: bool = False,
+    dask: str | None = None,
+    aggregates_only: bool = False,
+) -> SweepOutput:
     """Run a sweep file end to end; see the module docstring.
 
     Parameters
@@ -344,37 +402,51 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     sim_outputs = list(dict.fromkeys([*outputs, *(o.variable for o in items), *money]))
     state = _state(spec, cm, scenario)
     if aggregates_only:
-        state["aggregates_only"] = True        # other chunk files: never resumed across
+        state["aggregates_only"] = True  # other chunk files: never resumed across
     root = runs_root(runs_dir)
     size = job_size(cm, spec.runs, sim_outputs, None, spec.saveper)
-    copies = 2.0                               # the outputs: in the chunks, then combined
+    copies = 2.0  # the outputs: in the chunks, then combined
     if aggregates_only:
         from .sweep_stream import aggregate_size, memory_share
-        size = aggregate_size(cm, spec.runs, spec.problem.d, outputs, len(spec.conditions),
-                              size.steps)
+
+        size = aggregate_size(
+            cm, spec.runs, spec.problem.d, outputs, len(spec.conditions), size.steps
+        )
         copies = memory_share(cm, size, spec.problem.d, outputs, len(spec.conditions))
-    where = ("--runs: " if "runs" in spec.extra.get("overrides", {}) else
-             f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: ")
-    check_job_size(size, allow_large, root, where=where,     # before the design is drawn
-                   copies=copies)
+    where = (
+        "--runs: "
+        if "runs" in spec.extra.get("overrides", {})
+        else f"{spec.path}:{spec.extra.get('size_line', 1)}: runs: "
+    )
+    check_job_size(
+        size,
+        allow_large,
+        root,
+        where=where,  # before the design is drawn
+        copies=copies,
+    )
     report_progress(f"sweep '{spec.name}': {size.describe()}", progress)
     stream = None
-    if aggregates_only:                        # drawn chunk by chunk: memory flat in runs
+    if aggregates_only:  # drawn chunk by chunk: memory flat in runs
         from .design_stream import DesignStream
+
         stream, X = DesignStream(spec), None
         n = stream.n
     else:
         X = design(spec)
         n = X.shape[0]
     from .ensemble import resolve_engine
-    job_engine = resolve_engine(engine, n)      # once for the job: every chunk runs the same
+
+    job_engine = resolve_engine(engine, n)  # once for the job: every chunk runs the same
     chunks = [(a, min(a + spec.chunk_size, n)) for a in range(0, n, spec.chunk_size)]
     partial = None if fresh else find_partial(spec, state, root)
     timings = {"sampling": time.perf_counter() - t0}
-    with chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks, \
-            new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd, \
-            FolderLock(partial if partial is not None else rd.path), \
-            (stream or contextlib.nullcontext()):
+    with (
+        chunk_runner(dask, lambda m: report_progress(m, progress)) as run_chunks,
+        new_run_dir("sweep", spec.name, runs_dir=runs_dir, keep_partial=True) as rd,
+        FolderLock(partial if partial is not None else rd.path),
+        stream or contextlib.nullcontext(),
+    ):
         if partial is not None:
             rd.discard()
             rd.path = partial
@@ -387,25 +459,45 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
             _save_npz(rd.path / "samples.npy", {"arr": X}, lambda fh, arr: np.save(fh, arr))
         if partial is None:
             (rd.path / STATE).write_text(json.dumps(state, indent=1))
-        (rd.path / "chunks").mkdir(exist_ok=True)     # a crash while finishing removed it
-        keys = [*(f"v{i}" for i in range(len(outputs))), "time", "negative_stock",
-                *(["consistent"] if obs is not None else [])]
+        (rd.path / "chunks").mkdir(exist_ok=True)  # a crash while finishing removed it
+        keys = [
+            *(f"v{i}" for i in range(len(outputs))),
+            "time",
+            "negative_stock",
+            *(["consistent"] if obs is not None else []),
+        ]
         if aggregates_only:
             from .sweep_stream import chunk_keys
+
             keys = chunk_keys(len(outputs), len(spec.conditions), obs is not None)
         done = _valid_chunks(rd.path / "chunks", chunks, keys, progress)
         resumed_from = len(done) if partial is not None else 0
         if partial is not None:
-            report_progress(f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks "
-                            "already done", progress)
+            report_progress(
+                f"resuming {partial.name}: {len(done)}/{len(chunks)} chunks already done", progress
+            )
         t_sim = time.perf_counter()
-        task = SweepTask(cm, base, spec.uncertain, sim_outputs, outputs, spec.method,
-                         spec.saveper, job_engine, lever_from, money,
-                         tuple(items) if obs is not None else None,
-                         tuple(spec.conditions), aggregates_only)
+        task = SweepTask(
+            cm,
+            base,
+            spec.uncertain,
+            sim_outputs,
+            outputs,
+            spec.method,
+            spec.saveper,
+            job_engine,
+            lever_from,
+            money,
+            tuple(items) if obs is not None else None,
+            tuple(spec.conditions),
+            aggregates_only,
+        )
         n_todo = len(chunks) - len(set(done))
-        todo = stream.chunks(chunks, done) if stream is not None else \
-            ((k, X[a:b]) for k, (a, b) in enumerate(chunks) if k not in done)
+        todo = (
+            stream.chunks(chunks, done)
+            if stream is not None
+            else ((k, X[a:b]) for k, (a, b) in enumerate(chunks) if k not in done)
+        )
         with contextlib.closing(run_chunks(sweep_chunk, task, todo)) as results:
             ran_now = 0
             while True:
@@ -416,35 +508,61 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                     break
                 except Exception:
                     n_kept = len(list((rd.path / "chunks").glob("*.npz")))
-                    report_progress(f"a chunk failed; {n_kept} finished chunks are kept in "
-                                    f"{rd.path} and the same command resumes from there",
-                                    progress)
+                    report_progress(
+                        f"a chunk failed; {n_kept} finished chunks are kept in "
+                        f"{rd.path} and the same command resumes from there",
+                        progress,
+                    )
                     raise
                 a, b = chunks[k]
                 _save_npz(rd.path / "chunks" / f"chunk_{k:05d}.npz", arrays)
                 ran_now += 1
                 left = n_todo - ran_now
                 eta = (time.perf_counter() - t_sim) / ran_now * left
-                report_progress(f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
-                                f"({len(done) + ran_now}/{len(chunks)} chunks done, "
-                                f"{time.perf_counter() - tk:.1f} s"
-                                + (f", about {eta:.0f} s left)" if left else ")"), progress)
+                report_progress(
+                    f"  chunk {k + 1}/{len(chunks)}: runs {a}-{b - 1} "
+                    f"({len(done) + ran_now}/{len(chunks)} chunks done, "
+                    f"{time.perf_counter() - tk:.1f} s"
+                    + (f", about {eta:.0f} s left)" if left else ")"),
+                    progress,
+                )
                 if on_chunk is not None:
                     on_chunk(k, len(chunks))
         timings["simulation"] = time.perf_counter() - t_sim
-        meta = cm.simulate(params=base, n_runs=1, saveper=spec.saveper, outputs=outputs,
-                           method=spec.method, engine="numpy")     # axes and coords only
+        meta = cm.simulate(
+            params=base,
+            n_runs=1,
+            saveper=spec.saveper,
+            outputs=outputs,
+            method=spec.method,
+            engine="numpy",
+        )  # axes and coords only
         if aggregates_only:
-            out, ran = _finish_aggregates(rd.path, spec, X, chunks, keys, outputs, meta, cm,
-                                          obs is not None, resumed_from, timings)
+            out, ran = _finish_aggregates(
+                rd.path,
+                spec,
+                X,
+                chunks,
+                keys,
+                outputs,
+                meta,
+                cm,
+                obs is not None,
+                resumed_from,
+                timings,
+            )
         else:
             data = {name: [] for name in outputs}
             ran, mask, negative = set(), [], []
             for k, (a, b) in enumerate(chunks):
                 z, why = read_chunk(rd.path / "chunks" / f"chunk_{k:05d}.npz", keys, b - a)
                 if z is None:
-                    raise InputError([f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
-                                      "while finishing; run the same command again"])
+                    raise InputError(
+                        [
+                            f"{rd.path}: chunk {k + 1} became unreadable ({why}) "
+                            "while finishing; run the same command again"
+                        ]
+                    )
                 tt = z["time"]
                 negative.append(z["negative_stock"])
                 if "consistent" in z:
@@ -453,49 +571,82 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
                 for i, name in enumerate(outputs):
                     data[name].append(z[f"v{i}"])
             data = {name: np.concatenate(v, axis=0) for name, v in data.items()}
-            out = SweepOutput(spec, X, tt, data, dict(meta.coords),
-                              {name: tuple(meta.dims[name]) for name in outputs},
-                              resumed_from=resumed_from, timings=timings,
-                              consistent=np.concatenate(mask) if obs is not None and len(mask) == len(chunks)
-                              else None, negative_stock=np.concatenate(negative))
+            out = SweepOutput(
+                spec,
+                X,
+                tt,
+                data,
+                dict(meta.coords),
+                {name: tuple(meta.dims[name]) for name in outputs},
+                resumed_from=resumed_from,
+                timings=timings,
+                consistent=np.concatenate(mask)
+                if obs is not None and len(mask) == len(chunks)
+                else None,
+                negative_stock=np.concatenate(negative),
+            )
             t_post = time.perf_counter()
             write_sweep_tables(rd.path, out, cm)
             timings["tables"] = time.perf_counter() - t_post
             if plots:
                 from .plots import fan_charts
+
                 tp = time.perf_counter()
-                fan_charts(rd.path, out, obs, cm, base=meta)   # meta: the scenario as written
+                fan_charts(rd.path, out, obs, cm, base=meta)  # meta: the scenario as written
                 timings["plots"] = time.perf_counter() - tp
         out.elapsed = time.perf_counter() - t0
         ran_engine, engine_extra = engine_record(ran, engine)
         manifest = build_manifest(
-            "sweep", spec.name, started, model=cm, engine=ran_engine, method=spec.method,
-            time_step=cm.time_step, seed=spec.seed, observations=obs.path if obs else None,
+            "sweep",
+            spec.name,
+            started,
+            model=cm,
+            engine=ran_engine,
+            method=spec.method,
+            time_step=cm.time_step,
+            seed=spec.seed,
+            observations=obs.path if obs else None,
             command=command if command is not None else sys.argv,
-            scenarios=[{"name": scenario.name, "description": scenario.description,
-                        "files": list(scenario.files)}],
-            extra={"sweep": {**file_record(spec.path), "description": spec.description,
-                             "sampler": spec.sampler, "runs": n, "levels": spec.levels,
-                             "chunk_size": spec.chunk_size, "saveper": spec.saveper,
-                             "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain}
-                             if spec.sets is None else list(spec.problem.names),
-                             "parameter_sets": spec.extra.get("parameter_sets"),
-                             "outputs": outputs, "swept_values_from": lever_from,
-                             "conditions": [c.label for c in spec.conditions],
-                             "resumed_after_chunks": resumed_from,
-                             "dask": run_chunks.info,
-                             "aggregates_only": aggregates_only,
-                             "command_line_overrides": spec.extra.get("overrides", {})},
-                   **engine_extra,
-                   "non_finite_runs": out.non_finite,
-                   "negative_stock_runs": out.n_negative,
-                   "flagged_runs": "left out of percentiles and condition probabilities "
-                                   "(non-finite outputs or a negative money stock: "
-                                   + ", ".join(money) + ")",
-                   "consistent_runs": out.n_consistent,
-                   "conditioning": None if obs is None else
-                   "filtering: runs passing every fitted observation",
-                   "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+            scenarios=[
+                {
+                    "name": scenario.name,
+                    "description": scenario.description,
+                    "files": list(scenario.files),
+                }
+            ],
+            extra={
+                "sweep": {
+                    **file_record(spec.path),
+                    "description": spec.description,
+                    "sampler": spec.sampler,
+                    "runs": n,
+                    "levels": spec.levels,
+                    "chunk_size": spec.chunk_size,
+                    "saveper": spec.saveper,
+                    "uncertain": {u.label: u.dist.to_spec() for u in spec.uncertain}
+                    if spec.sets is None
+                    else list(spec.problem.names),
+                    "parameter_sets": spec.extra.get("parameter_sets"),
+                    "outputs": outputs,
+                    "swept_values_from": lever_from,
+                    "conditions": [c.label for c in spec.conditions],
+                    "resumed_after_chunks": resumed_from,
+                    "dask": run_chunks.info,
+                    "aggregates_only": aggregates_only,
+                    "command_line_overrides": spec.extra.get("overrides", {}),
+                },
+                **engine_extra,
+                "non_finite_runs": out.non_finite,
+                "negative_stock_runs": out.n_negative,
+                "flagged_runs": "left out of percentiles and condition probabilities "
+                "(non-finite outputs or a negative money stock: " + ", ".join(money) + ")",
+                "consistent_runs": out.n_consistent,
+                "conditioning": None
+                if obs is None
+                else "filtering: runs passing every fitted observation",
+                "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            },
+        )
         write_manifest(rd.path, manifest)
         # the resume state goes last: a crash before this line leaves a folder that resumes
         # (missing chunks or samples are recomputed); after it, only the rename is left
@@ -507,25 +658,44 @@ def run_sweep(path, model=None, runs_dir=None, fresh: bool = False, progress=Tru
     return out
 
 
-def _finish_aggregates(folder, spec, X, chunks, keys, outputs, meta, cm, observed,
-                       resumed_from, timings):
+def _finish_aggregates(
+    folder, spec, X, chunks, keys, outputs, meta, cm, observed, resumed_from, timings
+):
     """The tables of an aggregates-only sweep (``--aggregates-only``), one chunk at a time."""
     from ..workflow.runner import csv_safe
     from .sweep_stream import stream_tables
+
     dims = {name: tuple(meta.dims[name]) for name in outputs}
     t_post = time.perf_counter()
-    pct, cond, masks = stream_tables(folder / "chunks", chunks, keys, outputs, dims,
-                                     dict(meta.coords), spec.conditions, observed)
-    out = SweepOutput(spec, X, np.array([year_to_time(y) for y in YEARS]), {},
-                      dict(meta.coords), dims, percentiles=pct, conditions=cond,
-                      resumed_from=resumed_from, timings=timings,
-                      consistent=masks["consistent"], negative_stock=masks["negative_stock"])
+    pct, cond, masks = stream_tables(
+        folder / "chunks", chunks, keys, outputs, dims, dict(meta.coords), spec.conditions, observed
+    )
+    out = SweepOutput(
+        spec,
+        X,
+        np.array([year_to_time(y) for y in YEARS]),
+        {},
+        dict(meta.coords),
+        dims,
+        percentiles=pct,
+        conditions=cond,
+        resumed_from=resumed_from,
+        timings=timings,
+        consistent=masks["consistent"],
+        negative_stock=masks["negative_stock"],
+    )
     out.non_finite = int(masks["non_finite"].sum())
     shutil.copyfile(spec.path, folder / "sweep.yaml")
-    (folder / "coords.json").write_text(json.dumps(
-        {"coords": {k: list(v) for k, v in out.coords.items()},
-         "dims": {k: list(v) for k, v in dims.items()},
-         "names": list(spec.problem.names)}, indent=1))
+    (folder / "coords.json").write_text(
+        json.dumps(
+            {
+                "coords": {k: list(v) for k, v in out.coords.items()},
+                "dims": {k: list(v) for k, v in dims.items()},
+                "names": list(spec.problem.names),
+            },
+            indent=1,
+        )
+    )
     pct.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     csv_safe(cond).to_csv(folder / "conditions.csv", index=False, float_format="%.6g")
     timings["tables"] = time.perf_counter() - t_post
@@ -549,18 +719,27 @@ def write_sweep_tables(folder: Path, out: SweepOutput, cm=None) -> None:
         arrays["consistent"] = out.consistent
     arrays["flags"] = flagged
     _save_npz(folder / "outputs.npz", arrays)
-    (folder / "coords.json").write_text(json.dumps(
-        {"coords": {k: list(v) for k, v in out.coords.items()},
-         "dims": {k: list(v) for k, v in out.dims.items()},
-         "names": list(spec.problem.names)}, indent=1))
+    (folder / "coords.json").write_text(
+        json.dumps(
+            {
+                "coords": {k: list(v) for k, v in out.coords.items()},
+                "dims": {k: list(v) for k, v in out.dims.items()},
+                "names": list(spec.problem.names),
+            },
+            indent=1,
+        )
+    )
     valid = flagged == ""
-    out.percentiles = percentile_frame(out.time, out.outputs, out.dims, out.coords,
-                                       consistent=out.consistent, valid=valid)
+    out.percentiles = percentile_frame(
+        out.time, out.outputs, out.dims, out.coords, consistent=out.consistent, valid=valid
+    )
     out.percentiles.to_csv(folder / "percentiles.csv", index=False, float_format="%.6g")
     out.conditions = condition_frame(spec.conditions, out, consistent=out.consistent)
     from ..workflow.runner import csv_safe
-    csv_safe(out.conditions).to_csv(folder / "conditions.csv", index=False,
-                                    float_format="%.6g")   # condition names come from a file
+
+    csv_safe(out.conditions).to_csv(
+        folder / "conditions.csv", index=False, float_format="%.6g"
+    )  # condition names come from a file
     out.non_finite = int((np.char.find(flagged, "non_finite") >= 0).sum())
 
 
@@ -590,12 +769,16 @@ def _stats(x, suffix=""):
     """Percentiles, mean and count of the finite values of ``x`` (NaN when none)."""
     x = x[np.isfinite(x)]
     q = np.percentile(x, PERCENTILES) if x.size else np.full(len(PERCENTILES), np.nan)
-    return {**{f"p{p}{suffix}": float(v_) for p, v_ in zip(PERCENTILES, q)},
-            f"mean{suffix}": float(x.mean()) if x.size else np.nan, f"n{suffix}": int(x.size)}
+    return {
+        **{f"p{p}{suffix}": float(v_) for p, v_ in zip(PERCENTILES, q)},
+        f"mean{suffix}": float(x.mean()) if x.size else np.nan,
+        f"n{suffix}": int(x.size),
+    }
 
 
-def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
-                     consistent=None, valid=None):
+def percentile_frame(
+    t, outputs: dict, dims: dict, coords: dict, years=YEARS, consistent=None, valid=None
+):
     """Percentiles (5/25/50/75/95) and mean of every output at each year end.
 
     With ``consistent`` (a ``(runs,)`` bool mask), the same figures over the consistent
@@ -605,6 +788,7 @@ def percentile_frame(t, outputs: dict, dims: dict, coords: dict, years=YEARS,
     import pandas as pd
 
     from .conditions import series_at
+
     rows = []
     for name, values in outputs.items():
         for region, v in _series(values, dims[name], coords):
@@ -631,17 +815,22 @@ def wilson(k: int, n: int, z: float = 1.96):
     if n == 0:
         return (np.nan, np.nan)
     p = k / n
-    den = 1 + z ** 2 / n
-    centre = (p + z ** 2 / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
+    den = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _share(hit, suffix=""):
     k, n = int(hit.sum()), int(hit.size)
     lo, hi = wilson(k, n)
-    return {f"probability{suffix}": k / n if n else np.nan, f"ci_low{suffix}": lo,
-            f"ci_high{suffix}": hi, f"runs_true{suffix}": k, f"runs{suffix}": n}
+    return {
+        f"probability{suffix}": k / n if n else np.nan,
+        f"ci_low{suffix}": lo,
+        f"ci_high{suffix}": hi,
+        f"runs_true{suffix}": k,
+        f"runs{suffix}": n,
+    }
 
 
 def condition_frame(conditions, out: SweepOutput, consistent=None):
@@ -684,22 +873,36 @@ def load_sweep_folder(folder) -> dict:
     missing = [f for f in need if not (folder / f).exists()]
     if missing:
         from ..scenarios import InputError
+
         raise InputError([f"{folder}: not a sweep run folder (missing {', '.join(missing)})"])
     from ..workflow.rundir import read_run_file
 
     def coords(p):
         meta = json.loads(p.read_text())
-        return (tuple(meta["names"]), {k: tuple(v) for k, v in meta["dims"].items()},
-                {k: tuple(v) for k, v in meta["coords"].items()})
+        return (
+            tuple(meta["names"]),
+            {k: tuple(v) for k, v in meta["dims"].items()},
+            {k: tuple(v) for k, v in meta["coords"].items()},
+        )
 
     def arrays(p):
         with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            return ({k[4:]: z[k] for k in z.files if k.startswith("out:")}, z["samples"],
-                    z["time"], z["consistent"] if "consistent" in z.files else None)
+            return (
+                {k[4:]: z[k] for k in z.files if k.startswith("out:")},
+                z["samples"],
+                z["time"],
+                z["consistent"] if "consistent" in z.files else None,
+            )
 
     names, dims, coord = read_run_file(folder / "coords.json", coords)
     outputs, X, t, consistent = read_run_file(folder / "outputs.npz", arrays)
-    return {"X": X, "consistent": consistent, "names": names, "time": t, "outputs": outputs,
-            "dims": dims, "coords": coord,
-            "manifest": read_run_file(folder / "manifest.json",
-                                      lambda p: json.loads(p.read_text()))}
+    return {
+        "X": X,
+        "consistent": consistent,
+        "names": names,
+        "time": t,
+        "outputs": outputs,
+        "dims": dims,
+        "coords": coord,
+        "manifest": read_run_file(folder / "manifest.json", lambda p: json.loads(p.read_text())),
+    }

@@ -6,6 +6,7 @@ the largest magnitude of the series or of any variable with the same units, so t
 floating-point noise on a flat or near-zero series reads as noise, not as 100%), as in
 SDEverywhere's comparison report, bucketed for reading at a glance.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ import numpy as np
 
 ROUNDING = 1e-9
 BUCKETS = ("identical", "<1%", "<5%", "<10%", ">=10%")
-BUCKET_COLORS = {"identical": "#e8f5e9", "<1%": "#c8e6c9", "<5%": "#fff59d",
-                 "<10%": "#ffcc80", ">=10%": "#ef9a9a", "not comparable": "#cfd8dc"}
+BUCKET_COLORS = {
+    "identical": "#e8f5e9",
+    "<1%": "#c8e6c9",
+    "<5%": "#fff59d",
+    "<10%": "#ffcc80",
+    ">=10%": "#ef9a9a",
+    "not comparable": "#cfd8dc",
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +32,9 @@ class SeriesDiff:
     scenario: str
     variable: str
     element: str
-    pct: float              # max |new - old| as % of range (nan: not finite in one run)
+    pct: float  # max |new - old| as % of range (nan: not finite in one run)
     max_abs: float
-    time: float             # where the largest difference is
+    time: float  # where the largest difference is
     bucket: str
 
     @property
@@ -47,7 +54,7 @@ def pct_of_range(old: np.ndarray, new: np.ndarray, scale: float = 0.0) -> tuple:
     d = np.abs(new - old)
     k = int(np.argmax(d))
     own = max(np.abs(old).max(), np.abs(new).max())
-    span = max(np.ptp(old), np.ptp(new)) or own        # a flat series: its magnitude
+    span = max(np.ptp(old), np.ptp(new)) or own  # a flat series: its magnitude
     span = max(span, ROUNDING * max(own, scale))
     return (100.0 * d[k] / span if span > 0 else float("inf")), float(d[k]), k
 
@@ -70,8 +77,9 @@ def compare_series(scenario, variable, elements, time, old, new, scale=0.0) -> l
     for j, element in enumerate(elements):
         pct, mx, k = pct_of_range(old[:, j], new[:, j], scale)
         same = np.array_equal(old[:, j], new[:, j], equal_nan=True)
-        out.append(SeriesDiff(scenario, variable, element, pct, mx, float(time[k]),
-                              bucket(pct, same)))
+        out.append(
+            SeriesDiff(scenario, variable, element, pct, mx, float(time[k]), bucket(pct, same))
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Overlay plots of the biggest changes of a model comparison (old dashed, new solid)."""
+
 from __future__ import annotations
 
 from ..plotting.style import axes_grid, format_axis, save
@@ -23,10 +24,18 @@ def plot_biggest_changes(path, diffs, series, units, old_label, new_label):
         pct = "n/a" if np.isnan(d.pct) else f"{d.pct:.3g}%"
         ax.set_title(f"{d.label}\n{d.scenario}: max change {pct} of range", fontsize=9.5)
         ax.title.set_backgroundcolor(BUCKET_COLORS.get(d.bucket, "white"))
-    handles = [Line2D([], [], color=OLD_COLOR, ls="--", lw=2), Line2D([], [], color=NEW_COLOR,
-                                                                        lw=2)]
-    fig.legend(handles, [f"old: {old_label}", f"new: {new_label}"], loc="upper center",
-               bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9)
+    handles = [
+        Line2D([], [], color=OLD_COLOR, ls="--", lw=2),
+        Line2D([], [], color=NEW_COLOR, lw=2),
+    ]
+    fig.legend(
+        handles,
+        [f"old: {old_label}", f"new: {new_label}"],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+        fontsize=9,
+    )
     fig.suptitle("Biggest changes", y=1.04, fontsize=12)
     save(fig, path)
     return path

@@ -1,4 +1,5 @@
 """The offline HTML page of a model comparison (plots embedded, no network)."""
+
 from __future__ import annotations
 
 import base64
@@ -30,28 +31,40 @@ def _cell(d) -> str:
     if d is None:
         return "<td></td>"
     text = "=" if d.bucket == "identical" else ("n/a" if np.isnan(d.pct) else f"{d.pct:.2g}%")
-    return (f'<td class="n" style="background:{BUCKET_COLORS[d.bucket]}" '
-            f'title="{_e(d.bucket)}; max |diff| {d.max_abs:.4g} at t={d.time:g}">{text}</td>')
+    return (
+        f'<td class="n" style="background:{BUCKET_COLORS[d.bucket]}" '
+        f'title="{_e(d.bucket)}; max |diff| {d.max_abs:.4g} at t={d.time:g}">{text}</td>'
+    )
 
 
 def _grid(diffs) -> str:
     """Series x scenario table of differences, changed series first."""
     scen = list(dict.fromkeys(d.scenario for d in diffs))
     by = {(d.label, d.scenario): d for d in diffs}
-    labels = sorted(dict.fromkeys(d.label for d in diffs),
-                    key=lambda lab: min(sort_key(by[(lab, s)]) for s in scen if (lab, s) in by))
+    labels = sorted(
+        dict.fromkeys(d.label for d in diffs),
+        key=lambda lab: min(sort_key(by[(lab, s)]) for s in scen if (lab, s) in by),
+    )
     rows = [f"<tr><th>variable</th>{''.join(f'<th>{_e(s)}</th>' for s in scen)}</tr>"]
     for lab in labels:
-        rows.append(f"<tr><td>{_e(lab)}</td>"
-                    + "".join(_cell(by.get((lab, s))) for s in scen) + "</tr>")
+        rows.append(
+            f"<tr><td>{_e(lab)}</td>" + "".join(_cell(by.get((lab, s))) for s in scen) + "</tr>"
+        )
     return "<table>" + "".join(rows) + "</table>"
 
 
 def _diff_html(changes) -> str:
     out = []
     for line in format_changes(changes).splitlines():
-        cls = ("hunk" if line.startswith(("@@", "==")) else "add" if line.startswith("+")
-               else "del" if line.startswith("-") else "")
+        cls = (
+            "hunk"
+            if line.startswith(("@@", "=="))
+            else "add"
+            if line.startswith("+")
+            else "del"
+            if line.startswith("-")
+            else ""
+        )
         out.append(f'<span class="{cls}">{_e(line)}</span>' if cls else _e(line))
     return "<pre>" + "\n".join(out) + "</pre>"
 
@@ -59,9 +72,13 @@ def _diff_html(changes) -> str:
 def _fit_html(fit) -> str:
     if fit is None:
         return "<p>No observations compared.</p>"
-    rows = [("<tr><th>id</th><th>variable</th><th>time</th><th>old simulated</th>"
+    rows = [
+        (
+            "<tr><th>id</th><th>variable</th><th>time</th><th>old simulated</th>"
             "<th>new simulated</th><th>old log error</th><th>new log error</th>"
-            "<th>old</th><th>new</th></tr>")]
+            "<th>old</th><th>new</th></tr>"
+        )
+    ]
     for r in fit.itertuples():
         flip = bool(r.passed_old) != bool(r.passed_new)
         style = ' style="background:#fff59d"' if flip else ""
@@ -71,7 +88,8 @@ def _fit_html(fit) -> str:
             f"<td class=n>{r.simulated_old:.4g}</td><td class=n>{r.simulated_new:.4g}</td>"
             f"<td class=n>{r.log_error_old:+.3f}</td><td class=n>{r.log_error_new:+.3f}</td>"
             f"<td>{'pass' if r.passed_old else 'FAIL'}</td>"
-            f"<td>{'pass' if r.passed_new else 'FAIL'}</td></tr>")
+            f"<td>{'pass' if r.passed_new else 'FAIL'}</td></tr>"
+        )
     return "<table>" + "".join(rows) + "</table>"
 
 
@@ -88,11 +106,16 @@ def _checks_html(checks) -> str:
 def write_report(path: Path, out, pngs) -> None:
     """Write the page: summary, bucket legend, difference grid, plots, equations, fit."""
     counts = bucket_counts(out.diffs)
-    chips = "".join(f'<span class="chip" style="background:{BUCKET_COLORS[b]}">{_e(b)}: '
-                    f"{counts[b]}</span>" for b in (*BUCKETS, "not comparable")
-                    if counts[b] or b != "not comparable")
-    imgs = "".join(f'<img alt="{_e(Path(p).stem)}" src="data:image/png;base64,'
-                   f'{base64.b64encode(Path(p).read_bytes()).decode()}">' for p in pngs)
+    chips = "".join(
+        f'<span class="chip" style="background:{BUCKET_COLORS[b]}">{_e(b)}: {counts[b]}</span>'
+        for b in (*BUCKETS, "not comparable")
+        if counts[b] or b != "not comparable"
+    )
+    imgs = "".join(
+        f'<img alt="{_e(Path(p).stem)}" src="data:image/png;base64,'
+        f'{base64.b64encode(Path(p).read_bytes()).decode()}">'
+        for p in pngs
+    )
     key = [d for d in out.diffs if d.variable in KEY_OUTPUTS]
     notes = "".join(f"<li>{_e(n)}</li>" for n in out.notes)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -3,6 +3,7 @@ model.
 
 It sits above the analysis layer because sweep, priors and policy files are validated by it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,11 @@ def file_kind(path) -> str:
         node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return "scenario"  # the scenario loader reports the problem with its line
-    keys = {getattr(k, "value", None) for k, _ in node.value} \
-        if isinstance(node, yaml.MappingNode) else set()
+    keys = (
+        {getattr(k, "value", None) for k, _ in node.value}
+        if isinstance(node, yaml.MappingNode)
+        else set()
+    )
     if "observations" in keys:
         return "observations"
     if keys & {"uncertain", "sampler"}:
@@ -42,14 +46,18 @@ def _check_one(path, cm) -> str:
     kind = file_kind(path)
     if kind == "observations":
         obs = load_observations(path, model=cm)
-        return f"ok (observations: {len(obs.fitted)} fitted, " \
-               f"{len(obs) - len(obs.fitted)} context only)"
+        return (
+            f"ok (observations: {len(obs.fitted)} fitted, "
+            f"{len(obs) - len(obs.fitted)} context only)"
+        )
     if kind == "sweep":
         from ..analysis.sweep_file import load_sweep
+
         load_sweep(path, cm)
         return "ok (sweep)"
     if kind == "priors":
         from ..analysis.priors_file import load_priors
+
         return f"ok (priors: {len(load_priors(path, cm).uncertain)} constants/elements)"
     if kind == "policy":
         return _check_policy(path, cm)
@@ -73,16 +81,21 @@ def _check_policy(path, cm) -> str:
     else:
         spec = load_policy(path, cm, runs_root=runs_root())
         worlds = f"{len(spec.world_sets)} worlds"
-    counts = ", ".join(f"{len(items)} {name}{'s' * (len(items) != 1)}" for name, items in
-                       (("lever", spec.levers), ("objective", spec.objectives),
-                        ("constraint", spec.constraints)))
+    counts = ", ".join(
+        f"{len(items)} {name}{'s' * (len(items) != 1)}"
+        for name, items in (
+            ("lever", spec.levers),
+            ("objective", spec.objectives),
+            ("constraint", spec.constraints),
+        )
+    )
     return f"ok (policy: {counts}, {worlds})"
 
 
 def check_files(files, model=None, out=None, err=None) -> int:
     """Validate scenario, observation, sweep, priors and policy files against the model;
     0 if all valid, else 2 (every problem of every file printed to ``err``, one line each)."""
-    out = sys.stdout if out is None else out      # looked up per call, not bound at import
+    out = sys.stdout if out is None else out  # looked up per call, not bound at import
     err = sys.stderr if err is None else err
     from ..engine import compile_model
     from ..workflow.runner import find_model

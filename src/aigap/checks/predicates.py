@@ -5,6 +5,7 @@ the predicate holds (``> 0`` for the strict ``increasing``/``decreasing``), nega
 it fails, NaN where the value is not finite (always a failure). Tolerances widen the
 accepted zone by ``atol + rtol * |reference|``.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Each scenario group stacks the baseline run of the scenario, then every check's 
 (its constants, then each matrix row) into one ensemble; every expectation is
 evaluated by :mod:`.predicates` on that check's slice of runs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,8 +33,9 @@ class Failure:
     def __str__(self):
         ref = "" if self.reference is None else f" vs {self.reference:.4g}"
         where = f" [{self.element}]" if self.element else ""
-        return (f"{self.expectation}{where}: {self.value:.4g}{ref} at t={self.time:g} "
-                f"(run: {self.run})")
+        return (
+            f"{self.expectation}{where}: {self.value:.4g}{ref} at t={self.time:g} (run: {self.run})"
+        )
 
 
 @dataclass
@@ -69,8 +71,12 @@ def matrix_rows(cm, matrix, base: dict) -> list:
             rows.append((f"{n}={v:g} ({tag})", {**base, n: np.full(shape[n], v)}))
     if matrix.combined and ranged:
         for tag, k in (("min", 1), ("max", 2)):
-            rows.append((f"all {len(ranged)} ranged constants at {tag}",
-                         {**base, **{r[0]: np.full(shape[r[0]], r[k]) for r in ranged}}))
+            rows.append(
+                (
+                    f"all {len(ranged)} ranged constants at {tag}",
+                    {**base, **{r[0]: np.full(shape[r[0]], r[k]) for r in ranged}},
+                )
+            )
     return rows
 
 
@@ -94,8 +100,11 @@ def stack_params(cm, runs: list) -> dict:
             if isinstance(v, TimeSeries):
                 tx, tv = normalize_timeseries(name, v, info, 1)
                 flat = tv.reshape(-1, tx.size)
-                rows.append(np.stack([np.interp(times, tx, f) for f in flat])
-                            .reshape(tv.shape[:-1] + (times.size,)))
+                rows.append(
+                    np.stack([np.interp(times, tx, f) for f in flat]).reshape(
+                        tv.shape[:-1] + (times.size,)
+                    )
+                )
             else:
                 const = normalize_value(name, v, info, 1)
                 rows.append(np.repeat(const[..., None], times.size, axis=-1))
@@ -131,8 +140,12 @@ def evaluate(e, res, cm, runs, base_run, labels):
     """``(passed per run, Failure of the worst run)`` for one expectation."""
     x = _select(res, cm, e.variables, e.element, runs)
     refs = [_reference(a, e, res, cm, runs, base_run) for a in e.args if isinstance(a, Ref)]
-    refs = [r if np.ndim(r) == 0 else np.broadcast_to(
-        np.reshape(r, np.shape(r) + (1,) * (x.ndim - np.ndim(r))), x.shape) for r in refs]
+    refs = [
+        r
+        if np.ndim(r) == 0
+        else np.broadcast_to(np.reshape(r, np.shape(r) + (1,) * (x.ndim - np.ndim(r))), x.shape)
+        for r in refs
+    ]
     kw = {"rtol": e.rtol, "atol": e.atol}
     if e.predicate == ">=":
         slack = P.at_least(x, refs[0], **kw)
@@ -159,15 +172,16 @@ def evaluate(e, res, cm, runs, base_run, labels):
         mask &= (t <= hi + 1e-9) if hi is not None else mask
     if e.predicate == "monotone":
         mask = mask[1:] & mask[:-1]
-        x, t = np.diff(x, axis=1), t[1:]      # report the step, not the level
+        x, t = np.diff(x, axis=1), t[1:]  # report the step, not the level
         refs = []
     slack = slack[:, mask]
     ok = P.holds(slack, strict=e.predicate == "monotone" and e.args[0] in P.STRICT)
     passed = ok.reshape(ok.shape[0], -1).all(axis=1)
     idx = P.worst_index(slack)
     flat = slack.reshape(slack.shape[0], -1)
-    score = np.where(np.isnan(flat[np.arange(len(idx)), idx]), -np.inf,
-                     flat[np.arange(len(idx)), idx])
+    score = np.where(
+        np.isnan(flat[np.arange(len(idx)), idx]), -np.inf, flat[np.arange(len(idx)), idx]
+    )
     with np.errstate(all="ignore"):
         scale = np.abs(x[:, mask].reshape(x.shape[0], -1)).max(axis=1) + 1e-300
         rel = np.nan_to_num(score / scale, nan=-np.inf)
@@ -178,12 +192,16 @@ def evaluate(e, res, cm, runs, base_run, labels):
     value = float(xs[r][(ti, *rest)])
     reference = None
     if refs:
-        ref = refs[0] if e.predicate != "between" else (refs[0] if value < _scalar(
-            refs[1], r, mask, ti, rest) else refs[1])
+        ref = (
+            refs[0]
+            if e.predicate != "between"
+            else (refs[0] if value < _scalar(refs[1], r, mask, ti, rest) else refs[1])
+        )
         reference = _scalar(ref, r, mask, ti, rest)
     elem = _element_name(cm, e, rest)
-    fail = Failure(e.label, int((~passed).sum()), labels[r], float(t[mask][ti]), value,
-                   reference, elem)
+    fail = Failure(
+        e.label, int((~passed).sum()), labels[r], float(t[mask][ti]), value, reference, elem
+    )
     return passed, fail, float("inf") if e.predicate == "finite" else float(rel[r])
 
 
@@ -196,14 +214,14 @@ def _scalar(ref, r, mask, ti, rest):
 def _element_name(cm, e, rest) -> str:
     dims = cm.variables[e.variables[0]].dims
     if e.element:
-        dims = [d for d in dims if not any(x.strip() in cm.dims[d]
-                                           for x in e.element.split(","))]
+        dims = [d for d in dims if not any(x.strip() in cm.dims[d] for x in e.element.split(","))]
     return ",".join(cm.dims[d][i] for d, i in zip(dims, rest))
 
 
 def default_checks_path() -> Path:
     """``model/checks.yaml`` of the project folder (``.``, the checkout, the installed copy)."""
     from ..workflow.project import project_file
+
     return project_file(DEFAULT_CHECKS, "reality checks")
 
 
@@ -228,21 +246,32 @@ def run_checks(path=None, model=None, scenario_dir=None, engine="auto") -> list:
         base = resolve_params(cm, sc)
         runs, labels, slices = [base], ["baseline"], {}
         for c in checks:
-            own = Scenario(name=c.name, description="", path=spec.path, files=(),
-                           overrides=(sc.overrides if sc else ()) + c.overrides)
+            own = Scenario(
+                name=c.name,
+                description="",
+                path=spec.path,
+                files=(),
+                overrides=(sc.overrides if sc else ()) + c.overrides,
+            )
             params = resolve_params(cm, own)
-            rows = [("the check's constants" if c.overrides else scen or "model defaults",
-                     params)]
+            rows = [("the check's constants" if c.overrides else scen or "model defaults", params)]
             if c.matrix:
                 rows += matrix_rows(cm, c.matrix, params)
             slices[c.name] = np.arange(len(runs), len(runs) + len(rows))
             runs += [p for _, p in rows]
             labels += [lab for lab, _ in rows]
-        outputs = sorted({n for c in checks for e in c.expect
-                          for n in e.variables + tuple(v for a in e.args if isinstance(a, Ref)
-                                                       for v in a.variables)})
-        res = cm.simulate(params=stack_params(cm, runs), n_runs=len(runs), outputs=outputs,
-                          engine=engine)
+        outputs = sorted(
+            {
+                n
+                for c in checks
+                for e in c.expect
+                for n in e.variables
+                + tuple(v for a in e.args if isinstance(a, Ref) for v in a.variables)
+            }
+        )
+        res = cm.simulate(
+            params=stack_params(cm, runs), n_runs=len(runs), outputs=outputs, engine=engine
+        )
         for c in checks:
             idx = slices[c.name]
             ok = np.ones(idx.size, bool)
@@ -254,8 +283,14 @@ def run_checks(path=None, model=None, scenario_dir=None, engine="auto") -> list:
                     fails.append(worst)
                 elif closest is None or rel < closest[0]:
                     closest = (rel, worst)
-            results[c.name] = CheckResult(c.name, c.description, int(idx.size), int(ok.sum()),
-                                          fails, None if closest is None else closest[1])
+            results[c.name] = CheckResult(
+                c.name,
+                c.description,
+                int(idx.size),
+                int(ok.sum()),
+                fails,
+                None if closest is None else closest[1],
+            )
     return [results[c.name] for c in spec.checks]
 
 
@@ -263,11 +298,14 @@ def format_results(results: list) -> str:
     """The table: check, runs, passed; below each, the worst failing case (or, when the
     check passed, its tightest case with the constants that produced it)."""
     w0 = max([len(r.name) for r in results] + [5])
-    lines = [f"{'check':<{w0}}  {'runs':>5}  {'passed':>6}  result",
-             f"{'-' * w0}  {'-' * 5}  {'-' * 6}  ------"]
+    lines = [
+        f"{'check':<{w0}}  {'runs':>5}  {'passed':>6}  result",
+        f"{'-' * w0}  {'-' * 5}  {'-' * 6}  ------",
+    ]
     for r in results:
-        lines.append(f"{r.name:<{w0}}  {r.n_runs:>5}  {r.n_passed:>6}  "
-                     f"{'ok' if r.passed else 'FAIL'}")
+        lines.append(
+            f"{r.name:<{w0}}  {r.n_runs:>5}  {r.n_passed:>6}  {'ok' if r.passed else 'FAIL'}"
+        )
         for f in r.failures:
             lines.append(f"    worst: {f} ({f.n_failed} run{'s' * (f.n_failed != 1)} fail)")
         if not r.failures and r.closest is not None:

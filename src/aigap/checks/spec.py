@@ -27,6 +27,7 @@ NAME, factor: k}`` (the variable in the check's scenario without its constants a
 Nothing in the file is evaluated: names are looked up in the model, numbers are numbers.
 Every problem is one ``file:line: key: message`` :class:`~aigap.scenarios.Issue`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,8 +47,7 @@ from ..scenarios.yamlnodes import (
 )
 
 TOP_KEYS = ("description", "checks")
-CHECK_KEYS = ("name", "description", "scenario", "constants", "matrix", "from", "to",
-              "expect")
+CHECK_KEYS = ("name", "description", "scenario", "constants", "matrix", "from", "to", "expect")
 MATRIX_KEYS = ("constants", "exclude", "combined")
 COMPARISONS = (">=", "<=", "between", "approx")
 FLAGS = ("finite", "non_negative")
@@ -78,7 +78,7 @@ class Expectation:
 
     variables: tuple
     predicate: str
-    args: tuple = ()            # Refs (comparisons) or the monotone direction
+    args: tuple = ()  # Refs (comparisons) or the monotone direction
     element: str | None = None
     window: tuple = (None, None)
     rtol: float = 0.0
@@ -96,7 +96,7 @@ class Expectation:
 class Matrix:
     """Extreme-condition matrix: each constant at min and max, then all at min / max."""
 
-    constants: tuple = ()       # empty: every constant with a finite declared range
+    constants: tuple = ()  # empty: every constant with a finite declared range
     exclude: tuple = ()
     combined: bool = True
 
@@ -128,8 +128,11 @@ class ChecksFile:
 def _number_key(vnode, key, issues, positive=False):
     value = number(vnode)
     if value is None or (positive and value < 0):
-        issues.add(line_of(vnode), key, f"expected a {'non-negative ' if positive else ''}"
-                   f"number, got {describe(vnode)}")
+        issues.add(
+            line_of(vnode),
+            key,
+            f"expected a {'non-negative ' if positive else ''}number, got {describe(vnode)}",
+        )
         return None
     return value
 
@@ -144,8 +147,9 @@ def _names(vnode, key, issues) -> tuple:
         name = string(vnode)
         if name is not None:
             return (name,)
-    issues.add(line_of(vnode), key, f"expected a variable name or a list of names, got "
-               f"{describe(vnode)}")
+    issues.add(
+        line_of(vnode), key, f"expected a variable name or a list of names, got {describe(vnode)}"
+    )
     return ()
 
 
@@ -154,15 +158,23 @@ def parse_ref(node, key, issues) -> Ref | None:
     if not is_mapping(node):
         value = number(node)
         if value is None:
-            issues.add(line_of(node), key, f"expected a number or a mapping with 'variable' "
-                       f"or 'baseline', got {describe(node)}")
+            issues.add(
+                line_of(node),
+                key,
+                f"expected a number or a mapping with 'variable' "
+                f"or 'baseline', got {describe(node)}",
+            )
             return None
         return Ref(value=value)
     fields = {}
     for k, knode, vnode in mapping_items(node, issues, key):
         if k not in REF_KEYS:
-            issues.add(line_of(knode), f"{key}.{k}", f"unknown key (allowed: "
-                       f"{', '.join(REF_KEYS)})", closest(k, REF_KEYS))
+            issues.add(
+                line_of(knode),
+                f"{key}.{k}",
+                f"unknown key (allowed: {', '.join(REF_KEYS)})",
+                closest(k, REF_KEYS),
+            )
             continue
         fields[k] = vnode
     if ("variable" in fields) == ("baseline" in fields):
@@ -183,8 +195,11 @@ def parse_ref(node, key, issues) -> Ref | None:
         elif flag is None and string(b) and not b.tag.endswith(":bool"):
             ref["variables"] = (string(b),)
         else:
-            issues.add(line_of(b), f"{key}.baseline", "expected true (the same variable) or "
-                       "a variable name")
+            issues.add(
+                line_of(b),
+                f"{key}.baseline",
+                "expected true (the same variable) or a variable name",
+            )
             return None
         ref["baseline"] = True
     if ref["factor"] is None or ref.get("variables") is None:
@@ -195,14 +210,21 @@ def parse_ref(node, key, issues) -> Ref | None:
 def parse_expectation(node, key, window, issues) -> Expectation | None:
     """One item of ``expect``."""
     if not is_mapping(node):
-        issues.add(line_of(node), key, f"expected a mapping with 'variable' and one "
-                   f"predicate, got {describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            f"expected a mapping with 'variable' and one predicate, got {describe(node)}",
+        )
         return None
     fields, ok = {}, True
     for k, knode, vnode in mapping_items(node, issues, key):
         if k not in EXPECT_KEYS:
-            issues.add(line_of(knode), f"{key}.{k}", f"unknown key or predicate (predicates: "
-                       f"{', '.join(PREDICATES)})", closest(k, EXPECT_KEYS))
+            issues.add(
+                line_of(knode),
+                f"{key}.{k}",
+                f"unknown key or predicate (predicates: {', '.join(PREDICATES)})",
+                closest(k, EXPECT_KEYS),
+            )
             ok = False
             continue
         fields[k] = (knode, vnode)
@@ -211,8 +233,12 @@ def parse_expectation(node, key, window, issues) -> Expectation | None:
         issues.add(line_of(node), key, "missing 'variable'")
         return None
     if len(preds) != 1:
-        issues.add(line_of(node), key, f"give exactly one predicate ({', '.join(PREDICATES)})"
-                   + (f"; found {', '.join(preds)}" if preds else ""))
+        issues.add(
+            line_of(node),
+            key,
+            f"give exactly one predicate ({', '.join(PREDICATES)})"
+            + (f"; found {', '.join(preds)}" if preds else ""),
+        )
         return None
     pred = preds[0]
     pnode = fields[pred][1]
@@ -238,24 +264,40 @@ def parse_expectation(node, key, window, issues) -> Expectation | None:
     else:
         direction = string(pnode)
         if direction not in MONOTONE:
-            issues.add(line_of(pnode), pkey, f"expected one of {', '.join(MONOTONE)}, got "
-                       f"{describe(pnode)}", closest(str(direction), MONOTONE))
+            issues.add(
+                line_of(pnode),
+                pkey,
+                f"expected one of {', '.join(MONOTONE)}, got {describe(pnode)}",
+                closest(str(direction), MONOTONE),
+            )
             args = None
         else:
             args = (direction,)
-    tols = {t: _number_key(fields[t][1], f"{key}.{t}", issues, positive=True)
-            for t in ("rtol", "atol") if t in fields}
+    tols = {
+        t: _number_key(fields[t][1], f"{key}.{t}", issues, positive=True)
+        for t in ("rtol", "atol")
+        if t in fields
+    }
     if any(v is None for v in tols.values()):
         ok = False
-    win = parse_window({k: v for k, v in fields.items() if k in ("from", "to", "at")},
-                       key, issues, window)
+    win = parse_window(
+        {k: v for k, v in fields.items() if k in ("from", "to", "at")}, key, issues, window
+    )
     variables = _names(fields["variable"][1], f"{key}.variable", issues)
     element = string(fields["element"][1]) if "element" in fields else None
     if args is None or win is None or not variables or not ok:
         return None
-    return Expectation(variables=variables, predicate=pred, args=args, element=element,
-                       window=win, rtol=tols.get("rtol", 0.0), atol=tols.get("atol", 0.0),
-                       line=line_of(node), key=key)
+    return Expectation(
+        variables=variables,
+        predicate=pred,
+        args=args,
+        element=element,
+        window=win,
+        rtol=tols.get("rtol", 0.0),
+        atol=tols.get("atol", 0.0),
+        line=line_of(node),
+        key=key,
+    )
 
 
 def parse_window(fields, key, issues, default=(None, None)):
@@ -274,8 +316,11 @@ def parse_window(fields, key, issues, default=(None, None)):
     if ("from" in fields and lo is None) or ("to" in fields and hi is None):
         return None
     if lo is not None and hi is not None and hi < lo:
-        issues.add(line_of(fields["to"][1] if "to" in fields else fields["from"][1]),
-                   f"{key}.to", "must not be before 'from'")
+        issues.add(
+            line_of(fields["to"][1] if "to" in fields else fields["from"][1]),
+            f"{key}.to",
+            "must not be before 'from'",
+        )
         return None
     return (lo, hi)
 
@@ -285,19 +330,27 @@ def parse_matrix(node, key, issues):
     if node.tag.endswith(":bool"):
         return Matrix() if node.value in ("true", "True", "yes") else False
     if not is_mapping(node):
-        issues.add(line_of(node), key, f"expected true or a mapping ({', '.join(MATRIX_KEYS)})"
-                   f", got {describe(node)}")
+        issues.add(
+            line_of(node),
+            key,
+            f"expected true or a mapping ({', '.join(MATRIX_KEYS)}), got {describe(node)}",
+        )
         return None
     out = {}
     for k, knode, vnode in mapping_items(node, issues, key):
         if k not in MATRIX_KEYS:
-            issues.add(line_of(knode), f"{key}.{k}", f"unknown key (allowed: "
-                       f"{', '.join(MATRIX_KEYS)})", closest(k, MATRIX_KEYS))
+            issues.add(
+                line_of(knode),
+                f"{key}.{k}",
+                f"unknown key (allowed: {', '.join(MATRIX_KEYS)})",
+                closest(k, MATRIX_KEYS),
+            )
             return None
         if k == "combined":
             if not vnode.tag.endswith(":bool"):
-                issues.add(line_of(vnode), f"{key}.{k}", f"expected true or false, got "
-                           f"{describe(vnode)}")
+                issues.add(
+                    line_of(vnode), f"{key}.{k}", f"expected true or false, got {describe(vnode)}"
+                )
                 return None
             out[k] = vnode.value in ("true", "True", "yes")
         else:
@@ -309,8 +362,9 @@ def parse_check(node, i, issues) -> Check | None:
     """One item of ``checks``."""
     key = f"checks[{i}]"
     if not is_mapping(node):
-        issues.add(line_of(node), key, f"expected a mapping (name, expect, ...), got "
-                   f"{describe(node)}")
+        issues.add(
+            line_of(node), key, f"expected a mapping (name, expect, ...), got {describe(node)}"
+        )
         return None
     fields = {}
     for knode, vnode in node.value:
@@ -318,8 +372,12 @@ def parse_check(node, i, issues) -> Check | None:
             key = f"checks[{string(vnode)}]"
     for k, knode, vnode in mapping_items(node, issues, key):
         if k not in CHECK_KEYS:
-            issues.add(line_of(knode), f"{key}.{k}", f"unknown key (allowed: "
-                       f"{', '.join(CHECK_KEYS)})", closest(k, CHECK_KEYS))
+            issues.add(
+                line_of(knode),
+                f"{key}.{k}",
+                f"unknown key (allowed: {', '.join(CHECK_KEYS)})",
+                closest(k, CHECK_KEYS),
+            )
             continue
         fields[k] = (knode, vnode)
     for req in ("name", "expect"):
@@ -337,24 +395,40 @@ def parse_check(node, i, issues) -> Check | None:
         if v is None:
             issues.add(line_of(fields[k][1]), f"{key}.{k}", "expected a non-empty string")
     window = parse_window({k: v for k, v in fields.items() if k in ("from", "to")}, key, issues)
-    matrix = parse_matrix(fields["matrix"][1], f"{key}.matrix", issues) \
-        if "matrix" in fields else False
-    overrides = parse_constants({"constants": fields["constants"]}, _Prefixed(issues, key)) \
-        if "constants" in fields else []
+    matrix = (
+        parse_matrix(fields["matrix"][1], f"{key}.matrix", issues) if "matrix" in fields else False
+    )
+    overrides = (
+        parse_constants({"constants": fields["constants"]}, _Prefixed(issues, key))
+        if "constants" in fields
+        else []
+    )
     enode = fields["expect"][1]
     if not is_sequence(enode) or not enode.value:
-        issues.add(line_of(enode), f"{key}.expect", f"expected a non-empty list of "
-                   f"expectations, got {describe(enode)}")
+        issues.add(
+            line_of(enode),
+            f"{key}.expect",
+            f"expected a non-empty list of expectations, got {describe(enode)}",
+        )
         return None
-    expect = [parse_expectation(n, f"{key}.expect[{j}]", window or (None, None), issues)
-              for j, n in enumerate(enode.value)]
+    expect = [
+        parse_expectation(n, f"{key}.expect[{j}]", window or (None, None), issues)
+        for j, n in enumerate(enode.value)
+    ]
     if None in expect or window is None or matrix is None:
         return None
     needs = any(isinstance(a, Ref) and a.baseline for e in expect for a in e.args)
-    return Check(name=name, description=text.get("description") or "",
-                 scenario=text.get("scenario"), overrides=tuple(overrides),
-                 matrix=matrix or None, window=window, expect=tuple(expect),
-                 line=line_of(node), needs_baseline=needs)
+    return Check(
+        name=name,
+        description=text.get("description") or "",
+        scenario=text.get("scenario"),
+        overrides=tuple(overrides),
+        matrix=matrix or None,
+        window=window,
+        expect=tuple(expect),
+        line=line_of(node),
+        needs_baseline=needs,
+    )
 
 
 class _Prefixed:
@@ -379,27 +453,38 @@ def load_checks(path, model=None, scenario_dir=None) -> ChecksFile:
     issues = IssueList(str(path))
     root = compose_file(path, issues)
     if root is not None and not is_mapping(root):
-        issues.add(line_of(root), "", "a checks file must be a mapping with 'description' "
-                   "and 'checks'")
+        issues.add(
+            line_of(root), "", "a checks file must be a mapping with 'description' and 'checks'"
+        )
         root = None
     if root is None:
         raise ChecksError(issues)
     found = {}
     for k, knode, vnode in mapping_items(root, issues, ""):
         if k not in TOP_KEYS:
-            issues.add(line_of(knode), k, f"unknown top-level key (allowed: "
-                       f"{', '.join(TOP_KEYS)})", closest(k, TOP_KEYS))
+            issues.add(
+                line_of(knode),
+                k,
+                f"unknown top-level key (allowed: {', '.join(TOP_KEYS)})",
+                closest(k, TOP_KEYS),
+            )
             continue
         found[k] = vnode
     desc = string(found["description"]) if "description" in found else None
     if desc is None:
-        issues.add(line_of(found["description"]) if "description" in found else 1,
-                   "description", "missing or empty (a one-line description)")
+        issues.add(
+            line_of(found["description"]) if "description" in found else 1,
+            "description",
+            "missing or empty (a one-line description)",
+        )
     checks = []
     cnode = found.get("checks")
     if cnode is None or not is_sequence(cnode) or not cnode.value:
-        issues.add(line_of(cnode) if cnode is not None else 1, "checks",
-                   "expected a non-empty list of checks")
+        issues.add(
+            line_of(cnode) if cnode is not None else 1,
+            "checks",
+            "expected a non-empty list of checks",
+        )
     else:
         checks = [parse_check(n, i, issues) for i, n in enumerate(cnode.value)]
         names = [c.name for c in checks if c]
@@ -427,33 +512,47 @@ def validate_check(check: Check, model, issues: IssueList, scenario_dir) -> Chec
     key = f"checks[{check.name}]"
     if check.scenario and not scenario_path(check.scenario, scenario_dir).is_file():
         names = sorted(p.stem for p in Path(scenario_dir).glob("*.yaml"))
-        issues.add(check.line, f"{key}.scenario", f"scenario '{check.scenario}' not found in "
-                   f"{scenario_dir}", closest(check.scenario, names))
+        issues.add(
+            check.line,
+            f"{key}.scenario",
+            f"scenario '{check.scenario}' not found in {scenario_dir}",
+            closest(check.scenario, names),
+        )
     check_overrides(list(check.overrides), model, _Prefixed(issues, key))
     if check.matrix:
         for name in check.matrix.constants + check.matrix.exclude:
             if name not in model.constants:
-                issues.add(check.line, f"{key}.matrix", f"unknown model constant '{name}'",
-                           closest(name, model.constants))
+                issues.add(
+                    check.line,
+                    f"{key}.matrix",
+                    f"unknown model constant '{name}'",
+                    closest(name, model.constants),
+                )
     for e in check.expect:
         refs = [a for a in e.args if isinstance(a, Ref)]
         _check_names(e.variables, e.element, model, e.line, f"{e.key}.variable", issues)
         for r in refs:
             if r.variables:
-                if _check_names(r.variables, r.element, model, e.line,
-                                f"{e.key}.{e.predicate}", issues):
+                if _check_names(
+                    r.variables, r.element, model, e.line, f"{e.key}.{e.predicate}", issues
+                ):
                     _check_dims(e, r, model, issues)
             elif r.element:
-                _check_names(e.variables, r.element, model, e.line,
-                             f"{e.key}.{e.predicate}", issues)
+                _check_names(
+                    e.variables, r.element, model, e.line, f"{e.key}.{e.predicate}", issues
+                )
     return check
 
 
 def _free_dims(names, element, model) -> set:
     """Subscript ranges left after selecting ``element`` (union over ``names``)."""
     picked = [e.strip() for e in (element or "").split(",") if e.strip()]
-    return {d for n in names for d in model.variables[n].dims
-            if not any(p in model.dims[d] for p in picked)}
+    return {
+        d
+        for n in names
+        for d in model.variables[n].dims
+        if not any(p in model.dims[d] for p in picked)
+    }
 
 
 def _check_dims(e, ref, model, issues) -> None:
@@ -461,11 +560,16 @@ def _check_dims(e, ref, model, issues) -> None:
     if e.variables[0] not in model.variables:
         return
     extra = _free_dims(ref.variables, ref.element, model) - _free_dims(
-        e.variables, e.element, model)
+        e.variables, e.element, model
+    )
     if extra:
-        issues.add(e.line, f"{e.key}.{e.predicate}", f"'{' + '.join(ref.variables)}' has "
-                   f"subscripts ({', '.join(sorted(extra))}) that '{' + '.join(e.variables)}' "
-                   f"has not; select an element")
+        issues.add(
+            e.line,
+            f"{e.key}.{e.predicate}",
+            f"'{' + '.join(ref.variables)}' has "
+            f"subscripts ({', '.join(sorted(extra))}) that '{' + '.join(e.variables)}' "
+            f"has not; select an element",
+        )
 
 
 def _check_names(names, element, model, line, key, issues) -> bool:
@@ -482,8 +586,12 @@ def _check_names(names, element, model, line, key, issues) -> bool:
         valid = [e for d in dims for e in model.dims[d]]
         for el in (e.strip() for e in element.split(",")):
             if el not in valid:
-                issues.add(line, key, f"'{el}' is not a subscript element of '{n}'"
-                           + (f" (valid: {', '.join(valid)})" if valid else
-                              " (it is not subscripted)"), closest(el, valid))
+                issues.add(
+                    line,
+                    key,
+                    f"'{el}' is not a subscript element of '{n}'"
+                    + (f" (valid: {', '.join(valid)})" if valid else " (it is not subscripted)"),
+                    closest(el, valid),
+                )
                 return False
     return True

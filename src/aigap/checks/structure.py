@@ -4,6 +4,7 @@ The ``.mdl`` text is split into its equations (each ends with ``|``; the sketch 
 ``\\\\\\---///`` is ignored) and keyed by variable name, so a moved equation is not a
 change and a changed one is shown as a text diff of that variable only.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -36,10 +37,13 @@ class Change:
 
     def diff(self) -> list:
         """Unified diff lines of the whole definition (equation ~ units ~ doc)."""
+
         def text(e):
             return [] if e is None else [e.equation, f"~ {e.units}", f"~ {e.doc}"]
-        return list(difflib.unified_diff(text(self.old), text(self.new), "old", "new",
-                                         lineterm="", n=2))[2:]
+
+        return list(
+            difflib.unified_diff(text(self.old), text(self.new), "old", "new", lineterm="", n=2)
+        )[2:]
 
 
 def _squash(text: str) -> str:
@@ -56,7 +60,7 @@ def equations(text: str) -> dict:
     body = text.split(SKETCH)[0]
     out, pos = {}, 0
     for m in re.finditer(r"\|", body):
-        chunk, start = body[pos:m.start()], pos
+        chunk, start = body[pos : m.start()], pos
         pos = m.end()
         parts = chunk.split("~")
         head = parts[0]
@@ -68,9 +72,13 @@ def equations(text: str) -> dict:
             continue
         lead = len(chunk) - len(chunk.lstrip())
         line = body.count("\n", 0, start + lead) + 1
-        eq = Equation(name, _squash(re.sub(r"^\s*(\{[^}]*\}\s*)*", "", head)),
-                      _squash(parts[1]) if len(parts) > 1 else "",
-                      _squash("~".join(parts[2:])) if len(parts) > 2 else "", line)
+        eq = Equation(
+            name,
+            _squash(re.sub(r"^\s*(\{[^}]*\}\s*)*", "", head)),
+            _squash(parts[1]) if len(parts) > 1 else "",
+            _squash("~".join(parts[2:])) if len(parts) > 2 else "",
+            line,
+        )
         if name in out:
             old = out[name]
             eq = Equation(name, f"{old.equation} ; {eq.equation}", old.units, old.doc, old.line)

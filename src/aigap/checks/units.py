@@ -15,6 +15,7 @@ Conventions written in the .mdl itself (Vensim comments, never in code)::
     {units lookup input: My Table = Year}    input unit of a lookup (default Dmnl)
     {units exception: Var Name: reason}      a justified exception: not checked
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ from ..core.errors import AigapError
 from ..engine import ir
 
 DIMENSIONLESS = {"dmnl", "1", "", "dimensionless", "fraction", "percent"}
-POLY = None   # the unit of a bare number: adopts whatever is needed
+POLY = None  # the unit of a bare number: adopts whatever is needed
 
 
 class UnitsSyntaxError(AigapError, ValueError):
@@ -35,6 +36,7 @@ class UnitsSyntaxError(AigapError, ValueError):
 @dataclass(frozen=True)
 class Unit:
     """A dimension vector: sorted tuple of (base, exponent)."""
+
     dims: tuple = ()
 
     @classmethod
@@ -51,7 +53,7 @@ class Unit:
         return Unit.of({k: v * Fraction(n) for k, v in self.dims})
 
     def __truediv__(self, o):
-        return self * o ** -1
+        return self * o**-1
 
     def __str__(self):
         def part(items):
@@ -59,6 +61,7 @@ class Unit:
             for k, v in items:
                 out.append(k if v == 1 else f"{k}^{v}")
             return "*".join(out)
+
         num = [(k, v) for k, v in self.dims if v > 0]
         den = [(k, -v) for k, v in self.dims if v < 0]
         if not num and not den:
@@ -139,7 +142,9 @@ def parse_units(text: str, synonyms: dict | None = None) -> Unit:
 
 # ------------------------------------------------------------ .mdl conventions
 
-_CONV = re.compile(r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.IGNORECASE)
+_CONV = re.compile(
+    r"\{\s*units\s+(synonyms|lookup input|exception)\s*:\s*([^{}]*)\}", re.IGNORECASE
+)
 
 
 def conventions(text: str):
@@ -161,6 +166,7 @@ def conventions(text: str):
 
 
 # ------------------------------------------------------------------- checking
+
 
 class _Mismatch(Exception):
     def __init__(self, expected, got, term):
@@ -196,9 +202,9 @@ class UnitChecker:
     def __init__(self, pm, program):
         self.pm, self.prog = pm, program
         self.syn, self.lookup_in, self.exceptions = conventions(pm.text)
-        self.problems = []        # (line, variable, message)
-        self.var_unit = {}        # Vensim name -> Unit (declared)
-        self.scalar = {}          # IR scalar -> Vensim name
+        self.problems = []  # (line, variable, message)
+        self.var_unit = {}  # Vensim name -> Unit (declared)
+        self.scalar = {}  # IR scalar -> Vensim name
         self.names = {}
         for out in program.outputs.values():
             for s in out.scalars:
@@ -214,8 +220,8 @@ class UnitChecker:
             except UnitsSyntaxError as exc:
                 self._report(el.name, f"malformed units: {exc}")
         self.time = self._control_unit("TIME STEP")
-        self.inferred = {}        # IR scalar without declared unit -> Unit
-        self.table_of = {}       # table id -> lookup's Vensim name (set by check_units)
+        self.inferred = {}  # IR scalar without declared unit -> Unit
+        self.table_of = {}  # table id -> lookup's Vensim name (set by check_units)
 
     def _control_unit(self, name):
         return self.var_unit.get(name, Unit(((("Year"), Fraction(1)),)))
@@ -267,7 +273,7 @@ class UnitChecker:
         if isinstance(e, ir.Lookup):
             name = self.table_of.get(e.table)
             x = self.infer(e.x)
-            if name is None:          # inline WITH LOOKUP: the variable's own unit
+            if name is None:  # inline WITH LOOKUP: the variable's own unit
                 return POLY
             want = DMNL
             if name and name.lower() in self.lookup_in:
@@ -310,8 +316,20 @@ class UnitChecker:
 
     def _call(self, e, a, term):
         fn = e.fn
-        if fn in ("exp", "ln", "log", "sin", "cos", "tan", "arcsin", "arccos",
-                  "arctan", "sinh", "cosh", "tanh"):
+        if fn in (
+            "exp",
+            "ln",
+            "log",
+            "sin",
+            "cos",
+            "tan",
+            "arcsin",
+            "arccos",
+            "arctan",
+            "sinh",
+            "cosh",
+            "tanh",
+        ):
             for u in a:
                 self._need(u, DMNL, term)
             return DMNL
@@ -388,6 +406,7 @@ def check_units(path) -> list:
     """Problems of the model at ``path`` as ``file:line: variable: message`` lines."""
     from ..engine.compiler import Compiler
     from ..engine.parse import parse_model
+
     pm = parse_model(path)
     comp = Compiler(pm)
     prog = comp.compile()

@@ -5,6 +5,7 @@ Every validator in :mod:`aigap.scenarios` and :mod:`aigap.observations` collects
 :class:`Issue` objects in an :class:`IssueList` and raises one :class:`InputError`
 (subclass) holding all of them, so a user sees every problem of a file at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, TextIO
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
-                      r"\u2066-\u2069]|\r(?!\n)")   # CRLF (csv module lines) is kept
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+    r"\u2066-\u2069]|\r(?!\n)"
+)  # CRLF (csv module lines) is kept
 
 
 def printable(text: object, newlines: bool = True) -> str:
@@ -82,10 +85,16 @@ class IssueList:
     def __init__(self, file: str) -> None:
         self.file = str(file)
         self.items: list[Issue] = []
-        self._seen: set = set()     # O(1) duplicate test: a file with 1e5 problems stays fast
+        self._seen: set = set()  # O(1) duplicate test: a file with 1e5 problems stays fast
 
-    def add(self, line: int | None, key: str, message: str, suggestion: str | None = None,
-            file: str | None = None) -> None:
+    def add(
+        self,
+        line: int | None,
+        key: str,
+        message: str,
+        suggestion: str | None = None,
+        file: str | None = None,
+    ) -> None:
         """Record one problem (``file:line: key: message; did you mean ...?``) once."""
         self.extend([Issue(str(file or self.file), line, key, message, suggestion)])
 

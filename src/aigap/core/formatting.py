@@ -1,13 +1,26 @@
 """Numbers for people: money with B/T suffixes, %/yr rates, gap ratios, n/a for non-finite,
 three significant figures throughout (``17.0x`` beside ``19.1x``), times in words."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def scale_suffix(value: float) -> tuple:
@@ -23,7 +36,7 @@ def sig3(value: float) -> str:
     if value == 0:
         return "0"
     text = f"{value:#.3g}"
-    if "e" in text:   # >= 999.5 rounds up to 1.00e+03; tiny values keep the exponent
+    if "e" in text:  # >= 999.5 rounds up to 1.00e+03; tiny values keep the exponent
         return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.3g}"
     return text.rstrip(".")
 

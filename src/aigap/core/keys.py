@@ -4,6 +4,7 @@
 Project-specific jobs (posterior, sweep defaults, reports, the explorer) import these;
 generic code (run, compare, summary tables, plots) takes the profile of the model it runs.
 """
+
 from __future__ import annotations
 
 from .profile import shipped_profile

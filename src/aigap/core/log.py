@@ -1,6 +1,7 @@
 """Logging for library code: modules log to ``logging.getLogger("aigap.<module>")``; only
 the CLI decides where records go (:func:`configure_cli`), so a notebook or another program
 embedding aigap keeps control of its own output. Library code never prints."""
+
 from __future__ import annotations
 
 import logging
@@ -24,12 +25,10 @@ class _CliFormatter(logging.Formatter):
 
 def get_logger(name: str) -> logging.Logger:
     """The logger of module ``name`` (``__name__``), under the ``aigap`` root logger."""
-    return logging.getLogger(name if name.startswith(ROOT_LOGGER) else
-                             f"{ROOT_LOGGER}.{name}")
+    return logging.getLogger(name if name.startswith(ROOT_LOGGER) else f"{ROOT_LOGGER}.{name}")
 
 
-def configure_cli(level: int = logging.WARNING,
-                  stream: TextIO | None = None) -> logging.Handler:
+def configure_cli(level: int = logging.WARNING, stream: TextIO | None = None) -> logging.Handler:
     """Send ``aigap`` records at ``level`` and above to ``stream`` (default the current
     ``sys.stderr``) as one line each; replaces an earlier CLI handler."""
     root = logging.getLogger(ROOT_LOGGER)

@@ -11,6 +11,7 @@ the project model shipped with the package, which :mod:`aigap.core.keys` exposes
 constants. The file is validated, with ``file:line: key: message`` errors, by
 :func:`aigap.scenarios.profile_file.load_profile`; this module only holds the data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,8 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GapRatio", "Profile", "PROFILE_SUFFIX", "profile_from_data", "profile_path",
-           "shipped_profile"]
+__all__ = [
+    "GapRatio",
+    "Profile",
+    "PROFILE_SUFFIX",
+    "profile_from_data",
+    "profile_path",
+    "shipped_profile",
+]
 
 PROFILE_SUFFIX = ".profile.yaml"
 SHIPPED_MODEL = Path("model") / "ai_gap.mdl"
@@ -93,26 +100,32 @@ def profile_from_data(data: Mapping[str, Any], path: Path | str | None = None) -
     regions = data.get("regions") or {}
     years = data.get("report_years") or {}
     first, last = years.get("first"), years.get("last")
-    gaps = tuple(GapRatio(name, g["of"], g.get("label") or name)
-                 for name, g in (data.get("gap_ratios") or {}).items())
+    gaps = tuple(
+        GapRatio(name, g["of"], g.get("label") or name)
+        for name, g in (data.get("gap_ratios") or {}).items()
+    )
     summary = data.get("summary_variables")
     return Profile(
         key_variables=tuple(data["key_variables"]),
         summary_variables=tuple(summary if summary is not None else data["key_variables"]),
-        gap_ratios=gaps, region_dimension=regions.get("dimension"),
+        gap_ratios=gaps,
+        region_dimension=regions.get("dimension"),
         regions=tuple(regions.get("elements") or ()),
         region_colors=dict(regions.get("colors") or {}),
         report_years=tuple(range(int(first), int(last) + 1)) if first is not None else (),
         default_scenarios=tuple(data.get("default_scenarios") or ()),
         docs=tuple(data.get("docs") or ()),
         description=str(data.get("description") or ""),
-        path=str(path) if path is not None else None)
+        path=str(path) if path is not None else None,
+    )
 
 
 def _shipped_candidates() -> list:
     here = Path(__file__).resolve()
-    return [here.parents[3] / SHIPPED_MODEL,             # source checkout: src/aigap/core
-            here.parents[1] / "_project" / SHIPPED_MODEL]  # installed package data
+    return [
+        here.parents[3] / SHIPPED_MODEL,  # source checkout: src/aigap/core
+        here.parents[1] / "_project" / SHIPPED_MODEL,
+    ]  # installed package data
 
 
 @lru_cache(maxsize=1)
@@ -129,5 +142,7 @@ def shipped_profile() -> Profile:
         if path.is_file():
             with open(path, encoding="utf-8") as fh:
                 return profile_from_data(yaml.safe_load(fh), path)
-    raise FileNotFoundError("the project profile model/ai_gap.profile.yaml is missing from "
-                            f"the package; looked in {', '.join(map(str, _shipped_candidates()))}")
+    raise FileNotFoundError(
+        "the project profile model/ai_gap.profile.yaml is missing from "
+        f"the package; looked in {', '.join(map(str, _shipped_candidates()))}"
+    )

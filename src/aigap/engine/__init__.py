@@ -4,6 +4,7 @@
 >>> cm = compile_model("model/ai_gap.mdl")
 >>> res = cm.simulate(params={"Some Constant": [0.1, 0.2]}, outputs=["Total AI ARR"])
 """
+
 from .axes import RUN, TIME
 from .errors import EngineError, ParameterError, UnsupportedFeatureError
 from .metadata import ConstantInfo, VariableInfo
@@ -20,7 +21,17 @@ def simulate(model, **kwargs):
 
 
 __all__ = [
-    "RUN", "TIME", "EngineError", "ParameterError", "UnsupportedFeatureError",
-    "ConstantInfo", "VariableInfo", "CompiledModel", "compile_model", "TimeSeries",
-    "SimulationResult", "simulate", "ENGINE_VERSION",
+    "RUN",
+    "TIME",
+    "EngineError",
+    "ParameterError",
+    "UnsupportedFeatureError",
+    "ConstantInfo",
+    "VariableInfo",
+    "CompiledModel",
+    "compile_model",
+    "TimeSeries",
+    "SimulationResult",
+    "simulate",
+    "ENGINE_VERSION",
 ]

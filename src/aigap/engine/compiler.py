@@ -1,4 +1,5 @@
 """Compile PySD's abstract model into the scalarised IR (see :mod:`aigap.engine.ir`)."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,19 +13,80 @@ from .errors import EngineError, UnsupportedFeatureError
 from .metadata import component_block, constant_default, pysd_array
 from .parse import ParsedModel, component_index
 
-CONTROL_REFS = {"time_step": "time_step", "initial_time": "initial_time",
-                "final_time": "final_time", "saveper": "saveper"}
-LOGIC_OPS = {":AND:": "and", ":OR:": "or", "=": "==", "<>": "!=", "<": "<",
-             "<=": "<=", ">": ">", ">=": ">="}
-ELEMENTWISE = {"abs", "exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos",
-               "arctan", "sinh", "cosh", "tanh", "min", "max", "power", "log",
-               "integer", "modulo", "quantum", "if_then_else", "xidz", "zidz",
-               "step", "ramp", "pulse", "pulse_train"}
-ARITY = {"abs": 1, "exp": 1, "ln": 1, "sqrt": 1, "sin": 1, "cos": 1, "tan": 1,
-         "arcsin": 1, "arccos": 1, "arctan": 1, "sinh": 1, "cosh": 1, "tanh": 1,
-         "min": 2, "max": 2, "power": 2, "log": 2, "integer": 1, "modulo": 2,
-         "quantum": 2, "if_then_else": 3, "xidz": 3, "zidz": 2, "step": 2,
-         "ramp": (2, 3), "pulse": 2, "pulse_train": 4}
+CONTROL_REFS = {
+    "time_step": "time_step",
+    "initial_time": "initial_time",
+    "final_time": "final_time",
+    "saveper": "saveper",
+}
+LOGIC_OPS = {
+    ":AND:": "and",
+    ":OR:": "or",
+    "=": "==",
+    "<>": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
+ELEMENTWISE = {
+    "abs",
+    "exp",
+    "ln",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "min",
+    "max",
+    "power",
+    "log",
+    "integer",
+    "modulo",
+    "quantum",
+    "if_then_else",
+    "xidz",
+    "zidz",
+    "step",
+    "ramp",
+    "pulse",
+    "pulse_train",
+}
+ARITY = {
+    "abs": 1,
+    "exp": 1,
+    "ln": 1,
+    "sqrt": 1,
+    "sin": 1,
+    "cos": 1,
+    "tan": 1,
+    "arcsin": 1,
+    "arccos": 1,
+    "arctan": 1,
+    "sinh": 1,
+    "cosh": 1,
+    "tanh": 1,
+    "min": 2,
+    "max": 2,
+    "power": 2,
+    "log": 2,
+    "integer": 1,
+    "modulo": 2,
+    "quantum": 2,
+    "if_then_else": 3,
+    "xidz": 3,
+    "zidz": 2,
+    "step": 2,
+    "ramp": (2, 3),
+    "pulse": 2,
+    "pulse_train": 4,
+}
 REDUCERS = {"sum": "+", "prod": "*", "vmin": "min", "vmax": "max"}
 
 
@@ -38,8 +100,8 @@ class _Ctx:
 
     def __init__(self, el, labels, fallback):
         self.el = el
-        self.labels = labels          # LHS labels (ranges/subranges) -> element
-        self.fallback = fallback      # final dims -> element (for element subscripts)
+        self.labels = labels  # LHS labels (ranges/subranges) -> element
+        self.fallback = fallback  # final dims -> element (for element subscripts)
 
     def bind(self, **extra):
         """A copy of this context with extra subscript labels bound."""
@@ -53,6 +115,7 @@ class Compiler:
 
     def __init__(self, pm: ParsedModel):
         from pysd.translators.structures import abstract_expressions as ae
+
         self.ae = ae
         self.pm = pm
         self.params = {}
@@ -60,10 +123,10 @@ class Compiler:
         self.states = []
         self.tables = []
         self._table_keys = {}
-        self.lookup_tables = {}      # scalar name of a lookup element -> table id
+        self.lookup_tables = {}  # scalar name of a lookup element -> table id
         self.outputs = {}
         self._tmp = itertools.count()
-        self._elements_of = {}       # range -> set(elements)
+        self._elements_of = {}  # range -> set(elements)
         for name, elems in pm.dims.items():
             self._elements_of[name] = set(elems)
 
@@ -86,10 +149,17 @@ class Compiler:
             elif el.kind != "lookup":
                 self._guarded(self._compile_element, el)
         from .ordering import order_program
-        prog = ir.Program(model_hash=pm.model_hash, params=self.params,
-                          assigns=self.assigns, states=self.states, tables=self.tables,
-                          outputs=self.outputs, init_order=[],
-                          dims={k: tuple(v) for k, v in pm.dims.items()})
+
+        prog = ir.Program(
+            model_hash=pm.model_hash,
+            params=self.params,
+            assigns=self.assigns,
+            states=self.states,
+            tables=self.tables,
+            outputs=self.outputs,
+            init_order=[],
+            dims={k: tuple(v) for k, v in pm.dims.items()},
+        )
         order_program(prog, pm)
         return prog
 
@@ -100,8 +170,9 @@ class Compiler:
         except EngineError:
             raise
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise EngineError(f"{self.pm.path}:{el.line}: cannot compile '{el.name}': "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise EngineError(
+                f"{self.pm.path}:{el.line}: cannot compile '{el.name}': {type(exc).__name__}: {exc}"
+            ) from exc
 
     # ------------------------------------------------------------ constants
     def _positions(self, el):
@@ -117,8 +188,9 @@ class Compiler:
         for pos in self._positions(el):
             elems = self._elems(el, pos)
             name = scalar_name(el.py_name, elems)
-            self.params[name] = ir.Param(name=name, constant=el.name, element=elems,
-                                         index=pos, default=float(default[pos]))
+            self.params[name] = ir.Param(
+                name=name, constant=el.name, element=elems, index=pos, default=float(default[pos])
+            )
             scalars.append(name)
         self.outputs[el.name] = ir.OutputVar(el.name, el.dims, scalars)
 
@@ -134,13 +206,17 @@ class Compiler:
 
     def _compile_lookup(self, el):
         from pysd.py_backend.lookups import HardcodedLookups
+
         ae = self.ae
         final_coords = {d: list(self.pm.dims[d]) for d in el.dims}
         obj = None
         for comp in el.components:
             if not isinstance(comp.ast, ae.LookupsStructure):
-                self.unsupported(el, type(comp.ast).__name__.replace("Structure", ""),
-                                 "lookups must be tables written in the model")
+                self.unsupported(
+                    el,
+                    type(comp.ast).__name__.replace("Structure", ""),
+                    "lookups must be tables written in the model",
+                )
             mode = comp.ast.type
             if mode not in ("interpolate", "extrapolate", "hold_backward"):
                 self.unsupported(el, f"lookup type '{mode}'")
@@ -150,8 +226,7 @@ class Compiler:
             if comp.subscripts[1]:
                 self.unsupported(el, ":EXCEPT: in a lookup definition")
             if obj is None:
-                obj = HardcodedLookups(list(x), list(y), coords, mode, final_coords,
-                                       el.py_name)
+                obj = HardcodedLookups(list(x), list(y), coords, mode, final_coords, el.py_name)
             else:
                 obj.add(list(x), list(y), coords)
         with warnings.catch_warnings():
@@ -160,8 +235,9 @@ class Compiler:
                 obj.initialize()
             except ValueError as exc:
                 detail = str(exc).replace(el.py_name, "").strip()
-                raise EngineError(f"{self.pm.path}:{el.line}: lookup '{el.name}' is invalid: "
-                                  f"{detail}") from exc
+                raise EngineError(
+                    f"{self.pm.path}:{el.line}: lookup '{el.name}' is invalid: {detail}"
+                ) from exc
         data = obj.data
         if el.dims:
             data = data.transpose("lookup_dim", *el.dims)
@@ -205,12 +281,13 @@ class Compiler:
                     self.unsupported(el, "element defined twice", f"[{','.join(elems)}]")
                 self._compile_scalar(el, comp, elems, ctx, local, tuple(len(i) for i in index))
                 names[pos] = scalar_name(el.py_name, elems)
-        for pos in self._positions(el):      # no equation for an element: Vensim gives it 0
-            if names[pos] is None:         # (PySD gives NaN, which no model means)
+        for pos in self._positions(el):  # no equation for an element: Vensim gives it 0
+            if names[pos] is None:  # (PySD gives NaN, which no model means)
                 elems = self._elems(el, pos)
                 names[pos] = scalar_name(el.py_name, elems)
-                self.assigns.append(ir.Assign(target=names[pos], expr=ir.Num(0.0),
-                                              element=el.name, subscript=elems))
+                self.assigns.append(
+                    ir.Assign(target=names[pos], expr=ir.Num(0.0), element=el.name, subscript=elems)
+                )
         self.outputs[el.name] = ir.OutputVar(el.name, el.dims, list(names.flat))
 
     def _compile_scalar(self, el, comp, elems, ctx, local, block=()):
@@ -221,46 +298,68 @@ class Compiler:
             value = pysd_array(ast)
             expr = ir.Num(float(component_block(value, block)[local] if value.ndim else value))
         elif isinstance(ast, ae.IntegStructure):
-            sid = self._state("integ", el, elems,
-                              rate=self.expr(ast.flow, ctx), init=self.expr(ast.initial, ctx))
+            sid = self._state(
+                "integ", el, elems, rate=self.expr(ast.flow, ctx), init=self.expr(ast.initial, ctx)
+            )
             self.states[sid].non_negative = bool(ast.non_negative)
             if ast.non_negative:
                 self.unsupported(el, "non-negative INTEG")
             expr = ir.StateRead(sid)
         elif isinstance(ast, (ae.SmoothStructure, ae.SmoothNStructure)):
-            sid = self._state("smooth", el, elems, input=self.expr(ast.input, ctx),
-                              time=self.expr(ast.smooth_time, ctx),
-                              init=self.expr(ast.initial, ctx))
+            sid = self._state(
+                "smooth",
+                el,
+                elems,
+                input=self.expr(ast.input, ctx),
+                time=self.expr(ast.smooth_time, ctx),
+                init=self.expr(ast.initial, ctx),
+            )
             self.states[sid].order = self.expr(ast.order, ctx)
             expr = ir.StateRead(sid)
         elif isinstance(ast, (ae.DelayStructure, ae.DelayNStructure)):
             kind = "delay" if isinstance(ast, ae.DelayStructure) else "delayn"
-            sid = self._state(kind, el, elems, input=self.expr(ast.input, ctx),
-                              time=self.expr(ast.delay_time, ctx),
-                              init=self.expr(ast.initial, ctx))
+            sid = self._state(
+                kind,
+                el,
+                elems,
+                input=self.expr(ast.input, ctx),
+                time=self.expr(ast.delay_time, ctx),
+                init=self.expr(ast.initial, ctx),
+            )
             order = self.states[sid].order = self.expr(ast.order, ctx)
             if isinstance(order, ir.Num) and not order.value >= 1:
-                raise EngineError(f"{self.pm.path}:{el.line}: '{el.name}': the order of the "
-                                  f"delay is {order.value:g}; a DELAY N order must be at "
-                                  "least 1")
+                raise EngineError(
+                    f"{self.pm.path}:{el.line}: '{el.name}': the order of the "
+                    f"delay is {order.value:g}; a DELAY N order must be at "
+                    "least 1"
+                )
             expr = ir.StateRead(sid)
         elif isinstance(ast, ae.DelayFixedStructure):
-            sid = self._state("delay_fixed", el, elems, input=self.expr(ast.input, ctx),
-                              time=self.expr(ast.delay_time, ctx),
-                              init=self.expr(ast.initial, ctx))
+            sid = self._state(
+                "delay_fixed",
+                el,
+                elems,
+                input=self.expr(ast.input, ctx),
+                time=self.expr(ast.delay_time, ctx),
+                init=self.expr(ast.initial, ctx),
+            )
             expr = ir.StateRead(sid)
         elif isinstance(ast, ae.TrendStructure):
-            sid = self._state("trend", el, elems, input=self.expr(ast.input, ctx),
-                              time=self.expr(ast.average_time, ctx),
-                              init=self.expr(ast.initial_trend, ctx))
+            sid = self._state(
+                "trend",
+                el,
+                elems,
+                input=self.expr(ast.input, ctx),
+                time=self.expr(ast.average_time, ctx),
+                init=self.expr(ast.initial_trend, ctx),
+            )
             expr = ir.StateRead(sid)
         elif isinstance(ast, ae.InitialStructure):
             sid = self._state("initial", el, elems, init=self.expr(ast.initial, ctx))
             expr = ir.StateRead(sid)
         else:
             expr = self.expr(ast, ctx)
-        self.assigns.append(ir.Assign(target=target, expr=expr, element=el.name,
-                                      subscript=elems))
+        self.assigns.append(ir.Assign(target=target, expr=expr, element=el.name, subscript=elems))
 
     def _state(self, kind, el, elems, **inputs):
         sid = len(self.states)
@@ -270,11 +369,11 @@ class Compiler:
                 ins[role] = node
             else:
                 name = f"_{kind}{sid}_{role}"
-                self.assigns.append(ir.Assign(target=name, expr=node, element=el.name,
-                                              subscript=elems))
+                self.assigns.append(
+                    ir.Assign(target=name, expr=node, element=el.name, subscript=elems)
+                )
                 ins[role] = ir.Var(name)
-        self.states.append(ir.State(sid=sid, kind=kind, name=el.name, subscript=elems,
-                                    inputs=ins))
+        self.states.append(ir.State(sid=sid, kind=kind, name=el.name, subscript=elems, inputs=ins))
         return sid
 
     # ------------------------------------------------------------ expressions
@@ -303,7 +402,7 @@ class Compiler:
             if "^" in ops and set(ops) != {"^"}:
                 self.unsupported(el, "mixed ^ chain")
             if ops and ops[0] == "^":
-                out = args[-1]           # Python's ** is right-associative (as PySD)
+                out = args[-1]  # Python's ** is right-associative (as PySD)
                 for a in reversed(args[:-1]):
                     if isinstance(a, ir.Num) and a.value < 0:
                         # PySD writes the literal as "-2**x", which Python reads as -(2**x)
@@ -330,7 +429,7 @@ class Compiler:
             return out
         if isinstance(ast, ae.CallStructure):
             return self.call(ast, ctx)
-        if isinstance(ast, ae.GameStructure):      # GAME(x) is x outside gaming mode (PySD)
+        if isinstance(ast, ae.GameStructure):  # GAME(x) is x outside gaming mode (PySD)
             return self.expr(ast.expression, ctx)
         if isinstance(ast, ae.InlineLookupsStructure):
             lk = ast.lookups
@@ -338,9 +437,19 @@ class Compiler:
                 self.unsupported(el, f"WITH LOOKUP of type '{lk.type}'")
             table = self._table(pysd_array(lk.x), pysd_array(lk.y), "interpolate")
             return ir.Lookup(table, self.expr(ast.argument, ctx))
-        if isinstance(ast, (ae.IntegStructure, ae.SmoothStructure, ae.SmoothNStructure,
-                            ae.DelayStructure, ae.DelayNStructure, ae.DelayFixedStructure,
-                            ae.TrendStructure, ae.InitialStructure)):
+        if isinstance(
+            ast,
+            (
+                ae.IntegStructure,
+                ae.SmoothStructure,
+                ae.SmoothNStructure,
+                ae.DelayStructure,
+                ae.DelayNStructure,
+                ae.DelayFixedStructure,
+                ae.TrendStructure,
+                ae.InitialStructure,
+            ),
+        ):
             # a stateful function nested inside an expression: give it a hidden variable
             name = f"_nested{next(self._tmp)}"
             comp = type("C", (), {"ast": ast})()
@@ -348,11 +457,16 @@ class Compiler:
             self._compile_scalar(fake, comp, (), ctx, None)
             return ir.Var(name)
         feature = re.sub(r"Structure$", "", type(ast).__name__)
-        feature = {"SampleIfTrue": "SAMPLE IF TRUE", "Forecast": "FORECAST",
-                   "GetLookups": "GET LOOKUPS", "GetData": "GET DATA",
-                   "GetConstants": "GET CONSTANTS", "Data": "DATA",
-                   "AllocateByPriority": "ALLOCATE BY PRIORITY",
-                   "AllocateAvailable": "ALLOCATE AVAILABLE"}.get(feature, feature)
+        feature = {
+            "SampleIfTrue": "SAMPLE IF TRUE",
+            "Forecast": "FORECAST",
+            "GetLookups": "GET LOOKUPS",
+            "GetData": "GET DATA",
+            "GetConstants": "GET CONSTANTS",
+            "Data": "DATA",
+            "AllocateByPriority": "ALLOCATE BY PRIORITY",
+            "AllocateAvailable": "ALLOCATE AVAILABLE",
+        }.get(feature, feature)
         self.unsupported(el, feature)
 
     def _resolve(self, ref_el, subs, ctx):
@@ -363,8 +477,9 @@ class Compiler:
         if subs is None:
             subs = list(dims)
         if len(subs) != len(dims):
-            self.unsupported(el, "reference with wrong number of subscripts",
-                             f"{ref_el.name}{list(subs)}")
+            self.unsupported(
+                el, "reference with wrong number of subscripts", f"{ref_el.name}{list(subs)}"
+            )
         out = []
         for dim, s in zip(dims, subs):
             delems = pm.dims[dim]
@@ -384,8 +499,11 @@ class Compiler:
                 continue
             # positional correspondence (mapped ranges)
             src_elems = pm.dims.get(src.rstrip("!"), ())
-            if e in src_elems and len(src_elems) == len(pm.dims[s.rstrip("!")]) \
-                    and len(pm.dims[s.rstrip("!")]) == len(delems):
+            if (
+                e in src_elems
+                and len(src_elems) == len(pm.dims[s.rstrip("!")])
+                and len(pm.dims[s.rstrip("!")]) == len(delems)
+            ):
                 out.append(delems[src_elems.index(e)])
                 continue
             self.unsupported(el, "subscript mapping", f"{ref_el.name}[{s}] at {e}")
@@ -399,8 +517,11 @@ class Compiler:
             lab = label.rstrip("!")
             if lab not in pm.dims:
                 continue
-            related = (set(pm.dims[lab]) == set(target)
-                       or s in pm.mapping.get(lab, []) or lab in pm.mapping.get(s, []))
+            related = (
+                set(pm.dims[lab]) == set(target)
+                or s in pm.mapping.get(lab, [])
+                or lab in pm.mapping.get(s, [])
+            )
             if related and len(pm.dims[lab]) == len(target):
                 pos = pm.dims[lab].index(e)
                 return target[pos], s
@@ -455,8 +576,7 @@ class Compiler:
         ae = self.ae
         if isinstance(ast, ae.ReferenceStructure):
             if ast.subscripts is not None:
-                out.extend(s for s in ast.subscripts.subscripts
-                           if s.endswith("!") and s not in out)
+                out.extend(s for s in ast.subscripts.subscripts if s.endswith("!") and s not in out)
             return
         if isinstance(ast, ae.AbstractSyntax):
             for v in vars(ast).values():

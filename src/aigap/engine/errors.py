@@ -1,4 +1,5 @@
 """Engine exceptions: one base class (under :class:`aigap.core.AigapError`), one-line messages."""
+
 from ..core.errors import AigapError
 
 
@@ -19,8 +20,7 @@ class UnsupportedFeatureError(EngineError):
         self.path = path
         self.line = line
         where = f"{path}:{line}" if path and line else (str(path) if path else "?")
-        msg = (f"{where}: variable '{variable}' uses unsupported feature "
-               f"'{feature}'")
+        msg = f"{where}: variable '{variable}' uses unsupported feature '{feature}'"
         if detail:
             msg += f" ({detail})"
         super().__init__(msg)

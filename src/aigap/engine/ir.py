@@ -8,6 +8,7 @@ generator only sees scalar expressions, so a numpy generator (vectors over
 runs) and a numba generator (a loop over runs with scalars inside) can share
 one source of semantics.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ import numpy as np
 @dataclass(frozen=True)
 class Num:
     """A literal number."""
+
     value: float
 
 
 @dataclass(frozen=True)
 class Var:
     """Reference to a scalar variable: a parameter, an assignment or a state output."""
+
     name: str
 
 
@@ -37,6 +40,7 @@ class Time:
 @dataclass(frozen=True)
 class Control:
     """A control value: ``"time_step"``, ``"initial_time"``, ``"final_time"``, ``"saveper"``."""
+
     name: str
 
 
@@ -49,6 +53,7 @@ class Op:
     Binary operators take exactly two arguments (the compiler makes
     left-to-right association explicit, as PySD's generated Python does).
     """
+
     op: str
     args: tuple
 
@@ -63,6 +68,7 @@ class Call:
     formulas of ``quantum`` to ``pulse_train`` (PySD's) are defined once, as
     primitive IR, in :mod:`aigap.engine.lowering`; see docs/engine-ir.md.
     """
+
     fn: str
     args: tuple
 
@@ -70,6 +76,7 @@ class Call:
 @dataclass(frozen=True)
 class Lookup:
     """Piecewise-linear table ``tables[table]`` evaluated at ``x``."""
+
     table: int
     x: object
 
@@ -77,6 +84,7 @@ class Lookup:
 @dataclass(frozen=True)
 class StateRead:
     """Read of a state: ``stage=-1`` the last stage of a chain, ``None`` a scalar state."""
+
     state: int
     stage: int | None = None
 
@@ -87,19 +95,21 @@ class StateRead:
 @dataclass
 class Param:
     """One element of an overridable model constant (a scalar input of the program)."""
-    name: str          # scalar variable name
-    constant: str      # Vensim name of the constant
-    element: tuple     # subscript elements, () for a scalar constant
-    index: tuple       # position in the constant's default array
+
+    name: str  # scalar variable name
+    constant: str  # Vensim name of the constant
+    element: tuple  # subscript elements, () for a scalar constant
+    index: tuple  # position in the constant's default array
     default: float
 
 
 @dataclass
 class Assign:
     """``target = expr``; in dependency order in ``Program.assigns``."""
+
     target: str
     expr: object
-    element: str = ""      # Vensim variable name
+    element: str = ""  # Vensim variable name
     subscript: tuple = ()  # elements
 
 
@@ -118,9 +128,10 @@ class State:
     ``inputs`` map roles to expressions (Var or Num after compilation);
     ``order`` is an expression evaluated once at initialisation.
     """
+
     sid: int
     kind: str
-    name: str                  # Vensim name (for messages)
+    name: str  # Vensim name (for messages)
     subscript: tuple
     inputs: dict = field(default_factory=dict)
     order: object = None
@@ -131,6 +142,7 @@ class State:
 class Table:
     """Lookup table: ``x`` increasing, ``y`` same length; ``mode`` is
     ``interpolate`` (hold ends), ``extrapolate`` (linear ends) or ``hold_backward``."""
+
     x: np.ndarray
     y: np.ndarray
     mode: str = "interpolate"
@@ -139,6 +151,7 @@ class Table:
 @dataclass
 class OutputVar:
     """How a Vensim variable maps to scalars: ``scalars[i]`` is element ``i`` (C order)."""
+
     name: str
     dims: tuple
     scalars: list
@@ -147,12 +160,13 @@ class OutputVar:
 @dataclass
 class Program:
     """The compiled model."""
+
     model_hash: str
-    params: dict                 # scalar name -> Param
-    assigns: list                # Assign, dependency order (valid for init and for each step)
-    states: list                 # State
-    tables: list                 # Table
-    outputs: dict                # Vensim name -> OutputVar
-    init_order: list             # ("assign", index) / ("state", sid) for initialisation
-    deps: dict = field(default_factory=dict)   # target -> set of Var names read (direct)
-    dims: dict = field(default_factory=dict)   # subscript range -> tuple of elements
+    params: dict  # scalar name -> Param
+    assigns: list  # Assign, dependency order (valid for init and for each step)
+    states: list  # State
+    tables: list  # Table
+    outputs: dict  # Vensim name -> OutputVar
+    init_order: list  # ("assign", index) / ("state", sid) for initialisation
+    deps: dict = field(default_factory=dict)  # target -> set of Var names read (direct)
+    dims: dict = field(default_factory=dict)  # subscript range -> tuple of elements

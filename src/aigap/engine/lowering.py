@@ -12,6 +12,7 @@ Association and evaluation order are PySD's (``(a * b) * c`` left to right),
 so every backend evaluates the same floating-point operations in the same
 order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ LOWERED = ("step", "ramp", "pulse", "pulse_train", "zidz", "xidz", "quantum", "m
 @dataclass(frozen=True)
 class Code:
     """A leaf that a generator prints verbatim (a state's own variable, e.g. ``s3``)."""
+
     text: str
 
 
@@ -49,13 +51,15 @@ def _xidz(a, b, x):
 
 
 def _quantum(a, b):
-    return _call("if_then_else", _op("<", b, _num(SMALL)), a,
-                 _op("*", b, _call("integer", _op("/", a, b))))
+    return _call(
+        "if_then_else", _op("<", b, _num(SMALL)), a, _op("*", b, _call("integer", _op("/", a, b)))
+    )
 
 
 def _pulse_cond(start, width):
-    return _op("and", _op("<=", _op("-", start, _num(SMALL)), _t()),
-               _op("<", _t(), _op("+", start, width)))
+    return _op(
+        "and", _op("<=", _op("-", start, _num(SMALL)), _t()), _op("<", _t(), _op("+", start, width))
+    )
 
 
 def _step(height, start):
@@ -75,11 +79,11 @@ def _pulse(start, width):
 
 def _pulse_train(start, interval, width, end):
     phase = _op("%", _op("+", _op("-", _t(), start), _num(SMALL)), interval)
-    train = _op("and", _op("and", _op("<=", start, _t()), _op("<", _t(), end)),
-                _op("<", phase, width))
+    train = _op(
+        "and", _op("and", _op("<=", start, _t()), _op("<", _t(), end)), _op("<", phase, width)
+    )
     single = _pulse_cond(start, width)
-    return _op("*", _call("if_then_else", _op("==", interval, _num(0)), single, train),
-               _num(1))
+    return _op("*", _call("if_then_else", _op("==", interval, _num(0)), single, train), _num(1))
 
 
 RULES = {

@@ -1,4 +1,5 @@
 """Model metadata: constants, variables and control values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,8 +68,7 @@ def pysd_array(values) -> np.ndarray:
     if arr.ndim == 0:
         return arr
     text = np.array2string(arr, separator=",", threshold=arr.size + 1)
-    flat = [float(v) for v in text.replace("[", " ").replace("]", " ").split(",")
-            if v.strip()]
+    flat = [float(v) for v in text.replace("[", " ").replace("]", " ").split(",") if v.strip()]
     return np.array(flat, dtype=float).reshape(arr.shape)
 
 
@@ -131,11 +131,17 @@ def _eval_control(pm: ParsedModel, py_name: str, seen=()):
                 return -vals[0]
             acc = vals[0]
             for op, v in zip(ast.operators, vals[1:]):
-                acc = {"+": acc + v, "-": acc - v, "*": acc * v,
-                       "/": acc / v if v else np.nan, "^": acc ** v}[op]
+                acc = {
+                    "+": acc + v,
+                    "-": acc - v,
+                    "*": acc * v,
+                    "/": acc / v if v else np.nan,
+                    "^": acc**v,
+                }[op]
             return acc
         raise EngineError(
-            f"{pm.path}:{el.line}: control variable '{el.name}' must be a constant expression")
+            f"{pm.path}:{el.line}: control variable '{el.name}' must be a constant expression"
+        )
 
     return ev(el.components[0].ast)
 
@@ -143,8 +149,12 @@ def _eval_control(pm: ParsedModel, py_name: str, seen=()):
 def control_values(pm: ParsedModel) -> dict:
     """INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER as floats (SAVEPER defaults to TIME STEP)."""
     out = {}
-    keys = {"INITIAL TIME": "initial_time", "FINAL TIME": "final_time",
-            "TIME STEP": "time_step", "SAVEPER": "saveper"}
+    keys = {
+        "INITIAL TIME": "initial_time",
+        "FINAL TIME": "final_time",
+        "TIME STEP": "time_step",
+        "SAVEPER": "saveper",
+    }
     for py, el in pm.elements.items():
         if el.control:
             out[keys[el.name.upper()]] = float(_eval_control(pm, py))
@@ -162,10 +172,24 @@ def build_metadata(pm: ParsedModel):
         if el.control:
             continue
         variables[el.name] = VariableInfo(
-            name=el.name, py_name=py, dims=el.dims, units=el.units, limits=el.limits,
-            doc=el.doc, kind=el.kind, line=el.line)
+            name=el.name,
+            py_name=py,
+            dims=el.dims,
+            units=el.units,
+            limits=el.limits,
+            doc=el.doc,
+            kind=el.kind,
+            line=el.line,
+        )
         if el.kind == "constant":
             constants[el.name] = ConstantInfo(
-                name=el.name, py_name=py, dims=el.dims, default=constant_default(pm, el),
-                units=el.units, limits=el.limits, doc=el.doc, line=el.line)
+                name=el.name,
+                py_name=py,
+                dims=el.dims,
+                default=constant_default(pm, el),
+                units=el.units,
+                limits=el.limits,
+                doc=el.doc,
+                line=el.line,
+            )
     return constants, variables

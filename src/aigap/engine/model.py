@@ -1,4 +1,5 @@
 """``compile_model`` and the :class:`CompiledModel` users work with."""
+
 from __future__ import annotations
 
 import pickle
@@ -42,17 +43,20 @@ class CompiledModel:
         self.time_step = ctrl["time_step"]
         self.saveper = ctrl["saveper"]
         self._ir = ir
-        self.plans = {}          # backend name -> its plan of the IR, built on first use
+        self.plans = {}  # backend name -> its plan of the IR, built on first use
 
     def __repr__(self):
-        return (f"CompiledModel({Path(self.path).name!r}, {len(self.variables)} variables, "
-                f"{len(self.constants)} constants)")
+        return (
+            f"CompiledModel({Path(self.path).name!r}, {len(self.variables)} variables, "
+            f"{len(self.constants)} constants)"
+        )
 
     @property
     def ir(self):
         """The model's :class:`~aigap.engine.ir.Program`, compiled on first use."""
         if self._ir is None:
             from .compiler import build_ir
+
             self._ir = build_ir(self._parsed)
         return self._ir
 
@@ -61,6 +65,7 @@ class CompiledModel:
         for this model's IR, built once per model object."""
         if isinstance(backend, str):
             from .backends import get_backend
+
             backend = get_backend(backend)
         if backend.name not in self.plans:
             self.plans[backend.name] = backend.compile(self.ir)
@@ -71,15 +76,35 @@ class CompiledModel:
         self.ir  # noqa: B018
         return self
 
-    def simulate(self, params=None, n_runs=None, method="euler", time_step=None,
-                 saveper=None, initial_time=None, final_time=None, outputs=None,
-                 block_size=None, engine="auto"):
+    def simulate(
+        self,
+        params=None,
+        n_runs=None,
+        method="euler",
+        time_step=None,
+        saveper=None,
+        initial_time=None,
+        final_time=None,
+        outputs=None,
+        block_size=None,
+        engine="auto",
+    ):
         """Simulate an ensemble; see :func:`aigap.engine.simulate.simulate`."""
         from .simulate import simulate
-        return simulate(self, params=params, n_runs=n_runs, method=method,
-                        time_step=time_step, saveper=saveper, initial_time=initial_time,
-                        final_time=final_time, outputs=outputs, block_size=block_size,
-                        engine=engine)
+
+        return simulate(
+            self,
+            params=params,
+            n_runs=n_runs,
+            method=method,
+            time_step=time_step,
+            saveper=saveper,
+            initial_time=initial_time,
+            final_time=final_time,
+            outputs=outputs,
+            block_size=block_size,
+            engine=engine,
+        )
 
 
 def _cache_file(model_hash):
@@ -87,16 +112,19 @@ def _cache_file(model_hash):
 
     from .backends.cache import cache_dir
     from .version import IR_VERSION
+
     return cache_dir() / "ir" / f"{model_hash[:40]}-{IR_VERSION}-pysd{pysd_version}.pkl"
 
 
 def _load_cached(path):
     """(ParsedModel, IR) from the on-disk cache, or None."""
     from .parse import file_hash
+
     digest = file_hash(path)
     cache = _cache_file(digest)
     from .backends.cache import read_verified
-    data = read_verified(cache)   # never unpickle an entry that fails its content hash
+
+    data = read_verified(cache)  # never unpickle an entry that fails its content hash
     if data is None:
         return None
     try:
@@ -111,6 +139,7 @@ def _load_cached(path):
 
 def _store_cached(pm, prog):
     from .backends.cache import write_verified
+
     write_verified(_cache_file(pm.model_hash), pickle.dumps((pm, prog)))
 
 
@@ -146,7 +175,6 @@ def compile_model(path, check=True) -> CompiledModel:
     except UnsupportedFeatureError:
         if check:
             raise
-        return CompiledModel(pm)          # metadata only; simulate() raises the error
+        return CompiledModel(pm)  # metadata only; simulate() raises the error
     _store_cached(pm, prog)
     return CompiledModel(pm, prog)
-

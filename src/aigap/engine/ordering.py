@@ -1,20 +1,40 @@
 """Dependency analysis and evaluation order of the IR."""
+
 from __future__ import annotations
 
 from . import ir
 from .errors import EngineError
 
 # roles of a state's inputs read when its output is evaluated at time t
-OUTPUT_ROLES = {"integ": (), "smooth": (), "delay": ("time",), "delayn": (),
-                "delay_fixed": (), "trend": ("input", "time"), "initial": ()}
+OUTPUT_ROLES = {
+    "integ": (),
+    "smooth": (),
+    "delay": ("time",),
+    "delayn": (),
+    "delay_fixed": (),
+    "trend": ("input", "time"),
+    "initial": (),
+}
 # roles read when the state is initialised
-INIT_ROLES = {"integ": ("init",), "smooth": ("init",), "delay": ("init", "time"),
-              "delayn": ("init", "time"), "delay_fixed": ("init", "time"),
-              "trend": ("input", "time", "init"), "initial": ("init",)}
+INIT_ROLES = {
+    "integ": ("init",),
+    "smooth": ("init",),
+    "delay": ("init", "time"),
+    "delayn": ("init", "time"),
+    "delay_fixed": ("init", "time"),
+    "trend": ("input", "time", "init"),
+    "initial": ("init",),
+}
 # roles read when computing the derivative / discrete update
-STEP_ROLES = {"integ": ("rate",), "smooth": ("input", "time"), "delay": ("input", "time"),
-              "delayn": ("input", "time"), "delay_fixed": ("input",),
-              "trend": ("input", "time"), "initial": ()}
+STEP_ROLES = {
+    "integ": ("rate",),
+    "smooth": ("input", "time"),
+    "delay": ("input", "time"),
+    "delayn": ("input", "time"),
+    "delay_fixed": ("input",),
+    "trend": ("input", "time"),
+    "initial": (),
+}
 
 
 def expr_vars(node, out=None, states=None):
@@ -90,9 +110,11 @@ def _toposort(nodes, deps, describe):
                 if d in done:
                     continue
                 if d in onpath:
-                    cyc = active[active.index(d):] + [d]
-                    raise EngineError(describe(None, cyc) + "circular dependency (algebraic "
-                                      "loop): " + " -> ".join(describe(c) for c in cyc))
+                    cyc = active[active.index(d) :] + [d]
+                    raise EngineError(
+                        describe(None, cyc) + "circular dependency (algebraic "
+                        "loop): " + " -> ".join(describe(c) for c in cyc)
+                    )
                 stack.append((d, iter(sorted(deps.get(d, ()), key=pos.get))))
                 active.append(d)
                 onpath.add(d)
@@ -114,7 +136,7 @@ def order_program(prog: ir.Program, pm=None) -> None:
     known = set(by_target) | set(prog.params)
 
     def describe(node, cycle=None):
-        if node is None:         # "file:line: " of the first variable of a cycle
+        if node is None:  # "file:line: " of the first variable of a cycle
             kind, key = cycle[0]
             name = states[key].name if kind == "state" else by_target[key].element
             el = pm.elements.get(pm.by_name.get(name, "")) if pm is not None else None
@@ -148,10 +170,10 @@ def order_program(prog: ir.Program, pm=None) -> None:
         sids = set()
         expr_vars(a.expr, None, sids)
         ideps[("assign", a.target)] = set(deps[("assign", a.target)]) | {
-            ("state", sid) for sid in sids}
+            ("state", sid) for sid in sids
+        }
     for s in prog.states:
         names = role_vars(s, INIT_ROLES[s.kind])
         ideps[("state", s.sid)] = {("assign", n) for n in names if n in by_target}
-    inodes = [("assign", a.target) for a in prog.assigns] + [("state", s.sid)
-                                                            for s in prog.states]
+    inodes = [("assign", a.target) for a in prog.assigns] + [("state", s.sid) for s in prog.states]
     prog.init_order = _toposort(inodes, ideps, describe)

@@ -1,4 +1,5 @@
 """Parameter overrides: validation and normalisation to ``(runs, *dims)`` arrays."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ class TimeSeries:
             raise ParameterError("TimeSeries times must be strictly increasing")
         if v.ndim < 1 or v.shape[-1] != t.size:
             raise ParameterError(
-                f"TimeSeries values must end with an axis of {t.size} points, got shape {v.shape}")
+                f"TimeSeries values must end with an axis of {t.size} points, got shape {v.shape}"
+            )
         if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
             raise ParameterError("TimeSeries times and values must be finite")
         object.__setattr__(self, "times", t)
@@ -61,8 +63,7 @@ def check_param_name(name, constants: dict) -> None:
     if not isinstance(name, str):
         raise ParameterError(f"parameter names must be strings, got {name!r}")
     if name not in constants:
-        raise ParameterError(
-            f"unknown model constant '{name}'{suggest(name, constants)}")
+        raise ParameterError(f"unknown model constant '{name}'{suggest(name, constants)}")
 
 
 def _leading_runs(shape, dims_shape):
@@ -74,7 +75,7 @@ def _leading_runs(shape, dims_shape):
         return None
     if len(shape) == 1 + nd and shape[1:] == dims_shape:
         return shape[0]
-    if len(shape) == 1 and nd:          # (runs,): one value per run for every element
+    if len(shape) == 1 and nd:  # (runs,): one value per run for every element
         return shape[0]
     return -1
 
@@ -104,14 +105,16 @@ def infer_n_runs(params: dict, constants: dict) -> int:
             raise ParameterError(
                 f"'{name}': {kind} has shape {tuple(shape)}; expected one of "
                 f"{', '.join(want)} (dims {info.dims or 'scalar'})"
-                + (" plus a last axis over time points" if isinstance(value, TimeSeries) else ""))
+                + (" plus a last axis over time points" if isinstance(value, TimeSeries) else "")
+            )
         if runs == 0:
             raise ParameterError(f"'{name}' has shape {tuple(shape)}: zero runs")
-        if runs is not None and runs != 1:      # a run axis of 1 broadcasts (numpy rule)
+        if runs is not None and runs != 1:  # a run axis of 1 broadcasts (numpy rule)
             if n is not None and runs != n:
                 raise ParameterError(
                     f"'{name}' has {runs} runs but '{first}' has {n} (give every "
-                    "parameter the same number of runs, or 1 run / no run axis to share it)")
+                    "parameter the same number of runs, or 1 run / no run axis to share it)"
+                )
             n, first = runs, name
     return 1 if n is None else n
 
@@ -126,9 +129,12 @@ def normalize_value(name, value, info, n_runs):
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"'{name}': values must be finite numbers")
     runs = _leading_runs(arr.shape, dshape)
-    if runs == 1 and n_runs != 1:              # one run shared by every run
-        arr = arr.reshape((1,) + dshape) if arr.ndim == 1 + len(dshape) else \
-            np.broadcast_to(arr.reshape((1,) + (1,) * len(dshape)), (1,) + dshape)
+    if runs == 1 and n_runs != 1:  # one run shared by every run
+        arr = (
+            arr.reshape((1,) + dshape)
+            if arr.ndim == 1 + len(dshape)
+            else np.broadcast_to(arr.reshape((1,) + (1,) * len(dshape)), (1,) + dshape)
+        )
         arr = np.broadcast_to(arr, (n_runs,) + dshape)
     elif runs is None:
         arr = np.broadcast_to(arr, (n_runs,) + dshape)
@@ -145,17 +151,27 @@ def normalize_timeseries(name, ts: TimeSeries, info, n_runs):
     v = ts.values
     shape = v.shape[:-1]
     runs = _leading_runs(shape, dshape)
-    if runs == 1 and n_runs != 1:              # one run shared by every run
-        v = v.reshape((1,) + dshape + v.shape[-1:]) if v.ndim == 2 + len(dshape) else \
-            np.broadcast_to(v.reshape((1,) + (1,) * len(dshape) + v.shape[-1:]),
-                            (1,) + dshape + v.shape[-1:])
+    if runs == 1 and n_runs != 1:  # one run shared by every run
+        v = (
+            v.reshape((1,) + dshape + v.shape[-1:])
+            if v.ndim == 2 + len(dshape)
+            else np.broadcast_to(
+                v.reshape((1,) + (1,) * len(dshape) + v.shape[-1:]), (1,) + dshape + v.shape[-1:]
+            )
+        )
         v = np.broadcast_to(v, (n_runs,) + dshape + v.shape[-1:])
     elif runs is None:
-        v = np.broadcast_to(v.reshape(shape + (1,) * (len(dshape) - len(shape)) + v.shape[-1:])
-                            if shape == () else v, (n_runs,) + dshape + v.shape[-1:])
+        v = np.broadcast_to(
+            v.reshape(shape + (1,) * (len(dshape) - len(shape)) + v.shape[-1:])
+            if shape == ()
+            else v,
+            (n_runs,) + dshape + v.shape[-1:],
+        )
     elif runs != n_runs:
         raise ParameterError(f"'{name}' has {runs} runs, expected {n_runs}")
     elif v.ndim == 2 and dshape:
-        v = np.broadcast_to(v.reshape((n_runs,) + (1,) * len(dshape) + v.shape[-1:]),
-                            (n_runs,) + dshape + v.shape[-1:])
+        v = np.broadcast_to(
+            v.reshape((n_runs,) + (1,) * len(dshape) + v.shape[-1:]),
+            (n_runs,) + dshape + v.shape[-1:],
+        )
     return ts.times, np.ascontiguousarray(v, dtype=float)

@@ -4,6 +4,7 @@ We never write a second parser: PySD's Vensim translator produces the
 abstract model, and PySD's own namespace and subscript managers give the
 Python identifiers and subscript ranges exactly as PySD would.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,13 +43,13 @@ class ParsedModel:
     path: str
     model_hash: str
     text: str
-    elements: dict = field(default_factory=dict)       # py_name -> ParsedElement
-    by_name: dict = field(default_factory=dict)        # Vensim name -> py_name
-    clean: dict = field(default_factory=dict)          # PySD cleanspace -> py_name
-    dims: dict = field(default_factory=dict)           # range -> tuple(elements)
+    elements: dict = field(default_factory=dict)  # py_name -> ParsedElement
+    by_name: dict = field(default_factory=dict)  # Vensim name -> py_name
+    clean: dict = field(default_factory=dict)  # PySD cleanspace -> py_name
+    dims: dict = field(default_factory=dict)  # range -> tuple(elements)
     subranges: dict = field(default_factory=dict)
-    mapping: dict = field(default_factory=dict)        # range -> mapped ranges
-    subscripts: object = None                          # PySD SubscriptManager
+    mapping: dict = field(default_factory=dict)  # range -> mapped ranges
+    subscripts: object = None  # PySD SubscriptManager
 
     def line_of(self, py_name):
         el = self.elements.get(py_name)
@@ -74,17 +75,15 @@ def definition_lines(text: str) -> dict:
     lines = {}
     starts = [0] + [m.end() for m in re.finditer(r"\|", text)]
     for start in starts:
-        chunk = text[start:start + 400]
-        m = re.match(r"(?:\s*\{[^}]*\})?\s*(\"(?:[^\"\\]|\\.)*\"|[^=\[\(:~|\"]+)",
-                     chunk)
+        chunk = text[start : start + 400]
+        m = re.match(r"(?:\s*\{[^}]*\})?\s*(\"(?:[^\"\\]|\\.)*\"|[^=\[\(:~|\"]+)", chunk)
         if not m:
             continue
         name = _norm(m.group(1))
         if not name or name.startswith("*") or name.startswith("{"):
             continue
-        off = start + (len(chunk[:m.start(1)]))
-        line = text.count("\n", 0, off) + text.count("\r", 0, off) \
-            - text.count("\r\n", 0, off) + 1
+        off = start + (len(chunk[: m.start(1)]))
+        line = text.count("\n", 0, off) + text.count("\r", 0, off) - text.count("\r\n", 0, off) + 1
         lines.setdefault(name, line)
     return lines
 
@@ -95,8 +94,8 @@ def _is_number(ast) -> bool:
 
 def _classify(components) -> str:
     from pysd.translators.structures import abstract_expressions as ae
-    if any(type(c).__name__ == "AbstractLookup" or c.type == "Lookup"
-           for c in components):
+
+    if any(type(c).__name__ == "AbstractLookup" or c.type == "Lookup" for c in components):
         return "lookup"
     if any(isinstance(c.ast, ae.IntegStructure) for c in components):
         return "stock"
@@ -107,6 +106,7 @@ def _classify(components) -> str:
 
 def _references(ast, out):
     from pysd.translators.structures import abstract_expressions as ae
+
     if isinstance(ast, ae.ReferenceStructure):
         out.add(ast.reference)
         return
@@ -166,8 +166,9 @@ def parse_model(path) -> ParsedModel:
     main = am.sections[0]
     if len(am.sections) > 1:
         macro = am.sections[1]
-        raise UnsupportedFeatureError(macro.name, "MACRO", str(path),
-                                      definition_lines(text).get(_norm(macro.name)))
+        raise UnsupportedFeatureError(
+            macro.name, "MACRO", str(path), definition_lines(text).get(_norm(macro.name))
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -175,8 +176,7 @@ def parse_model(path) -> ParsedModel:
     except Exception as exc:  # PySD's subscript/namespace errors
         raise EngineError(f"{path}: PySD could not build the model: {exc}") from exc
     lines = definition_lines(text)
-    pm = ParsedModel(path=str(path), model_hash=hashlib.sha256(raw).hexdigest(),
-                     text=text)
+    pm = ParsedModel(path=str(path), model_hash=hashlib.sha256(raw).hexdigest(), text=text)
     sm = sb.subscripts
     pm.subscripts = sm
     pm.dims = {k: tuple(v) for k, v in sm.subscripts.items()}
@@ -187,21 +187,28 @@ def parse_model(path) -> ParsedModel:
         py_name = sb.namespace.namespace[element.name]
         units = element.units or None
         limits = tuple(element.limits) if element.limits else (None, None)
-        limits = tuple(None if (v is None or (isinstance(v, float) and np.isnan(v)))
-                       else float(v) for v in limits)
+        limits = tuple(
+            None if (v is None or (isinstance(v, float) and np.isnan(v))) else float(v)
+            for v in limits
+        )
         pe = ParsedElement(
-            name=element.name, py_name=py_name,
+            name=element.name,
+            py_name=py_name,
             dims=tuple(el_builder.subscripts),
-            components=list(element.components), units=units, limits=limits,
+            components=list(element.components),
+            units=units,
+            limits=limits,
             doc=(element.documentation or "").strip(),
             line=lines.get(_norm(element.name)),
-            control=element.name.upper() in CONTROL_NAMES)
+            control=element.name.upper() in CONTROL_NAMES,
+        )
         pe.kind = _classify(pe.components)
         pm.elements[py_name] = pe
         pm.by_name[element.name] = py_name
     pm.clean = dict(sb.namespace.cleanspace)
     # flows: auxiliaries referenced directly by a stock's rate expression
     from pysd.translators.structures import abstract_expressions as ae
+
     flows = set()
     for pe in pm.elements.values():
         for c in pe.components:

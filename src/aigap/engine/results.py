@@ -1,4 +1,5 @@
 """Ensemble simulation results with named axes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class SimulationResult:
             return self.data[name]
         except KeyError:
             from difflib import get_close_matches
+
             close = get_close_matches(name, list(self.data), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ParameterError(f"no output named '{name}' in this result{hint}") from None
@@ -93,8 +95,11 @@ class SimulationResult:
             arr = self[name]
             axes = self.dims[name]
             grids = np.meshgrid(*[np.arange(n) for n in arr.shape], indexing="ij")
-            cols = {RUN: grids[0].ravel(), TIME: self.time[grids[1].ravel()],
-                    "variable": np.full(arr.size, name, dtype=object)}
+            cols = {
+                RUN: grids[0].ravel(),
+                TIME: self.time[grids[1].ravel()],
+                "variable": np.full(arr.size, name, dtype=object),
+            }
             for d in sub_dims:
                 if d in axes:
                     i = axes.index(d)
@@ -133,8 +138,11 @@ class SimulationResult:
             for d in dims[2:]:
                 coords[d] = list(self.coords[d])
             arr = np.asarray(self[name])
-            if arr.shape[0] != self.n_runs:     # a run axis of 1 broadcast over the runs
+            if arr.shape[0] != self.n_runs:  # a run axis of 1 broadcast over the runs
                 arr = np.broadcast_to(arr, (self.n_runs, *arr.shape[1:]))
             data[name] = xr.Variable(dims, arr, attrs={"units": (units or {}).get(name, "")})
-        return xr.Dataset(data, coords=coords, attrs=dict(
-            {k: v for k, v in self.meta.items() if isinstance(v, (str, int, float))}))
+        return xr.Dataset(
+            data,
+            coords=coords,
+            attrs=dict({k: v for k, v in self.meta.items() if isinstance(v, (str, int, float))}),
+        )

@@ -1,4 +1,5 @@
 """Run-time helpers called by generated numpy code (formulas copied from PySD 3.14)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,8 +47,10 @@ def uniform_int(value, what):
     """An order-like value that must be the same for every run."""
     arr = np.unique(np.asarray(value, dtype=float))
     if arr.size != 1:
-        raise EngineError(f"{what} differs between runs ({arr.min()} .. {arr.max()}); "
-                          "run those parameter sets in separate calls")
+        raise EngineError(
+            f"{what} differs between runs ({arr.min()} .. {arr.max()}); "
+            "run those parameter sets in separate calls"
+        )
     return arr[0]
 
 
@@ -55,8 +58,9 @@ def delay_order(order, delay_time, dt, what):
     """Order of DELAY1/3/N after PySD's reduction for short delay times."""
     value = uniform_int(order, f"order of {what}")
     if not value >= 1:
-        raise EngineError(f"{what}: the order of the delay is {value:g}; a DELAY N order "
-                          "must be at least 1")
+        raise EngineError(
+            f"{what}: the order of the delay is {value:g}; a DELAY N order must be at least 1"
+        )
     order = int(value)
     dmin = np.min(np.asarray(delay_time, dtype=float), axis=None)
     per_run = np.asarray(delay_time, dtype=float)
@@ -68,8 +72,10 @@ def delay_order(order, delay_time, dt, what):
                 o -= 1
             orders.add(o)
         if len(orders) > 1:
-            raise EngineError(f"{what}: the delay time is shorter than order*TIME STEP in "
-                              "some runs only; PySD would change the order of the delay")
+            raise EngineError(
+                f"{what}: the delay time is shorter than order*TIME STEP in "
+                "some runs only; PySD would change the order of the delay"
+            )
     o = order
     while o * dt > dmin:
         o -= 1

@@ -1,15 +1,22 @@
 """Ensemble simulation: parameters -> blocks of runs -> the backend chosen for the job."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from .axes import RUN, TIME
 from .errors import EngineError, ParameterError
-from .params import (TimeSeries, check_param_name, infer_n_runs, normalize_timeseries,
-                     normalize_value, suggest)
+from .params import (
+    TimeSeries,
+    check_param_name,
+    infer_n_runs,
+    normalize_timeseries,
+    normalize_value,
+    suggest,
+)
 from .results import SimulationResult
 
-MAX_OUTPUT_BYTES = 16 * 2**30   # refuse to allocate more than this for stored outputs
+MAX_OUTPUT_BYTES = 16 * 2**30  # refuse to allocate more than this for stored outputs
 METHODS = ("euler", "rk4")
 
 
@@ -24,6 +31,7 @@ def available_memory() -> float:
         pass
     try:
         import os
+
         return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return float("inf")
@@ -84,9 +92,19 @@ def _check_outputs(cm, outputs):
     return outputs
 
 
-def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, saveper=None,
-             initial_time=None, final_time=None, outputs=None, block_size=None,
-             engine="auto"):
+def simulate(
+    cm,
+    params=None,
+    n_runs=None,
+    method="euler",
+    time_step=None,
+    saveper=None,
+    initial_time=None,
+    final_time=None,
+    outputs=None,
+    block_size=None,
+    engine="auto",
+):
     """Simulate an ensemble of parameter sets.
 
     Parameters
@@ -142,15 +160,20 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
     t1 = float(cm.final_time if final_time is None else final_time)
     times, save = time_grid(t0, t1, dt, float(saveper))
     n_saved = int((save >= 0).sum())
-    size = n * n_saved * sum(int(np.prod([len(cm.dims[d]) for d in cm.variables[k].dims]))
-                             for k in outputs) * 8
-    limit = min(MAX_OUTPUT_BYTES, available_memory())   # the memory there is, not a constant
+    size = (
+        n
+        * n_saved
+        * sum(int(np.prod([len(cm.dims[d]) for d in cm.variables[k].dims])) for k in outputs)
+        * 8
+    )
+    limit = min(MAX_OUTPUT_BYTES, available_memory())  # the memory there is, not a constant
     if size > limit:
         raise ParameterError(
             f"the requested outputs would take {size / 2**30:.1f} GiB (limit "
             f"{limit / 2**30:.1f} GiB available; {n} runs x {n_saved} "
             f"times x {len(outputs)} variables); ask for fewer outputs, a larger SAVEPER or "
-            "fewer runs per call")
+            "fewer runs per call"
+        )
 
     ir = cm.ir
     # per-scalar inputs
@@ -171,6 +194,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                 col = arr[(slice(None),) + p.index]
                 values[p.name] = np.float64(col[0]) if _same_rows(col) else col
     from .backends import choose_engine, get_backend
+
     engine = choose_engine(engine, n)
     backend = get_backend(engine)
     fn = backend.runner(cm.plan(backend), frozenset(series), tuple(outputs), method)
@@ -187,7 +211,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
             b1 = min(n, b0 + block)
             P, TS = {}, {}
             for pname, p in ir.params.items():
-                one = b1 - b0 == 1          # a single run is simulated with numpy scalars
+                one = b1 - b0 == 1  # a single run is simulated with numpy scalars
                 if pname in series:
                     tx, tv = series[pname]
                     if tv.ndim > 1:
@@ -200,7 +224,7 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                     P[pname] = v
                 else:
                     P[pname] = np.float64(p.default)
-            O = [out[name][b0:b1] for name in outputs]     # (runs of the block, time, *dims)
+            O = [out[name][b0:b1] for name in outputs]  # (runs of the block, time, *dims)
             try:
                 fn(P, TS, b1 - b0, times, save, dt, t0, t1, float(saveper), O)
             except EngineError:
@@ -209,10 +233,20 @@ def simulate(cm, params=None, n_runs=None, method="euler", time_step=None, savep
                 raise EngineError(f"simulation of {cm.path} failed: {exc}") from exc
     dims = {k: (RUN, TIME) + tuple(cm.variables[k].dims) for k in outputs}
     coords = {d: tuple(cm.dims[d]) for k in outputs for d in cm.variables[k].dims}
-    return SimulationResult(time=times[save >= 0], data=out, dims=dims, coords=coords,
-                            n_runs=n, meta={"engine": engine, "method": method,
-                                            "model_hash": cm.model_hash,
-                                            "time_step": dt, "saveper": float(saveper)})
+    return SimulationResult(
+        time=times[save >= 0],
+        data=out,
+        dims=dims,
+        coords=coords,
+        n_runs=n,
+        meta={
+            "engine": engine,
+            "method": method,
+            "model_hash": cm.model_hash,
+            "time_step": dt,
+            "saveper": float(saveper),
+        },
+    )
 
 
 def _same_rows(arr) -> bool:

@@ -6,6 +6,7 @@ rebuilt whenever any of them changes. ``ENGINE_VERSION`` digests every engine
 source file, backends included; run manifests record it. The generated numpy
 and numba modules are cached under a digest of their own source text.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """``aigap explore``: validate the inputs, build the page, write it once (never overwrite)."""
+
 from __future__ import annotations
 
 import csv
@@ -29,31 +30,41 @@ def read_draws(run, cm, n_max=MAX_DRAWS, seed=0) -> list:
     """
     from ..analysis.sweep_file import DRAW_META_COLUMNS
     from ..core.errors import closest
+
     path, keep = _draws_file(Path(run))
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     if len(rows) < 2:
         raise InputError([f"{path}:1: {path.name} has no rows"])
     header, body = rows[0], rows[1:]
-    if keep is not None:                   # a sweep: its run column out, consistent runs only
+    if keep is not None:  # a sweep: its run column out, consistent runs only
         body = [r[1:] for r, ok in zip(body, keep) if ok]
         header = header[1:]
     cols = []
     for j, col in enumerate(header):
-        if col.strip() in DRAW_META_COLUMNS:      # a posterior's log_post, a fit's payoff
+        if col.strip() in DRAW_META_COLUMNS:  # a posterior's log_post, a fit's payoff
             continue
         name, _, elem = col.partition("[")
         name, elem = name.strip(), elem.rstrip("]").strip()
         if name not in cm.constants:
             near = closest(name, cm.constants)
-            raise InputError([f"{path}:1: {col}: not a model constant"
-                              + (f" (did you mean '{near}'?)" if near else "")])
+            raise InputError(
+                [
+                    f"{path}:1: {col}: not a model constant"
+                    + (f" (did you mean '{near}'?)" if near else "")
+                ]
+            )
         labels = tuple(e.strip() for e in elem.split(",")) if elem else ()
         dims = cm.constants[name].dims
-        if labels and (len(labels) != len(dims) or any(
-                e not in cm.dims[d] for d, e in zip(dims, labels))):
-            raise InputError([f"{path}:1: {col}: unknown element of {name} "
-                              f"({', '.join(d + ': ' + '/'.join(cm.dims[d]) for d in dims)})"])
+        if labels and (
+            len(labels) != len(dims) or any(e not in cm.dims[d] for d, e in zip(dims, labels))
+        ):
+            raise InputError(
+                [
+                    f"{path}:1: {col}: unknown element of {name} "
+                    f"({', '.join(d + ': ' + '/'.join(cm.dims[d]) for d in dims)})"
+                ]
+            )
         cols.append((j, name, labels))
     if len(body) > n_max:
         pick = np.sort(np.random.default_rng(seed).choice(len(body), n_max, replace=False))
@@ -98,12 +109,14 @@ def draws_from(run) -> float | None:
     if (Path(run) / "draws.csv").is_file() or not m.is_file():
         return None
     import json
+
     value = json.loads(m.read_text()).get("sweep", {}).get("swept_values_from")
     return None if value is None else float(value)
 
 
-def explore(scenarios=(), output=None, model=None, posterior=None, observations="auto",
-            max_draws=MAX_DRAWS):
+def explore(
+    scenarios=(), output=None, model=None, posterior=None, observations="auto", max_draws=MAX_DRAWS
+):
     """Write the explorer page; returns its path. Nothing is written on bad input."""
     out = Path(output or DEFAULT_OUTPUT)
     if out.exists():
@@ -115,7 +128,7 @@ def explore(scenarios=(), output=None, model=None, posterior=None, observations=
     for p in paths:
         sc = load_scenario(p, cm)
         named[sc.name] = (" ".join(sc.description.split()), resolve_params(cm, sc))
-    if scenarios:                          # the ones given on the command line come first
+    if scenarios:  # the ones given on the command line come first
         first = load_scenario(scenarios[0], cm).name
         named = {first: named[first], **{k: v for k, v in named.items() if k != first}}
     obs = None
@@ -125,17 +138,19 @@ def explore(scenarios=(), output=None, model=None, posterior=None, observations=
     elif observations:
         obs = load_observations(observations, cm)
     draws = read_draws(posterior, cm, n_max=max_draws) if posterior else None
-    html = build_page(cm, named, obs, draws,
-                      draws_from=draws_from(posterior) if posterior else None)
+    html = build_page(
+        cm, named, obs, draws, draws_from=draws_from(posterior) if posterior else None
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(html)
     try:
-        os.link(tmp, out)                  # atomic, and fails if ``out`` appeared meanwhile
+        os.link(tmp, out)  # atomic, and fails if ``out`` appeared meanwhile
     except FileExistsError:
-        raise InputError([f"{out}: already exists; choose another -o path "
-                          "(never overwritten)"]) from None
+        raise InputError(
+            [f"{out}: already exists; choose another -o path (never overwritten)"]
+        ) from None
     finally:
         os.unlink(tmp)
     return out

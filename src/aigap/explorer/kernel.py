@@ -6,6 +6,7 @@ turns engine parameters (``{Vensim name: value}``, as ``resolve_params``
 returns them) into the kernel's ``P`` / ``TS``; ``run_node`` runs many
 parameter sets in one ``node`` process (tests and benchmarks).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,16 +56,21 @@ def kernel_bundle(cm, outputs, method="euler", ts_params=frozenset()) -> dict:
     outputs = list(outputs)
     times, save = time_grid(cm.initial_time, cm.final_time, cm.time_step, cm.saveper)
     widths = [len(prog.outputs[name].scalars) for name in outputs]
-    return {"source": generate_js(prog, frozenset(ts_params), tuple(outputs), method),
-            "params": [[p.name, p.constant, list(p.element), p.default]
-                       for p in prog.params.values()],
-            "outputs": outputs, "widths": widths,
-            "shapes": [[len(cm.dims[d]) for d in cm.variables[n].dims] for n in outputs],
-            "times": [float(t) for t in times], "save": [int(s) for s in save],
-            "saved_times": [float(t) for t in times[save >= 0]],
-            "n_saved": int((save >= 0).sum()), "dt": float(cm.time_step),
-            "t0": float(cm.initial_time), "t1": float(cm.final_time),
-            "saveper": float(cm.saveper)}
+    return {
+        "source": generate_js(prog, frozenset(ts_params), tuple(outputs), method),
+        "params": [[p.name, p.constant, list(p.element), p.default] for p in prog.params.values()],
+        "outputs": outputs,
+        "widths": widths,
+        "shapes": [[len(cm.dims[d]) for d in cm.variables[n].dims] for n in outputs],
+        "times": [float(t) for t in times],
+        "save": [int(s) for s in save],
+        "saved_times": [float(t) for t in times[save >= 0]],
+        "n_saved": int((save >= 0).sum()),
+        "dt": float(cm.time_step),
+        "t0": float(cm.initial_time),
+        "t1": float(cm.final_time),
+        "saveper": float(cm.saveper),
+    }
 
 
 def pack_params(cm, params: dict) -> tuple:
@@ -90,8 +96,9 @@ def pack_params(cm, params: dict) -> tuple:
 
 def ts_names(cm, params: dict) -> frozenset:
     """Scalar parameter names that are time series in ``params`` (the kernel's signature)."""
-    return frozenset(p.name for p in cm.ir.params.values()
-                     if isinstance(params.get(p.constant), TimeSeries))
+    return frozenset(
+        p.name for p in cm.ir.params.values() if isinstance(params.get(p.constant), TimeSeries)
+    )
 
 
 def run_node(bundle: dict, inputs: list, repeat: int = 0) -> dict:
@@ -107,16 +114,26 @@ def run_node(bundle: dict, inputs: list, repeat: int = 0) -> dict:
     with tempfile.TemporaryDirectory(prefix="aigap-js-") as tmp:
         tmp = Path(tmp)
         (tmp / "k.js").write_text(bundle["source"] + NODE_MAIN)
-        job = {k: bundle[k] for k in ("times", "save", "dt", "t0", "t1", "saveper",
-                                      "widths", "n_saved")}
+        job = {
+            k: bundle[k]
+            for k in ("times", "save", "dt", "t0", "t1", "saveper", "widths", "n_saved")
+        }
         job["inputs"] = [{"P": P, "TS": TS} for P, TS in inputs]
         job["repeat"] = repeat
         (tmp / "job.json").write_text(json.dumps(job))
-        subprocess.run([node, str(tmp / "k.js"), str(tmp / "job.json"), str(tmp / "o.json")],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [node, str(tmp / "k.js"), str(tmp / "job.json"), str(tmp / "o.json")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         res = json.loads((tmp / "o.json").read_text())
     out = []
     for run in res["out"]:
-        out.append({name: np.array(vals, dtype=float).reshape([bundle["n_saved"], *shape])
-                    for name, vals, shape in zip(bundle["outputs"], run, bundle["shapes"])})
+        out.append(
+            {
+                name: np.array(vals, dtype=float).reshape([bundle["n_saved"], *shape])
+                for name, vals, shape in zip(bundle["outputs"], run, bundle["shapes"])
+            }
+        )
     return {"out": out, "seconds": res["seconds"], "per_run": res["per_run"]}

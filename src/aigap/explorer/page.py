@@ -7,6 +7,7 @@ observations. Charts are plain SVG drawn by a few lines of our own script:
 a charting library would add weight and a licence to ship for eight line
 charts, and SVG keeps the page text-only (no fonts, no canvas state).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,14 @@ from ..workflow.summary import GAP_LABELS, YEARS
 from .kernel import kernel_bundle, pack_params
 
 ASSETS = Path(__file__).with_name("assets")
-CHART_VARIABLES = ("Total AI ARR", "Model ARR", "Return on AI Capital", "Token Price",
-                   "Developer WTP", "AI Capex")
+CHART_VARIABLES = (
+    "Total AI ARR",
+    "Model ARR",
+    "Return on AI Capital",
+    "Token Price",
+    "Developer WTP",
+    "AI Capex",
+)
 
 
 def model_groups(path) -> list:
@@ -54,17 +61,26 @@ def constants_spec(cm) -> list:
         if group == "Control":
             continue
         elems = [list(cm.dims[d]) for d in info.dims]
-        out.append({"name": name, "units": info.units or "", "group": group,
-                    "limits": [None if v is None or not np.isfinite(v) else float(v)
-                               for v in (info.limits or (None, None))],
-                    "default": np.asarray(info.default, dtype=float).ravel().tolist(),
-                    "elements": [",".join(e) for e in _product(elems)] if elems else [""],
-                    "doc": " ".join((info.doc or "").split())})
+        out.append(
+            {
+                "name": name,
+                "units": info.units or "",
+                "group": group,
+                "limits": [
+                    None if v is None or not np.isfinite(v) else float(v)
+                    for v in (info.limits or (None, None))
+                ],
+                "default": np.asarray(info.default, dtype=float).ravel().tolist(),
+                "elements": [",".join(e) for e in _product(elems)] if elems else [""],
+                "doc": " ".join((info.doc or "").split()),
+            }
+        )
     return out
 
 
 def _product(elems):
     import itertools
+
     return [list(p) for p in itertools.product(*elems)]
 
 
@@ -90,9 +106,20 @@ def observations_spec(obs) -> list:
     out = []
     for o in obs.fitted if obs is not None else ():
         if o.variable in CHART_VARIABLES or o.variable in GAPS:
-            out.append({"id": o.id, "variable": o.variable, "region": o.region or "",
-                        "time": o.time, "kind": o.kind, "value": o.value, "low": o.low,
-                        "high": o.high, "share": o.share, "description": o.description})
+            out.append(
+                {
+                    "id": o.id,
+                    "variable": o.variable,
+                    "region": o.region or "",
+                    "time": o.time,
+                    "kind": o.kind,
+                    "value": o.value,
+                    "low": o.low,
+                    "high": o.high,
+                    "share": o.share,
+                    "description": o.description,
+                }
+            )
     return out
 
 
@@ -102,13 +129,16 @@ def loops_spec(cm, scenarios: dict) -> dict:
     are not named or that has no US/CN regions."""
     from ..analysis.loops_file import load_loop_names, loops_file
     from ..analysis.loopstable import yearly_dominance
+
     regions = [r for r in ("US", "CN") if any(r in v for v in cm.dims.values())]
     if not regions:
         return {}
     f = loops_file(cm.path)
     named = load_loop_names(f, cm.variables) if f.is_file() else {}
-    return {name: yearly_dominance(cm, params, named, regions)
-            for name, (_, params) in scenarios.items()}
+    return {
+        name: yearly_dominance(cm, params, named, regions)
+        for name, (_, params) in scenarios.items()
+    }
 
 
 def build_page(cm, scenarios: dict, observations=None, posterior=None, draws_from=None) -> str:
@@ -127,36 +157,61 @@ def build_page(cm, scenarios: dict, observations=None, posterior=None, draws_fro
         The drawn values act from this time on (a sweep's ``from``), the scenario's before.
     """
     outputs = [n for n in (*GAPS, *CHART_VARIABLES) if n in cm.variables]
-    everything = frozenset(cm.ir.params)       # every input may vary in time
+    everything = frozenset(cm.ir.params)  # every input may vary in time
     bundle = kernel_bundle(cm, outputs, ts_params=everything)
     data = {
-        "outputs": outputs, "widths": bundle["widths"], "shapes": bundle["shapes"],
-        "times": bundle["times"], "save": bundle["save"], "saved_times": bundle["saved_times"],
-        "n_saved": bundle["n_saved"], "dt": bundle["dt"], "t0": bundle["t0"],
-        "t1": bundle["t1"], "saveper": bundle["saveper"], "params": bundle["params"],
-        "constants": constants_spec(cm), "gaps": list(GAPS), "gap_labels": GAP_LABELS,
+        "outputs": outputs,
+        "widths": bundle["widths"],
+        "shapes": bundle["shapes"],
+        "times": bundle["times"],
+        "save": bundle["save"],
+        "saved_times": bundle["saved_times"],
+        "n_saved": bundle["n_saved"],
+        "dt": bundle["dt"],
+        "t0": bundle["t0"],
+        "t1": bundle["t1"],
+        "saveper": bundle["saveper"],
+        "params": bundle["params"],
+        "constants": constants_spec(cm),
+        "gaps": list(GAPS),
+        "gap_labels": GAP_LABELS,
         "charts": [n for n in CHART_VARIABLES if n in cm.variables],
-        "key_variables": list(KEY_VARIABLES), "years": list(YEARS),
-        "regions": {n: list(cm.dims[cm.variables[n].dims[0]]) if cm.variables[n].dims
-                    else [""] for n in outputs},
+        "key_variables": list(KEY_VARIABLES),
+        "years": list(YEARS),
+        "regions": {
+            n: list(cm.dims[cm.variables[n].dims[0]]) if cm.variables[n].dims else [""]
+            for n in outputs
+        },
         "units": {n: cm.variables[n].units or "" for n in outputs},
-        "scenarios": {name: {"description": desc, "inputs": scenario_inputs(cm, params),
-                             "timeseries": sorted(k for k, v in params.items()
-                                                  if isinstance(v, TimeSeries))}
-                      for name, (desc, params) in scenarios.items()},
+        "scenarios": {
+            name: {
+                "description": desc,
+                "inputs": scenario_inputs(cm, params),
+                "timeseries": sorted(k for k, v in params.items() if isinstance(v, TimeSeries)),
+            }
+            for name, (desc, params) in scenarios.items()
+        },
         "observations": observations_spec(observations),
         "posterior": [draw_inputs(cm, d) for d in posterior or ()],
         "loops": loops_spec(cm, scenarios),
-        "draws_from": draws_from, "step_eps": STEP_EPS,
+        "draws_from": draws_from,
+        "step_eps": STEP_EPS,
     }
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    static = kernel_bundle(cm, outputs)["source"]       # constant inputs: hoisted, faster
-    kernel = json.dumps(_wrap("runTS", bundle["source"]) + _wrap("runConst", static)
-                        ).replace("</", "<\\/")
+    static = kernel_bundle(cm, outputs)["source"]  # constant inputs: hoisted, faster
+    kernel = json.dumps(_wrap("runTS", bundle["source"]) + _wrap("runConst", static)).replace(
+        "</", "<\\/"
+    )
     html = (ASSETS / "explorer.html").read_text()
     html = html.replace("/*STYLE*/", (ASSETS / "explorer.css").read_text())
-    script = ("const DATA = " + blob + ";\nconst KERNEL = " + kernel + ";\n"
-              + (ASSETS / "explorer.js").read_text())
+    script = (
+        "const DATA = "
+        + blob
+        + ";\nconst KERNEL = "
+        + kernel
+        + ";\n"
+        + (ASSETS / "explorer.js").read_text()
+    )
     return html.replace("/*SCRIPT*/", script)
 
 

@@ -1,4 +1,5 @@
 """Matplotlib (Agg) plots of runs, comparisons and fits."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -47,11 +48,23 @@ def plot_run_outputs(folder: Path | str, out: RunOutputs) -> list[Path]:
     keys = profile.key_variables if profile is not None else KEY_VARIABLES
     gaps = profile.gaps if profile is not None else GAP_VARIABLES
     paths = [folder / "key_variables.png", folder / "gap_ratios.png"]
-    plot_key_variables(paths[0], out.results, units, out.observations,
-                       title=f"Key variables: {label}", variables=keys)
-    plot_gap_ratios(paths[1], out.results, units, title=f"US / China gap ratios: {label}",
-                    data_end_time=data_end(out.observations), variables=gaps,
-                    observations=out.observations)
+    plot_key_variables(
+        paths[0],
+        out.results,
+        units,
+        out.observations,
+        title=f"Key variables: {label}",
+        variables=keys,
+    )
+    plot_gap_ratios(
+        paths[1],
+        out.results,
+        units,
+        title=f"US / China gap ratios: {label}",
+        data_end_time=data_end(out.observations),
+        variables=gaps,
+        observations=out.observations,
+    )
     if out.fit is not None:
         first = next(iter(out.results))
         fit = out.fit[out.fit.scenario == first]
@@ -60,5 +73,12 @@ def plot_run_outputs(folder: Path | str, out: RunOutputs) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-__all__ = ["GAP_VARIABLES", "KEY_VARIABLES", "plot_fit", "plot_gap_ratios",
-           "plot_key_variables", "plot_panels", "plot_run_outputs"]
+__all__ = [
+    "GAP_VARIABLES",
+    "KEY_VARIABLES",
+    "plot_fit",
+    "plot_gap_ratios",
+    "plot_key_variables",
+    "plot_panels",
+    "plot_run_outputs",
+]

@@ -7,6 +7,7 @@ run (``analysis.ltm.mean_link_scores``, passed in). Levers (the constants the sh
 scenarios set) and the three gap outputs are drawn with their links. Only the placement of
 the boxes below is hand-made.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,13 +31,21 @@ __all__ = ["LAYOUT", "KEY_LINKS", "LEVERS", "structure", "plot_diagram"]
 
 # Placement (x, y) of each stock, by sector; a stock missing here is placed on a spare column.
 LAYOUT = {
-    "Token Price": (0.0, 0.0), "AI Capital": (0.0, 3.4), "Capability": (0.0, 6.8),
-    "Developer WTP": (4.6, 0.0), "Paying Developers": (4.6, 3.4), "AI App Users": (4.6, 6.8),
+    "Token Price": (0.0, 0.0),
+    "AI Capital": (0.0, 3.4),
+    "Capability": (0.0, 6.8),
+    "Developer WTP": (4.6, 0.0),
+    "Paying Developers": (4.6, 3.4),
+    "AI App Users": (4.6, 6.8),
     "Interface Orientation": (4.6, 10.2),
-    "Model Contract ARR": (9.4, 0.0), "Application Contract ARR": (14.2, 0.0),
-    "Unserved Enterprise Pool": (9.4, 3.4), "Embedded Enterprise Budget": (14.2, 3.4),
-    "Seat Software Budget": (9.4, 6.8), "Substituted Seat Budget": (14.2, 6.8),
-    "Cumulative Pool Growth": (14.2, 10.2), "Overseas Paying Users": (0.0, 10.2),
+    "Model Contract ARR": (9.4, 0.0),
+    "Application Contract ARR": (14.2, 0.0),
+    "Unserved Enterprise Pool": (9.4, 3.4),
+    "Embedded Enterprise Budget": (14.2, 3.4),
+    "Seat Software Budget": (9.4, 6.8),
+    "Substituted Seat Budget": (14.2, 6.8),
+    "Cumulative Pool Growth": (14.2, 10.2),
+    "Overseas Paying Users": (0.0, 10.2),
 }
 SECTORS = [  # (label, x0, y0, x1, y1)
     ("capability, capital, token price; users abroad", -1.7, -1.6, 1.7, 12.3),
@@ -75,13 +84,22 @@ LOOPS = [
     "B3 capital return: more capital -> lower return on capital -> less capex",
 ]
 # Levers: the constants the shipped scenarios set (scenarios/*.yaml), placed beside a stock
-LEVERS = {"Price War Intensity": (-1.5, -1.25), "Developer Price Markup": (3.1, -1.25),
-          "Subscription Push": (6.1, 1.75), "Consumer Paying Share": (6.1, 8.3),
-          "Overseas Reach": (-1.5, 11.9), "Model Direct Share": (8.0, -1.25),
-          "Model Supplier Share": (11.8, -1.25), "Embedding Push": (11.8, 1.95),
-          "Substitutable Share": (11.8, 8.4)}
-GAP_POS = {"ARR Gap Ratio": (18.6, 1.7), "Model ARR Gap Ratio": (18.6, -0.6),
-           "Return Gap Ratio": (18.6, 4.6)}
+LEVERS = {
+    "Price War Intensity": (-1.5, -1.25),
+    "Developer Price Markup": (3.1, -1.25),
+    "Subscription Push": (6.1, 1.75),
+    "Consumer Paying Share": (6.1, 8.3),
+    "Overseas Reach": (-1.5, 11.9),
+    "Model Direct Share": (8.0, -1.25),
+    "Model Supplier Share": (11.8, -1.25),
+    "Embedding Push": (11.8, 1.95),
+    "Substitutable Share": (11.8, 8.4),
+}
+GAP_POS = {
+    "ARR Gap Ratio": (18.6, 1.7),
+    "Model ARR Gap Ratio": (18.6, -0.6),
+    "Return Gap Ratio": (18.6, 4.6),
+}
 LINK, LEVER_COLOR, GAP_COLOR = "#3d74b8", "#2a7d2a", "#7a3e9d"
 BOX_W, BOX_H = 2.8, 0.9
 
@@ -104,8 +122,11 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
     prog = cm.ir
     states = {st.sid: st for st in prog.states}
     by_target = {a.target: a for a in prog.assigns}
-    integ = {a.target for a in prog.assigns if isinstance(a.expr, ir.StateRead)
-             and states[a.expr.state].kind == "integ"}
+    integ = {
+        a.target
+        for a in prog.assigns
+        if isinstance(a.expr, ir.StateRead) and states[a.expr.state].kind == "integ"
+    }
     name = {t: a.element for t, a in by_target.items()}
     inputs: dict = {}
     for (x, z), v in links.items():
@@ -138,8 +159,11 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
         if rate is None:
             continue
         parts = inputs.get(rate, {}) if rate.startswith("_") else {rate: 1.0}
-        stocks[name[t]] = [(name[f], int(np.sign(v) or 1)) for f, v in sorted(parts.items())
-                           if not f.startswith("_")]
+        stocks[name[t]] = [
+            (name[f], int(np.sign(v) or 1))
+            for f, v in sorted(parts.items())
+            if not f.startswith("_")
+        ]
         found: dict = {}
         for src, sgn in upstream(t):
             found.setdefault(name[src], []).append(sgn)
@@ -147,7 +171,7 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
             if src != name[t]:
                 influences[(src, name[t])] = _polarity(sg)
     succ: dict = {}
-    for (x, z) in links:
+    for x, z in links:
         succ.setdefault(x, set()).add(z)
     levers, gaps = set(), {}
     py = {v.py_name: n for n, v in cm.variables.items()}
@@ -158,7 +182,7 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
                 lever = py.get(par.split("[")[0])
                 if lever in LEVERS:
                     entries.setdefault(lever, []).append(t)
-    for lever, ts in entries.items():       # the stocks nearest to where the lever enters
+    for lever, ts in entries.items():  # the stocks nearest to where the lever enters
         succ["_lever"] = set(ts)
         levers |= {(lever, stock) for stock in _downstream("_lever", succ, integ, name)}
     succ.pop("_lever", None)
@@ -167,10 +191,10 @@ def structure(cm: CompiledModel, links: dict, element: str = "US") -> dict:
         if t is None:
             continue
         pred = {z: set(xs) for z, xs in inputs.items()}
-        near = _downstream(t, pred, integ, name)       # the nearest stocks upstream
+        near = _downstream(t, pred, integ, name)  # the nearest stocks upstream
         found = {}
         for src, sgn in upstream(t):
-            if name[src] in near and mine(src):      # the element's own stocks (US / CN)
+            if name[src] in near and mine(src):  # the element's own stocks (US / CN)
                 found.setdefault(name[src], []).append(sgn)
         gaps.update({(src, gap): _polarity(sg) for src, sg in found.items()})
     return {"stocks": stocks, "influences": influences, "gaps": gaps, "levers": levers}
@@ -196,18 +220,40 @@ def _downstream(t, succ, integ, name) -> set:
 
 def _arrow(ax, a, b, color, label="", rad=0.22, lw=1.4, scale=22, shrink=22):
     (xa, ya), (xb, yb) = a, b
-    ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                 mutation_scale=scale, color=color, lw=lw, alpha=0.85,
-                                 shrinkA=shrink, shrinkB=shrink, zorder=1))
-    if label:   # midpoint of the arc3 Bezier curve: chord midpoint + rad/2 * (dy, -dx)
+    ax.add_patch(
+        FancyArrowPatch(
+            a,
+            b,
+            connectionstyle=f"arc3,rad={rad}",
+            arrowstyle="-|>",
+            mutation_scale=scale,
+            color=color,
+            lw=lw,
+            alpha=0.85,
+            shrinkA=shrink,
+            shrinkB=shrink,
+            zorder=1,
+        )
+    )
+    if label:  # midpoint of the arc3 Bezier curve: chord midpoint + rad/2 * (dy, -dx)
         dx, dy = xb - xa, yb - ya
-        ax.text((xa + xb) / 2 + rad / 2 * dy, (ya + yb) / 2 - rad / 2 * dx, label,
-                fontsize=8.5, color=color, weight="bold", ha="center", va="center", zorder=2,
-                bbox={"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.85})
+        ax.text(
+            (xa + xb) / 2 + rad / 2 * dy,
+            (ya + yb) / 2 - rad / 2 * dx,
+            label,
+            fontsize=8.5,
+            color=color,
+            weight="bold",
+            ha="center",
+            va="center",
+            zorder=2,
+            bbox={"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.85},
+        )
 
 
-def plot_diagram(cm: CompiledModel, links: dict, path: Path | str | None = None,
-                 element: str = "US") -> tuple[Figure, dict]:
+def plot_diagram(
+    cm: CompiledModel, links: dict, path: Path | str | None = None, element: str = "US"
+) -> tuple[Figure, dict]:
     """Draw the diagram of ``cm`` (``links``: :func:`aigap.analysis.ltm.mean_link_scores`);
     writes a PNG when ``path`` is given; returns ``(Figure, structure)``.
 
@@ -219,10 +265,19 @@ def plot_diagram(cm: CompiledModel, links: dict, path: Path | str | None = None,
     for k, s in enumerate(x for x in stocks if x not in pos):
         pos[s] = (21.5, 10.2 - 3.4 * k)
     for label, x0, y0, x1, y1 in SECTORS:
-        ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0.1",
-                                    fc="#f5f5f5", ec="#cccccc", lw=1, zorder=0))
-        ax.text(x0 + 0.1, y1 - 0.05, label, fontsize=9, color="#777777", va="top",
-                style="italic")
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0, y0),
+                x1 - x0,
+                y1 - y0,
+                boxstyle="round,pad=0.1",
+                fc="#f5f5f5",
+                ec="#cccccc",
+                lw=1,
+                zorder=0,
+            )
+        )
+        ax.text(x0 + 0.1, y1 - 0.05, label, fontsize=9, color="#777777", va="top", style="italic")
     for a, b, loop in KEY_LINKS:
         if (a, b) not in influences:
             raise ValueError(f"key link {a} -> {b} is not in the model")
@@ -253,34 +308,70 @@ def plot_diagram(cm: CompiledModel, links: dict, path: Path | str | None = None,
             pipe(ax, (x + dx, y - BOX_H / 2), (x + dx, y - BOX_H / 2 - 0.75), f, cloud_end=True)
     for s in stocks:
         x, y = pos[s]
-        ax.add_patch(FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
-                                    boxstyle="square,pad=0", fc="white", ec="#222222", lw=1.6,
-                                    zorder=3))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - BOX_W / 2, y - BOX_H / 2),
+                BOX_W,
+                BOX_H,
+                boxstyle="square,pad=0",
+                fc="white",
+                ec="#222222",
+                lw=1.6,
+                zorder=3,
+            )
+        )
         ax.text(x, y, s, ha="center", va="center", fontsize=9.5, weight="bold", zorder=4)
     for lever, target in sorted(st["levers"]):
         if target in pos:
-            _arrow(ax, LEVERS[lever], pos[target], LEVER_COLOR, rad=0.1, lw=1.0, scale=16,
-                   shrink=8)
+            _arrow(ax, LEVERS[lever], pos[target], LEVER_COLOR, rad=0.1, lw=1.0, scale=16, shrink=8)
     for lever, (x, y) in LEVERS.items():
-        ax.text(x, y, lever, ha="center", va="center", fontsize=8.5, color=LEVER_COLOR,
-                weight="bold", zorder=5, bbox={"boxstyle": "round,pad=0.3", "fc": "#eef7ee",
-                                               "ec": LEVER_COLOR, "lw": 1})
+        ax.text(
+            x,
+            y,
+            lever,
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            color=LEVER_COLOR,
+            weight="bold",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.3", "fc": "#eef7ee", "ec": LEVER_COLOR, "lw": 1},
+        )
     for (src, gap), sign in sorted(st["gaps"].items()):
         if src in pos and gap in GAP_POS:
-            _arrow(ax, pos[src], GAP_POS[gap], GAP_COLOR, sign, rad=0.08, lw=1.0, scale=16,
-                   shrink=14)
+            _arrow(
+                ax, pos[src], GAP_POS[gap], GAP_COLOR, sign, rad=0.08, lw=1.0, scale=16, shrink=14
+            )
     for gap, (x, y) in GAP_POS.items():
-        ax.text(x, y, f"{gap}\n(US / CN)", ha="center", va="center", fontsize=9,
-                color=GAP_COLOR, weight="bold", zorder=5,
-                bbox={"boxstyle": "round,pad=0.4", "fc": "#f6eefa", "ec": GAP_COLOR, "lw": 1.3})
-    ax.text(-1.7, -2.3, "Feedback loops (see model/README.md):\n" + "\n".join(LOOPS),
-            fontsize=8.5, va="top", family="monospace")
-    ax.set_title(f"{Path(cm.path).name}: stocks (boxes, each per Region US/CN), flows (pipes "
-                 "with valve and name, o = outside the model boundary), key stock-to-stock links "
-                 "(blue, +/- polarity and loop),\nlevers set by the scenarios (green, to the stocks "
-                 "nearest to where they enter) and the US/China gap outputs (purple, from the "
-                 "nearest stocks); +/- = net sign of the link scores over the baseline run "
-                 f"({element})", fontsize=11)
+        ax.text(
+            x,
+            y,
+            f"{gap}\n(US / CN)",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color=GAP_COLOR,
+            weight="bold",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "#f6eefa", "ec": GAP_COLOR, "lw": 1.3},
+        )
+    ax.text(
+        -1.7,
+        -2.3,
+        "Feedback loops (see model/README.md):\n" + "\n".join(LOOPS),
+        fontsize=8.5,
+        va="top",
+        family="monospace",
+    )
+    ax.set_title(
+        f"{Path(cm.path).name}: stocks (boxes, each per Region US/CN), flows (pipes "
+        "with valve and name, o = outside the model boundary), key stock-to-stock links "
+        "(blue, +/- polarity and loop),\nlevers set by the scenarios (green, to the stocks "
+        "nearest to where they enter) and the US/China gap outputs (purple, from the "
+        "nearest stocks); +/- = net sign of the link scores over the baseline run "
+        f"({element})",
+        fontsize=11,
+    )
     ax.set_xlim(-2.4, 20.4 if all(p[0] < 16 for p in pos.values()) else 23.5)
     ax.set_ylim(-5.4, 12.7)
     ax.axis("off")
@@ -289,20 +380,45 @@ def plot_diagram(cm: CompiledModel, links: dict, path: Path | str | None = None,
     return fig, st
 
 
-def pipe(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str,
-         cloud_start: bool = False, cloud_end: bool = False) -> None:
+def pipe(
+    ax: Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    label: str,
+    cloud_start: bool = False,
+    cloud_end: bool = False,
+) -> None:
     """A flow: a pipe with an arrowhead, a valve (red) and its name; o = outside."""
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="simple,head_width=1.2,head_length=1.0",
-                                 mutation_scale=12, color="#444444", lw=0.4, zorder=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="simple,head_width=1.2,head_length=1.0",
+            mutation_scale=12,
+            color="#444444",
+            lw=0.4,
+            zorder=2,
+        )
+    )
     mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
     vertical = abs(end[0] - start[0]) < 1e-9
     ax.plot([mx], [my], marker=">" if vertical else "v", ms=6, color="#c0392b", zorder=3)
     if vertical:
-        ax.text(mx + 0.1, my, label, fontsize=6.8, ha="left", va="center", color="#8e2b20",
-                zorder=3, rotation=0)
+        ax.text(
+            mx + 0.1,
+            my,
+            label,
+            fontsize=6.8,
+            ha="left",
+            va="center",
+            color="#8e2b20",
+            zorder=3,
+            rotation=0,
+        )
     else:
-        ax.text(mx, my + 0.15, label, fontsize=7.5, ha="center", va="bottom", color="#8e2b20",
-                zorder=3)
+        ax.text(
+            mx, my + 0.15, label, fontsize=7.5, ha="center", va="bottom", color="#8e2b20", zorder=3
+        )
     for flag, (x, y) in ((cloud_start, start), (cloud_end, end)):
         if flag:
             ax.plot([x], [y], marker="o", ms=7, mfc="white", mec="#999999", zorder=3)

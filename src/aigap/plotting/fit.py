@@ -1,5 +1,6 @@
 """Calibration fit: each observation's relative error (simulated vs observed) and its
 accepted zone, on a symmetric-log axis that is linear within +-``LINEAR_PCT`` percent."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PASS, FAIL = "#2a7d2a", "#c8102e"
-HELD_OUT = "#fff3d6"     # row background of observations held out of the fit
-LINEAR_PCT = 100.0       # the x axis is linear in [-100%, +100%], logarithmic beyond
+HELD_OUT = "#fff3d6"  # row background of observations held out of the fit
+LINEAR_PCT = 100.0  # the x axis is linear in [-100%, +100%], logarithmic beyond
 MARKERS = {"point": "o", "lower": "^", "upper": "v", "range": "s"}
-CAP_PCT = 1000.0         # errors beyond +1,000% are drawn at the right edge (value written)
+CAP_PCT = 1000.0  # errors beyond +1,000% are drawn at the right edge (value written)
 
 
 def accepted_zone(row: Any) -> tuple[float, float]:
@@ -48,8 +49,9 @@ def _ticks(hi: float) -> list:
     return ticks
 
 
-def plot_fit(path: Path | str | None, fit: pd.DataFrame | None,
-             title: str = "Fit to observations") -> Figure | None:
+def plot_fit(
+    path: Path | str | None, fit: pd.DataFrame | None, title: str = "Fit to observations"
+) -> Figure | None:
     """One row per observation: relative error ``simulated / reference - 1`` in percent.
 
     The reference is the observed value (point), the bound (lower/upper) or the geometric
@@ -63,7 +65,7 @@ def plot_fit(path: Path | str | None, fit: pd.DataFrame | None,
         return None
     n = len(fit)
     held = (fit["sample"] == "out").to_numpy() if "sample" in fit else np.zeros(n, bool)
-    fig, (ax,) = axes_grid(1, size=(12.5, 0.9 + 0.36 * n))   # wide: long labels
+    fig, (ax,) = axes_grid(1, size=(12.5, 0.9 + 0.36 * n))  # wide: long labels
     errors, labels = [], []
     for k, row in enumerate(fit.itertuples()):
         ref = np.sqrt(row.low * row.high) if row.kind == "range" else row.observed
@@ -77,19 +79,34 @@ def plot_fit(path: Path | str | None, fit: pd.DataFrame | None,
         color = PASS if row.passed else FAIL
         clipped = err > CAP_PCT
         shown = min(err, CAP_PCT * 1.2)
-        ax.plot(shown, y, ">" if clipped else MARKERS[row.kind], color=color,
-                mfc="white" if held[k] else color, mew=1.6, ms=6.5, zorder=3)
-        text = (f"{row.pct_error:+.0f}%" if row.kind == "point" or not row.passed else "ok")
+        ax.plot(
+            shown,
+            y,
+            ">" if clipped else MARKERS[row.kind],
+            color=color,
+            mfc="white" if held[k] else color,
+            mew=1.6,
+            ms=6.5,
+            zorder=3,
+        )
+        text = f"{row.pct_error:+.0f}%" if row.kind == "point" or not row.passed else "ok"
         if clipped:
             text = f"{text} ({err:+,.0f}%)" if text == "ok" else f"{err:+,.0f}%"
-        ax.annotate(text, (shown, y), xytext=(-6 if clipped else 6, -3),
-                    textcoords="offset points", ha="right" if clipped else "left",
-                    fontsize=7.5, color="0.25", zorder=4,
-                    bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.8}
-                    if clipped else None)
+        ax.annotate(
+            text,
+            (shown, y),
+            xytext=(-6 if clipped else 6, -3),
+            textcoords="offset points",
+            ha="right" if clipped else "left",
+            fontsize=7.5,
+            color="0.25",
+            zorder=4,
+            bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.8} if clipped else None,
+        )
         where = f"{row.variable}[{row.region}]" if row.region else row.variable
-        labels.append(f"{row.id}  ({where}, {format_when(row.time)})"
-                      + ("  held out" if held[k] else ""))
+        labels.append(
+            f"{row.id}  ({where}, {format_when(row.time)})" + ("  held out" if held[k] else "")
+        )
         errors.append(err)
     top = max(200.0, min(2.5 * max(errors), CAP_PCT * 1.4))
     ax.set_xscale("symlog", linthresh=LINEAR_PCT, linscale=2.5)
@@ -101,12 +118,16 @@ def plot_fit(path: Path | str | None, fit: pd.DataFrame | None,
     ax.set_yticks(range(n))
     ax.set_yticklabels(labels[::-1], fontsize=7.5)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel(f"simulated vs observed, % (linear within ±{LINEAR_PCT:.0f}%, log beyond; "
-                  "bounds: vs the bound, ranges: vs the geometric centre)")
+    ax.set_xlabel(
+        f"simulated vs observed, % (linear within ±{LINEAR_PCT:.0f}%, log beyond; "
+        "bounds: vs the bound, ranges: vs the geometric centre)"
+    )
     ax.grid(axis="y", alpha=0)
-    handles = [Patch(color="0.86", label="accepted"),
-               Line2D([], [], marker="o", ls="", color=PASS, label="within tolerance"),
-               Line2D([], [], marker="o", ls="", color=FAIL, label="outside")]
+    handles = [
+        Patch(color="0.86", label="accepted"),
+        Line2D([], [], marker="o", ls="", color=PASS, label="within tolerance"),
+        Line2D([], [], marker="o", ls="", color=FAIL, label="outside"),
+    ]
     if held.any():
         handles.append(Patch(color=HELD_OUT, label="held out (open marker)"))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7.5)
@@ -114,8 +135,10 @@ def plot_fit(path: Path | str | None, fit: pd.DataFrame | None,
     if held.any():
         n_out = int(held.sum())
         ok_out = int(fit.passed[held].sum())
-        ax.set_title(f"{title}: {ok - ok_out}/{n - n_out} fitted and {ok_out}/{n_out} held-out "
-                     "observations within tolerance")
+        ax.set_title(
+            f"{title}: {ok - ok_out}/{n - n_out} fitted and {ok_out}/{n_out} held-out "
+            "observations within tolerance"
+        )
     else:
         ax.set_title(f"{title}: {ok}/{n} within tolerance")
     if path is not None:

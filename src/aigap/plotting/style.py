@@ -1,4 +1,5 @@
 """Shared plot style: Agg backend, colours, unit-aware axes, log scale where values span decades."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -27,12 +28,22 @@ REGION_STYLES = {"US": "-", "CN": "--"}
 GAP_VARIABLES = GAPS
 LOG_SPAN = 30.0  # use a log axis when max/min of the plotted values exceeds this
 
-plt.rcParams.update({
-    "figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10.5,
-    "axes.labelsize": 9, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5,
-    "legend.fontsize": 8, "legend.frameon": False,
-})
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "savefig.dpi": 110,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 10.5,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8.5,
+        "ytick.labelsize": 8.5,
+        "legend.fontsize": 8,
+        "legend.frameon": False,
+    }
+)
 
 
 def region_color(region: str, k: int = 0) -> ColorType:
@@ -65,11 +76,10 @@ def format_axis(ax: Axes, unit: str | None, values: ArrayLike) -> None:
     if pos.size and pos.size == v.size and pos.max() / pos.min() > LOG_SPAN:
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())
-        if pos.max() / pos.min() < 300:   # under ~2.5 decades: label 1-2-5 steps
+        if pos.max() / pos.min() < 300:  # under ~2.5 decades: label 1-2-5 steps
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     unit = unit or ""
-    money = unit.replace(" ", "").startswith("USD") and "Mtoken" not in unit \
-        and "Month" not in unit
+    money = unit.replace(" ", "").startswith("USD") and "Mtoken" not in unit and "Month" not in unit
     if ax.get_yscale() == "log" or money or (pos.size and pos.max() >= 1e4):
         ax.yaxis.set_major_formatter(FuncFormatter(_money if money else _plain))
     ax.set_xlabel("year")
@@ -77,13 +87,15 @@ def format_axis(ax: Axes, unit: str | None, values: ArrayLike) -> None:
         ax.set_ylabel(unit)
 
 
-def axes_grid(n: int, ncols: int = 3,
-              size: tuple[float, float] = (4.6, 3.2)) -> tuple[Figure, np.ndarray]:
+def axes_grid(
+    n: int, ncols: int = 3, size: tuple[float, float] = (4.6, 3.2)
+) -> tuple[Figure, np.ndarray]:
     """Figure with ``n`` panels; unused axes are removed."""
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
+    )
     flat = axes.ravel()
     for ax in flat[n:]:
         ax.remove()

@@ -7,6 +7,7 @@ editor completes real Vensim names and flags out-of-range values. The checker
 accepts nothing the checker would refuse for a reason it can express. The helpers here
 (constant-keyed mappings, element mappings) are shared with the sweep and priors schemas.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,9 +27,17 @@ if TYPE_CHECKING:
 META_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 _REGEX_SPECIAL = set("\\^$.|?*+()[]{}/")
 
-__all__ = ["META_SCHEMA", "constant_description", "constants_object", "element_pattern",
-           "bounded_number", "scenario_schema", "time_value_schema", "value_schema",
-           "yaml_data"]
+__all__ = [
+    "META_SCHEMA",
+    "constant_description",
+    "constants_object",
+    "element_pattern",
+    "bounded_number",
+    "scenario_schema",
+    "time_value_schema",
+    "value_schema",
+    "yaml_data",
+]
 
 
 def _regex_escape(text: str) -> str:
@@ -62,15 +71,34 @@ def time_value_schema() -> dict:
     alts = [{"type": "number"}]
     for kind, keys in TIME_SPECS.items():
         if kind == "points":
-            spec = {"type": "array", "minItems": 1, "description": "[time, value] pairs, "
-                    "times strictly increasing; linear between them, held beyond the ends",
-                    "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": False,
-                              "prefixItems": [{"type": "number"}, {"type": "number"}]}}
+            spec = {
+                "type": "array",
+                "minItems": 1,
+                "description": "[time, value] pairs, "
+                "times strictly increasing; linear between them, held beyond the ends",
+                "items": {
+                    "type": "array",
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "items": False,
+                    "prefixItems": [{"type": "number"}, {"type": "number"}],
+                },
+            }
         else:
-            spec = {"type": "object", "additionalProperties": False, "required": list(keys),
-                    "properties": {k: {"type": "number"} for k in keys}}
-        alts.append({"type": "object", "additionalProperties": False, "required": [kind],
-                     "properties": {kind: spec}})
+            spec = {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(keys),
+                "properties": {k: {"type": "number"} for k in keys},
+            }
+        alts.append(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [kind],
+                "properties": {kind: spec},
+            }
+        )
     return {"anyOf": alts}
 
 
@@ -84,8 +112,11 @@ def value_schema(info: ConstantInfo) -> dict:
     b = _bounds(info)
     if not b:
         return {"$ref": "#/$defs/value"}
-    spec = {kind: {"properties": {k: b for k in TIME_SPEC_VALUES[kind]}}
-            for kind in TIME_SPECS if kind != "points"}
+    spec = {
+        kind: {"properties": {k: b for k in TIME_SPEC_VALUES[kind]}}
+        for kind in TIME_SPECS
+        if kind != "points"
+    }
     spec["points"] = {"items": {"prefixItems": [{}, b]}}
     return {"allOf": [{"$ref": "#/$defs/value"}, b, {"properties": spec}]}
 
@@ -96,8 +127,13 @@ def element_pattern(elements: Iterable[str]) -> str:
     return rf"^\s*{one}\s*(,\s*{one}\s*)*$"
 
 
-def constants_object(model: CompiledModel, leaf: Callable[[ConstantInfo], dict], *,
-                     several: bool = True, what: str = "value") -> tuple[dict, dict]:
+def constants_object(
+    model: CompiledModel,
+    leaf: Callable[[ConstantInfo], dict],
+    *,
+    several: bool = True,
+    what: str = "value",
+) -> tuple[dict, dict]:
     """``(schema, defs)``: a mapping keyed by the model's constant names; ``leaf(info)`` is
     the schema of one value.
 
@@ -115,17 +151,35 @@ def constants_object(model: CompiledModel, leaf: Callable[[ConstantInfo], dict],
         one = {"$ref": f"#/$defs/{_pointer(name)}"}
         if several:
             ref = f"#/$defs/{_pointer(name + '[]')}"
-            defs[name + "[]"] = {"anyOf": [one, {
-                "type": "object", "minProperties": 1,
-                "propertyNames": {"pattern": element_pattern(elements)},
-                "additionalProperties": {"$ref": ref}}]}
+            defs[name + "[]"] = {
+                "anyOf": [
+                    one,
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "propertyNames": {"pattern": element_pattern(elements)},
+                        "additionalProperties": {"$ref": ref},
+                    },
+                ]
+            }
             schema = {"$ref": ref}
         else:
-            schema = {"anyOf": [one, {"type": "object", "minProperties": 1,
-                                      "additionalProperties": False,
-                                      "properties": {e: one for e in elements}}]}
-        props[name] = {"description": constant_description(info) +
-                       f" (one {what}, or one per element: {', '.join(elements)})", **schema}
+            schema = {
+                "anyOf": [
+                    one,
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": False,
+                        "properties": {e: one for e in elements},
+                    },
+                ]
+            }
+        props[name] = {
+            "description": constant_description(info)
+            + f" (one {what}, or one per element: {', '.join(elements)})",
+            **schema,
+        }
     return {"type": "object", "additionalProperties": False, "properties": props}, defs
 
 
@@ -141,24 +195,34 @@ def _text(description: str) -> dict:
 def scenario_schema(model: CompiledModel) -> dict:
     """The JSON Schema of a scenario file for ``model`` (a CompiledModel)."""
     constants, defs = constants_object(model, value_schema)
-    constants["description"] = ("Model constants to override by their Vensim name: a number, "
-                                "a mapping of subscript elements, or points/step/ramp")
-    props = {"name": _text("Scenario name (default: the file name)"),
-             "description": _text("One-line description (required)"),
-             "extends": _text("Parent scenario: a name in the same folder or a path"),
-             "constants": {"anyOf": [constants, {"type": "null"}]}}
-    return {"$schema": META_SCHEMA, "title": "aigap scenario file",
-            "description": "Generated by `aigap schema scenario` from the scenario checker "
-                           f"and the model {Path(model.path).name}; do not edit.",
-            "type": "object", "additionalProperties": False, "required": ["description"],
-            "properties": {k: props[k] for k in TOP_LEVEL_KEYS},
-            "$defs": {"value": time_value_schema(), **defs}}
+    constants["description"] = (
+        "Model constants to override by their Vensim name: a number, "
+        "a mapping of subscript elements, or points/step/ramp"
+    )
+    props = {
+        "name": _text("Scenario name (default: the file name)"),
+        "description": _text("One-line description (required)"),
+        "extends": _text("Parent scenario: a name in the same folder or a path"),
+        "constants": {"anyOf": [constants, {"type": "null"}]},
+    }
+    return {
+        "$schema": META_SCHEMA,
+        "title": "aigap scenario file",
+        "description": "Generated by `aigap schema scenario` from the scenario checker "
+        f"and the model {Path(model.path).name}; do not edit.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["description"],
+        "properties": {k: props[k] for k in TOP_LEVEL_KEYS},
+        "$defs": {"value": time_value_schema(), **defs},
+    }
 
 
 def yaml_data(path: Path | str) -> Any:
     """A YAML file as plain data the way the checkers read it (``4.7e10`` is a number, as
     in YAML 1.2 and in editors). Raises the checker's InputError on unreadable YAML."""
     from .loader import ScenarioError
+
     issues = IssueList(str(path))
     root = compose_file(path, issues)
     if issues:

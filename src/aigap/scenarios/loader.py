@@ -3,6 +3,7 @@
 ``load_scenario(path, model=cm)`` returns a :class:`Scenario` or raises one
 :class:`ScenarioError` listing every problem of the chain (file:line: key: message).
 """
+
 from __future__ import annotations
 
 import re
@@ -77,16 +78,16 @@ def find_parent(ref: str, child: Path) -> Path:
     return child.parent / f"{ref}.yaml"
 
 
-def read_scenario_file(path: Path, model: CompiledModel | None,
-                       issues: IssueList) -> dict | None:
+def read_scenario_file(path: Path, model: CompiledModel | None, issues: IssueList) -> dict | None:
     """Validate one file; returns its fields (``name``, ``description``, ``extends``,
     ``extends_line``, ``overrides``) or None when it is not a mapping at all."""
     root = compose_file(path, issues)
     if root is None:
         return None
     if not is_mapping(root):
-        issues.add(line_of(root), "", "a scenario file must be a mapping with at least "
-                   "'description'")
+        issues.add(
+            line_of(root), "", "a scenario file must be a mapping with at least 'description'"
+        )
         return None
     found = check_top_level(mapping_items(root, issues, ""), issues)
     fields = {key: check_text(found, key, issues) for key in ("name", "description", "extends")}
@@ -121,24 +122,38 @@ def load_scenario(path: Path | str, model: CompiledModel | None = None) -> Scena
         issues = IssueList(str(current))
         try:
             key = current.resolve()
-        except (RuntimeError, OSError) as exc:        # a symlink loop (a -> b -> a)
+        except (RuntimeError, OSError) as exc:  # a symlink loop (a -> b -> a)
             where = via or (str(current), None, None)
-            all_issues.append(_issue(where[0], where[1], "extends" if via else "file",
-                                     f"{current}: cannot resolve ({exc})"))
+            all_issues.append(
+                _issue(
+                    where[0],
+                    where[1],
+                    "extends" if via else "file",
+                    f"{current}: cannot resolve ({exc})",
+                )
+            )
             break
         if key in seen:
             cycle = " -> ".join(str(p) for p in [*(c[0] for c in chain), current])
             child_file, child_line, _ = via
-            all_issues.append(_issue(child_file, child_line, "extends",
-                                     f"cycle in 'extends': {cycle}"))
+            all_issues.append(
+                _issue(child_file, child_line, "extends", f"cycle in 'extends': {cycle}")
+            )
             break
         if via is not None and not current.exists():
             child_file, child_line, ref = via
-            names = sorted(p.stem for p in current.parent.glob("*.y*ml")
-                           if p.suffix in SCENARIO_SUFFIXES)
-            all_issues.append(_issue(child_file, child_line, "extends",
-                                     f"parent scenario '{ref}' not found (looked for "
-                                     f"{current})", closest(ref, names)))
+            names = sorted(
+                p.stem for p in current.parent.glob("*.y*ml") if p.suffix in SCENARIO_SUFFIXES
+            )
+            all_issues.append(
+                _issue(
+                    child_file,
+                    child_line,
+                    "extends",
+                    f"parent scenario '{ref}' not found (looked for {current})",
+                    closest(ref, names),
+                )
+            )
             break
         seen.append(key)
         fields = read_scenario_file(current, model, issues)
@@ -154,9 +169,14 @@ def load_scenario(path: Path | str, model: CompiledModel | None = None) -> Scena
     chain.reverse()  # root first
     own = chain[-1][1]
     overrides = tuple(o for _, fields in chain for o in fields["overrides"])
-    return Scenario(name=own["name"] or path.stem, description=own["description"],
-                    path=path, files=tuple(str(p) for p, _ in chain), overrides=overrides,
-                    extends=own["extends"])
+    return Scenario(
+        name=own["name"] or path.stem,
+        description=own["description"],
+        path=path,
+        files=tuple(str(p) for p, _ in chain),
+        overrides=overrides,
+        extends=own["extends"],
+    )
 
 
 def _issue(file, line, key, message, suggestion=None):
@@ -166,5 +186,4 @@ def _issue(file, line, key, message, suggestion=None):
 def list_scenarios(folder: Path | str) -> list[Path]:
     """Scenario files in ``folder`` (sorted by name); sub-folders such as ``data/`` are skipped."""
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix in SCENARIO_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SCENARIO_SUFFIXES)

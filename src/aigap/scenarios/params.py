@@ -1,4 +1,5 @@
 """The one precedence function: scenario + command line -> engine parameters."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
 _SET = re.compile(r"^\s*(?P<name>[^\[\]=]+?)\s*(?:\[(?P<elems>[^\]]*)\])?\s*=\s*(?P<value>.*?)\s*$")
 
 
-def parse_sets(cli_sets: Iterable[str] | None,
-               issues: IssueList | None = None) -> list[Override]:
+def parse_sets(cli_sets: Iterable[str] | None, issues: IssueList | None = None) -> list[Override]:
     """Parse ``--set "NAME=VALUE"`` / ``"NAME[CN]=VALUE"`` strings into overrides.
 
     Malformed text is recorded in ``issues`` (or raised as ScenarioError when no list is
@@ -41,15 +41,24 @@ def parse_sets(cli_sets: Iterable[str] | None,
             issues.add(None, text, f"value '{m['value']}' is not a finite number")
             continue
         elems = tuple((e.strip(), None) for e in (m["elems"] or "").split(",") if e.strip())
-        out.append(Override(constant=m["name"], value=value, file="--set", key=text,
-                            name_key=text, elements=elems))
+        out.append(
+            Override(
+                constant=m["name"],
+                value=value,
+                file="--set",
+                key=text,
+                name_key=text,
+                elements=elems,
+            )
+        )
     if own and issues:
         raise ScenarioError(issues)
     return out
 
 
-def resolve_params(cm: CompiledModel, scenario: Scenario | None = None,
-                   cli_sets: Iterable[str] | None = ()) -> dict[str, np.ndarray | TimeSeries]:
+def resolve_params(
+    cm: CompiledModel, scenario: Scenario | None = None, cli_sets: Iterable[str] | None = ()
+) -> dict[str, np.ndarray | TimeSeries]:
     """Engine parameters of a scenario: THE precedence rule of aigap.
 
     Precedence, lowest to highest:
@@ -95,8 +104,7 @@ def resolve_params(cm: CompiledModel, scenario: Scenario | None = None,
     state = {}
     for ov in [*overrides, *sets]:
         info = cm.constants[ov.constant]
-        const, series = state.setdefault(
-            ov.constant, (np.array(info.default, dtype=float), {}))
+        const, series = state.setdefault(ov.constant, (np.array(info.default, dtype=float), {}))
         mask = element_mask(ov, info, cm.dims)
         for idx in zip(*np.nonzero(mask)) if mask.ndim else [()]:
             if isinstance(ov.value, Points):
@@ -105,8 +113,10 @@ def resolve_params(cm: CompiledModel, scenario: Scenario | None = None,
                 series.pop(idx, None)
                 const[idx] = ov.value
     span = (cm.initial_time, cm.final_time)
-    return {name: _to_param(cm.constants[name], const, series, span)
-            for name, (const, series) in state.items()}
+    return {
+        name: _to_param(cm.constants[name], const, series, span)
+        for name, (const, series) in state.items()
+    }
 
 
 def element_mask(ov: Override, info: ConstantInfo, dims: dict) -> np.ndarray:
@@ -127,8 +137,11 @@ def _to_param(info, const: np.ndarray, series: dict, span):
 
     if not series:
         return const
-    times = np.unique(np.concatenate([np.asarray(p.times) for p in series.values()]
-                                     + [np.asarray(span, dtype=float)]))
+    times = np.unique(
+        np.concatenate(
+            [np.asarray(p.times) for p in series.values()] + [np.asarray(span, dtype=float)]
+        )
+    )
     values = np.repeat(const[..., None], times.size, axis=-1)
     for idx, pts in series.items():
         values[idx] = np.interp(times, pts.times, pts.values)

@@ -2,6 +2,7 @@
 
 Only PyYAML's safe loader is used: nothing in a YAML file is ever evaluated.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,12 @@ def line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-MAX_BYTES = 20_000_000        # a scenario, sweep or observation file is a few kB
-MAX_NODES = 200_000           # nodes visited with aliases expanded (billion-laughs guard)
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
-               ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
+MAX_BYTES = 20_000_000  # a scenario, sweep or observation file is a few kB
+MAX_NODES = 200_000  # nodes visited with aliases expanded (billion-laughs guard)
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
 
 
 def read_text_bounded(path: Path | str, limit: int = MAX_BYTES) -> str:
@@ -57,12 +60,20 @@ def check_nodes(root: yaml.Node, issues: IssueList) -> bool:
         node = stack.pop()
         visited += 1
         if visited > MAX_NODES:
-            issues.add(line_of(node), "", f"too many YAML nodes once aliases are expanded "
-                       f"(more than {MAX_NODES}); write the values out instead of aliasing")
+            issues.add(
+                line_of(node),
+                "",
+                f"too many YAML nodes once aliases are expanded "
+                f"(more than {MAX_NODES}); write the values out instead of aliasing",
+            )
             return False
         if node.tag not in _PLAIN_TAGS:
-            issues.add(line_of(node), "", f"YAML tag '{node.tag[:60]}' is not allowed "
-                       "(only plain values, lists and mappings)")
+            issues.add(
+                line_of(node),
+                "",
+                f"YAML tag '{node.tag[:60]}' is not allowed "
+                "(only plain values, lists and mappings)",
+            )
             return False
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
@@ -127,8 +138,9 @@ def is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
-def mapping_items(node: yaml.MappingNode, issues: IssueList,
-                  where: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+def mapping_items(
+    node: yaml.MappingNode, issues: IssueList, where: str
+) -> list[tuple[str, yaml.Node, yaml.Node]]:
     """``[(key, key_node, value_node)]`` of a mapping node; flags duplicate and non-string keys."""
     out, seen = [], set()
     for knode, vnode in node.value:

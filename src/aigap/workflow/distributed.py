@@ -11,6 +11,7 @@ in-process. Chunks are submitted as earlier ones finish, a few per worker ahead
 (``IN_FLIGHT``), so a 10M-run sweep never has all its chunk arguments in memory. A task on a lost worker is recomputed by the scheduler; ``RETRIES`` more
 attempts are allowed when a task itself fails.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,9 +22,9 @@ from ..scenarios import InputError
 
 __all__ = ["parse_address", "dask_runner", "RETRIES", "CONNECT_TIMEOUT"]
 
-RETRIES = 3                 # extra attempts of a failed task (a lost worker's are re-run anyway)
-CONNECT_TIMEOUT = "5s"      # an unreachable scheduler is reported after this long
-IN_FLIGHT = 3               # chunk tasks submitted ahead per worker
+RETRIES = 3  # extra attempts of a failed task (a lost worker's are re-run anyway)
+CONNECT_TIMEOUT = "5s"  # an unreachable scheduler is reported after this long
+IN_FLIGHT = 3  # chunk tasks submitted ahead per worker
 
 
 def parse_address(text: str):
@@ -31,8 +32,9 @@ def parse_address(text: str):
     ``("scheduler", address)``; InputError for an empty or malformed value."""
     text = (text or "").strip()
     if not text:
-        raise InputError(["--dask: expected a scheduler address (tcp://HOST:8786) or "
-                          "local[:WORKERS]"])
+        raise InputError(
+            ["--dask: expected a scheduler address (tcp://HOST:8786) or local[:WORKERS]"]
+        )
     if text == "local" or text.startswith("local:"):
         n = text.partition(":")[2]
         if not n:
@@ -47,8 +49,12 @@ def _import():
     try:
         import distributed
     except ImportError as exc:
-        raise InputError([f"--dask: dask.distributed cannot be imported ({exc}); install it "
-                          "with `pip install aigap[dask]`"]) from None
+        raise InputError(
+            [
+                f"--dask: dask.distributed cannot be imported ({exc}); install it "
+                "with `pip install aigap[dask]`"
+            ]
+        ) from None
     return distributed
 
 
@@ -74,17 +80,27 @@ def dask_runner(address: str, progress=None, processes: bool = True):
         if kind == "local":
             n = value or os.cpu_count() or 1
             # one thread per worker and one numba thread per task: a worker is a core
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=processes,
-                dashboard_address=":0", env={"NUMBA_NUM_THREADS": "1"}))
+            cluster = stack.enter_context(
+                distributed.LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=processes,
+                    dashboard_address=":0",
+                    env={"NUMBA_NUM_THREADS": "1"},
+                )
+            )
             client = stack.enter_context(distributed.Client(cluster))
         else:
             try:
                 client = stack.enter_context(distributed.Client(value, timeout=CONNECT_TIMEOUT))
             except (OSError, TimeoutError) as exc:
-                raise InputError([f"--dask {value}: cannot reach a Dask scheduler there "
-                                  f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-                                  "start one with `dask scheduler` or use --dask local:2"]) from None
+                raise InputError(
+                    [
+                        f"--dask {value}: cannot reach a Dask scheduler there "
+                        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                        "start one with `dask scheduler` or use --dask local:2"
+                    ]
+                ) from None
         runner = _Runner(client, distributed, address)
         if progress is not None:
             progress(f"dask: {runner.info['workers']} workers at {runner.info['scheduler']}")
@@ -97,12 +113,19 @@ class _Runner:
     def __init__(self, client, distributed, address):
         self.client = client
         self._distributed = distributed
-        workers = client.scheduler_info(n_workers=-1).get("workers", {}) \
-            if _takes_n_workers(client) else client.scheduler_info().get("workers", {})
-        self.info = {"address": address, "scheduler": client.scheduler.address,
-                     "workers": len(workers), "retries": RETRIES}
-        self._shared = None          # (context, its future on the workers)
-        self._calls = 0              # tasks submitted: unique keys across calls
+        workers = (
+            client.scheduler_info(n_workers=-1).get("workers", {})
+            if _takes_n_workers(client)
+            else client.scheduler_info().get("workers", {})
+        )
+        self.info = {
+            "address": address,
+            "scheduler": client.scheduler.address,
+            "workers": len(workers),
+            "retries": RETRIES,
+        }
+        self._shared = None  # (context, its future on the workers)
+        self._calls = 0  # tasks submitted: unique keys across calls
 
     def __call__(self, fn, context, items):
         """Yield ``(key, fn(context, item))`` as tasks finish. ``items``: a dict or an
@@ -110,6 +133,7 @@ class _Runner:
         in flight, a new one submitted as each finishes, so neither this process nor the
         scheduler holds the arguments of every chunk at once."""
         from .partial import chunk_items
+
         pending = chunk_items(items)
         futures = {}
         ac = self._distributed.as_completed()
@@ -119,11 +143,17 @@ class _Runner:
             for key, item in itertools.islice(pending, n):
                 shared = self._scatter(context)
                 self._calls += 1
-                fut = self.client.submit(fn, shared, item, retries=RETRIES, pure=False,
-                                         key=f"{name}-{key}-{os.getpid()}-{id(shared)}"
-                                             f"-{self._calls}")
+                fut = self.client.submit(
+                    fn,
+                    shared,
+                    item,
+                    retries=RETRIES,
+                    pure=False,
+                    key=f"{name}-{key}-{os.getpid()}-{id(shared)}-{self._calls}",
+                )
                 futures[fut] = key
                 ac.add(fut)
+
         try:
             submit(self.window())
             for fut in ac:
@@ -140,8 +170,7 @@ class _Runner:
         """The context's future on every worker: scattered once, reused by later calls
         with the same object (a posterior's many batches share one model)."""
         if self._shared is None or self._shared[0] is not context:
-            self._shared = (context, self.client.scatter(context, broadcast=True,
-                                                         hash=False))
+            self._shared = (context, self.client.scatter(context, broadcast=True, hash=False))
         return self._shared[1]
 
     def window(self) -> int:
@@ -152,6 +181,7 @@ class _Runner:
 
 def _takes_n_workers(client) -> bool:
     import inspect
+
     try:
         return "n_workers" in inspect.signature(client.scheduler_info).parameters
     except (TypeError, ValueError):

@@ -6,6 +6,7 @@ when a table is stale, nothing written), ``--tables`` (rewrite the tables from s
 results) and ``--write`` (recompute the stored results too, e.g. refit a posterior, then
 rewrite). CI runs ``aigap docs --check`` through the test suite.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -46,15 +47,22 @@ class DocsRun:
 def doc_scripts(profile: Profile) -> list[Path]:
     """The generator scripts of ``profile`` (paths), checked to exist."""
     if not profile.docs:
-        raise InputError([f"{profile.path or 'the model'}: the profile lists no docs "
-                          "generators ('docs:'), so there is nothing to regenerate"])
+        raise InputError(
+            [
+                f"{profile.path or 'the model'}: the profile lists no docs "
+                "generators ('docs:'), so there is nothing to regenerate"
+            ]
+        )
     folder = Path(profile.path).resolve().parent
     return [folder / name for name in profile.docs]
 
 
-def run_docs(profile: Profile, mode: str = "tables",
-             progress: Callable[[int, int, Path], object] | None = None,
-             python: str = sys.executable) -> list[DocsRun]:
+def run_docs(
+    profile: Profile,
+    mode: str = "tables",
+    progress: Callable[[int, int, Path], object] | None = None,
+    python: str = sys.executable,
+) -> list[DocsRun]:
     """Run every generator of ``profile`` in ``mode`` (``check``, ``tables``, ``refit``).
 
     ``progress(k, n, script)`` is called before each. Returns a list of :class:`DocsRun`;
@@ -68,10 +76,17 @@ def run_docs(profile: Profile, mode: str = "tables",
         if progress is not None:
             progress(k, len(scripts), script)
         t0 = time.perf_counter()
-        proc = subprocess.run([python, str(script), MODES[mode]], cwd=script.parent,
-                              capture_output=True, text=True)
-        out.append(DocsRun(script, proc.returncode, time.perf_counter() - t0,
-                           (proc.stdout + proc.stderr).strip()))
+        proc = subprocess.run(
+            [python, str(script), MODES[mode]], cwd=script.parent, capture_output=True, text=True
+        )
+        out.append(
+            DocsRun(
+                script,
+                proc.returncode,
+                time.perf_counter() - t0,
+                (proc.stdout + proc.stderr).strip(),
+            )
+        )
         if proc.returncode != 0 and mode != "check":
-            break                       # a failed write: later tables would read stale data
+            break  # a failed write: later tables would read stale data
     return out

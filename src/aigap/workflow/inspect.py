@@ -1,4 +1,5 @@
 """``aigap params``: look at the model's constants (``aigap check`` lives in :mod:`aigap.checks.files`)."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
     from ..engine import CompiledModel
 
 
-def params_rows(cm: CompiledModel, scenario: Path | str | None = None,
-                name_filter: str | None = None) -> list[dict]:
+def params_rows(
+    cm: CompiledModel, scenario: Path | str | None = None, name_filter: str | None = None
+) -> list[dict]:
     """One dict per (constant, element): name, dims, element, unit, value, default,
     min, max, source. ``value`` is under ``scenario`` (a file) when given."""
     params = resolve_params(cm, load_scenario(scenario, model=cm)) if scenario else {}
@@ -29,11 +31,20 @@ def params_rows(cm: CompiledModel, scenario: Path | str | None = None,
         lo, hi = (tuple(info.limits or ()) + (None, None))[:2]
         labels = _element_labels(info.dims, cm.dims)
         for idx, label in zip(np.ndindex(default.shape), labels):
-            rows.append({
-                "name": name, "dims": ",".join(info.dims), "element": label,
-                "unit": info.units or "", "value": _value_text(value, idx),
-                "default": float(default[idx]), "min": lo, "max": hi,
-                "range": format_range(info), "source": " ".join((info.doc or "").split())})
+            rows.append(
+                {
+                    "name": name,
+                    "dims": ",".join(info.dims),
+                    "element": label,
+                    "unit": info.units or "",
+                    "value": _value_text(value, idx),
+                    "default": float(default[idx]),
+                    "min": lo,
+                    "max": hi,
+                    "range": format_range(info),
+                    "source": " ".join((info.doc or "").split()),
+                }
+            )
     return rows
 
 
@@ -54,20 +65,39 @@ def _value_text(value, idx) -> str:
     return f"{float(np.asarray(value)[idx]):g}"
 
 
-def print_params(rows: Sequence[Mapping[str, Any]], fmt: str, cm: CompiledModel,
-                 scenario: Path | str | None, out: TextIO | None = None) -> None:
+def print_params(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: str,
+    cm: CompiledModel,
+    scenario: Path | str | None,
+    out: TextIO | None = None,
+) -> None:
     """Table (one block per constant) or CSV (to ``out``, default the current stdout)."""
     out = sys.stdout if out is None else out
     if fmt == "csv":
-        w = csv.DictWriter(out, fieldnames=["name", "dims", "element", "unit", "value",
-                                            "default", "min", "max", "source"],
-                           extrasaction="ignore")
+        w = csv.DictWriter(
+            out,
+            fieldnames=[
+                "name",
+                "dims",
+                "element",
+                "unit",
+                "value",
+                "default",
+                "min",
+                "max",
+                "source",
+            ],
+            extrasaction="ignore",
+        )
         w.writeheader()
         w.writerows(rows)
         return
-    print(f"{len(dict.fromkeys(r['name'] for r in rows))} tunable constants of {cm.path}"
-          + (f" (values under {scenario})" if scenario and Path(scenario).is_file() else ""),
-          file=out)
+    print(
+        f"{len(dict.fromkeys(r['name'] for r in rows))} tunable constants of {cm.path}"
+        + (f" (values under {scenario})" if scenario and Path(scenario).is_file() else ""),
+        file=out,
+    )
     by_name = {}
     for r in rows:
         by_name.setdefault(r["name"], []).append(r)
@@ -79,7 +109,10 @@ def print_params(rows: Sequence[Mapping[str, Any]], fmt: str, cm: CompiledModel,
         else:
             vals, head = r0["value"], name
         changed = any(r["value"] != f"{r['default']:g}" for r in rs)
-        print(f"\n{head}  ({r0['unit'] or 'no unit'})  {vals}  range {r0['range']}"
-              + ("  [scenario overrides the model default]" if changed else ""), file=out)
+        print(
+            f"\n{head}  ({r0['unit'] or 'no unit'})  {vals}  range {r0['range']}"
+            + ("  [scenario overrides the model default]" if changed else ""),
+            file=out,
+        )
         if r0["source"]:
             print(f"    {r0['source']}", file=out)

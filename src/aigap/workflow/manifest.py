@@ -1,4 +1,5 @@
 """``manifest.json``: everything needed to know how a run folder was produced."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,15 +36,32 @@ def git_commit(start: Path | str | None = None) -> dict:
     folder = Path(start or Path(aigap.__file__).resolve().parent)
     folder = folder if folder.is_dir() else folder.parent
     try:
-        sha = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+        sha = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if sha.returncode != 0:
             return {"commit": None, "dirty": None}
-        dirty = subprocess.run(["git", "-C", str(folder), "--no-optional-locks", "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10)
-        return {"commit": sha.stdout.strip(),
-                "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(folder),
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return {
+            "commit": sha.stdout.strip(),
+            "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None,
+        }
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
 
@@ -92,23 +110,39 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     if "compiled" in used:
         from ..engine.backends.numba import BACKEND_VERSION, numba_status
         from ..engine.backends.numba.vecmath import isa
-        versions["compiled"] = {"backend_version": BACKEND_VERSION,
-                                "numba": numba_status()[1], "libmvec": isa()}
+
+        versions["compiled"] = {
+            "backend_version": BACKEND_VERSION,
+            "numba": numba_status()[1],
+            "libmvec": isa(),
+        }
     if "pysd" in used:
         import pysd
+
         versions["pysd"] = {"pysd": pysd.__version__}
-    extra = {"engine_requested": requested, "engine_version": ENGINE_VERSION,
-             "engine_backends": versions}
+    extra = {
+        "engine_requested": requested,
+        "engine_version": ENGINE_VERSION,
+        "engine_backends": versions,
+    }
     return ("+".join(used) or None), extra
 
 
-def build_manifest(kind: str, name: str, started: datetime, *,
-                   scenarios: Iterable[Mapping[str, Any]] = (),
-                   model: CompiledModel | Path | str | None = None, engine: str | None = None,
-                   method: str | None = None, time_step: float | None = None,
-                   seed: int | None = None, observations: Path | str | None = None,
-                   command: Sequence[str] | None = None,
-                   extra: Mapping[str, Any] | None = None) -> dict:
+def build_manifest(
+    kind: str,
+    name: str,
+    started: datetime,
+    *,
+    scenarios: Iterable[Mapping[str, Any]] = (),
+    model: CompiledModel | Path | str | None = None,
+    engine: str | None = None,
+    method: str | None = None,
+    time_step: float | None = None,
+    seed: int | None = None,
+    observations: Path | str | None = None,
+    command: Sequence[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict:
     """The manifest of a run folder.
 
     Parameters
@@ -135,8 +169,10 @@ def build_manifest(kind: str, name: str, started: datetime, *,
     model_rec = None
     if model is not None:
         mpath = getattr(model, "path", model)
-        model_rec = {"path": str(mpath),
-                     "sha256": getattr(model, "model_hash", None) or sha256_file(mpath)}
+        model_rec = {
+            "path": str(mpath),
+            "sha256": getattr(model, "model_hash", None) or sha256_file(mpath),
+        }
     out = {
         "kind": kind,
         "name": name,

@@ -6,6 +6,7 @@ whose name ends with ``-compare`` under the runs folder. Run folder names carry 
 from a plain run (``--set`` values, engine, method, time step) so six variants of the
 baseline are not all called ``...-baseline``.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,16 +39,18 @@ def resolve_scenario(text: Path | str, folder: Path | str | None = None) -> Path
                 return folder / f"{text}{ext}"
         names = sorted(q.stem for q in folder.glob("*.y*ml")) if folder.is_dir() else []
         close = get_close_matches(str(text), names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else \
-            (f" (scenarios: {', '.join(names)})" if names else "")
+        hint = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (f" (scenarios: {', '.join(names)})" if names else "")
+        )
         raise InputError([f"{text}: no such file, and no scenario '{text}' in {folder}{hint}"])
     raise InputError([f"{text}: file not found"])
 
 
 def _kind(folder: Path) -> str | None:
     try:
-        return str(json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-                   .get("kind"))
+        return str(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("kind"))
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -56,8 +59,11 @@ def _run_folders(root: Path) -> list:
     """Finished run folders of ``root``, oldest first (names start with the timestamp)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and (p / "manifest.json").is_file())
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
+    )
 
 
 def latest_run(kind: str | None = None, runs_dir: Path | str | None = None) -> Path:
@@ -83,16 +89,28 @@ def resolve_run_folder(text: Path | str, runs_dir: Path | str | None = None) -> 
     if _looks_like_name(text):
         if (root / text).is_dir():
             return root / text
-        ends = [q for q in _run_folders(root) if q.name.endswith("-" + text)
-                or re.sub(r"-\d+$", "", q.name).endswith("-" + text)]
+        ends = [
+            q
+            for q in _run_folders(root)
+            if q.name.endswith("-" + text) or re.sub(r"-\d+$", "", q.name).endswith("-" + text)
+        ]
         if ends:
             return ends[-1]
-    raise InputError([f"{text}: no such run folder (nor a folder name in {root}; use a path, "
-                      "'latest' or 'latest:KIND', e.g. latest:sweep)"])
+    raise InputError(
+        [
+            f"{text}: no such run folder (nor a folder name in {root}; use a path, "
+            "'latest' or 'latest:KIND', e.g. latest:sweep)"
+        ]
+    )
 
 
-def run_name(base: str, sets: Iterable[str] = (), engine: str | None = "auto",
-             method: str | None = "euler", time_step: float | None = None) -> str:
+def run_name(
+    base: str,
+    sets: Iterable[str] = (),
+    engine: str | None = "auto",
+    method: str | None = "euler",
+    time_step: float | None = None,
+) -> str:
     """``baseline`` plus what differs from a plain run: ``baseline-price_war_intensity_cn
     _0.5-pysd-rk4-dt0.015625`` (made file-safe by the run folder)."""
     parts = [base]

@@ -9,6 +9,7 @@
 - :func:`chunk_runner`: where a job's chunks run, in this process (default) or as
   dask.distributed tasks (``--dask``; :mod:`aigap.workflow.distributed`, imported only then).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,8 +25,7 @@ import numpy as np
 
 from ..scenarios import InputError
 
-__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process",
-           "chunk_items"]
+__all__ = ["FolderLock", "read_chunk", "LOCK", "chunk_runner", "run_in_process", "chunk_items"]
 
 LOCK = "lock"
 
@@ -35,7 +35,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:      # exists, owned by someone else
+    except PermissionError:  # exists, owned by someone else
         return True
     return True
 
@@ -59,15 +59,23 @@ class FolderLock:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 owner = self._owner()
-                if owner is None or (owner.get("host") == me["host"]
-                                     and not _alive(int(owner.get("pid", -1)))):
+                if owner is None or (
+                    owner.get("host") == me["host"] and not _alive(int(owner.get("pid", -1)))
+                ):
                     self._remove_stale()
                     continue
-                where = "" if owner.get("host") == me["host"] else \
-                    f" on host {owner.get('host')} (remove {self.path} if it is not running)"
-                raise InputError([f"{self.path.parent}: in use by PID {owner.get('pid')}"
-                                  f"{where}; wait for it to finish, or start over with "
-                                  "--fresh"]) from None
+                where = (
+                    ""
+                    if owner.get("host") == me["host"]
+                    else f" on host {owner.get('host')} (remove {self.path} if it is not running)"
+                )
+                raise InputError(
+                    [
+                        f"{self.path.parent}: in use by PID {owner.get('pid')}"
+                        f"{where}; wait for it to finish, or start over with "
+                        "--fresh"
+                    ]
+                ) from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
             self.held = True
@@ -82,7 +90,7 @@ class FolderLock:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
-            return None          # garbled lock (crash while writing it): stale
+            return None  # garbled lock (crash while writing it): stale
 
     def _remove_stale(self) -> None:
         try:
@@ -119,8 +127,9 @@ def load_npz(path: Path, keys: Iterable[str]) -> tuple[dict[str, np.ndarray] | N
         return None, f"unreadable ({exc.__class__.__name__})"
 
 
-def read_chunk(path: Path, keys: Iterable[str], rows: int,
-               n_times: int | None = None) -> tuple[dict[str, np.ndarray] | None, str | None]:
+def read_chunk(
+    path: Path, keys: Iterable[str], rows: int, n_times: int | None = None
+) -> tuple[dict[str, np.ndarray] | None, str | None]:
     """``(arrays, None)`` for a valid chunk file, else ``(None, reason)``.
 
     Valid: a readable ``.npz`` holding every name in ``keys``; every array but ``time``
@@ -131,8 +140,12 @@ def read_chunk(path: Path, keys: Iterable[str], rows: int,
     if arrays is None:
         return None, why
     t = arrays.get("time")
-    if t is None or t.ndim != 1 or not np.isfinite(t).all() or \
-            (n_times is not None and t.size != n_times):
+    if (
+        t is None
+        or t.ndim != 1
+        or not np.isfinite(t).all()
+        or (n_times is not None and t.size != n_times)
+    ):
         return None, "bad time axis"
     for k, v in arrays.items():
         if k in ("time", "engine"):
@@ -147,8 +160,9 @@ def chunk_items(items: Any) -> Iterator[tuple[Any, Any]]:
     return iter(items.items()) if isinstance(items, dict) else iter(items)
 
 
-def run_in_process(fn: Callable[[Any, Any], Any], context: Any,
-                   items: Any) -> Iterator[tuple[Any, Any]]:
+def run_in_process(
+    fn: Callable[[Any, Any], Any], context: Any, items: Any
+) -> Iterator[tuple[Any, Any]]:
     """Yield ``(key, fn(context, item))`` for every ``key, item`` of ``items`` (a dict or
     an iterable of pairs, consumed one at a time), in order."""
     for key, item in chunk_items(items):
@@ -158,12 +172,14 @@ def run_in_process(fn: Callable[[Any, Any], Any], context: Any,
 run_in_process.info = None
 
 
-def chunk_runner(dask: str | None = None, progress: Callable[[str], object] | None = None,
-                 ) -> AbstractContextManager[Callable[..., Iterator[tuple[Any, Any]]]]:
+def chunk_runner(
+    dask: str | None = None, progress: Callable[[str], object] | None = None
+) -> AbstractContextManager[Callable[..., Iterator[tuple[Any, Any]]]]:
     """A context manager giving ``run(fn, context, items)`` (see :func:`run_in_process`):
     in this process without ``dask``, else on a Dask cluster
     (:func:`aigap.workflow.distributed.dask_runner`; results in completion order)."""
     if dask is None:
         return contextlib.nullcontext(run_in_process)
     from .distributed import dask_runner
+
     return dask_runner(dask, progress)

@@ -12,6 +12,7 @@ Lookup order, first match wins, per file or folder (``model/ai_gap.mdl``, ``scen
 
 When nothing matches, one :class:`~aigap.core.errors.InputError` names every path tried.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,14 @@ PROJECT_ENV = "AIGAP_PROJECT"
 MODEL_FILE = Path("model") / "ai_gap.mdl"
 PACKAGE_DATA = "_project"
 
-__all__ = ["MODEL_FILE", "PROJECT_ENV", "checkout_dir", "package_data_dir",
-           "project_candidates", "project_file"]
+__all__ = [
+    "MODEL_FILE",
+    "PROJECT_ENV",
+    "checkout_dir",
+    "package_data_dir",
+    "project_candidates",
+    "project_file",
+]
 
 
 def checkout_dir() -> Path:
@@ -43,8 +50,11 @@ def project_candidates() -> list:
     explicit = os.environ.get(PROJECT_ENV)
     if explicit:
         return [(f"--project / ${PROJECT_ENV}", Path(explicit))]
-    return [("current directory", Path(".")), ("source checkout", checkout_dir()),
-            ("installed package data", package_data_dir())]
+    return [
+        ("current directory", Path(".")),
+        ("source checkout", checkout_dir()),
+        ("installed package data", package_data_dir()),
+    ]
 
 
 def project_file(rel: Path | str, what: str = "file") -> Path:
@@ -61,5 +71,9 @@ def project_file(rel: Path | str, what: str = "file") -> Path:
         if path.exists():
             return path
         tried.append(f"{path} ({label})")
-    raise InputError([f"{rel}: default {what} not found; tried {', '.join(tried)}. Run inside "
-                      f"a project folder, or give --project DIR (or ${PROJECT_ENV})"])
+    raise InputError(
+        [
+            f"{rel}: default {what} not found; tried {', '.join(tried)}. Run inside "
+            f"a project folder, or give --project DIR (or ${PROJECT_ENV})"
+        ]
+    )

@@ -9,6 +9,7 @@ ends without error; on error the temporary folder is removed (or kept with
 ``keep_partial=True``, e.g. for a resumable sweep). A name collision gets a suffix
 (``-2``, ``-3``, ...); an existing folder is never replaced.
 """
+
 from __future__ import annotations
 
 import errno
@@ -42,8 +43,14 @@ def current_umask() -> int:
 class RunDir:
     """A run folder being written; see :func:`new_run_dir`."""
 
-    def __init__(self, kind: str, name: str, runs_dir: Path | str | None = None,
-                 keep_partial: bool = False, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        runs_dir: Path | str | None = None,
+        keep_partial: bool = False,
+        now: datetime | None = None,
+    ) -> None:
         self.kind = kind
         self.name = safe_name(name)
         self.root = runs_root(runs_dir)
@@ -52,7 +59,7 @@ class RunDir:
         self.final_path: Path | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{self.name}-", dir=self.root))
-        os.chmod(self.path, 0o777 & ~current_umask())   # mkdtemp's 0700 would hide results
+        os.chmod(self.path, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide results
 
     @property
     def stem(self) -> str:
@@ -83,8 +90,12 @@ class RunDir:
     def __enter__(self) -> RunDir:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
         if exc_type is None:
             self.commit()
         elif not self.keep_partial:
@@ -92,8 +103,9 @@ class RunDir:
         return False
 
 
-def new_run_dir(kind: str, name: str, runs_dir: Path | str | None = None,
-                keep_partial: bool = False) -> RunDir:
+def new_run_dir(
+    kind: str, name: str, runs_dir: Path | str | None = None, keep_partial: bool = False
+) -> RunDir:
     """Start a run folder (a context manager); see the module docstring."""
     return RunDir(kind, name, runs_dir=runs_dir, keep_partial=keep_partial)
 
@@ -103,6 +115,7 @@ def check_output_path(path: Path | str, option: str, may_exist: bool = False) ->
     path must not exist (unless ``may_exist``: the caller then picks a free name) nor be
     a symlink, dangling or not (so nothing is ever written through one)."""
     from ..scenarios import InputError
+
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
@@ -117,11 +130,16 @@ def read_run_file(path: Path | str, reader: Callable[[Path], _T]) -> _T:
     """``reader(path)`` for a file of a finished run folder; a garbled or truncated file
     (bad JSON, CSV or npz) raises InputError naming it, instead of an internal error."""
     from ..scenarios import InputError
+
     try:
         return reader(Path(path))
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged folder
-        raise InputError([f"{path}: unreadable ({exc.__class__.__name__}: "
-                          f"{str(exc)[:120]}); the run folder is damaged, rerun the job "
-                          "that wrote it"]) from None
+        raise InputError(
+            [
+                f"{path}: unreadable ({exc.__class__.__name__}: "
+                f"{str(exc)[:120]}); the run folder is damaged, rerun the job "
+                "that wrote it"
+            ]
+        ) from None

@@ -4,6 +4,7 @@
 every input (model, scenarios, ``--set`` values, observations) is validated before
 anything is simulated or written.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,23 +65,29 @@ def scenarios_dir() -> Path:
     return project_file("scenarios", "scenario folder")
 
 
-def default_scenario_paths(folder: Path | str | None = None,
-                           profile: Profile | None = None) -> list[Path]:
+def default_scenario_paths(
+    folder: Path | str | None = None, profile: Profile | None = None
+) -> list[Path]:
     """The named scenarios of the headline comparison: the profile's ``default_scenarios``
     (default the shipped model's six), each ``<name>.yaml`` in ``folder``, else beside the
     profile file or in ``scenarios/`` next to its folder, else in the project's scenarios."""
     names = profile.default_scenarios if profile is not None else DEFAULT_SCENARIOS
     if not names:
-        raise InputError([f"{profile.path or 'the model'}: the profile lists no "
-                          "default_scenarios; name the scenario files to compare"])
+        raise InputError(
+            [
+                f"{profile.path or 'the model'}: the profile lists no "
+                "default_scenarios; name the scenario files to compare"
+            ]
+        )
     if folder is not None:
         return [Path(folder) / f"{name}.yaml" for name in names]
     here = Path(profile.path).parent if profile is not None and profile.path else None
     candidates = [here, here.parent / "scenarios"] if here is not None else []
     out = []
     for name in names:
-        found = next((c / f"{name}.yaml" for c in candidates
-                      if (c / f"{name}.yaml").is_file()), None)
+        found = next(
+            (c / f"{name}.yaml" for c in candidates if (c / f"{name}.yaml").is_file()), None
+        )
         out.append(found or scenarios_dir() / f"{name}.yaml")
     return out
 
@@ -104,9 +111,12 @@ class RunOutput:
     elapsed: float = 0.0
 
 
-def load_inputs(paths: Sequence[Path | str], model: CompiledModel, sets: Sequence[str] = (),
-                observations: Path | str | None = "auto",
-                ) -> tuple[list[Scenario], dict, Observations | None]:
+def load_inputs(
+    paths: Sequence[Path | str],
+    model: CompiledModel,
+    sets: Sequence[str] = (),
+    observations: Path | str | None = "auto",
+) -> tuple[list[Scenario], dict, Observations | None]:
     """Validate everything up front: ``(scenarios, params, observations)``.
 
     Raises one InputError listing the problems of every file.
@@ -135,8 +145,13 @@ def load_inputs(paths: Sequence[Path | str], model: CompiledModel, sets: Sequenc
     return scenarios, params, obs
 
 
-def simulate_one(model: CompiledModel, params: Mapping[str, Any] | None, engine: str = "auto",
-                 method: str = "euler", time_step: float | None = None) -> SimulationResult:
+def simulate_one(
+    model: CompiledModel,
+    params: Mapping[str, Any] | None,
+    engine: str = "auto",
+    method: str = "euler",
+    time_step: float | None = None,
+) -> SimulationResult:
     """One deterministic run of ``model`` with ``params`` on the chosen engine."""
     if engine not in ENGINES:
         raise InputError([f"unknown engine '{engine}' (choose {', '.join(ENGINES)})"])
@@ -146,20 +161,30 @@ def simulate_one(model: CompiledModel, params: Mapping[str, Any] | None, engine:
         if method != "euler":
             raise InputError(["--engine pysd integrates with euler only; drop --method rk4"])
         from ..engine.backends.pysd import simulate_pysd
-        return simulate_pysd(model.path, params=params, n_runs=1, time_step=time_step,
-                             model=model)
-    return model.simulate(params=params, n_runs=1, method=method, time_step=time_step,
-                          engine=engine)
+
+        return simulate_pysd(model.path, params=params, n_runs=1, time_step=time_step, model=model)
+    return model.simulate(
+        params=params, n_runs=1, method=method, time_step=time_step, engine=engine
+    )
 
 
-def run_scenarios(paths: Iterable[Path | str], engine: str = "auto", method: str = "euler",
-                  sets: Sequence[str] = (), model: CompiledModel | Path | str | None = None,
-                  runs_dir: Path | str | None = None, observations: Path | str | None = "auto",
-                  kind: str | None = None, name: str | None = None, write: bool = True,
-                  plots: bool = True, time_step: float | None = None,
-                  command: Sequence[str] | None = None,
-                  progress: Callable[[int, int, str], object] | None = None,
-                  allow_large: bool = False) -> RunOutput:
+def run_scenarios(
+    paths: Iterable[Path | str],
+    engine: str = "auto",
+    method: str = "euler",
+    sets: Sequence[str] = (),
+    model: CompiledModel | Path | str | None = None,
+    runs_dir: Path | str | None = None,
+    observations: Path | str | None = "auto",
+    kind: str | None = None,
+    name: str | None = None,
+    write: bool = True,
+    plots: bool = True,
+    time_step: float | None = None,
+    command: Sequence[str] | None = None,
+    progress: Callable[[int, int, str], object] | None = None,
+    allow_large: bool = False,
+) -> RunOutput:
     """Simulate scenario files and write a run folder.
 
     Parameters
@@ -204,10 +229,13 @@ def run_scenarios(paths: Iterable[Path | str], engine: str = "auto", method: str
     name = name or (scenarios[0].name if kind == "run" else "compare")
     profile = profile_for(cm)
     check_contract(cm, profile)
-    if time_step is not None:          # the model's own grid is the modeller's choice
+    if time_step is not None:  # the model's own grid is the modeller's choice
         check_time_grid(cm, time_step)
-    check_job_size(job_size(cm, max(len(scenarios), 1), None, time_step), allow_large,
-                   runs_root(runs_dir) if write else None)
+    check_job_size(
+        job_size(cm, max(len(scenarios), 1), None, time_step),
+        allow_large,
+        runs_root(runs_dir) if write else None,
+    )
     results = {}
     for k, sc in enumerate(scenarios):
         if progress is not None:
@@ -219,32 +247,58 @@ def run_scenarios(paths: Iterable[Path | str], engine: str = "auto", method: str
     fit = None
     if obs is not None and obs.fitted:
         import pandas as pd
-        fit = pd.concat([fit_table(obs, res).assign(scenario=s) for s, res in results.items()],
-                        ignore_index=True)
+
+        fit = pd.concat(
+            [fit_table(obs, res).assign(scenario=s) for s, res in results.items()],
+            ignore_index=True,
+        )
         fit = fit[["scenario", *[c for c in fit.columns if c != "scenario"]]]
-    out = RunOutput(kind=kind, name=name, model=cm, scenarios=scenarios, params=params,
-                    results=results, summary=summary, fit=fit, observations=obs,
-                    profile=profile)
+    out = RunOutput(
+        kind=kind,
+        name=name,
+        model=cm,
+        scenarios=scenarios,
+        params=params,
+        results=results,
+        summary=summary,
+        fit=fit,
+        observations=obs,
+        profile=profile,
+    )
     if write:
         with new_run_dir(kind, name, runs_dir=runs_dir) as rd:
             write_tables(rd.path, out)
             snapshot_inputs(rd.path / "inputs", cm.path, scenarios, obs)
             if plots:
                 from ..plotting import plot_run_outputs
+
                 plot_run_outputs(rd.path, out)
             out.elapsed = time.perf_counter() - t0
             ran_engine, engine_extra = engine_record(
-                (r.meta.get("engine") for r in results.values()), engine)
+                (r.meta.get("engine") for r in results.values()), engine
+            )
             out.manifest = build_manifest(
-                kind, name, started, model=cm, engine=ran_engine, method=method,
-                time_step=time_step or cm.time_step, seed=None,
+                kind,
+                name,
+                started,
+                model=cm,
+                engine=ran_engine,
+                method=method,
+                time_step=time_step or cm.time_step,
+                seed=None,
                 observations=obs.path if obs else None,
                 command=command if command is not None else sys.argv,
-                scenarios=[{"name": s.name, "description": s.description,
-                            "files": list(s.files)} for s in scenarios],
-                extra={"sets": list(sets), **engine_extra,
-                       "parameters": {s: params[s] for s in params},
-                       "outputs": sorted(p.name for p in rd.path.iterdir())})
+                scenarios=[
+                    {"name": s.name, "description": s.description, "files": list(s.files)}
+                    for s in scenarios
+                ],
+                extra={
+                    "sets": list(sets),
+                    **engine_extra,
+                    "parameters": {s: params[s] for s in params},
+                    "outputs": sorted(p.name for p in rd.path.iterdir()),
+                },
+            )
             write_manifest(rd.path, out.manifest)
         out.run_dir = rd.final_path
     out.elapsed = time.perf_counter() - t0
@@ -258,14 +312,21 @@ def check_contract(cm: CompiledModel, profile: Profile) -> None:
     catches a derived profile of a model with no variables to report."""
     wanted = profile.table_variables
     if not wanted or not any(v in cm.variables for v in wanted):
-        raise InputError([f"{cm.path}: nothing to report: the model defines none of the "
-                          f"profile's variables ({', '.join(wanted) or 'none'}); write "
-                          f"{Path(cm.path).stem}.profile.yaml beside it (see "
-                          "docs/architecture.md)"])
+        raise InputError(
+            [
+                f"{cm.path}: nothing to report: the model defines none of the "
+                f"profile's variables ({', '.join(wanted) or 'none'}); write "
+                f"{Path(cm.path).stem}.profile.yaml beside it (see "
+                "docs/architecture.md)"
+            ]
+        )
     missing = [v for v in wanted if v not in cm.variables]
     if missing:
-        log.warning("%s lacks contract variable(s) %s; their rows are left out of the "
-                    "tables", cm.path, ", ".join(missing))
+        log.warning(
+            "%s lacks contract variable(s) %s; their rows are left out of the tables",
+            cm.path,
+            ", ".join(missing),
+        )
 
 
 def check_finite(results: dict) -> None:
@@ -273,12 +334,17 @@ def check_finite(results: dict) -> None:
     for scen, res in results.items():
         bad = [n for n in res.names if not np.all(np.isfinite(res[n]))]
         if bad:
-            raise InputError([f"scenario '{scen}': non-finite values in "
-                              f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"])
+            raise InputError(
+                [
+                    f"scenario '{scen}': non-finite values in "
+                    f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"
+                ]
+            )
 
 
-def results_frame(results: Mapping[str, SimulationResult],
-                  region_dim: str | None = None) -> pd.DataFrame:
+def results_frame(
+    results: Mapping[str, SimulationResult], region_dim: str | None = None
+) -> pd.DataFrame:
     """Tidy results of every scenario: scenario, time, variable, region, [other ranges], value.
 
     ``region`` holds the element of the profile's region range (``region_dim``, default the
@@ -293,16 +359,21 @@ def results_frame(results: Mapping[str, SimulationResult],
     for scen, res in results.items():
         df = res.to_frame()
         subs = [c for c in df.columns if c not in ("run", "time", "variable", "value")]
-        cols = {"scenario": scen, "time": df["time"], "variable": df["variable"],
-                "region": df[region_dim].fillna("") if region_dim in subs else ""}
+        cols = {
+            "scenario": scen,
+            "time": df["time"],
+            "variable": df["variable"],
+            "region": df[region_dim].fillna("") if region_dim in subs else "",
+        }
         cols.update({d: df[d].fillna("") for d in subs if d != region_dim})
         cols["value"] = df["value"]
         frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
 
 
-def snapshot_inputs(folder: Path, model_path: Path | str, scenarios: Sequence[Scenario],
-                    obs: Observations | None) -> list[str]:
+def snapshot_inputs(
+    folder: Path, model_path: Path | str, scenarios: Sequence[Scenario], obs: Observations | None
+) -> list[str]:
     """Copy the model, every scenario file of every chain and the observation file into
     ``folder`` so a run folder can be re-run even after the sources change.
 
@@ -316,7 +387,7 @@ def snapshot_inputs(folder: Path, model_path: Path | str, scenarios: Sequence[Sc
     import shutil
 
     folder.mkdir()
-    copied: dict = {}                      # source (resolved) -> name in folder
+    copied: dict = {}  # source (resolved) -> name in folder
 
     def place(src: Path) -> str:
         if src not in copied:
@@ -328,7 +399,7 @@ def snapshot_inputs(folder: Path, model_path: Path | str, scenarios: Sequence[Sc
         return copied[src]
 
     place(Path(model_path).resolve())
-    if profile_path(model_path).is_file():           # the contract the tables were made with
+    if profile_path(model_path).is_file():  # the contract the tables were made with
         place(profile_path(model_path).resolve())
     for sc in scenarios:
         for f in sc.files:
@@ -375,8 +446,10 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for col in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[col]):
-            frame[col] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START)
-                          else v for v in frame[col]]
+            frame[col] = [
+                f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START) else v
+                for v in frame[col]
+            ]
     return frame
 
 

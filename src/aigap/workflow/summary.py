@@ -1,4 +1,5 @@
 """Summary and gap tables: year-end values per scenario, region and year."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -25,11 +26,16 @@ def year_end(result: SimulationResult, name: str, year: int, run: int = 0) -> np
     x = np.asarray(result[name][run], dtype=float)
     target = year + 1.0
     if not (t[0] - 1e-9 <= target <= t[-1] + 1e-9):
-        raise InputError([f"year-end {year} (time {target:g}) is outside the simulated "
-                          f"period [{t[0]:g}, {t[-1]:g}]; the model must run to {target:g}"])
+        raise InputError(
+            [
+                f"year-end {year} (time {target:g}) is outside the simulated "
+                f"period [{t[0]:g}, {t[-1]:g}]; the model must run to {target:g}"
+            ]
+        )
     flat = x.reshape(t.size, -1)
-    return np.array([np.interp(target, t, flat[:, k]) for k in range(flat.shape[1])]
-                    ).reshape(x.shape[1:])
+    return np.array([np.interp(target, t, flat[:, k]) for k in range(flat.shape[1])]).reshape(
+        x.shape[1:]
+    )
 
 
 def _undefined_ratio(result, name: str, year: int, profile=PROFILE) -> bool:
@@ -45,10 +51,13 @@ def _undefined_ratio(result, name: str, year: int, profile=PROFILE) -> bool:
     return float(np.atleast_1d(year_end(result, base, year))[elems.index(den)]) == 0.0
 
 
-def summary_frame(results: Mapping[str, SimulationResult], years: Sequence[int] | None = None,
-                  variables: Sequence[str] | None = None,
-                  units: Mapping[str, str | None] | None = None,
-                  profile: Profile = PROFILE) -> pd.DataFrame:
+def summary_frame(
+    results: Mapping[str, SimulationResult],
+    years: Sequence[int] | None = None,
+    variables: Sequence[str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    profile: Profile = PROFILE,
+) -> pd.DataFrame:
     """Tidy table of year-end values.
 
     Parameters
@@ -81,25 +90,40 @@ def summary_frame(results: Mapping[str, SimulationResult], years: Sequence[int] 
             for year in years:
                 vals = np.atleast_1d(year_end(res, name, year))
                 if _undefined_ratio(res, name, year, profile):
-                    vals = np.full(vals.shape, np.nan)     # 0/0 (ZIDZ gives 0): "n/a"
+                    vals = np.full(vals.shape, np.nan)  # 0/0 (ZIDZ gives 0): "n/a"
                 for region, v in zip(regions, vals):
-                    rows.append({"scenario": scen, "variable": name, "region": region,
-                                 "year": year, "value": float(v),
-                                 "unit": (units or {}).get(name) or ""})
-    return pd.DataFrame(rows, columns=["scenario", "variable", "region", "year", "value",
-                                       "unit"])
+                    rows.append(
+                        {
+                            "scenario": scen,
+                            "variable": name,
+                            "region": region,
+                            "year": year,
+                            "value": float(v),
+                            "unit": (units or {}).get(name) or "",
+                        }
+                    )
+    return pd.DataFrame(rows, columns=["scenario", "variable", "region", "year", "value", "unit"])
 
 
 def _grid(header, rows) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                       for i, (c, w) in enumerate(zip(r, widths))) for r in [header, *rows]]
+    lines = [
+        "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
+        )
+        for r in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def format_summary(frame: pd.DataFrame, scenario: str, years: Sequence[int] | None = None,
-                   profile: Profile = PROFILE) -> str:
+def format_summary(
+    frame: pd.DataFrame,
+    scenario: str,
+    years: Sequence[int] | None = None,
+    profile: Profile = PROFILE,
+) -> str:
     """Table of one scenario: rows variable x region, columns years."""
     years = profile.report_years if years is None else years
     sub = frame[frame.scenario == scenario]
@@ -109,13 +133,25 @@ def format_summary(frame: pd.DataFrame, scenario: str, years: Sequence[int] | No
         for region in dict.fromkeys(part.region):
             cells = part[part.region == region].set_index("year")
             label = profile.gap_labels.get(name, f"{name} [{region}]" if region else name)
-            rows.append([label, *(format_value(cells.value.get(y, np.nan), cells.unit.iloc[0],
-                                               ratio=name in profile.gaps) for y in years)])
+            rows.append(
+                [
+                    label,
+                    *(
+                        format_value(
+                            cells.value.get(y, np.nan),
+                            cells.unit.iloc[0],
+                            ratio=name in profile.gaps,
+                        )
+                        for y in years
+                    ),
+                ]
+            )
     return _grid(["year-end", *map(str, years)], rows)
 
 
-def format_gap_table(frame: pd.DataFrame, years: Sequence[int] | None = None,
-                     profile: Profile = PROFILE) -> str:
+def format_gap_table(
+    frame: pd.DataFrame, years: Sequence[int] | None = None, profile: Profile = PROFILE
+) -> str:
     """Compare table: for each gap ratio (and the first summary variable per region, e.g.
     Total AI ARR), scenarios x years."""
     years = profile.report_years if years is None else years
@@ -130,10 +166,19 @@ def format_gap_table(frame: pd.DataFrame, years: Sequence[int] | None = None,
             rows = []
             for scen in dict.fromkeys(part.scenario):
                 cells = part[part.scenario == scen].set_index("year")
-                rows.append([scen, *(format_value(cells.value.get(y, np.nan),
-                                                  cells.unit.iloc[0],
-                                                  ratio=name in profile.gaps)
-                                     for y in years)])
+                rows.append(
+                    [
+                        scen,
+                        *(
+                            format_value(
+                                cells.value.get(y, np.nan),
+                                cells.unit.iloc[0],
+                                ratio=name in profile.gaps,
+                            )
+                            for y in years
+                        ),
+                    ]
+                )
             blocks.append(f"{title} (year-end)\n" + _grid(["scenario", *map(str, years)], rows))
     return "\n\n".join(blocks)
 
@@ -146,15 +191,25 @@ def format_fit(fit: pd.DataFrame) -> str:
         if r.kind == "range":
             observed = f"{format_value(r.low, unit)}..{format_value(r.high, unit)}"
         else:
-            observed = {"point": "", "lower": ">= ", "upper": "<= "}[r.kind] + \
-                format_value(r.observed, unit)
+            observed = {"point": "", "lower": ">= ", "upper": "<= "}[r.kind] + format_value(
+                r.observed, unit
+            )
         where = f"{r.variable}[{r.region}]" if r.region else r.variable
         if r.share != 1:
             where = f"{r.share:g} x {where}"
-        rows.append([r.id, where, format_when(r.time), observed, format_value(r.simulated, unit),
-                     "within" if r.kind != "point" and r.passed else f"{r.pct_error:+.1f}%",
-                     "pass" if r.passed else "FAIL"])
+        rows.append(
+            [
+                r.id,
+                where,
+                format_when(r.time),
+                observed,
+                format_value(r.simulated, unit),
+                "within" if r.kind != "point" and r.passed else f"{r.pct_error:+.1f}%",
+                "pass" if r.passed else "FAIL",
+            ]
+        )
     n_ok = int(fit.passed.sum())
-    table = _grid(["observation", "model variable", "when", "observed", "simulated",
-                   "error", "fit"], rows)
+    table = _grid(
+        ["observation", "model variable", "when", "observed", "simulated", "error", "fit"], rows
+    )
     return f"{table}\n{n_ok}/{len(fit)} observations within tolerance"

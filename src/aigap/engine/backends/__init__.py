@@ -25,6 +25,7 @@ Where to add a backend: a module or sub-package here with a :class:`Backend`
 subclass instance named ``BACKEND``, one line in ``_REGISTRY``, and tests that
 its results equal the numpy backend's.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -34,7 +35,7 @@ from abc import ABC, abstractmethod
 from ..errors import ParameterError
 
 ENGINES = ("auto", "numpy", "compiled")
-AUTO_MIN_RUNS = 1_000         # "auto": compiled from this many runs per job
+AUTO_MIN_RUNS = 1_000  # "auto": compiled from this many runs per job
 #: engine name -> module (relative to this package) whose ``BACKEND`` implements it
 _REGISTRY = {"numpy": ".numpy", "compiled": ".numba"}
 
@@ -105,13 +106,16 @@ def choose_engine(engine, n_runs) -> str:
         return "numpy"
     ok, detail = get_backend("compiled").status()
     if engine == "compiled" and not ok:
-        warnings.warn(f"compiled engine unavailable: numba cannot be imported ({detail}); "
-                      "using the numpy engine", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"compiled engine unavailable: numba cannot be imported ({detail}); "
+            "using the numpy engine",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return "numpy"
     if engine == "auto":
         return auto_engine(ok, n_runs)
     return "compiled"
 
 
-__all__ = ["AUTO_MIN_RUNS", "ENGINES", "Backend", "auto_engine", "choose_engine",
-           "get_backend"]
+__all__ = ["AUTO_MIN_RUNS", "ENGINES", "Backend", "auto_engine", "choose_engine", "get_backend"]

@@ -1,4 +1,5 @@
 """On-disk cache location (never inside the source tree)."""
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ def cache_dir() -> Path:
 
 def _digest(data: bytes) -> str:
     import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -25,6 +27,7 @@ def write_verified(path: Path, data: bytes) -> None:
     so an edited, truncated or appended entry is rebuilt instead of trusted.
     """
     import uuid
+
     path.parent.mkdir(parents=True, exist_ok=True)
     for target, payload in ((path, data), (_hash_path(path), _digest(data).encode())):
         tmp = target.with_name(f".{target.name}.{os.getpid()}_{uuid.uuid4().hex}.tmp")
@@ -59,8 +62,9 @@ def seal(record: Path, files) -> None:
 def sealed_ok(record: Path, files) -> bool:
     """True when ``files`` are exactly those recorded by :func:`seal`, unchanged."""
     try:
-        want = dict(reversed(line.split("  ", 1)) for line in record.read_text().splitlines()
-                    if line)
+        want = dict(
+            reversed(line.split("  ", 1)) for line in record.read_text().splitlines() if line
+        )
         have = {Path(f).name: _digest(Path(f).read_bytes()) for f in files}
     except (OSError, ValueError, UnicodeDecodeError):
         return False

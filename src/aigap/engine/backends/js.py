@@ -13,6 +13,7 @@ Supported: Euler for every state kind, RK4 for models whose states are all
 scalar (``integ``, ``trend``, ``initial``); anything else raises
 :class:`~aigap.engine.errors.UnsupportedFeatureError` naming the variable.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,34 @@ from .printing import NameTable, closure
 
 CODEGEN_VERSION = "js-1"
 
-UNARY = {"abs": "Math.abs", "exp": "Math.exp", "ln": "Math.log", "sqrt": "Math.sqrt",
-         "sin": "Math.sin", "cos": "Math.cos", "tan": "Math.tan", "arcsin": "Math.asin",
-         "arccos": "Math.acos", "arctan": "Math.atan", "sinh": "Math.sinh",
-         "cosh": "Math.cosh", "tanh": "Math.tanh", "integer": "Math.trunc"}
-BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<",
-          "<=": "<=", ">": ">", ">=": ">="}
+UNARY = {
+    "abs": "Math.abs",
+    "exp": "Math.exp",
+    "ln": "Math.log",
+    "sqrt": "Math.sqrt",
+    "sin": "Math.sin",
+    "cos": "Math.cos",
+    "tan": "Math.tan",
+    "arcsin": "Math.asin",
+    "arccos": "Math.acos",
+    "arctan": "Math.atan",
+    "sinh": "Math.sinh",
+    "cosh": "Math.cosh",
+    "tanh": "Math.tanh",
+    "integer": "Math.trunc",
+}
+BINARY = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
 SCALAR_STATES = ("integ", "trend", "initial")
 
 # Run-time helpers: numpy's semantics for the few operations JS spells differently.
@@ -98,8 +121,12 @@ class JSEmitter(Emitter):
         if isinstance(node, ir.Time):
             return "t"
         if isinstance(node, ir.Control):
-            return {"time_step": "dt", "initial_time": "initial_time",
-                    "final_time": "final_time", "saveper": "saveper"}[node.name]
+            return {
+                "time_step": "dt",
+                "initial_time": "initial_time",
+                "final_time": "final_time",
+                "saveper": "saveper",
+            }[node.name]
         if isinstance(node, ir.Op):
             a = [e(x) for x in node.args]
             if node.op == "neg":
@@ -123,8 +150,11 @@ class JSEmitter(Emitter):
             return self.call(node.fn, [e(x) for x in node.args])
         if isinstance(node, ir.Lookup):
             tab = self.prog.tables[node.table]
-            fn = {"interpolate": "interp", "extrapolate": "lk_extrapolate",
-                  "hold_backward": "lk_hold_backward"}.get(tab.mode)
+            fn = {
+                "interpolate": "interp",
+                "extrapolate": "lk_extrapolate",
+                "hold_backward": "lk_hold_backward",
+            }.get(tab.mode)
             if fn is None:
                 raise TypeError(f"lookup mode {tab.mode}")
             return f"{fn}({e(node.x)}, X{node.table}, Y{node.table})"
@@ -170,8 +200,9 @@ def _guard(what, line_of, fn, *args):
         return fn(*args)
     except TypeError as exc:
         name, line = line_of(what)
-        raise UnsupportedFeatureError(name, str(exc), None, line,
-                                      "no JavaScript code for it (explorer backend)") from exc
+        raise UnsupportedFeatureError(
+            name, str(exc), None, line, "no JavaScript code for it (explorer backend)"
+        ) from exc
 
 
 def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="euler") -> str:
@@ -201,8 +232,12 @@ def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="eul
         for s in states:
             if s.kind not in SCALAR_STATES:
                 raise UnsupportedFeatureError(
-                    s.name, f"RK4 with a {s.kind} state", None, None,
-                    "the JavaScript backend integrates chain states with Euler only")
+                    s.name,
+                    f"RK4 with a {s.kind} state",
+                    None,
+                    None,
+                    "the JavaScript backend integrates chain states with Euler only",
+                )
     dynamic = dynamic_targets(prog, ts_params)
     out_scalars = [sc for name in outputs for sc in prog.outputs[name].scalars]
     step_roots = set(out_scalars)
@@ -237,8 +272,7 @@ def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="eul
                 declared.add(key)
         else:
             s = states[key]
-            lines.extend("  " + x for x in _guard(s.name, lambda n: (n, None),
-                                                    _state_init, em, s))
+            lines.extend("  " + x for x in _guard(s.name, lambda n: (n, None), _state_init, em, s))
     w("  const n = times.length - 1;")
     w("  for (let k = 0; k <= n; k++) {")
     w("    t = times[k];")
@@ -259,8 +293,7 @@ def generate_js(prog: ir.Program, ts_params=frozenset(), outputs=(), method="eul
         _rk4(lines, em, ts_params, states, scalar_ids, loop_assigns, names, expr)
     else:
         for s in states:
-            lines.extend("    " + x for x in _guard(s.name, lambda n: (n, None),
-                                                      _euler, em, s))
+            lines.extend("    " + x for x in _guard(s.name, lambda n: (n, None), _euler, em, s))
         lines.extend("    " + x for x in euler_updates(states))
     lines.append("  }")
     lines.append("}")
@@ -273,22 +306,30 @@ def _state_init(em, s):
     if k in ("integ", "initial"):
         return [f"let s{i} = {em.role(s, 'init')};"]
     if k == "smooth":
-        return [f"const o{i} = Math.trunc({em(s.order)});",
-                f"const s{i} = chain({em.role(s, 'init')}, o{i});"]
+        return [
+            f"const o{i} = Math.trunc({em(s.order)});",
+            f"const s{i} = chain({em.role(s, 'init')}, o{i});",
+        ]
     if k in ("delay", "delayn"):
         tm = em.role(s, "time")
-        out = [f"const o{i} = delay_order({em(s.order)}, {tm}, dt, {what});",
-               f"const s{i} = chain({em.role(s, 'init')} * {tm}, o{i});"]
+        out = [
+            f"const o{i} = delay_order({em(s.order)}, {tm}, dt, {what});",
+            f"const s{i} = chain({em.role(s, 'init')} * {tm}, o{i});",
+        ]
         if k == "delayn":
             out.append(f"let tm{i} = chain({tm}, o{i});")
         return out
     if k == "delay_fixed":
-        return [f"const o{i} = Math.round(Math.max({em.role(s, 'time')} / dt, 1) + 1e-6);",
-                f"const pipe{i} = chain({em.role(s, 'init')}, o{i});",
-                f"let ptr{i} = 0;", f"let df{i} = pipe{i}[0];"]
+        return [
+            f"const o{i} = Math.round(Math.max({em.role(s, 'time')} / dt, 1) + 1e-6);",
+            f"const pipe{i} = chain({em.role(s, 'init')}, o{i});",
+            f"let ptr{i} = 0;",
+            f"let df{i} = pipe{i}[0];",
+        ]
     if k == "trend":
-        return [f"let s{i} = {em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
-                f"{em.role(s, 'time')});"]
+        return [
+            f"let s{i} = {em.role(s, 'input')} / (1 + {em.role(s, 'init')} * {em.role(s, 'time')});"
+        ]
     raise TypeError(f"state kind {k}")
 
 
@@ -300,21 +341,27 @@ def _euler(em, s):
     if k == "trend":
         return [f"const d{i} = ({em.role(s, 'input')} - s{i}) / {em.role(s, 'time')};"]
     if k == "smooth":
-        return [f"const in{i} = {em.role(s, 'input')}, tt{i} = {em.role(s, 'time')};",
-                f"const d{i} = new Float64Array(o{i});",
-                f"for (let q = 0; q < o{i}; q++) d{i}[q] = "
-                f"(((q === 0 ? in{i} : s{i}[q - 1]) - s{i}[q]) * o{i}) / tt{i};"]
+        return [
+            f"const in{i} = {em.role(s, 'input')}, tt{i} = {em.role(s, 'time')};",
+            f"const d{i} = new Float64Array(o{i});",
+            f"for (let q = 0; q < o{i}; q++) d{i}[q] = "
+            f"(((q === 0 ? in{i} : s{i}[q - 1]) - s{i}[q]) * o{i}) / tt{i};",
+        ]
     if k in ("delay", "delayn"):
-        den = (f"tt{i}" if k == "delay" else f"(q === 0 ? tt{i} : tm{i}[q - 1])")
-        out = [f"const in{i} = {em.role(s, 'input')}, tt{i} = {em.role(s, 'time')};",
-               f"const of{i} = new Float64Array(o{i});",
-               f"for (let q = 0; q < o{i}; q++) of{i}[q] = s{i}[q] / {den};",
-               f"const d{i} = new Float64Array(o{i});",
-               f"for (let q = 0; q < o{i}; q++) d{i}[q] = "
-               f"((q === 0 ? in{i} : of{i}[q - 1]) - of{i}[q]) * o{i};"]
+        den = f"tt{i}" if k == "delay" else f"(q === 0 ? tt{i} : tm{i}[q - 1])"
+        out = [
+            f"const in{i} = {em.role(s, 'input')}, tt{i} = {em.role(s, 'time')};",
+            f"const of{i} = new Float64Array(o{i});",
+            f"for (let q = 0; q < o{i}; q++) of{i}[q] = s{i}[q] / {den};",
+            f"const d{i} = new Float64Array(o{i});",
+            f"for (let q = 0; q < o{i}; q++) d{i}[q] = "
+            f"((q === 0 ? in{i} : of{i}[q - 1]) - of{i}[q]) * o{i};",
+        ]
         if k == "delayn":
-            out.append(f"const tn{i} = new Float64Array(o{i}); tn{i}[0] = tt{i}; "
-                       f"for (let q = 1; q < o{i}; q++) tn{i}[q] = tm{i}[q - 1];")
+            out.append(
+                f"const tn{i} = new Float64Array(o{i}); tn{i}[0] = tt{i}; "
+                f"for (let q = 1; q < o{i}; q++) tn{i}[q] = tm{i}[q - 1];"
+            )
         return out
     if k == "delay_fixed":
         return [f"const in{i} = {em.role(s, 'input')};"]
@@ -335,8 +382,9 @@ def euler_updates(states):
             if k == "delayn":
                 out.append(f"tm{i} = tn{i};")
         elif k == "delay_fixed":
-            out.append(f"pipe{i}[ptr{i}] = in{i}; ptr{i} = (ptr{i} + 1) % o{i}; "
-                       f"df{i} = pipe{i}[ptr{i}];")
+            out.append(
+                f"pipe{i}[ptr{i}] = in{i}; ptr{i} = (ptr{i} + 1) % o{i}; df{i} = pipe{i}[ptr{i}];"
+            )
     return out
 
 
@@ -353,14 +401,13 @@ def _rk4(lines, em, ts_params, states, ids, loop_assigns, names, expr):
         if s.kind == "integ":
             w(f"      const d{s.sid} = {em.role(s, 'rate')};")
         elif s.kind == "trend":
-            w(f"      const d{s.sid} = ({em.role(s, 'input')} - s{s.sid}) / "
-              f"{em.role(s, 'time')};")
+            w(f"      const d{s.sid} = ({em.role(s, 'input')} - s{s.sid}) / {em.role(s, 'time')};")
     w(f"      return [{', '.join(f'd{i}' for i in ids)}];")
     w("    };")
     w(f"    const k1 = deriv(t, {args});")
-    for stage, (h, src, tt) in enumerate([("dt / 2", "k1", "t + dt / 2"),
-                                          ("dt / 2", "k2", "t + dt / 2"),
-                                          ("dt", "k3", "t + dt")]):
+    for stage, (h, src, tt) in enumerate(
+        [("dt / 2", "k1", "t + dt / 2"), ("dt / 2", "k2", "t + dt / 2"), ("dt", "k3", "t + dt")]
+    ):
         ys = ", ".join(f"s{i} + {src}[{q}] * {h}" for q, i in enumerate(ids))
         w(f"    const k{stage + 2} = deriv({tt}, {ys});")
     for q, i in enumerate(ids):

@@ -6,6 +6,7 @@ numpy vector over the runs of a block (or a numpy scalar when it does not
 depend on any per-run input); values that do not depend on Time or on a
 state are computed once, before the time loop.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,14 +21,37 @@ from .cache import cache_dir, read_verified, write_verified
 from .printing import NameTable, closure, num
 
 CODEGEN_VERSION = "numpy-2"
-DEFAULT_BLOCK = 4096          # runs per block
+DEFAULT_BLOCK = 4096  # runs per block
 
-UNARY = {"abs": "np.abs", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt",
-         "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
-         "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
-         "cosh": "np.cosh", "tanh": "np.tanh", "integer": "np.trunc"}
-BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "==": "==", "!=": "!=", "<": "<",
-          "<=": "<=", ">": ">", ">=": ">="}
+UNARY = {
+    "abs": "np.abs",
+    "exp": "np.exp",
+    "ln": "np.log",
+    "sqrt": "np.sqrt",
+    "sin": "np.sin",
+    "cos": "np.cos",
+    "tan": "np.tan",
+    "arcsin": "np.arcsin",
+    "arccos": "np.arccos",
+    "arctan": "np.arctan",
+    "sinh": "np.sinh",
+    "cosh": "np.cosh",
+    "tanh": "np.tanh",
+    "integer": "np.trunc",
+}
+BINARY = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "%": "%",
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
 TIME_FUNCTIONS = ("step", "ramp", "pulse", "pulse_train")
 
 
@@ -38,12 +62,12 @@ class Emitter:
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}
-        self.static = None       # set of static Var names: enables hoisting when not None
-        self.hoisted = {}        # static subtree -> name (computed once, before the loop)
+        self.static = None  # set of static Var names: enables hoisting when not None
+        self.hoisted = {}  # static subtree -> name (computed once, before the loop)
         self.hoist_lines = []
-        self.repeats = set()     # dynamic subtrees used more than once in a block
-        self.cse = {}            # subtree -> name within the current block
-        self.pending = []        # lines to emit before the current statement
+        self.repeats = set()  # dynamic subtrees used more than once in a block
+        self.cse = {}  # subtree -> name within the current block
+        self.pending = []  # lines to emit before the current statement
 
     # --------------------------------------------------------- optimisation
     def is_static(self, node) -> bool:
@@ -70,7 +94,7 @@ class Emitter:
             self.repeats.add(node)
             return
         seen.add(node)
-        for a in (node.args if not isinstance(node, ir.Lookup) else (node.x,)):
+        for a in node.args if not isinstance(node, ir.Lookup) else (node.x,):
             self.count(a, seen)
 
     def block(self, exprs):
@@ -117,8 +141,12 @@ class Emitter:
         if isinstance(node, ir.Time):
             return "t"
         if isinstance(node, ir.Control):
-            return {"time_step": "dt", "initial_time": "initial_time",
-                    "final_time": "final_time", "saveper": "saveper"}[node.name]
+            return {
+                "time_step": "dt",
+                "initial_time": "initial_time",
+                "final_time": "final_time",
+                "saveper": "saveper",
+            }[node.name]
         if isinstance(node, ir.Op):
             a = [e(x) for x in node.args]
             if node.op == "neg":
@@ -132,16 +160,19 @@ class Emitter:
             if node.op == "^":
                 return f"np.power({a[0]}, {a[1]})"
             if all(isinstance(x, ir.Num) for x in node.args):
-                a[0] = f"np.float64({a[0]})"    # numpy semantics (1/0 = inf, not an exception)
+                a[0] = f"np.float64({a[0]})"  # numpy semantics (1/0 = inf, not an exception)
             return f"({a[0]} {BINARY[node.op]} {a[1]})"
         if isinstance(node, ir.Call):
-            if node.fn in LOWERED:                 # formulas defined once, in lowering.py
+            if node.fn in LOWERED:  # formulas defined once, in lowering.py
                 return e(lower_call(node.fn, node.args))
             return self.call(node.fn, [e(x) for x in node.args])
         if isinstance(node, ir.Lookup):
             tab = self.prog.tables[node.table]
-            fn = {"interpolate": "np.interp", "extrapolate": "lk_extrapolate",
-                  "hold_backward": "lk_hold_backward"}[tab.mode]
+            fn = {
+                "interpolate": "np.interp",
+                "extrapolate": "lk_extrapolate",
+                "hold_backward": "lk_hold_backward",
+            }[tab.mode]
             return f"{fn}({e(node.x)}, X{node.table}, Y{node.table})"
         if isinstance(node, ir.StateRead):
             return self.state_out(self.states[node.state])
@@ -215,12 +246,15 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
     init_need = closure(prog, init_roots)
 
     state_ids = [s.sid for s in states if s.kind not in ("initial", "delay_fixed")]
-    head = ["import numpy as np",
-            "from aigap.engine.runtime import (lk_extrapolate, lk_hold_backward, ts_interp,",
-            "    delay_order, fixed_pipe, fixed_push, full, chain, uniform_int)",
-            "", "",
-            "def run(P, TS, R, times, save, dt, initial_time, final_time, saveper, O):",
-            "    t = times[0]"]
+    head = [
+        "import numpy as np",
+        "from aigap.engine.runtime import (lk_extrapolate, lk_hold_backward, ts_interp,",
+        "    delay_order, fixed_pipe, fixed_push, full, chain, uniform_int)",
+        "",
+        "",
+        "def run(P, TS, R, times, save, dt, initial_time, final_time, saveper, O):",
+        "    t = times[0]",
+    ]
     w = head.append
     for pname in prog.params:
         if pname in ts_params:
@@ -228,7 +262,7 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
             w(f"    {names(pname)} = ts_interp(t, {names(pname)}_x, {names(pname)}_v)")
         else:
             w(f"    {names(pname)} = P[{pname!r}]")
-    for kind, key in prog.init_order:          # initialisation in dependency order
+    for kind, key in prog.init_order:  # initialisation in dependency order
         if kind == "assign":
             if key in init_need:
                 w(f"    {names(key)} = {em(by_target[key].expr)}")
@@ -237,21 +271,23 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
                 w("    " + line)
 
     em.static = (set(prog.params) - set(ts_params)) | {
-        a.target for a in prog.assigns if a.target not in dynamic}
-    fn = []                                    # RK4: derivatives at (t, current states)
+        a.target for a in prog.assigns if a.target not in dynamic
+    }
+    fn = []  # RK4: derivatives at (t, current states)
     if method == "rk4" and state_ids:
         args = ", ".join(f"s{i}" for i in state_ids)
         fn.append(f"    def _deriv(t, {args}):")
         for pname in sorted(ts_params):
-            fn.append(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, "
-                      f"{names(pname)}_v)")
+            fn.append(f"        {names(pname)} = ts_interp(t, {names(pname)}_x, {names(pname)}_v)")
         em.block([a.expr for a in rk_assigns])
         for a in rk_assigns:
             fn.extend("        " + x for x in em.statement(names(a.target), a.expr))
         for s in states:
             fn.extend("        " + line for line in _deriv(em, s, "d", f"s{s.sid}"))
-        fn.append(f"        return {', '.join(f'd{i}' for i in state_ids)}"
-                  f"{',' if len(state_ids) == 1 else ''}")
+        fn.append(
+            f"        return {', '.join(f'd{i}' for i in state_ids)}"
+            f"{',' if len(state_ids) == 1 else ''}"
+        )
 
     loop = ["    n = len(times) - 1", "    for k in range(n + 1):", "        t = times[k]"]
     w = loop.append
@@ -281,8 +317,10 @@ def generate(prog: ir.Program, ts_params: frozenset, outputs: tuple, method: str
         for stage, (h, src) in enumerate([("dt / 2", "d"), ("dt / 2", "k2_"), ("dt", "k3_")]):
             ys = ", ".join(f"s{i} + {src}{i} * {h}" for i in state_ids)
             tt = "t + dt / 2" if stage < 2 else "t + dt"
-            w(f"        {', '.join(f'k{stage + 2}_{i}' for i in state_ids)}"
-              f"{',' if len(state_ids) == 1 else ''} = _deriv({tt}, {ys})")
+            w(
+                f"        {', '.join(f'k{stage + 2}_{i}' for i in state_ids)}"
+                f"{',' if len(state_ids) == 1 else ''} = _deriv({tt}, {ys})"
+            )
         for i in state_ids:
             w(f"        s{i} = s{i} + dt / 6 * (d{i} + 2 * k2_{i} + 2 * k3_{i} + k4_{i})")
     for s in states:
@@ -297,29 +335,36 @@ def _state_init(em, s):
     if k in ("integ", "initial"):
         return [f"s{i} = full({em.role(s, 'init')}, R)"]
     if k == "smooth":
-        return [f"o{i} = int(uniform_int({em(s.order)}, 'order of ' + {what}))",
-                f"s{i} = chain({em.role(s, 'init')}, o{i}, R)"]
+        return [
+            f"o{i} = int(uniform_int({em(s.order)}, 'order of ' + {what}))",
+            f"s{i} = chain({em.role(s, 'init')}, o{i}, R)",
+        ]
     if k in ("delay", "delayn"):
         tm = em.role(s, "time")
-        out = [f"o{i} = delay_order({em(s.order)}, {tm}, dt, {what})",
-               f"s{i} = chain({em.role(s, 'init')} * {tm}, o{i}, R)"]
+        out = [
+            f"o{i} = delay_order({em(s.order)}, {tm}, dt, {what})",
+            f"s{i} = chain({em.role(s, 'init')} * {tm}, o{i}, R)",
+        ]
         if k == "delayn":
             out.append(f"tm{i} = chain({tm}, o{i}, R)")
         return out
     if k == "delay_fixed":
-        return [f"pipe{i}, ptr{i}, o{i} = fixed_pipe({em.role(s, 'init')}, "
-                f"{em.role(s, 'time')}, dt, R)",
-                f"df{i} = pipe{i}[0].copy()"]
+        return [
+            f"pipe{i}, ptr{i}, o{i} = fixed_pipe({em.role(s, 'init')}, "
+            f"{em.role(s, 'time')}, dt, R)",
+            f"df{i} = pipe{i}[0].copy()",
+        ]
     if k == "trend":
-        return [f"s{i} = full({em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
-                f"{em.role(s, 'time')}), R)"]
+        return [
+            f"s{i} = full({em.role(s, 'input')} / (1 + {em.role(s, 'init')} * "
+            f"{em.role(s, 'time')}), R)"
+        ]
     raise TypeError(k)
 
 
 def _shift(name, first, src):
     """Lines making ``name`` = ``[first, src[0], ..., src[-2]]`` (a chain's inflows)."""
-    return [f"{name} = np.empty_like({src})", f"{name}[0] = {first}",
-            f"{name}[1:] = {src}[:-1]"]
+    return [f"{name} = np.empty_like({src})", f"{name}[0] = {first}", f"{name}[1:] = {src}[:-1]"]
 
 
 def _deriv(em, s, prefix, st):
@@ -329,15 +374,19 @@ def _deriv(em, s, prefix, st):
     if k == "integ":
         return [f"{d} = {em.role(s, 'rate')}"]
     if k == "smooth":
-        return (_shift(f"tg{i}", em.role(s, "input"), st)
-                + [f"{d} = (tg{i} - {st}) * o{i} / {em.role(s, 'time')}"])
+        return _shift(f"tg{i}", em.role(s, "input"), st) + [
+            f"{d} = (tg{i} - {st}) * o{i} / {em.role(s, 'time')}"
+        ]
     if k in ("delay", "delayn"):
         if k == "delay":
             lines = [f"of{i} = {st} / {em.role(s, 'time')}"]
         else:
             lines = _shift(f"tn{i}", em.role(s, "time"), f"tm{i}") + [f"of{i} = {st} / tn{i}"]
-        return (lines + _shift(f"if{i}", em.role(s, "input"), f"of{i}")
-                + [f"{d} = (if{i} - of{i}) * o{i}"])
+        return (
+            lines
+            + _shift(f"if{i}", em.role(s, "input"), f"of{i}")
+            + [f"{d} = (if{i} - of{i}) * o{i}"]
+        )
     if k == "trend":
         return [f"{d} = ({em.role(s, 'input')} - {st}) / {em.role(s, 'time')}"]
     return []
@@ -419,7 +468,7 @@ def load_source(src: str, glb: dict):
     digest = hashlib.sha256((CODEGEN_VERSION + src).encode()).hexdigest()
     folder = cache_dir() / "numpy"
     path = folder / f"m{digest[:32]}.py"
-    if read_verified(path) != src.encode():   # missing, edited or appended: rewrite it
+    if read_verified(path) != src.encode():  # missing, edited or appended: rewrite it
         write_verified(path, src.encode())
     namespace = dict(glb)
     code = compile(src, str(path), "exec")

@@ -4,6 +4,7 @@ The numpy, numba and JavaScript generators (and the loop-dominance analysis,
 which prints numpy code) import these from here; none reaches into another
 generator's private helpers.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ our compiler, so it is the reference for parity tests and ``--engine pysd``.
 PySD's translated ``.py`` is written next to a copy of the model in the
 cache directory, never beside the source model.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -15,8 +16,13 @@ import numpy as np
 
 from ..axes import RUN, TIME
 from ..errors import EngineError, ParameterError
-from ..params import (TimeSeries, check_param_name, infer_n_runs, normalize_timeseries,
-                      normalize_value)
+from ..params import (
+    TimeSeries,
+    check_param_name,
+    infer_n_runs,
+    normalize_timeseries,
+    normalize_value,
+)
 from ..results import SimulationResult
 from .cache import cache_dir
 
@@ -74,8 +80,17 @@ def _to_pysd_value(value, info, coords, dims):
     return float(value)
 
 
-def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
-                  saveper=None, initial_time=None, final_time=None, model=None):
+def simulate_pysd(
+    path,
+    params=None,
+    n_runs=None,
+    outputs=None,
+    time_step=None,
+    saveper=None,
+    initial_time=None,
+    final_time=None,
+    model=None,
+):
     """Simulate with PySD, one run per parameter set.
 
     Parameters
@@ -112,6 +127,7 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
     for name in outputs:
         if name not in cm.variables:
             from ..params import suggest
+
             raise ParameterError(f"unknown output '{name}'{suggest(name, cm.variables)}")
     norm = {}
     for name, value in params.items():
@@ -149,8 +165,13 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                df = pysd_model.run(params=run_params, return_columns=list(outputs),
-                                    flatten_output=False, progress=False, **kwargs)
+                df = pysd_model.run(
+                    params=run_params,
+                    return_columns=list(outputs),
+                    flatten_output=False,
+                    progress=False,
+                    **kwargs,
+                )
             except Exception as exc:
                 raise EngineError(f"PySD failed on run {r}: {exc}") from exc
             pysd_model.reload()
@@ -159,16 +180,25 @@ def simulate_pysd(path, params=None, n_runs=None, outputs=None, time_step=None,
             dims = cm.variables[name].dims
             col = df[name]
             if dims:
-                vals = np.stack([np.asarray(c.transpose(*dims).values, dtype=float)
-                                 if hasattr(c, "transpose")
-                                 else np.full([len(cm.dims[d]) for d in dims], float(c))
-                                 for c in col])
+                vals = np.stack(
+                    [
+                        np.asarray(c.transpose(*dims).values, dtype=float)
+                        if hasattr(c, "transpose")
+                        else np.full([len(cm.dims[d]) for d in dims], float(c))
+                        for c in col
+                    ]
+                )
             else:
                 vals = np.asarray([float(np.asarray(c)) for c in col])
             data[name].append(vals)
     data = {k: np.stack(v) for k, v in data.items()}
     dims = {k: (RUN, TIME) + tuple(cm.variables[k].dims) for k in data}
     coords = {d: tuple(cm.dims[d]) for k in data for d in cm.variables[k].dims}
-    return SimulationResult(time=time, data=data, dims=dims, coords=coords, n_runs=n,
-                            meta={"engine": "pysd", "method": "euler",
-                                  "model_hash": cm.model_hash})
+    return SimulationResult(
+        time=time,
+        data=data,
+        dims=dims,
+        coords=coords,
+        n_runs=n,
+        meta={"engine": "pysd", "method": "euler", "model_hash": cm.model_hash},
+    )

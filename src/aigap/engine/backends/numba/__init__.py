@@ -9,10 +9,26 @@
 
 Importing this package does not import numba (only running a kernel does).
 """
-from .backend import (BACKEND_VERSION, COMPILED_BLOCK, NumbaBackend, NumbaProgram, n_threads,
-                      numba_status, require_numba)
+
+from .backend import (
+    BACKEND_VERSION,
+    COMPILED_BLOCK,
+    NumbaBackend,
+    NumbaProgram,
+    n_threads,
+    numba_status,
+    require_numba,
+)
 
 BACKEND = NumbaBackend()
 
-__all__ = ["BACKEND", "BACKEND_VERSION", "COMPILED_BLOCK", "NumbaBackend", "NumbaProgram",
-           "n_threads", "numba_status", "require_numba"]
+__all__ = [
+    "BACKEND",
+    "BACKEND_VERSION",
+    "COMPILED_BLOCK",
+    "NumbaBackend",
+    "NumbaProgram",
+    "n_threads",
+    "numba_status",
+    "require_numba",
+]

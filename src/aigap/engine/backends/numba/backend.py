@@ -13,6 +13,7 @@ compiling it. Nothing numba cached is trusted unchecked: the kernels' cache
 files and those of the shared helpers (:mod:`.shared`) are sealed with their
 content hash after a compile and checked before they are loaded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,11 +26,10 @@ import numpy as np
 
 from ...errors import EngineError
 from .. import Backend
-from .codegen import (CODEGEN_VERSION, generate, info_columns, static_order, stored_scalars,
-                      what)
+from .codegen import CODEGEN_VERSION, generate, info_columns, static_order, stored_scalars, what
 
 BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
-COMPILED_BLOCK = 32_768       # runs per kernel call (inputs packed per block)
+COMPILED_BLOCK = 32_768  # runs per kernel call (inputs packed per block)
 
 
 def numba_status():
@@ -45,8 +45,10 @@ def require_numba():
     """numba's version; an EngineError saying how to install it when it cannot be imported."""
     ok, detail = numba_status()
     if not ok:
-        raise EngineError(f"the compiled engine needs numba, which cannot be imported ({detail}); "
-                          "install it with `pip install numba` or use engine='numpy'")
+        raise EngineError(
+            f"the compiled engine needs numba, which cannot be imported ({detail}); "
+            "install it with `pip install numba` or use engine='numpy'"
+        )
     return detail
 
 
@@ -54,9 +56,11 @@ def module_path(model_hash: str, src: str):
     """Cache file of a generated module: keyed by model, backend version, numba's version,
     the source of the modules a kernel imports (its machine code inlines them) and its own."""
     from ..cache import cache_dir
+
     version = require_numba()
-    digest = hashlib.sha256("\0".join([_imported_digest(), BACKEND_VERSION, version, src])
-                            .encode()).hexdigest()
+    digest = hashlib.sha256(
+        "\0".join([_imported_digest(), BACKEND_VERSION, version, src]).encode()
+    ).hexdigest()
     folder = cache_dir() / "numba"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"k{model_hash[:16]}_{digest[:24]}.py"
@@ -68,6 +72,7 @@ def _imported_digest() -> str:
     here (AVX-512 or AVX2: a cache shared between machines never mixes them): part of
     the kernel's cache key."""
     from .vecmath import isa
+
     here = Path(__file__).parent
     data = b"".join((here / name).read_bytes() for name in ("shared.py", "vecmath.py"))
     return hashlib.sha256(data + f"\0libmvec={isa()}".encode()).hexdigest()[:16]
@@ -94,6 +99,7 @@ def _verified(path: Path, src: str) -> bool:
     """The module file holds exactly ``src`` and numba's cache files match their seal
     (written after the first compile by :func:`seal_machine_code`); no seal, no trust."""
     from ..cache import sealed_ok
+
     try:
         if path.read_text() != src:
             return False
@@ -107,6 +113,7 @@ def seal_machine_code(path: Path) -> None:
     """Record the content hash of numba's cache files of ``path`` and of the shared
     helpers (after a compile)."""
     from ..cache import seal
+
     code = _machine_code(path)
     if code:
         seal(path.with_suffix(".sha256"), code)
@@ -132,6 +139,7 @@ def shared_cache_files() -> list:
 def _seal_record() -> Path:
     from ..cache import cache_dir
     from .helpers import DIGEST
+
     where = hashlib.sha1(str(_cache_folder()).encode()).hexdigest()[:12]
     return cache_dir() / "numba" / f"shared-{DIGEST}-{where}.sha256"
 
@@ -140,6 +148,7 @@ def _verify_shared() -> None:
     """Delete the shared helpers' cache files unless they match their seal (no seal, no
     trust): numba then compiles them again with the next kernel, never unpickles them."""
     from ..cache import sealed_ok
+
     files = shared_cache_files()
     if files and not sealed_ok(_seal_record(), files):
         for f in files:
@@ -149,6 +158,7 @@ def _verify_shared() -> None:
 def _seal_shared() -> None:
     """Record the content hash of the helpers' cache files (after a kernel compile)."""
     from ..cache import seal
+
     files = shared_cache_files()
     if files:
         record = _seal_record()
@@ -169,7 +179,7 @@ def _verify_shared_once():
 def load_module(model_hash: str, src: str):
     """Write the source once (atomically; numba's cache is keyed by its mtime) and import it."""
     path = module_path(model_hash, src)
-    if not _verified(path, src):     # content-checked: an edited module or cache is rebuilt
+    if not _verified(path, src):  # content-checked: an edited module or cache is rebuilt
         for f in _machine_code(path):
             f.unlink(missing_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
@@ -193,6 +203,7 @@ def load_module(model_hash: str, src: str):
 def n_threads() -> int:
     """Threads of the compiled engine: numba's setting (NUMBA_NUM_THREADS, set_num_threads)."""
     import numba
+
     return max(1, int(numba.get_num_threads()))
 
 
@@ -211,10 +222,11 @@ def run_parallel(fn, n_runs, args, min_chunk=64):
         fn(0, n_runs, *args)
         return
     from concurrent.futures import ThreadPoolExecutor
+
     pool = _POOL.get(k)
     if pool is None:
         pool = _POOL[k] = ThreadPoolExecutor(k, thread_name_prefix="aigap-kernel")
-    bounds = (np.linspace(0, n_runs, k + 1) // 8 * 8).astype(int)   # whole groups of 8 runs
+    bounds = (np.linspace(0, n_runs, k + 1) // 8 * 8).astype(int)  # whole groups of 8 runs
     bounds[-1] = n_runs
     futures = [pool.submit(fn, int(a), int(b), *args) for a, b in zip(bounds[:-1], bounds[1:])]
     for f in futures:
@@ -227,8 +239,8 @@ class NumbaProgram:
     def __init__(self, prog):
         self.ir = prog
         self._fns = {}
-        self._unsealed = {}       # kernels compiled in this process whose cache is not sealed yet
-        self.compiles = 0           # kernels built (or loaded from disk) by this object
+        self._unsealed = {}  # kernels compiled in this process whose cache is not sealed yet
+        self.compiles = 0  # kernels built (or loaded from disk) by this object
 
     def __getstate__(self):
         return {"ir": self.ir, "_fns": {}, "_unsealed": {}, "compiles": 0}
@@ -238,12 +250,14 @@ class NumbaProgram:
         """True when the lock-step (SIMD + libmvec) kernel is used for this model;
         ``AIGAP_NUMBA_LANES=0`` forces the one-run-at-a-time kernel."""
         from .lanes import lanes_supported
+
         return os.environ.get("AIGAP_NUMBA_LANES", "1") != "0" and lanes_supported(self.ir)
 
     def source(self, method):
         """Python source of the kernel module of ``method`` (Euler or RK4)."""
         if self.lanes:
             from .lanes import generate_lanes
+
             return generate_lanes(self.ir, method)
         return generate(self.ir, method)
 
@@ -255,8 +269,9 @@ class NumbaProgram:
 
         ``ts_params`` and ``outputs`` are accepted for the numpy backend's call
         shape; they do not change the kernel."""
-        return (self._key(method) in self._fns
-                or is_compiled(self.ir.model_hash, self.source(method)))
+        return self._key(method) in self._fns or is_compiled(
+            self.ir.model_hash, self.source(method)
+        )
 
     def kernel(self, method):
         """The compiled kernel of ``method`` (compiled, or loaded from the disk cache, once)."""
@@ -273,8 +288,9 @@ class NumbaProgram:
         time-series constants, running the one kernel of ``method``."""
         fn = self.kernel(method)
         # the first job after a compile seals numba's cache files (checked on every load)
-        return Kernel(self.ir, fn, ts_params, outputs,
-                      path=self._unsealed.pop(self._key(method), None))
+        return Kernel(
+            self.ir, fn, ts_params, outputs, path=self._unsealed.pop(self._key(method), None)
+        )
 
 
 class Kernel:
@@ -283,7 +299,7 @@ class Kernel:
     def __init__(self, prog, fn, ts, outputs, path=None):
         self.ir = prog
         self.fn = fn
-        self.path = path          # the module file; numba's cache beside it is sealed once
+        self.path = path  # the module file; numba's cache beside it is sealed once
         self.params = list(prog.params)
         self.ts = sorted(ts)
         self.tsj = np.array([self.params.index(p) for p in self.ts], dtype=np.int64)
@@ -305,26 +321,40 @@ class Kernel:
         TX = np.concatenate(xs) if xs else np.zeros(0)
         TV = np.empty((R, int(TO[-1])))
         for q, p in enumerate(self.ts):
-            TV[:, TO[q]:TO[q + 1]] = TS[p][1]
+            TV[:, TO[q] : TO[q + 1]] = TS[p][1]
         INFO = np.zeros((R, len(self.info)))
         save = np.ascontiguousarray(save, dtype=np.int64)
         OUT = np.empty((R, int(save.max()) + 1 if save.size else 0, len(self.sel)))
-        args = (PR, TX, TO, TV, self.tsj, self.sel, np.ascontiguousarray(times, dtype=float),
-                save, float(dt), float(initial_time), float(final_time), float(saveper),
-                OUT, INFO)
+        args = (
+            PR,
+            TX,
+            TO,
+            TV,
+            self.tsj,
+            self.sel,
+            np.ascontiguousarray(times, dtype=float),
+            save,
+            float(dt),
+            float(initial_time),
+            float(final_time),
+            float(saveper),
+            OUT,
+            INFO,
+        )
         run_parallel(self.fn, R, args)
-        if self.path is not None:          # compiled (and cached) now: seal the cache files
+        if self.path is not None:  # compiled (and cached) now: seal the cache files
             seal_machine_code(self.path)
             self.path = None
         k = 0
         for o, (a, b) in zip(O, self.spans):
-            o[...] = OUT[:, :, k:k + b - a].reshape(o.shape)
+            o[...] = OUT[:, :, k : k + b - a].reshape(o.shape)
             k += b - a
         self.check(INFO, dt)
 
     def check(self, INFO, dt):
         """Raise the numpy backend's error for orders/delay times it would reject."""
         from ...runtime import delay_order, uniform_int
+
         col = {key: INFO[:, c] for c, key in enumerate(self.info)}
         states = {s.sid: s for s in self.ir.states}
         for kind, sid in self.ir.init_order:

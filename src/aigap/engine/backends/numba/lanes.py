@@ -16,6 +16,7 @@ variable order keep the scalar kernel. Outputs and time-series constants are
 run-time arguments: constants are rows of ``V`` (``PROW``) that a time series
 overwrites at every evaluation time, and saved steps copy the rows ``OROW[SEL]``.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ LIFT = re.compile(r"\bv_lift(\d+)\b")
 def lanes_supported(prog: ir.Program) -> bool:
     """True when every state is a scalar and libmvec is usable here."""
     from .vecmath import available
-    ok = all(s.kind in ("integ", "trend", "initial") or static_order(s) is not None
-             for s in prog.states)
+
+    ok = all(
+        s.kind in ("integ", "trend", "initial") or static_order(s) is not None for s in prog.states
+    )
     return ok and available()
 
 
@@ -47,7 +50,7 @@ class LaneEmitter(Emitter):
         self.lifted = {}
 
     def _lift(self, fn, args, sc):
-        texts = [self(a, sc) for a in args]      # nested lifts first: they take lower ids
+        texts = [self(a, sc) for a in args]  # nested lifts first: they take lower ids
         k = len(self.lifted)
         self.lifted[k] = (fn, texts)
         return f"v_lift{k}"
@@ -55,6 +58,7 @@ class LaneEmitter(Emitter):
     def __call__(self, node, sc=None):
         """Source of ``node``; exp/ln/power become lifted temporaries when ``lift`` is on."""
         from .codegen import INIT
+
         sc = sc or INIT
         if self.lift:
             if isinstance(node, ir.Op) and node.op == "^":
@@ -91,8 +95,10 @@ class LaneGenerator(Generator):
     def ts_lines(self, sc):
         """Time series at initialisation (one run, lane ``l``); a marker in the step."""
         if sc.time == "t":
-            return ["for q in range(TSJ.shape[0]):",
-                    "    V[PROW[TSJ[q]], l] = _ts(t, TX, TO[q], TO[q + 1], TV, r)"]
+            return [
+                "for q in range(TSJ.shape[0]):",
+                "    V[PROW[TSJ[q]], l] = _ts(t, TX, TO[q], TO[q + 1], TV, r)",
+            ]
         return [f"__ts__ {sc.time}"]
 
     def store_lines(self, sc):
@@ -107,9 +113,13 @@ class LaneGenerator(Generator):
         init = self.init_lines()
         self.em.lift = True
         loop = self.loop_lines()
-        body = ["nl = min(8, r1 - b)",
-                "for l in range(8):", "    RL[l] = b + l if l < nl else r1 - 1",
-                "for l in range(8):", "    r = RL[l]"]
+        body = [
+            "nl = min(8, r1 - b)",
+            "for l in range(8):",
+            "    RL[l] = b + l if l < nl else r1 - 1",
+            "for l in range(8):",
+            "    r = RL[l]",
+        ]
         init = [self.lanes(line) for line in init]
         step = self.step_body(loop)
         prow = [self.row(self.names(p)) for p in self.prog.params]
@@ -118,18 +128,28 @@ class LaneGenerator(Generator):
         read = {int(m) for line in init + step for m in LOADED.findall(line) + VEC.findall(line)}
         read |= set(orow)
         body += ["    " + line for line in self.init_body(init, read)]
-        body += [line for line in step       # a store no one reads is dropped
-                 if not (m := STORED.fullmatch(line)) or int(m.group(1)) in read]
-        head = self.header("backends.numba.lanes",
-                           ["from aigap.engine.backends.numba.vecmath import vexp, vlog, vpow"],
-                           note=f"{LANES} runs in lock-step")
-        head += [f"PROW = np.array({prow!r}, dtype=np.int64)",
-                 f"OROW = np.array({orow!r}, dtype=np.int64)", ""]
-        block = ['@njit(nogil=True, cache=True, error_model="numpy")',
-                 f"def run_block(r0, r1, {self.ARGS}):",
-                 f"    V = np.zeros(({max(1, len(self.rows))}, 8))",
-                 "    RL = np.empty(8, np.int64)",
-                 "    for b in range(r0, r1, 8):"]
+        body += [
+            line
+            for line in step  # a store no one reads is dropped
+            if not (m := STORED.fullmatch(line)) or int(m.group(1)) in read
+        ]
+        head = self.header(
+            "backends.numba.lanes",
+            ["from aigap.engine.backends.numba.vecmath import vexp, vlog, vpow"],
+            note=f"{LANES} runs in lock-step",
+        )
+        head += [
+            f"PROW = np.array({prow!r}, dtype=np.int64)",
+            f"OROW = np.array({orow!r}, dtype=np.int64)",
+            "",
+        ]
+        block = [
+            '@njit(nogil=True, cache=True, error_model="numpy")',
+            f"def run_block(r0, r1, {self.ARGS}):",
+            f"    V = np.zeros(({max(1, len(self.rows))}, 8))",
+            "    RL = np.empty(8, np.int64)",
+            "    for b in range(r0, r1, 8):",
+        ]
         block += ["        " + line for line in body]
         return "\n".join(head + [HELPERS, ""] + block) + "\n"
 
@@ -139,16 +159,21 @@ class LaneGenerator(Generator):
         and stored only when the step or the saved outputs read them (``read``); values
         no stored row depends on are dropped.
         Fewer array accesses: numba's compile time is proportional to them."""
-        ts = next((k for k, line in enumerate(lines)
-                   if line.startswith("for q in range(TSJ.shape[0]):")), None)
-        rest = lines[ts + 2:] if ts is not None else []
+        ts = next(
+            (k for k, line in enumerate(lines) if line.startswith("for q in range(TSJ.shape[0]):")),
+            None,
+        )
+        rest = lines[ts + 2 :] if ts is not None else []
         if ts is None or not all(CELL.fullmatch(line.split(" = ", 1)[0]) for line in rest):
-            return lines                               # not plain assignments: as written
+            return lines  # not plain assignments: as written
         head = [line for line in lines[:ts] if not PARAM.fullmatch(line)]
         copy = ["for q in range(PROW.shape[0]):", "    V[PROW[q], l] = PR[r, q]"]
-        body = [line for line in _localise(rest, 0)
-                if not STORE.fullmatch(line) or int(STORE.fullmatch(line).group(1)) in read]
-        return head + copy + lines[ts:ts + 2] + _live(body)
+        body = [
+            line
+            for line in _localise(rest, 0)
+            if not STORE.fullmatch(line) or int(STORE.fullmatch(line).group(1)) in read
+        ]
+        return head + copy + lines[ts : ts + 2] + _live(body)
 
     # ------------------------------------------------------------- RK4
     def loop_lines(self):
@@ -172,26 +197,47 @@ class LaneGenerator(Generator):
         for s in pl["continuous"]:
             n = static_order(s)
             subs += [f"{s.sid}"] if n is None else [f"{s.sid}_{q}" for q in range(n)]
-        body = ["TKS_ = tl if stg == 0 else (tl + dt / 2 if stg < 3 else tl + dt)",
-                "TKH_ = 0.5 if stg < 3 else 1.0", "TKW_ = 2.0 if stg < 3 else 1.0",
-                "if stg == 0:", *[f"    SB_{x} = S{x}" for x in subs],
-                "else:", *[f"    S{x} = SB_{x} + D{x} * dt * TKH_" for x in subs]]
+        body = [
+            "TKS_ = tl if stg == 0 else (tl + dt / 2 if stg < 3 else tl + dt)",
+            "TKH_ = 0.5 if stg < 3 else 1.0",
+            "TKW_ = 2.0 if stg < 3 else 1.0",
+            "if stg == 0:",
+            *[f"    SB_{x} = S{x}" for x in subs],
+            "else:",
+            *[f"    S{x} = SB_{x} + D{x} * dt * TKH_" for x in subs],
+        ]
         body += self.ts_lines(st)
-        body += [f"{em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
-                 if a.target in pl["deriv_need"]]
-        for s in self.prog.states:             # before the saved outputs: one region
+        body += [
+            f"{em.var(a.target, st)} = {em(a.expr, st)}"
+            for a in pl["loop"]
+            if a.target in pl["deriv_need"]
+        ]
+        for s in self.prog.states:  # before the saved outputs: one region
             body += self.deriv(s, st)
         body += ["if stg == 0:", "    j = save[k]", "    if j >= 0:"]
-        body += [f"        {em.var(a.target, st)} = {em(a.expr, st)}" for a in pl["loop"]
-                 if a.target not in pl["deriv_need"]]
+        body += [
+            f"        {em.var(a.target, st)} = {em(a.expr, st)}"
+            for a in pl["loop"]
+            if a.target not in pl["deriv_need"]
+        ]
         body += ["        " + line for line in self.store_lines(st)]
         body += ["    if k == n:", "        break"]
-        body += ["if stg == 0:", *[f"    AK_{x} = D{x}" for x in subs],
-                 "else:", *[f"    AK_{x} = AK_{x} + TKW_ * D{x}" for x in subs]]
-        loop = ["for stg in range(4):", *["    " + line for line in body],
-                "if k == n:", "    break", *[f"S{x} = SB_{x} + dt / 6 * AK_{x}" for x in subs]]
+        body += [
+            "if stg == 0:",
+            *[f"    AK_{x} = D{x}" for x in subs],
+            "else:",
+            *[f"    AK_{x} = AK_{x} + TKW_ * D{x}" for x in subs],
+        ]
+        loop = [
+            "for stg in range(4):",
+            *["    " + line for line in body],
+            "if k == n:",
+            "    break",
+            *[f"S{x} = SB_{x} + dt / 6 * AK_{x}" for x in subs],
+        ]
         return ["n = times.shape[0] - 1", "for k in range(n + 1):", "    tl = times[k]"] + [
-            "    " + line for line in loop]
+            "    " + line for line in loop
+        ]
 
     def localise(self, seg):
         """A lane loop's statements with rows loaded into locals once (see _localise)."""
@@ -202,13 +248,24 @@ class LaneGenerator(Generator):
     def special(indent, stmt):
         """Expansion of the time-series and store markers (loops over run-time indices)."""
         if stmt.startswith("__ts__ "):
-            return [indent + line for line in (
-                "for q in range(TSJ.shape[0]):", "    row = PROW[TSJ[q]]",
-                "    for l in range(8):",
-                f"        V[row, l] = _ts({stmt.split()[1]}, TX, TO[q], TO[q + 1], TV, RL[l])")]
-        return [indent + line for line in (
-            "for m in range(SEL.shape[0]):", "    row = OROW[SEL[m]]",
-            "    for l in range(nl):", "        OUT[b + l, j, m] = V[row, l]")]
+            return [
+                indent + line
+                for line in (
+                    "for q in range(TSJ.shape[0]):",
+                    "    row = PROW[TSJ[q]]",
+                    "    for l in range(8):",
+                    f"        V[row, l] = _ts({stmt.split()[1]}, TX, TO[q], TO[q + 1], TV, RL[l])",
+                )
+            ]
+        return [
+            indent + line
+            for line in (
+                "for m in range(SEL.shape[0]):",
+                "    row = OROW[SEL[m]]",
+                "    for l in range(nl):",
+                "        OUT[b + l, j, m] = V[row, l]",
+            )
+        ]
 
     def step_body(self, loop):
         """Group the scalar generator's step lines into lane loops and vector calls."""
@@ -242,12 +299,13 @@ class LaneGenerator(Generator):
                 add(indent, (fn, rows))
                 done.add(k)
 
-        for line in loop[2:]:                       # after "n = ..." and "for k in ...:"
+        for line in loop[2:]:  # after "n = ..." and "for k in ...:"
             text = line[4:]
             indent = " " * (len(text) - len(text.lstrip()))
             stmt = text.strip()
-            if stmt.startswith(("j = save", "if ", "else", "pass", "break", "tl = ", "TK",
-                                "for stg")):
+            if stmt.startswith(
+                ("j = save", "if ", "else", "pass", "break", "tl = ", "TK", "for stg")
+            ):
                 flush()
                 out.append(text)
             elif stmt.startswith(("__ts__", "__store__")):
@@ -275,17 +333,19 @@ class LaneGenerator(Generator):
         for i, item in enumerate(items):
             if isinstance(item, str):
                 lhs, rhs = item.split(" = ", 1)
-                reads, writes = [int(r) for r in CELL.findall(rhs)], [int(CELL.fullmatch(
-                    lhs).group(1))]
+                reads, writes = (
+                    [int(r) for r in CELL.findall(rhs)],
+                    [int(CELL.fullmatch(lhs).group(1))],
+                )
             else:
                 reads, writes = item[1][:-1], item[1][-1:]
             after = [last_write[r] for r in reads + writes if r in last_write]
             after += [e for r in writes for e in readers.get(r, ())]
             low = max((slot[e] for e in after), default=0)
             if isinstance(item, str):
-                slot.append(low + (low % 2))             # loops are the even slots
+                slot.append(low + (low % 2))  # loops are the even slots
             else:
-                slot.append(low + 1 - (low % 2))         # calls the odd ones
+                slot.append(low + 1 - (low % 2))  # calls the odd ones
             for r in reads:
                 readers.setdefault(r, []).append(i)
             for r in writes:
@@ -298,9 +358,11 @@ class LaneGenerator(Generator):
                 out.append(indent + "for l in range(8):")
                 out.extend(indent + "    " + line for line in self.localise(group))
             else:
-                out.extend(indent + f"{fn}({', '.join(f'V[{r}]' for r in rows)})"
-                           for fn, rows in group)
+                out.extend(
+                    indent + f"{fn}({', '.join(f'V[{r}]' for r in rows)})" for fn, rows in group
+                )
         return out
+
 
 CELL = re.compile(r"V\[(\d+), l\]")
 LOADED = re.compile(r"= V\[(\d+), l\]$")
@@ -330,8 +392,10 @@ def _localise(seg, tag):
         rhs = CELL.sub(lambda m: cur[m.group(1)], rhs)
         row = CELL.fullmatch(lhs).group(1)
         body.append(f"{new(row)} = {rhs}")
-    stores = [f"V[{r}, l] = {cur[r]}" for r in dict.fromkeys(
-        CELL.fullmatch(st.split(" = ", 1)[0]).group(1) for st in seg)]
+    stores = [
+        f"V[{r}, l] = {cur[r]}"
+        for r in dict.fromkeys(CELL.fullmatch(st.split(" = ", 1)[0]).group(1) for st in seg)
+    ]
     return loads + body + stores
 
 

@@ -3,6 +3,7 @@
 Used by ``benchmarks/bench_backends.py`` to put the kernel's speed beside the
 machine's division/FMA throughput.
 """
+
 from __future__ import annotations
 
 from ... import ir
@@ -11,14 +12,30 @@ from .codegen import plan
 from .printer import _pow2_reciprocal, static_order
 
 ARITH = ("+", "-", "*", "/")
-CALLS = {"exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-         "cosh", "tanh", "power", "log"}
+CALLS = {
+    "exp",
+    "ln",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "power",
+    "log",
+}
 
 
 def _count(node, c, states):
     """Add the operations of one evaluation of ``node`` to counter ``c``."""
+
     def add(key, k=1):
         c[key] = c.get(key, 0) + k
+
     if isinstance(node, ir.Call) and node.fn in LOWERED:
         _count(lower_call(node.fn, node.args), c, states)
     elif isinstance(node, ir.Op):
@@ -70,19 +87,25 @@ def op_counts(prog: ir.Program, outputs, method="euler", save_fraction=1.0):
         _count(a.expr, step if a.target in pl["deriv_need"] else stored, states)
     for s in prog.states:
         n = static_order(s) or (int(s.order.value) if isinstance(s.order, ir.Num) else 1)
-        per = {"integ": {}, "trend": {"arith": 1, "div": 1},
-               "smooth": {"arith": 2 * n, "div": n}, "delay": {"arith": 2 * n, "div": 2 * n},
-               "delayn": {"arith": 2 * n, "div": 2 * n}}.get(s.kind, {})
+        per = {
+            "integ": {},
+            "trend": {"arith": 1, "div": 1},
+            "smooth": {"arith": 2 * n, "div": n},
+            "delay": {"arith": 2 * n, "div": 2 * n},
+            "delayn": {"arith": 2 * n, "div": 2 * n},
+        }.get(s.kind, {})
         for key, k in per.items():
             deriv[key] = deriv.get(key, 0) + k
-    scalars = sum(static_order(s) or (int(s.order.value) if isinstance(s.order, ir.Num)
-                                      else 1) for s in pl["continuous"])
+    scalars = sum(
+        static_order(s) or (int(s.order.value) if isinstance(s.order, ir.Num) else 1)
+        for s in pl["continuous"]
+    )
     evals = 1 if pl["method"] == "euler" else 4
     out = {}
     for src, w in ((step, 1), (stored, save_fraction)):
         for key, k in src.items():
             out[key] = out.get(key, 0) + k * w
-    if evals > 1:                      # RK4: three more derivative evaluations per step
+    if evals > 1:  # RK4: three more derivative evaluations per step
         rk = {}
         for a in pl["rk"]:
             _count(a.expr, rk, states)

@@ -5,6 +5,7 @@ Every IR scalar is a local float of one run; comparisons yield 0.0/1.0
 become exact multiplications. Vensim functions are emitted from their single
 definition in :mod:`aigap.engine.lowering`.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,13 +16,24 @@ from ... import ir
 from ...lowering import LOWERED, Code, lower_call, trend_output
 from ..printing import NameTable, num
 
-MATH1 = {"exp": "math.exp", "ln": "math.log", "sqrt": "math.sqrt", "sin": "math.sin",
-         "cos": "math.cos", "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos",
-         "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
-         "integer": "np.trunc", "abs": "abs"}
+MATH1 = {
+    "exp": "math.exp",
+    "ln": "math.log",
+    "sqrt": "math.sqrt",
+    "sin": "math.sin",
+    "cos": "math.cos",
+    "tan": "math.tan",
+    "arcsin": "math.asin",
+    "arccos": "math.acos",
+    "arctan": "math.atan",
+    "sinh": "math.sinh",
+    "cosh": "math.cosh",
+    "tanh": "math.tanh",
+    "integer": "np.trunc",
+    "abs": "abs",
+}
 COMPARE = ("==", "!=", "<", "<=", ">", ">=")
-LOOKUP_FN = {"interpolate": "_lk_interp", "extrapolate": "_lk_extrap",
-             "hold_backward": "_lk_hold"}
+LOOKUP_FN = {"interpolate": "_lk_interp", "extrapolate": "_lk_extrap", "hold_backward": "_lk_hold"}
 
 
 def _pow2_reciprocal(node):
@@ -55,10 +67,10 @@ class Scope:
     def __init__(self, time="t", suffix="", renamed=frozenset(), state="S", deriv="D", tn="TN"):
         self.time = time
         self.suffix = suffix
-        self.renamed = renamed        # IR names recomputed at this point
-        self.state = state            # prefix of state variables (S, or Y2_.. in a stage)
-        self.deriv = deriv            # prefix of derivative variables
-        self.tn = tn                  # DELAY N: stage delay times
+        self.renamed = renamed  # IR names recomputed at this point
+        self.state = state  # prefix of state variables (S, or Y2_.. in a stage)
+        self.deriv = deriv  # prefix of derivative variables
+        self.tn = tn  # DELAY N: stage delay times
 
 
 INIT = Scope()
@@ -71,7 +83,7 @@ class Emitter:
         self.prog = prog
         self.names = names
         self.states = {s.sid: s for s in prog.states}
-        self.refs = {}                # IR names read from an array (e.g. PR[r, j])
+        self.refs = {}  # IR names read from an array (e.g. PR[r, j])
 
     def var(self, name, sc: Scope):
         """Local name (or array cell) of IR variable ``name`` at evaluation point ``sc``."""
@@ -92,8 +104,12 @@ class Emitter:
         if isinstance(node, ir.Time):
             return sc.time
         if isinstance(node, ir.Control):
-            return {"time_step": "dt", "initial_time": "initial_time",
-                    "final_time": "final_time", "saveper": "saveper"}[node.name]
+            return {
+                "time_step": "dt",
+                "initial_time": "initial_time",
+                "final_time": "final_time",
+                "saveper": "saveper",
+            }[node.name]
         if isinstance(node, ir.Op):
             a = [e(x, sc) for x in node.args]
             op = node.op
@@ -115,7 +131,7 @@ class Emitter:
                     return f"({a[0]} * {inv})"
             return f"({a[0]} {op} {a[1]})"
         if isinstance(node, ir.Call):
-            if node.fn in LOWERED:                 # formulas defined once, in lowering.py
+            if node.fn in LOWERED:  # formulas defined once, in lowering.py
                 return e(lower_call(node.fn, node.args), sc)
             return self.call(node.fn, [e(x, sc) for x in node.args])
         if isinstance(node, ir.Lookup):
@@ -132,8 +148,10 @@ class Emitter:
         if fn in MATH1:
             return f"{MATH1[fn]}({a[0]})"
         simple = {
-            "min": "_fmin({0}, {1})", "max": "_fmax({0}, {1})",
-            "power": "(({0}) ** ({1}))", "log": "(math.log({0}) / math.log({1}))",
+            "min": "_fmin({0}, {1})",
+            "max": "_fmax({0}, {1})",
+            "power": "(({0}) ** ({1}))",
+            "log": "(math.log({0}) / math.log({1}))",
             "if_then_else": "_ite({0}, {1}, {2})",
         }
         if fn in simple:

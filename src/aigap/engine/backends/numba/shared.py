@@ -11,6 +11,7 @@ beside it, or in ``NUMBA_CACHE_DIR``), not in each generated kernel module, so a
 new kernel compiles only its own body; LLVM still inlines them into the kernel.
 Imported by the generated modules only (it imports numba).
 """
+
 import numpy as np
 from numba import njit
 

@@ -9,6 +9,7 @@ on the two ``<4 x double>`` halves. Results within a few ulp of the scalar C
 library. :func:`isa` says which variant this machine uses (``None``: libmvec
 is not usable here), :func:`available` whether there is one.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,10 +17,16 @@ import functools
 LIBMVEC = "libmvec.so.1"
 # ISA -> (lanes per call, CPU features it needs, symbols); preferred first
 VARIANTS = {
-    "avx512": (8, ("avx512f",),
-               {"exp": "_ZGVeN8v_exp", "log": "_ZGVeN8v_log", "pow": "_ZGVeN8vv_pow"}),
-    "avx2": (4, ("avx2", "fma"),
-             {"exp": "_ZGVdN4v_exp", "log": "_ZGVdN4v_log", "pow": "_ZGVdN4vv_pow"}),
+    "avx512": (
+        8,
+        ("avx512f",),
+        {"exp": "_ZGVeN8v_exp", "log": "_ZGVeN8v_log", "pow": "_ZGVeN8vv_pow"},
+    ),
+    "avx2": (
+        4,
+        ("avx2", "fma"),
+        {"exp": "_ZGVdN4v_exp", "log": "_ZGVdN4v_log", "pow": "_ZGVdN4vv_pow"},
+    ),
 }
 LANES = 8
 
@@ -30,6 +37,7 @@ def isa() -> str | None:
     when neither is (no such CPU features, or no glibc libmvec)."""
     try:
         import llvmlite.binding as llb
+
         # a FeatureMap {name: bool}: its flatten() text lists "-avx512f" for a CPU *without*
         # it, so a substring test would say yes on every x86 CPU (SIGILL on AMD Zen 3)
         features = llb.get_host_cpu_features()
@@ -61,25 +69,34 @@ def _make(name, arity, variant):
 
         def codegen(context, builder, signature, args):
             vec = lir.VectorType(lir.DoubleType(), width)
-            fn = cgutils.get_or_insert_function(builder.module, lir.FunctionType(
-                vec, [vec] * arity), symbols[name])
-            data = [context.make_array(ty)(context, builder, a).data
-                    for ty, a in zip(signature.args, args)]
-            for k in range(0, LANES, width):         # one call per <width x double> chunk
-                ptrs = [builder.bitcast(cgutils.gep(builder, d, k) if k else d,
-                                        vec.as_pointer()) for d in data]
+            fn = cgutils.get_or_insert_function(
+                builder.module, lir.FunctionType(vec, [vec] * arity), symbols[name]
+            )
+            data = [
+                context.make_array(ty)(context, builder, a).data
+                for ty, a in zip(signature.args, args)
+            ]
+            for k in range(0, LANES, width):  # one call per <width x double> chunk
+                ptrs = [
+                    builder.bitcast(cgutils.gep(builder, d, k) if k else d, vec.as_pointer())
+                    for d in data
+                ]
                 out = builder.call(fn, [builder.load(p, align=8) for p in ptrs[:arity]])
                 builder.store(out, ptrs[arity], align=8)
             return context.get_dummy_value()
+
         return sig, codegen
 
     if arity == 1:
+
         def one(typingctx, x, out):
             return typer(typingctx, x, out)
+
         return intrinsic(one)
 
     def two(typingctx, x, y, out):
         return typer(typingctx, x, y, out)
+
     return intrinsic(two)
 
 
