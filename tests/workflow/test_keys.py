@@ -39,6 +39,9 @@ def test_no_module_repeats_a_name_list():
     ]
     assert len(files) > 20
     offenders = [
-        str(p.relative_to(SRC)) for p in files if p.name != "keys.py" and pair.search(p.read_text())
+        str(p.relative_to(SRC))
+        for p in files
+        # diagram.py: the drawing's layout of the shipped model (stock positions, key links)
+        if p.name not in ("keys.py", "diagram.py") and pair.search(p.read_text())
     ]
     assert offenders == []

@@ -173,3 +173,17 @@ def test_profile_file_errors_carry_line_numbers(tmp_path, real):
         "did you mean 'Model ARR'?" in lines
     )
     assert any(s.startswith(f"{path}:5: gap_ratios: gap ratios need regions") for s in lines)
+
+
+def test_second_model_without_profile_is_refused_by_run(aigap, sir_project, tmp_path):
+    (sir_project / "SIR.profile.yaml").unlink()
+    p = aigap(
+        "run",
+        sir_project / "scenarios" / "flu.yaml",
+        model=sir_project / "SIR.mdl",
+        cwd=sir_project,
+    )
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "defines none of the contract variables" in p.stderr
+    assert "write SIR.profile.yaml beside it" in p.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

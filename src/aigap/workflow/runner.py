@@ -307,17 +307,25 @@ def run_scenarios(
 
 def check_contract(cm: CompiledModel, profile: Profile) -> None:
     """The summary tables need the model contract (the profile's summary variables and gap
-    ratios, :mod:`aigap.core.profile`): a model with none of them is refused instead of
-    printing empty tables. A profile file is checked against its model when loaded; this
-    catches a derived profile of a model with no variables to report."""
+    ratios, :mod:`aigap.core.profile`). A model with neither a profile file nor any of the
+    shipped contract's variables is refused (one line naming the profile to write) instead
+    of tables the user never asked for; so is a profile whose variables the model lacks."""
     wanted = profile.table_variables
+    target = f"{Path(cm.path).stem}.profile.yaml"
+    if profile.path is None:  # derived: the model brought no profile
+        raise InputError(
+            [
+                f"{cm.path}: the model defines none of the contract variables "
+                f"({', '.join(DEFAULT_PROFILE.table_variables)}) and has no profile; write "
+                f"{target} beside it naming the variables to report (README: Project "
+                "profile)"
+            ]
+        )
     if not wanted or not any(v in cm.variables for v in wanted):
         raise InputError(
             [
                 f"{cm.path}: nothing to report: the model defines none of the "
-                f"profile's variables ({', '.join(wanted) or 'none'}); write "
-                f"{Path(cm.path).stem}.profile.yaml beside it (see "
-                "docs/architecture.md)"
+                f"profile's variables ({', '.join(wanted) or 'none'}); fix {target}"
             ]
         )
     missing = [v for v in wanted if v not in cm.variables]
