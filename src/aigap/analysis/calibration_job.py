@@ -38,7 +38,7 @@ from ..observations import (
 from ..scenarios import InputError, load_scenario, resolve_params, safe_name
 from ..core.errors import closest
 from ..scenarios.schema import constant_limits
-from ..workflow.manifest import build_manifest, engine_record, write_manifest
+from ..workflow.manifest import build_manifest, scenario_record, engine_record, write_manifest
 from ..workflow.partial import chunk_runner
 from ..workflow.rundir import check_output_path, new_run_dir
 from . import fitting as core
@@ -368,13 +368,7 @@ def run_calibration(
                 seed=seed,
                 observations=obs.path,
                 command=command if command is not None else sys.argv,
-                scenarios=[
-                    {
-                        "name": scenario.name,
-                        "description": scenario.description,
-                        "files": list(scenario.files),
-                    }
-                ],
+                scenarios=[scenario_record(scenario)],
                 extra={
                     "calibration": {
                         "parameters": list(out.labels),

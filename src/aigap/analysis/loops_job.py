@@ -238,7 +238,7 @@ def run_loops(
     from datetime import datetime
 
     from ..engine import compile_model
-    from ..workflow.manifest import build_manifest, write_manifest
+    from ..workflow.manifest import build_manifest, scenario_record, write_manifest
     from ..workflow.rundir import new_run_dir
     from ..workflow.runner import find_model, load_inputs
     from .loops_file import load_loop_names, loops_file
@@ -268,10 +268,7 @@ def run_loops(
                 engine="numpy",
                 time_step=time_step or cm.time_step,
                 command=command,
-                scenarios=[
-                    {"name": sc.name, "description": sc.description, "files": list(sc.files)}
-                    for sc in scenarios
-                ],
+                scenarios=[scenario_record(sc) for sc in scenarios],
                 extra={
                     "loops": {
                         "variable": variable,

@@ -35,7 +35,13 @@ import numpy as np
 from ..engine import TimeSeries
 from ..observations import default_observations_path, load_observations
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    scenario_record,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.rundir import new_run_dir, runs_root
 from . import policy as pm
 from .conditions import Target
@@ -499,13 +505,7 @@ def run_policy(
             seed=spec.seed,
             observations=obs.path if obs else None,
             command=command if command is not None else sys.argv,
-            scenarios=[
-                {
-                    "name": scenario.name,
-                    "description": scenario.description,
-                    "files": list(scenario.files),
-                }
-            ],
+            scenarios=[scenario_record(scenario)],
             extra={
                 "policy": {
                     **file_record(spec.path),

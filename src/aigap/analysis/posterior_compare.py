@@ -41,7 +41,13 @@ import numpy as np
 from ..scenarios import InputError, load_scenario, resolve_params
 from ..core.errors import closest
 from ..core.keys import GAPS
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    scenario_record,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.rundir import new_run_dir
 from ..workflow.summary import YEARS
 from .conditions import year_to_time
@@ -371,10 +377,7 @@ def compare_posterior(
                 time_step=cm.time_step,
                 seed=seed if max_draws else None,
                 command=command if command is not None else sys.argv,
-                scenarios=[
-                    {"name": s.name, "description": s.description, "files": list(s.files)}
-                    for s in scenarios
-                ],
+                scenarios=[scenario_record(s) for s in scenarios],
                 extra={
                     "posterior": {
                         "folder": str(post.path),

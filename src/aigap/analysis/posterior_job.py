@@ -32,7 +32,13 @@ from ..observations import default_observations_path, load_observations, simulat
 from ..scenarios import InputError, load_scenario, resolve_params
 from ..core.keys import GAPS, KEY_VARIABLES
 from ..workflow.summary import YEARS
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    scenario_record,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.partial import FolderLock, chunk_runner, load_npz
 from ..workflow.rundir import new_run_dir, runs_root
 from . import mcmc as pm
@@ -386,13 +392,7 @@ def run_posterior(
                 seed=seed,
                 observations=obs.path,
                 command=command if command is not None else sys.argv,
-                scenarios=[
-                    {
-                        "name": scenario.name,
-                        "description": scenario.description,
-                        "files": list(scenario.files),
-                    }
-                ],
+                scenarios=[scenario_record(scenario)],
                 extra={
                     "posterior": {
                         "priors": file_record(spec.path),

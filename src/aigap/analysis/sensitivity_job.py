@@ -25,7 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from ..scenarios import InputError, load_scenario, resolve_params
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    scenario_record,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.partial import chunk_runner
 from ..workflow.rundir import new_run_dir
 from . import morris, sobol
@@ -320,13 +326,7 @@ def run_sensitivity(
                 time_step=cm.time_step,
                 seed=seed,
                 command=command if command is not None else sys.argv,
-                scenarios=[
-                    {
-                        "name": scenario.name,
-                        "description": scenario.description,
-                        "files": list(scenario.files),
-                    }
-                ],
+                scenarios=[scenario_record(scenario)],
                 extra={
                     "sensitivity": {
                         "method": method,

@@ -43,7 +43,13 @@ from ..observations import (
 from ..scenarios import load_scenario, resolve_params
 from ..scenarios import InputError
 from ..workflow.budget import check_job_size, job_size
-from ..workflow.manifest import build_manifest, engine_record, file_record, write_manifest
+from ..workflow.manifest import (
+    build_manifest,
+    scenario_record,
+    engine_record,
+    file_record,
+    write_manifest,
+)
 from ..workflow.partial import FolderLock, chunk_runner, read_chunk
 from ..workflow.rundir import new_run_dir, runs_root
 from ..workflow.summary import YEARS
@@ -607,13 +613,7 @@ def run_sweep(
             seed=spec.seed,
             observations=obs.path if obs else None,
             command=command if command is not None else sys.argv,
-            scenarios=[
-                {
-                    "name": scenario.name,
-                    "description": scenario.description,
-                    "files": list(scenario.files),
-                }
-            ],
+            scenarios=[scenario_record(scenario)],
             extra={
                 "sweep": {
                     **file_record(spec.path),

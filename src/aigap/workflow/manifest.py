@@ -83,6 +83,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def scenario_record(scenario: Any) -> dict:
+    """A scenario as the manifest records it: name, description and its ``extends`` files."""
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "files": list(scenario.files),
+    }
+
+
 def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str | None, dict]:
     """The manifest's ``engine`` value and version fields for the engine(s) that ran.
 

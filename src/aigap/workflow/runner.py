@@ -24,7 +24,7 @@ from ..core.keys import DEFAULT_SCENARIOS, PROFILE as DEFAULT_PROFILE
 from ..core.profile import Profile, profile_path
 from ..scenarios import InputError, ScenarioError, load_scenario, resolve_params
 from ..scenarios.profile_file import profile_for
-from .manifest import build_manifest, engine_record, write_manifest
+from .manifest import build_manifest, scenario_record, engine_record, write_manifest
 from .budget import check_job_size, check_time_grid, job_size
 from .rundir import new_run_dir, runs_root
 from .project import MODEL_FILE, checkout_dir, project_file
@@ -288,10 +288,7 @@ def run_scenarios(
                 seed=None,
                 observations=obs.path if obs else None,
                 command=command if command is not None else sys.argv,
-                scenarios=[
-                    {"name": s.name, "description": s.description, "files": list(s.files)}
-                    for s in scenarios
-                ],
+                scenarios=[scenario_record(s) for s in scenarios],
                 extra={
                     "sets": list(sets),
                     **engine_extra,
