@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT / "src"))  # this checkout's engine, here and in sub
 from aigap.engine import compile_model  # noqa: E402
 from aigap.engine.backends.numba.opcount import op_counts  # noqa: E402
 from aigap.engine.backends.pysd import load_pysd_model, simulate_pysd  # noqa: E402
-from aigap.engine.backends.numba.vecmath import isa  # noqa: E402  (libmvec variant: avx512/avx2)
+from aigap.engine.backends.numba.vecmath import isa  # noqa: E402  (libmvec variant: avx2)
 
-VECMATH = "aigap.engine.backends.numba.vecmath"  # vexp, vpow: imported by the floor's subprocess
+VECMATH = "aigap.engine.backends.numba.vecmath"  # lexp, lpow: imported by the floor's subprocess
 # ----------------------------------------------------------------------------------------
 
 PROJECT = ROOT / "model" / "ai_gap.mdl"
@@ -139,11 +139,11 @@ import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
-from #VECMATH# import vexp, vpow
+from #VECMATH# import lexp, lpow
 
 # The lock-step kernel's code shape: values are rows of V (rows, 8), each statement
-# group is a `for l in range(8)` loop LLVM vectorises, exp/pow are one libmvec call
-# per row of eight runs. Rows are independent: throughput, not latency. As in the
+# group is a `for l in range(8)` loop LLVM vectorises, exp/pow are libmvec lane calls
+# in it (LLVM calls the 4-lane function twice per row of eight runs). Rows are independent: throughput, not latency. As in the
 # kernel, V is a local array of a constant shape: with arrays passed in, LLVM cannot
 # rule out that rows overlap and divides one lane at a time (vdivsd, 3x slower on
 # AMD Zen 3 than the kernel's vdivpd).
@@ -178,14 +178,16 @@ def fma(V0, W, reps):
 def exp(V, W, reps):
     for r in range(reps):
         for k in range(V.shape[0]):
-            vexp(W[k], V[k])
+            for l in range(8):
+                V[k, l] = lexp(W[k, l])
     return V[0, 0]
 
 @njit(nogil=True, error_model="numpy")
 def pow_(V, W, reps):
     for r in range(reps):
         for k in range(V.shape[0] - 1):
-            vpow(W[k], W[k + 1], V[k])
+            for l in range(8):
+                V[k, l] = lpow(W[k, l], W[k + 1, l])
     return V[0, 0]
 
 threads = int(sys.argv[1])
@@ -361,7 +363,7 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
             f"lock-step kernel (libmvec {isa()})"
             if cm.plan("compiled").lanes
             else "one-run kernel (lock-step off: AIGAP_NUMBA_LANES=0, a state it cannot run, or "
-            "no AVX-512/AVX2 libmvec on this machine)"
+            "no AVX2 libmvec on this machine)"
         )
     )
 

@@ -109,8 +109,8 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     extra : dict
         ``engine_requested``, ``engine_version`` and, per backend that ran, its
         version (the compiled backend's code-generator version and numba's, and the
-        libmvec variant its lock-step kernel can call on this machine, ``"avx512"`` or
-        ``"avx2"``, ``None`` where only the one-run kernel runs; PySD's).
+        libmvec variant its lock-step kernel can call on this machine, ``"avx2"``
+        (on AVX-512 CPUs too), ``None`` where only the one-run kernel runs; PySD's).
     """
     from ..engine.version import ENGINE_VERSION
 

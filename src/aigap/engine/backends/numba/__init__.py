@@ -5,7 +5,7 @@
 - :mod:`.lanes`: its lock-step variant (eight runs with SIMD and libmvec);
 - :mod:`.printer`: IR expression -> scalar source; :mod:`.opcount`: operations per step;
 - :mod:`.helpers` / :mod:`.shared`: the helper functions every kernel imports
-  (compiled once per machine); :mod:`.vecmath`: libmvec ``exp``/``log``/``pow`` (AVX-512 or AVX2).
+  (compiled once per machine) and intrinsics; :mod:`.vecmath`: libmvec ``exp``/``log``/``pow`` lane calls (AVX2).
 
 Importing this package does not import numba (only running a kernel does).
 """

@@ -67,10 +67,10 @@ def module_path(model_hash: str, src: str):
 
 
 def _imported_digest() -> str:
-    """Digest of the modules every kernel imports (helpers, libmvec intrinsics), whose
-    code numba's cache of a kernel holds inlined, and of the libmvec variant they call
-    here (AVX-512 or AVX2: a cache shared between machines never mixes them): part of
-    the kernel's cache key."""
+    """Digest of the modules every kernel imports (helpers, intrinsics, libmvec lane
+    calls), whose code numba's cache of a kernel holds inlined, and of the libmvec
+    variant they call here (AVX2, or none: a cache shared between machines never mixes
+    them): part of the kernel's cache key."""
     from .vecmath import isa
 
     here = Path(__file__).parent
