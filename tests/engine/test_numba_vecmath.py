@@ -60,3 +60,31 @@ def test_lane_calls_match_the_c_library_vectorized_or_not():
     np.testing.assert_allclose(V[3], np.exp(V[0]), rtol=1e-14)
     np.testing.assert_allclose(V[4], np.log(V[1]), rtol=1e-14)
     np.testing.assert_allclose(V[5], V[1] ** V[2], rtol=1e-14)
+
+
+def test_row_calls_give_the_lane_calls_bits():
+    """vexp/vlog/vpow on rows of eight runs (the floor benchmark's shape) are the same
+    4-lane functions: the bits of lexp/llog/lpow, special values included."""
+    if not vecmath.available():
+        pytest.skip("no libmvec variant on this machine")
+    from numba import njit
+
+    @njit
+    def rows(X):
+        vecmath.vexp(X, 0, 3)
+        vecmath.vlog(X, 1, 4)
+        vecmath.vpow(X, 1, 2, 5)
+
+    @njit
+    def one(x, y, z):
+        return vecmath.lexp(x), vecmath.llog(y), vecmath.lpow(y, z)
+
+    X = np.full((6, 8), np.nan)
+    X[0] = [-800.0, -1.0, -0.0, 0.0, 1e-300, 1.0, 709.0, 800.0]
+    X[1] = [-1.0, 0.0, 1e-310, 0.5, 1.0, 2.0, np.inf, np.nan]
+    X[2] = [0.5, -1.0, 2.0, np.nan, np.inf, -3.0, 0.0, 1.5]
+    rows(X)
+    for k in range(8):
+        got = one(X[0, k], X[1, k], X[2, k])
+        for g, w in zip(got, (X[3, k], X[4, k], X[5, k])):
+            assert (g != g and w != w) or g == w, (k, got)

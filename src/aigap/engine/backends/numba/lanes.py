@@ -6,7 +6,8 @@ of a ``(rows, 8)`` array ``V`` (one column per run of a group of eight), the
 per-step statements between two control lines run inside one ``for l in range(8)``
 loop that LLVM vectorises, and ``exp``/``ln``/``pow`` of the step are lane calls
 (:mod:`aigap.engine.backends.numba.vecmath`) that LLVM turns into glibc's libmvec
-4-lane functions, two calls per eight runs. Initialisation stays scalar (once
+4-lane functions, two calls per eight runs, grouped into as few phases of the
+loop as the data allow (a call clobbers the vector registers). Initialisation stays scalar (once
 per run). Same statements, same order, same association as the numpy backend;
 only the three functions come from another library (results within a few ulp).
 
@@ -32,6 +33,7 @@ from .codegen import HELPERS, Emitter, Generator, Scope, static_order
 
 LANES = 8
 LIFTED = {"exp": "lexp", "ln": "llog"}
+LIFT = re.compile(r"\bv_lift(\d+)\b")
 TOKEN = re.compile(r"\b(?:v_\w+|(?:S|D|SB_|AK_)\d+(?:_\d+)?)\b")
 
 
@@ -46,13 +48,23 @@ def lanes_supported(prog: ir.Program) -> bool:
 
 
 class LaneEmitter(Emitter):
-    """Scalar emitter that, when ``lift`` is on, writes exp/ln/power as the libmvec lane
-    calls of :mod:`.vecmath` (``lexp``/``llog``/``lpow``), which LLVM vectorizes."""
+    """Scalar emitter that, when ``lift`` is on, replaces exp/ln/power by lifted
+    temporaries (``v_lift<k>``, computed by a libmvec lane call of :mod:`.vecmath`)."""
 
     lift = False
 
+    def __init__(self, prog, names):
+        super().__init__(prog, names)
+        self.lifted = {}
+
+    def _lift(self, fn, args, sc):
+        texts = [self(a, sc) for a in args]  # nested lifts first: they take lower ids
+        k = len(self.lifted)
+        self.lifted[k] = (fn, texts)
+        return f"v_lift{k}"
+
     def __call__(self, node, sc=None):
-        """Source of ``node``; exp/ln/power are lane calls when ``lift`` is on."""
+        """Source of ``node``; exp/ln/power become lifted temporaries when ``lift`` is on."""
         from .codegen import INIT
 
         sc = sc or INIT
@@ -60,10 +72,9 @@ class LaneEmitter(Emitter):
             if (isinstance(node, ir.Op) and node.op == "^") or (
                 isinstance(node, ir.Call) and node.fn == "power"
             ):
-                a, b = (self(x, sc) for x in node.args)
-                return f"lpow({a}, {b})"
+                return self._lift("lpow", node.args, sc)
             if isinstance(node, ir.Call) and node.fn in LIFTED:
-                return f"{LIFTED[node.fn]}({self(node.args[0], sc)})"
+                return self._lift(LIFTED[node.fn], node.args, sc)
         return super().__call__(node, sc)
 
 
@@ -266,15 +277,34 @@ class LaneGenerator(Generator):
 
     def step_body(self, loop):
         """Group the scalar generator's step lines into lane loops: one loop over the
-        eight runs per run of statements between control lines (``if``, ``break``...)."""
+        eight runs per run of statements between control lines (``if``, ``break``...),
+        its statements in :meth:`schedule` order."""
         out, region, region_indent = [], [], None
+        done = set()
 
         def flush():
             nonlocal region, region_indent
             if region:
                 out.append(region_indent + "for l in range(8):")
-                out.extend(region_indent + "    " + line for line in self.localise(region))
+                out.extend(region_indent + "    " + line for line in self.schedule(region))
             region, region_indent = [], None
+
+        def add(indent, item):
+            nonlocal region_indent
+            if region_indent is not None and region_indent != indent:
+                flush()
+            region_indent = indent
+            region.append(item)
+
+        def expand(indent, text):
+            for k in sorted({int(m) for m in LIFT.findall(text)}):
+                if k in done:
+                    continue
+                fn, argtexts = self.em.lifted[k]
+                for a in argtexts:
+                    expand(indent, a)
+                add(indent, ("call", self.lanes(f"v_lift{k} = {fn}({', '.join(argtexts)})")))
+                done.add(k)
 
         for line in loop[2:]:  # after "n = ..." and "for k in ...:"
             text = line[4:]
@@ -289,12 +319,41 @@ class LaneGenerator(Generator):
                 flush()
                 out.extend(self.special(indent, stmt))
             else:
-                if region_indent is not None and region_indent != indent:
-                    flush()
-                region_indent = indent
-                region.append(self.lanes(stmt))
+                expand(indent, stmt)
+                add(indent, self.lanes(stmt))
         flush()
         return [loop[0], loop[1]] + ["    " + line for line in out]
+
+    def schedule(self, items):
+        """The statements of one lane loop, libmvec calls grouped into as few phases as
+        the data allow.
+
+        ``items`` are statements on cells (``V[row, l] = ...``) and lane calls
+        ``("call", statement)``, in program order. Each goes to the earliest slot
+        after everything it reads, overwrites or must not overwrite early (slots:
+        statements 0, calls 1, statements 2, ...); within a slot program order is
+        kept. The statements have no side effects, so every value is the same.
+        Calls clobber every vector register: grouped, the values live across them
+        are spilled once per phase instead of once per call.
+        """
+        slot, last_write, readers = [], {}, {}
+        for i, item in enumerate(items):
+            call = isinstance(item, tuple)
+            lhs, rhs = (item[1] if call else item).split(" = ", 1)
+            reads = [int(r) for r in CELL.findall(rhs)]
+            writes = [int(CELL.fullmatch(lhs).group(1))]
+            after = [last_write[r] for r in reads + writes if r in last_write]
+            after += [e for r in writes for e in readers.get(r, ())]
+            low = max((slot[e] for e in after), default=0)
+            slot.append(low + 1 - (low % 2) if call else low + (low % 2))
+            for r in reads:
+                readers.setdefault(r, []).append(i)
+            for r in writes:
+                last_write[r] = i
+                readers[r] = []
+        order = sorted(range(len(items)), key=lambda i: (slot[i], i))
+        stmts = [items[i][1] if isinstance(items[i], tuple) else items[i] for i in order]
+        return self.localise(stmts)
 
 
 CELL = re.compile(r"V\[(\d+), l\]")

@@ -1,6 +1,6 @@
 """glibc's vector math (libmvec) inside numba kernels, through LLVM's loop vectorizer.
 
-``lexp(x)``, ``llog(x)``, ``lpow(x, y)`` are scalar calls (one run's value) that
+``lexp(x)``, ``llog(x)``, ``lpow(x, y)`` (the kernels' calls) are scalar calls (one run's value) that
 tell LLVM's loop vectorizer which libmvec function computes four of them at once
 (the ``vector-function-abi-variant`` attribute of the call): in the lock-step
 kernel's ``for l in range(8)`` loops, LLVM then calls ``_ZGVdN4v_exp`` /
@@ -58,7 +58,8 @@ def available() -> bool:
 
 
 def _scalar_body(module, name, arity, width, symbol):
-    """``double aigap.<name>(double...)``: the vector function on a broadcast, lane 0.
+    """``double aigap.lane.<name>(double...)``: the vector function on the value in every
+    lane (a special value in an undefined lane would take libmvec's slow path), lane 0.
 
     ``noinline`` so that the call stays a call until the loop vectorizer replaces it."""
     from llvmlite import ir as lir
@@ -75,7 +76,9 @@ def _scalar_body(module, name, arity, width, symbol):
     vfn = cgutils.get_or_insert_function(module, lir.FunctionType(vec, [vec] * arity), symbol)
     b = lir.IRBuilder(fn.append_basic_block())
     zero = lir.Constant(lir.IntType(32), 0)
-    args = [b.insert_element(lir.Constant(vec, lir.Undefined), a, zero) for a in fn.args]
+    splat = lir.Constant(lir.VectorType(lir.IntType(32), width), [0] * width)
+    undef = lir.Constant(vec, lir.Undefined)
+    args = [b.shuffle_vector(b.insert_element(undef, a, zero), undef, splat) for a in fn.args]
     b.ret(b.extract_element(b.call(vfn, args), zero))
     return fn
 
@@ -127,3 +130,65 @@ if isa() is not None:
     lexp = _make("exp", 1, isa())
     llog = _make("log", 1, isa())
     lpow = _make("pow", 2, isa())
+
+
+def _make_rows(name, arity, variant):
+    """``v<name>(V, row..., out)``: the function on rows of eight runs of a C-contiguous
+    ``(rows, 8)`` array ``V``, two 4-lane calls per row: what a lane loop runs once
+    LLVM has vectorized it (``benchmarks/bench_backends.py`` times the floor with it)."""
+    from llvmlite import ir as lir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    width, _, symbols = VARIANTS[variant]
+
+    def typer(typingctx, V, *rows):
+        sig = types.void(V, *rows)
+
+        def codegen(context, builder, signature, args):
+            vec = lir.VectorType(lir.DoubleType(), width)
+            fn = cgutils.get_or_insert_function(
+                builder.module, lir.FunctionType(vec, [vec] * arity), symbols[name]
+            )
+            aty = signature.args[0]
+            data = builder.extract_value(
+                args[0], context.data_model_manager[aty].get_field_position("data")
+            )
+            starts = [
+                builder.mul(
+                    context.cast(builder, r, t, types.int64), lir.Constant(lir.IntType(64), LANES)
+                )
+                for r, t in zip(args[1:], signature.args[1:])
+            ]
+            for k in range(0, LANES, width):
+                ptrs = [
+                    builder.bitcast(
+                        builder.gep(data, [builder.add(s, lir.Constant(lir.IntType(64), k))]),
+                        vec.as_pointer(),
+                    )
+                    for s in starts
+                ]
+                out = builder.call(fn, [builder.load(p, align=8) for p in ptrs[:arity]])
+                builder.store(out, ptrs[arity], align=8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    if arity == 1:
+
+        def one(typingctx, V, x, out):
+            return typer(typingctx, V, x, out)
+
+        return intrinsic(one)
+
+    def two(typingctx, V, x, y, out):
+        return typer(typingctx, V, x, y, out)
+
+    return intrinsic(two)
+
+
+if isa() is not None:
+    vexp = _make_rows("exp", 1, isa())
+    vlog = _make_rows("log", 1, isa())
+    vpow = _make_rows("pow", 2, isa())
