@@ -66,6 +66,35 @@ def test_compiled_lane_loop_calls_the_four_lane_functions(tmp_path):
     assert "call <4 x double> @_ZGVdN4v_log" in llvm
 
 
+def _instructions(src, tmp_path, name):
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(src.replace("cache=True", "cache=False"))
+    spec = importlib.util.spec_from_file_location(f"aigap_test_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    from numba import types as T
+
+    d2, d1, i1, f = T.float64[:, ::1], T.float64[::1], T.int64[::1], T.float64
+    sig = (T.int64, T.int64, d2, d1, i1, d2, i1, i1, d1, i1, f, f, f, f, T.float64[:, :, ::1], d2)
+    mod.run_block.compile(sig)
+    asm = mod.run_block.inspect_asm(mod.run_block.signatures[0])
+    asm = re.sub(r"\.L\w+|_ZN\w+|aigap_test_\w+", "X", asm[asm.index("run_block") :])
+    return [
+        line for line in asm.splitlines() if line.startswith("\t") and not line.startswith("\t.")
+    ]
+
+
+def test_kernel_pipeline_gives_the_default_pipelines_machine_code(tmp_path):
+    """The lean pipeline drops passes for constructs the kernels lack: same instructions."""
+    _, src = _kernel_source(tmp_path)
+    assert "pipeline_class=KernelPipeline" in src
+    lean = _instructions(src, tmp_path, "lean")
+    default = _instructions(src.replace(", pipeline_class=KernelPipeline", ""), tmp_path, "default")
+    assert len(lean) > 100 and lean == default
+
+
 def _python_helpers():
     # the definitions the intrinsics replace, as they were written
     def f(c):

@@ -68,13 +68,15 @@ def module_path(model_hash: str, src: str):
 
 def _imported_digest() -> str:
     """Digest of the modules every kernel imports (helpers, intrinsics, libmvec lane
-    calls), whose code numba's cache of a kernel holds inlined, and of the libmvec
+    calls, the compiler pipeline), whose code numba's cache of a kernel holds inlined, and of the libmvec
     variant they call here (AVX2, or none: a cache shared between machines never mixes
     them): part of the kernel's cache key."""
     from .vecmath import isa
 
     here = Path(__file__).parent
-    data = b"".join((here / name).read_bytes() for name in ("shared.py", "vecmath.py"))
+    data = b"".join(
+        (here / name).read_bytes() for name in ("shared.py", "vecmath.py", "pipeline.py")
+    )
     return hashlib.sha256(data + f"\0libmvec={isa()}".encode()).hexdigest()[:16]
 
 

@@ -143,7 +143,10 @@ class LaneGenerator(Generator):
         ]
         head = self.header(
             "backends.numba.lanes",
-            ["from aigap.engine.backends.numba.vecmath import lexp, llog, lpow"],
+            [
+                "from aigap.engine.backends.numba.pipeline import KernelPipeline",
+                "from aigap.engine.backends.numba.vecmath import lexp, llog, lpow",
+            ],
             note=f"{LANES} runs in lock-step",
         )
         head += [
@@ -152,7 +155,7 @@ class LaneGenerator(Generator):
             "",
         ]
         block = [
-            '@njit(nogil=True, cache=True, error_model="numpy")',
+            '@njit(nogil=True, cache=True, error_model="numpy", pipeline_class=KernelPipeline)',
             f"def run_block(r0, r1, {self.ARGS}):",
             f"    V = np.zeros(({max(1, len(self.rows))}, 8))",
             "    RL = np.empty(8, np.int64)",
