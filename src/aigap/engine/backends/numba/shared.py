@@ -25,15 +25,20 @@ from numba.extending import intrinsic
 _ZERO = lir.Constant(lir.DoubleType(), 0.0)
 
 
-def _address(context, builder, signature, args):
-    # address of V[row, lane] in a C-contiguous (rows, 8) array, without numba's indexing
-    aty = signature.args[0]
-    V, row, lane = args[:3]
+def cell_address(context, builder, aty, V, row, lane):
+    """LLVM address of ``V[row, lane]`` in a C-contiguous ``(rows, 8)`` array ``V`` of
+    numba type ``aty`` (``row``, ``lane``: int64 values), without numba's indexing."""
     data = builder.extract_value(V, context.data_model_manager[aty].get_field_position("data"))
-    row = context.cast(builder, row, signature.args[1], types.int64)
-    lane = context.cast(builder, lane, signature.args[2], types.int64)
     at = builder.add(builder.mul(row, lir.Constant(lir.IntType(64), 8)), lane)
     return builder.gep(data, [at], inbounds=True)
+
+
+def _address(context, builder, signature, args):
+    # address of the cell (V, row, lane) of an _ld/_st call
+    row, lane = (
+        context.cast(builder, v, t, types.int64) for v, t in zip(args[1:3], signature.args[1:3])
+    )
+    return cell_address(context, builder, signature.args[0], args[0], row, lane)
 
 
 @intrinsic

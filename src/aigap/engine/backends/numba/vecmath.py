@@ -141,6 +141,8 @@ def _make_rows(name, arity, variant):
     from numba.core import cgutils
     from numba.extending import intrinsic
 
+    from .shared import cell_address
+
     width, _, symbols = VARIANTS[variant]
 
     def typer(typingctx, V, *rows):
@@ -151,23 +153,18 @@ def _make_rows(name, arity, variant):
             fn = cgutils.get_or_insert_function(
                 builder.module, lir.FunctionType(vec, [vec] * arity), symbols[name]
             )
-            aty = signature.args[0]
-            data = builder.extract_value(
-                args[0], context.data_model_manager[aty].get_field_position("data")
-            )
-            starts = [
-                builder.mul(
-                    context.cast(builder, r, t, types.int64), lir.Constant(lir.IntType(64), LANES)
-                )
+            rows = [
+                context.cast(builder, r, t, types.int64)
                 for r, t in zip(args[1:], signature.args[1:])
             ]
             for k in range(0, LANES, width):
+                lane = lir.Constant(lir.IntType(64), k)
                 ptrs = [
                     builder.bitcast(
-                        builder.gep(data, [builder.add(s, lir.Constant(lir.IntType(64), k))]),
+                        cell_address(context, builder, signature.args[0], args[0], r, lane),
                         vec.as_pointer(),
                     )
-                    for s in starts
+                    for r in rows
                 ]
                 out = builder.call(fn, [builder.load(p, align=8) for p in ptrs[:arity]])
                 builder.store(out, ptrs[arity], align=8)
