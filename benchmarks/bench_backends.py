@@ -18,7 +18,8 @@ the same operations timed in numpy's shape (arrays of 10,000 runs), where the
 per-core ratio comes from; numpy and the compiled kernel on one thread each
 (the per-core comparison and the distance to the floor) and on every thread,
 PySD over the compiled kernel per core; the first compiled call of the Euler
-and the RK4 kernel, each in a new process with an empty kernel cache; and the
+and the RK4 kernel, each in a new process with an empty kernel cache (the native build
+of the lock-step kernel and numba's, one after the other); and the
 first call in a new process with a warm kernel cache. Ends with the per-core
 table as Markdown (README.md, "Engine backends"). Run it with this checkout's
 ``src`` first on ``PYTHONPATH`` or without: it puts it there, also for its
@@ -311,16 +312,22 @@ print(json.dumps([time.perf_counter() - w, time.process_time() - c]))
 """
 
 
-def compile_times(path):
-    """Wall and CPU seconds of the first compiled call (code generation, numba compile, 8
-    runs) of the Euler and the RK4 kernel, each in a new process with an empty kernel cache
-    (``$AIGAP_CACHE_DIR``): ``"kernel"`` with the shared helpers already compiled on this
+def compile_times(path, builds=("native", "numba")):
+    """Wall and CPU seconds of the first compiled call (code generation, compile, 8 runs)
+    of the Euler and the RK4 kernel, each in a new process with an empty kernel cache
+    (``$AIGAP_CACHE_DIR``): ``"kernel"`` with numba's shared helpers already compiled on this
     machine (the usual case: a new model or engine version), ``"cold"`` with numba's cache
-    empty too (the first kernel after installing)."""
+    empty too (the first kernel after installing). ``builds``: who compiles the lock-step
+    kernel, aigap's LLVM code generator (``"native"``) or numba (``AIGAP_NATIVE=0``),
+    measured one after the other in the same minutes. Keys ``(method, build, which)``."""
     import tempfile
 
-    def run(method, aigap_cache, numba_cache):
-        env = child_env(AIGAP_CACHE_DIR=aigap_cache, NUMBA_CACHE_DIR=numba_cache)
+    def run(method, build, aigap_cache, numba_cache):
+        env = child_env(
+            AIGAP_CACHE_DIR=aigap_cache,
+            NUMBA_CACHE_DIR=numba_cache,
+            AIGAP_NATIVE="0" if build == "numba" else "1",
+        )
         out = subprocess.run(
             [sys.executable, "-c", COMPILE, str(path), json.dumps(OUTPUTS), method],
             capture_output=True,
@@ -334,9 +341,14 @@ def compile_times(path):
     res = {}
     with tempfile.TemporaryDirectory() as tmp:
         for method in ("euler", "rk4"):
-            helpers = f"{tmp}/{method}-numba"  # numba's cache: helpers, then kernels
-            res[method, "cold"] = run(method, f"{tmp}/{method}-cold", helpers)
-            res[method, "kernel"] = run(method, f"{tmp}/{method}-kernel", helpers)
+            for build in builds:
+                helpers = f"{tmp}/{method}-{build}-numba"  # numba's cache: helpers, then kernels
+                res[method, build, "cold"] = run(
+                    method, build, f"{tmp}/{method}-{build}-c", helpers
+                )
+                res[method, build, "kernel"] = run(
+                    method, build, f"{tmp}/{method}-{build}-k", helpers
+                )
     return res
 
 
@@ -531,8 +543,12 @@ def bench(path, ns, pysd_runs, rk4_max, compile_time=True):
             "numba's cache empty too:"
         )
         for m in ("euler", "rk4"):
-            (wk, ck), (wc, cc) = ct[m, "kernel"], ct[m, "cold"]
-            print(f"  {m}: {wk:.1f} s wall ({ck:.1f} s CPU) / {wc:.1f} s wall ({cc:.1f} s CPU)")
+            for build in ("native", "numba"):
+                (wk, ck), (wc, cc) = ct[m, build, "kernel"], ct[m, build, "cold"]
+                print(
+                    f"  {m}, {build} build: {wk:.1f} s wall ({ck:.1f} s CPU) / "
+                    f"{wc:.1f} s wall ({cc:.1f} s CPU)"
+                )
         print(f"  (load average {la:.2f} -> {loadavg():.2f})")
     fc = first_call_new_process(path)
     print(

@@ -54,8 +54,10 @@ def test_lane_loops_hold_the_vector_calls(tmp_path, method):
             assert len(above) == 2 and len(line) - len(line.lstrip()) > 8
 
 
-def test_compiled_lane_loop_calls_the_four_lane_functions(tmp_path):
-    """LLVM vectorizes the lane loops and calls libmvec's <4 x double> functions."""
+def test_compiled_lane_loop_calls_the_four_lane_functions(tmp_path, monkeypatch):
+    """numba's build (the fallback of the native compiler): LLVM vectorizes the lane loops
+    and calls libmvec's <4 x double> functions."""
+    monkeypatch.setenv("AIGAP_NATIVE", "0")
     cm, src = _kernel_source(tmp_path)
     prog = cm.plan("compiled")
     cm.simulate(n_runs=16, engine="compiled")

@@ -110,7 +110,8 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
         ``engine_requested``, ``engine_version`` and, per backend that ran, its
         version (the compiled backend's code-generator version and numba's, and the
         libmvec variant its lock-step kernel can call on this machine, ``"avx2"``
-        (on AVX-512 CPUs too), ``None`` where only the one-run kernel runs; PySD's).
+        (on AVX-512 CPUs too), ``None`` where only the one-run kernel runs, llvmlite's
+        version and who compiles the lock-step kernel, ``"native"`` or ``"numba"``; PySD's).
     """
     from ..engine.version import ENGINE_VERSION
 
@@ -118,12 +119,19 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     versions = {}
     if "compiled" in used:
         from ..engine.backends.numba import BACKEND_VERSION, numba_status
+        import os
+
+        import llvmlite
+
         from ..engine.backends.numba.vecmath import isa
 
         versions["compiled"] = {
             "backend_version": BACKEND_VERSION,
             "numba": numba_status()[1],
             "libmvec": isa(),
+            "llvmlite": llvmlite.__version__,
+            # who compiles the lock-step kernel: aigap's LLVM code generator, or numba
+            "lock_step_compiler": "numba" if os.environ.get("AIGAP_NATIVE") == "0" else "native",
         }
     if "pysd" in used:
         import pysd

@@ -1,8 +1,11 @@
-"""The ``compiled`` backend: numba kernels generated from the IR, cached on disk.
+"""The ``compiled`` backend: kernels generated from the IR (numba, or LLVM IR written by aigap), cached on disk.
 
 - :mod:`.backend`: the :class:`~aigap.engine.backends.Backend` (kernel cache, threads, host side);
 - :mod:`.codegen`: the plan and the one-run-at-a-time kernel template;
 - :mod:`.lanes`: its lock-step variant (eight runs with SIMD and libmvec);
+- :mod:`.native` (with :mod:`.native_types`, :mod:`.native_function`, :mod:`.native_expr`):
+  the lock-step module compiled to LLVM IR by aigap (no numba frontend); :mod:`.objcode`: its
+  object code, cached by content and run through ctypes;
 - :mod:`.printer`: IR expression -> scalar source; :mod:`.opcount`: operations per step;
 - :mod:`.helpers` / :mod:`.shared`: the helper functions every kernel imports
   (compiled once per machine) and intrinsics; :mod:`.vecmath`: libmvec ``exp``/``log``/``pow`` lane calls (AVX2).

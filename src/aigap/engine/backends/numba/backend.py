@@ -263,21 +263,48 @@ class NumbaProgram:
             return generate_lanes(self.ir, method)
         return generate(self.ir, method)
 
+    @property
+    def native(self) -> bool:
+        """True when the lock-step kernel is built by :mod:`.native` (LLVM, no numba
+        frontend); ``AIGAP_NATIVE=0`` keeps numba's build of the same module."""
+        return self.lanes and os.environ.get("AIGAP_NATIVE", "1") != "0"
+
     def _key(self, method):
-        return (method, self.lanes)
+        return (method, self.lanes, self.native)
+
+    def _native(self, method):
+        """The native kernel of ``method``, or None when its module uses Python the
+        native compiler does not translate (then numba builds it)."""
+        from .native import Unsupported
+        from .objcode import native_kernel
+
+        try:
+            return native_kernel(self.source(method))
+        except Unsupported:
+            return None
 
     def is_cached(self, ts_params=(), outputs=(), method="euler") -> bool:
         """True when the kernel of ``method`` needs no compilation (loaded, or on disk).
 
         ``ts_params`` and ``outputs`` are accepted for the numpy backend's call
         shape; they do not change the kernel."""
-        return self._key(method) in self._fns or is_compiled(
-            self.ir.model_hash, self.source(method)
-        )
+        if self._key(method) in self._fns:
+            return True
+        if self.native:
+            from .objcode import is_built
+
+            if is_built(self.source(method)):
+                return True
+        return is_compiled(self.ir.model_hash, self.source(method))
 
     def kernel(self, method):
         """The compiled kernel of ``method`` (compiled, or loaded from the disk cache, once)."""
         key = self._key(method)
+        if key not in self._fns and self.native:
+            fn = self._native(method)
+            if fn is not None:
+                self._fns[key] = fn
+                self.compiles += 1
         if key not in self._fns:
             mod = load_module(self.ir.model_hash, self.source(method))
             self._fns[key] = mod.run_block
