@@ -17,7 +17,8 @@ from sdconf_helpers import write_mdl
 
 import numba  # noqa: F401,E402 - a declared dependency: a broken install fails, never skips
 
-# every state kind of the lock-step kernel, a lookup, comparisons, MIN/MAX, exp/ln/power
+# every state kind of the lock-step kernel, a lookup, comparisons, MIN/MAX, exp/ln/power,
+# MODULO and a PULSE TRAIN whose interval differs by run (Python's float %, lane by lane)
 MODEL = """
 Level[Region]= INTEG (Gain[Region] - Loss[Region], Start Level[Region])
 	~	Unit
@@ -44,6 +45,9 @@ Shape[Region]= MAX(0, LN(1 + Level[Region])) ^ 0.7 + MIN(Level[Region], 15) ^ Ra
 	~	Dmnl
 	~		|
 Balance= ZIDZ(Level[US], Level[CN]) + IF THEN ELSE(Level[US] > Level[CN], 1, 0)
+	~	Dmnl
+	~		|
+Cycle[Region]= MODULO(Level[Region] * Rate - 1, 0.7) + PULSE TRAIN(0.5, 0.25, Adjust Time, 5)
 	~	Dmnl
 	~		|
 Start Level[Region]= 12, 18

@@ -83,11 +83,9 @@ class Compiler:
         ty = ty or L.DoubleType()
         key = (name, str(ty))
         if key not in self.decls:
-            if name.startswith("llvm."):
-                base = name.rsplit(".", 1)[0]
-                self.decls[key] = self.module.declare_intrinsic(base, [ty])
-            else:
-                self.decls[key] = L.Function(self.module, L.FunctionType(ty, [ty] * arity), name)
+            # an intrinsic is declared by its full overloaded name (``llvm.pow.f64``,
+            # ``llvm.copysign.v4f64``): llvmlite's declare_intrinsic names no vector types
+            self.decls[key] = L.Function(self.module, L.FunctionType(ty, [ty] * arity), name)
         return self.decls[key]
 
     def malloc(self):

@@ -8,6 +8,12 @@ import ast
 from .native_types import CMP, HELPERS, LANE_CALLS, MATH, WIDTH, Arr, Unsupported, Vec, _kind
 
 
+def _suffix(ty):
+    """An overloaded intrinsic's type suffix: ``f64`` or ``v4f64``."""
+    n = getattr(ty, "count", None)
+    return "f64" if n is None else f"v{n}f64"
+
+
 class Expressions:
     """``expr`` and its cases; needs ``b`` (an IRBuilder), ``cast``, ``const``, ``slot``..."""
 
@@ -159,8 +165,7 @@ class Expressions:
         zero = self.L.Constant(x.type, None)
         m = b.frem(x, y)
         flip = b.xor(b.fcmp_ordered("<", y, zero), b.fcmp_ordered("<", m, zero))
-        fnty = self.L.FunctionType(x.type, [x.type, x.type])
-        sign = self.c.module.declare_intrinsic("llvm.copysign", [x.type], fnty)
+        sign = self.c.declare(f"llvm.copysign.{_suffix(x.type)}", 2, x.type)
         nonzero = b.select(flip, b.fadd(m, y), m)
         return b.select(b.fcmp_unordered("!=", m, zero), nonzero, b.call(sign, [zero, y]))
 
