@@ -1,5 +1,6 @@
-"""Issue 8: numba's on-disk kernel cache is verified by content before use: an edited
-module or a garbled machine-code index is rebuilt, never imported or unpickled."""
+"""Issue 8: the on-disk kernel caches are verified by content before use: an edited
+module, a garbled machine-code index (numba's build) or a changed object file (the native
+build of the lock-step kernel) is rebuilt, never imported, unpickled or run."""
 
 import json
 import os
@@ -20,8 +21,9 @@ RUN = (
 )
 
 
-def _run(cache, method="euler", numba_cache=None):
-    env = {**os.environ, "AIGAP_CACHE_DIR": str(cache)}
+def _run(cache, method="euler", numba_cache=None, native="0"):
+    # AIGAP_NATIVE=0: numba builds the lock-step kernel too, so its cache is the one tested
+    env = {**os.environ, "AIGAP_CACHE_DIR": str(cache), "AIGAP_NATIVE": native}
     env.pop("NUMBA_CACHE_DIR", None)
     if numba_cache is not None:
         env["NUMBA_CACHE_DIR"] = str(numba_cache)
@@ -65,3 +67,19 @@ def test_tampered_cache_of_the_shared_helpers_is_rebuilt(tmp_path):
     assert out["engine"] == "compiled" and out != ref
     assert helpers[0].read_bytes() != b"\x80\x04garbage"  # rebuilt, and sealed again
     assert _run(cache, "rk4", numba_cache=nb) == out
+
+
+@pytest.mark.slow
+def test_tampered_native_object_is_rebuilt(tmp_path):
+    """A changed byte in the native kernel's cached object file fails its SHA-256 check in a
+    new process: the object is rebuilt from the module, never loaded."""
+    cache = tmp_path / "cache"
+    ref = _run(cache, native="1")
+    assert ref["engine"] == "compiled"
+    (obj,) = (cache / "native").glob("k*.o")
+    good = obj.read_bytes()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    obj.write_bytes(bytes(bad))
+    assert _run(cache, native="1") == ref
+    assert obj.read_bytes() == good  # rebuilt: the same object as the first compile
