@@ -118,10 +118,9 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
     used = sorted(set(ran))
     versions = {}
     if "compiled" in used:
-        from ..engine.backends.numba import BACKEND_VERSION, numba_status
-        import os
-
         import llvmlite
+
+        from ..engine.backends.numba import BACKEND_VERSION, native_enabled, numba_status
 
         from ..engine.backends.numba.vecmath import isa
 
@@ -131,7 +130,7 @@ def engine_record(ran: Iterable[str], requested: str | None = None) -> tuple[str
             "libmvec": isa(),
             "llvmlite": llvmlite.__version__,
             # who compiles the lock-step kernel: aigap's LLVM code generator, or numba
-            "lock_step_compiler": "numba" if os.environ.get("AIGAP_NATIVE") == "0" else "native",
+            "lock_step_compiler": "native" if native_enabled() else "numba",
         }
     if "pysd" in used:
         import pysd

@@ -19,6 +19,7 @@ from .backend import (
     NumbaBackend,
     NumbaProgram,
     n_threads,
+    native_enabled,
     numba_status,
     require_numba,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "NumbaBackend",
     "NumbaProgram",
     "n_threads",
+    "native_enabled",
     "numba_status",
     "require_numba",
 ]

@@ -32,6 +32,12 @@ BACKEND_VERSION = f"{CODEGEN_VERSION}.1"
 COMPILED_BLOCK = 32_768  # runs per kernel call (inputs packed per block)
 
 
+def native_enabled() -> bool:
+    """False when ``AIGAP_NATIVE=0``: numba, not :mod:`.native`, builds the lock-step
+    kernel (read at each call, so a job's manifest and its kernels agree)."""
+    return os.environ.get("AIGAP_NATIVE", "1") != "0"
+
+
 def numba_status():
     """``(True, version)`` when numba imports, else ``(False, reason)``."""
     try:
@@ -267,7 +273,7 @@ class NumbaProgram:
     def native(self) -> bool:
         """True when the lock-step kernel is built by :mod:`.native` (LLVM, no numba
         frontend); ``AIGAP_NATIVE=0`` keeps numba's build of the same module."""
-        return self.lanes and os.environ.get("AIGAP_NATIVE", "1") != "0"
+        return self.lanes and native_enabled()
 
     def _key(self, method):
         return (method, self.lanes, self.native)
