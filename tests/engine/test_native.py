@@ -255,3 +255,21 @@ def test_every_lock_step_kernel_of_the_conformance_suite_compiles_natively():
                 Compiler(generate_lanes(cm.ir, method), "k").compile()
                 kernels += 1
     assert kernels >= 90
+
+
+def test_object_cache_key_covers_every_compiler_module(monkeypatch):
+    """A change to any module of the native compiler (native*.py), the helpers or this
+    loader gives kernels a new cache key, so stale object code is never loaded."""
+    from pathlib import Path
+
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: read.append(p.name) or real(p))
+    objcode._compiler_digest.cache_clear()
+    try:
+        objcode.cache_key("x = 1\n")
+    finally:
+        objcode._compiler_digest.cache_clear()
+    here = Path(objcode.__file__).parent
+    want = {p.name for p in here.glob("native*.py")} | {"objcode.py", "shared.py", "vecmath.py"}
+    assert want <= set(read) and {"native_expr.py", "native_function.py"} <= want

@@ -40,24 +40,32 @@ def _target():
     return tm, f"{llb.get_process_triple()}|{cpu}|{features}"
 
 
-def cache_key(src: str) -> str:
-    """Content key of the object code of module text ``src`` on this machine."""
+@functools.lru_cache(maxsize=None)
+def _compiler_digest() -> bytes:
+    """Digest of what turns a module into object code: the compiler's modules (every
+    ``native*.py`` and this one), the helpers it compiles, llvmlite and the CPU (read once)."""
     import llvmlite
 
     here = Path(__file__).parent
-    parts = [
-        (here / n).read_bytes() for n in ("native.py", "objcode.py", "shared.py", "vecmath.py")
+    files = sorted(here.glob("native*.py")) + [
+        here / n for n in ("objcode.py", "shared.py", "vecmath.py")
     ]
-    parts += [src.encode(), llvmlite.__version__.encode(), _target()[1].encode()]
-    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:32]
+    parts = [p.read_bytes() for p in files]
+    parts += [llvmlite.__version__.encode(), _target()[1].encode()]
+    return hashlib.sha256(b"\0".join(parts)).digest()
 
 
-def object_path(src: str) -> Path:
+def cache_key(src: str) -> str:
+    """Content key of the object code of module text ``src`` on this machine."""
+    return hashlib.sha256(_compiler_digest() + src.encode()).hexdigest()[:32]
+
+
+def object_path(src: str, key: str | None = None) -> Path:
     from ..cache import cache_dir
 
     folder = cache_dir() / "native"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"k{cache_key(src)}.o"
+    return folder / f"k{key or cache_key(src)}.o"
 
 
 def _digest(data: bytes) -> str:
@@ -115,7 +123,7 @@ def native_kernel(src: str):
         if key in _LOADED:
             return _LOADED[key]
         name = f"aigap_native_{key}"
-        path = object_path(src)
+        path = object_path(src, key)
         data = cached_object(path)
         if data is None:
             data = build_object(src, name)
